@@ -1,0 +1,138 @@
+// Package event is the NATS contract between the control plane and the
+// nameservers and health checkers: subject names, stream configuration and
+// the versioned payloads that travel on them.
+//
+// Zone events go to the JetStream stream [StreamName] on the subject
+// [ZoneSubject] of their zone. Each carries the zone version it applies to
+// (FromVersion) and the version it produces (ToVersion); a nameserver applies
+// an event only when FromVersion equals the version it holds, skips events it
+// already has, and re-fetches the zone's snapshot on a gap.
+package event
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/waymark-dns/waymark/zonecfg"
+)
+
+// Stream and subject names. Subjects follow noun.verb.id so that consumers
+// can filter with wildcards.
+const (
+	StreamName        = "WAYMARK_ZONES"
+	zoneSubjectPrefix = "waymark.zone.changed."
+	// ZoneSubjectAll matches the subject of every zone event.
+	ZoneSubjectAll = zoneSubjectPrefix + ">"
+	// HeartbeatSubject carries nameserver heartbeats and applied-sequence
+	// reports (core NATS, not persisted).
+	HeartbeatSubject = "waymark.nameserver.heartbeat"
+)
+
+// ZoneSubject returns the subject on which events for zoneID are published.
+func ZoneSubject(zoneID string) string { return zoneSubjectPrefix + zoneID }
+
+// ZoneIDFromSubject returns the zone id of a zone event subject.
+func ZoneIDFromSubject(subject string) (string, bool) {
+	id, ok := strings.CutPrefix(subject, zoneSubjectPrefix)
+	return id, ok && id != ""
+}
+
+// MsgID is the Nats-Msg-Id of a zone event: JetStream drops a second
+// publish of the same zone version within the stream's duplicate window.
+func MsgID(zoneID string, toVersion int64) string {
+	return fmt.Sprintf("%s:%d", zoneID, toVersion)
+}
+
+// Version is the payload format version. Decoders reject versions they do
+// not know rather than misreading them.
+const Version = 1
+
+// Kind says what happened to the zone.
+type Kind string
+
+// The kinds of zone event.
+const (
+	ZoneCreated Kind = "zone.created" // the zone now exists with Upserts as its content
+	ZoneUpdated Kind = "zone.updated" // Deletes then Upserts were applied
+	ZoneDeleted Kind = "zone.deleted" // the zone is gone
+)
+
+// ZoneEvent is one committed change to one zone.
+type ZoneEvent struct {
+	V           int    `json:"v"`
+	Kind        Kind   `json:"kind"`
+	ZoneID      string `json:"zone_id"`
+	ZoneName    string `json:"zone_name"`
+	TenantID    string `json:"tenant_id"`
+	FromVersion int64  `json:"from_version"`
+	ToVersion   int64  `json:"to_version"`
+	ChangeID    string `json:"change_id,omitempty"`
+	// Deletes are removed first, then Upserts replace whole record sets by
+	// key (or create them).
+	Deletes   []zonecfg.Key   `json:"deletes,omitempty"`
+	Upserts   []zonecfg.RRSet `json:"upserts,omitempty"`
+	Committed time.Time       `json:"committed"`
+}
+
+// Encode returns the wire form of e.
+func (e ZoneEvent) Encode() ([]byte, error) {
+	e.V = Version
+	return json.Marshal(e)
+}
+
+// ErrBadEvent is wrapped by every Decode error.
+var ErrBadEvent = errors.New("event: malformed zone event")
+
+// DecodeZoneEvent parses and checks a zone event.
+func DecodeZoneEvent(b []byte) (ZoneEvent, error) {
+	var e ZoneEvent
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, fmt.Errorf("%w: %v", ErrBadEvent, err)
+	}
+	switch {
+	case e.V != Version:
+		return e, fmt.Errorf("%w: unknown version %d", ErrBadEvent, e.V)
+	case e.ZoneID == "":
+		return e, fmt.Errorf("%w: no zone id", ErrBadEvent)
+	case e.Kind != ZoneCreated && e.Kind != ZoneUpdated && e.Kind != ZoneDeleted:
+		return e, fmt.Errorf("%w: unknown kind %q", ErrBadEvent, e.Kind)
+	case e.ToVersion <= e.FromVersion && e.Kind != ZoneDeleted:
+		return e, fmt.Errorf("%w: version %d does not follow %d", ErrBadEvent, e.ToVersion, e.FromVersion)
+	}
+	if e.Kind != ZoneDeleted {
+		if _, err := zonecfg.CanonicalName(e.ZoneName); err != nil {
+			return e, fmt.Errorf("%w: %v", ErrBadEvent, err)
+		}
+	}
+	return e, nil
+}
+
+// Heartbeat is what a nameserver reports every second and promptly after
+// applying events: who it is, where, and the highest stream sequence it has
+// fully applied. Ready is false until its initial sync is done.
+type Heartbeat struct {
+	NodeID     string    `json:"node_id"`
+	Region     string    `json:"region"`
+	AppliedSeq uint64    `json:"applied_seq"`
+	Ready      bool      `json:"ready"`
+	Zones      int       `json:"zones"`
+	Sent       time.Time `json:"sent"`
+}
+
+// Encode returns the wire form of h.
+func (h Heartbeat) Encode() ([]byte, error) { return json.Marshal(h) }
+
+// DecodeHeartbeat parses a heartbeat.
+func DecodeHeartbeat(b []byte) (Heartbeat, error) {
+	var h Heartbeat
+	if err := json.Unmarshal(b, &h); err != nil {
+		return h, fmt.Errorf("event: malformed heartbeat: %v", err)
+	}
+	if h.NodeID == "" {
+		return h, errors.New("event: heartbeat without node id")
+	}
+	return h, nil
+}
