@@ -1,0 +1,20 @@
+package event
+
+import "github.com/waymark-dns/waymark/zonecfg"
+
+// ZoneState is one zone's whole content at a version: the unit of
+// snapshots, caches and re-syncs.
+type ZoneState struct {
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`
+	TenantID string          `json:"tenant_id"`
+	Version  int64           `json:"version"`
+	RRSets   []zonecfg.RRSet `json:"rrsets"`
+}
+
+// Snapshot is the control plane's full state at stream position Seq:
+// consuming the zone stream from Seq+1 on top of it loses nothing.
+type Snapshot struct {
+	Seq   uint64      `json:"seq"`
+	Zones []ZoneState `json:"zones"`
+}
