@@ -1,0 +1,69 @@
+// Package dataplane is the Waymark nameserver: zones held in memory as
+// immutable snapshots, authoritative answers computed by a pure lookup, and
+// UDP/TCP listeners.
+//
+//	store := dataplane.NewStore()
+//	_ = store.ReplaceZone(zoneState)            // or Apply(event) per zone event
+//	srv := dataplane.NewServer(store, dataplane.Config{Addr: "127.0.0.1:5300"})
+//	if err := srv.Start(ctx); err != nil { ... }
+//	srv.SetReady(true)                          // after the initial sync
+//	defer srv.Shutdown(context.Background())
+//
+// # Zones in memory
+//
+// A Store holds one immutable zone set behind an atomic pointer. The set
+// maps zone names to zones through 256 copy-on-write shards, and each zone
+// maps owner names to nodes through its own copy-on-write shards (about a
+// thousand names each), so an event for one record of one zone copies a few
+// kilobytes, not the world. Writers are serialised by a mutex and build
+// every new value before one atomic swap; queries never lock.
+//
+// Names are kept in lowercase wire format; record sets as packed RDATA
+// only (see rrset). The SOA serial served is always the zone version.
+//
+// # Answers
+//
+// lookup implements RFC 1034 §4.3.2 (with RFC 2181): the deepest served
+// zone containing the name answers; names outside every zone get REFUSED
+// without AA. Zone cuts below the apex give referrals (AA clear, NS in
+// authority, in-zone glue in additional, glue below the cut being required
+// per RFC 9471), except DS at the cut, which the parent side answers
+// authoritatively — also when parent and child are both hosted here.
+// CNAMEs are followed through every served zone, at most 12 links, and stop
+// at a loop; the rcode is that of the last name (RFC 6604). Wildcards follow
+// RFC 4592 (closest encloser; NODATA at a wildcard without the type; no
+// match at or below existing names, empty non-terminals included; never
+// across a cut). Negative answers carry the zone's SOA with TTL
+// min(SOA TTL, MINIMUM) (RFC 2308). NS, MX and SRV answers get the in-zone
+// addresses of their targets in additional.
+//
+// Other choices, per RFC 8906 and the RFCs named:
+//   - ANY (RFC 8482): the one record set of lowest type at the name, over
+//     UDP and TCP alike; no HINFO synthesis, since the data is real.
+//   - Class other than IN: REFUSED (we hold no data there). AXFR and IXFR:
+//     REFUSED (no transfers yet). MAILA/MAILB: NOTIMP. OPT, TSIG, TKEY or
+//     type 0 as the question: FORMERR.
+//   - Opcodes other than QUERY: NOTIMP with the question echoed.
+//   - QDCOUNT ≠ 1, answer or authority records in a query, two OPTs, an
+//     OPT not at the root, an unparsable message: FORMERR. Responses (QR=1)
+//     and messages shorter than a header are dropped, never answered.
+//   - EDNS (RFC 6891): version ≠ 0 gets BADVERS; options are ignored and
+//     not echoed; DO is copied (RFC 3225); we advertise 1232 and send at
+//     most min(max(client size, 512), 1232) over UDP, 512 without EDNS.
+//   - Truncation drops whole record sets: TC is set when an answer or
+//     authority set, or required glue, does not fit; optional additional
+//     data is dropped silently (RFC 2181 §9).
+//   - RD and CD are copied; RA and AD are never set.
+//   - The question is echoed byte for byte (0x20 case kept), and owner
+//     names that share a suffix with it are written as pointers into it.
+//   - Before SetReady(true): SERVFAIL (see Handler).
+//
+// # Wire paths
+//
+// Handler.ServeWire parses plain queries (one IN question, no compression,
+// at most a bare OPT) straight from the packet and encodes the answer from
+// the packed record sets without building miekg messages; everything else
+// goes through miekg's parser. Both paths fill the same request and run the
+// same lookup and encoder, so their responses are byte-identical (tested on
+// every golden case).
+package dataplane

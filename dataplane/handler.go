@@ -1,0 +1,121 @@
+package dataplane
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/miekg/dns"
+)
+
+// Handler answers DNS queries from a Store. It has two entry points with
+// the same answers: ServeWire for raw packets (the servers' path, with a
+// fast parser for plain queries) and ServeDNS for messages miekg has
+// already parsed (tests, or mounting in a miekg server).
+//
+// Until SetReady(true) every query that would need zone data is answered
+// SERVFAIL without AA: the server has not finished its initial sync, and
+// per RFC 8906 §3.1.3 SERVFAIL is what a server that cannot currently
+// answer says; resolvers retry another name server and do not mark this
+// one lame for the zone, as they may for REFUSED. Malformed queries still
+// get FORMERR, other opcodes NOTIMP.
+type Handler struct {
+	store    *Store
+	ready    atomic.Bool
+	noFast   bool // tests: force the general path
+	scratchs sync.Pool
+}
+
+// scratch is per-query working memory, pooled so a query allocates
+// nothing on the fast path.
+type scratch struct {
+	req  request
+	res  result
+	lbuf [maxNameWire + 1]byte
+	msg  dns.Msg
+	out  []byte
+}
+
+// NewHandler returns a handler answering from store. It is not ready.
+func NewHandler(store *Store) *Handler {
+	h := &Handler{store: store}
+	h.scratchs.New = func() any {
+		return &scratch{
+			res: result{
+				answer:     make([]rrRef, 0, 4),
+				authority:  make([]rrRef, 0, 2),
+				additional: make([]rrRef, 0, 4),
+			},
+			out: make([]byte, 0, 1500),
+		}
+	}
+	return h
+}
+
+// SetReady opens (or closes) the gate: P calls it after the initial sync.
+func (h *Handler) SetReady(ready bool) { h.ready.Store(ready) }
+
+// Ready reports whether the handler answers from its zones.
+func (h *Handler) Ready() bool { return h.ready.Load() }
+
+// ServeWire answers the raw query b, appending the response to out[:0].
+// It returns nil when nothing must be sent (responses, runts). from is the
+// client's address (routing policies will use it); tcp selects the size
+// limit. It never panics on any input.
+func (h *Handler) ServeWire(out, b []byte, from netip.Addr, tcp bool) []byte {
+	sc := h.scratchs.Get().(*scratch)
+	defer h.scratchs.Put(sc)
+	q := &sc.req
+	if !h.noFast && parseFast(b, q, &sc.lbuf) {
+		q.tcp = tcp
+		return h.answer(out, q, &sc.res, from)
+	}
+	m := &sc.msg
+	*m = dns.Msg{}
+	if err := m.Unpack(b); err != nil {
+		return formErrHeader(out, b)
+	}
+	if !fromMsg(m, q, tcp) {
+		return nil
+	}
+	return h.answer(out, q, &sc.res, from)
+}
+
+// ServeDNS implements dns.Handler through the general path.
+func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	sc := h.scratchs.Get().(*scratch)
+	defer h.scratchs.Put(sc)
+	tcp := false
+	var from netip.Addr
+	if a := w.LocalAddr(); a != nil {
+		_, tcp = a.(*net.TCPAddr)
+	}
+	if a, ok := w.RemoteAddr().(interface{ AddrPort() netip.AddrPort }); ok {
+		from = a.AddrPort().Addr()
+	}
+	q := &sc.req
+	if !fromMsg(r, q, tcp) {
+		return
+	}
+	if resp := h.answer(sc.out, q, &sc.res, from); resp != nil {
+		sc.out = resp[:0]
+		_, _ = w.Write(resp)
+	}
+}
+
+// answer runs the lookup the request needs and encodes the response.
+func (h *Handler) answer(out []byte, q *request, res *result, from netip.Addr) []byte {
+	res.reset()
+	switch {
+	case q.rcode != dns.RcodeSuccess:
+		res.rcode = q.rcode
+	case !h.ready.Load():
+		res.rcode = dns.RcodeServerFailure
+	default:
+		lookup(h.store.load(), q.lname, q.qtype, client{addr: from}, res)
+	}
+	resp := appendResponse(out, q, res)
+	res.release()
+	return resp
+}

@@ -1,0 +1,297 @@
+package dataplane
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the host:port to listen on, UDP and TCP alike. Port 0 picks a
+	// free port (the same for both). Default "127.0.0.1:5300".
+	Addr string
+	// Logger receives errors the server cannot return. Default: discard.
+	Logger *slog.Logger
+	// UDPWorkers is the number of goroutines reading the UDP socket.
+	// Default GOMAXPROCS.
+	UDPWorkers int
+	// MaxTCPConns bounds concurrent TCP connections; more wait in the
+	// kernel's accept queue. Default 1024.
+	MaxTCPConns int
+	// TCPIdleTimeout closes TCP connections idle this long (RFC 7766
+	// §6.2.3). Default 10s.
+	TCPIdleTimeout time.Duration
+}
+
+// Server answers DNS over UDP and TCP from a Store. UDP is read and
+// written in batches (recvmmsg/sendmmsg on Linux); each packet is answered
+// by Handler.ServeWire in the reading goroutine. TCP connections are served
+// one goroutine each, queries in order (RFC 7766 §6.2.1.1 allows it).
+type Server struct {
+	cfg     Config
+	handler *Handler
+	log     *slog.Logger
+
+	udp *net.UDPConn
+	tcp *net.TCPListener
+
+	wg       sync.WaitGroup
+	mu       sync.Mutex // guards conns and closed
+	conns    map[net.Conn]struct{}
+	closed   bool
+	tcpSlots chan struct{}
+}
+
+// NewServer returns a server answering from store. It is not ready: until
+// SetReady(true) it answers SERVFAIL (see Handler).
+func NewServer(store *Store, cfg Config) *Server {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:5300"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.UDPWorkers <= 0 {
+		cfg.UDPWorkers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxTCPConns <= 0 {
+		cfg.MaxTCPConns = 1024
+	}
+	if cfg.TCPIdleTimeout <= 0 {
+		cfg.TCPIdleTimeout = 10 * time.Second
+	}
+	return &Server{
+		cfg:      cfg,
+		handler:  NewHandler(store),
+		log:      cfg.Logger.With("component", "dns"),
+		conns:    map[net.Conn]struct{}{},
+		tcpSlots: make(chan struct{}, cfg.MaxTCPConns),
+	}
+}
+
+// Handler returns the server's handler.
+func (s *Server) Handler() *Handler { return s.handler }
+
+// SetReady opens (or closes) the ready gate; see Handler.
+func (s *Server) SetReady(ready bool) { s.handler.SetReady(ready) }
+
+// UDPAddr returns the bound UDP address, once Start has returned.
+func (s *Server) UDPAddr() net.Addr { return s.udp.LocalAddr() }
+
+// TCPAddr returns the bound TCP address, once Start has returned.
+func (s *Server) TCPAddr() net.Addr { return s.tcp.Addr() }
+
+// Start binds the UDP and TCP sockets and starts serving. It returns once
+// both are listening; serving goes on until Shutdown. ctx bounds binding.
+func (s *Server) Start(ctx context.Context) error {
+	var lc net.ListenConfig
+	host, port, err := net.SplitHostPort(s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("dataplane: listen address %q: %w", s.cfg.Addr, err)
+	}
+	// With port 0 the UDP port is chosen first and TCP binds the same; a
+	// clash with another TCP listener retries with a new port.
+	for attempt := 0; ; attempt++ {
+		pc, err := lc.ListenPacket(ctx, "udp", net.JoinHostPort(host, port))
+		if err != nil {
+			return fmt.Errorf("dataplane: listen udp: %w", err)
+		}
+		udp := pc.(*net.UDPConn)
+		p := strconv.Itoa(udp.LocalAddr().(*net.UDPAddr).Port)
+		ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(host, p))
+		if err != nil {
+			_ = udp.Close()
+			if port == "0" && attempt < 10 {
+				continue
+			}
+			return fmt.Errorf("dataplane: listen tcp: %w", err)
+		}
+		s.udp, s.tcp = udp, ln.(*net.TCPListener)
+		break
+	}
+	for range s.cfg.UDPWorkers {
+		s.wg.Add(1)
+		go s.serveUDP()
+	}
+	s.wg.Add(1)
+	go s.serveTCP()
+	s.log.Info("dns listening", "udp", s.udp.LocalAddr().String(), "tcp", s.tcp.Addr().String())
+	return nil
+}
+
+// Shutdown stops accepting queries, closes TCP connections and waits for
+// the serving goroutines, or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed || s.udp == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	for c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	err := errors.Join(s.udp.Close(), s.tcp.Close())
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// batchConn is what ipv4.PacketConn and ipv6.PacketConn have in common.
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+// udpBatch is the number of datagrams read or written per system call.
+const udpBatch = 32
+
+// serveUDP reads batches of queries, answers each and writes the answers
+// back in one batch.
+func (s *Server) serveUDP() {
+	defer s.wg.Done()
+	var bc batchConn
+	if a := s.udp.LocalAddr().(*net.UDPAddr); a.IP.To4() != nil {
+		bc = ipv4.NewPacketConn(s.udp)
+	} else {
+		bc = ipv6.NewPacketConn(s.udp)
+	}
+	in := make([]ipv4.Message, udpBatch)
+	out := make([]ipv4.Message, udpBatch)
+	for i := range in {
+		in[i].Buffers = [][]byte{make([]byte, 65535)}
+		out[i].Buffers = [][]byte{make([]byte, 0, ednsUDPSize)}
+	}
+	for {
+		n, err := bc.ReadBatch(in, 0)
+		if err != nil {
+			if s.isClosed() {
+				return
+			}
+			s.log.Warn("udp read", "err", err)
+			continue
+		}
+		k := 0
+		for i := range n {
+			m := &in[i]
+			var from netip.Addr
+			if ua, ok := m.Addr.(*net.UDPAddr); ok {
+				from, _ = netip.AddrFromSlice(ua.IP)
+			}
+			resp := s.handler.ServeWire(out[k].Buffers[0][:0], m.Buffers[0][:m.N], from.Unmap(), false)
+			if resp == nil {
+				continue
+			}
+			out[k].Buffers[0] = resp
+			out[k].Addr = m.Addr
+			k++
+		}
+		for sent := 0; sent < k; {
+			w, err := bc.WriteBatch(out[sent:k], 0)
+			if err != nil {
+				if !s.isClosed() {
+					s.log.Warn("udp write", "err", err)
+				}
+				break
+			}
+			sent += w
+		}
+	}
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// serveTCP accepts connections, at most MaxTCPConns at a time.
+func (s *Server) serveTCP() {
+	defer s.wg.Done()
+	for {
+		s.tcpSlots <- struct{}{}
+		c, err := s.tcp.Accept()
+		if err != nil {
+			<-s.tcpSlots
+			if s.isClosed() {
+				return
+			}
+			s.log.Warn("tcp accept", "err", err)
+			time.Sleep(10 * time.Millisecond) // e.g. out of file descriptors
+			continue
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			_ = c.Close()
+			<-s.tcpSlots
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go s.serveConn(c)
+	}
+}
+
+// serveConn answers length-prefixed queries on one connection in order
+// until the client closes it, goes idle or sends a bad frame.
+func (s *Server) serveConn(c net.Conn) {
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		_ = c.Close()
+		<-s.tcpSlots
+		s.wg.Done()
+	}()
+	var from netip.Addr
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		from = a.AddrPort().Addr().Unmap()
+	}
+	req := make([]byte, 65535)
+	out := make([]byte, 2, 4096)
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
+		if _, err := io.ReadFull(c, req[:2]); err != nil {
+			return
+		}
+		n := int(binary.BigEndian.Uint16(req))
+		if n < 12 {
+			return // not a DNS message: the stream cannot be resynchronised
+		}
+		if _, err := io.ReadFull(c, req[:n]); err != nil {
+			return
+		}
+		resp := s.handler.ServeWire(out[2:2], req[:n], from, true)
+		if resp == nil {
+			continue
+		}
+		// resp aliases out[2:] unless it grew past out's capacity.
+		out = append(out[:2], resp...)
+		binary.BigEndian.PutUint16(out, uint16(len(resp)))
+		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
+		if _, err := c.Write(out); err != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,251 @@
+package dataplane
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/waymark-dns/waymark/event"
+)
+
+// zoneSet is every served zone at one moment, by wire name. It is
+// immutable; queries load it once and use it throughout.
+type zoneSet struct {
+	byName *shardMap[*zone]
+}
+
+// find returns the deepest served zone containing qname (lowercase wire
+// format), walking up qname's labels: one map probe per label, whatever the
+// number of zones.
+func (zs *zoneSet) find(qname string) *zone {
+	for name := qname; name != ""; name = parentName(name) {
+		if z, ok := zs.byName.get(name); ok {
+			return z
+		}
+	}
+	return nil
+}
+
+// zoneSetShards is fixed: with 100,000 zones a change copies a shard of
+// about 400 entries and the 256 shard pointers.
+const zoneSetShards = 256
+
+// Store holds the zones a nameserver serves. It is safe for concurrent use:
+// queries read an immutable zone set through an atomic pointer and never
+// wait for writers; writers are serialised among themselves and build each
+// new zone before swapping it in.
+type Store struct {
+	set atomic.Pointer[zoneSet]
+
+	// mu serialises writers and guards the fields below.
+	mu     sync.Mutex
+	byID   map[string]*zone
+	byName map[string][]string // wire name → ids of zones with that name, sorted
+}
+
+// NewStore returns an empty store.
+func NewStore() *Store {
+	s := &Store{byID: map[string]*zone{}, byName: map[string][]string{}}
+	s.set.Store(&zoneSet{byName: newShardMapSeeded[*zone](newShardMap[*zone](0).seed, zoneSetShards)})
+	return s
+}
+
+// load returns the current zone set.
+func (s *Store) load() *zoneSet { return s.set.Load() }
+
+// ReplaceZone installs z as the whole content of its zone, replacing any
+// version held. The zone is built before the swap; queries see either the
+// old zone or the new one. An error wrapping ErrSkippedRecords means the
+// zone was installed without the record sets it lists; any other error
+// means nothing changed.
+func (s *Store) ReplaceZone(st event.ZoneState) error {
+	z, err := buildZone(st)
+	if z == nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.putLocked(z)
+	return err
+}
+
+// RemoveZone stops serving the zone with the given id. Unknown ids are
+// ignored.
+func (s *Store) RemoveZone(zoneID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.removeLocked(zoneID)
+}
+
+// ApplyResult says what Apply did with an event.
+type ApplyResult int
+
+// The results of Apply.
+const (
+	// Applied: the event was applied and the zone is at ev.ToVersion (or,
+	// for zone.deleted, gone).
+	Applied ApplyResult = iota + 1
+	// AlreadyApplied: the zone is already at or past ev.ToVersion, or a
+	// deleted zone is not held; nothing changed.
+	AlreadyApplied
+	// Gap: ev.FromVersion is not the version held; the caller must fetch
+	// the zone's snapshot and ReplaceZone.
+	Gap
+	// UnknownZone: an update for a zone not held; the caller must fetch the
+	// zone's snapshot.
+	UnknownZone
+)
+
+// String returns the result's name.
+func (r ApplyResult) String() string {
+	switch r {
+	case Applied:
+		return "applied"
+	case AlreadyApplied:
+		return "already-applied"
+	case Gap:
+		return "gap"
+	case UnknownZone:
+		return "unknown-zone"
+	}
+	return fmt.Sprintf("ApplyResult(%d)", int(r))
+}
+
+// Apply applies one zone event. zone.created installs the zone from
+// ev.Upserts (unless the version held is already at or past ev.ToVersion);
+// zone.updated removes ev.Deletes then replaces ev.Upserts by key, copying
+// only the parts of the zone it touches; zone.deleted removes the zone.
+// The error follows ReplaceZone: with ErrSkippedRecords the event was still
+// applied as reported by the result.
+func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, held := s.byID[ev.ZoneID]
+	switch ev.Kind {
+	case event.ZoneDeleted:
+		if !held {
+			return AlreadyApplied, nil
+		}
+		s.removeLocked(ev.ZoneID)
+		return Applied, nil
+	case event.ZoneCreated:
+		if held && cur.version >= ev.ToVersion {
+			return AlreadyApplied, nil
+		}
+		z, err := buildZone(event.ZoneState{ID: ev.ZoneID, Name: ev.ZoneName, TenantID: ev.TenantID, Version: ev.ToVersion, RRSets: ev.Upserts})
+		if z == nil {
+			return 0, err
+		}
+		s.putLocked(z)
+		return Applied, err
+	case event.ZoneUpdated:
+		switch {
+		case !held:
+			return UnknownZone, nil
+		case ev.ToVersion <= cur.version:
+			return AlreadyApplied, nil
+		case ev.FromVersion != cur.version:
+			return Gap, nil
+		}
+		b := cur.edit(ev.ToVersion)
+		for _, k := range ev.Deletes {
+			b.remove(k)
+		}
+		for _, rs := range ev.Upserts {
+			b.upsert(rs)
+		}
+		z, err := b.finish()
+		s.putLocked(z)
+		return Applied, err
+	}
+	return 0, fmt.Errorf("dataplane: zone %s: unknown event kind %q", ev.ZoneID, ev.Kind)
+}
+
+// putLocked installs z, replacing the zone with the same id.
+func (s *Store) putLocked(z *zone) {
+	if old, ok := s.byID[z.id]; ok && old.name != z.name {
+		s.removeLocked(z.id)
+	}
+	s.byID[z.id] = z
+	ids := s.byName[z.name]
+	if !slices.Contains(ids, z.id) {
+		ids = append(slices.Clone(ids), z.id)
+		slices.Sort(ids)
+		s.byName[z.name] = ids
+	}
+	s.publishLocked(z.name)
+}
+
+// removeLocked drops the zone with the given id.
+func (s *Store) removeLocked(id string) {
+	z, ok := s.byID[id]
+	if !ok {
+		return
+	}
+	delete(s.byID, id)
+	ids := slices.DeleteFunc(slices.Clone(s.byName[z.name]), func(x string) bool { return x == id })
+	if len(ids) == 0 {
+		delete(s.byName, z.name)
+	} else {
+		s.byName[z.name] = ids
+	}
+	s.publishLocked(z.name)
+}
+
+// publishLocked swaps in a zone set in which name maps to its serving zone.
+// Hosted zones may share a name (Route 53 allows it); every nameserver
+// serves the one with the smallest id, so the fleet agrees whatever order
+// events arrived in.
+func (s *Store) publishLocked(name string) {
+	w := s.load().byName.edit()
+	if ids := s.byName[name]; len(ids) > 0 {
+		w.set(name, s.byID[ids[0]])
+	} else {
+		w.del(name)
+	}
+	s.set.Store(&zoneSet{byName: w.done()})
+}
+
+// Version returns the version held of a zone.
+func (s *Store) Version(zoneID string) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z, ok := s.byID[zoneID]
+	if !ok {
+		return 0, false
+	}
+	return z.version, true
+}
+
+// ZoneState returns the current content of a zone, for on-disk caches and
+// re-syncs. Record values are in canonical presentation format and the SOA
+// serial is the zone version.
+func (s *Store) ZoneState(zoneID string) (event.ZoneState, bool) {
+	s.mu.Lock()
+	z, ok := s.byID[zoneID]
+	s.mu.Unlock()
+	if !ok {
+		return event.ZoneState{}, false
+	}
+	return z.state(), true
+}
+
+// ZoneIDs returns the ids of the zones held, sorted.
+func (s *Store) ZoneIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.byID))
+	for id := range s.byID {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Len returns the number of zones held.
+func (s *Store) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byID)
+}

@@ -1,0 +1,307 @@
+package dataplane
+
+import (
+	"encoding/binary"
+	"unsafe"
+
+	"github.com/miekg/dns"
+)
+
+// request is what an answer depends on, read from the packet by the fast
+// parser or from a miekg message by the general path. Both fill the same
+// fields, and the same lookup and encoder run after either, which is why
+// the two paths give byte-identical responses.
+type request struct {
+	id      uint16
+	opcode  int
+	rd, cd  bool
+	qname   []byte // as asked, wire format: echoed as is (0x20 case kept)
+	lname   string // qname lowercased, the lookup key
+	qtype   uint16
+	qclass  uint16
+	edns    bool
+	do      bool
+	udpSize uint16 // the client's advertised payload size
+	tcp     bool
+	// rcode, when not success, is the answer decided while parsing
+	// (FORMERR, NOTIMP, BADVERS, REFUSED); the lookup is skipped.
+	rcode int
+}
+
+// ednsUDPSize is the payload size we advertise and the most we send over
+// UDP whatever the client offers: 1232 avoids IP fragmentation on any path
+// with an MTU of 1280 (DNS flag day 2020).
+const ednsUDPSize = 1232
+
+// optLen is the size of our OPT record: root owner, TYPE, CLASS, TTL,
+// RDLENGTH.
+const optLen = 11
+
+// limit is the largest response the client can take.
+func (q *request) limit() int {
+	switch {
+	case q.tcp:
+		return dns.MaxMsgSize
+	case !q.edns:
+		return dns.MinMsgSize
+	}
+	return int(min(max(q.udpSize, dns.MinMsgSize), ednsUDPSize))
+}
+
+// isPlainType reports whether a query type can go through lookup without a
+// special answer; transfers, meta types and obsolete mail types cannot.
+func isPlainType(t uint16) bool {
+	switch t {
+	case 0, dns.TypeAXFR, dns.TypeIXFR, dns.TypeOPT, dns.TypeTSIG, dns.TypeTKEY, dns.TypeMAILA, dns.TypeMAILB:
+		return false
+	}
+	return true
+}
+
+// parseFast reads the common query directly from the packet: one question
+// in class IN with an uncompressed name, no answer or authority records and
+// at most a plain OPT (version 0, no options). Anything else returns false
+// and goes through miekg's parser. lbuf receives the lowercased name;
+// q.lname aliases it, so lbuf must not change until the response is built.
+func parseFast(b []byte, q *request, lbuf *[maxNameWire + 1]byte) bool {
+	if len(b) < 12+5 || b[2]&0xf8 != 0 { // QR=0, OPCODE=QUERY
+		return false
+	}
+	qd, an, ns, ar := be16(b[4:]), be16(b[6:]), be16(b[8:]), be16(b[10:])
+	if qd != 1 || an != 0 || ns != 0 || ar > 1 {
+		return false
+	}
+	off := 12
+	for {
+		if off >= len(b) {
+			return false
+		}
+		l := int(b[off])
+		if l > 63 {
+			return false // a compression pointer or a reserved label type
+		}
+		off += 1 + l
+		if off-12 > maxNameWire {
+			return false
+		}
+		if l == 0 {
+			break
+		}
+	}
+	if off+4 > len(b) {
+		return false
+	}
+	qtype, qclass := be16(b[off:]), be16(b[off+2:])
+	if qclass != dns.ClassINET || !isPlainType(qtype) {
+		return false
+	}
+	end := off + 4
+	*q = request{
+		id:     be16(b),
+		rd:     b[2]&0x01 != 0,
+		cd:     b[3]&0x10 != 0,
+		qname:  b[12:off],
+		qtype:  qtype,
+		qclass: qclass,
+	}
+	if ar == 1 {
+		o := b[end:]
+		if len(o) != optLen || o[0] != 0 || be16(o[1:]) != dns.TypeOPT || o[6] != 0 || be16(o[9:]) != 0 {
+			return false // not root, not OPT, version ≠ 0 or options present
+		}
+		q.edns, q.udpSize, q.do = true, be16(o[3:]), o[7]&0x80 != 0
+	} else if end != len(b) {
+		return false
+	}
+	n := copy(lbuf[:], q.qname)
+	lowerBytes(lbuf[:n])
+	q.lname = unsafe.String(&lbuf[0], n)
+	return true
+}
+
+func be16(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
+
+// fromMsg fills q from a message miekg has parsed and decides the answers
+// that need no lookup. It reports false when the message must be dropped:
+// a response must never be answered (that way lie loops).
+func fromMsg(m *dns.Msg, q *request, tcp bool) bool {
+	if m.Response {
+		return false
+	}
+	*q = request{id: m.Id, opcode: m.Opcode, rd: m.RecursionDesired, cd: m.CheckingDisabled, tcp: tcp}
+	if len(m.Question) == 1 {
+		var buf [maxNameWire + 1]byte
+		n, err := dns.PackDomainName(m.Question[0].Name, buf[:], 0, nil, false)
+		if err != nil {
+			q.rcode = dns.RcodeFormatError
+			return true
+		}
+		q.qname = buf[:n:n]
+		l := []byte(string(buf[:n]))
+		lowerBytes(l)
+		q.lname = string(l)
+		q.qtype, q.qclass = m.Question[0].Qtype, m.Question[0].Qclass
+	}
+	opts := 0
+	for _, rr := range m.Extra {
+		opt, ok := rr.(*dns.OPT)
+		if !ok {
+			continue
+		}
+		opts++
+		if opt.Hdr.Name != "." {
+			q.rcode = dns.RcodeFormatError
+			return true
+		}
+		q.edns, q.udpSize, q.do = true, opt.UDPSize(), opt.Do()
+		if opt.Version() != 0 {
+			q.rcode = dns.RcodeBadVers // RFC 6891 §6.1.3
+		}
+	}
+	switch {
+	case opts > 1:
+		q.rcode = dns.RcodeFormatError // RFC 6891 §6.1.1
+	case q.rcode != dns.RcodeSuccess:
+	case m.Opcode != dns.OpcodeQuery:
+		q.rcode = dns.RcodeNotImplemented
+	case len(m.Question) != 1:
+		q.rcode = dns.RcodeFormatError
+		q.qname, q.lname = nil, ""
+	case len(m.Answer) != 0 || len(m.Ns) != 0:
+		q.rcode = dns.RcodeFormatError
+	case q.qtype == 0 || q.qtype == dns.TypeOPT || q.qtype == dns.TypeTSIG || q.qtype == dns.TypeTKEY:
+		q.rcode = dns.RcodeFormatError // meta types cannot be asked for (RFC 6895 §3.1)
+	case q.qclass != dns.ClassINET:
+		q.rcode = dns.RcodeRefused // we hold no data in other classes
+	case q.qtype == dns.TypeAXFR || q.qtype == dns.TypeIXFR:
+		q.rcode = dns.RcodeRefused // no zone transfers (yet)
+	case q.qtype == dns.TypeMAILA || q.qtype == dns.TypeMAILB:
+		q.rcode = dns.RcodeNotImplemented
+	}
+	return true
+}
+
+// formErrHeader answers a packet miekg could not parse: FORMERR with the
+// header's id, opcode and RD, no sections. Responses and runts are dropped.
+func formErrHeader(out, b []byte) []byte {
+	if len(b) < 12 || b[2]&0x80 != 0 {
+		return nil
+	}
+	out = append(out[:0], b[0], b[1], 0x80|b[2]&0x79, dns.RcodeFormatError, 0, 0, 0, 0, 0, 0, 0, 0)
+	return out
+}
+
+// appendResponse encodes the response to q with the sections of res into
+// out[:0]. It never exceeds q.limit(): over UDP, whole record sets that do
+// not fit are left out; when one of the answer or authority section, or
+// required glue, is left out TC is set (RFC 2181 §9, RFC 9471). Optional
+// additional data is just dropped.
+func appendResponse(out []byte, q *request, res *result) []byte {
+	b := append(out[:0], make([]byte, 12)...)
+	binary.BigEndian.PutUint16(b[0:], q.id)
+	b[2] = 0x80 | byte(q.opcode&0xf)<<3
+	if res.aa {
+		b[2] |= 0x04
+	}
+	if q.rd {
+		b[2] |= 0x01
+	}
+	if q.cd {
+		b[3] |= 0x10
+	}
+	b[3] |= byte(res.rcode & 0xf)
+	if q.qname != nil {
+		binary.BigEndian.PutUint16(b[4:], 1)
+		b = append(b, q.qname...)
+		b = binary.BigEndian.AppendUint16(b, q.qtype)
+		b = binary.BigEndian.AppendUint16(b, q.qclass)
+	}
+	limit := q.limit()
+	if q.edns {
+		limit -= optLen
+	}
+	tc := false
+	var counts [3]int
+	for i, sec := range [...][]rrRef{res.answer, res.authority, res.additional} {
+		for j := range sec {
+			start := len(b)
+			b = appendRRSet(b, &sec[j], q.lname)
+			if len(b) <= limit {
+				counts[i] += int(sec[j].set.count)
+				continue
+			}
+			b = b[:start]
+			if i < 2 || sec[j].required {
+				tc = true
+				break
+			}
+		}
+		if tc {
+			break
+		}
+	}
+	if tc {
+		b[2] |= 0x02
+	}
+	binary.BigEndian.PutUint16(b[6:], uint16(counts[0]))
+	binary.BigEndian.PutUint16(b[8:], uint16(counts[1]))
+	binary.BigEndian.PutUint16(b[10:], uint16(counts[2]))
+	if q.edns {
+		var flags byte
+		if q.do {
+			flags = 0x80 // RFC 3225 §3: DO is copied
+		}
+		b = append(b, 0, 0, byte(dns.TypeOPT), byte(ednsUDPSize>>8), byte(ednsUDPSize&0xff),
+			byte(res.rcode>>4), 0, flags, 0, 0, 0)
+		binary.BigEndian.PutUint16(b[10:], uint16(counts[2]+1))
+	}
+	return b
+}
+
+// appendRRSet writes every record of ref. The owner is written once and its
+// bytes repeated: they hold at most a pointer into the question, which is
+// valid anywhere in the message.
+func appendRRSet(b []byte, ref *rrRef, qname string) []byte {
+	first := true
+	var owner []byte
+	ref.set.records(func(rdata string) {
+		if first {
+			start := len(b)
+			b = appendOwner(b, ref.owner, qname)
+			owner = b[start:len(b):len(b)]
+			first = false
+		} else {
+			b = append(b, owner...)
+		}
+		b = binary.BigEndian.AppendUint16(b, ref.set.typ)
+		b = binary.BigEndian.AppendUint16(b, dns.ClassINET)
+		b = binary.BigEndian.AppendUint32(b, ref.ttl)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(rdata)))
+		b = append(b, rdata...)
+	})
+	return b
+}
+
+// appendOwner writes owner, compressing its longest suffix shared with the
+// question name to a pointer into the question at offset 12.
+func appendOwner(b []byte, owner, qname string) []byte {
+	if qname != "" {
+		for o := owner; len(o) > 1; o = parentName(o) {
+			j := len(qname) - len(o)
+			if j >= 0 && qname[j:] == o && isLabelStart(qname, j) {
+				b = append(b, owner[:len(owner)-len(o)]...)
+				ptr := 12 + j
+				return append(b, byte(0xc0|ptr>>8), byte(ptr))
+			}
+		}
+	}
+	return append(b, owner...)
+}
+
+func isLabelStart(name string, j int) bool {
+	off := 0
+	for off < j {
+		off += 1 + int(name[off])
+	}
+	return off == j
+}

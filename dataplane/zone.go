@@ -1,0 +1,372 @@
+package dataplane
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/miekg/dns"
+
+	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/zonecfg"
+)
+
+// rrset is one record set ready to be copied into a response: the RDATA of
+// every record in uncompressed wire format, each preceded by its RDLENGTH.
+// Owner, class and TTL are written per response, so the same bytes serve an
+// exact match, a wildcard synthesis and a negative answer's SOA. Keeping only
+// the packed form (no miekg structs, no presentation strings) keeps a record
+// to a few dozen bytes; presentation form is rebuilt on demand (ZoneState).
+type rrset struct {
+	rdata string // count × (RDLENGTH big-endian uint16, RDATA)
+	setID string // Route 53 set identifier; "" for simple record sets
+	ttl   uint32
+	typ   uint16
+	count uint16
+}
+
+// records calls f with the RDATA of each record.
+func (s *rrset) records(f func(rdata string)) {
+	for off := 0; off+2 <= len(s.rdata); {
+		n := int(s.rdata[off])<<8 | int(s.rdata[off+1])
+		f(s.rdata[off+2 : off+2+n])
+		off += 2 + n
+	}
+}
+
+// node is everything at one owner name. A node without record sets is an
+// empty non-terminal: it exists (NODATA, not NXDOMAIN) because names below
+// it do. Nodes are values inside an immutable map; a change stores a new
+// node with a new sets slice and never writes to a published one.
+type node struct {
+	sets     []rrset // ordered by type, then set identifier
+	children int32   // nodes directly below this one
+}
+
+// find returns the first record set of type t, or nil.
+func (n *node) find(t uint16) *rrset {
+	for i := range n.sets {
+		if n.sets[i].typ == t {
+			return &n.sets[i]
+		}
+	}
+	return nil
+}
+
+// zone is one hosted zone at one version. It is immutable once published;
+// Apply derives a new zone that shares all untouched shards of the old one.
+type zone struct {
+	id      string
+	tenant  string
+	name    string // wire format, lowercase
+	origin  string // presentation format, canonical
+	version int64
+	names   *shardMap[node]
+	soa     *rrset // the apex SOA, or nil (then negative answers carry none)
+	negTTL  uint32 // min(SOA TTL, SOA MINIMUM), RFC 2308 §5
+	cuts    int    // NS record sets below the apex: zero skips the cut search
+	wilds   int    // wildcard nodes: zero skips the closest-encloser search
+	records int
+}
+
+// ErrSkippedRecords is wrapped by the error ReplaceZone and Apply return
+// when some record sets were invalid and left out. The rest of the zone was
+// installed: callers should log the error and treat the zone as applied.
+var ErrSkippedRecords = errors.New("dataplane: invalid record sets skipped")
+
+// zoneBuilder applies changes to a zone under construction.
+type zoneBuilder struct {
+	z       *zone
+	w       *mapWriter[node]
+	tmp     []byte // packing scratch space
+	skipped []error
+}
+
+// buildZone makes a zone from a full zone state. An error that does not
+// wrap ErrSkippedRecords means no zone was built.
+func buildZone(st event.ZoneState) (*zone, error) {
+	if st.ID == "" {
+		return nil, errors.New("dataplane: zone without id")
+	}
+	origin, err := zonecfg.CanonicalName(st.Name)
+	if err != nil {
+		return nil, fmt.Errorf("dataplane: zone %s: %w", st.ID, err)
+	}
+	name, err := wireName(origin)
+	if err != nil {
+		return nil, fmt.Errorf("dataplane: zone %s: %w", st.ID, err)
+	}
+	z := &zone{id: st.ID, tenant: st.TenantID, name: name, origin: origin, version: st.Version}
+	b := &zoneBuilder{z: z, w: newMapWriter[node](len(st.RRSets) + len(st.RRSets)/4), tmp: make([]byte, 2*dns.MaxMsgSize)}
+	b.w.set(name, node{})
+	for _, rs := range st.RRSets {
+		b.upsert(rs)
+	}
+	return b.finish()
+}
+
+// edit starts a builder deriving a new version from z.
+func (z *zone) edit(version int64) *zoneBuilder {
+	nz := *z
+	nz.version = version
+	return &zoneBuilder{z: &nz, w: z.names.edit(), tmp: make([]byte, 2*dns.MaxMsgSize)}
+}
+
+// finish rewrites the SOA serial to the zone version and publishes.
+func (b *zoneBuilder) finish() (*zone, error) {
+	z := b.z
+	apex, _ := b.w.get(z.name)
+	z.soa, z.negTTL = nil, 0
+	if i := slices.IndexFunc(apex.sets, func(s rrset) bool { return s.typ == dns.TypeSOA }); i >= 0 {
+		sets := slices.Clone(apex.sets)
+		sets[i].rdata = soaWithSerial(sets[i].rdata, uint32(z.version))
+		apex.sets = sets
+		b.w.set(z.name, apex)
+		z.soa = &sets[i]
+		z.negTTL = min(sets[i].ttl, soaMinimum(sets[i].rdata))
+	}
+	z.names = b.w.done()
+	b.w = nil
+	if len(b.skipped) > 0 {
+		return z, fmt.Errorf("%w: zone %s: %w", ErrSkippedRecords, z.origin, errors.Join(b.skipped...))
+	}
+	return z, nil
+}
+
+// upsert replaces (or adds) the record set with rs's key.
+func (b *zoneBuilder) upsert(rs zonecfg.RRSet) {
+	owner, set, err := packRRSet(rs, b.tmp)
+	if err == nil && !isSubName(owner, b.z.name) {
+		err = fmt.Errorf("%s is not in zone %s", rs.Name, b.z.origin)
+	}
+	if err != nil {
+		b.skipped = append(b.skipped, fmt.Errorf("%s: %w", rs.Key(), err))
+		return
+	}
+	n, ok := b.w.get(owner)
+	if !ok {
+		b.addNode(owner)
+	}
+	sets := make([]rrset, 0, len(n.sets)+1)
+	replaced := false
+	for _, s := range n.sets {
+		if s.typ == set.typ && s.setID == set.setID {
+			b.count(owner, &s, -1)
+			s, replaced = set, true
+		}
+		sets = append(sets, s)
+	}
+	if !replaced {
+		sets = append(sets, set)
+		sort.SliceStable(sets, func(i, j int) bool {
+			if sets[i].typ != sets[j].typ {
+				return sets[i].typ < sets[j].typ
+			}
+			return sets[i].setID < sets[j].setID
+		})
+	}
+	b.count(owner, &set, 1)
+	n.sets = sets
+	b.w.set(owner, n)
+}
+
+// remove deletes the record set with key k, and the nodes it leaves empty.
+func (b *zoneBuilder) remove(k zonecfg.Key) {
+	owner, err := wireName(k.Name)
+	if err != nil {
+		return
+	}
+	typ := zonecfg.TypeCode(k.Type)
+	n, ok := b.w.get(owner)
+	if !ok {
+		return
+	}
+	i := slices.IndexFunc(n.sets, func(s rrset) bool { return s.typ == typ && s.setID == k.SetIdentifier })
+	if i < 0 {
+		return
+	}
+	b.count(owner, &n.sets[i], -1)
+	n.sets = slices.Delete(slices.Clone(n.sets), i, i+1)
+	b.w.set(owner, n)
+	b.prune(owner)
+}
+
+// count keeps the zone's counters as record sets come and go.
+func (b *zoneBuilder) count(owner string, s *rrset, d int) {
+	b.z.records += d * int(s.count)
+	if s.typ == dns.TypeNS && owner != b.z.name {
+		b.z.cuts += d
+	}
+}
+
+// addNode creates owner and any missing ancestors up to the apex.
+func (b *zoneBuilder) addNode(owner string) {
+	b.w.set(owner, node{})
+	if isWildcardName(owner) {
+		b.z.wilds++
+	}
+	for name := owner; name != b.z.name; {
+		p := parentName(name)
+		pn, ok := b.w.get(p)
+		pn.children++
+		b.w.set(p, pn)
+		if ok {
+			return
+		}
+		if isWildcardName(p) {
+			b.z.wilds++
+		}
+		name = p
+	}
+}
+
+// prune removes owner if it has become empty and childless, then its
+// ancestors likewise. The apex always stays.
+func (b *zoneBuilder) prune(owner string) {
+	for name := owner; name != b.z.name; {
+		n, ok := b.w.get(name)
+		if !ok || len(n.sets) > 0 || n.children > 0 {
+			return
+		}
+		b.w.del(name)
+		if isWildcardName(name) {
+			b.z.wilds--
+		}
+		p := parentName(name)
+		pn, _ := b.w.get(p)
+		pn.children--
+		b.w.set(p, pn)
+		name = p
+	}
+}
+
+// packRRSet validates rs and packs its records.
+func packRRSet(rs zonecfg.RRSet, tmp []byte) (string, rrset, error) {
+	owner, err := wireName(rs.Name)
+	if err != nil {
+		return "", rrset{}, err
+	}
+	rrs, err := rs.Parse()
+	if err != nil {
+		return "", rrset{}, err
+	}
+	var buf []byte
+	for _, rr := range rrs {
+		end, err := dns.PackRR(rr, tmp, 0, nil, false)
+		if err != nil {
+			return "", rrset{}, err
+		}
+		// Skip owner, TYPE, CLASS and TTL; keep RDLENGTH and RDATA.
+		buf = append(buf, tmp[len(owner)+8:end]...)
+	}
+	set := rrset{
+		rdata: string(buf),
+		setID: rs.SetIdentifier,
+		ttl:   rs.TTL,
+		typ:   rrs[0].Header().Rrtype,
+		count: uint16(len(rrs)),
+	}
+	return owner, set, nil
+}
+
+// skipName returns the length of the uncompressed wire name at the start of
+// b, or -1.
+func skipName(b string) int {
+	for off := 0; off < len(b); {
+		l := int(b[off])
+		if l == 0 {
+			return off + 1
+		}
+		if l > 63 {
+			return -1
+		}
+		off += 1 + l
+	}
+	return -1
+}
+
+// soaWithSerial returns packed SOA rdata (with RDLENGTH) with its serial
+// replaced: the served serial is always the zone version.
+func soaWithSerial(rdata string, serial uint32) string {
+	b := []byte(rdata)
+	off := 2
+	for range 2 {
+		n := skipName(rdata[off:])
+		if n < 0 {
+			return rdata
+		}
+		off += n
+	}
+	if off+4 > len(b) {
+		return rdata
+	}
+	binary.BigEndian.PutUint32(b[off:], serial)
+	return string(b)
+}
+
+// soaMinimum returns the MINIMUM field: the last four octets of the RDATA.
+func soaMinimum(rdata string) uint32 {
+	if len(rdata) < 6 {
+		return 0
+	}
+	r := rdata[len(rdata)-4:]
+	return uint32(r[0])<<24 | uint32(r[1])<<16 | uint32(r[2])<<8 | uint32(r[3])
+}
+
+// targetName returns the lowercase domain name at offset off of a record's
+// RDATA (the CNAME, NS, MX or SRV target), or "".
+func targetName(rdata string, off int) string {
+	if off >= len(rdata) {
+		return ""
+	}
+	n := skipName(rdata[off:])
+	if n < 0 {
+		return ""
+	}
+	b := []byte(rdata[off : off+n])
+	lowerBytes(b)
+	return string(b)
+}
+
+// targetOffset is where the target name starts in the RDATA of types that
+// have one in our additional-section processing.
+func targetOffset(t uint16) (int, bool) {
+	switch t {
+	case dns.TypeNS, dns.TypeCNAME:
+		return 0, true
+	case dns.TypeMX:
+		return 2, true
+	case dns.TypeSRV:
+		return 6, true
+	}
+	return 0, false
+}
+
+// state rebuilds the zone's content in the form the control plane sent it.
+func (z *zone) state() event.ZoneState {
+	st := event.ZoneState{ID: z.id, Name: z.origin, TenantID: z.tenant, Version: z.version}
+	buf := make([]byte, 0, 512)
+	z.names.all(func(owner string, n node) {
+		name := presentationName(owner)
+		for i := range n.sets {
+			s := &n.sets[i]
+			rs := zonecfg.RRSet{Name: name, Type: dns.TypeToString[s.typ], SetIdentifier: s.setID, TTL: s.ttl}
+			s.records(func(rdata string) {
+				buf = append(buf[:0], owner...)
+				buf = binary.BigEndian.AppendUint16(buf, s.typ)
+				buf = binary.BigEndian.AppendUint16(buf, dns.ClassINET)
+				buf = binary.BigEndian.AppendUint32(buf, s.ttl)
+				buf = binary.BigEndian.AppendUint16(buf, uint16(len(rdata)))
+				buf = append(buf, rdata...)
+				if rr, _, err := dns.UnpackRR(buf, 0); err == nil {
+					rs.Records = append(rs.Records, zonecfg.RData(rr))
+				}
+			})
+			st.RRSets = append(st.RRSets, rs)
+		}
+	})
+	sort.Slice(st.RRSets, func(i, j int) bool { return st.RRSets[i].Key().Less(st.RRSets[j].Key()) })
+	return st
+}
