@@ -1,0 +1,190 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/waymark-dns/waymark/controlplane"
+)
+
+// writeJSON writes v as the response body with the given status.
+func (h *handler) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only a programming error gets here: our DTOs always encode.
+		h.log.Error("encode response", "err", err)
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"InternalError","message":"internal error","details":[]},"request_id":""}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// decodeJSON reads the request body strictly into dst (see decodeStrict),
+// after checking that it is declared as JSON (or not declared at all).
+func (h *handler) decodeJSON(r *http.Request, dst any) error {
+	if err := requireMediaType(r, "application/json"); err != nil {
+		return err
+	}
+	return decodeStrict(r.Body, dst)
+}
+
+// requireMediaType accepts a request whose Content-Type is one of types,
+// or absent; anything else is 415.
+func requireMediaType(r *http.Request, types ...string) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil {
+		for _, t := range types {
+			if mt == t {
+				return nil
+			}
+		}
+	}
+	return apiError(codeUnsupportedMediaType,
+		fmt.Sprintf("Content-Type %q is not supported here; use %s", ct, strings.Join(types, " or ")))
+}
+
+// decodeStrict decodes exactly one JSON value from body into dst: unknown
+// fields, field names in the wrong case (encoding/json would accept "TTL"
+// for "ttl"), wrong types, trailing data and an empty body are InvalidInput
+// errors with a message that says what was wrong and where. A body over
+// the size limit comes back as *http.MaxBytesError (413).
+func decodeStrict(body io.Reader, dst any) error {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return invalidInput("request body must contain a single JSON value")
+	}
+	var generic any
+	if err := json.Unmarshal(data, &generic); err != nil {
+		return decodeError(err)
+	}
+	return exactKeys(generic, reflect.TypeOf(dst), "")
+}
+
+// exactKeys checks that every object key in v names a field of t by its
+// exact JSON name. It runs after a successful decode, so v has t's shape.
+func exactKeys(v any, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		for key, val := range x {
+			f, ok := fieldByJSONName(t, key)
+			if !ok {
+				field := strings.TrimPrefix(path+"."+key, ".")
+				return &controlplane.Error{
+					Code:    controlplane.CodeInvalidInput,
+					Message: fmt.Sprintf("unknown field %q (field names are case-sensitive)", field),
+					Details: []controlplane.Detail{{Field: field, Message: "unknown field"}},
+				}
+			}
+			if err := exactKeys(val, f.Type, path+"."+key); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return nil
+		}
+		for i, val := range x {
+			if err := exactKeys(val, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func fieldByJSONName(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "" {
+			tag = f.Name
+		}
+		if tag == name && tag != "-" {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+func decodeError(err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		mbe *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return err
+	case errors.Is(err, io.EOF):
+		return invalidInput("request body is empty; expected a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return invalidInput("malformed JSON: unexpected end of input")
+	case errors.As(err, &syn):
+		return invalidInput(fmt.Sprintf("malformed JSON at byte %d: %s", syn.Offset, strings.TrimPrefix(syn.Error(), "json: ")))
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return invalidInput(fmt.Sprintf("expected a JSON %s, got %s", jsonKind(typ.Type.Kind().String()), typ.Value))
+		}
+		return &controlplane.Error{
+			Code:    controlplane.CodeInvalidInput,
+			Message: fmt.Sprintf("field %q must be %s, got %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value),
+			Details: []controlplane.Detail{{Field: typ.Field, Message: "wrong type"}},
+		}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &controlplane.Error{
+			Code:    controlplane.CodeInvalidInput,
+			Message: fmt.Sprintf("unknown field %q", field),
+			Details: []controlplane.Detail{{Field: field, Message: "unknown field"}},
+		}
+	}
+	return invalidInput("malformed JSON: " + strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonKind names a Go kind the way a JSON user thinks of it.
+func jsonKind(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "struct", "map":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	case "bool":
+		return "a boolean"
+	case "ptr":
+		return "a value"
+	}
+	return "a number" // the int, uint and float kinds
+}
+
+func invalidInput(msg string) *controlplane.Error {
+	return apiError(controlplane.CodeInvalidInput, msg)
+}

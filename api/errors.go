@@ -1,0 +1,131 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/waymark-dns/waymark/controlplane"
+)
+
+// Error codes that only the HTTP layer raises. They share the Code type
+// with the control plane's so that one table maps every code to a status.
+const (
+	codePayloadTooLarge      controlplane.Code = "PayloadTooLarge"
+	codeUnsupportedMediaType controlplane.Code = "UnsupportedMediaType"
+	codeThrottling           controlplane.Code = "Throttling"
+	codeNotFound             controlplane.Code = "NotFound"
+	codeMethodNotAllowed     controlplane.Code = "MethodNotAllowed"
+	codeInternalError        controlplane.Code = "InternalError"
+	codeServiceUnavailable   controlplane.Code = "ServiceUnavailable"
+)
+
+// httpStatus is THE table from error code to HTTP status; ok is false for a
+// code it does not know, which is then answered as an internal error (and
+// a test fails: every code in controlplane/errors.go must be listed here
+// and in openapi.yaml's ErrorCode enum).
+//
+// Choices: quota errors (TooMany*) are 400, as in Route 53, whose SDKs
+// expect that; state conflicts (already exists, not empty, conflicting
+// domain, prior request not complete) are 409, where Route 53 uses 400
+// for some, because 409 says "retrying the same request won't help until
+// the state changes" more precisely.
+func httpStatus(code controlplane.Code) (status int, ok bool) {
+	switch code {
+	case controlplane.CodeInvalidInput, controlplane.CodeInvalidDomainName,
+		controlplane.CodeInvalidChangeBatch, controlplane.CodeInvalidPaginationToken:
+		return http.StatusBadRequest, true
+	case controlplane.CodeTooManyHostedZones, controlplane.CodeTooManyRecords, controlplane.CodeTooManyKeys:
+		return http.StatusBadRequest, true
+	case controlplane.CodeUnauthorized:
+		return http.StatusUnauthorized, true
+	case controlplane.CodeForbidden:
+		return http.StatusForbidden, true
+	case controlplane.CodeNoSuchHostedZone, controlplane.CodeNoSuchChange,
+		controlplane.CodeNoSuchKey, controlplane.CodeNoSuchTenant, codeNotFound:
+		return http.StatusNotFound, true
+	case controlplane.CodeHostedZoneAlreadyExists, controlplane.CodeTenantAlreadyExists,
+		controlplane.CodeHostedZoneNotEmpty, controlplane.CodeConflictingDomainExists,
+		controlplane.CodePriorRequestNotComplete:
+		return http.StatusConflict, true
+	case codeMethodNotAllowed:
+		return http.StatusMethodNotAllowed, true
+	case codePayloadTooLarge:
+		return http.StatusRequestEntityTooLarge, true
+	case codeUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType, true
+	case codeThrottling:
+		return http.StatusTooManyRequests, true
+	case codeInternalError:
+		return http.StatusInternalServerError, true
+	case codeServiceUnavailable:
+		return http.StatusServiceUnavailable, true
+	}
+	return 0, false
+}
+
+// errorBody is the JSON shape of every error response.
+type errorBody struct {
+	Error     errorJSON `json:"error"`
+	RequestID string    `json:"request_id"`
+}
+
+type errorJSON struct {
+	Code    string       `json:"code"`
+	Message string       `json:"message"`
+	Details []detailJSON `json:"details"`
+}
+
+type detailJSON struct {
+	Index   *int   `json:"index,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+func toDetailsJSON(ds []controlplane.Detail) []detailJSON {
+	out := make([]detailJSON, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, detailJSON{Index: d.Index, Line: d.Line, Field: d.Field, Message: d.Message})
+	}
+	return out
+}
+
+// apiError builds an *controlplane.Error for the HTTP layer's own codes.
+func apiError(code controlplane.Code, msg string) *controlplane.Error {
+	return &controlplane.Error{Code: code, Message: msg}
+}
+
+// writeError is the one place errors become responses. A business error
+// (*controlplane.Error with a known code) is shown as it is; anything else
+// is logged with its cause and answered 500 InternalError, revealing
+// nothing.
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := controlplane.AsError(err)
+	var status int
+	if ok {
+		status, ok = httpStatus(e.Code)
+	}
+	if !ok {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			e, status = apiError(codePayloadTooLarge, "request body is too large"), http.StatusRequestEntityTooLarge
+		default:
+			level := h.log.ErrorContext
+			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+				level = h.log.InfoContext // the client went away
+			}
+			level(r.Context(), "internal error", "request_id", requestID(r.Context()),
+				"method", r.Method, "path", r.URL.Path, "err", err)
+			e, status = apiError(codeInternalError, "internal error; quote the request id when reporting it"), http.StatusInternalServerError
+		}
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="waymark"`)
+	}
+	h.writeJSON(w, status, errorBody{
+		Error:     errorJSON{Code: string(e.Code), Message: e.Message, Details: toDetailsJSON(e.Details)},
+		RequestID: requestID(r.Context()),
+	})
+}

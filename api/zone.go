@@ -1,0 +1,188 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/waymark-dns/waymark/controlplane"
+)
+
+// createZone is POST /v1/hostedzones.
+func (h *handler) createZone(w http.ResponseWriter, r *http.Request) {
+	var req createZoneRequest
+	if err := h.decodeJSON(r, &req); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	z, ch, err := h.svc.CreateZone(r.Context(), tenantID(r), controlplane.CreateZoneInput{
+		Name: req.Name, CallerReference: req.CallerReference, Comment: req.Comment,
+	})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/hostedzones/"+url.PathEscape(z.ID))
+	h.writeJSON(w, http.StatusCreated, createZoneResponse{
+		HostedZone: toHostedZoneJSON(z), Change: toChangeJSON(ch), DelegationSet: toDelegationSetJSON(z),
+	})
+}
+
+// listZones is GET /v1/hostedzones?name=&zone_id=&max_items=.
+func (h *handler) listZones(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	maxItems, err := maxItemsParam(q)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	page, err := h.svc.ListZones(r.Context(), tenantID(r), controlplane.ListZonesInput{
+		StartName: q.Get("name"), StartID: q.Get("zone_id"), MaxItems: maxItems,
+	})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, toListZonesResponse(page))
+}
+
+// getZone is GET /v1/hostedzones/{id}.
+func (h *handler) getZone(w http.ResponseWriter, r *http.Request) {
+	z, err := h.svc.GetZone(r.Context(), tenantID(r), chi.URLParam(r, "id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	ds := toDelegationSetJSON(z)
+	h.writeJSON(w, http.StatusOK, zoneResponse{HostedZone: toHostedZoneJSON(z), DelegationSet: &ds})
+}
+
+// updateZone is PATCH /v1/hostedzones/{id} {"comment"}.
+func (h *handler) updateZone(w http.ResponseWriter, r *http.Request) {
+	var req updateZoneRequest
+	if err := h.decodeJSON(r, &req); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if req.Comment == nil {
+		h.writeError(w, r, &controlplane.Error{Code: controlplane.CodeInvalidInput, Message: "comment is required",
+			Details: []controlplane.Detail{{Field: "comment", Message: "required"}}})
+		return
+	}
+	z, err := h.svc.UpdateZoneComment(r.Context(), tenantID(r), chi.URLParam(r, "id"), *req.Comment)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, zoneResponse{HostedZone: toHostedZoneJSON(z)})
+}
+
+// deleteZone is DELETE /v1/hostedzones/{id}.
+func (h *handler) deleteZone(w http.ResponseWriter, r *http.Request) {
+	ch, err := h.svc.DeleteZone(r.Context(), tenantID(r), chi.URLParam(r, "id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, changeResponse{Change: toChangeJSON(ch)})
+}
+
+// changeRRSets is POST /v1/hostedzones/{id}/rrsets/changes.
+func (h *handler) changeRRSets(w http.ResponseWriter, r *http.Request) {
+	if err := requireMediaType(r, "application/json"); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	b, err := decodeChangeBatch(r.Body)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	ch, err := h.svc.ChangeRRSets(r.Context(), tenantID(r), chi.URLParam(r, "id"), b)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, changeResponse{Change: toChangeJSON(ch)})
+}
+
+// listRRSets is GET /v1/hostedzones/{id}/rrsets?name=&type=&identifier=&max_items=.
+func (h *handler) listRRSets(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	maxItems, err := maxItemsParam(q)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	page, err := h.svc.ListRRSets(r.Context(), tenantID(r), chi.URLParam(r, "id"), controlplane.ListRRSetsInput{
+		Name: q.Get("name"), Type: q.Get("type"), Identifier: q.Get("identifier"), MaxItems: maxItems,
+	})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, toListRRSetsResponse(page))
+}
+
+// getChange is GET /v1/changes/{id}.
+func (h *handler) getChange(w http.ResponseWriter, r *http.Request) {
+	ch, err := h.svc.GetChange(r.Context(), tenantID(r), chi.URLParam(r, "id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, changeResponse{Change: toChangeJSON(ch)})
+}
+
+// exportZone is GET /v1/hostedzones/{id}/export: the zone as an RFC 1035
+// master file.
+func (h *handler) exportZone(w http.ResponseWriter, r *http.Request) {
+	text, err := h.svc.ExportZone(r.Context(), tenantID(r), chi.URLParam(r, "id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/dns; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, text)
+}
+
+// importZone is POST /v1/hostedzones/{id}/import with a master file as
+// the body (text/dns or text/plain): one change batch that makes the
+// zone's records those of the file. Parse errors come back by line in
+// the error's details.
+func (h *handler) importZone(w http.ResponseWriter, r *http.Request) {
+	if err := requireMediaType(r, "text/dns", "text/plain"); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	ch, err := h.svc.ImportZone(r.Context(), tenantID(r), chi.URLParam(r, "id"), string(body))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, changeResponse{Change: toChangeJSON(ch)})
+}
+
+// maxItemsParam parses the optional max_items query parameter; 0 means
+// "the service's default".
+func maxItemsParam(q url.Values) (int, error) {
+	s := q.Get("max_items")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, &controlplane.Error{Code: controlplane.CodeInvalidInput,
+			Message: "max_items must be a positive integer",
+			Details: []controlplane.Detail{{Field: "max_items", Message: "must be a positive integer"}}}
+	}
+	return n, nil
+}
