@@ -1,0 +1,352 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/waymark-dns/waymark/event"
+)
+
+// Defaults for TrackerConfig fields left zero.
+const (
+	// DefaultLiveTimeout is how long a nameserver counts as live after its
+	// last heartbeat.
+	DefaultLiveTimeout = 5 * time.Second
+	// DefaultTrackerFlush is the shortest interval between two database
+	// writes of one tracker: heartbeats arriving in between are coalesced.
+	DefaultTrackerFlush = 20 * time.Millisecond
+	// MaxChangeWait caps WaitChange's timeout.
+	MaxChangeWait = 60 * time.Second
+)
+
+// TrackerConfig configures a Tracker. The zero value is usable.
+type TrackerConfig struct {
+	// LiveTimeout is how long after its last heartbeat a nameserver still
+	// counts as live. Default 5 s.
+	LiveTimeout time.Duration
+	// FlushInterval is the minimum interval between two flushes of
+	// heartbeats to the database. Default 20 ms.
+	FlushInterval time.Duration
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+	// Logger receives flush failures. Default: discard.
+	Logger *slog.Logger
+}
+
+// Tracker follows the nameserver fleet through its heartbeats (core NATS)
+// and turns changes INSYNC. It records each nameserver's report in the
+// nameserver table and, after every flush and on a periodic tick, marks
+// INSYNC every PENDING change whose stream sequence is at or below the
+// lowest applied sequence of the live nameservers (ready, and heard from
+// within LiveTimeout). With no live nameserver at all, changes stay
+// PENDING: nothing has been seen to serve them.
+//
+// Every API process runs its own tracker: all of them receive every
+// heartbeat, their writes are idempotent (a report never overwrites a newer
+// one of the same node), and the INSYNC update only touches PENDING rows,
+// so they agree without a leader, and INSYNC keeps working while the relay
+// leader changes hands.
+type Tracker struct {
+	pool *pgxpool.Pool
+	nc   *nats.Conn
+	cfg  TrackerConfig
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	pending map[string]heartbeatAt // newest unflushed report per node
+	wake    chan struct{}
+}
+
+type heartbeatAt struct {
+	event.Heartbeat
+	received time.Time
+}
+
+// NewTracker returns a tracker that reads heartbeats from nc and writes
+// through pool.
+func NewTracker(pool *pgxpool.Pool, nc *nats.Conn, cfg TrackerConfig) *Tracker {
+	if cfg.LiveTimeout <= 0 {
+		cfg.LiveTimeout = DefaultLiveTimeout
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = DefaultTrackerFlush
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Tracker{
+		pool: pool, nc: nc, cfg: cfg, log: cfg.Logger.With("component", "tracker"),
+		pending: make(map[string]heartbeatAt),
+		wake:    make(chan struct{}, 1),
+	}
+}
+
+// Run subscribes to heartbeats and flushes them until ctx is done. It
+// returns an error only if it cannot subscribe.
+func (t *Tracker) Run(ctx context.Context) error {
+	sub, err := t.nc.Subscribe(event.HeartbeatSubject, t.receive)
+	if err != nil {
+		return fmt.Errorf("tracker: subscribe %s: %w", event.HeartbeatSubject, err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	// The tick re-evaluates liveness: a dead nameserver stops blocking
+	// INSYNC once its heartbeat is older than LiveTimeout.
+	tick := time.NewTicker(max(t.cfg.LiveTimeout/4, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.wake:
+		case <-tick.C:
+		}
+		if err := t.flush(ctx); err != nil && ctx.Err() == nil {
+			t.log.Warn("tracker flush failed", "err", err)
+		}
+		if !sleepOrDone(ctx, t.cfg.FlushInterval) {
+			return nil
+		}
+	}
+}
+
+func (t *Tracker) receive(m *nats.Msg) {
+	hb, err := event.DecodeHeartbeat(m.Data)
+	if err != nil {
+		t.log.Debug("tracker ignores a bad heartbeat", "err", err)
+		return
+	}
+	now := t.cfg.Now()
+	t.mu.Lock()
+	if old, ok := t.pending[hb.NodeID]; !ok || !hb.Sent.Before(old.Sent) {
+		t.pending[hb.NodeID] = heartbeatAt{Heartbeat: hb, received: now}
+	}
+	t.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// flush writes the pending reports and marks what is now INSYNC.
+func (t *Tracker) flush(ctx context.Context) error {
+	t.mu.Lock()
+	batch := make([]heartbeatAt, 0, len(t.pending))
+	for _, h := range t.pending {
+		batch = append(batch, h)
+	}
+	clear(t.pending)
+	t.mu.Unlock()
+	// A fixed lock order keeps concurrent trackers from deadlocking.
+	slices.SortFunc(batch, func(a, b heartbeatAt) int {
+		switch {
+		case a.NodeID < b.NodeID:
+			return -1
+		case a.NodeID > b.NodeID:
+			return 1
+		}
+		return 0
+	})
+	now := t.cfg.Now().UTC()
+	err := retryConflicts(ctx, t.pool, func(tx pgx.Tx) error {
+		if len(batch) > 0 {
+			n := len(batch)
+			ids, regions := make([]string, n), make([]string, n)
+			applied, zones := make([]int64, n), make([]int32, n)
+			ready := make([]bool, n)
+			received, sent, liveUntil := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+			for i, h := range batch {
+				ids[i], regions[i] = h.NodeID, h.Region
+				applied[i], zones[i], ready[i] = int64(h.AppliedSeq), int32(h.Zones), h.Ready
+				received[i], sent[i] = h.received.UTC(), h.Sent.UTC()
+				liveUntil[i] = h.received.Add(t.cfg.LiveTimeout).UTC()
+			}
+			if _, err := tx.Exec(ctx,
+				`INSERT INTO nameserver AS ns (node_id, region, applied_seq, ready, zones,
+				                               first_seen_at, last_heartbeat, sent_at, live_until)
+				 SELECT v.id, v.region, v.applied, v.ready, v.zones, v.received, v.received, v.sent, v.live_until
+				   FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bool[], $5::int[],
+				               $6::timestamptz[], $7::timestamptz[], $8::timestamptz[])
+				        AS v(id, region, applied, ready, zones, received, sent, live_until)
+				 ON CONFLICT (node_id) DO UPDATE
+				    SET region = excluded.region, applied_seq = excluded.applied_seq,
+				        ready = excluded.ready, zones = excluded.zones,
+				        last_heartbeat = excluded.last_heartbeat, sent_at = excluded.sent_at,
+				        live_until = excluded.live_until
+				  WHERE ns.sent_at IS NULL OR excluded.sent_at >= ns.sent_at`,
+				ids, regions, applied, ready, zones, received, sent, liveUntil); err != nil {
+				return fmt.Errorf("record heartbeats: %w", err)
+			}
+		}
+		return markInSync(ctx, tx, now)
+	})
+	if err != nil {
+		// Put the reports back unless newer ones arrived meanwhile.
+		t.mu.Lock()
+		for _, h := range batch {
+			if old, ok := t.pending[h.NodeID]; !ok || old.Sent.Before(h.Sent) {
+				t.pending[h.NodeID] = h
+			}
+		}
+		t.mu.Unlock()
+	}
+	return err
+}
+
+// markInSync flips PENDING changes the live fleet has applied, and wakes
+// waiters if it flipped any.
+func markInSync(ctx context.Context, tx pgx.Tx, now time.Time) error {
+	tag, err := tx.Exec(ctx,
+		`UPDATE change SET status = 'INSYNC', insync_at = $1
+		  WHERE status = 'PENDING' AND stream_seq <= (
+		        SELECT min(applied_seq) FROM nameserver WHERE ready AND live_until > $1)`, now)
+	if err != nil {
+		return fmt.Errorf("mark changes insync: %w", err)
+	}
+	if tag.RowsAffected() > 0 {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, insyncChannel); err != nil {
+			return fmt.Errorf("notify insync: %w", err)
+		}
+	}
+	return nil
+}
+
+// isConflict reports whether err is a deadlock or serialization failure,
+// after which the transaction can simply be retried.
+func isConflict(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+// Progress says how far a change has spread through the fleet.
+type Progress struct {
+	// Live is the number of live nameservers.
+	Live int
+	// Applied is how many of them have applied the change.
+	Applied int
+}
+
+// changeRow reads a change of tenantID with its stream sequence.
+func (s *Service) changeRow(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, tenantID, changeID string) (ChangeInfo, error) {
+	var c ChangeInfo
+	var status string
+	var seq *int64
+	err := q.QueryRow(ctx,
+		`SELECT id, zone_id, zone_version, status, comment, submitted_at, insync_at, stream_seq
+		   FROM change WHERE id = $1 AND tenant_id = $2`, changeID, tenantID).
+		Scan(&c.ID, &c.ZoneID, &c.ZoneVersion, &status, &c.Comment, &c.SubmittedAt, &c.InSyncAt, &seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ChangeInfo{}, errNoSuchChange(changeID)
+	}
+	if err != nil {
+		return ChangeInfo{}, fmt.Errorf("get change: %w", err)
+	}
+	c.Status = ChangeStatus(status)
+	c.SubmittedAt = c.SubmittedAt.UTC()
+	if c.InSyncAt != nil {
+		t := c.InSyncAt.UTC()
+		c.InSyncAt = &t
+	}
+	if seq != nil {
+		u := uint64(*seq)
+		c.StreamSeq = &u
+	}
+	return c, nil
+}
+
+// ChangeProgress returns the change and how many live nameservers have
+// applied it. A change not yet published has Applied = 0.
+func (s *Service) ChangeProgress(ctx context.Context, tenantID, changeID string) (ChangeInfo, Progress, error) {
+	c, err := s.changeRow(ctx, s.pool, tenantID, changeID)
+	if err != nil {
+		return ChangeInfo{}, Progress{}, err
+	}
+	var seq int64 = -1 // unpublished: nobody has it
+	if c.StreamSeq != nil {
+		seq = int64(*c.StreamSeq)
+	}
+	var p Progress
+	if err := s.pool.QueryRow(ctx,
+		`SELECT count(*), count(*) FILTER (WHERE $2 >= 0 AND applied_seq >= $2)
+		   FROM nameserver WHERE ready AND live_until > $1`, s.now(), seq).
+		Scan(&p.Live, &p.Applied); err != nil {
+		return ChangeInfo{}, Progress{}, fmt.Errorf("change progress: %w", err)
+	}
+	return c, p, nil
+}
+
+// WaitChange returns the change once it is INSYNC, or its current state
+// when timeout (at most MaxChangeWait) passes first; it is not an error
+// for the change to still be PENDING. It polls the change's row by primary
+// key with a short, growing interval (5 ms to 50 ms), which keeps it free
+// of per-waiter database connections. An error is returned only for an
+// unknown change, a database failure or the end of ctx.
+func (s *Service) WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (ChangeInfo, error) {
+	timeout = min(max(timeout, 0), MaxChangeWait)
+	deadline := time.Now().Add(timeout)
+	interval := 5 * time.Millisecond
+	for {
+		c, err := s.changeRow(ctx, s.pool, tenantID, changeID)
+		if err != nil {
+			return ChangeInfo{}, err
+		}
+		left := time.Until(deadline)
+		if c.Status == StatusInSync || left <= 0 {
+			return c, nil
+		}
+		if !sleepOrDone(ctx, min(interval, left)) {
+			return ChangeInfo{}, ctx.Err()
+		}
+		interval = min(interval*2, 50*time.Millisecond)
+	}
+}
+
+// Nameserver is one member of the fleet as the trackers last saw it.
+type Nameserver struct {
+	NodeID     string
+	Region     string
+	AppliedSeq uint64
+	// Lag is how many stream events the node is behind the newest event
+	// the relay has published.
+	Lag           uint64
+	Ready         bool
+	Zones         int
+	FirstSeen     time.Time
+	LastHeartbeat time.Time
+	// Live is true when the node is ready and was heard from within the
+	// tracker's liveness timeout: only live nodes gate INSYNC.
+	Live bool
+}
+
+// ListNameservers returns every nameserver ever seen, by region and node id.
+func (s *Service) ListNameservers(ctx context.Context) ([]Nameserver, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT n.node_id, n.region, n.applied_seq, n.ready, n.zones, n.first_seen_at, n.last_heartbeat,
+		        n.ready AND n.live_until > $1,
+		        GREATEST(coalesce((SELECT max(stream_seq) FROM outbox_event), 0) - n.applied_seq, 0)
+		   FROM nameserver n ORDER BY n.region, n.node_id`, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("list nameservers: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Nameserver, error) {
+		var n Nameserver
+		var applied, lag int64
+		err := row.Scan(&n.NodeID, &n.Region, &applied, &n.Ready, &n.Zones, &n.FirstSeen, &n.LastHeartbeat, &n.Live, &lag)
+		n.AppliedSeq, n.Lag = uint64(applied), uint64(lag)
+		n.FirstSeen, n.LastHeartbeat = n.FirstSeen.UTC(), n.LastHeartbeat.UTC()
+		return n, err
+	})
+}

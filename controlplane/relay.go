@@ -1,0 +1,419 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/waymark-dns/waymark/event"
+)
+
+// Defaults for RelayConfig fields left zero.
+const (
+	// DefaultRelayLockKey is the PostgreSQL advisory lock key that elects
+	// the relay leader ("wmrelay" in ASCII).
+	DefaultRelayLockKey    int64 = 0x776d72656c6179
+	DefaultRelayBatch            = 256
+	DefaultRelayTick             = time.Second
+	DefaultRelayAckWait          = 5 * time.Second
+	DefaultRelayRetention        = 24 * time.Hour
+	defaultRelayMaxBackoff       = 5 * time.Second
+)
+
+// insyncChannel is the LISTEN/NOTIFY channel on which whoever flips changes
+// to INSYNC announces it, so that waiters in any API process wake up.
+const insyncChannel = "waymark_insync"
+
+// RelayConfig configures a Relay. The zero value is usable.
+type RelayConfig struct {
+	// LockKey is the advisory lock that elects one leader among all relays
+	// sharing a database. Default DefaultRelayLockKey.
+	LockKey int64
+	// Replicas is the zone stream's replica count when the relay creates
+	// it. Default 1.
+	Replicas int
+	// BatchSize is the number of outbox rows published in one pipelined
+	// batch before their acks are recorded. Default 256.
+	BatchSize int
+	// Tick is the backstop poll interval for missed notifications and
+	// the interval at which a leader checks that its lock connection is
+	// alive. Default 1 s.
+	Tick time.Duration
+	// AckWait bounds the wait for JetStream acks of one batch. Default 5 s.
+	AckWait time.Duration
+	// Retention is how long published outbox rows are kept; 0 means the
+	// default of 24 h, a negative value keeps them forever.
+	Retention time.Duration
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+	// Logger receives leadership changes and publish failures. Default: discard.
+	Logger *slog.Logger
+	// OnLeader, if set, is called with true when this relay becomes the
+	// leader and false when it stops being it (tests and metrics).
+	OnLeader func(bool)
+}
+
+// Relay moves committed zone events from the outbox table to the
+// JetStream zone stream, in outbox order, and records each event's stream
+// sequence on its change. Any number of relays may run (one per API
+// process); a PostgreSQL session advisory lock held on a dedicated
+// connection makes exactly one of them the leader. When the leader's
+// process dies or its connection drops, the lock is released and a waiting
+// relay takes over. Publishing is idempotent (Nats-Msg-Id = zone:version),
+// so a takeover that re-publishes an event already in the stream is
+// harmless.
+type Relay struct {
+	pool *pgxpool.Pool
+	js   jetstream.JetStream
+	cfg  RelayConfig
+	log  *slog.Logger
+}
+
+// NewRelay returns a relay that reads the outbox through pool and
+// publishes through js.
+func NewRelay(pool *pgxpool.Pool, js jetstream.JetStream, cfg RelayConfig) *Relay {
+	if cfg.LockKey == 0 {
+		cfg.LockKey = DefaultRelayLockKey
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = DefaultRelayBatch
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = DefaultRelayTick
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = DefaultRelayAckWait
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRelayRetention
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Relay{pool: pool, js: js, cfg: cfg, log: cfg.Logger.With("component", "relay")}
+}
+
+// Run campaigns for leadership and, while leader, relays the outbox. It
+// returns only when ctx is done (with nil) — database and NATS failures
+// are retried with backoff, never returned.
+func (r *Relay) Run(ctx context.Context) error {
+	backoff := newExpBackoff(100*time.Millisecond, defaultRelayMaxBackoff)
+	for ctx.Err() == nil {
+		err := r.campaign(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		r.log.Warn("relay lost leadership or could not campaign; retrying", "err", err)
+		if !sleepOrDone(ctx, backoff.next()) {
+			break
+		}
+	}
+	return nil
+}
+
+// campaign connects, waits for the advisory lock and leads until the
+// connection fails or ctx ends.
+func (r *Relay) campaign(ctx context.Context) error {
+	conn, err := pgx.ConnectConfig(ctx, r.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return fmt.Errorf("connect for leadership: %w", err)
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = conn.Close(cctx) // closing the session releases the lock
+	}()
+	// Blocks until the current leader's session ends.
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, r.cfg.LockKey); err != nil {
+		return fmt.Errorf("acquire relay lock: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `LISTEN `+notifyChannel); err != nil {
+		return fmt.Errorf("listen %s: %w", notifyChannel, err)
+	}
+	r.log.Info("relay is the leader")
+	if r.cfg.OnLeader != nil {
+		r.cfg.OnLeader(true)
+		defer r.cfg.OnLeader(false)
+	}
+	return r.lead(ctx, conn)
+}
+
+// lead relays the outbox while conn (which holds the lock) stays healthy.
+func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) error {
+	backoff := newExpBackoff(50*time.Millisecond, defaultRelayMaxBackoff)
+	streamReady := false
+	lastPrune := time.Time{}
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !streamReady {
+			if err := r.ensureStream(ctx); err != nil {
+				r.log.Warn("relay cannot reach the zone stream", "err", err)
+				if err := r.waitWake(ctx, conn, backoff.next()); err != nil {
+					return err
+				}
+				continue
+			}
+			streamReady = true
+		}
+		n, err := r.publishBatch(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.log.Warn("relay publish failed; outbox rows wait", "err", err)
+			if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrNoStreamResponse) {
+				streamReady = false
+			}
+			if err := r.waitWake(ctx, conn, backoff.next()); err != nil {
+				return err
+			}
+			continue
+		}
+		backoff.reset()
+		if n == r.cfg.BatchSize {
+			continue // more rows are likely waiting
+		}
+		if now := r.cfg.Now(); r.cfg.Retention > 0 && now.Sub(lastPrune) > time.Hour {
+			lastPrune = now
+			r.prune(ctx)
+		}
+		if err := r.waitWake(ctx, conn, r.cfg.Tick); err != nil {
+			return err
+		}
+	}
+}
+
+// waitWake waits for an outbox notification or d, whichever comes first.
+// Its error means the lock connection is gone (or ctx is done).
+func (r *Relay) waitWake(ctx context.Context, conn *pgx.Conn, d time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	_, err := conn.WaitForNotification(wctx)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, context.DeadlineExceeded) || wctx.Err() != nil:
+		// A timeout may leave the connection closed by pgx; check it.
+		if conn.IsClosed() {
+			return errors.New("relay lock connection closed")
+		}
+		if err := conn.Ping(ctx); err != nil {
+			return fmt.Errorf("relay lock connection: %w", err)
+		}
+		return nil
+	default:
+		return fmt.Errorf("wait for outbox notification: %w", err)
+	}
+}
+
+func (r *Relay) ensureStream(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, r.cfg.AckWait)
+	defer cancel()
+	_, err := r.js.CreateOrUpdateStream(cctx, event.ZoneStreamConfig(r.cfg.Replicas))
+	if err != nil {
+		return fmt.Errorf("ensure stream %s: %w", event.StreamName, err)
+	}
+	return nil
+}
+
+type outboxRow struct {
+	id       int64
+	zoneID   string
+	version  int64
+	changeID *string
+	payload  []byte
+}
+
+// publishBatch publishes up to BatchSize unpublished rows, pipelined, and
+// records the acknowledged prefix. It returns how many rows it recorded.
+func (r *Relay) publishBatch(ctx context.Context) (int, error) {
+	rows, err := r.pool.Query(ctx,
+		`SELECT id, zone_id, zone_version, change_id, payload::text
+		   FROM outbox_event WHERE published_at IS NULL ORDER BY id LIMIT $1`, r.cfg.BatchSize)
+	if err != nil {
+		return 0, fmt.Errorf("read outbox: %w", err)
+	}
+	batch, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (outboxRow, error) {
+		var o outboxRow
+		var payload string
+		err := row.Scan(&o.id, &o.zoneID, &o.version, &o.changeID, &payload)
+		o.payload = []byte(payload)
+		return o, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read outbox: %w", err)
+	}
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	// Pipeline: send them all, in order, on the one connection, then wait
+	// for the acks. JetStream stores them in the order sent.
+	futures := make([]jetstream.PubAckFuture, 0, len(batch))
+	var sendErr error
+	for _, o := range batch {
+		msg := nats.NewMsg(event.ZoneSubject(o.zoneID))
+		msg.Data = o.payload
+		msg.Header.Set(jetstream.MsgIDHeader, event.MsgID(o.zoneID, o.version))
+		f, err := r.js.PublishMsgAsync(msg)
+		if err != nil {
+			sendErr = fmt.Errorf("publish outbox event %d: %w", o.id, err)
+			break
+		}
+		futures = append(futures, f)
+	}
+	seqs := make([]uint64, 0, len(futures))
+	timer := time.NewTimer(r.cfg.AckWait)
+	defer timer.Stop()
+wait:
+	for i, f := range futures {
+		select {
+		case ack := <-f.Ok():
+			seqs = append(seqs, ack.Sequence)
+		case err := <-f.Err():
+			sendErr = fmt.Errorf("publish outbox event %d: %w", batch[i].id, err)
+			break wait
+		case <-timer.C:
+			sendErr = fmt.Errorf("publish outbox event %d: no ack within %s", batch[i].id, r.cfg.AckWait)
+			break wait
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	if len(seqs) > 0 {
+		// Record only the acknowledged prefix: later rows, even if they
+		// were stored, are re-published (and de-duplicated) next time.
+		if err := r.record(ctx, batch[:len(seqs)], seqs); err != nil {
+			return 0, err
+		}
+	}
+	if sendErr != nil {
+		return len(seqs), sendErr
+	}
+	return len(seqs), nil
+}
+
+// record marks rows as published with their stream sequences, sets the
+// sequence on their changes, and flips to INSYNC any change the live fleet
+// has already applied (a fast fleet may report before we get here).
+func (r *Relay) record(ctx context.Context, batch []outboxRow, seqs []uint64) error {
+	ids := make([]int64, len(batch))
+	iseqs := make([]int64, len(batch))
+	var changeIDs []string
+	var changeSeqs []int64
+	for i, o := range batch {
+		ids[i] = o.id
+		iseqs[i] = int64(seqs[i])
+		if o.changeID != nil {
+			changeIDs = append(changeIDs, *o.changeID)
+			changeSeqs = append(changeSeqs, int64(seqs[i]))
+		}
+	}
+	now := r.cfg.Now().UTC()
+	return retryConflicts(ctx, r.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx,
+			`UPDATE outbox_event o SET published_at = $3, stream_seq = v.seq
+			   FROM unnest($1::bigint[], $2::bigint[]) AS v(id, seq)
+			  WHERE o.id = v.id`, ids, iseqs, now); err != nil {
+			return fmt.Errorf("record published outbox rows: %w", err)
+		}
+		if len(changeIDs) == 0 {
+			return nil
+		}
+		tag, err := tx.Exec(ctx,
+			`WITH live AS (
+			     SELECT min(applied_seq) AS seq FROM nameserver WHERE ready AND live_until > $3)
+			 UPDATE change c
+			    SET stream_seq = v.seq,
+			        status    = CASE WHEN v.seq <= live.seq THEN 'INSYNC' ELSE c.status END,
+			        insync_at = CASE WHEN v.seq <= live.seq THEN $3 ELSE c.insync_at END
+			   FROM unnest($1::text[], $2::bigint[]) AS v(id, seq), live
+			  WHERE c.id = v.id`, changeIDs, changeSeqs, now)
+		if err != nil {
+			return fmt.Errorf("record change stream sequences: %w", err)
+		}
+		_ = tag
+		// Cheap enough to always send: waiters re-check their change.
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, insyncChannel); err != nil {
+			return fmt.Errorf("notify insync: %w", err)
+		}
+		return nil
+	})
+}
+
+// prune deletes published outbox rows older than the retention, always
+// keeping the newest published row: it carries the stream position that
+// snapshots report.
+func (r *Relay) prune(ctx context.Context) {
+	cutoff := r.cfg.Now().Add(-r.cfg.Retention)
+	tag, err := r.pool.Exec(ctx,
+		`DELETE FROM outbox_event
+		  WHERE published_at IS NOT NULL AND published_at < $1
+		    AND id < (SELECT max(id) FROM outbox_event WHERE published_at IS NOT NULL)`, cutoff)
+	if err != nil {
+		r.log.Warn("relay prune failed", "err", err)
+		return
+	}
+	if n := tag.RowsAffected(); n > 0 {
+		r.log.Info("relay pruned published outbox rows", "rows", n)
+	}
+}
+
+// retryConflicts runs fn in a read-committed transaction, retrying on deadlocks
+// and serialization failures, which concurrent trackers can cause.
+func retryConflicts(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = pgx.BeginFunc(ctx, pool, fn)
+		if err == nil || !isConflict(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// expBackoff is a capped exponential backoff.
+type expBackoff struct {
+	min, max, cur time.Duration
+}
+
+func newExpBackoff(min, max time.Duration) *expBackoff { return &expBackoff{min: min, max: max} }
+
+func (b *expBackoff) next() time.Duration {
+	if b.cur == 0 {
+		b.cur = b.min
+	} else {
+		b.cur *= 2
+		if b.cur > b.max {
+			b.cur = b.max
+		}
+	}
+	return b.cur
+}
+
+func (b *expBackoff) reset() { b.cur = 0 }
+
+// sleepOrDone sleeps for d or until ctx is done; it reports whether ctx is
+// still live.
+func sleepOrDone(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

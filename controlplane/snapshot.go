@@ -1,0 +1,257 @@
+package controlplane
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/zonecfg"
+)
+
+// Snapshots are what nameservers start from. Their consistency argument:
+// the zones, their record sets and Seq are read in one REPEATABLE READ
+// transaction, and Seq is the highest stream sequence the relay had
+// recorded at that moment. Every event recorded by then was committed by
+// then, so the snapshot contains it; every event committed later is
+// published later, with a higher sequence. Consuming the stream from Seq+1
+// on top of the snapshot therefore loses nothing; events the snapshot
+// already contains that come again (published but not yet recorded) are
+// skipped by their zone version.
+
+// Snapshot returns every zone with its record sets, at stream position Seq.
+// Record values are the canonical RDATA, which zonecfg.ParseRecord accepts
+// as it is. It holds the whole fleet state in memory; WriteSnapshot streams
+// it instead.
+func (s *Service) Snapshot(ctx context.Context) (event.Snapshot, error) {
+	var snap event.Snapshot
+	snap.Zones = []event.ZoneState{}
+	err := s.eachSnapshotZone(ctx, "", func(seq uint64) error {
+		snap.Seq = seq
+		return nil
+	}, func(z event.ZoneState) error {
+		snap.Zones = append(snap.Zones, z)
+		return nil
+	})
+	if err != nil {
+		return event.Snapshot{}, err
+	}
+	return snap, nil
+}
+
+// ZoneSnapshot returns one zone's content, whoever owns it: it is for the
+// nameservers and operators, never for tenants.
+func (s *Service) ZoneSnapshot(ctx context.Context, zoneID string) (event.ZoneState, error) {
+	var out event.ZoneState
+	found := false
+	err := s.eachSnapshotZone(ctx, zoneID, nil, func(z event.ZoneState) error {
+		out, found = z, true
+		return nil
+	})
+	if err != nil {
+		return event.ZoneState{}, err
+	}
+	if !found {
+		return event.ZoneState{}, errNoSuchZone(zoneID)
+	}
+	return out, nil
+}
+
+// WriteSnapshot writes the snapshot as the JSON of event.Snapshot to w,
+// zone by zone, without holding it in memory: 1,000,000 records stream in
+// about a second. The "seq" member comes first so that readers can stream
+// too. On error the JSON is left unterminated, so a reader can never
+// mistake a truncated snapshot for a complete one.
+func (s *Service) WriteSnapshot(ctx context.Context, w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	first := true
+	err := s.eachSnapshotRaw(ctx, "", func(seq uint64) error {
+		_, err := bw.WriteString(`{"seq":` + strconv.FormatUint(seq, 10) + `,"zones":[`)
+		return err
+	}, func(z rawZone) error {
+		if !first {
+			if err := bw.WriteByte(','); err != nil {
+				return err
+			}
+		}
+		first = false
+		b, err := json.Marshal(z)
+		if err != nil {
+			return err
+		}
+		_, err = bw.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := bw.WriteString("]}\n"); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// rawZone is event.ZoneState with record values kept as the database's
+// JSON text, to avoid decoding and re-encoding every record.
+type rawZone struct {
+	ID       string     `json:"id"`
+	Name     string     `json:"name"`
+	TenantID string     `json:"tenant_id"`
+	Version  int64      `json:"version"`
+	RRSets   []rawRRSet `json:"rrsets"`
+}
+
+type rawRRSet struct {
+	Name          string          `json:"name"`
+	Type          string          `json:"type"`
+	SetIdentifier string          `json:"set_identifier,omitempty"`
+	TTL           uint32          `json:"ttl"`
+	Records       json.RawMessage `json:"records"`
+}
+
+// eachSnapshotZone is eachSnapshotRaw with decoded record values.
+func (s *Service) eachSnapshotZone(ctx context.Context, zoneID string, seqFn func(uint64) error, zoneFn func(event.ZoneState) error) error {
+	return s.eachSnapshotRaw(ctx, zoneID, seqFn, func(rz rawZone) error {
+		z := event.ZoneState{ID: rz.ID, Name: rz.Name, TenantID: rz.TenantID, Version: rz.Version,
+			RRSets: make([]zonecfg.RRSet, len(rz.RRSets))}
+		for i, r := range rz.RRSets {
+			z.RRSets[i] = zonecfg.RRSet{Name: r.Name, Type: r.Type, SetIdentifier: r.SetIdentifier, TTL: r.TTL}
+			if err := json.Unmarshal(r.Records, &z.RRSets[i].Records); err != nil {
+				return fmt.Errorf("zone %s: record set %s %s: %w", rz.ID, r.Name, r.Type, err)
+			}
+		}
+		return zoneFn(z)
+	})
+}
+
+// eachSnapshotRaw reads zones (all, or only zoneID) in one REPEATABLE READ
+// transaction, calling seqFn with the stream position first, then zoneFn
+// for each zone.
+func (s *Service) eachSnapshotRaw(ctx context.Context, zoneID string, seqFn func(uint64) error, zoneFn func(rawZone) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("snapshot: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+
+	var seq int64
+	if err := tx.QueryRow(ctx,
+		`SELECT coalesce(max(stream_seq), 0) FROM outbox_event WHERE published_at IS NOT NULL`).Scan(&seq); err != nil {
+		return fmt.Errorf("snapshot: stream position: %w", err)
+	}
+	if seqFn != nil {
+		if err := seqFn(uint64(seq)); err != nil {
+			return err
+		}
+	}
+
+	// Zones first (small), then every record set in zone order, merged.
+	zrows, err := tx.Query(ctx,
+		`SELECT id, name, tenant_id, version FROM hosted_zone
+		  WHERE $1 = '' OR id = $1 ORDER BY id`, zoneID)
+	if err != nil {
+		return fmt.Errorf("snapshot: zones: %w", err)
+	}
+	zones, err := pgx.CollectRows(zrows, func(row pgx.CollectableRow) (rawZone, error) {
+		var z rawZone
+		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version)
+		z.RRSets = []rawRRSet{}
+		return z, err
+	})
+	if err != nil {
+		return fmt.Errorf("snapshot: zones: %w", err)
+	}
+	if len(zones) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx,
+		`SELECT zone_id, name, type, set_identifier, ttl, rdata::text FROM rrset
+		  WHERE $1 = '' OR zone_id = $1
+		  ORDER BY zone_id, sort_name, type, set_identifier`, zoneID)
+	if err != nil {
+		return fmt.Errorf("snapshot: record sets: %w", err)
+	}
+	defer rows.Close()
+	// Record sets come in index order; each zone is handed over as soon as
+	// its last record set is read, zones without any come last.
+	byID := make(map[string]*rawZone, len(zones))
+	for i := range zones {
+		byID[zones[i].ID] = &zones[i]
+	}
+	var (
+		cur                          *rawZone
+		zid, name, typ, setID, rdata string
+		ttl                          int64
+	)
+	emit := func(z *rawZone) error {
+		delete(byID, z.ID)
+		err := zoneFn(*z)
+		*z = rawZone{} // let the sent zone be collected
+		return err
+	}
+	for rows.Next() {
+		if err := rows.Scan(&zid, &name, &typ, &setID, &ttl, &rdata); err != nil {
+			return fmt.Errorf("snapshot: record sets: %w", err)
+		}
+		if cur == nil || cur.ID != zid {
+			if cur != nil {
+				if err := emit(cur); err != nil {
+					return err
+				}
+			}
+			cur = byID[zid]
+			if cur == nil {
+				continue // cannot happen: rrset references hosted_zone
+			}
+		}
+		cur.RRSets = append(cur.RRSets, rawRRSet{
+			Name: name, Type: typ, SetIdentifier: setID, TTL: uint32(ttl), Records: json.RawMessage(rdata),
+		})
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("snapshot: record sets: %w", err)
+	}
+	if cur != nil {
+		if err := emit(cur); err != nil {
+			return err
+		}
+	}
+	for i := range zones {
+		if _, ok := byID[zones[i].ID]; ok {
+			if err := emit(&zones[i]); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tx.Commit(ctx); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+		return fmt.Errorf("snapshot: commit: %w", err)
+	}
+	return nil
+}
+
+// WriteZoneSnapshot writes the JSON of one zone's event.ZoneState to w, for
+// GET /v1/nameserver/zones/{id}. Like ZoneSnapshot it ignores tenancy.
+func (s *Service) WriteZoneSnapshot(ctx context.Context, zoneID string, w io.Writer) error {
+	var raw *rawZone
+	err := s.eachSnapshotRaw(ctx, zoneID, nil, func(z rawZone) error {
+		raw = &z
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if raw == nil {
+		return errNoSuchZone(zoneID)
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
