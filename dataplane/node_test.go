@@ -1,0 +1,365 @@
+package dataplane
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/internal/natstest"
+	"github.com/waymark-dns/waymark/zonecfg"
+)
+
+// fakeCP plays the control plane for the node: it keeps zone states,
+// publishes their events to the real stream, and serves the snapshot
+// endpoints. The node's behaviour against the real control plane is
+// covered in internal/e2e.
+type fakeCP struct {
+	t  *testing.T
+	js jetstream.JetStream
+
+	mu    sync.Mutex
+	seq   uint64
+	zones map[string]event.ZoneState
+	down  bool
+	hits  int
+}
+
+func newFakeCP(t *testing.T, js jetstream.JetStream) (*fakeCP, *httptest.Server) {
+	f := &fakeCP{t: t, js: js, zones: map[string]event.ZoneState{}}
+	if _, err := js.CreateOrUpdateStream(context.Background(), event.ZoneStreamConfig(1)); err != nil {
+		t.Fatalf("create stream: %v", err)
+	}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func (f *fakeCP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hits++
+	if f.down {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
+	if r.Header.Get("Authorization") != "Bearer admin" {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	switch {
+	case r.URL.Path == "/v1/nameserver/snapshot":
+		snap := event.Snapshot{Seq: f.seq, Zones: []event.ZoneState{}}
+		for _, z := range f.zones {
+			snap.Zones = append(snap.Zones, z)
+		}
+		_ = json.NewEncoder(w).Encode(snap)
+	case strings.HasPrefix(r.URL.Path, "/v1/nameserver/zones/"):
+		z, ok := f.zones[strings.TrimPrefix(r.URL.Path, "/v1/nameserver/zones/")]
+		if !ok {
+			http.Error(w, "no such zone", http.StatusNotFound)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(z)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (f *fakeCP) setDown(down bool) {
+	f.mu.Lock()
+	f.down = down
+	f.mu.Unlock()
+}
+
+func syncApex(name string, serial int64) []zonecfg.RRSet {
+	return []zonecfg.RRSet{
+		{Name: name, Type: "SOA", TTL: 900, Records: []string{fmt.Sprintf("ns1.waymark.test. hostmaster.waymark.test. %d 7200 900 1209600 86400", serial)}},
+		{Name: name, Type: "NS", TTL: 172800, Records: []string{"ns1.waymark.test.", "ns2.waymark.test."}},
+	}
+}
+
+// publish sends ev to the stream (with its real message id unless msgID is
+// given) and returns its sequence.
+func (f *fakeCP) publish(ev event.ZoneEvent, msgID string) uint64 {
+	f.t.Helper()
+	if msgID == "" {
+		msgID = event.MsgID(ev.ZoneID, ev.ToVersion)
+	}
+	b, err := ev.Encode()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	ack, err := f.js.Publish(context.Background(), event.ZoneSubject(ev.ZoneID), b, jetstream.WithMsgID(msgID))
+	if err != nil {
+		f.t.Fatalf("publish: %v", err)
+	}
+	return ack.Sequence
+}
+
+// commit applies a change to the fake's state, publishes its event and
+// records the sequence, as the control plane and relay would.
+func (f *fakeCP) commit(zoneID, zoneName string, upserts ...zonecfg.RRSet) (event.ZoneEvent, uint64) {
+	f.t.Helper()
+	f.mu.Lock()
+	z, ok := f.zones[zoneID]
+	ev := event.ZoneEvent{ZoneID: zoneID, ZoneName: zoneName, TenantID: "T1", Committed: time.Now()}
+	if !ok {
+		z = event.ZoneState{ID: zoneID, Name: zoneName, TenantID: "T1", Version: 1, RRSets: syncApex(zoneName, 1)}
+		z.RRSets = append(z.RRSets, upserts...)
+		ev.Kind, ev.FromVersion, ev.ToVersion, ev.Upserts = event.ZoneCreated, 0, 1, z.RRSets
+	} else {
+		ev.Kind, ev.FromVersion, ev.ToVersion, ev.Upserts = event.ZoneUpdated, z.Version, z.Version+1, upserts
+		z.Version++
+		next := []zonecfg.RRSet{}
+		for _, rs := range z.RRSets {
+			replaced := false
+			for _, u := range upserts {
+				replaced = replaced || u.Key() == rs.Key()
+			}
+			if !replaced {
+				next = append(next, rs)
+			}
+		}
+		z.RRSets = append(next, upserts...)
+	}
+	f.zones[zoneID] = z
+	f.mu.Unlock()
+	seq := f.publish(ev, "")
+	f.mu.Lock()
+	f.seq = seq
+	f.mu.Unlock()
+	return ev, seq
+}
+
+func syncA(name, ip string) zonecfg.RRSet {
+	return zonecfg.RRSet{Name: name, Type: "A", TTL: 60, Records: []string{ip}}
+}
+
+type nodeEnv struct {
+	nats *natstest.Server
+	nc   *nats.Conn
+	cp   *fakeCP
+	url  string
+}
+
+func newNodeEnv(t *testing.T) *nodeEnv {
+	t.Helper()
+	s := natstest.Run(t)
+	nc, err := nats.Connect(s.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, srv := newFakeCP(t, js)
+	return &nodeEnv{nats: s, nc: nc, cp: cp, url: srv.URL}
+}
+
+// start runs a node and returns it with a function that stops it and
+// waits for Run to return.
+func (e *nodeEnv) start(t *testing.T, id, cacheDir string) (*Node, func()) {
+	t.Helper()
+	n, err := NewNode(NodeConfig{
+		NodeID: id, Region: "test", NATSURL: e.nats.ClientURL(),
+		SnapshotURL: e.url, AdminToken: "admin", CacheDir: cacheDir,
+		HeartbeatInterval: 50 * time.Millisecond, RetryInterval: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = n.Run(ctx) }()
+	stop := func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return n, stop
+}
+
+func syncEventually(t *testing.T, d time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not reached within %s: %v", d, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// syncConverged waits until n has applied seq and holds zoneID at version.
+func syncConverged(t *testing.T, n *Node, seq uint64, zoneID string, version int64) {
+	t.Helper()
+	syncEventually(t, 10*time.Second, func() error {
+		v, ok := n.Store().Version(zoneID)
+		if got := n.AppliedSeq(); got < seq || !ok || v != version {
+			return fmt.Errorf("applied %d, zone %s at %d (held %v); want %d and %d", got, zoneID, v, ok, seq, version)
+		}
+		return nil
+	})
+}
+
+func TestIntegrationNodeSyncs(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.1"))
+	e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.2"))
+
+	hbs := make(chan event.Heartbeat, 1000)
+	sub, err := e.nc.Subscribe(event.HeartbeatSubject, func(m *nats.Msg) {
+		if hb, err := event.DecodeHeartbeat(m.Data); err == nil {
+			hbs <- hb
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+
+	n, _ := e.start(t, "n1", t.TempDir())
+	syncConverged(t, n, 2, "Z1", 2)
+	if !n.Ready() {
+		t.Fatal("node not ready after its initial sync")
+	}
+
+	_, seq := e.cp.commit("Z1", "one.test.", syncA("mail.one.test.", "192.0.2.3"))
+	_, _ = e.cp.commit("Z2", "two.test.")
+	_, seq = e.cp.commit("Z2", "two.test.", syncA("www.two.test.", "192.0.2.4"))
+	syncConverged(t, n, seq, "Z2", 2)
+	if v, _ := n.Store().Version("Z1"); v != 3 {
+		t.Fatalf("got Z1 at %d, want 3", v)
+	}
+	st, _ := n.Store().ZoneState("Z1")
+	if len(st.RRSets) != 4 {
+		t.Fatalf("got %d record sets in Z1, want SOA, NS, www and mail: %+v", len(st.RRSets), st.RRSets)
+	}
+	syncEventually(t, 5*time.Second, func() error {
+		for {
+			select {
+			case hb := <-hbs:
+				if hb.NodeID == "n1" && hb.Ready && hb.AppliedSeq == seq && hb.Zones == 2 && hb.Region == "test" {
+					return nil
+				}
+			default:
+				return fmt.Errorf("no heartbeat reports seq %d yet", seq)
+			}
+		}
+	})
+}
+
+func TestIntegrationNodeHealsGapsAndIgnoresDuplicates(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	e.cp.commit("Z1", "one.test.")
+	n, _ := e.start(t, "n1", "")
+	syncConverged(t, n, 1, "Z1", 1)
+
+	// The same event again under another message id: harmless.
+	ev, seq := e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.1"))
+	e.cp.publish(ev, "dup-1")
+	seq = e.cp.publish(ev, "dup-2")
+	syncConverged(t, n, seq, "Z1", 2)
+
+	// A zone update the node never saw the creation of: it fetches it.
+	e.cp.mu.Lock()
+	e.cp.zones["Z9"] = event.ZoneState{ID: "Z9", Name: "nine.test.", TenantID: "T1", Version: 4, RRSets: syncApex("nine.test.", 4)}
+	e.cp.mu.Unlock()
+	ev9, seq := e.cp.commit("Z9", "nine.test.", syncA("www.nine.test.", "192.0.2.9"))
+	syncConverged(t, n, seq, "Z9", 5)
+
+	// An event whose predecessor is missing from the stream: a gap.
+	e.cp.mu.Lock()
+	z := e.cp.zones["Z1"]
+	z.Version = 7
+	e.cp.zones["Z1"] = z
+	e.cp.mu.Unlock()
+	_, seq = e.cp.commit("Z1", "one.test.", syncA("gap.one.test.", "192.0.2.8"))
+	syncConverged(t, n, seq, "Z1", 8)
+
+	// An event replayed from long ago: already applied.
+	seq = e.cp.publish(ev9, "old-replay")
+	syncConverged(t, n, seq, "Z9", 5)
+
+	// A deleted zone's late update: the fetch says 404, the zone goes.
+	e.cp.mu.Lock()
+	delete(e.cp.zones, "Z9")
+	e.cp.mu.Unlock()
+	seq = e.cp.publish(event.ZoneEvent{Kind: event.ZoneUpdated, ZoneID: "Z9", ZoneName: "nine.test.", FromVersion: 11, ToVersion: 12}, "")
+	syncEventually(t, 10*time.Second, func() error {
+		if _, ok := n.Store().Version("Z9"); ok || n.AppliedSeq() < seq {
+			return fmt.Errorf("Z9 still held or seq %d < %d", n.AppliedSeq(), seq)
+		}
+		return nil
+	})
+}
+
+func TestIntegrationNodeRestartsFromCache(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	dir := t.TempDir()
+	e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.1"))
+	n, stop := e.start(t, "n1", dir)
+	_, seq := e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.2"))
+	syncConverged(t, n, seq, "Z1", 2)
+	stop()
+
+	// The control plane is down; changes keep flowing through the stream.
+	e.cp.setDown(true)
+	_, seq = e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.3"))
+	n2, _ := e.start(t, "n2", dir)
+	syncConverged(t, n2, seq, "Z1", 3)
+	if !n2.Ready() {
+		t.Fatal("node restarted from its cache is not ready")
+	}
+}
+
+func TestIntegrationNodeResnapshotsAfterPurge(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	e.cp.commit("Z1", "one.test.")
+	dir := t.TempDir()
+	n, stop := e.start(t, "n1", dir)
+	syncConverged(t, n, 1, "Z1", 1)
+	stop()
+
+	// While the node is away, the stream loses events it needs.
+	e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.1"))
+	e.cp.commit("Z2", "two.test.")
+	st, err := e.cp.js.Stream(context.Background(), event.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Purge(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, seq := e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.2"))
+	// The node starts from its cache (the control plane is down), finds
+	// the stream gap, and re-loads the snapshot once the control plane
+	// is back.
+	e.cp.setDown(true)
+	n2, _ := e.start(t, "n2", dir)
+	syncEventually(t, 10*time.Second, func() error {
+		if !n2.Ready() {
+			return fmt.Errorf("not ready")
+		}
+		return nil
+	})
+	e.cp.setDown(false)
+	syncConverged(t, n2, seq, "Z1", 3)
+	syncConverged(t, n2, seq, "Z2", 1)
+}

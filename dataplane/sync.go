@@ -1,0 +1,438 @@
+package dataplane
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/waymark-dns/waymark/event"
+)
+
+// errStreamGap means the stream no longer holds the next sequence the node
+// needs (it was purged or aged out): only a full snapshot can heal that.
+var errStreamGap = errors.New("zone stream no longer holds the next event")
+
+// initialLoad fills the store from a control-plane snapshot, falling back
+// to the cache, retrying until one works. It reports false if ctx ended
+// first.
+func (n *Node) initialLoad(ctx context.Context) bool {
+	triedCache := false
+	wait := n.cfg.RetryInterval / 4
+	for {
+		if n.cfg.SnapshotURL != "" {
+			err := n.loadSnapshot(ctx)
+			if err == nil {
+				n.log.Info("loaded the control-plane snapshot", "seq", n.AppliedSeq(), "zones", n.store.Len())
+				return true
+			}
+			if ctx.Err() != nil {
+				return false
+			}
+			n.log.Warn("control-plane snapshot unavailable", "err", err)
+		}
+		if !triedCache && n.cfg.CacheDir != "" {
+			triedCache = true
+			seq, err := n.loadCache()
+			if err == nil {
+				n.log.Info("loaded the zone cache", "seq", seq, "zones", n.store.Len())
+				return true
+			}
+			n.log.Warn("zone cache unavailable", "err", err)
+		}
+		if !sleepOrDone(ctx, wait) {
+			return false
+		}
+		wait = min(wait*2, 8*n.cfg.RetryInterval)
+	}
+}
+
+// loadSnapshot fetches the control plane's snapshot and installs it.
+func (n *Node) loadSnapshot(ctx context.Context) error {
+	body, err := n.get(ctx, "/v1/nameserver/snapshot")
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	seq, err := n.install(body)
+	if err != nil {
+		return fmt.Errorf("read snapshot: %w", err)
+	}
+	n.mu.Lock()
+	n.lastSeq = seq
+	clear(n.stale)
+	n.dirty = true
+	n.mu.Unlock()
+	return nil
+}
+
+// install reads a snapshot (from the control plane or the cache) from r
+// and puts every zone in the store, decoding and building in parallel.
+// Zones the store holds at a newer version are kept; zones absent from a
+// complete snapshot are removed. It returns the snapshot's sequence.
+func (n *Node) install(r io.Reader) (uint64, error) {
+	n.applyMu.Lock()
+	defer n.applyMu.Unlock()
+	zones := make(chan event.ZoneState, 64)
+	seen := map[string]bool{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for z := range zones {
+			seen[z.ID] = true
+			if v, ok := n.store.Version(z.ID); ok && v >= z.Version {
+				continue
+			}
+			if err := n.store.ReplaceZone(z); err != nil {
+				n.log.Warn("zone installed with problems", "zone", z.ID, "err", err)
+			}
+		}
+	}()
+	seq, err := decodeSnapshot(r, zones)
+	close(zones)
+	<-done
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range n.store.ZoneIDs() {
+		if !seen[id] {
+			n.store.RemoveZone(id)
+		}
+	}
+	return seq, nil
+}
+
+// decodeSnapshot streams the JSON of an event.Snapshot whose "seq" member
+// comes before "zones", sending each zone as soon as it is decoded.
+func decodeSnapshot(r io.Reader, zones chan<- event.ZoneState) (uint64, error) {
+	dec := json.NewDecoder(r)
+	if err := expectDelim(dec, '{'); err != nil {
+		return 0, err
+	}
+	var seq uint64
+	sawSeq, sawZones := false, false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return 0, err
+		}
+		switch tok {
+		case "seq":
+			if err := dec.Decode(&seq); err != nil {
+				return 0, err
+			}
+			sawSeq = true
+		case "zones":
+			if err := expectDelim(dec, '['); err != nil {
+				return 0, err
+			}
+			for dec.More() {
+				var z event.ZoneState
+				if err := dec.Decode(&z); err != nil {
+					return 0, err
+				}
+				if z.ID == "" {
+					return 0, errors.New("zone without id")
+				}
+				zones <- z
+			}
+			if err := expectDelim(dec, ']'); err != nil {
+				return 0, err
+			}
+			sawZones = true
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return 0, err
+	}
+	if !sawSeq || !sawZones {
+		return 0, errors.New("snapshot without seq or zones")
+	}
+	return seq, nil
+}
+
+func expectDelim(dec *json.Decoder, d json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != d {
+		return fmt.Errorf("got %v, want %v", tok, d)
+	}
+	return nil
+}
+
+// get performs an authenticated GET on the control plane. A 404 is
+// reported as errNotFound.
+func (n *Node) get(ctx context.Context, path string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.cfg.SnapshotURL+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if n.cfg.AdminToken != "" {
+		req.Header.Set("Authorization", "Bearer "+n.cfg.AdminToken)
+	}
+	resp, err := n.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			return nil, fmt.Errorf("%w: GET %s: %s", errNotFound, path, b)
+		}
+		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, b)
+	}
+	return resp.Body, nil
+}
+
+var errNotFound = errors.New("not found")
+
+// consumeLoop consumes the zone stream from the last consumed sequence,
+// recreating the consumer when it fails and re-snapshotting when the
+// stream lost what the node needs.
+func (n *Node) consumeLoop(ctx context.Context, nc *nats.Conn) {
+	wait := n.cfg.RetryInterval / 4
+	for ctx.Err() == nil {
+		n.mu.Lock()
+		start := n.lastSeq + 1
+		n.mu.Unlock()
+		err := n.consume(ctx, nc, start)
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, errStreamGap) {
+			n.log.Warn("zone stream lost events the node needs; re-loading the snapshot", "from", start)
+			if err := n.loadSnapshot(ctx); err != nil {
+				n.log.Warn("snapshot unavailable; serving what we have", "err", err)
+				if !sleepOrDone(ctx, wait) {
+					return
+				}
+				wait = min(wait*2, 8*n.cfg.RetryInterval)
+				continue
+			}
+			n.signalReport()
+		} else {
+			n.log.Warn("zone stream consumer stopped; recreating it", "err", err, "from", start)
+		}
+		if !sleepOrDone(ctx, wait) {
+			return
+		}
+		wait = min(wait*2, 8*n.cfg.RetryInterval)
+		if err == nil {
+			wait = n.cfg.RetryInterval / 4
+		}
+	}
+}
+
+// consume runs one ordered consumer from start until it fails.
+func (n *Node) consume(ctx context.Context, nc *nats.Conn, start uint64) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	cons, err := js.OrderedConsumer(cctx, event.StreamName, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{event.ZoneSubjectAll},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    start,
+	})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("create consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1000))
+	if err != nil {
+		return fmt.Errorf("consume: %w", err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			return err
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			continue
+		}
+		seq := md.Sequence.Stream
+		n.mu.Lock()
+		last := n.lastSeq
+		n.mu.Unlock()
+		switch {
+		case seq <= last:
+			continue // delivered again after a consumer reset
+		case seq > last+1:
+			return fmt.Errorf("%w: got %d after %d", errStreamGap, seq, last)
+		}
+		n.handle(msg.Subject(), msg.Data(), seq)
+		n.mu.Lock()
+		n.lastSeq = seq
+		n.dirty = true
+		n.mu.Unlock()
+		if md.NumPending == 0 {
+			n.signalReport() // caught up: report now
+		} else {
+			n.signalReportSoon()
+		}
+	}
+}
+
+// signalReportSoon is signalReport for the middle of a burst: the reporter
+// coalesces by itself, so it is the same signal.
+func (n *Node) signalReportSoon() { n.signalReport() }
+
+// handle applies one stream event; a zone it cannot be applied to is
+// marked stale and re-fetched by the resync loop.
+func (n *Node) handle(subject string, data []byte, seq uint64) {
+	ev, err := event.DecodeZoneEvent(data)
+	if err != nil {
+		if id, ok := event.ZoneIDFromSubject(subject); ok {
+			n.log.Warn("undecodable zone event; re-fetching the zone", "zone", id, "seq", seq, "err", err)
+			n.markStale(id, seq)
+		}
+		return
+	}
+	n.applyMu.Lock()
+	res, err := n.store.Apply(ev)
+	n.applyMu.Unlock()
+	switch {
+	case res == Gap, res == UnknownZone, res == 0:
+		n.log.Debug("zone needs a re-fetch", "zone", ev.ZoneID, "seq", seq, "result", res, "err", err)
+		n.markStale(ev.ZoneID, seq)
+	case err != nil:
+		n.log.Warn("zone event applied with problems", "zone", ev.ZoneID, "seq", seq, "err", err)
+	}
+}
+
+func (n *Node) markStale(zoneID string, seq uint64) {
+	n.mu.Lock()
+	s, ok := n.stale[zoneID]
+	if !ok {
+		s.first = seq
+	}
+	s.last = seq
+	n.stale[zoneID] = s
+	n.mu.Unlock()
+	select {
+	case n.resyncWake <- struct{}{}:
+	default:
+	}
+}
+
+// resyncLoop re-fetches stale zones; failures are retried every
+// RetryInterval while the node keeps serving.
+func (n *Node) resyncLoop(ctx context.Context) {
+	tick := time.NewTicker(n.cfg.RetryInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.resyncWake:
+		case <-tick.C:
+		}
+		n.mu.Lock()
+		ids := make([]string, 0, len(n.stale))
+		for id := range n.stale {
+			ids = append(ids, id)
+		}
+		n.mu.Unlock()
+		healed, again := false, false
+		for _, id := range ids {
+			if ctx.Err() != nil {
+				return
+			}
+			ok, err := n.resyncZone(ctx, id)
+			if err != nil {
+				n.log.Warn("zone re-fetch failed; will retry", "zone", id, "err", err)
+				continue
+			}
+			healed = healed || ok
+			again = again || !ok
+		}
+		if healed {
+			n.signalReport()
+		}
+		if again {
+			// Events newer than the fetch marked the zone meanwhile:
+			// fetch it once more, now.
+			select {
+			case n.resyncWake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// resyncZone fetches one zone and installs it. It reports whether the
+// zone stopped being stale.
+func (n *Node) resyncZone(ctx context.Context, zoneID string) (bool, error) {
+	// Every event consumed so far was committed before this fetch starts,
+	// so the fetched zone contains it.
+	n.mu.Lock()
+	covered := n.lastSeq
+	n.mu.Unlock()
+	var z event.ZoneState
+	gone := false
+	body, err := n.get(ctx, "/v1/nameserver/zones/"+url.PathEscape(zoneID))
+	switch {
+	case errors.Is(err, errNotFound):
+		gone = true
+	case err != nil:
+		return false, err
+	default:
+		err = json.NewDecoder(body).Decode(&z)
+		body.Close()
+		if err != nil {
+			return false, fmt.Errorf("decode zone %s: %w", zoneID, err)
+		}
+		if z.ID != zoneID {
+			return false, fmt.Errorf("asked for zone %s, got %q", zoneID, z.ID)
+		}
+	}
+	n.applyMu.Lock()
+	if gone {
+		n.store.RemoveZone(zoneID)
+	} else if v, ok := n.store.Version(zoneID); !ok || v < z.Version {
+		if err := n.store.ReplaceZone(z); err != nil {
+			n.log.Warn("zone installed with problems", "zone", zoneID, "err", err)
+		}
+	}
+	n.applyMu.Unlock()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.dirty = true
+	if s, ok := n.stale[zoneID]; ok && s.last <= covered {
+		delete(n.stale, zoneID)
+		return true, nil
+	}
+	return false, nil
+}
+
+// sleepOrDone sleeps for d or until ctx is done; it reports whether ctx is
+// still live.
+func sleepOrDone(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
