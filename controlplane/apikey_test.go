@@ -322,3 +322,56 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	})
 }
+
+// TestIntegrationKeyQuotaConcurrent checks that the quota holds when keys
+// are created concurrently, and that concurrent sign-ups of one name
+// leave exactly one tenant.
+func TestIntegrationKeyQuotaConcurrent(t *testing.T) {
+	t.Parallel()
+	s, _ := newAuthTestService(t)
+	ctx := context.Background()
+	tn, _, err := s.CreateTenant(ctx, "busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = DefaultKeyQuota + 5
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := s.CreateAPIKey(ctx, tn.ID, "")
+			errs <- err
+		}()
+	}
+	created := 1 // the initial key
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			created++
+		case !IsCode(err, CodeTooManyKeys):
+			t.Errorf("unexpected error %v", err)
+		}
+	}
+	if created != DefaultKeyQuota {
+		t.Errorf("got %d keys, want exactly %d", created, DefaultKeyQuota)
+	}
+
+	tenants := make(chan error, 5)
+	for range 5 {
+		go func() {
+			_, _, err := s.CreateTenant(ctx, "Same")
+			tenants <- err
+		}()
+	}
+	ok := 0
+	for range 5 {
+		switch err := <-tenants; {
+		case err == nil:
+			ok++
+		case !IsCode(err, CodeTenantAlreadyExists):
+			t.Errorf("unexpected error %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d concurrent creations of one name succeeded, want 1", ok)
+	}
+}
