@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -68,6 +69,36 @@ func (s *Store) ReplaceZone(st event.ZoneState) error {
 	defer s.mu.Unlock()
 	s.putLocked(z)
 	return err
+}
+
+// ReplaceZones is ReplaceZone for many zones at once, as after loading a
+// snapshot or a cache: the zones are built first and published in one swap,
+// so a hundred thousand zones cost one copy of the zone index rather than
+// one each. Zones that cannot be built are left out (and those held under
+// their ids untouched); the error joins their errors.
+func (s *Store) ReplaceZones(states []event.ZoneState) error {
+	zones := make([]*zone, 0, len(states))
+	var errs []error
+	for _, st := range states {
+		z, err := buildZone(st)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if z != nil {
+			zones = append(zones, z)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.load().byName.edit()
+	for _, z := range zones {
+		s.indexLocked(z)
+	}
+	for _, z := range zones {
+		s.publishNameLocked(w, z.name)
+	}
+	s.set.Store(&zoneSet{byName: w.done()})
+	return errors.Join(errs...)
 }
 
 // RemoveZone stops serving the zone with the given id. Unknown ids are
@@ -164,17 +195,28 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 
 // putLocked installs z, replacing the zone with the same id.
 func (s *Store) putLocked(z *zone) {
+	w := s.load().byName.edit()
+	for _, name := range s.indexLocked(z) {
+		s.publishNameLocked(w, name)
+	}
+	s.set.Store(&zoneSet{byName: w.done()})
+}
+
+// indexLocked records z under its id and name and returns the names whose
+// serving zone may have changed.
+func (s *Store) indexLocked(z *zone) []string {
+	names := []string{z.name}
 	if old, ok := s.byID[z.id]; ok && old.name != z.name {
-		s.removeLocked(z.id)
+		s.unindexLocked(z.id)
+		names = append(names, old.name)
 	}
 	s.byID[z.id] = z
-	ids := s.byName[z.name]
-	if !slices.Contains(ids, z.id) {
+	if ids := s.byName[z.name]; !slices.Contains(ids, z.id) {
 		ids = append(slices.Clone(ids), z.id)
 		slices.Sort(ids)
 		s.byName[z.name] = ids
 	}
-	s.publishLocked(z.name)
+	return names
 }
 
 // removeLocked drops the zone with the given id.
@@ -183,6 +225,14 @@ func (s *Store) removeLocked(id string) {
 	if !ok {
 		return
 	}
+	s.unindexLocked(id)
+	w := s.load().byName.edit()
+	s.publishNameLocked(w, z.name)
+	s.set.Store(&zoneSet{byName: w.done()})
+}
+
+func (s *Store) unindexLocked(id string) {
+	z := s.byID[id]
 	delete(s.byID, id)
 	ids := slices.DeleteFunc(slices.Clone(s.byName[z.name]), func(x string) bool { return x == id })
 	if len(ids) == 0 {
@@ -190,21 +240,18 @@ func (s *Store) removeLocked(id string) {
 	} else {
 		s.byName[z.name] = ids
 	}
-	s.publishLocked(z.name)
 }
 
-// publishLocked swaps in a zone set in which name maps to its serving zone.
-// Hosted zones may share a name (Route 53 allows it); every nameserver
-// serves the one with the smallest id, so the fleet agrees whatever order
-// events arrived in.
-func (s *Store) publishLocked(name string) {
-	w := s.load().byName.edit()
+// publishNameLocked points name at its serving zone in the zone set being
+// written. Hosted zones may share a name (Route 53 allows it); every
+// nameserver serves the one with the smallest id, so the fleet agrees
+// whatever order events arrived in.
+func (s *Store) publishNameLocked(w *mapWriter[*zone], name string) {
 	if ids := s.byName[name]; len(ids) > 0 {
 		w.set(name, s.byID[ids[0]])
 	} else {
 		w.del(name)
 	}
-	s.set.Store(&zoneSet{byName: w.done()})
 }
 
 // Version returns the version held of a zone.

@@ -99,7 +99,7 @@ func buildZone(st event.ZoneState) (*zone, error) {
 		return nil, fmt.Errorf("dataplane: zone %s: %w", st.ID, err)
 	}
 	z := &zone{id: st.ID, tenant: st.TenantID, name: name, origin: origin, version: st.Version}
-	b := &zoneBuilder{z: z, w: newMapWriter[node](len(st.RRSets) + len(st.RRSets)/4), tmp: make([]byte, 2*dns.MaxMsgSize)}
+	b := &zoneBuilder{z: z, w: newMapWriter[node](len(st.RRSets) + len(st.RRSets)/4), tmp: make([]byte, 1024)}
 	b.w.set(name, node{})
 	for _, rs := range st.RRSets {
 		b.upsert(rs)
@@ -111,7 +111,7 @@ func buildZone(st event.ZoneState) (*zone, error) {
 func (z *zone) edit(version int64) *zoneBuilder {
 	nz := *z
 	nz.version = version
-	return &zoneBuilder{z: &nz, w: z.names.edit(), tmp: make([]byte, 2*dns.MaxMsgSize)}
+	return &zoneBuilder{z: &nz, w: z.names.edit(), tmp: make([]byte, 1024)}
 }
 
 // finish rewrites the SOA serial to the zone version and publishes.
@@ -255,6 +255,10 @@ func packRRSet(rs zonecfg.RRSet, tmp []byte) (string, rrset, error) {
 	var buf []byte
 	for _, rr := range rrs {
 		end, err := dns.PackRR(rr, tmp, 0, nil, false)
+		if errors.Is(err, dns.ErrBuf) {
+			tmp = make([]byte, 2*dns.MaxMsgSize) // a record of up to 64 KiB
+			end, err = dns.PackRR(rr, tmp, 0, nil, false)
+		}
 		if err != nil {
 			return "", rrset{}, err
 		}
