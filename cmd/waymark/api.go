@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"flag"
+
+	"github.com/nats-io/nats.go"
+)
+
+func runAPI(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	dsn := fs.String("database-url", env("DATABASE_URL", defaultDatabaseURL), "PostgreSQL URL (DATABASE_URL)")
+	natsURL := fs.String("nats-url", env("WAYMARK_NATS_URL", nats.DefaultURL), "NATS server or cluster URLs (WAYMARK_NATS_URL)")
+	listen := fs.String("listen", env("WAYMARK_LISTEN", "127.0.0.1:8080"), "HTTP listen address (WAYMARK_LISTEN)")
+	nameServers := fs.String("nameservers", env("WAYMARK_NAMESERVERS", "ns1.waymark.test.,ns2.waymark.test."), "names of the nameservers in every zone's NS set (WAYMARK_NAMESERVERS)")
+	signup := fs.Bool("signup", env("WAYMARK_SIGNUP", "") == "true", "open sign-up at POST /v1/signup (WAYMARK_SIGNUP=true)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sec, err := secretsFromEnv()
+	if err != nil {
+		return err
+	}
+	log := newLogger()
+	cp, err := startControlPlane(ctx, controlPlaneOptions{
+		DatabaseURL:   *dsn,
+		NATSURL:       *natsURL,
+		Listen:        *listen,
+		NameServers:   splitList(*nameServers),
+		Secrets:       sec,
+		SignupEnabled: *signup,
+		Logger:        log,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("api listening", "addr", cp.Addr, "nats", *natsURL)
+	return cp.Wait(ctx)
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/waymark-dns/waymark/api"
+	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/migrations"
+)
+
+// controlPlaneOptions is what an API process needs, from flags and env.
+type controlPlaneOptions struct {
+	DatabaseURL   string
+	NATSURL       string
+	Listen        string
+	NameServers   []string
+	Secrets       secrets
+	SignupEnabled bool
+	RateLimit     float64
+	Logger        *slog.Logger
+}
+
+// controlPlane is a running API process: HTTP server, outbox relay and
+// fleet tracker, sharing one database pool and one NATS connection.
+type controlPlane struct {
+	Service *controlplane.Service
+	Addr    string // the bound HTTP address
+	pool    *pgxpool.Pool
+	nc      *nats.Conn
+	srv     *http.Server
+	done    chan error
+}
+
+// startControlPlane migrates the database, connects to NATS (retrying in
+// the background when it is down: events wait in the outbox meanwhile) and
+// starts serving. It returns once the HTTP listener is bound.
+func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlane, error) {
+	log := o.Logger
+	if err := migrations.EnsureDatabase(ctx, o.DatabaseURL); err != nil {
+		return nil, err
+	}
+	if err := migrations.Up(ctx, o.DatabaseURL, log.With("component", "migrate")); err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.New(ctx, o.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	svc, err := controlplane.New(pool, controlplane.Config{
+		NameServers: o.NameServers,
+		MasterKey:   o.Secrets.MasterKey,
+		JWTKey:      o.Secrets.JWTKey,
+		Logger:      log.With("component", "controlplane"),
+	})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	nc, err := nats.Connect(o.NATSURL,
+		nats.Name("waymark-api"),
+		nats.MaxReconnects(-1),
+		nats.RetryOnFailedConnect(true),
+		nats.ReconnectWait(500*time.Millisecond))
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("nats %s: %w", o.NATSURL, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		pool.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		nc.Close()
+		pool.Close()
+		return nil, fmt.Errorf("listen %s: %w", o.Listen, err)
+	}
+	router := api.NewRouter(api.Config{
+		Service:       svc,
+		AdminToken:    o.Secrets.AdminToken,
+		SignupEnabled: o.SignupEnabled,
+		RateLimit:     o.RateLimit,
+		Logger:        log.With("component", "api"),
+		ReadyFunc:     func(ctx context.Context) error { return pool.Ping(ctx) },
+	})
+	cp := &controlPlane{
+		Service: svc,
+		Addr:    ln.Addr().String(),
+		pool:    pool,
+		nc:      nc,
+		srv: &http.Server{
+			Handler:           router,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+		},
+		done: make(chan error, 3),
+	}
+	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{Logger: log.With("component", "relay")})
+	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log.With("component", "tracker")})
+	go func() { cp.done <- nameErr("relay", relay.Run(ctx)) }()
+	go func() { cp.done <- nameErr("tracker", tracker.Run(ctx)) }()
+	go func() {
+		err := cp.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		cp.done <- nameErr("http", err)
+	}()
+	return cp, nil
+}
+
+// Wait blocks until ctx ends or a component fails, then shuts down: HTTP
+// first (in-flight requests finish), then NATS and the database.
+func (cp *controlPlane) Wait(ctx context.Context) error {
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-cp.done:
+	}
+	cp.Close()
+	return err
+}
+
+// Close stops serving and releases the connections.
+func (cp *controlPlane) Close() {
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = cp.srv.Shutdown(sctx)
+	_ = cp.nc.Drain()
+	cp.pool.Close()
+}
+
+func nameErr(component string, err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", component, err)
+}

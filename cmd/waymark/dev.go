@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/waymark-dns/waymark/controlplane"
+)
+
+// devDir holds what `waymark dev` keeps between runs: secrets, the
+// embedded NATS server's storage, nameserver caches and dev.env.
+const devDir = ".waymark"
+
+func runDev(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	dsn := fs.String("database-url", env("DATABASE_URL", defaultDatabaseURL), "PostgreSQL URL (DATABASE_URL); the database is created if missing")
+	natsURL := fs.String("nats-url", env("WAYMARK_NATS_URL", ""), "external NATS (WAYMARK_NATS_URL); empty runs an embedded server")
+	listen := fs.String("listen", env("WAYMARK_LISTEN", "127.0.0.1:8080"), "API listen address")
+	dnsListen := fs.String("dns", env("WAYMARK_DNS_LISTEN", "127.0.0.1:5300"), "DNS address of the first nameserver; the others take the next ports")
+	regions := fs.String("regions", env("WAYMARK_REGIONS", "us-east-1"), "comma-separated regions, one in-process nameserver each")
+	tenantName := fs.String("tenant", "dev", "name of the dev tenant")
+	signup := fs.Bool("signup", false, "open sign-up at POST /v1/signup")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger()
+	if err := os.MkdirAll(devDir, 0o700); err != nil {
+		return err
+	}
+	sec, err := devSecrets(filepath.Join(devDir, "secrets.env"))
+	if err != nil {
+		return err
+	}
+
+	if *natsURL == "" {
+		ns, err := server.NewServer(&server.Options{
+			ServerName: "waymark-dev",
+			Host:       "127.0.0.1",
+			Port:       -1,
+			JetStream:  true,
+			StoreDir:   filepath.Join(devDir, "nats"),
+			NoSigs:     true,
+			NoLog:      true,
+		})
+		if err != nil {
+			return fmt.Errorf("embedded nats: %w", err)
+		}
+		go ns.Start()
+		if !ns.ReadyForConnections(10 * time.Second) {
+			return errors.New("embedded nats did not start")
+		}
+		defer ns.Shutdown()
+		*natsURL = ns.ClientURL()
+	}
+
+	cp, err := startControlPlane(ctx, controlPlaneOptions{
+		DatabaseURL:   *dsn,
+		NATSURL:       *natsURL,
+		Listen:        *listen,
+		NameServers:   []string{"ns1.waymark.test.", "ns2.waymark.test."},
+		Secrets:       sec,
+		SignupEnabled: *signup,
+		Logger:        log,
+	})
+	if err != nil {
+		return err
+	}
+	apiURL := "http://" + cp.Addr
+
+	token, err := devKey(ctx, cp.Service, *tenantName, filepath.Join(devDir, "dev.env"))
+	if err != nil {
+		cp.Close()
+		return err
+	}
+
+	host, port, err := net.SplitHostPort(*dnsListen)
+	if err != nil {
+		cp.Close()
+		return fmt.Errorf("--dns: %w", err)
+	}
+	basePort, _ := strconv.Atoi(port)
+	var dnsAddrs []string
+	for i, region := range splitList(*regions) {
+		addr := net.JoinHostPort(host, strconv.Itoa(basePort+i))
+		ns, err := startNameserver(ctx, nameserverOptions{
+			NodeID:     "dev-" + region,
+			Region:     region,
+			Listen:     addr,
+			NATSURL:    *natsURL,
+			APIURL:     apiURL,
+			AdminToken: sec.AdminToken,
+			CacheDir:   filepath.Join(devDir, "cache-"+region),
+			Logger:     log.With("node", "dev-"+region),
+		})
+		if err != nil {
+			cp.Close()
+			return err
+		}
+		dnsAddrs = append(dnsAddrs, fmt.Sprintf("%s (%s)", addr, region))
+		go func() {
+			if err := <-ns.done; err != nil {
+				log.Error("nameserver stopped", "region", region, "err", err)
+			}
+		}()
+	}
+
+	envFile := filepath.Join(devDir, "dev.env")
+	if err := writeDevEnv(envFile, apiURL, token, sec.AdminToken, net.JoinHostPort(host, port)); err != nil {
+		cp.Close()
+		return err
+	}
+	fmt.Printf(`
+Waymark is running.
+  API          %s   (openapi.yaml describes it)
+  DNS          %s   (UDP and TCP)
+  NATS         %s
+  PostgreSQL   %s
+  tenant       %s
+  API key      %s
+
+  source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS
+  curl -s -H "Authorization: Bearer $WAYMARK_API_KEY" $WAYMARK_API/v1/hostedzones
+
+Press Ctrl-C to stop.
+`, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, redactURL(*dsn), *tenantName, token, envFile)
+	return cp.Wait(ctx)
+}
+
+// devSecrets loads the dev secrets from path, creating them on first run.
+// Environment variables, when set, win.
+func devSecrets(path string) (secrets, error) {
+	vals, err := readEnvFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return secrets{}, err
+	}
+	changed := false
+	for _, k := range []string{"WAYMARK_MASTER_KEY", "WAYMARK_JWT_KEY", "WAYMARK_ADMIN_TOKEN"} {
+		if v := os.Getenv(k); v != "" {
+			vals[k] = v
+			continue
+		}
+		if vals[k] == "" {
+			var b [32]byte
+			if _, err := rand.Read(b[:]); err != nil {
+				return secrets{}, err
+			}
+			vals[k] = hex.EncodeToString(b[:])
+			changed = true
+		}
+	}
+	if changed {
+		var sb strings.Builder
+		sb.WriteString("# Secrets of this machine's `waymark dev`; keep them out of version control.\n")
+		for _, k := range []string{"WAYMARK_MASTER_KEY", "WAYMARK_JWT_KEY", "WAYMARK_ADMIN_TOKEN"} {
+			fmt.Fprintf(&sb, "%s=%s\n", k, vals[k])
+		}
+		if err := os.WriteFile(path, []byte(sb.String()), 0o600); err != nil {
+			return secrets{}, err
+		}
+	}
+	for k, v := range vals {
+		if strings.HasPrefix(k, "WAYMARK_") && os.Getenv(k) == "" {
+			_ = os.Setenv(k, v)
+		}
+	}
+	return secretsFromEnv()
+}
+
+// devKey returns a working API key token for the dev tenant: the one saved
+// in dev.env when it still authenticates, else a new key (creating the
+// tenant on first run).
+func devKey(ctx context.Context, svc *controlplane.Service, name, envPath string) (string, error) {
+	if vals, err := readEnvFile(envPath); err == nil {
+		if tok := vals["WAYMARK_API_KEY"]; tok != "" {
+			if _, err := svc.Authenticate(ctx, tok); err == nil {
+				return tok, nil
+			}
+		}
+	}
+	t, err := svc.TenantByName(ctx, name)
+	switch {
+	case controlplane.IsCode(err, controlplane.CodeNoSuchTenant):
+		_, key, err := svc.CreateTenant(ctx, name)
+		if err != nil {
+			return "", fmt.Errorf("create dev tenant: %w", err)
+		}
+		return key.Token, nil
+	case err != nil:
+		return "", err
+	}
+	key, err := svc.CreateAPIKey(ctx, t.ID, "waymark dev")
+	if err != nil {
+		return "", fmt.Errorf("create dev key: %w", err)
+	}
+	return key.Token, nil
+}
+
+func writeDevEnv(path, apiURL, token, admin, dnsAddr string) error {
+	_, port, _ := net.SplitHostPort(dnsAddr)
+	content := fmt.Sprintf(`# Written by waymark dev: source it to use the API with curl.
+export WAYMARK_API=%s
+export WAYMARK_API_KEY=%s
+export WAYMARK_ADMIN_TOKEN=%s
+export WAYMARK_DNS=%s
+export WAYMARK_DNS_PORT=%s
+`, apiURL, token, admin, dnsAddr, port)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// readEnvFile reads KEY=VALUE lines (optionally prefixed by export).
+func readEnvFile(path string) (map[string]string, error) {
+	vals := map[string]string{}
+	f, err := os.Open(path)
+	if err != nil {
+		return vals, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		if k, v, ok := strings.Cut(line, "="); ok {
+			vals[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return vals, sc.Err()
+}
+
+// redactURL hides a password in a database URL for printing.
+func redactURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if j := strings.Index(s[i+3:], "@"); j >= 0 {
+			cred := s[i+3 : i+3+j]
+			if k := strings.Index(cred, ":"); k >= 0 {
+				return s[:i+3] + cred[:k] + ":***" + s[i+3+j:]
+			}
+		}
+	}
+	return s
+}
