@@ -1,0 +1,562 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/miekg/dns"
+	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/zonecfg"
+)
+
+// Limits on one change batch (ROUTE53.md §4.2).
+const (
+	// MaxBatchRecords is the number of record values a batch may carry,
+	// an UPSERT's counting twice.
+	MaxBatchRecords = 1000
+	// MaxBatchChars is the number of characters of record values a batch
+	// may carry, an UPSERT's counting twice.
+	MaxBatchChars = 32000
+	// MaxSetIdentifierLength bounds a record set's set identifier.
+	MaxSetIdentifierLength = 128
+)
+
+// Action is what a change does to its record set. Callers must spell it
+// exactly, in uppercase, as Route 53's XSD requires.
+type Action string
+
+// The change actions.
+const (
+	// ActionCreate creates a record set that must not exist yet.
+	ActionCreate Action = "CREATE"
+	// ActionDelete deletes a record set whose TTL and values must match
+	// the live ones exactly (a compare-and-swap).
+	ActionDelete Action = "DELETE"
+	// ActionUpsert creates a record set or replaces it whole.
+	ActionUpsert Action = "UPSERT"
+)
+
+// RRSetChange is one change of a batch. The record set is raw caller input:
+// its name and type are canonicalised and its values validated by
+// ChangeRRSets.
+type RRSetChange struct {
+	Action Action
+	RRSet  zonecfg.RRSet
+}
+
+// ChangeBatch is a list of changes applied to one zone atomically.
+type ChangeBatch struct {
+	Comment string
+	Changes []RRSetChange
+}
+
+// ChangeRRSets applies a change batch to a zone in one transaction and
+// returns the change that publishes it.
+//
+// The changes are checked in order against a working copy of the zone, as
+// Route 53 does (ROUTE53.md §4.1): a DELETE followed by a CREATE of the same
+// record set is valid, deleting the same set twice is not. If any change
+// fails, nothing is applied and the *Error (CodeInvalidChangeBatch) has one
+// Detail per failing change. Batch-wide limits fail without details.
+//
+// Concurrent batches on one zone are serialised by a row lock on the zone;
+// batches on different zones do not wait for each other.
+func (s *Service) ChangeRRSets(ctx context.Context, tenantID, zoneID string, b ChangeBatch) (ChangeInfo, error) {
+	id, ok := cleanID(zoneID)
+	if !ok {
+		return ChangeInfo{}, errNoSuchZone(displayID(zoneID))
+	}
+	if err := checkText("Comment", b.Comment, 0, MaxCommentLength); err != nil {
+		return ChangeInfo{}, err
+	}
+	if len(b.Changes) == 0 {
+		return ChangeInfo{}, Errorf(CodeInvalidInput, "A change batch must contain at least one change.")
+	}
+	if err := checkBatchLimits(b.Changes); err != nil {
+		return ChangeInfo{}, err
+	}
+	changes := make([]preparedChange, len(b.Changes))
+	var details []Detail
+	for i, c := range b.Changes {
+		var msg string
+		changes[i], msg = prepareChange(c)
+		if msg != "" {
+			details = append(details, indexDetail(i, msg))
+		}
+	}
+	return s.applyChanges(ctx, tenantID, id, b.Comment, changes, details, batchOptions{})
+}
+
+// GetChange returns the status of one of the tenant's changes.
+func (s *Service) GetChange(ctx context.Context, tenantID, changeID string) (ChangeInfo, error) {
+	id, ok := cleanID(changeID)
+	if !ok {
+		return ChangeInfo{}, errNoSuchChange(displayID(changeID))
+	}
+	var c ChangeInfo
+	var status string
+	var seq *int64
+	err := s.pool.QueryRow(ctx,
+		`SELECT id, zone_id, zone_version, status, comment, submitted_at, insync_at, stream_seq
+		 FROM change WHERE id = $1 AND tenant_id = $2`, id, tenantID).
+		Scan(&c.ID, &c.ZoneID, &c.ZoneVersion, &status, &c.Comment, &c.SubmittedAt, &c.InSyncAt, &seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ChangeInfo{}, errNoSuchChange(id)
+	}
+	if err != nil {
+		return ChangeInfo{}, fmt.Errorf("read change: %w", err)
+	}
+	c.Status = ChangeStatus(status)
+	c.SubmittedAt = c.SubmittedAt.UTC()
+	if c.InSyncAt != nil {
+		t := c.InSyncAt.UTC()
+		c.InSyncAt = &t
+	}
+	if seq != nil && *seq >= 0 {
+		u := uint64(*seq)
+		c.StreamSeq = &u
+	}
+	return c, nil
+}
+
+// checkBatchLimits applies Route 53's per-request limits: at most 1,000
+// record values and 32,000 characters of values, UPSERTs counting twice.
+func checkBatchLimits(changes []RRSetChange) error {
+	if len(changes) > MaxBatchRecords {
+		return Errorf(CodeInvalidChangeBatch, "Number of records limit of %d exceeded.", MaxBatchRecords)
+	}
+	records, chars := 0, 0
+	for _, c := range changes {
+		w := 1
+		if c.Action == ActionUpsert {
+			w = 2
+		}
+		if len(c.RRSet.Records) > MaxBatchRecords {
+			return Errorf(CodeInvalidChangeBatch, "Number of records limit of %d exceeded.", MaxBatchRecords)
+		}
+		records += w * len(c.RRSet.Records)
+		if records > MaxBatchRecords {
+			return Errorf(CodeInvalidChangeBatch, "Number of records limit of %d exceeded.", MaxBatchRecords)
+		}
+		for _, v := range c.RRSet.Records {
+			chars += w * utf8.RuneCountInString(v)
+		}
+		if chars > MaxBatchChars {
+			return Errorf(CodeInvalidChangeBatch, "Number of characters limit of %d exceeded.", MaxBatchChars)
+		}
+	}
+	return nil
+}
+
+// preparedChange is a change whose zone-independent checks are done: name
+// and type canonical, values parsed. ok is false if they failed.
+type preparedChange struct {
+	action Action
+	set    storedRRSet
+	ok     bool
+}
+
+// prepareChange canonicalises and validates one change on its own, without
+// the zone, and returns a Route 53-style message if it is invalid.
+func prepareChange(c RRSetChange) (preparedChange, string) {
+	p := preparedChange{action: c.Action}
+	switch c.Action {
+	case ActionCreate, ActionDelete, ActionUpsert:
+	default:
+		return p, fmt.Sprintf("Invalid action %q: expected one of [CREATE, DELETE, UPSERT]", truncate(c.Action))
+	}
+	name, err := zonecfg.CanonicalName(c.RRSet.Name)
+	if err != nil {
+		return p, fmt.Sprintf("Invalid name: %v", err)
+	}
+	typ, _, err := zonecfg.ParseType(c.RRSet.Type)
+	if err != nil {
+		return p, fmt.Sprintf("Invalid type: %v", err)
+	}
+	rs := zonecfg.RRSet{Name: name, Type: typ, SetIdentifier: c.RRSet.SetIdentifier, TTL: c.RRSet.TTL, Records: c.RRSet.Records}
+	if rs.SetIdentifier != "" {
+		if err := checkText("SetIdentifier", rs.SetIdentifier, 1, MaxSetIdentifierLength); err != nil {
+			return p, err.(*Error).Message
+		}
+		if typ == "SOA" || typ == "NS" || typ == "DS" {
+			return p, fmt.Sprintf("RRSet of type %s with DNS name %s cannot have a SetIdentifier: %s records use simple routing only.", typ, name, typ)
+		}
+	}
+	if rs.TTL > zonecfg.MaxTTL {
+		return p, fmt.Sprintf("Invalid TTL %d: must be between 0 and %d.", rs.TTL, zonecfg.MaxTTL)
+	}
+	for _, v := range rs.Records {
+		if !utf8.ValidString(v) {
+			return p, "Invalid Resource Record: values must be valid UTF-8; use \\DDD escapes for other bytes."
+		}
+	}
+	rrs, err := rs.Parse()
+	if err != nil {
+		return p, fmt.Sprintf("Invalid Resource Record: %v", err)
+	}
+	rdata := make([]string, len(rrs))
+	for i, rr := range rrs {
+		rdata[i] = zonecfg.RData(rr)
+	}
+	p.set = storedRRSet{RRSet: rs, RData: rdata}
+	p.ok = true
+	return p, ""
+}
+
+// batchOptions adjust applyChanges for callers other than ChangeRRSets.
+type batchOptions struct {
+	// keepSOASerial makes an UPSERT of the apex SOA keep the live serial
+	// (zone-file import: the file's serial means nothing here).
+	keepSOASerial bool
+}
+
+// applyChanges checks prepared changes against the zone and, if they all
+// pass, applies them in one transaction. details holds the failures of
+// prepareChange, by index; changes that failed there are skipped here.
+func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment string,
+	changes []preparedChange, details []Detail, opt batchOptions) (ChangeInfo, error) {
+	names := make([]string, 0, len(changes))
+	seen := make(map[string]bool, len(changes))
+	for _, c := range changes {
+		if c.ok && !seen[c.set.Name] {
+			seen[c.set.Name] = true
+			names = append(names, c.set.Name)
+		}
+	}
+	var info ChangeInfo
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// One round trip for the reads: the zone row lock first, then (with
+		// a snapshot taken after the lock) every record set at the names
+		// the batch touches, which is all that CREATE/DELETE checks and
+		// CNAME exclusivity need.
+		var zoneName string
+		var version int64
+		var count int
+		var quota *int32
+		var found bool
+		var loaded []storedRRSet
+		b := &pgx.Batch{}
+		b.Queue(`SELECT z.name, z.version, z.rrset_count, t.record_quota
+		         FROM hosted_zone z JOIN tenant t ON t.id = z.tenant_id
+		         WHERE z.id = $1 AND z.tenant_id = $2 FOR UPDATE OF z`, zoneID, tenantID).
+			QueryRow(func(row pgx.Row) error {
+				err := row.Scan(&zoneName, &version, &count, &quota)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				}
+				found = err == nil
+				return err
+			})
+		queueLoadRRSets(b, zoneID, names, &loaded)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("load zone: %w", err)
+		}
+		if !found {
+			return errNoSuchZone(zoneID)
+		}
+
+		wc := newWorkingCopy(zoneName, loaded)
+		for i, c := range changes {
+			if !c.ok {
+				continue
+			}
+			if msg := wc.apply(c, opt); msg != "" {
+				details = append(details, indexDetail(i, msg))
+			}
+		}
+		if len(details) > 0 {
+			return changeBatchError(details)
+		}
+		deletes, upserts, delta := wc.result()
+		limit := s.cfg.DefaultRecordQuota
+		if quota != nil {
+			limit = int(*quota)
+		}
+		if newCount := count + delta; delta > 0 && newCount > limit {
+			return Errorf(CodeTooManyRecords,
+				"The hosted zone would hold %d record sets; the limit is %d.", newCount, limit)
+		}
+
+		next := version + 1
+		wb := &pgx.Batch{}
+		wb.Queue(`UPDATE hosted_zone SET version = $2, rrset_count = rrset_count + $3 WHERE id = $1`,
+			zoneID, next, delta)
+		queueDeletes(wb, zoneID, deletes)
+		queueUpserts(wb, zoneID, next, upserts)
+		if err := tx.SendBatch(ctx, wb).Close(); err != nil {
+			return fmt.Errorf("apply change batch: %w", err)
+		}
+		ev := event.ZoneEvent{
+			Kind: event.ZoneUpdated, ZoneID: zoneID, ZoneName: zoneName,
+			FromVersion: version, ToVersion: next,
+			Deletes: deletes, Upserts: eventRRSets(upserts),
+		}
+		var err error
+		info, err = s.recordChange(ctx, tx, tenantID, comment, ev)
+		return err
+	})
+	if err != nil {
+		return ChangeInfo{}, err
+	}
+	return info, nil
+}
+
+// changeBatchError builds the InvalidChangeBatch error: details in change
+// order and, as Route 53 sends it, every message in one bracketed list.
+func changeBatchError(details []Detail) *Error {
+	slices.SortStableFunc(details, func(a, b Detail) int {
+		ai, bi := -1, -1
+		if a.Index != nil {
+			ai = *a.Index
+		}
+		if b.Index != nil {
+			bi = *b.Index
+		}
+		return ai - bi
+	})
+	msgs := make([]string, len(details))
+	for i, d := range details {
+		msgs[i] = d.Message
+	}
+	return &Error{Code: CodeInvalidChangeBatch, Message: "[" + strings.Join(msgs, ", ") + "]", Details: details}
+}
+
+func indexDetail(i int, msg string) Detail {
+	return Detail{Index: &i, Message: msg}
+}
+
+// workingCopy is the part of a zone a batch touches, as the batch's changes
+// see it one after the other.
+type workingCopy struct {
+	zone    string
+	byName  map[string]map[zonecfg.Key]*storedRRSet
+	orig    map[zonecfg.Key]bool
+	touched []zonecfg.Key
+	isTouch map[zonecfg.Key]bool
+}
+
+func newWorkingCopy(zone string, loaded []storedRRSet) *workingCopy {
+	wc := &workingCopy{
+		zone:    zone,
+		byName:  make(map[string]map[zonecfg.Key]*storedRRSet),
+		orig:    make(map[zonecfg.Key]bool, len(loaded)),
+		isTouch: make(map[zonecfg.Key]bool),
+	}
+	for i := range loaded {
+		wc.put(&loaded[i])
+		wc.orig[loaded[i].Key()] = true
+	}
+	return wc
+}
+
+func (wc *workingCopy) get(k zonecfg.Key) *storedRRSet { return wc.byName[k.Name][k] }
+
+func (wc *workingCopy) put(rs *storedRRSet) {
+	m := wc.byName[rs.Name]
+	if m == nil {
+		m = make(map[zonecfg.Key]*storedRRSet)
+		wc.byName[rs.Name] = m
+	}
+	m[rs.Key()] = rs
+}
+
+func (wc *workingCopy) touch(k zonecfg.Key) {
+	if !wc.isTouch[k] {
+		wc.isTouch[k] = true
+		wc.touched = append(wc.touched, k)
+	}
+}
+
+// apply checks one change against the working copy and applies it there.
+// It returns the reason the change is refused, or "".
+func (wc *workingCopy) apply(c preparedChange, opt batchOptions) string {
+	rs := c.set
+	k := rs.Key()
+	name, zone := k.Name, wc.zone
+	if !zonecfg.IsSubdomain(name, zone) {
+		return fmt.Sprintf("RRSet with DNS name %s is not permitted in zone %s", name, zone)
+	}
+	apex := name == zone
+	switch {
+	case k.Type == "SOA" && !apex:
+		return fmt.Sprintf("RRSet of type SOA with DNS name %s is not permitted: SOA records are allowed only at the apex of zone %s", name, zone)
+	case (k.Type == "CNAME" || k.Type == "DS") && apex:
+		return fmt.Sprintf("RRSet of type %s with DNS name %s is not permitted at apex in zone %s", k.Type, name, zone)
+	case k.Type == "NS" && zonecfg.IsWildcard(name):
+		return fmt.Sprintf("RRSet of type NS with DNS name %s is not permitted: NS records cannot use a wildcard name", name)
+	}
+	cur := wc.get(k)
+	switch c.action {
+	case ActionCreate:
+		if cur != nil {
+			return fmt.Sprintf("Tried to create resource record set [%s] but it already exists", k)
+		}
+		if msg := wc.conflict(k); msg != "" {
+			return msg
+		}
+	case ActionUpsert:
+		if msg := wc.conflict(k); msg != "" {
+			return msg
+		}
+		if opt.keepSOASerial && apex && k.Type == "SOA" && cur != nil {
+			rs = withSOASerialOf(rs, cur)
+		}
+	case ActionDelete:
+		if cur == nil {
+			return fmt.Sprintf("Tried to delete resource record set [%s] but it was not found", k)
+		}
+		if !sameContent(cur, &rs) {
+			return fmt.Sprintf("Tried to delete resource record set [%s] but the values provided do not match the current values", k)
+		}
+		if apex && k.Type == "SOA" {
+			return "A HostedZone must contain exactly one SOA record."
+		}
+		if apex && k.Type == "NS" {
+			return "A HostedZone must contain at least one NS record for the zone itself."
+		}
+		delete(wc.byName[name], k)
+		wc.touch(k)
+		return ""
+	}
+	wc.put(&rs)
+	wc.touch(k)
+	return ""
+}
+
+// conflict applies the rules between record sets at one name: CNAME is
+// alone at its name (ROUTE53.md §4.5, Route 53's wording, two spaces
+// included), and a name and type use either only simple record sets or
+// only ones with a set identifier.
+func (wc *workingCopy) conflict(k zonecfg.Key) string {
+	var cnameHere, othersHere, mixed bool
+	for o := range wc.byName[k.Name] {
+		switch {
+		case o.Type == k.Type:
+			if o.SetIdentifier != k.SetIdentifier && (o.SetIdentifier == "") != (k.SetIdentifier == "") {
+				mixed = true
+			}
+		case o.Type == "CNAME":
+			cnameHere = true
+		default:
+			othersHere = true
+		}
+	}
+	switch {
+	case k.Type == "CNAME" && (othersHere || cnameHere):
+		return fmt.Sprintf("RRSet of type CNAME with DNS name %s is not permitted as it conflicts with other records with the same DNS name in zone %s", k.Name, wc.zone)
+	case cnameHere:
+		return fmt.Sprintf("RRSet of type %s with DNS name %s is not permitted because a conflicting RRSet of type  CNAME with the same DNS name already exists in zone %s", k.Type, k.Name, wc.zone)
+	case mixed && k.SetIdentifier == "":
+		return fmt.Sprintf("RRSet with DNS name %s, type %s cannot be created without a SetIdentifier because record sets with the same name and type have one in zone %s", k.Name, k.Type, wc.zone)
+	case mixed:
+		return fmt.Sprintf("RRSet with DNS name %s, type %s and SetIdentifier %s cannot be created because a record set with the same name and type and no SetIdentifier exists in zone %s", k.Name, k.Type, k.SetIdentifier, wc.zone)
+	}
+	return ""
+}
+
+// result returns what the batch does to the stored zone: keys removed and
+// not re-created, the final state of every other touched key (in listing
+// order), and the change in the number of record sets.
+func (wc *workingCopy) result() (deletes []zonecfg.Key, upserts []storedRRSet, delta int) {
+	for _, k := range wc.touched {
+		cur, was := wc.get(k), wc.orig[k]
+		switch {
+		case cur == nil && was:
+			deletes = append(deletes, k)
+			delta--
+		case cur != nil:
+			upserts = append(upserts, *cur)
+			if !was {
+				delta++
+			}
+		}
+	}
+	slices.SortFunc(deletes, compareKeys)
+	slices.SortFunc(upserts, func(a, b storedRRSet) int { return compareKeys(a.Key(), b.Key()) })
+	return deletes, upserts, delta
+}
+
+func compareKeys(a, b zonecfg.Key) int {
+	switch {
+	case a.Less(b):
+		return -1
+	case b.Less(a):
+		return 1
+	}
+	return 0
+}
+
+// sameContent reports whether a DELETE's record set matches the live one:
+// the same TTL and the same values, compared as a set of canonical RDATA.
+func sameContent(live, given *storedRRSet) bool {
+	if live.TTL != given.TTL || len(live.RData) != len(given.RData) {
+		return false
+	}
+	a, b := slices.Clone(live.RData), slices.Clone(given.RData)
+	slices.Sort(a)
+	slices.Sort(b)
+	if slices.Equal(a, b) {
+		return true
+	}
+	// Names inside RDATA compare case-insensitively, as DNS compares them
+	// ("10 MAIL.example.com." is "10 mail.example.com."): the slow path
+	// parses both sides and matches records one to one.
+	parse := func(rs *storedRRSet) []dns.RR {
+		out := make([]dns.RR, 0, len(rs.RData))
+		for _, v := range rs.RData {
+			rr, _, err := zonecfg.ParseRecord(rs.Name, rs.Type, rs.TTL, v)
+			if err != nil {
+				return nil
+			}
+			out = append(out, rr)
+		}
+		return out
+	}
+	lrs, grs := parse(live), parse(given)
+	if len(lrs) != len(live.RData) || len(grs) != len(given.RData) {
+		return false
+	}
+	used := make([]bool, len(lrs))
+next:
+	for _, g := range grs {
+		for i, l := range lrs {
+			if !used[i] && dns.IsDuplicate(g, l) {
+				used[i] = true
+				continue next
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// withSOASerialOf returns rs (an apex SOA) with the serial of cur. SOA
+// RDATA in canonical form is "mname rname serial refresh retry expire
+// minimum".
+func withSOASerialOf(rs storedRRSet, cur *storedRRSet) storedRRSet {
+	if len(cur.RData) != 1 || len(rs.RData) != 1 {
+		return rs
+	}
+	curFields, newFields := strings.Fields(cur.RData[0]), strings.Fields(rs.RData[0])
+	if len(curFields) != 7 || len(newFields) != 7 {
+		return rs
+	}
+	newFields[2] = curFields[2]
+	v := strings.Join(newFields, " ")
+	rs.RData = []string{v}
+	rs.Records = []string{v}
+	return rs
+}
+
+func truncate(a Action) string {
+	s := strings.ToValidUTF8(string(a), "?")
+	if len(s) > 32 {
+		s = s[:32]
+	}
+	return s
+}

@@ -1,0 +1,501 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/miekg/dns"
+	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/zonecfg"
+)
+
+// Limits on hosted-zone fields, from Route 53's model.
+const (
+	MaxCallerReferenceLength = 128
+	MaxCommentLength         = 256
+	// DefaultZonePageSize and MaxZonePageSize bound ListZones pages, as
+	// ListHostedZonesByName does.
+	DefaultZonePageSize = 100
+	MaxZonePageSize     = 100
+)
+
+// Apex defaults of a new zone, Route 53's: NS TTL two days, SOA TTL 15
+// minutes with refresh 7200, retry 900, expire 1209600 and minimum 86400.
+const (
+	apexNSTTL  = 172800
+	apexSOATTL = 900
+)
+
+// zoneLockClass is the first key of the transaction-scoped advisory lock
+// that serialises zone creation per top-level label (see lockZoneNames). It
+// spells "WZON" so that it cannot be mistaken for another component's lock.
+const zoneLockClass int32 = 0x575a4f4e
+
+// Zone is a hosted zone.
+type Zone struct {
+	ID              string
+	Name            string // canonical: lowercase, trailing dot, punycode
+	CallerReference string
+	Comment         string
+	// Version is bumped by every committed change batch; the nameservers
+	// serve it as the SOA serial.
+	Version    int64
+	RRSetCount int
+	CreatedAt  time.Time
+	// NameServers is the zone's delegation set: the names to configure at
+	// the registrar.
+	NameServers []string
+}
+
+// CreateZoneInput is what a caller gives to create a hosted zone. Fields
+// are raw: CreateZone canonicalises and validates them.
+type CreateZoneInput struct {
+	Name            string
+	CallerReference string
+	Comment         string
+}
+
+// ListZonesInput is a position in the tenant's zones, ordered the way
+// Route 53's ListHostedZonesByName orders them: by name with its labels
+// reversed (com.example.www.), then by id. StartName is a position, not a
+// filter: the page begins at the first zone at or after it. StartID breaks
+// ties between zones of the same name and needs StartName.
+type ListZonesInput struct {
+	StartName string
+	StartID   string
+	MaxItems  int
+}
+
+// ZonePage is one page of ListZones. NextName and NextID are the position
+// of the first zone of the next page, set only when IsTruncated. MaxItems
+// is the page size actually used.
+type ZonePage struct {
+	Zones       []Zone
+	IsTruncated bool
+	NextName    string
+	NextID      string
+	MaxItems    int
+}
+
+// CreateZone creates a hosted zone with its apex SOA and NS record sets and
+// returns it with the change that publishes it to the nameservers.
+//
+// Rules: the name must have at least two labels (a tenant may not take a
+// whole TLD), may not be a wildcard, and may not equal, contain or sit
+// below a zone that another tenant hosts, because every zone is served by
+// the same nameservers (ConflictingDomainExists). The same tenant may
+// nest zones but not host two zones with the same name, since the
+// nameservers could not tell which one answers. The caller reference is
+// unique per tenant and never reused (HostedZoneAlreadyExists).
+func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZoneInput) (Zone, ChangeInfo, error) {
+	name, err := validateZoneName(in.Name)
+	if err != nil {
+		return Zone{}, ChangeInfo{}, err
+	}
+	if err := checkText("CallerReference", in.CallerReference, 1, MaxCallerReferenceLength); err != nil {
+		return Zone{}, ChangeInfo{}, err
+	}
+	if err := checkText("Comment", in.Comment, 0, MaxCommentLength); err != nil {
+		return Zone{}, ChangeInfo{}, err
+	}
+	apex, err := s.apexRRSets(name)
+	if err != nil {
+		return Zone{}, ChangeInfo{}, err
+	}
+	id, err := s.newID(prefixZone)
+	if err != nil {
+		return Zone{}, ChangeInfo{}, err
+	}
+
+	var zone Zone
+	var info ChangeInfo
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// One round trip: lock the tenant row (serialising its quota and
+		// caller references), take the name lock, then look for
+		// overlapping zones with a snapshot taken after the lock.
+		b := &pgx.Batch{}
+		var quota *int32
+		var count int
+		var refUsed, found bool
+		b.Queue(`SELECT zone_quota,
+		           (SELECT count(*) FROM hosted_zone WHERE tenant_id = $1),
+		           EXISTS (SELECT 1 FROM hosted_zone WHERE tenant_id = $1 AND caller_reference = $2)
+		         FROM tenant WHERE id = $1 FOR UPDATE`, tenantID, in.CallerReference).
+			QueryRow(func(row pgx.Row) error {
+				err := row.Scan(&quota, &count, &refUsed)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				}
+				found = err == nil
+				return err
+			})
+		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, zoneLockClass, zoneLockKey(name))
+		var conflicts []zoneOwner
+		b.Queue(`SELECT tenant_id, name FROM hosted_zone
+		         WHERE name = ANY($1) OR right(name, $2) = $3`,
+			ancestors(name), len(name)+1, "."+name).
+			Query(func(rows pgx.Rows) error {
+				var err error
+				conflicts, err = pgx.CollectRows(rows, pgx.RowToStructByPos[zoneOwner])
+				return err
+			})
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("create zone checks: %w", err)
+		}
+		if !found {
+			return Errorf(CodeNoSuchTenant, "no tenant found with id %s", tenantID)
+		}
+		if refUsed {
+			return Errorf(CodeHostedZoneAlreadyExists,
+				"A hosted zone has already been created with the specified caller reference.")
+		}
+		limit := s.cfg.DefaultZoneQuota
+		if quota != nil {
+			limit = int(*quota)
+		}
+		if count >= limit {
+			return Errorf(CodeTooManyHostedZones,
+				"This account has reached the limit of %d hosted zones.", limit)
+		}
+		for _, c := range conflicts {
+			if c.TenantID != tenantID {
+				return Errorf(CodeConflictingDomainExists,
+					"Cannot create hosted zone %s: a hosted zone at, above or below this name is hosted by another account.", name)
+			}
+			if c.Name == name {
+				return Errorf(CodeConflictingDomainExists,
+					"Cannot create hosted zone %s: this account already hosts a zone with this name on the same name servers.", name)
+			}
+		}
+
+		now := s.now()
+		wb := &pgx.Batch{}
+		wb.Queue(`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, comment, version, rrset_count, created_at)
+		          VALUES ($1, $2, $3, $4, $5, 1, $6, $7)`,
+			id, tenantID, name, in.CallerReference, in.Comment, len(apex), now)
+		queueUpserts(wb, id, 1, apex)
+		if err := tx.SendBatch(ctx, wb).Close(); err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "23505" {
+				return Errorf(CodeHostedZoneAlreadyExists,
+					"A hosted zone has already been created with the specified caller reference.")
+			}
+			return fmt.Errorf("insert zone: %w", err)
+		}
+		ev := event.ZoneEvent{
+			Kind: event.ZoneCreated, ZoneID: id, ZoneName: name,
+			FromVersion: 0, ToVersion: 1, Upserts: eventRRSets(apex),
+		}
+		info, err = s.recordChange(ctx, tx, tenantID, in.Comment, ev)
+		if err != nil {
+			return err
+		}
+		zone = Zone{
+			ID: id, Name: name, CallerReference: in.CallerReference, Comment: in.Comment,
+			Version: 1, RRSetCount: len(apex), CreatedAt: now,
+		}
+		return nil
+	})
+	if err != nil {
+		return Zone{}, ChangeInfo{}, err
+	}
+	zone.NameServers = s.nameServers()
+	return zone, info, nil
+}
+
+// GetZone returns one of the tenant's zones.
+func (s *Service) GetZone(ctx context.Context, tenantID, zoneID string) (Zone, error) {
+	id, ok := cleanID(zoneID)
+	if !ok {
+		return Zone{}, errNoSuchZone(displayID(zoneID))
+	}
+	row := s.pool.QueryRow(ctx, `SELECT `+zoneColumns+` FROM hosted_zone WHERE id = $1 AND tenant_id = $2`, id, tenantID)
+	z, err := s.scanZone(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Zone{}, errNoSuchZone(id)
+	}
+	return z, err
+}
+
+// ListZones returns a page of the tenant's zones in Route 53's by-name
+// order. Zones per tenant are bounded by the zone quota, so the order is
+// computed here with zonecfg.SortKey (which handles escaped dots that SQL
+// string functions would not) rather than by a column.
+func (s *Service) ListZones(ctx context.Context, tenantID string, in ListZonesInput) (ZonePage, error) {
+	max := in.MaxItems
+	switch {
+	case max < 0:
+		return ZonePage{}, Errorf(CodeInvalidInput, "MaxItems must not be negative")
+	case max == 0:
+		max = DefaultZonePageSize
+	case max > MaxZonePageSize:
+		max = MaxZonePageSize
+	}
+	var startKey, startID string
+	if in.StartName != "" {
+		n, err := zonecfg.CanonicalName(in.StartName)
+		if err != nil {
+			return ZonePage{}, Errorf(CodeInvalidInput, "Invalid DNSName: %v", err)
+		}
+		startKey = zonecfg.SortKey(n)
+	}
+	if in.StartID != "" {
+		if in.StartName == "" {
+			return ZonePage{}, Errorf(CodeInvalidInput, "HostedZoneId requires DNSName")
+		}
+		id, ok := cleanID(in.StartID)
+		if !ok {
+			return ZonePage{}, Errorf(CodeInvalidInput, "Invalid HostedZoneId %s", displayID(in.StartID))
+		}
+		startID = id
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+zoneColumns+` FROM hosted_zone WHERE tenant_id = $1`, tenantID)
+	zones, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Zone, error) { return s.scanZone(r) })
+	if err != nil {
+		return ZonePage{}, fmt.Errorf("list zones: %w", err)
+	}
+	type keyed struct {
+		key string
+		z   Zone
+	}
+	all := make([]keyed, len(zones))
+	for i, z := range zones {
+		all[i] = keyed{zonecfg.SortKey(z.Name), z}
+	}
+	slices.SortFunc(all, func(a, b keyed) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return strings.Compare(a.z.ID, b.z.ID)
+	})
+	i, _ := slices.BinarySearchFunc(all, keyed{startKey, Zone{ID: startID}}, func(a, b keyed) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return strings.Compare(a.z.ID, b.z.ID)
+	})
+	page := ZonePage{MaxItems: max, Zones: []Zone{}}
+	for ; i < len(all) && len(page.Zones) < max; i++ {
+		page.Zones = append(page.Zones, all[i].z)
+	}
+	if i < len(all) {
+		page.IsTruncated = true
+		page.NextName, page.NextID = all[i].z.Name, all[i].z.ID
+	}
+	return page, nil
+}
+
+// UpdateZoneComment replaces a zone's comment. The comment is not DNS data:
+// the zone's version does not change and nothing is published.
+func (s *Service) UpdateZoneComment(ctx context.Context, tenantID, zoneID, comment string) (Zone, error) {
+	id, ok := cleanID(zoneID)
+	if !ok {
+		return Zone{}, errNoSuchZone(displayID(zoneID))
+	}
+	if err := checkText("Comment", comment, 0, MaxCommentLength); err != nil {
+		return Zone{}, err
+	}
+	row := s.pool.QueryRow(ctx, `UPDATE hosted_zone SET comment = $3 WHERE id = $1 AND tenant_id = $2
+	                             RETURNING `+zoneColumns, id, tenantID, comment)
+	z, err := s.scanZone(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Zone{}, errNoSuchZone(id)
+	}
+	return z, err
+}
+
+// DeleteZone deletes a zone that holds nothing but its apex SOA and NS
+// record sets (HostedZoneNotEmpty otherwise), and publishes a zone.deleted
+// event so that the nameservers stop answering for it.
+func (s *Service) DeleteZone(ctx context.Context, tenantID, zoneID string) (ChangeInfo, error) {
+	id, ok := cleanID(zoneID)
+	if !ok {
+		return ChangeInfo{}, errNoSuchZone(displayID(zoneID))
+	}
+	var info ChangeInfo
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var name string
+		var version int64
+		var found, extra bool
+		b := &pgx.Batch{}
+		b.Queue(`SELECT name, version FROM hosted_zone WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, id, tenantID).
+			QueryRow(func(row pgx.Row) error {
+				err := row.Scan(&name, &version)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				}
+				found = err == nil
+				return err
+			})
+		// Runs after the lock, with a fresh snapshot: no batch can slip a
+		// record in between the check and the delete.
+		b.Queue(`SELECT EXISTS (SELECT 1 FROM rrset r JOIN hosted_zone z ON z.id = r.zone_id
+		                        WHERE r.zone_id = $1 AND z.tenant_id = $2
+		                          AND NOT (r.name = z.name AND r.type IN ('SOA', 'NS') AND r.set_identifier = ''))`,
+			id, tenantID).QueryRow(func(row pgx.Row) error { return row.Scan(&extra) })
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("lock zone: %w", err)
+		}
+		if !found {
+			return errNoSuchZone(id)
+		}
+		if extra {
+			return Errorf(CodeHostedZoneNotEmpty,
+				"The specified hosted zone contains non-required resource record sets and so cannot be deleted.")
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM hosted_zone WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("delete zone: %w", err)
+		}
+		ev := event.ZoneEvent{
+			Kind: event.ZoneDeleted, ZoneID: id, ZoneName: name,
+			FromVersion: version, ToVersion: version + 1,
+		}
+		var err error
+		info, err = s.recordChange(ctx, tx, tenantID, "", ev)
+		return err
+	})
+	if err != nil {
+		return ChangeInfo{}, err
+	}
+	return info, nil
+}
+
+// zoneColumns are the columns scanZone reads, in order.
+const zoneColumns = `id, name, caller_reference, comment, version, rrset_count, created_at`
+
+func (s *Service) scanZone(row pgx.Row) (Zone, error) {
+	var z Zone
+	if err := row.Scan(&z.ID, &z.Name, &z.CallerReference, &z.Comment, &z.Version, &z.RRSetCount, &z.CreatedAt); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Zone{}, err
+		}
+		return Zone{}, fmt.Errorf("read zone: %w", err)
+	}
+	z.CreatedAt = z.CreatedAt.UTC()
+	z.NameServers = s.nameServers()
+	return z, nil
+}
+
+func (s *Service) nameServers() []string { return slices.Clone(s.cfg.NameServers) }
+
+// zoneOwner is one row of the overlap check in CreateZone.
+type zoneOwner struct {
+	TenantID string
+	Name     string
+}
+
+// apexRRSets returns the SOA and NS record sets of a new zone.
+func (s *Service) apexRRSets(zone string) ([]storedRRSet, error) {
+	hostmaster, err := zonecfg.CanonicalName(s.cfg.Hostmaster)
+	if err != nil {
+		return nil, fmt.Errorf("hostmaster %q: %w", s.cfg.Hostmaster, err)
+	}
+	soa := zonecfg.RRSet{Name: zone, Type: "SOA", TTL: apexSOATTL, Records: []string{
+		fmt.Sprintf("%s %s 1 7200 900 1209600 86400", s.cfg.NameServers[0], hostmaster),
+	}}
+	ns := zonecfg.RRSet{Name: zone, Type: "NS", TTL: apexNSTTL, Records: s.nameServers()}
+	out := make([]storedRRSet, 0, 2)
+	for _, rs := range []zonecfg.RRSet{soa, ns} {
+		rdata, err := rs.Canonical()
+		if err != nil {
+			return nil, fmt.Errorf("apex %s of %s: %w", rs.Type, zone, err)
+		}
+		out = append(out, storedRRSet{RRSet: rs, RData: rdata})
+	}
+	return out, nil
+}
+
+// validateZoneName canonicalises a zone name and applies the zone rules:
+// not the root, not a single label, not a wildcard.
+func validateZoneName(raw string) (string, error) {
+	name, err := zonecfg.CanonicalName(raw)
+	if err != nil {
+		return "", Errorf(CodeInvalidDomainName, "%v", err)
+	}
+	switch {
+	case name == ".":
+		return "", Errorf(CodeInvalidDomainName, "The root zone cannot be hosted.")
+	case zonecfg.IsWildcard(name):
+		return "", Errorf(CodeInvalidDomainName, "%s is not a valid hosted zone name: a zone name cannot start with *.", name)
+	case len(splitLabels(name)) < 2:
+		return "", Errorf(CodeInvalidDomainName, "%s is a top-level domain and cannot be hosted.", name)
+	}
+	return name, nil
+}
+
+// splitLabels splits a canonical name into its labels, honouring escaped
+// dots.
+func splitLabels(name string) []string { return dns.SplitDomainName(name) }
+
+// ancestors returns name and every name above it, up to but excluding the
+// root.
+func ancestors(name string) []string {
+	labels := splitLabels(name)
+	out := make([]string, 0, len(labels))
+	for i := range labels {
+		out = append(out, strings.Join(labels[i:], ".")+".")
+	}
+	return out
+}
+
+// zoneLockKey returns the advisory lock key for creating zone name. Two
+// overlapping names always share their top-level label, so locking on it
+// makes the overlap check race-free while zones under different TLDs are
+// created in parallel.
+func zoneLockKey(name string) int32 {
+	labels := splitLabels(name)
+	h := fnv.New32a()
+	h.Write([]byte(labels[len(labels)-1]))
+	return int32(h.Sum32())
+}
+
+// checkText validates a free-text field: valid UTF-8 without NUL (which
+// PostgreSQL refuses) and a length in characters within [min, max].
+func checkText(field, v string, min, max int) error {
+	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+		return Errorf(CodeInvalidInput, "%s must be valid UTF-8 without NUL characters", field)
+	}
+	n := utf8.RuneCountInString(v)
+	if n < min || n > max {
+		if min > 0 {
+			return Errorf(CodeInvalidInput, "%s must be %d to %d characters long", field, min, max)
+		}
+		return Errorf(CodeInvalidInput, "%s must be at most %d characters long", field, max)
+	}
+	return nil
+}
+
+// cleanID accepts an id as clients send it back: bare (Z123), prefixed
+// (/hostedzone/Z123, /change/C123) or with any other /word/ prefix, and
+// returns the bare id if it could be one of ours.
+func cleanID(id string) (string, bool) {
+	if i := strings.LastIndexByte(id, '/'); i >= 0 {
+		id = id[i+1:]
+	}
+	if id == "" || len(id) > 64 {
+		return "", false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return "", false
+		}
+	}
+	return id, true
+}
+
+// displayID makes an untrusted id safe to echo in an error message.
+func displayID(id string) string {
+	if len(id) > 64 {
+		id = id[:64]
+	}
+	return strings.ToValidUTF8(id, "?")
+}
