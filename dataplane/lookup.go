@@ -60,9 +60,11 @@ func lookup(zs *zoneSet, qname string, qtype uint16, _ client, res *result) {
 	}
 	if qtype == dns.TypeDS && qname == z.name && qname != rootName {
 		// DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): when we
-		// also serve the parent, it answers.
+		// also serve the parent and it delegates here, it answers.
 		if p := zs.find(parentName(qname)); p != nil {
-			z = p
+			if n, ok := p.names.get(qname); ok && n.find(dns.TypeNS) != nil {
+				z = p
+			}
 		}
 	}
 	res.aa = true

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# dns_vs_knot.sh: queries per second of the Waymark data plane against Knot
+# DNS on the same 100,000-record zone, measured with dnsperf.
+#
+# Each server is pinned to core 0 (taskset) with one worker; dnsperf runs
+# on core 1. The query mix is 60% existing names (A), 20% NXDOMAIN, 20%
+# NODATA (AAAA at existing names), in a shuffled file dnsperf loops over.
+# Rounds alternate between the servers and the median of each is reported,
+# which evens out noise from other load on the machine. Loopback only.
+#
+# Usage (from the repository root):  bench/dns_vs_knot.sh
+# Environment: RECORDS (100000), DURATION seconds per run (10), ROUNDS (3),
+#              CLIENTS dnsperf clients (8), WAYMARK_PORT (5391), KNOT_PORT (5392),
+#              NSBENCH_WORKERS Waymark UDP goroutines (1), KNOT_WORKERS (1).
+set -euo pipefail
+
+RECORDS=${RECORDS:-100000}
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
+CLIENTS=${CLIENTS:-8}
+WAYMARK_PORT=${WAYMARK_PORT:-5391}
+KNOT_PORT=${KNOT_PORT:-5392}
+NSBENCH_WORKERS=${NSBENCH_WORKERS:-1}
+KNOT_WORKERS=${KNOT_WORKERS:-1}
+ORIGIN=bench.example.
+
+for cmd in knotd dnsperf taskset go dig; do
+	command -v "$cmd" >/dev/null || { echo "missing $cmd" >&2; exit 1; }
+done
+[ "$(nproc)" -ge 2 ] || { echo "needs two cores" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The zone: SOA, NS and RECORDS A records h0 .. h(RECORDS-1).
+awk -v n="$RECORDS" -v o="$ORIGIN" 'BEGIN {
+	printf "$ORIGIN %s\n$TTL 3600\n", o
+	printf "@ IN SOA ns1.%s hostmaster.%s 1 7200 900 1209600 300\n", o, o
+	printf "@ IN NS ns1.%s\n", o
+	printf "ns1 IN A 127.0.0.1\n"
+	for (i = 0; i < n - 3; i++)
+		printf "h%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256
+}' >"$work/$ORIGIN.zone"
+
+# The queries: 60% A at existing names, 20% NXDOMAIN, 20% NODATA.
+awk -v n="$RECORDS" -v o="$ORIGIN" 'BEGIN {
+	srand(42)
+	for (i = 0; i < 100000; i++) {
+		r = rand(); h = int(rand() * (n - 3))
+		if (r < 0.6) printf "h%d.%s A\n", h, o
+		else if (r < 0.8) printf "x%d.%s A\n", h, o
+		else printf "h%d.%s AAAA\n", h, o
+	}
+}' >"$work/queries.txt"
+
+cat >"$work/knot.conf" <<CONF
+server:
+    rundir: "$work"
+    listen: 127.0.0.1@$KNOT_PORT
+    udp-workers: $KNOT_WORKERS
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$work/knotdb"
+log:
+  - target: stderr
+    any: error
+template:
+  - id: default
+    storage: "$work"
+    semantic-checks: off
+    journal-content: none
+    zonefile-load: whole
+zone:
+  - domain: $ORIGIN
+    file: "$work/$ORIGIN.zone"
+CONF
+
+go build -o "$work/nsbench" ./bench/nsbench
+
+wait_ready() { # port
+	for _ in $(seq 1 300); do
+		if dig +short +time=1 +tries=1 -p "$1" @127.0.0.1 "h1.$ORIGIN" A 2>/dev/null | grep -q 10.0.0.1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "server on port $1 did not come up" >&2
+	return 1
+}
+
+start_server() { # name
+	case "$1" in
+	waymark)
+		GOMAXPROCS=1 taskset -c 0 "$work/nsbench" -zone "$work/$ORIGIN.zone" -origin "$ORIGIN" \
+			-addr "127.0.0.1:$WAYMARK_PORT" -udp-workers "$NSBENCH_WORKERS" 2>"$work/waymark.log" &
+		pids+=($!)
+		wait_ready "$WAYMARK_PORT"
+		;;
+	knot)
+		taskset -c 0 knotd -c "$work/knot.conf" 2>"$work/knot.log" &
+		pids+=($!)
+		wait_ready "$KNOT_PORT"
+		;;
+	esac
+}
+
+stop_server() {
+	local p=${pids[-1]}
+	kill "$p"
+	wait "$p" 2>/dev/null || true
+	unset 'pids[-1]'
+}
+
+run_dnsperf() { # port -> qps on stdout, dnsperf output in $work/last.txt
+	taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "$work/queries.txt" -l "$DURATION" \
+		-c "$CLIENTS" -T 1 -q 1000 >"$work/last.txt" 2>&1
+	awk '/Queries per second:/ { print $4 }' "$work/last.txt"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+declare -A results
+for round in $(seq 1 "$ROUNDS"); do
+	for server in waymark knot; do
+		start_server "$server"
+		port=$WAYMARK_PORT
+		[ "$server" = knot ] && port=$KNOT_PORT
+		qps=$(run_dnsperf "$port")
+		stop_server
+		echo "round $round: $server $qps qps ($(grep -A3 'Response codes' "$work/last.txt" | tr -s ' \n' ' '))"
+		results[$server]+="$qps"$'\n'
+	done
+done
+
+w=$(printf '%s' "${results[waymark]}" | median)
+k=$(printf '%s' "${results[knot]}" | median)
+echo "records=$RECORDS duration=${DURATION}s rounds=$ROUNDS clients=$CLIENTS (server on core 0, dnsperf on core 1)"
+echo "waymark median: $w qps"
+echo "knot    median: $k qps"
+awk -v w="$w" -v k="$k" 'BEGIN { printf "ratio waymark/knot: %.2f\n", w / k }'

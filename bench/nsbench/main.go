@@ -1,0 +1,63 @@
+// Command nsbench serves one master file with the Waymark data plane, for
+// benchmarks against other nameservers (see ../dns_vs_knot.sh). It is not
+// the production nameserver: no control plane, no sync, ready at once.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/waymark-dns/waymark/dataplane"
+	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/internal/dnstest"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "nsbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	zoneFile := flag.String("zone", "", "master file to serve")
+	origin := flag.String("origin", "", "zone origin, e.g. bench.example.")
+	addr := flag.String("addr", "127.0.0.1:5300", "UDP and TCP listen address")
+	workers := flag.Int("udp-workers", 0, "UDP reader goroutines (0: GOMAXPROCS)")
+	flag.Parse()
+	if *zoneFile == "" || *origin == "" {
+		return fmt.Errorf("-zone and -origin are required")
+	}
+	f, err := os.Open(*zoneFile)
+	if err != nil {
+		return err
+	}
+	sets, err := dnstest.ReadZone(f, *origin)
+	_ = f.Close()
+	if err != nil {
+		return err
+	}
+	store := dataplane.NewStore()
+	if err := store.ReplaceZone(event.ZoneState{ID: "ZBENCH", Name: *origin, Version: 1, RRSets: sets}); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv := dataplane.NewServer(store, dataplane.Config{Addr: *addr, Logger: log, UDPWorkers: *workers})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	srv.SetReady(true)
+	fmt.Fprintf(os.Stderr, "nsbench: serving %d record sets of %s on %s\n", len(sets), *origin, srv.UDPAddr())
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
