@@ -323,6 +323,12 @@ func (r *Relay) record(ctx context.Context, batch []outboxRow, seqs []uint64) er
 	}
 	now := r.cfg.Now().UTC()
 	return retryConflicts(ctx, r.pool, func(tx pgx.Tx) error {
+		// Losing this record in a database crash only means publishing
+		// the rows again, which the stream de-duplicates (and nameservers
+		// skip by version): no need to wait for the disk.
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx,
 			`UPDATE outbox_event o SET published_at = $3, stream_seq = v.seq
 			   FROM unnest($1::bigint[], $2::bigint[]) AS v(id, seq)

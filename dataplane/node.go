@@ -261,25 +261,36 @@ func (n *Node) signalReport() {
 	}
 }
 
-// reporter sends heartbeats: at once on a signal (but never more often
-// than every ReportDelay, so bursts coalesce), and every HeartbeatInterval.
+// reporter sends heartbeats: every HeartbeatInterval, and on a signal
+// (an applied batch) at once, unless another signalled report went out
+// less than ReportDelay ago; then it goes at the end of that delay, so
+// bursts coalesce into one report per ReportDelay. Periodic heartbeats
+// never delay a signalled report.
 func (n *Node) reporter(ctx context.Context) {
 	tick := time.NewTicker(n.cfg.HeartbeatInterval)
 	defer tick.Stop()
+	var lastSignalled time.Time
+	var delay <-chan time.Time // set while a signalled report waits
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			n.publishHeartbeat()
 		case <-n.report:
-		}
-		n.publishHeartbeat()
-		t := time.NewTimer(n.cfg.ReportDelay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
+			if delay != nil {
+				continue // already scheduled
+			}
+			if wait := n.cfg.ReportDelay - time.Since(lastSignalled); wait > 0 {
+				delay = time.After(wait)
+				continue
+			}
+			lastSignalled = time.Now()
+			n.publishHeartbeat()
+		case <-delay:
+			delay = nil
+			lastSignalled = time.Now()
+			n.publishHeartbeat()
 		}
 	}
 }

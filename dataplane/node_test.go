@@ -237,9 +237,9 @@ func TestIntegrationNodeSyncs(t *testing.T) {
 		t.Fatal("node not ready after its initial sync")
 	}
 
-	_, seq := e.cp.commit("Z1", "one.test.", syncA("mail.one.test.", "192.0.2.3"))
-	_, _ = e.cp.commit("Z2", "two.test.")
-	_, seq = e.cp.commit("Z2", "two.test.", syncA("www.two.test.", "192.0.2.4"))
+	e.cp.commit("Z1", "one.test.", syncA("mail.one.test.", "192.0.2.3"))
+	e.cp.commit("Z2", "two.test.")
+	_, seq := e.cp.commit("Z2", "two.test.", syncA("www.two.test.", "192.0.2.4"))
 	syncConverged(t, n, seq, "Z2", 2)
 	if v, _ := n.Store().Version("Z1"); v != 3 {
 		t.Fatalf("got Z1 at %d, want 3", v)
@@ -270,9 +270,9 @@ func TestIntegrationNodeHealsGapsAndIgnoresDuplicates(t *testing.T) {
 	syncConverged(t, n, 1, "Z1", 1)
 
 	// The same event again under another message id: harmless.
-	ev, seq := e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.1"))
+	ev, _ := e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.1"))
 	e.cp.publish(ev, "dup-1")
-	seq = e.cp.publish(ev, "dup-2")
+	seq := e.cp.publish(ev, "dup-2")
 	syncConverged(t, n, seq, "Z1", 2)
 
 	// A zone update the node never saw the creation of: it fetches it.

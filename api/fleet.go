@@ -1,0 +1,194 @@
+package api
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/waymark-dns/waymark/controlplane"
+)
+
+// fleetService is what the fleet endpoints need from the control plane
+// beyond Service. A Service that lacks it (a test double) simply has no
+// fleet endpoints.
+type fleetService interface {
+	WriteSnapshot(ctx context.Context, w io.Writer) error
+	WriteZoneSnapshot(ctx context.Context, zoneID string, w io.Writer) error
+	ListNameservers(ctx context.Context) ([]controlplane.Nameserver, error)
+	ChangeProgress(ctx context.Context, tenantID, changeID string) (controlplane.ChangeInfo, controlplane.Progress, error)
+	WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (controlplane.ChangeInfo, error)
+}
+
+// DefaultChangeWait is the long-poll timeout of GET /v1/changes/{id}?wait=insync
+// when the request gives none.
+const DefaultChangeWait = 30 * time.Second
+
+// fleetRoutes registers the nameserver-facing and fleet endpoints. It also
+// registers GET /v1/changes/{id} again, replacing getChange with
+// getChangeProgress: the same change, plus how far it has spread and an
+// optional long poll (?wait=insync&timeout=30s). chi keeps the last
+// registration of a route.
+func (h *handler) fleetRoutes(r chi.Router) {
+	fs, ok := h.svc.(fleetService)
+	if !ok {
+		return
+	}
+	f := &fleetHandler{handler: h, fleet: fs}
+	r.With(h.requireAdmin).Get("/v1/nameserver/snapshot", f.snapshot)
+	r.With(h.requireAdmin).Get("/v1/nameserver/zones/{id}", f.zoneSnapshot)
+	r.With(h.requireAdmin).Get("/v1/nameservers", f.listNameservers)
+	r.With(h.requireTenant, h.rateLimit).Get("/v1/changes/{id}", f.getChangeProgress)
+}
+
+type fleetHandler struct {
+	*handler
+	fleet fleetService
+}
+
+// lazyWriter sends the 200 header only with the first byte of the body, so
+// that an error before any output can still be answered properly.
+type lazyWriter struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.w.Header().Set("Content-Type", "application/json")
+		l.w.WriteHeader(http.StatusOK)
+	}
+	return l.w.Write(p)
+}
+
+// snapshot is GET /v1/nameserver/snapshot: every zone, streamed, as the
+// JSON of event.Snapshot. A failure after the first byte leaves the JSON
+// unterminated, which the nameserver rejects.
+func (f *fleetHandler) snapshot(w http.ResponseWriter, r *http.Request) {
+	lw := &lazyWriter{w: w}
+	if err := f.fleet.WriteSnapshot(r.Context(), lw); err != nil {
+		if !lw.started {
+			f.writeError(w, r, err)
+			return
+		}
+		f.log.WarnContext(r.Context(), "snapshot stream failed", "err", err)
+	}
+}
+
+// zoneSnapshot is GET /v1/nameserver/zones/{id}: one zone as event.ZoneState.
+func (f *fleetHandler) zoneSnapshot(w http.ResponseWriter, r *http.Request) {
+	lw := &lazyWriter{w: w}
+	if err := f.fleet.WriteZoneSnapshot(r.Context(), chi.URLParam(r, "id"), lw); err != nil {
+		if !lw.started {
+			f.writeError(w, r, err)
+			return
+		}
+		f.log.WarnContext(r.Context(), "zone snapshot stream failed", "err", err)
+	}
+}
+
+type nameserverJSON struct {
+	NodeID        string    `json:"node_id"`
+	Region        string    `json:"region"`
+	AppliedSeq    uint64    `json:"applied_seq"`
+	Lag           uint64    `json:"lag"`
+	Ready         bool      `json:"ready"`
+	Live          bool      `json:"live"`
+	Zones         int       `json:"zones"`
+	FirstSeen     time.Time `json:"first_seen"`
+	LastHeartbeat time.Time `json:"last_heartbeat"`
+}
+
+type listNameserversResponse struct {
+	Nameservers []nameserverJSON `json:"nameservers"`
+}
+
+// listNameservers is GET /v1/nameservers: the fleet as the trackers see it.
+func (f *fleetHandler) listNameservers(w http.ResponseWriter, r *http.Request) {
+	list, err := f.fleet.ListNameservers(r.Context())
+	if err != nil {
+		f.writeError(w, r, err)
+		return
+	}
+	out := listNameserversResponse{Nameservers: make([]nameserverJSON, 0, len(list))}
+	for _, n := range list {
+		out.Nameservers = append(out.Nameservers, nameserverJSON{
+			NodeID: n.NodeID, Region: n.Region, AppliedSeq: n.AppliedSeq, Lag: n.Lag,
+			Ready: n.Ready, Live: n.Live, Zones: n.Zones,
+			FirstSeen: n.FirstSeen.UTC(), LastHeartbeat: n.LastHeartbeat.UTC(),
+		})
+	}
+	f.writeJSON(w, http.StatusOK, out)
+}
+
+type propagationJSON struct {
+	// LiveNameservers is the number of nameservers that gate INSYNC now;
+	// AppliedNameservers how many of them have applied the change.
+	LiveNameservers    int `json:"live_nameservers"`
+	AppliedNameservers int `json:"applied_nameservers"`
+}
+
+type changeProgressResponse struct {
+	Change      changeJSON      `json:"change"`
+	Propagation propagationJSON `json:"propagation"`
+}
+
+// getChangeProgress is GET /v1/changes/{id}[?wait=insync[&timeout=30s]].
+// With wait=insync it answers once the change is INSYNC or when the
+// timeout (default 30 s, at most 60 s) passes; a change still PENDING then
+// is a normal 200 answer, not an error.
+func (f *fleetHandler) getChangeProgress(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	q := r.URL.Query()
+	switch wait := q.Get("wait"); wait {
+	case "":
+	case "insync", "INSYNC":
+		timeout, err := parseWaitTimeout(q.Get("timeout"))
+		if err != nil {
+			f.writeError(w, r, err)
+			return
+		}
+		if _, err := f.fleet.WaitChange(r.Context(), tenantID(r), id, timeout); err != nil {
+			f.writeError(w, r, err)
+			return
+		}
+	default:
+		f.writeError(w, r, controlplane.Errorf(controlplane.CodeInvalidInput,
+			"wait must be insync, not %q", wait))
+		return
+	}
+	c, p, err := f.fleet.ChangeProgress(r.Context(), tenantID(r), id)
+	if err != nil {
+		f.writeError(w, r, err)
+		return
+	}
+	f.writeJSON(w, http.StatusOK, changeProgressResponse{
+		Change:      toChangeJSON(c),
+		Propagation: propagationJSON{LiveNameservers: p.Live, AppliedNameservers: p.Applied},
+	})
+}
+
+// parseWaitTimeout reads a Go duration ("30s", "1m") or a number of
+// seconds; empty means DefaultChangeWait.
+func parseWaitTimeout(s string) (time.Duration, error) {
+	if s == "" {
+		return DefaultChangeWait, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		n, nerr := strconv.ParseFloat(s, 64)
+		if nerr != nil || !(n >= 0 && n <= controlplane.MaxChangeWait.Seconds()) {
+			return 0, controlplane.Errorf(controlplane.CodeInvalidInput,
+				"timeout must be a duration such as 30s, at most %s", controlplane.MaxChangeWait)
+		}
+		d = time.Duration(n * float64(time.Second))
+	}
+	if d < 0 || d > controlplane.MaxChangeWait {
+		return 0, controlplane.Errorf(controlplane.CodeInvalidInput,
+			"timeout must be between 0s and %s", controlplane.MaxChangeWait)
+	}
+	return d, nil
+}
