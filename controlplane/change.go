@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -228,19 +229,18 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 			names = append(names, c.set.Name)
 		}
 	}
-	var info ChangeInfo
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// One round trip for the reads: the zone row lock first, then (with
-		// a snapshot taken after the lock) every record set at the names
-		// the batch touches, which is all that CREATE/DELETE checks and
-		// CNAME exclusivity need.
-		var zoneName string
-		var version int64
-		var count int
-		var quota *int32
-		var found bool
-		var loaded []storedRRSet
-		b := &pgx.Batch{}
+	// Two round trips in all. The first carries BEGIN, the zone row lock
+	// and (with a snapshot taken after the lock) every record set at the
+	// names the batch touches, which is all that CREATE/DELETE checks and
+	// CNAME exclusivity need. The second carries every write, the change
+	// and outbox rows, and COMMIT.
+	var zoneName string
+	var version int64
+	var count int
+	var quota *int32
+	var found bool
+	var loaded []storedRRSet
+	read := func(b *pgx.Batch) {
 		b.Queue(`SELECT z.name, z.version, z.rrset_count, t.record_quota
 		         FROM hosted_zone z JOIN tenant t ON t.id = z.tenant_id
 		         WHERE z.id = $1 AND z.tenant_id = $2 FOR UPDATE OF z`, zoneID, tenantID).
@@ -253,13 +253,12 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 				return err
 			})
 		queueLoadRRSets(b, zoneID, names, &loaded)
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("load zone: %w", err)
-		}
+	}
+	var info ChangeInfo
+	write := func(wb *pgx.Batch) error {
 		if !found {
 			return errNoSuchZone(zoneID)
 		}
-
 		wc := newWorkingCopy(zoneName, loaded)
 		for i, c := range changes {
 			if !c.ok {
@@ -281,26 +280,21 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 			return Errorf(CodeTooManyRecords,
 				"The hosted zone would hold %d record sets; the limit is %d.", newCount, limit)
 		}
-
 		next := version + 1
-		wb := &pgx.Batch{}
 		wb.Queue(`UPDATE hosted_zone SET version = $2, rrset_count = rrset_count + $3 WHERE id = $1`,
 			zoneID, next, delta)
 		queueDeletes(wb, zoneID, deletes)
 		queueUpserts(wb, zoneID, next, upserts)
-		if err := tx.SendBatch(ctx, wb).Close(); err != nil {
-			return fmt.Errorf("apply change batch: %w", err)
-		}
 		ev := event.ZoneEvent{
 			Kind: event.ZoneUpdated, ZoneID: zoneID, ZoneName: zoneName,
 			FromVersion: version, ToVersion: next,
 			Deletes: deletes, Upserts: eventRRSets(upserts),
 		}
 		var err error
-		info, err = s.recordChange(ctx, tx, tenantID, comment, ev)
+		info, err = s.queueChange(wb, tenantID, comment, ev)
 		return err
-	})
-	if err != nil {
+	}
+	if err := s.txInTwoTrips(ctx, read, write); err != nil {
 		return ChangeInfo{}, err
 	}
 	return info, nil
@@ -559,4 +553,84 @@ func truncate(a Action) string {
 		s = s[:32]
 	}
 	return s
+}
+
+// queueChange is the batched twin of recordChange (outbox.go): it queues
+// the same change row, outbox event and relay NOTIFY on b instead of
+// sending three statements one by one, so that a change batch commits in
+// two round trips. The two must write the same rows; keep them in step.
+func (s *Service) queueChange(b *pgx.Batch, tenantID, comment string, ev event.ZoneEvent) (ChangeInfo, error) {
+	id, err := s.newID(prefixChange)
+	if err != nil {
+		return ChangeInfo{}, err
+	}
+	now := s.now()
+	ev.ChangeID = id
+	ev.TenantID = tenantID
+	ev.Committed = now
+	payload, err := ev.Encode()
+	if err != nil {
+		return ChangeInfo{}, fmt.Errorf("encode zone event: %w", err)
+	}
+	b.Queue(`INSERT INTO change (id, tenant_id, zone_id, zone_version, status, comment, submitted_at)
+	         VALUES ($1, $2, $3, $4, 'PENDING', $5, $6)`,
+		id, tenantID, ev.ZoneID, ev.ToVersion, comment, now)
+	b.Queue(`INSERT INTO outbox_event (zone_id, zone_version, change_id, payload, created_at)
+	         VALUES ($1, $2, $3, $4, $5)`,
+		ev.ZoneID, ev.ToVersion, id, payload, now)
+	b.Queue(`SELECT pg_notify($1, '')`, notifyChannel)
+	return ChangeInfo{
+		ID: id, ZoneID: ev.ZoneID, ZoneVersion: ev.ToVersion,
+		Status: StatusPending, Comment: comment, SubmittedAt: now,
+	}, nil
+}
+
+// txInTwoTrips runs a read-decide-write transaction in two round trips:
+// BEGIN and the statements read queues go in one batch; write then runs on
+// their results and queues the writes, which are sent with COMMIT. An error
+// from write (such as a business *Error) or from either batch rolls the
+// transaction back. The pool discards a connection returned inside a
+// transaction, so a failed rollback cannot leak one.
+func (s *Service) txInTwoTrips(ctx context.Context, read func(*pgx.Batch), write func(*pgx.Batch) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire connection: %w", err)
+	}
+	defer conn.Release()
+	rollback := func() {
+		if conn.Conn().PgConn().TxStatus() == 'I' {
+			return
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = conn.Exec(rctx, "ROLLBACK")
+	}
+	rb := &pgx.Batch{}
+	rb.Queue("BEGIN")
+	read(rb)
+	if err := conn.SendBatch(ctx, rb).Close(); err != nil {
+		rollback()
+		return fmt.Errorf("read: %w", err)
+	}
+	wb := &pgx.Batch{}
+	if err := write(wb); err != nil {
+		rollback()
+		return err
+	}
+	wb.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, wb).Close(); err != nil {
+		rollback()
+		if e, ok := AsError(err); ok {
+			return e
+		}
+		return fmt.Errorf("write: %w", err)
+	}
+	// A COMMIT of a transaction that failed earlier answers ROLLBACK
+	// without an error; the batch would have reported that failure, but
+	// check the state all the same.
+	if st := conn.Conn().PgConn().TxStatus(); st != 'I' {
+		rollback()
+		return fmt.Errorf("write: transaction not committed (status %c)", st)
+	}
+	return nil
 }

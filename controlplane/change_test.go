@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/internal/pgtest"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
@@ -634,4 +636,42 @@ func TestIntegrationChangeTenancy(t *testing.T) {
 	wantErr(t, err, CodeNoSuchHostedZone)
 	_, err = e.s.ChangeRRSets(ctx, a, "\xff", ChangeBatch{Changes: []RRSetChange{rrs(ActionCreate, "y.ten.example", "A", 60, "192.0.2.1")}})
 	wantErr(t, err, CodeNoSuchHostedZone)
+}
+
+// BenchmarkChangeRRSets measures single-record batches, spread over 16
+// zones as an API under load would see them (one zone serialises).
+func BenchmarkChangeRRSets(b *testing.B) {
+	pool, _ := pgtest.Schema(b)
+	s, err := New(pool, Config{MasterKey: []byte(strings.Repeat("m", 32)), JWTKey: []byte(strings.Repeat("j", 32))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	tenant := "TBENCH"
+	if _, err := pool.Exec(ctx, `INSERT INTO tenant (id, name) VALUES ($1, $1)`, tenant); err != nil {
+		b.Fatal(err)
+	}
+	var zones []string
+	for i := range 16 {
+		z, _, err := s.CreateZone(ctx, tenant, CreateZoneInput{Name: fmt.Sprintf("bench%d.example", i), CallerReference: fmt.Sprint(i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		zones = append(zones, z.ID)
+	}
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			z := int(i) % len(zones)
+			_, err := s.ChangeRRSets(ctx, tenant, zones[z], ChangeBatch{Changes: []RRSetChange{
+				rrs(ActionUpsert, fmt.Sprintf("h%d.bench%d.example", i%500, z), "TXT", 60, fmt.Sprintf(`"v=%d"`, i)),
+			}})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

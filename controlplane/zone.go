@@ -115,16 +115,14 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 		return Zone{}, ChangeInfo{}, err
 	}
 
-	var zone Zone
-	var info ChangeInfo
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// One round trip: lock the tenant row (serialising its quota and
-		// caller references), take the name lock, then look for
-		// overlapping zones with a snapshot taken after the lock.
-		b := &pgx.Batch{}
-		var quota *int32
-		var count int
-		var refUsed, found bool
+	// Two round trips. The reads lock the tenant row (serialising its
+	// quota and caller references), take the name lock, then look for
+	// overlapping zones with a snapshot taken after the lock.
+	var quota *int32
+	var count int
+	var refUsed, found bool
+	var conflicts []zoneOwner
+	read := func(b *pgx.Batch) {
 		b.Queue(`SELECT zone_quota,
 		           (SELECT count(*) FROM hosted_zone WHERE tenant_id = $1),
 		           EXISTS (SELECT 1 FROM hosted_zone WHERE tenant_id = $1 AND caller_reference = $2)
@@ -138,7 +136,6 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 				return err
 			})
 		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, zoneLockClass, zoneLockKey(name))
-		var conflicts []zoneOwner
 		b.Queue(`SELECT tenant_id, name FROM hosted_zone
 		         WHERE name = ANY($1) OR right(name, $2) = $3`,
 			ancestors(name), len(name)+1, "."+name).
@@ -147,15 +144,15 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 				conflicts, err = pgx.CollectRows(rows, pgx.RowToStructByPos[zoneOwner])
 				return err
 			})
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("create zone checks: %w", err)
-		}
+	}
+	var zone Zone
+	var info ChangeInfo
+	write := func(wb *pgx.Batch) error {
 		if !found {
 			return Errorf(CodeNoSuchTenant, "no tenant found with id %s", tenantID)
 		}
 		if refUsed {
-			return Errorf(CodeHostedZoneAlreadyExists,
-				"A hosted zone has already been created with the specified caller reference.")
+			return errCallerReferenceUsed()
 		}
 		limit := s.cfg.DefaultZoneQuota
 		if quota != nil {
@@ -175,27 +172,17 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 					"Cannot create hosted zone %s: this account already hosts a zone with this name on the same name servers.", name)
 			}
 		}
-
 		now := s.now()
-		wb := &pgx.Batch{}
 		wb.Queue(`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, comment, version, rrset_count, created_at)
 		          VALUES ($1, $2, $3, $4, $5, 1, $6, $7)`,
 			id, tenantID, name, in.CallerReference, in.Comment, len(apex), now)
 		queueUpserts(wb, id, 1, apex)
-		if err := tx.SendBatch(ctx, wb).Close(); err != nil {
-			var pe *pgconn.PgError
-			if errors.As(err, &pe) && pe.Code == "23505" {
-				return Errorf(CodeHostedZoneAlreadyExists,
-					"A hosted zone has already been created with the specified caller reference.")
-			}
-			return fmt.Errorf("insert zone: %w", err)
-		}
 		ev := event.ZoneEvent{
 			Kind: event.ZoneCreated, ZoneID: id, ZoneName: name,
 			FromVersion: 0, ToVersion: 1, Upserts: eventRRSets(apex),
 		}
-		info, err = s.recordChange(ctx, tx, tenantID, in.Comment, ev)
-		if err != nil {
+		var err error
+		if info, err = s.queueChange(wb, tenantID, in.Comment, ev); err != nil {
 			return err
 		}
 		zone = Zone{
@@ -203,8 +190,14 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 			Version: 1, RRSetCount: len(apex), CreatedAt: now,
 		}
 		return nil
-	})
-	if err != nil {
+	}
+	if err := s.txInTwoTrips(ctx, read, write); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" {
+			// The tenant row lock makes this unreachable, but a unique
+			// violation must never read as an internal error.
+			return Zone{}, ChangeInfo{}, errCallerReferenceUsed()
+		}
 		return Zone{}, ChangeInfo{}, err
 	}
 	zone.NameServers = s.nameServers()
@@ -320,12 +313,10 @@ func (s *Service) DeleteZone(ctx context.Context, tenantID, zoneID string) (Chan
 	if !ok {
 		return ChangeInfo{}, errNoSuchZone(displayID(zoneID))
 	}
-	var info ChangeInfo
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var name string
-		var version int64
-		var found, extra bool
-		b := &pgx.Batch{}
+	var name string
+	var version int64
+	var found, extra bool
+	read := func(b *pgx.Batch) {
 		b.Queue(`SELECT name, version FROM hosted_zone WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, id, tenantID).
 			QueryRow(func(row pgx.Row) error {
 				err := row.Scan(&name, &version)
@@ -341,9 +332,9 @@ func (s *Service) DeleteZone(ctx context.Context, tenantID, zoneID string) (Chan
 		                        WHERE r.zone_id = $1 AND z.tenant_id = $2
 		                          AND NOT (r.name = z.name AND r.type IN ('SOA', 'NS') AND r.set_identifier = ''))`,
 			id, tenantID).QueryRow(func(row pgx.Row) error { return row.Scan(&extra) })
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("lock zone: %w", err)
-		}
+	}
+	var info ChangeInfo
+	write := func(wb *pgx.Batch) error {
 		if !found {
 			return errNoSuchZone(id)
 		}
@@ -351,18 +342,16 @@ func (s *Service) DeleteZone(ctx context.Context, tenantID, zoneID string) (Chan
 			return Errorf(CodeHostedZoneNotEmpty,
 				"The specified hosted zone contains non-required resource record sets and so cannot be deleted.")
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM hosted_zone WHERE id = $1`, id); err != nil {
-			return fmt.Errorf("delete zone: %w", err)
-		}
+		wb.Queue(`DELETE FROM hosted_zone WHERE id = $1`, id)
 		ev := event.ZoneEvent{
 			Kind: event.ZoneDeleted, ZoneID: id, ZoneName: name,
 			FromVersion: version, ToVersion: version + 1,
 		}
 		var err error
-		info, err = s.recordChange(ctx, tx, tenantID, "", ev)
+		info, err = s.queueChange(wb, tenantID, "", ev)
 		return err
-	})
-	if err != nil {
+	}
+	if err := s.txInTwoTrips(ctx, read, write); err != nil {
 		return ChangeInfo{}, err
 	}
 	return info, nil
@@ -490,6 +479,11 @@ func cleanID(id string) (string, bool) {
 		}
 	}
 	return id, true
+}
+
+func errCallerReferenceUsed() *Error {
+	return Errorf(CodeHostedZoneAlreadyExists,
+		"A hosted zone has already been created with the specified caller reference.")
 }
 
 // displayID makes an untrusted id safe to echo in an error message.
