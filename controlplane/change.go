@@ -243,7 +243,7 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 	read := func(b *pgx.Batch) {
 		b.Queue(`SELECT z.name, z.version, z.rrset_count, t.record_quota
 		         FROM hosted_zone z JOIN tenant t ON t.id = z.tenant_id
-		         WHERE z.id = $1 AND z.tenant_id = $2 FOR UPDATE OF z`, zoneID, tenantID).
+		         WHERE z.id = $1 AND z.tenant_id = $2 FOR NO KEY UPDATE OF z`, zoneID, tenantID).
 			QueryRow(func(row pgx.Row) error {
 				err := row.Scan(&zoneName, &version, &count, &quota)
 				if errors.Is(err, pgx.ErrNoRows) {
