@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/internal/pgtest"
 	"github.com/waymark-dns/waymark/zonecfg"
@@ -674,4 +675,67 @@ func BenchmarkChangeRRSets(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestIntegrationChangeBatchCancelled(t *testing.T) {
+	t.Parallel()
+	e := newZoneEnv(t)
+	tenant := testTenant(t, e.pool)
+	z := e.mustZone(t, tenant, "cancel.example")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	batch := ChangeBatch{Changes: []RRSetChange{rrs(ActionCreate, "a.cancel.example", "A", 60, "192.0.2.1")}}
+	if _, err := e.s.ChangeRRSets(ctx, tenant, z.ID, batch); err == nil {
+		t.Fatal("a cancelled context committed")
+	}
+	// The pool is still usable and nothing was written.
+	e.mustChange(t, tenant, z.ID, batch.Changes...)
+	if got, _ := e.s.GetZone(context.Background(), tenant, z.ID); got.Version != 2 {
+		t.Errorf("version = %d", got.Version)
+	}
+}
+
+func TestIntegrationTxInTwoTrips(t *testing.T) {
+	t.Parallel()
+	e := newZoneEnv(t)
+	ctx := context.Background()
+	tenants := func() int { return e.count(t, `SELECT count(*) FROM tenant WHERE name LIKE 'two-trips-%'`) }
+	insert := func(b *pgx.Batch, n int) {
+		b.Queue(`INSERT INTO tenant (id, name) VALUES ($1, $1)`, fmt.Sprintf("two-trips-%d", n))
+	}
+	tests := []struct {
+		name       string
+		read       func(*pgx.Batch)
+		write      func(*pgx.Batch) error
+		wantErr    bool
+		wantCode   Code
+		wantWrites int
+	}{
+		{name: "commits", read: func(b *pgx.Batch) { insert(b, 1) }, write: func(b *pgx.Batch) error { insert(b, 2); return nil }, wantWrites: 2},
+		{name: "read fails", read: func(b *pgx.Batch) { insert(b, 3); b.Queue(`SELECT 1/0`) }, write: func(b *pgx.Batch) error { insert(b, 4); return nil }, wantErr: true},
+		{name: "write fails", read: func(b *pgx.Batch) { insert(b, 5) }, write: func(b *pgx.Batch) error { insert(b, 6); b.Queue(`SELECT 1/0`); insert(b, 7); return nil }, wantErr: true},
+		{name: "business error", read: func(b *pgx.Batch) { insert(b, 8) }, write: func(b *pgx.Batch) error { return Errorf(CodeInvalidInput, "no") }, wantErr: true, wantCode: CodeInvalidInput},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := tenants()
+			err := e.s.txInTwoTrips(ctx, tc.read, tc.write)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v", err)
+			}
+			if tc.wantCode != "" {
+				wantErr(t, err, tc.wantCode)
+			}
+			if got := tenants() - before; got != tc.wantWrites {
+				t.Errorf("%d rows written, want %d", got, tc.wantWrites)
+			}
+		})
+	}
+	// Every connection went back clean: a pool's worth of transactions
+	// still works.
+	for i := range 10 {
+		if err := e.s.txInTwoTrips(ctx, func(b *pgx.Batch) { insert(b, 100+i) }, func(*pgx.Batch) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -341,3 +341,25 @@ func FuzzParseZoneFile(f *testing.F) {
 		}
 	})
 }
+
+func TestIntegrationImportZoneLarge(t *testing.T) {
+	t.Parallel()
+	e := newZoneEnv(t)
+	ctx := context.Background()
+	tenant := testTenant(t, e.pool)
+	z := e.mustZone(t, tenant, "big.example")
+	// More than a change batch may carry: the per-request limits do not
+	// apply to an import.
+	if _, err := e.s.ImportZone(ctx, tenant, z.ID, "$GENERATE 1-1500 h$ A 10.0.0.1\n"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.s.GetZone(ctx, tenant, z.ID)
+	if err != nil || got.RRSetCount != 1502 || got.Version != 2 {
+		t.Fatalf("zone = %+v, %v", got, err)
+	}
+	// The record quota does apply.
+	small := testTenant(t, e.pool, testTenantOpts{recordQuota: 10})
+	z2 := e.mustZone(t, small, "small.example")
+	_, err = e.s.ImportZone(ctx, small, z2.ID, "$GENERATE 1-9 h$ A 10.0.0.1\n")
+	wantErr(t, err, CodeTooManyRecords)
+}
