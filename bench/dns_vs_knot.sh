@@ -6,7 +6,10 @@
 # on core 1. The query mix is 60% existing names (A), 20% NXDOMAIN, 20%
 # NODATA (AAAA at existing names), in a shuffled file dnsperf loops over.
 # Rounds alternate between the servers and the median of each is reported,
-# which evens out noise from other load on the machine. Loopback only.
+# which evens out noise from other load on the machine. Besides qps, the
+# server's CPU time per answered query (from /proc) is reported: when
+# dnsperf rather than the server is the bottleneck, qps ties and CPU per
+# query still tells the servers apart. Loopback only.
 #
 # Usage (from the repository root):  bench/dns_vs_knot.sh
 # Environment: RECORDS (100000), DURATION seconds per run (10), ROUNDS (3),
@@ -118,30 +121,44 @@ stop_server() {
 	unset 'pids[-1]'
 }
 
-run_dnsperf() { # port -> qps on stdout, dnsperf output in $work/last.txt
+cpu_ticks() { # pid -> user+system clock ticks used so far
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+run_dnsperf() { # port pid -> "qps cpu-microseconds-per-query"; dnsperf output in $work/last.txt
+	local before after
+	before=$(cpu_ticks "$2")
 	taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "$work/queries.txt" -l "$DURATION" \
 		-c "$CLIENTS" -T 1 -q 1000 >"$work/last.txt" 2>&1
-	awk '/Queries per second:/ { print $4 }' "$work/last.txt"
+	after=$(cpu_ticks "$2")
+	awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" '
+		/Queries completed:/ { n = $3 }
+		/Queries per second:/ { q = $4 }
+		END { printf "%.0f %.2f\n", q, (n > 0 ? t / hz / n * 1e6 : 0) }' "$work/last.txt"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-declare -A results
+declare -A qps cpu
 for round in $(seq 1 "$ROUNDS"); do
 	for server in waymark knot; do
 		start_server "$server"
 		port=$WAYMARK_PORT
 		[ "$server" = knot ] && port=$KNOT_PORT
-		qps=$(run_dnsperf "$port")
+		read -r q c < <(run_dnsperf "$port" "${pids[-1]}")
 		stop_server
-		echo "round $round: $server $qps qps ($(grep -A3 'Response codes' "$work/last.txt" | tr -s ' \n' ' '))"
-		results[$server]+="$qps"$'\n'
+		echo "round $round: $server $q qps, $c us CPU/query ($(grep -E "Queries lost|Response codes" -A1 "$work/last.txt" | tr -s " \n" " "))"
+		qps[$server]+="$q"$'\n'
+		cpu[$server]+="$c"$'\n'
 	done
 done
 
-w=$(printf '%s' "${results[waymark]}" | median)
-k=$(printf '%s' "${results[knot]}" | median)
+wq=$(printf '%s' "${qps[waymark]}" | median)
+kq=$(printf '%s' "${qps[knot]}" | median)
+wc=$(printf '%s' "${cpu[waymark]}" | median)
+kc=$(printf '%s' "${cpu[knot]}" | median)
 echo "records=$RECORDS duration=${DURATION}s rounds=$ROUNDS clients=$CLIENTS (server on core 0, dnsperf on core 1)"
-echo "waymark median: $w qps"
-echo "knot    median: $k qps"
-awk -v w="$w" -v k="$k" 'BEGIN { printf "ratio waymark/knot: %.2f\n", w / k }'
+echo "waymark median: $wq qps, $wc us CPU/query"
+echo "knot    median: $kq qps, $kc us CPU/query"
+awk -v w="$wq" -v k="$kq" 'BEGIN { printf "qps ratio waymark/knot: %.2f\n", w / k }'
+awk -v w="$wc" -v k="$kc" 'BEGIN { printf "CPU per query ratio knot/waymark: %.2f (above 1: Waymark uses less CPU per answer)\n", k / w }'

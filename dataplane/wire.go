@@ -225,7 +225,7 @@ func appendResponse(out []byte, q *request, res *result) []byte {
 	for i, sec := range [...][]rrRef{res.answer, res.authority, res.additional} {
 		for j := range sec {
 			start := len(b)
-			b = appendRRSet(b, &sec[j], q.lname)
+			b = appendRRSet(b, &sec[j], q)
 			if len(b) <= limit {
 				counts[i] += int(sec[j].set.count)
 				continue
@@ -261,13 +261,14 @@ func appendResponse(out []byte, q *request, res *result) []byte {
 // appendRRSet writes every record of ref. The owner is written once and its
 // bytes repeated: they hold at most a pointer into the question, which is
 // valid anywhere in the message.
-func appendRRSet(b []byte, ref *rrRef, qname string) []byte {
+func appendRRSet(b []byte, ref *rrRef, q *request) []byte {
 	first := true
 	var owner []byte
+	pre, names := compressibleRData(ref.set.typ)
 	ref.set.records(func(rdata string) {
 		if first {
 			start := len(b)
-			b = appendOwner(b, ref.owner, qname)
+			b = appendName(b, ref.owner, q.lname, true)
 			owner = b[start:len(b):len(b)]
 			first = false
 		} else {
@@ -276,26 +277,87 @@ func appendRRSet(b []byte, ref *rrRef, qname string) []byte {
 		b = binary.BigEndian.AppendUint16(b, ref.set.typ)
 		b = binary.BigEndian.AppendUint16(b, dns.ClassINET)
 		b = binary.BigEndian.AppendUint32(b, ref.ttl)
-		b = binary.BigEndian.AppendUint16(b, uint16(len(rdata)))
-		b = append(b, rdata...)
+		lenAt := len(b)
+		b = append(b, 0, 0)
+		if names == 0 || len(rdata) < pre {
+			b = append(b, rdata...)
+		} else {
+			b = append(b, rdata[:pre]...)
+			r := rdata[pre:]
+			for range names {
+				n := skipName(r)
+				if n < 0 {
+					break
+				}
+				b = appendName(b, r[:n], unsafe.String(unsafe.SliceData(q.qname), len(q.qname)), false)
+				r = r[n:]
+			}
+			b = append(b, r...)
+		}
+		binary.BigEndian.PutUint16(b[lenAt:], uint16(len(b)-lenAt-2))
 	})
 	return b
 }
 
-// appendOwner writes owner, compressing its longest suffix shared with the
-// question name to a pointer into the question at offset 12.
-func appendOwner(b []byte, owner, qname string) []byte {
+// compressibleRData says where the domain names are in the RDATA of the
+// types whose names may be compressed (RFC 3597 §4: those of RFC 1035):
+// after pre octets, names consecutive names. Other types are copied as is.
+func compressibleRData(t uint16) (pre, names int) {
+	switch t {
+	case dns.TypeNS, dns.TypeCNAME, dns.TypePTR:
+		return 0, 1
+	case dns.TypeMX:
+		return 2, 1
+	case dns.TypeSOA:
+		return 0, 2
+	}
+	return 0, 0
+}
+
+// appendName writes the uncompressed wire name, compressing its longest
+// suffix shared with the question name to a pointer into the question at
+// offset 12. Owner names (fold) are lowercase and compared with the
+// lowercased question: they take the client's case, as the question does.
+// Names inside RDATA keep their own case, so they are compressed only
+// against the question bytes as asked, and only where they match exactly.
+func appendName(b []byte, name, qname string, fold bool) []byte {
 	if qname != "" {
-		for o := owner; len(o) > 1; o = parentName(o) {
+		for o := name; len(o) > 1; o = parentName(o) {
 			j := len(qname) - len(o)
-			if j >= 0 && qname[j:] == o && isLabelStart(qname, j) {
-				b = append(b, owner[:len(owner)-len(o)]...)
+			if j < 0 || !isLabelStart(qname, j) {
+				continue
+			}
+			if fold && equalFoldASCII(qname[j:], o) || !fold && qname[j:] == o {
+				b = append(b, name[:len(name)-len(o)]...)
 				ptr := 12 + j
 				return append(b, byte(0xc0|ptr>>8), byte(ptr))
 			}
 		}
 	}
-	return append(b, owner...)
+	return append(b, name...)
+}
+
+// equalFoldASCII compares wire names ignoring ASCII case; length octets
+// (at most 63) are never letters.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x != y {
+			if 'A' <= x && x <= 'Z' {
+				x += 'a' - 'A'
+			}
+			if 'A' <= y && y <= 'Z' {
+				y += 'a' - 'A'
+			}
+			if x != y {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isLabelStart(name string, j int) bool {

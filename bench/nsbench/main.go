@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -30,6 +31,7 @@ func run() error {
 	origin := flag.String("origin", "", "zone origin, e.g. bench.example.")
 	addr := flag.String("addr", "127.0.0.1:5300", "UDP and TCP listen address")
 	workers := flag.Int("udp-workers", 0, "UDP reader goroutines (0: GOMAXPROCS)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the serving time to this file")
 	flag.Parse()
 	if *zoneFile == "" || *origin == "" {
 		return fmt.Errorf("-zone and -origin are required")
@@ -56,6 +58,16 @@ func run() error {
 	}
 	srv.SetReady(true)
 	fmt.Fprintf(os.Stderr, "nsbench: serving %d record sets of %s on %s\n", len(sets), *origin, srv.UDPAddr())
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); _ = pf.Close() }()
+	}
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
