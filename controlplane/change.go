@@ -171,7 +171,7 @@ func prepareChange(c RRSetChange) (preparedChange, string) {
 	default:
 		return p, fmt.Sprintf("Invalid action %q: expected one of [CREATE, DELETE, UPSERT]", truncate(c.Action))
 	}
-	name, err := zonecfg.CanonicalName(c.RRSet.Name)
+	name, err := canonicalName(c.RRSet.Name)
 	if err != nil {
 		return p, fmt.Sprintf("Invalid name: %v", err)
 	}

@@ -130,3 +130,26 @@ func TestIntegrationListRRSets(t *testing.T) {
 		})
 	}
 }
+
+// TestIntegrationListedNamesGoBack checks that names as listed are accepted
+// as start positions and in DELETEs, escapes included (Terraform deletes
+// exactly what it listed).
+func TestIntegrationListedNamesGoBack(t *testing.T) {
+	t.Parallel()
+	e := newZoneEnv(t)
+	ctx := context.Background()
+	tenant := testTenant(t, e.pool)
+	z := e.mustZone(t, tenant, "esc.example")
+	for _, name := range []string{`sp\032ace.esc.example`, `a\(b\;c.esc.example`, `*.esc.example`, `dot\.inside.esc.example`, `\200high.esc.example`} {
+		t.Run(name, func(t *testing.T) {
+			e.mustChange(t, tenant, z.ID, rrs(ActionCreate, name, "A", 60, "192.0.2.1"))
+			canon := zonecfg.MustCanonicalName(name)
+			p, err := e.s.ListRRSets(ctx, tenant, z.ID, ListRRSetsInput{Name: canon, Type: "A", MaxItems: 1})
+			if err != nil || len(p.RRSets) != 1 || p.RRSets[0].Name != canon {
+				t.Fatalf("list from %q: %+v, %v", canon, p, err)
+			}
+			listed := p.RRSets[0]
+			e.mustChange(t, tenant, z.ID, RRSetChange{Action: ActionDelete, RRSet: listed})
+		})
+	}
+}

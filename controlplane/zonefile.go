@@ -218,7 +218,7 @@ func parseZoneFile(origin, text string) ([]zoneFileRRSet, []Detail) {
 			}
 			continue
 		}
-		name, err := zonecfg.CanonicalName(h.Name)
+		name, err := canonicalName(h.Name)
 		if err != nil {
 			if !fail(line, "%v", err) {
 				break

@@ -146,6 +146,10 @@ func TestIntegrationZoneFileRoundTrip(t *testing.T) {
 		rrs(ActionCreate, "svc.rt.example", "HTTPS", 60, `1 . alpn="h2,h3"`),
 		rrs(ActionCreate, "n.rt.example", "NAPTR", 60, `100 10 "U" "E2U+sip" "!^.*$!sip:info@rt.example!" .`),
 		rrs(ActionCreate, "1.2.0.192.rt.example", "PTR", 60, "www.rt.example."),
+		// Names that need escapes in a master file.
+		rrs(ActionCreate, `a\(b\;c\@d\"e.rt.example`, "TXT", 60, `"( paren ; semi"`),
+		rrs(ActionCreate, `sp\032ace\.dot.rt.example`, "A", 60, "192.0.2.4"),
+		rrs(ActionCreate, `$dollar.rt.example`, "A", 60, "192.0.2.5"),
 	)
 	before := e.allRRSets(t, tenant, z.ID)
 	text, err := e.s.ExportZone(ctx, tenant, "/hostedzone/"+z.ID)
