@@ -108,9 +108,13 @@ func NewRelay(pool *pgxpool.Pool, js jetstream.JetStream, cfg RelayConfig) *Rela
 func (r *Relay) Run(ctx context.Context) error {
 	backoff := newExpBackoff(100*time.Millisecond, defaultRelayMaxBackoff)
 	for ctx.Err() == nil {
+		started := time.Now()
 		err := r.campaign(ctx)
 		if ctx.Err() != nil {
 			break
+		}
+		if time.Since(started) > time.Minute {
+			backoff.reset() // it led for a while: this is a new failure
 		}
 		r.log.Warn("relay lost leadership or could not campaign; retrying", "err", err)
 		if !sleepOrDone(ctx, backoff.next()) {
@@ -159,7 +163,7 @@ func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) error {
 		if !streamReady {
 			if err := r.ensureStream(ctx); err != nil {
 				r.log.Warn("relay cannot reach the zone stream", "err", err)
-				if err := r.waitWake(ctx, conn, backoff.next()); err != nil {
+				if err := r.waitQuiet(ctx, conn, backoff.next()); err != nil {
 					return err
 				}
 				continue
@@ -175,7 +179,7 @@ func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) error {
 			if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrNoStreamResponse) {
 				streamReady = false
 			}
-			if err := r.waitWake(ctx, conn, backoff.next()); err != nil {
+			if err := r.waitQuiet(ctx, conn, backoff.next()); err != nil {
 				return err
 			}
 			continue
@@ -216,6 +220,23 @@ func (r *Relay) waitWake(ctx context.Context, conn *pgx.Conn, d time.Duration) e
 		return nil
 	default:
 		return fmt.Errorf("wait for outbox notification: %w", err)
+	}
+}
+
+// waitQuiet waits for d whatever notifications arrive (they are consumed:
+// the next batch reads every waiting row anyway), checking the lock
+// connection as it goes. It is the backoff after a failure, which a busy
+// outbox must not cut short.
+func (r *Relay) waitQuiet(ctx context.Context, conn *pgx.Conn, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil
+		}
+		if err := r.waitWake(ctx, conn, left); err != nil {
+			return err
+		}
 	}
 }
 

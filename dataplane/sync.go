@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -74,26 +76,37 @@ func (n *Node) loadSnapshot(ctx context.Context) error {
 
 // install reads a snapshot (from the control plane or the cache) from r
 // and puts every zone in the store, decoding and building in parallel.
+// A snapshot naming one zone id twice would race with itself; snapshots
+// never do.
 // Zones the store holds at a newer version are kept; zones absent from a
 // complete snapshot are removed. It returns the snapshot's sequence.
 func (n *Node) install(r io.Reader) (uint64, error) {
 	n.applyMu.Lock()
 	defer n.applyMu.Unlock()
 	zones := make(chan event.ZoneState, 64)
+	// Building a zone (parsing every record) costs more than decoding
+	// it: several builders share the work; the store serialises only the
+	// final swap.
+	var seenMu sync.Mutex
 	seen := map[string]bool{}
+	var builders sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		builders.Go(func() {
+			for z := range zones {
+				seenMu.Lock()
+				seen[z.ID] = true
+				seenMu.Unlock()
+				if v, ok := n.store.Version(z.ID); ok && v >= z.Version {
+					continue
+				}
+				if err := n.store.ReplaceZone(z); err != nil {
+					n.log.Warn("zone installed with problems", "zone", z.ID, "err", err)
+				}
+			}
+		})
+	}
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for z := range zones {
-			seen[z.ID] = true
-			if v, ok := n.store.Version(z.ID); ok && v >= z.Version {
-				continue
-			}
-			if err := n.store.ReplaceZone(z); err != nil {
-				n.log.Warn("zone installed with problems", "zone", z.ID, "err", err)
-			}
-		}
-	}()
+	go func() { builders.Wait(); close(done) }()
 	seq, err := decodeSnapshot(r, zones)
 	close(zones)
 	<-done
