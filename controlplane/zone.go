@@ -93,11 +93,15 @@ type ZonePage struct {
 // below a zone that another tenant hosts, because every zone is served by
 // the same nameservers (ConflictingDomainExists). The same tenant may
 // nest zones but not host two zones with the same name, since the
-// nameservers could not tell which one answers. The caller reference is
+// nameservers could not tell which one answers. The domain of the
+// service's own name servers is reserved (ConflictingDomainExists). The caller reference is
 // unique per tenant and never reused (HostedZoneAlreadyExists).
 func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZoneInput) (Zone, ChangeInfo, error) {
 	name, err := validateZoneName(in.Name)
 	if err != nil {
+		return Zone{}, ChangeInfo{}, err
+	}
+	if err := s.checkReserved(name); err != nil {
 		return Zone{}, ChangeInfo{}, err
 	}
 	if err := checkText("CallerReference", in.CallerReference, 1, MaxCallerReferenceLength); err != nil {
@@ -418,6 +422,24 @@ func validateZoneName(raw string) (string, error) {
 		return "", Errorf(CodeInvalidDomainName, "%s is a top-level domain and cannot be hosted.", name)
 	}
 	return name, nil
+}
+
+// checkReserved refuses zones that would let a tenant answer for the
+// service's own name servers: a zone containing one of their names (it
+// would serve their addresses, since the most specific zone answers), or a
+// zone at or below their domain (ns1.waymark.test. reserves waymark.test.).
+func (s *Service) checkReserved(zone string) error {
+	for _, ns := range s.cfg.NameServers {
+		domain := ns
+		if labels := splitLabels(ns); len(labels) > 2 {
+			domain = strings.Join(labels[1:], ".") + "."
+		}
+		if zonecfg.IsSubdomain(ns, zone) || zonecfg.IsSubdomain(zone, domain) {
+			return Errorf(CodeConflictingDomainExists,
+				"Cannot create hosted zone %s: %s is reserved for the name servers.", zone, domain)
+		}
+	}
+	return nil
 }
 
 // splitLabels splits a canonical name into its labels, honouring escaped

@@ -123,10 +123,14 @@ func TestIntegrationZoneConflicts(t *testing.T) {
 		{b, "example.org", CodeConflictingDomainExists},     // above
 		{b, "sub.example.org", CodeConflictingDomainExists}, // above
 		{b, "x.deep.sub.example.org", CodeConflictingDomainExists},
-		{b, "ample.com", ""},                            // a suffix, not a parent
-		{b, "other.sub.example.org", ""},                // a sibling
-		{a, "example.com", CodeConflictingDomainExists}, // same tenant, same name
-		{a, "www.example.com", ""},                      // same tenant may nest
+		{b, "ample.com", ""},                             // a suffix, not a parent
+		{b, "other.sub.example.org", ""},                 // a sibling
+		{a, "example.com", CodeConflictingDomainExists},  // same tenant, same name
+		{a, "www.example.com", ""},                       // same tenant may nest
+		{a, "waymark.test", CodeConflictingDomainExists}, // the name servers' domain
+		{a, "x.waymark.test", CodeConflictingDomainExists},
+		{a, "ns1.waymark.test", CodeConflictingDomainExists},
+		{a, "waymark.test.example", ""},
 		{a, "x.deep.sub.example.org", ""},
 		{a, "example.net", ""},
 	}
