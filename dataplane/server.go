@@ -21,7 +21,9 @@ import (
 // Config configures a Server.
 type Config struct {
 	// Addr is the host:port to listen on, UDP and TCP alike. Port 0 picks a
-	// free port (the same for both). Default "127.0.0.1:5300".
+	// free port (the same for both). Default "127.0.0.1:5300". With a
+	// wildcard host (0.0.0.0 or ::) UDP answers leave from the address each
+	// query was sent to (IP_PKTINFO / IPV6_PKTINFO).
 	Addr string
 	// Logger receives errors the server cannot return. Default: discard.
 	Logger *slog.Logger
@@ -120,6 +122,9 @@ func (s *Server) Start(ctx context.Context) error {
 			return fmt.Errorf("dataplane: listen tcp: %w", err)
 		}
 		s.udp, s.tcp = udp, ln.(*net.TCPListener)
+		// Room for bursts; the kernel caps it at net.core.rmem_max.
+		_ = udp.SetReadBuffer(4 << 20)
+		_ = udp.SetWriteBuffer(4 << 20)
 		break
 	}
 	for range s.cfg.UDPWorkers {
@@ -175,11 +180,29 @@ func (s *Server) serveUDP() {
 	} else {
 		bc = ipv6.NewPacketConn(s.udp)
 	}
+	// Bound to a wildcard address, the socket must learn each query's
+	// destination and answer from it: otherwise the kernel picks the
+	// source, which on a host with several addresses (anycast on lo, say)
+	// is not the one the client asked, and the client drops the answer.
+	// Go makes wildcard sockets dual-stack where it can, so ask for both
+	// kinds of destination information; one of them may be refused.
+	pktinfo := s.udp.LocalAddr().(*net.UDPAddr).IP.IsUnspecified()
+	if pktinfo {
+		e4 := ipv4.NewPacketConn(s.udp).SetControlMessage(ipv4.FlagDst, true)
+		e6 := ipv6.NewPacketConn(s.udp).SetControlMessage(ipv6.FlagDst, true)
+		if e4 != nil && e6 != nil {
+			s.log.Warn("udp: cannot learn query destinations; answers leave from the kernel's choice of address", "err", errors.Join(e4, e6))
+			pktinfo = false
+		}
+	}
 	in := make([]ipv4.Message, udpBatch)
 	out := make([]ipv4.Message, udpBatch)
 	for i := range in {
 		in[i].Buffers = [][]byte{make([]byte, 65535)}
 		out[i].Buffers = [][]byte{make([]byte, 0, ednsUDPSize)}
+		if pktinfo {
+			in[i].OOB = make([]byte, max(len(ipv4.NewControlMessage(ipv4.FlagDst)), len(ipv6.NewControlMessage(ipv6.FlagDst))))
+		}
 	}
 	for {
 		n, err := bc.ReadBatch(in, 0)
@@ -203,19 +226,47 @@ func (s *Server) serveUDP() {
 			}
 			out[k].Buffers[0] = resp
 			out[k].Addr = m.Addr
+			out[k].OOB = nil
+			if pktinfo {
+				out[k].OOB = replySource(m.OOB[:m.NN])
+			}
 			k++
 		}
 		for sent := 0; sent < k; {
 			w, err := bc.WriteBatch(out[sent:k], 0)
 			if err != nil {
-				if !s.isClosed() {
-					s.log.Warn("udp write", "err", err)
+				if s.isClosed() {
+					return
 				}
+				// One bad destination must not cost the rest of the batch.
+				s.log.Warn("udp write", "to", out[sent+max(w, 0)].Addr, "err", err)
+				w = max(w, 0) + 1
+			} else if w <= 0 {
 				break
 			}
 			sent += w
 		}
 	}
+}
+
+// replySource returns the control message that makes an answer leave from
+// the address the query was sent to, or nil. On a dual-stack socket IPv4
+// queries arrive with IPV6_PKTINFO and a mapped address; the answer then
+// takes IP_PKTINFO, which Linux applies to mapped destinations (and x/net
+// will not marshal a mapped address as IPV6_PKTINFO).
+func replySource(oob []byte) []byte {
+	var c6 ipv6.ControlMessage
+	if c6.Parse(oob) == nil && c6.Dst != nil {
+		if v4 := c6.Dst.To4(); v4 != nil {
+			return (&ipv4.ControlMessage{Src: v4}).Marshal()
+		}
+		return (&ipv6.ControlMessage{Src: c6.Dst}).Marshal()
+	}
+	var c4 ipv4.ControlMessage
+	if c4.Parse(oob) == nil && c4.Dst != nil {
+		return (&ipv4.ControlMessage{Src: c4.Dst}).Marshal()
+	}
+	return nil
 }
 
 func (s *Server) isClosed() bool {

@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -124,6 +125,31 @@ func TestServerTCPPipelining(t *testing.T) {
 		}
 		if m.Id != uint16(i+1) || m.Question[0].Name != names[i] {
 			t.Errorf("response %d: id %d for %s, want %d for %s", i, m.Id, m.Question[0].Name, i+1, names[i])
+		}
+	}
+}
+
+// TestServerWildcardAnswersFromQueriedAddress binds the wildcard address
+// and queries 127.0.0.2 with a connected socket, which accepts only
+// datagrams from 127.0.0.2: the answer must leave from the address asked.
+func TestServerWildcardAnswersFromQueriedAddress(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(testStore(t), Config{Addr: "0.0.0.0:0", UDPWorkers: 1})
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	srv.SetReady(true)
+	port := srv.UDPAddr().(*net.UDPAddr).Port
+	for _, ip := range []string{"127.0.0.1", "127.0.0.2"} {
+		q, _ := dnstest.ParseQuery("www.example.com. A")
+		m, err := dnstest.Exchange("udp", net.JoinHostPort(ip, fmt.Sprint(port)), q.Msg)
+		if err != nil {
+			t.Errorf("query to %s: %v", ip, err)
+			continue
+		}
+		if len(m.Answer) != 2 {
+			t.Errorf("query to %s: got %v", ip, m)
 		}
 	}
 }
