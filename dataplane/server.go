@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -220,7 +222,7 @@ func (s *Server) serveUDP() {
 			if ua, ok := m.Addr.(*net.UDPAddr); ok {
 				from, _ = netip.AddrFromSlice(ua.IP)
 			}
-			resp := s.handler.ServeWire(out[k].Buffers[0][:0], m.Buffers[0][:m.N], from.Unmap(), false)
+			resp := s.serve(out[k].Buffers[0][:0], m.Buffers[0][:m.N], from.Unmap(), false)
 			if resp == nil {
 				continue
 			}
@@ -247,6 +249,19 @@ func (s *Server) serveUDP() {
 			sent += w
 		}
 	}
+}
+
+// serve answers one packet. A panic (a bug: the handler is fuzzed not to)
+// costs that query only, not the nameserver: it is logged with the packet
+// and the query goes unanswered, so the client retries elsewhere.
+func (s *Server) serve(out, b []byte, from netip.Addr, tcp bool) (resp []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic answering a query", "panic", r, "query", hex.EncodeToString(b), "stack", string(debug.Stack()))
+			resp = nil
+		}
+	}()
+	return s.handler.ServeWire(out, b, from, tcp)
 }
 
 // replySource returns the control message that makes an answer leave from
@@ -333,7 +348,7 @@ func (s *Server) serveConn(c net.Conn) {
 		if _, err := io.ReadFull(c, req[:n]); err != nil {
 			return
 		}
-		resp := s.handler.ServeWire(out[2:2], req[:n], from, true)
+		resp := s.serve(out[2:2], req[:n], from, true)
 		if resp == nil {
 			continue
 		}
