@@ -739,3 +739,109 @@ func TestIntegrationTxInTwoTrips(t *testing.T) {
 		}
 	}
 }
+
+// FuzzWorkingCopy drives the batch checker with arbitrary sequences of
+// changes over a small vocabulary and checks the zone invariants after
+// every accepted change: the apex keeps exactly one SOA and its NS, a
+// CNAME is alone at its name and never at the apex, SOA only at the apex;
+// and the result (deletes, upserts, delta) turns the original zone into
+// the working copy.
+func FuzzWorkingCopy(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte{2, 1, 1, 0, 0, 3, 1, 2, 1, 1, 0, 4})
+	f.Add([]byte("cname-then-a-then-delete"))
+	const zone = "fz.example."
+	names := []string{zone, "www." + zone, "alias." + zone, "sub." + zone, "*." + zone}
+	types := []string{"A", "CNAME", "TXT", "NS", "SOA", "MX"}
+	values := map[string][]string{
+		"A": {"192.0.2.1", "192.0.2.2"}, "CNAME": {"x.test.", "y.test."}, "TXT": {`"a"`, `"b"`},
+		"NS": {"ns1.test.", "ns2.test."}, "SOA": {"ns1.test. h.test. 1 2 3 4 5", "ns1.test. h.test. 9 2 3 4 5"},
+		"MX": {"10 m.test.", "20 m.test."},
+	}
+	actions := []Action{ActionCreate, ActionDelete, ActionUpsert}
+	f.Fuzz(func(t *testing.T, program []byte) {
+		initial := []storedRRSet{
+			{RRSet: zonecfg.RRSet{Name: zone, Type: "SOA", TTL: 900, Records: values["SOA"][:1]}},
+			{RRSet: zonecfg.RRSet{Name: zone, Type: "NS", TTL: 900, Records: values["NS"][:1]}},
+			{RRSet: zonecfg.RRSet{Name: "www." + zone, Type: "A", TTL: 60, Records: values["A"][:1]}},
+		}
+		for i := range initial {
+			initial[i].RData = initial[i].Records
+		}
+		wc := newWorkingCopy(zone, slices.Clone(initial))
+		for len(program) >= 4 {
+			op := program[:4]
+			program = program[4:]
+			typ := types[int(op[2])%len(types)]
+			vals := values[typ][:1+int(op[3])%2]
+			if typ == "CNAME" || typ == "SOA" {
+				vals = values[typ][int(op[3])%2 : int(op[3])%2+1]
+			}
+			c, msg := prepareChange(RRSetChange{
+				Action: actions[int(op[0])%len(actions)],
+				RRSet:  zonecfg.RRSet{Name: names[int(op[1])%len(names)], Type: typ, TTL: uint32(60 * (1 + int(op[3])%2)), Records: vals},
+			})
+			if msg != "" {
+				t.Fatalf("prepare: %s", msg)
+			}
+			wc.apply(c, batchOptions{})
+			checkZoneInvariants(t, wc)
+		}
+		// Replaying the result on the original gives the working copy.
+		deletes, upserts, delta := wc.result()
+		state := map[zonecfg.Key]string{}
+		for _, rs := range initial {
+			state[rs.Key()] = fmt.Sprint(rs.TTL, rs.RData)
+		}
+		n := len(state)
+		for _, k := range deletes {
+			if _, ok := state[k]; !ok {
+				t.Fatalf("delete of missing %v", k)
+			}
+			delete(state, k)
+		}
+		for _, rs := range upserts {
+			state[rs.Key()] = fmt.Sprint(rs.TTL, rs.RData)
+		}
+		if len(state) != n+delta {
+			t.Fatalf("delta %d, sets %d -> %d", delta, n, len(state))
+		}
+		for name, m := range wc.byName {
+			for k, rs := range m {
+				if k.Name != name || state[k] != fmt.Sprint(rs.TTL, rs.RData) {
+					t.Fatalf("%v: working copy %v, replay %q", k, rs, state[k])
+				}
+			}
+		}
+		count := 0
+		for _, m := range wc.byName {
+			count += len(m)
+		}
+		if count != len(state) {
+			t.Fatalf("working copy has %d sets, replay %d", count, len(state))
+		}
+	})
+}
+
+func checkZoneInvariants(t *testing.T, wc *workingCopy) {
+	t.Helper()
+	apex := wc.byName[wc.zone]
+	if apex[zonecfg.Key{Name: wc.zone, Type: "SOA"}] == nil || apex[zonecfg.Key{Name: wc.zone, Type: "NS"}] == nil {
+		t.Fatalf("apex lost its SOA or NS: %v", apex)
+	}
+	for name, m := range wc.byName {
+		types := map[string]bool{}
+		for k := range m {
+			types[k.Type] = true
+		}
+		if types["CNAME"] && (len(types) > 1 || name == wc.zone) {
+			t.Fatalf("CNAME not alone at %s: %v", name, types)
+		}
+		if types["SOA"] && name != wc.zone {
+			t.Fatalf("SOA at %s", name)
+		}
+		if types["NS"] && zonecfg.IsWildcard(name) {
+			t.Fatalf("NS at %s", name)
+		}
+	}
+}
