@@ -73,7 +73,15 @@ type Relay struct {
 	js   jetstream.JetStream
 	cfg  RelayConfig
 	log  *slog.Logger
+
+	// Used only by the goroutine running Run.
+	highWater uint64 // highest stream sequence known to be recorded
+	idSuffix  string // appended to message ids after a stream realignment
 }
+
+// errStreamBehind means the stream acknowledged an event with a sequence
+// the outbox already used: the stream was reset or lost its tail.
+var errStreamBehind = errors.New("zone stream acknowledged an already used sequence")
 
 // NewRelay returns a relay that reads the outbox through pool and
 // publishes through js.
@@ -175,10 +183,15 @@ func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			r.log.Warn("relay publish failed; outbox rows wait", "err", err)
-			if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrNoStreamResponse) {
-				streamReady = false
+			if errors.Is(err, errStreamBehind) {
+				// Re-publish under new ids: the stream's duplicate window
+				// remembers the old ids at the reused sequences.
+				r.idSuffix = fmt.Sprintf("@%d", r.highWater+1)
 			}
+			r.log.Warn("relay publish failed; outbox rows wait", "err", err)
+			// After any failure (NATS restarted, stream gone) check the
+			// stream again before publishing more.
+			streamReady = false
 			if err := r.waitQuiet(ctx, conn, backoff.next()); err != nil {
 				return err
 			}
@@ -240,12 +253,43 @@ func (r *Relay) waitQuiet(ctx context.Context, conn *pgx.Conn, d time.Duration) 
 	}
 }
 
+// ensureStream creates or updates the zone stream, and keeps its
+// sequences ahead of every sequence the outbox has recorded. A stream that
+// is behind was reset (NATS storage lost, stream deleted) or lost its tail
+// in a crash; nameservers and INSYNC compare sequences, so new events must
+// never reuse old numbers. The stream is then realigned to start after the
+// highest recorded sequence: nameservers that miss events find the gap
+// and re-load a snapshot.
 func (r *Relay) ensureStream(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, r.cfg.AckWait)
 	defer cancel()
-	_, err := r.js.CreateOrUpdateStream(cctx, event.ZoneStreamConfig(r.cfg.Replicas))
+	var recorded int64
+	if err := r.pool.QueryRow(cctx,
+		`SELECT coalesce(max(stream_seq), 0) FROM outbox_event`).Scan(&recorded); err != nil {
+		return fmt.Errorf("read recorded stream position: %w", err)
+	}
+	cfg := event.ZoneStreamConfig(r.cfg.Replicas)
+	st, err := r.js.Stream(cctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		cfg.FirstSeq = uint64(recorded) + 1
+		st, err = r.js.CreateStream(cctx, cfg)
+	} else if err == nil {
+		st, err = r.js.UpdateStream(cctx, cfg)
+	}
 	if err != nil {
-		return fmt.Errorf("ensure stream %s: %w", event.StreamName, err)
+		return fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
+	}
+	info, err := st.Info(cctx)
+	if err != nil {
+		return fmt.Errorf("stream %s info: %w", cfg.Name, err)
+	}
+	r.highWater = max(r.highWater, uint64(recorded))
+	if info.State.LastSeq < uint64(recorded) {
+		r.log.Error("zone stream is behind the outbox (reset or lost messages); realigning its sequence",
+			"stream_last_seq", info.State.LastSeq, "recorded_seq", recorded)
+		if err := st.Purge(cctx, jetstream.WithPurgeSequence(uint64(recorded)+1)); err != nil {
+			return fmt.Errorf("realign stream %s: %w", cfg.Name, err)
+		}
 	}
 	return nil
 }
@@ -287,7 +331,7 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 	for _, o := range batch {
 		msg := nats.NewMsg(event.ZoneSubject(o.zoneID))
 		msg.Data = o.payload
-		msg.Header.Set(jetstream.MsgIDHeader, event.MsgID(o.zoneID, o.version))
+		msg.Header.Set(jetstream.MsgIDHeader, event.MsgID(o.zoneID, o.version)+r.idSuffix)
 		f, err := r.js.PublishMsgAsync(msg)
 		if err != nil {
 			sendErr = fmt.Errorf("publish outbox event %d: %w", o.id, err)
@@ -313,12 +357,20 @@ wait:
 			return 0, ctx.Err()
 		}
 	}
+	for i, seq := range seqs {
+		if seq <= r.highWater {
+			r.log.Error("zone stream reused a sequence; realigning it", "seq", seq, "recorded", r.highWater,
+				"outbox_id", batch[i].id)
+			return 0, fmt.Errorf("%w: %d <= %d", errStreamBehind, seq, r.highWater)
+		}
+	}
 	if len(seqs) > 0 {
 		// Record only the acknowledged prefix: later rows, even if they
 		// were stored, are re-published (and de-duplicated) next time.
 		if err := r.record(ctx, batch[:len(seqs)], seqs); err != nil {
 			return 0, err
 		}
+		r.highWater = max(r.highWater, seqs[len(seqs)-1])
 	}
 	if sendErr != nil {
 		return len(seqs), sendErr

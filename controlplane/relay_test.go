@@ -542,3 +542,73 @@ func TestIntegrationSnapshot(t *testing.T) {
 		t.Fatalf("missing zone: got %v, want NoSuchHostedZone", err)
 	}
 }
+
+func TestIntegrationRelayRealignsResetStream(t *testing.T) {
+	t.Parallel()
+	e := newPropEnv(t)
+	_, js := e.connect(t)
+	ctx := context.Background()
+	e.createZone(t, "ZRS", "rs.test.")
+	cancel := runRelay(t, e, js, RelayConfig{Tick: 20 * time.Millisecond, AckWait: 500 * time.Millisecond})
+	for i := range 9 {
+		e.upsert(t, "ZRS", fmt.Sprintf("a%d.rs.test.", i), "192.0.2.1")
+	}
+	waitPublished(t, e)
+
+	recordedMax := func() uint64 {
+		var n int64
+		if err := e.svc.pool.QueryRow(ctx, `SELECT max(stream_seq) FROM outbox_event`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return uint64(n)
+	}
+	firstSeq := func() uint64 {
+		st, err := js.Stream(ctx, event.StreamName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.FirstSeq
+	}
+	for _, tc := range []struct {
+		name  string
+		reset func()
+	}{
+		{"stream deleted", func() {
+			if err := js.DeleteStream(ctx, event.StreamName); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"stream recreated empty by someone else", func() {
+			if err := js.DeleteStream(ctx, event.StreamName); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := js.CreateStream(ctx, event.ZoneStreamConfig(1)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		before := recordedMax()
+		tc.reset()
+		e.upsert(t, "ZRS", "after.rs.test.", "192.0.2.2")
+		waitPublished(t, e)
+		if got := recordedMax(); got != before+1 {
+			t.Fatalf("%s: got stream seq %d for the next event, want %d", tc.name, got, before+1)
+		}
+		if got := firstSeq(); got != before+1 {
+			t.Fatalf("%s: stream starts at %d, want %d", tc.name, got, before+1)
+		}
+	}
+	// A new leader updates the realigned stream's configuration happily.
+	cancel()
+	runRelay(t, e, js, RelayConfig{Tick: 20 * time.Millisecond})
+	before := recordedMax()
+	e.upsert(t, "ZRS", "new-leader.rs.test.", "192.0.2.3")
+	waitPublished(t, e)
+	if got := recordedMax(); got != before+1 {
+		t.Fatalf("after a new leader: got seq %d, want %d", got, before+1)
+	}
+}
