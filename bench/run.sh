@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# bench/run.sh (make bench): every Waymark benchmark, each next to a peer
+# measured in the same run, and one summary table at the end. See
+# docs/benchmarks.md for what each figure means.
+#
+#   1. control plane through the real HTTP API (bench/cpbench) vs pgbench
+#   2. nameserver memory and cold start, 1,000,000 records (bench/nsmem) vs Knot DNS
+#   3. Go benchmarks of ./dataplane and ./api
+#   4. DNS queries per second vs Knot (bench/dns_vs_knot.sh, when present)
+#   5. propagation latency, submit → INSYNC (internal/e2e, when present)
+#
+# Loopback only; every server it starts is stopped on exit. Servers are
+# pinned to core 0 and load generators to core 1 where that matters (parts
+# 2 and 4). Bounded: each step has a timeout; the whole run takes about
+# 8–12 minutes on two cores.
+#
+# Environment: DURATION seconds per throughput run (10), RECORDS for part 2
+# (1000000), SKIP (space-separated part numbers to skip, e.g. "4 5"),
+# DATABASE_URL base (postgres://postgres@127.0.0.1:5432), NSMEM_PORT (5421),
+# KNOT_PORT (5422), PROPAGATION_N changes (300), KEEP=1 keeps the work dir.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10}
+RECORDS=${RECORDS:-1000000}
+SKIP=" ${SKIP:-} "
+PGBASE=${DATABASE_URL_BASE:-postgres://postgres@127.0.0.1:5432}
+NSMEM_PORT=${NSMEM_PORT:-5421}
+KNOT_PORT=${KNOT_PORT:-5422}
+PROPAGATION_N=${PROPAGATION_N:-300}
+PGUSER=${PGUSER:-postgres}
+PGHOST=${PGHOST:-127.0.0.1}
+export PGUSER PGHOST
+
+work=$(mktemp -d /tmp/waymark-bench.XXXXXX)
+results=$work/results.txt
+: >"$results"
+started=$(date +%s)
+
+cleanup() {
+	local p
+	for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	if [ -n "${KEEP:-}" ]; then echo "work dir kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '\n=== %s (%ds)\n' "$*" $(($(date +%s) - started)); }
+skip() { [[ $SKIP == *" $1 "* ]]; }
+# put KEY VALUE [NOTE]: one line of the summary table.
+put() { printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$results"; }
+# result FILE KEY: the value of "RESULT KEY v" in FILE, or "-".
+result() { awk -v k="$2" '$1 == "RESULT" && $2 == k { v = $3 } END { print (v == "" ? "-" : v) }' "$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+
+# ---------------------------------------------------------------- tools
+need=()
+command -v knotd >/dev/null || need+=(knot)
+command -v dnsperf >/dev/null || need+=(dnsperf)
+command -v dig >/dev/null || need+=(bind9-dnsutils)
+command -v pgbench >/dev/null || need+=(postgresql-client)
+command -v taskset >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+	say "installing ${need[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y "${need[@]}" || { apt-get update && apt-get install -y "${need[@]}"; } || {
+		echo "cannot install ${need[*]}" >&2
+		exit 1
+	}
+fi
+[ "$(nproc)" -ge 2 ] || { echo "bench: needs two cores (servers on 0, load on 1)" >&2; exit 1; }
+psql -d postgres -Atc 'select 1' >/dev/null || { echo "bench: PostgreSQL is required on $PGHOST:5432" >&2; exit 1; }
+
+say "build"
+go build -o "$work/cpbench" ./bench/cpbench && go build -o "$work/nsmem" ./bench/nsmem || exit 1
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+put load_avg_start "$(cut -d' ' -f1 /proc/loadavg)" "1-min load average before the run (2 cores)"
+
+# ---------------------------------------------------------------- 1
+pgbench_tps() { # label -> tps on stdout
+	timeout 60 pgbench -n -N -c 16 -j 2 -T "$DURATION" waymark_pgbench >"$work/pgbench-$1.txt" 2>&1 || true
+	awk '/^tps = / { print $3 }' "$work/pgbench-$1.txt" | tail -1
+}
+if ! skip 1; then
+	say "1. control plane: pgbench peer (simple-update -N, 16 clients, ${DURATION}s)"
+	psql -d postgres -qc 'DROP DATABASE IF EXISTS waymark_pgbench WITH (FORCE)' -c 'CREATE DATABASE waymark_pgbench' &&
+		timeout 120 pgbench -i -q -s 16 waymark_pgbench >"$work/pgbench-init.txt" 2>&1 || { cat "$work/pgbench-init.txt"; exit 1; }
+	tps1=$(pgbench_tps before)
+	echo "pgbench before: ${tps1:--} tps"
+
+	say "1. control plane: cpbench through the HTTP API (${DURATION}s per run)"
+	timeout 300 "$work/cpbench" -duration "${DURATION}s" -database-url "$PGBASE/waymark_bench?sslmode=disable" | tee "$work/cp.txt"
+	tps2=$(pgbench_tps after)
+	echo "pgbench after: ${tps2:--} tps"
+	tps=$(awk -v a="${tps1:-0}" -v b="${tps2:-0}" 'BEGIN { n = (a > 0) + (b > 0); if (n) printf "%.0f", (a + b) / n; else print "-" }')
+	psql -d postgres -qc 'DROP DATABASE IF EXISTS waymark_pgbench WITH (FORCE)' -c 'DROP DATABASE IF EXISTS waymark_bench WITH (FORCE)' || true
+
+	c=$work/cp.txt
+	put cp.single.1client.batches_per_s "$(result "$c" cp_single_1_batches_per_s)" "p50 $(result "$c" cp_single_1_p50_ms) ms, p99 $(result "$c" cp_single_1_p99_ms) ms"
+	put cp.single.16clients.batches_per_s "$(result "$c" cp_single_16_batches_per_s)" "p50 $(result "$c" cp_single_16_p50_ms) ms, p99 $(result "$c" cp_single_16_p99_ms) ms; target >= 1000"
+	put cp.batch100.16clients.batches_per_s "$(result "$c" cp_batch100_16_batches_per_s)" "p50 $(result "$c" cp_batch100_16_p50_ms) ms, p99 $(result "$c" cp_batch100_16_p99_ms) ms"
+	put cp.list.max100.p50_ms "$(result "$c" list100_p50_ms)" "p99 $(result "$c" list100_p99_ms) ms; 10,000-set zone walked in pages of 100"
+	put cp.list.max300.first.p50_ms "$(result "$c" list300_first_p50_ms)" "p99 $(result "$c" list300_first_p99_ms) ms"
+	put pgbench.N.16clients.tps "$tps" "mean of before (${tps1:--}) and after (${tps2:--})"
+	put "ratio: waymark batches/s ÷ pgbench tps" "$(ratio "$(result "$c" cp_single_16_batches_per_s)" "$tps")" "single-record batches, 16 clients each side"
+fi
+
+# ---------------------------------------------------------------- 2
+knot_conf() { # dir -> writes dir/knot/knot.conf
+	mkdir -p "$1/knot/run" "$1/knot/db"
+	{
+		cat <<CONF
+server:
+    rundir: "$1/knot/run"
+    listen: 127.0.0.1@$KNOT_PORT
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$1/knot/db"
+log:
+  - target: stderr
+    any: error
+template:
+  - id: default
+    storage: "$1/zones"
+    file: "%s.zone"
+    semantic-checks: off
+    journal-content: none
+    zonefile-sync: -1
+    zonefile-load: whole
+CONF
+		cat "$1/knot-zones.conf"
+	} >"$1/knot/knot.conf"
+}
+if ! skip 2; then
+	for layout in one many; do
+		d=$work/ns-$layout
+		say "2. nameserver memory and cold start: $RECORDS records, layout '$layout'"
+		timeout 180 "$work/nsmem" gen -layout "$layout" -records "$RECORDS" -out "$d" || exit 1
+		knot_conf "$d"
+		m=(taskset -c 1 timeout 240 "$work/nsmem" measure -probe "$d/probe.txt")
+		"${m[@]}" -label knot -addr "127.0.0.1:$KNOT_PORT" -- \
+			taskset -c 0 knotd -c "$d/knot/knot.conf" | tee "$d/knot.txt"
+		"${m[@]}" -label ours -usr1 -addr "127.0.0.1:$NSMEM_PORT" -snapshot "$d/snapshot.json" -- \
+			taskset -c 0 "$work/nsmem" serve -addr "127.0.0.1:$NSMEM_PORT" -snapshot-url '{URL}' | tee "$d/snap.txt"
+		mkdir -p "$d/cache" && cp "$d/snapshot.json" "$d/cache/zones.json"
+		"${m[@]}" -label cache -usr1 -settle-delay 5s -addr "127.0.0.1:$NSMEM_PORT" -- \
+			taskset -c 0 "$work/nsmem" serve -addr "127.0.0.1:$NSMEM_PORT" -cache-dir "$d/cache" | tee "$d/cache.txt"
+		k=$(result "$d/knot.txt" knot_rss_mib)
+		o=$(result "$d/snap.txt" ours_rss_mib)
+		desc="1 zone"
+		[ "$layout" = many ] && desc="$((RECORDS / 10)) zones of 10"
+		put "ns.$layout.rss_mib.waymark" "$o" "$desc; after GC; $(result "$d/snap.txt" ours_rss_ready_mib) MiB at first answer"
+		put "ns.$layout.rss_mib.knot" "$k" "$desc"
+		put "ratio: ns.$layout RSS waymark ÷ knot" "$(ratio "$o" "$k")" "target <= 1"
+		put "ns.$layout.coldstart_ms.snapshot" "$(result "$d/snap.txt" ours_load_ms)" "start → every probe answered; snapshot over HTTP; target < 2000"
+		put "ns.$layout.coldstart_ms.cache" "$(result "$d/cache.txt" cache_load_ms)" "from the on-disk cache"
+		put "ns.$layout.coldstart_ms.knot" "$(result "$d/knot.txt" knot_load_ms)" "from master files"
+		put "ratio: ns.$layout cold start waymark(snapshot) ÷ knot" "$(ratio "$(result "$d/snap.txt" ours_load_ms)" "$(result "$d/knot.txt" knot_load_ms)")" ""
+		rm -rf "$d"
+	done
+fi
+
+# ---------------------------------------------------------------- 3
+if ! skip 3; then
+	say "3. Go benchmarks (./dataplane ./api, -benchtime 2s)"
+	timeout 300 go test -run '^$' -bench . -benchtime 2s ./dataplane/ ./api/ 2>&1 | tee "$work/gobench.txt"
+	awk '/^Benchmark/ {
+		name = $1; sub(/-[0-9]+$/, "", name)
+		note = ""
+		for (i = 5; i < NF; i += 2) note = note $i " " $(i + 1) "; "
+		printf "go.%s\t%s %s\t%s\n", name, $3, $4, note
+	}' "$work/gobench.txt" >>"$results"
+fi
+
+# ---------------------------------------------------------------- 4
+if ! skip 4; then
+	if [ -x bench/dns_vs_knot.sh ]; then
+		say "4. DNS queries per second vs Knot (bench/dns_vs_knot.sh)"
+		timeout 400 bench/dns_vs_knot.sh 2>&1 | tee "$work/dns.txt"
+		put dns.qps.waymark "$(awk '/^waymark median:/ { print $3 }' "$work/dns.txt")" "median of rounds; server on core 0, dnsperf on core 1"
+		put dns.qps.knot "$(awk '/^knot +median:/ { print $3 }' "$work/dns.txt")" ""
+		put "ratio: dns qps waymark ÷ knot" "$(awk '/^ratio/ { print $NF }' "$work/dns.txt")" ""
+	else
+		echo "bench/dns_vs_knot.sh not present: skipped"
+	fi
+fi
+
+# ---------------------------------------------------------------- 5
+if ! skip 5; then
+	if ls internal/e2e/*_test.go >/dev/null 2>&1 && grep -q 'func BenchmarkPropagation' internal/e2e/*_test.go; then
+		say "5. propagation latency, submit → INSYNC, 3 nameservers ($PROPAGATION_N changes)"
+		timeout 300 go test ./internal/e2e/ -run '^$' -bench Propagation -benchtime "${PROPAGATION_N}x" 2>&1 | tee "$work/prop.txt"
+		awk '/^BenchmarkPropagation/ {
+			for (i = 5; i < NF; i += 2) printf "propagation.%s\t%s\t%s\n", $(i + 1), $i, ""
+		}' "$work/prop.txt" >>"$results"
+	else
+		echo "internal/e2e BenchmarkPropagation not present: skipped"
+	fi
+fi
+
+# ---------------------------------------------------------------- summary
+put load_avg_end "$(cut -d' ' -f1 /proc/loadavg)" "1-min load average after the run"
+say "summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(go version | cut -d' ' -f3))"
+awk -F'\t' '{ printf "%-52s %14s  %s\n", $1, $2, $3 }' "$results"
