@@ -252,7 +252,7 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 				found = err == nil
 				return err
 			})
-		queueLoadRRSets(b, zoneID, names, &loaded)
+		queueLoadRRSets(b, tenantID, zoneID, names, &loaded)
 	}
 	var info ChangeInfo
 	write := func(wb *pgx.Batch) error {

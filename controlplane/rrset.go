@@ -92,8 +92,9 @@ func (s *Service) ListRRSets(ctx context.Context, tenantID, zoneID string, in Li
 	// an index range scan however deep it starts.
 	b.Queue(`SELECT name, type, set_identifier, ttl, records FROM rrset
 	         WHERE zone_id = $1 AND (sort_name, type, set_identifier) >= ($2, $3, $4)
+	           AND EXISTS (SELECT 1 FROM hosted_zone WHERE id = $1 AND tenant_id = $6)
 	         ORDER BY sort_name, type, set_identifier LIMIT $5`,
-		id, startName, startType, in.Identifier, max+1).
+		id, startName, startType, in.Identifier, max+1, tenantID).
 		Query(func(rows pgx.Rows) error {
 			var err error
 			sets, err = pgx.CollectRows(rows, scanRRSet)
@@ -144,15 +145,16 @@ func scanStoredRRSet(row pgx.CollectableRow) (storedRRSet, error) {
 	return rs, nil
 }
 
-// queueLoadRRSets queues the read of every record set of zoneID at the
-// given canonical names; into receives them.
-func queueLoadRRSets(b *pgx.Batch, zoneID string, names []string, into *[]storedRRSet) {
+// queueLoadRRSets queues the read of every record set of the tenant's
+// zone zoneID at the given canonical names; into receives them.
+func queueLoadRRSets(b *pgx.Batch, tenantID, zoneID string, names []string, into *[]storedRRSet) {
 	keys := make([]string, len(names))
 	for i, n := range names {
 		keys[i] = zonecfg.SortKey(n)
 	}
 	b.Queue(`SELECT name, type, set_identifier, ttl, records, rdata FROM rrset
-	         WHERE zone_id = $1 AND sort_name = ANY($2::text[])`, zoneID, keys).
+	         WHERE zone_id = $1 AND sort_name = ANY($2::text[])
+	           AND EXISTS (SELECT 1 FROM hosted_zone WHERE id = $1 AND tenant_id = $3)`, zoneID, keys, tenantID).
 		Query(func(rows pgx.Rows) error {
 			var err error
 			*into, err = pgx.CollectRows(rows, scanStoredRRSet)

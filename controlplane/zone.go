@@ -94,8 +94,9 @@ type ZonePage struct {
 // the same nameservers (ConflictingDomainExists). The same tenant may
 // nest zones but not host two zones with the same name, since the
 // nameservers could not tell which one answers. The domain of the
-// service's own name servers is reserved (ConflictingDomainExists). The caller reference is
-// unique per tenant and never reused (HostedZoneAlreadyExists).
+// service's own name servers is reserved (ConflictingDomainExists). The
+// caller reference is unique per tenant and never reused
+// (HostedZoneAlreadyExists). docs/controlplane.md explains these choices.
 func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZoneInput) (Zone, ChangeInfo, error) {
 	name, err := validateZoneName(in.Name)
 	if err != nil {

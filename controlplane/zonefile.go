@@ -52,8 +52,10 @@ func (s *Service) ExportZone(ctx context.Context, tenantID, zoneID string) (stri
 			if err != nil {
 				return err
 			}
-			rows, _ := tx.Query(ctx, `SELECT name, type, set_identifier, ttl, records, rdata FROM rrset
-			                          WHERE zone_id = $1 ORDER BY sort_name, type, set_identifier`, id)
+			rows, _ := tx.Query(ctx, `SELECT r.name, r.type, r.set_identifier, r.ttl, r.records, r.rdata
+			                          FROM rrset r JOIN hosted_zone z ON z.id = r.zone_id
+			                          WHERE r.zone_id = $1 AND z.tenant_id = $2
+			                          ORDER BY r.sort_name, r.type, r.set_identifier`, id, tenantID)
 			sets, err = pgx.CollectRows(rows, scanStoredRRSet)
 			if err != nil {
 				return fmt.Errorf("read record sets: %w", err)
