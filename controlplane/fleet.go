@@ -24,6 +24,8 @@ const (
 	// DefaultTrackerFlush is the shortest interval between two database
 	// writes of one tracker: heartbeats arriving in between are coalesced.
 	DefaultTrackerFlush = 5 * time.Millisecond
+	// DefaultForgetAfter is how long a silent nameserver stays listed.
+	DefaultForgetAfter = 24 * time.Hour
 	// MaxChangeWait caps WaitChange's timeout.
 	MaxChangeWait = 60 * time.Second
 )
@@ -36,6 +38,9 @@ type TrackerConfig struct {
 	// FlushInterval is the minimum interval between two flushes of
 	// heartbeats to the database. Default 5 ms.
 	FlushInterval time.Duration
+	// ForgetAfter is how long a nameserver that stopped reporting stays
+	// in the nameserver table (and in ListNameservers). Default 24 h.
+	ForgetAfter time.Duration
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 	// Logger receives flush failures. Default: discard.
@@ -80,6 +85,9 @@ func NewTracker(pool *pgxpool.Pool, nc *nats.Conn, cfg TrackerConfig) *Tracker {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = DefaultTrackerFlush
 	}
+	if cfg.ForgetAfter <= 0 {
+		cfg.ForgetAfter = DefaultForgetAfter
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -105,12 +113,19 @@ func (t *Tracker) Run(ctx context.Context) error {
 	// INSYNC once its heartbeat is older than LiveTimeout.
 	tick := time.NewTicker(max(t.cfg.LiveTimeout/4, 10*time.Millisecond))
 	defer tick.Stop()
+	forget := time.NewTicker(max(min(t.cfg.ForgetAfter/4, time.Hour), time.Millisecond))
+	defer forget.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.wake:
 		case <-tick.C:
+		case <-forget.C:
+			if _, err := t.pool.Exec(ctx, `DELETE FROM nameserver WHERE last_heartbeat < $1`,
+				t.cfg.Now().Add(-t.cfg.ForgetAfter).UTC()); err != nil && ctx.Err() == nil {
+				t.log.Warn("tracker cannot forget silent nameservers", "err", err)
+			}
 		}
 		if err := t.flush(ctx); err != nil && ctx.Err() == nil {
 			t.log.Warn("tracker flush failed", "err", err)
@@ -190,7 +205,8 @@ func (t *Tracker) flush(ctx context.Context) error {
 				        ready = excluded.ready, zones = excluded.zones,
 				        last_heartbeat = excluded.last_heartbeat, sent_at = excluded.sent_at,
 				        live_until = excluded.live_until
-				  WHERE ns.sent_at IS NULL OR excluded.sent_at >= ns.sent_at`,
+				  WHERE ns.sent_at IS NULL OR excluded.sent_at > ns.sent_at
+				     OR (excluded.sent_at = ns.sent_at AND excluded.applied_seq > ns.applied_seq)`,
 				ids, regions, applied, ready, zones, received, sent, liveUntil); err != nil {
 				return fmt.Errorf("record heartbeats: %w", err)
 			}
@@ -337,7 +353,8 @@ type Nameserver struct {
 	Live bool
 }
 
-// ListNameservers returns every nameserver ever seen, by region and node id.
+// ListNameservers returns every nameserver heard from within the
+// trackers' ForgetAfter (default 24 h), by region and node id.
 func (s *Service) ListNameservers(ctx context.Context) ([]Nameserver, error) {
 	rows, err := s.pool.Query(ctx,
 		`SELECT n.node_id, n.region, n.applied_seq, n.ready, n.zones, n.first_seen_at, n.last_heartbeat,

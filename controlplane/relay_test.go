@@ -612,3 +612,40 @@ func TestIntegrationRelayRealignsResetStream(t *testing.T) {
 		t.Fatalf("after a new leader: got seq %d, want %d", got, before+1)
 	}
 }
+
+func TestIntegrationTrackerForgetsSilentNameservers(t *testing.T) {
+	t.Parallel()
+	e := newPropEnv(t)
+	nc, _ := e.connect(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	tr := NewTracker(e.svc.pool, nc, TrackerConfig{LiveTimeout: 100 * time.Millisecond, ForgetAfter: 300 * time.Millisecond})
+	done := make(chan struct{})
+	go func() { defer close(done); _ = tr.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	fleet := runFakeFleet(t, nc)
+	fleet.set("stays", 1, true)
+	fleet.set("goes", 1, true)
+	names := func() (string, error) {
+		list, err := e.svc.ListNameservers(ctx)
+		var ids []string
+		for _, n := range list {
+			ids = append(ids, n.NodeID)
+		}
+		return strings.Join(ids, ","), err
+	}
+	eventually(t, 5*time.Second, func() error {
+		got, err := names()
+		if err == nil && got != "goes,stays" {
+			err = fmt.Errorf("got %q", got)
+		}
+		return err
+	})
+	fleet.drop("goes")
+	eventually(t, 5*time.Second, func() error {
+		got, err := names()
+		if err == nil && got != "stays" {
+			err = fmt.Errorf("got %q, want only stays", got)
+		}
+		return err
+	})
+}
