@@ -17,13 +17,15 @@ type shardMap[V any] struct {
 
 // newShardMap returns an empty map with room planned for about size keys.
 func newShardMap[V any](size int) *shardMap[V] {
-	return newShardMapSeeded[V](maphash.MakeSeed(), shardCount(size))
+	return newShardMapSeeded[V](maphash.MakeSeed(), shardCount(size), size)
 }
 
-func newShardMapSeeded[V any](seed maphash.Seed, shards int) *shardMap[V] {
+// newShardMapSeeded makes the shards with room for size keys in all, so
+// that a bulk build does not rehash as it goes.
+func newShardMapSeeded[V any](seed maphash.Seed, shards, size int) *shardMap[V] {
 	m := &shardMap[V]{seed: seed, shards: make([]map[string]V, shards)}
 	for i := range m.shards {
-		m.shards[i] = map[string]V{}
+		m.shards[i] = make(map[string]V, size/shards)
 	}
 	return m
 }
@@ -78,7 +80,7 @@ type mapWriter[V any] struct {
 // the copy is re-sharded, which costs one full copy now and then.
 func (m *shardMap[V]) edit() *mapWriter[V] {
 	if want := shardCount(m.n); want > 2*len(m.shards) {
-		out := newShardMapSeeded[V](m.seed, want)
+		out := newShardMapSeeded[V](m.seed, want, m.n)
 		m.all(func(k string, v V) { out.shards[out.shardOf(k)][k] = v })
 		out.n = m.n
 		return &mapWriter[V]{m: out, copied: allTrue(want)}

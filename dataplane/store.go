@@ -3,6 +3,7 @@ package dataplane
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -48,7 +49,7 @@ type Store struct {
 // NewStore returns an empty store.
 func NewStore() *Store {
 	s := &Store{byID: map[string]*zone{}, byName: map[string][]string{}}
-	s.set.Store(&zoneSet{byName: newShardMapSeeded[*zone](newShardMap[*zone](0).seed, zoneSetShards)})
+	s.set.Store(&zoneSet{byName: newShardMapSeeded[*zone](maphash.MakeSeed(), zoneSetShards, 0)})
 	return s
 }
 
