@@ -280,19 +280,34 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 			return Errorf(CodeTooManyRecords,
 				"The hosted zone would hold %d record sets; the limit is %d.", newCount, limit)
 		}
-		next := version + 1
+		// A change is one event, unless it is too large for one message
+		// (only an import can be): then consecutive events, one version
+		// each, all in this transaction; the change is the last one, so it
+		// is INSYNC once all of them are applied.
+		chunks := splitEvent(deletes, upserts)
 		wb.Queue(`UPDATE hosted_zone SET version = $2, rrset_count = rrset_count + $3 WHERE id = $1`,
-			zoneID, next, delta)
-		queueDeletes(wb, zoneID, deletes)
-		queueUpserts(wb, zoneID, next, upserts)
-		ev := event.ZoneEvent{
-			Kind: event.ZoneUpdated, ZoneID: zoneID, ZoneName: zoneName,
-			FromVersion: version, ToVersion: next,
-			Deletes: deletes, Upserts: eventRRSets(upserts),
+			zoneID, version+int64(len(chunks)), delta)
+		for i, ch := range chunks {
+			v := version + int64(i) + 1
+			queueDeletes(wb, zoneID, ch.deletes)
+			queueUpserts(wb, zoneID, v, ch.upserts)
+			ev := event.ZoneEvent{
+				Kind: event.ZoneUpdated, ZoneID: zoneID, ZoneName: zoneName,
+				FromVersion: v - 1, ToVersion: v,
+				Deletes: ch.deletes, Upserts: eventRRSets(ch.upserts),
+			}
+			if i < len(chunks)-1 {
+				if err := s.queueEvent(wb, tenantID, ev); err != nil {
+					return err
+				}
+				continue
+			}
+			var err error
+			if info, err = s.queueChange(wb, tenantID, comment, ev); err != nil {
+				return err
+			}
 		}
-		var err error
-		info, err = s.queueChange(wb, tenantID, comment, ev)
-		return err
+		return nil
 	}
 	if err := s.txInTwoTrips(ctx, read, write); err != nil {
 		return ChangeInfo{}, err
@@ -583,6 +598,77 @@ func (s *Service) queueChange(b *pgx.Batch, tenantID, comment string, ev event.Z
 		ID: id, ZoneID: ev.ZoneID, ZoneVersion: ev.ToVersion,
 		Status: StatusPending, Comment: comment, SubmittedAt: now,
 	}, nil
+}
+
+// queueEvent queues an outbox event that belongs to no change row: a
+// leading part of a change split by splitEvent. The change row goes with
+// the last part, so that the relay marks the change INSYNC only when the
+// whole of it is applied.
+func (s *Service) queueEvent(b *pgx.Batch, tenantID string, ev event.ZoneEvent) error {
+	ev.TenantID = tenantID
+	ev.Committed = s.now()
+	payload, err := ev.Encode()
+	if err != nil {
+		return fmt.Errorf("encode zone event: %w", err)
+	}
+	b.Queue(`INSERT INTO outbox_event (zone_id, zone_version, change_id, payload, created_at)
+	         VALUES ($1, $2, NULL, $3, $4)`,
+		ev.ZoneID, ev.ToVersion, payload, ev.Committed)
+	return nil
+}
+
+// maxEventBytes bounds the estimated payload of one zone event, well under
+// NATS's default max_payload of 1 MiB.
+const maxEventBytes = 256 << 10
+
+// eventChunk is one event's share of a change.
+type eventChunk struct {
+	deletes []zonecfg.Key
+	upserts []storedRRSet
+}
+
+// splitEvent splits a change's deletes and upserts into events of at most
+// maxEventBytes (estimated, assuming every character may need escaping).
+// The keys of deletes and upserts are disjoint, so the parts may be applied
+// in any order. A change from ChangeRRSets always fits in one event.
+func splitEvent(deletes []zonecfg.Key, upserts []storedRRSet) []eventChunk {
+	const overhead = 64
+	keySize := func(k zonecfg.Key) int { return 2*(len(k.Name)+len(k.Type)+len(k.SetIdentifier)) + overhead }
+	total := 0
+	for _, k := range deletes {
+		total += keySize(k)
+	}
+	setSize := func(rs storedRRSet) int {
+		n := keySize(rs.Key())
+		for _, v := range rs.RData {
+			n += 2*len(v) + 4
+		}
+		return n
+	}
+	for _, rs := range upserts {
+		total += setSize(rs)
+	}
+	if total <= maxEventBytes {
+		return []eventChunk{{deletes: deletes, upserts: upserts}}
+	}
+	var chunks []eventChunk
+	cur, size := eventChunk{}, 0
+	flushIfFull := func(n int) {
+		if size+n > maxEventBytes && (len(cur.deletes) > 0 || len(cur.upserts) > 0) {
+			chunks = append(chunks, cur)
+			cur, size = eventChunk{}, 0
+		}
+		size += n
+	}
+	for _, k := range deletes {
+		flushIfFull(keySize(k))
+		cur.deletes = append(cur.deletes, k)
+	}
+	for _, rs := range upserts {
+		flushIfFull(setSize(rs))
+		cur.upserts = append(cur.upserts, rs)
+	}
+	return append(chunks, cur)
 }
 
 // txInTwoTrips runs a read-decide-write transaction in two round trips:

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/miekg/dns"
@@ -142,6 +143,17 @@ func (s *Service) ImportZone(ctx context.Context, tenantID, zoneID string, zoneF
 	changes := make([]preparedChange, len(sets))
 	var cdetails []Detail
 	for i, fs := range sets {
+		// No record set may be larger than a change batch could make it:
+		// this also keeps every zone event within one message.
+		chars := 0
+		for _, v := range fs.Set.Records {
+			chars += utf8.RuneCountInString(v)
+		}
+		if chars > MaxBatchChars {
+			cdetails = append(cdetails, indexDetail(i, fmt.Sprintf(
+				"The record set [%s] has more than %d characters of values.", fs.Set.Key(), MaxBatchChars)))
+			continue
+		}
 		var msg string
 		changes[i], msg = prepareChange(RRSetChange{Action: ActionUpsert, RRSet: fs.Set})
 		if msg != "" {

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/miekg/dns"
+	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
@@ -366,4 +368,94 @@ func TestIntegrationImportZoneLarge(t *testing.T) {
 	z2 := e.mustZone(t, small, "small.example")
 	_, err = e.s.ImportZone(ctx, small, z2.ID, "$GENERATE 1-9 h$ A 10.0.0.1\n")
 	wantErr(t, err, CodeTooManyRecords)
+}
+
+func TestIntegrationImportZoneSplitsEvents(t *testing.T) {
+	t.Parallel()
+	e := newZoneEnv(t)
+	ctx := context.Background()
+	tenant := testTenant(t, e.pool)
+	z := e.mustZone(t, tenant, "split.example")
+	var b strings.Builder
+	b.WriteString("$TTL 60\n")
+	chunk := strings.Repeat("x", 200)
+	for i := range 3000 {
+		fmt.Fprintf(&b, "h%d TXT \"%s\" \"%s\" \"%d\"\n", i, chunk, chunk, i)
+	}
+	info, err := e.s.ImportZone(ctx, tenant, z.ID, b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.s.GetZone(ctx, tenant, z.ID)
+	if got.RRSetCount != 3002 || got.Version != info.ZoneVersion || got.Version < 4 {
+		t.Fatalf("zone = %+v, change %+v", got, info)
+	}
+
+	// The events follow each other one version at a time, each fits in a
+	// NATS message, only the last belongs to the change, and replaying
+	// them gives the zone.
+	rows, err := e.pool.Query(ctx, `SELECT zone_version, change_id, payload FROM outbox_event WHERE zone_id = $1 ORDER BY id`, z.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type outboxRow struct {
+		Version  int64
+		ChangeID *string
+		Payload  []byte
+	}
+	outbox, err := pgx.CollectRows(rows, pgx.RowToStructByPos[outboxRow])
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := map[zonecfg.Key]string{}
+	for i, o := range outbox {
+		ev, err := event.DecodeZoneEvent(o.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.FromVersion != int64(i) || ev.ToVersion != int64(i+1) || o.Version != ev.ToVersion {
+			t.Fatalf("event %d: %d -> %d (row %d)", i, ev.FromVersion, ev.ToVersion, o.Version)
+		}
+		if len(o.Payload) > 1<<20 {
+			t.Errorf("event %d is %d bytes", i, len(o.Payload))
+		}
+		last := i == len(outbox)-1
+		if first := i == 0; !first && (o.ChangeID != nil) != last {
+			t.Errorf("event %d change id %v", i, o.ChangeID)
+		}
+		if last && (o.ChangeID == nil || *o.ChangeID != info.ID || ev.ChangeID != info.ID) {
+			t.Errorf("last event change %v / %s, want %s", o.ChangeID, ev.ChangeID, info.ID)
+		}
+		for _, k := range ev.Deletes {
+			delete(state, k)
+		}
+		for _, rs := range ev.Upserts {
+			state[rs.Key()] = fmt.Sprint(rs.TTL, rs.Records)
+		}
+	}
+	if len(outbox) != int(got.Version) {
+		t.Errorf("%d events for version %d", len(outbox), got.Version)
+	}
+	sets := e.allRRSets(t, tenant, z.ID)
+	if len(state) != len(sets) {
+		t.Fatalf("replay has %d sets, zone %d", len(state), len(sets))
+	}
+	for _, rs := range sets {
+		c, _ := rs.Canonical()
+		if state[rs.Key()] != fmt.Sprint(rs.TTL, c) {
+			t.Fatalf("%v: replay %q, zone %v", rs.Key(), state[rs.Key()], c)
+		}
+	}
+
+	// A record set larger than a change batch could make it is refused.
+	var big strings.Builder
+	big.WriteString("$TTL 60\nok A 192.0.2.1\n")
+	for i := range 130 {
+		fmt.Fprintf(&big, "big TXT \"%s%d\"\n", strings.Repeat("y", 250), i)
+	}
+	_, err = e.s.ImportZone(ctx, tenant, z.ID, big.String())
+	ce := wantErr(t, err, CodeInvalidChangeBatch, "more than 32000 characters")
+	if ce.Details[0].Line != 3 {
+		t.Errorf("line %d", ce.Details[0].Line)
+	}
 }
