@@ -281,7 +281,7 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 				"The hosted zone would hold %d record sets; the limit is %d.", newCount, limit)
 		}
 		// A change is one event, unless it is too large for one message
-		// (only an import can be): then consecutive events, one version
+		// (an import, or a batch of 1,000 sets with long names): then consecutive events, one version
 		// each, all in this transaction; the change is the last one, so it
 		// is INSYNC once all of them are applied.
 		chunks := splitEvent(deletes, upserts)
@@ -630,7 +630,8 @@ type eventChunk struct {
 // splitEvent splits a change's deletes and upserts into events of at most
 // maxEventBytes (estimated, assuming every character may need escaping).
 // The keys of deletes and upserts are disjoint, so the parts may be applied
-// in any order. A change from ChangeRRSets always fits in one event.
+// in any order. Nearly every change fits in one event; imports and the
+// largest batches (1,000 sets with long names) may not.
 func splitEvent(deletes []zonecfg.Key, upserts []storedRRSet) []eventChunk {
 	const overhead = 64
 	keySize := func(k zonecfg.Key) int { return 2*(len(k.Name)+len(k.Type)+len(k.SetIdentifier)) + overhead }
