@@ -281,9 +281,10 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 				"The hosted zone would hold %d record sets; the limit is %d.", newCount, limit)
 		}
 		// A change is one event, unless it is too large for one message
-		// (an import, or a batch of 1,000 sets with long names): then consecutive events, one version
-		// each, all in this transaction; the change is the last one, so it
-		// is INSYNC once all of them are applied.
+		// (an import, or a batch of 1,000 sets with long names): then
+		// consecutive events, one version each, all in this transaction.
+		// The change row goes with the last one, so the change is INSYNC
+		// once all of them are applied.
 		chunks := splitEvent(deletes, upserts)
 		wb.Queue(`UPDATE hosted_zone SET version = $2, rrset_count = rrset_count + $3 WHERE id = $1`,
 			zoneID, version+int64(len(chunks)), delta)
