@@ -14,7 +14,10 @@
 # Usage (from the repository root):  bench/dns_vs_knot.sh
 # Environment: RECORDS (100000), DURATION seconds per run (10), ROUNDS (3),
 #              CLIENTS dnsperf clients (8), WAYMARK_PORT (5391), KNOT_PORT (5392),
-#              NSBENCH_WORKERS Waymark UDP goroutines (1), KNOT_WORKERS (1).
+#              NSBENCH_WORKERS Waymark UDP goroutines (1), KNOT_WORKERS (1),
+#              MEMORY=1 to measure resident memory instead: both servers load
+#              a zone of RECORDS records (try RECORDS=1000000) and their
+#              VmRSS (steady) and VmHWM (peak, while loading) are printed.
 set -euo pipefail
 
 RECORDS=${RECORDS:-100000}
@@ -88,7 +91,7 @@ CONF
 go build -o "$work/nsbench" ./bench/nsbench
 
 wait_ready() { # port
-	for _ in $(seq 1 300); do
+	for _ in $(seq 1 1200); do
 		if dig +short +time=1 +tries=1 -p "$1" @127.0.0.1 "h1.$ORIGIN" A 2>/dev/null | grep -q 10.0.0.1; then
 			return 0
 		fi
@@ -138,6 +141,16 @@ run_dnsperf() { # port pid -> "qps cpu-microseconds-per-query"; dnsperf output i
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+if [ "${MEMORY:-0}" = 1 ]; then
+	for server in waymark knot; do
+		start_server "$server"
+		sleep 2
+		echo "$server: $(grep -E 'VmRSS|VmHWM' "/proc/${pids[-1]}/status" | tr -s ' \t\n' ' ')"
+		stop_server
+	done
+	exit 0
+fi
 
 declare -A qps cpu
 for round in $(seq 1 "$ROUNDS"); do
