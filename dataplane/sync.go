@@ -83,19 +83,28 @@ func (n *Node) loadSnapshot(ctx context.Context) error {
 func (n *Node) install(r io.Reader) (uint64, error) {
 	n.applyMu.Lock()
 	defer n.applyMu.Unlock()
-	zones := make(chan event.ZoneState, 64)
-	// Building a zone (parsing every record) costs more than decoding
-	// it: several builders share the work; the store serialises only the
-	// final swap.
-	var seenMu sync.Mutex
+	zones := make(chan json.RawMessage, 64)
+	// Decoding and building a zone (parsing every record) cost more than
+	// finding its end in the stream: several workers share that work; the
+	// store serialises only the final swap.
+	var mu sync.Mutex // guards seen and firstErr
 	seen := map[string]bool{}
-	var builders sync.WaitGroup
+	var firstErr error
+	var workers sync.WaitGroup
 	for range max(1, runtime.GOMAXPROCS(0)) {
-		builders.Go(func() {
-			for z := range zones {
-				seenMu.Lock()
+		workers.Go(func() {
+			for raw := range zones {
+				z, err := decodeZone(raw)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				failed := firstErr != nil
 				seen[z.ID] = true
-				seenMu.Unlock()
+				mu.Unlock()
+				if failed {
+					continue // drain
+				}
 				if v, ok := n.store.Version(z.ID); ok && v >= z.Version {
 					continue
 				}
@@ -105,11 +114,12 @@ func (n *Node) install(r io.Reader) (uint64, error) {
 			}
 		})
 	}
-	done := make(chan struct{})
-	go func() { builders.Wait(); close(done) }()
 	seq, err := decodeSnapshot(r, zones)
 	close(zones)
-	<-done
+	workers.Wait()
+	if err == nil {
+		err = firstErr
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -121,9 +131,9 @@ func (n *Node) install(r io.Reader) (uint64, error) {
 	return seq, nil
 }
 
-// decodeSnapshot streams the JSON of an event.Snapshot whose "seq" member
-// comes before "zones", sending each zone as soon as it is decoded.
-func decodeSnapshot(r io.Reader, zones chan<- event.ZoneState) (uint64, error) {
+// decodeSnapshot streams the JSON of an event.Snapshot, sending each
+// zone's JSON (for decodeZone) as soon as its end is found.
+func decodeSnapshot(r io.Reader, zones chan<- json.RawMessage) (uint64, error) {
 	dec := json.NewDecoder(r)
 	if err := expectDelim(dec, '{'); err != nil {
 		return 0, err
@@ -146,14 +156,11 @@ func decodeSnapshot(r io.Reader, zones chan<- event.ZoneState) (uint64, error) {
 				return 0, err
 			}
 			for dec.More() {
-				var z event.ZoneState
-				if err := dec.Decode(&z); err != nil {
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
 					return 0, err
 				}
-				if z.ID == "" {
-					return 0, errors.New("zone without id")
-				}
-				zones <- z
+				zones <- raw
 			}
 			if err := expectDelim(dec, ']'); err != nil {
 				return 0, err
@@ -173,6 +180,18 @@ func decodeSnapshot(r io.Reader, zones chan<- event.ZoneState) (uint64, error) {
 		return 0, errors.New("snapshot without seq or zones")
 	}
 	return seq, nil
+}
+
+// decodeZone decodes one zone of a snapshot.
+func decodeZone(raw []byte) (event.ZoneState, error) {
+	var z event.ZoneState
+	if err := json.Unmarshal(raw, &z); err != nil {
+		return z, fmt.Errorf("zone: %w", err)
+	}
+	if z.ID == "" {
+		return z, errors.New("zone without id")
+	}
+	return z, nil
 }
 
 func expectDelim(dec *json.Decoder, d json.Delim) error {

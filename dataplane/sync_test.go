@@ -1,10 +1,9 @@
 package dataplane
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/waymark-dns/waymark/event"
 )
 
 func TestDecodeSnapshot(t *testing.T) {
@@ -31,17 +30,23 @@ func TestDecodeSnapshot(t *testing.T) {
 		{"zones not an array", `{"seq":1,"zones":{}}`, 0, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ch := make(chan event.ZoneState, 10)
+			ch := make(chan json.RawMessage, 10)
 			seq, err := decodeSnapshot(strings.NewReader(tc.in), ch)
 			close(ch)
+			n := len(ch)
+			for raw := range ch {
+				if _, zerr := decodeZone(raw); zerr != nil && err == nil {
+					err = zerr
+				}
+			}
 			if (err == nil) != tc.ok {
 				t.Fatalf("got error %v, want ok=%v", err, tc.ok)
 			}
 			if !tc.ok {
 				return
 			}
-			if seq != tc.seq || len(ch) != tc.zones {
-				t.Fatalf("got seq %d and %d zones, want %d and %d", seq, len(ch), tc.seq, tc.zones)
+			if seq != tc.seq || n != tc.zones {
+				t.Fatalf("got seq %d and %d zones, want %d and %d", seq, n, tc.seq, tc.zones)
 			}
 		})
 	}
@@ -52,9 +57,10 @@ func FuzzDecodeSnapshot(f *testing.F) {
 	f.Add(`{"seq":7,"zones":[{"id":"Z1","name":"a.test.","version":1,"rrsets":[{"name":"a.test.","type":"A","ttl":1,"records":["1.2.3.4"]}]}]}`)
 	f.Add(`{"seq":0,"zones":[]}`)
 	f.Fuzz(func(t *testing.T, in string) {
-		ch := make(chan event.ZoneState, 1)
+		ch := make(chan json.RawMessage, 1)
 		go func() {
-			for range ch {
+			for raw := range ch {
+				_, _ = decodeZone(raw)
 			}
 		}()
 		_, _ = decodeSnapshot(strings.NewReader(in), ch)
