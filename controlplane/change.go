@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/miekg/dns"
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/zonecfg"
@@ -214,7 +215,16 @@ type batchOptions struct {
 	// keepSOASerial makes an UPSERT of the apex SOA keep the live serial
 	// (zone-file import: the file's serial means nothing here).
 	keepSOASerial bool
+	// lockTimeout bounds the wait for the zone's lock; zero means
+	// zoneLockTimeout.
+	lockTimeout time.Duration
 }
+
+// zoneLockTimeout is how long a batch waits for another batch on the same
+// zone before it gives up with PriorRequestNotComplete, Route 53's answer
+// to overlapping batches, which the AWS SDKs retry with backoff. Batches
+// take milliseconds; only a large import holds a zone for longer.
+const zoneLockTimeout = 10 * time.Second
 
 // applyChanges checks prepared changes against the zone and, if they all
 // pass, applies them in one transaction. details holds the failures of
@@ -240,7 +250,12 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 	var quota *int32
 	var found bool
 	var loaded []storedRRSet
+	lockTimeout := opt.lockTimeout
+	if lockTimeout <= 0 {
+		lockTimeout = zoneLockTimeout
+	}
 	read := func(b *pgx.Batch) {
+		b.Queue(`SELECT set_config('lock_timeout', $1, true)`, fmt.Sprintf("%dms", lockTimeout.Milliseconds()))
 		b.Queue(`SELECT z.name, z.version, z.rrset_count, t.record_quota
 		         FROM hosted_zone z JOIN tenant t ON t.id = z.tenant_id
 		         WHERE z.id = $1 AND z.tenant_id = $2 FOR NO KEY UPDATE OF z`, zoneID, tenantID).
@@ -311,6 +326,11 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 		return nil
 	}
 	if err := s.txInTwoTrips(ctx, read, write); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+			return ChangeInfo{}, Errorf(CodePriorRequestNotComplete,
+				"The request was rejected because a prior request for this hosted zone was still being processed.")
+		}
 		return ChangeInfo{}, err
 	}
 	return info, nil

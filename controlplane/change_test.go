@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/waymark-dns/waymark/event"
@@ -844,4 +845,31 @@ func checkZoneInvariants(t *testing.T, wc *workingCopy) {
 			t.Fatalf("NS at %s", name)
 		}
 	}
+}
+
+func TestIntegrationChangeBatchPriorRequest(t *testing.T) {
+	t.Parallel()
+	e := newZoneEnv(t)
+	ctx := context.Background()
+	tenant := testTenant(t, e.pool)
+	z := e.mustZone(t, tenant, "busy.example")
+	// Another transaction holds the zone, as a long import would.
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM hosted_zone WHERE id = $1 FOR UPDATE`, z.ID); err != nil {
+		t.Fatal(err)
+	}
+	c, msg := prepareChange(rrs(ActionCreate, "a.busy.example", "A", 60, "192.0.2.1"))
+	if msg != "" {
+		t.Fatal(msg)
+	}
+	_, err = e.s.applyChanges(ctx, tenant, z.ID, "", []preparedChange{c}, nil, batchOptions{lockTimeout: 50 * time.Millisecond})
+	wantErr(t, err, CodePriorRequestNotComplete)
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Once the zone is free the same batch goes through.
+	e.mustChange(t, tenant, z.ID, rrs(ActionCreate, "a.busy.example", "A", 60, "192.0.2.1"))
 }
