@@ -173,7 +173,7 @@ func TestIntegrationNATSRestartLosesNothing(t *testing.T) {
 
 func TestIntegrationDeadNameserverStopsBlocking(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, clusterConfig{LiveTimeout: 500 * time.Millisecond})
+	c := newCluster(t, clusterConfig{LiveTimeout: 3 * time.Second})
 	c.startNameserver("ns1", "eu", t.TempDir())
 	z, create := c.createZone("dead.com.")
 	c.waitInSync(create, 20*time.Second)
@@ -185,15 +185,30 @@ func TestIntegrationDeadNameserverStopsBlocking(t *testing.T) {
 	if err := nc.Publish(event.HeartbeatSubject, b); err != nil {
 		t.Fatal(err)
 	}
+	ctx := context.Background()
+	eventually(t, 5*time.Second, func() error {
+		_, p, err := c.svc.ChangeProgress(ctx, c.tenant, create.ID)
+		if err == nil && p.Live != 2 {
+			err = fmt.Errorf("%d live nameservers, want ns1 and the ghost", p.Live)
+		}
+		return err
+	})
 	ch := c.upsertA(z.ID, "www.dead.com.", "192.0.2.1")
+	// While the ghost counts as live, the change waits for it: ns1 has it,
+	// the ghost does not.
+	eventually(t, 5*time.Second, func() error {
+		info, p, err := c.svc.ChangeProgress(ctx, c.tenant, ch.ID)
+		if err == nil && (p != controlplane.Progress{Live: 2, Applied: 1} || info.Status != controlplane.StatusPending) {
+			err = fmt.Errorf("got %s with %+v, want PENDING with 1 of 2 applied", info.Status, p)
+		}
+		return err
+	})
 	got := c.waitInSync(ch, 20*time.Second)
 	if got.Status != controlplane.StatusInSync {
 		t.Fatalf("got %s, want INSYNC once the ghost is no longer live", got.Status)
 	}
-	// The ghost was live for LiveTimeout after its heartbeat; the change
-	// could only become INSYNC after that (checked on the database's
-	// record, not on a timer).
-	list, err := c.svc.ListNameservers(context.Background())
+	// The fleet list shows the ghost dead and behind.
+	list, err := c.svc.ListNameservers(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
