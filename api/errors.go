@@ -35,18 +35,20 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 	case controlplane.CodeInvalidInput, controlplane.CodeInvalidDomainName,
 		controlplane.CodeInvalidChangeBatch, controlplane.CodeInvalidPaginationToken:
 		return http.StatusBadRequest, true
-	case controlplane.CodeTooManyHostedZones, controlplane.CodeTooManyRecords, controlplane.CodeTooManyKeys:
+	case controlplane.CodeTooManyHostedZones, controlplane.CodeTooManyRecords, controlplane.CodeTooManyKeys,
+		controlplane.CodeTooManyHealthChecks:
 		return http.StatusBadRequest, true
 	case controlplane.CodeUnauthorized:
 		return http.StatusUnauthorized, true
 	case controlplane.CodeForbidden:
 		return http.StatusForbidden, true
 	case controlplane.CodeNoSuchHostedZone, controlplane.CodeNoSuchChange,
-		controlplane.CodeNoSuchKey, controlplane.CodeNoSuchTenant, codeNotFound:
+		controlplane.CodeNoSuchKey, controlplane.CodeNoSuchTenant, controlplane.CodeNoSuchHealthCheck, codeNotFound:
 		return http.StatusNotFound, true
 	case controlplane.CodeHostedZoneAlreadyExists, controlplane.CodeTenantAlreadyExists,
 		controlplane.CodeHostedZoneNotEmpty, controlplane.CodeConflictingDomainExists,
-		controlplane.CodePriorRequestNotComplete:
+		controlplane.CodePriorRequestNotComplete, controlplane.CodeHealthCheckAlreadyExists,
+		controlplane.CodeHealthCheckVersionMismatch, controlplane.CodeHealthCheckInUse:
 		return http.StatusConflict, true
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed, true

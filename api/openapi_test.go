@@ -31,7 +31,10 @@ func undocumentedRoutes() []string {
 // openapi.yaml was exercised and every route of the router is documented.
 func TestIntegrationOpenAPIContract(t *testing.T) {
 	t.Parallel()
-	a := newTestAPI(t, func(c *Config) { c.SignupEnabled = true })
+	a := newTestAPI(t, func(c *Config) {
+		c.SignupEnabled = true
+		c.Service = c.Service.(*controlplane.Service).WithHealthChecks(controlplane.HealthCheckOptions{MinRequestInterval: 1})
+	})
 	a.strictRequests = true
 
 	// Health.
@@ -164,6 +167,7 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 	a.must(http.StatusOK, req{method: "DELETE", path: "/v1/hostedzones/" + zone, bearer: token})
 	a.must(http.StatusNotFound, req{method: "GET", path: "/v1/hostedzones/" + zone, bearer: token})
 
+	exerciseHealthChecks(t, a, token)
 	checkCoverage(t, a)
 }
 

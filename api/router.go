@@ -160,6 +160,9 @@ func NewRouter(cfg Config) http.Handler {
 	if f, ok := any(h).(interface{ fleetRoutes(chi.Router) }); ok {
 		f.fleetRoutes(r)
 	}
+	if f, ok := any(h).(interface{ healthCheckRoutes(chi.Router) }); ok {
+		f.healthCheckRoutes(r)
+	}
 	return r
 }
 

@@ -29,6 +29,12 @@ const (
 	CodePriorRequestNotComplete Code = "PriorRequestNotComplete"
 	CodeUnauthorized            Code = "Unauthorized"
 	CodeForbidden               Code = "Forbidden"
+	// Health checks (healthcheck.go).
+	CodeNoSuchHealthCheck          Code = "NoSuchHealthCheck"
+	CodeHealthCheckAlreadyExists   Code = "HealthCheckAlreadyExists"
+	CodeHealthCheckVersionMismatch Code = "HealthCheckVersionMismatch"
+	CodeHealthCheckInUse           Code = "HealthCheckInUse"
+	CodeTooManyHealthChecks        Code = "TooManyHealthChecks"
 )
 
 // Detail is one specific problem inside an error, such as one failing

@@ -1,0 +1,215 @@
+package controlplane
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/waymark-dns/waymark/event"
+)
+
+// DefaultHealthLockKey is the advisory lock key that elects the health
+// check aggregator among the API processes ("wmhealth" in ASCII).
+const DefaultHealthLockKey int64 = 0x776d6865616c7468
+
+// The methods in this file are the PostgreSQL store of the health check
+// aggregator (healthcheck.Store): they speak in event types so that
+// neither package imports the other.
+
+// HealthConfigChanges returns the checks written since revision since
+// (0: every live check, as a Full delta) with their current status, and
+// the checks deleted since.
+func (s *Service) HealthConfigChanges(ctx context.Context, since int64) (event.HealthConfigDelta, error) {
+	d := event.HealthConfigDelta{Full: since <= 0, Revision: max(since, 0)}
+	rows, err := s.pool.Query(ctx, `SELECT id, type, config::text, version, revision, healthy, status_changed_at, deleted_at IS NOT NULL
+	    FROM health_check WHERE revision > $1 AND (deleted_at IS NULL OR $1 > 0) ORDER BY revision`, d.Revision)
+	if err != nil {
+		return d, fmt.Errorf("read health check changes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, typ, cfg string
+		var version, rev int64
+		var healthy, deleted bool
+		var changed time.Time
+		if err := rows.Scan(&id, &typ, &cfg, &version, &rev, &healthy, &changed, &deleted); err != nil {
+			return d, fmt.Errorf("read health check changes: %w", err)
+		}
+		d.Revision = max(d.Revision, rev)
+		if deleted {
+			d.Deleted = append(d.Deleted, id)
+			continue
+		}
+		var sc storedConfig
+		if err := json.Unmarshal([]byte(cfg), &sc); err != nil {
+			return d, fmt.Errorf("decode health check %s: %w", id, err)
+		}
+		d.Checks = append(d.Checks, toEventCheck(id, version, fromStored(typ, sc)))
+		d.Status = append(d.Status, event.HealthStatus{CheckID: id, Healthy: healthy, Changed: changed.UTC()})
+	}
+	if err := rows.Err(); err != nil {
+		return d, fmt.Errorf("read health check changes: %w", err)
+	}
+	if d.Full {
+		// Later pages start after the newest revision, deleted ones included.
+		if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(revision), 0) FROM health_check`).Scan(&d.Revision); err != nil {
+			return d, fmt.Errorf("read health check revision: %w", err)
+		}
+	}
+	return d, nil
+}
+
+func toEventCheck(id string, version int64, c HealthCheckConfig) event.HealthCheck {
+	return event.HealthCheck{
+		ID: id, Version: version, Type: event.HealthCheckType(c.Type),
+		IPAddress: c.IPAddress, FQDN: c.FQDN, Port: c.Port, ResourcePath: c.ResourcePath,
+		SearchString: c.SearchString, RequestInterval: c.RequestInterval, FailureThreshold: c.FailureThreshold,
+		Inverted: c.Inverted, Disabled: c.Disabled, EnableSNI: c.EnableSNI, Regions: c.Regions,
+		ChildHealthChecks: c.ChildHealthChecks, HealthThreshold: c.HealthThreshold,
+	}
+}
+
+// HealthRegionStates returns every region's view of every live check.
+func (s *Service) HealthRegionStates(ctx context.Context) ([]event.HealthRegionState, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.check_id, c.region, c.healthy, c.streak, c.last_ok, c.node_id, c.checked_at,
+	        c.reason, c.last_failure_at, c.last_failure_reason
+	    FROM health_check_checker c JOIN health_check h ON h.id = c.check_id AND h.deleted_at IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("read health check regions: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (event.HealthRegionState, error) {
+		var st event.HealthRegionState
+		var failed *time.Time
+		err := r.Scan(&st.CheckID, &st.Region, &st.Healthy, &st.Streak, &st.LastOK, &st.NodeID, &st.CheckedAt,
+			&st.Reason, &failed, &st.LastFailureReason)
+		st.CheckedAt = st.CheckedAt.UTC()
+		if failed != nil {
+			st.LastFailureAt = failed.UTC()
+		}
+		return st, err
+	})
+}
+
+// SaveHealth stores region views (a view never replaces a newer one) and
+// status transitions, in order, in one transaction. A transition of a
+// check that is deleted, or that already has that status, is skipped;
+// every other one updates the check's status and adds a history row.
+func (s *Service) SaveHealth(ctx context.Context, regions []event.HealthRegionState, transitions []event.HealthStatus) error {
+	if len(regions) == 0 && len(transitions) == 0 {
+		return nil
+	}
+	n := len(regions)
+	ids, regs, nodes, reasons, freasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	healthy, lastOK := make([]bool, n), make([]bool, n)
+	streaks := make([]int32, n)
+	checked := make([]time.Time, n)
+	failed := make([]*time.Time, n)
+	for i, r := range regions {
+		ids[i], regs[i], nodes[i], reasons[i], freasons[i] = r.CheckID, r.Region, r.NodeID, r.Reason, r.LastFailureReason
+		healthy[i], lastOK[i], streaks[i], checked[i] = r.Healthy, r.LastOK, int32(r.Streak), r.CheckedAt
+		if !r.LastFailureAt.IsZero() {
+			t := r.LastFailureAt
+			failed[i] = &t
+		}
+	}
+	return retryConflicts(ctx, s.pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		if n > 0 {
+			b.Queue(`INSERT INTO health_check_checker AS c (check_id, region, healthy, streak, last_ok, node_id, checked_at,
+			        reason, last_failure_at, last_failure_reason)
+			    SELECT v.* FROM unnest($1::text[], $2::text[], $3::bool[], $4::int[], $5::bool[], $6::text[],
+			            $7::timestamptz[], $8::text[], $9::timestamptz[], $10::text[])
+			        AS v(check_id, region, healthy, streak, last_ok, node_id, checked_at, reason, last_failure_at, last_failure_reason)
+			    JOIN health_check h ON h.id = v.check_id AND h.deleted_at IS NULL
+			    ON CONFLICT (check_id, region) DO UPDATE SET
+			        healthy = excluded.healthy, streak = excluded.streak, last_ok = excluded.last_ok,
+			        node_id = excluded.node_id, checked_at = excluded.checked_at, reason = excluded.reason,
+			        last_failure_at = excluded.last_failure_at, last_failure_reason = excluded.last_failure_reason
+			    WHERE c.checked_at <= excluded.checked_at`,
+				ids, regs, healthy, streaks, lastOK, nodes, checked, reasons, failed, freasons)
+		}
+		for _, t := range transitions {
+			b.Queue(`WITH u AS (
+			        UPDATE health_check SET healthy = $2, status_changed_at = $3
+			         WHERE id = $1 AND deleted_at IS NULL AND healthy <> $2 RETURNING id)
+			    INSERT INTO health_check_transition (check_id, healthy, at, reason) SELECT id, $2, $3, $4 FROM u`,
+				t.CheckID, t.Healthy, t.Changed, t.Reason)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("save health: %w", err)
+		}
+		return nil
+	})
+}
+
+// RunLeader runs fn while this process holds the session advisory lock
+// key, on a connection of its own: among all processes that call it with
+// the same key, at most one runs fn at a time. fn's context is cancelled
+// when the lock's connection fails (another process may then take over)
+// or ctx ends; when fn returns early or the connection drops, RunLeader
+// campaigns again after a backoff. It returns nil when ctx is done.
+func (s *Service) RunLeader(ctx context.Context, key int64, fn func(ctx context.Context) error) error {
+	log := s.cfg.Logger.With("component", "leader", "lock", key)
+	backoff := newExpBackoff(100*time.Millisecond, 5*time.Second)
+	for ctx.Err() == nil {
+		err := s.lead(ctx, key, fn)
+		if ctx.Err() != nil {
+			break
+		}
+		log.Warn("leadership ended; campaigning again", "err", err)
+		if !sleepOrDone(ctx, backoff.next()) {
+			break
+		}
+	}
+	return nil
+}
+
+func (s *Service) lead(ctx context.Context, key int64, fn func(ctx context.Context) error) error {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return fmt.Errorf("connect for leadership: %w", err)
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = conn.Close(cctx) // closing the session releases the lock
+	}()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		return fmt.Errorf("acquire lock: %w", err)
+	}
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-lctx.Done():
+				return
+			case <-t.C:
+				pctx, pcancel := context.WithTimeout(lctx, 5*time.Second)
+				err := conn.Ping(pctx)
+				pcancel()
+				if err != nil && lctx.Err() == nil {
+					cancel(fmt.Errorf("lock connection: %w", err))
+					return
+				}
+			}
+		}
+	}()
+	ferr := fn(lctx)
+	cancel(nil)
+	<-done
+	if cause := context.Cause(lctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	if ferr == nil {
+		ferr = errors.New("leader function returned")
+	}
+	return ferr
+}

@@ -1,0 +1,457 @@
+package event
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Health checks travel on NATS in three forms:
+//
+//   - Configurations, in the JetStream KV bucket [HealthChecksBucket]: key =
+//     check id, value = [HealthCheck]. The control plane's aggregator (one
+//     leader among the API processes) keeps it equal to PostgreSQL; every
+//     health checker watches it, so a checker never opens the database.
+//   - Observations, on core NATS subject [HealthObservedSubject] (one per
+//     probe; losing one is harmless, the next comes an interval later),
+//     payload [HealthObservation]. The aggregator subscribes to
+//     [HealthObservedAll].
+//   - Status, in the KV bucket [HealthStatusBucket]: key = check id, value =
+//     [HealthStatus]. The aggregator writes a key only when the check's
+//     status changes (and once when a check is created). Nameservers watch
+//     the bucket: a watch first delivers every current value, then a nil
+//     entry, then each change as it happens — the full map at startup and
+//     the live feed in one call. [HealthWatcher] does exactly that.
+//
+// Health checkers also send a [HealthCheckerHeartbeat] every second on
+// [HealthCheckerHeartbeatSubject], so that the checkers of one region can
+// share the work among the live ones.
+const (
+	// HealthChecksBucket is the KV bucket of check configurations.
+	HealthChecksBucket = "waymark_healthchecks"
+	// HealthStatusBucket is the KV bucket of check statuses, the feed the
+	// nameservers consume.
+	HealthStatusBucket = "waymark_health"
+
+	healthObservedPrefix = "waymark.health.observed."
+	// HealthObservedAll matches the subject of every observation.
+	HealthObservedAll = healthObservedPrefix + ">"
+	// HealthCheckerHeartbeatSubject carries health checker heartbeats
+	// (core NATS, not persisted).
+	HealthCheckerHeartbeatSubject = "waymark.healthchecker.heartbeat"
+)
+
+// HealthObservedSubject returns the subject of observations of checkID.
+func HealthObservedSubject(checkID string) string { return healthObservedPrefix + checkID }
+
+// HealthCheckType is a health check's type, Route 53's names.
+type HealthCheckType string
+
+// The health check types.
+const (
+	HealthHTTP          HealthCheckType = "HTTP"
+	HealthHTTPS         HealthCheckType = "HTTPS"
+	HealthHTTPStrMatch  HealthCheckType = "HTTP_STR_MATCH"
+	HealthHTTPSStrMatch HealthCheckType = "HTTPS_STR_MATCH"
+	HealthTCP           HealthCheckType = "TCP"
+	HealthCalculated    HealthCheckType = "CALCULATED"
+)
+
+// Valid reports whether t is a known type.
+func (t HealthCheckType) Valid() bool {
+	switch t {
+	case HealthHTTP, HealthHTTPS, HealthHTTPStrMatch, HealthHTTPSStrMatch, HealthTCP, HealthCalculated:
+		return true
+	}
+	return false
+}
+
+// TLS reports whether the type probes over HTTPS.
+func (t HealthCheckType) TLS() bool { return t == HealthHTTPS || t == HealthHTTPSStrMatch }
+
+// StrMatch reports whether the type looks for a search string in the body.
+func (t HealthCheckType) StrMatch() bool { return t == HealthHTTPStrMatch || t == HealthHTTPSStrMatch }
+
+// HealthCheck is one check's configuration, as checkers and the aggregator
+// need it. Version goes up by one on every update; a checker that sees a
+// new version applies it at its next probe.
+type HealthCheck struct {
+	V       int             `json:"v"`
+	ID      string          `json:"id"`
+	Version int64           `json:"version"`
+	Type    HealthCheckType `json:"type"`
+	// IPAddress, when set, is where probes go; FQDN then only fills the
+	// Host header and SNI. Without it FQDN is resolved (IPv4) each time.
+	IPAddress    string `json:"ip_address,omitempty"`
+	FQDN         string `json:"fqdn,omitempty"`
+	Port         int    `json:"port,omitempty"`
+	ResourcePath string `json:"resource_path,omitempty"`
+	SearchString string `json:"search_string,omitempty"`
+	// RequestInterval is the interval between one checker's probes, in
+	// seconds: 10 or 30, or shorter where the operator allows it.
+	RequestInterval  int  `json:"request_interval"`
+	FailureThreshold int  `json:"failure_threshold"`
+	Inverted         bool `json:"inverted,omitempty"`
+	Disabled         bool `json:"disabled,omitempty"`
+	EnableSNI        bool `json:"enable_sni,omitempty"`
+	// Regions that probe the check; empty means every region.
+	Regions           []string `json:"regions,omitempty"`
+	ChildHealthChecks []string `json:"child_health_checks,omitempty"`
+	HealthThreshold   int      `json:"health_threshold,omitempty"`
+}
+
+// Interval returns RequestInterval as a duration.
+func (h HealthCheck) Interval() time.Duration { return time.Duration(h.RequestInterval) * time.Second }
+
+// ProbedIn reports whether checkers of region probe h: it is probed (not
+// calculated, not disabled) and region is in its list, or the list is
+// empty.
+func (h HealthCheck) ProbedIn(region string) bool {
+	if h.Type == HealthCalculated || h.Disabled {
+		return false
+	}
+	if len(h.Regions) == 0 {
+		return true
+	}
+	for _, r := range h.Regions {
+		if r == region {
+			return true
+		}
+	}
+	return false
+}
+
+// Encode returns the wire form of h.
+func (h HealthCheck) Encode() ([]byte, error) {
+	h.V = Version
+	return json.Marshal(h)
+}
+
+// ErrBadHealthEvent is wrapped by every health Decode error.
+var ErrBadHealthEvent = errors.New("event: malformed health message")
+
+// DecodeHealthCheck parses and checks a health check configuration.
+func DecodeHealthCheck(b []byte) (HealthCheck, error) {
+	var h HealthCheck
+	if err := json.Unmarshal(b, &h); err != nil {
+		return h, fmt.Errorf("%w: %v", ErrBadHealthEvent, err)
+	}
+	switch {
+	case h.V != Version:
+		return h, fmt.Errorf("%w: unknown version %d", ErrBadHealthEvent, h.V)
+	case h.ID == "":
+		return h, fmt.Errorf("%w: no check id", ErrBadHealthEvent)
+	case !h.Type.Valid():
+		return h, fmt.Errorf("%w: unknown type %q", ErrBadHealthEvent, h.Type)
+	case h.Type != HealthCalculated && (h.RequestInterval <= 0 || h.FailureThreshold <= 0):
+		return h, fmt.Errorf("%w: interval %d, threshold %d", ErrBadHealthEvent, h.RequestInterval, h.FailureThreshold)
+	case h.Type != HealthCalculated && (h.Port <= 0 || h.Port > 65535):
+		return h, fmt.Errorf("%w: port %d", ErrBadHealthEvent, h.Port)
+	}
+	return h, nil
+}
+
+// HealthObservation is one probe's raw result from one checker. OK is the
+// endpoint's own result (before inversion and failure thresholds, which
+// the aggregator applies). Reason is a short human text in Route 53's
+// style: "Success: HTTP Status Code 200, OK" or "Failure: …".
+type HealthObservation struct {
+	V            int       `json:"v"`
+	CheckID      string    `json:"check_id"`
+	CheckVersion int64     `json:"check_version"`
+	Region       string    `json:"region"`
+	NodeID       string    `json:"node_id"`
+	OK           bool      `json:"ok"`
+	Reason       string    `json:"reason"`
+	CheckedAt    time.Time `json:"checked_at"`
+}
+
+// Encode returns the wire form of o.
+func (o HealthObservation) Encode() ([]byte, error) {
+	o.V = Version
+	return json.Marshal(o)
+}
+
+// DecodeHealthObservation parses and checks an observation.
+func DecodeHealthObservation(b []byte) (HealthObservation, error) {
+	var o HealthObservation
+	if err := json.Unmarshal(b, &o); err != nil {
+		return o, fmt.Errorf("%w: %v", ErrBadHealthEvent, err)
+	}
+	switch {
+	case o.V != Version:
+		return o, fmt.Errorf("%w: unknown version %d", ErrBadHealthEvent, o.V)
+	case o.CheckID == "" || o.Region == "":
+		return o, fmt.Errorf("%w: observation without check id or region", ErrBadHealthEvent)
+	case o.CheckedAt.IsZero():
+		return o, fmt.Errorf("%w: observation without time", ErrBadHealthEvent)
+	}
+	return o, nil
+}
+
+// HealthStatus is a check's current status: what the nameservers use. It
+// already includes inversion, disabling and the calculation of calculated
+// checks. Changed is when it took this value.
+type HealthStatus struct {
+	V       int       `json:"v"`
+	CheckID string    `json:"check_id"`
+	Healthy bool      `json:"healthy"`
+	Changed time.Time `json:"changed"`
+	// Reason says why, for people: "2 of 3 checkers report healthy".
+	Reason string `json:"reason,omitempty"`
+}
+
+// Encode returns the wire form of s.
+func (s HealthStatus) Encode() ([]byte, error) {
+	s.V = Version
+	return json.Marshal(s)
+}
+
+// DecodeHealthStatus parses and checks a status.
+func DecodeHealthStatus(b []byte) (HealthStatus, error) {
+	var s HealthStatus
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("%w: %v", ErrBadHealthEvent, err)
+	}
+	switch {
+	case s.V != Version:
+		return s, fmt.Errorf("%w: unknown version %d", ErrBadHealthEvent, s.V)
+	case s.CheckID == "":
+		return s, fmt.Errorf("%w: status without check id", ErrBadHealthEvent)
+	}
+	return s, nil
+}
+
+// HealthCheckerHeartbeat says that a health checker is alive and in which
+// region; the checkers of a region divide the checks among the live ones.
+type HealthCheckerHeartbeat struct {
+	NodeID string    `json:"node_id"`
+	Region string    `json:"region"`
+	Sent   time.Time `json:"sent"`
+}
+
+// Encode returns the wire form of h.
+func (h HealthCheckerHeartbeat) Encode() ([]byte, error) { return json.Marshal(h) }
+
+// DecodeHealthCheckerHeartbeat parses a health checker heartbeat.
+func DecodeHealthCheckerHeartbeat(b []byte) (HealthCheckerHeartbeat, error) {
+	var h HealthCheckerHeartbeat
+	if err := json.Unmarshal(b, &h); err != nil {
+		return h, fmt.Errorf("%w: %v", ErrBadHealthEvent, err)
+	}
+	if h.NodeID == "" || h.Region == "" {
+		return h, fmt.Errorf("%w: heartbeat without node id or region", ErrBadHealthEvent)
+	}
+	return h, nil
+}
+
+// HealthRegionState is one region's view of one check, as the aggregator
+// keeps it: Healthy after the failure threshold, Streak the number of
+// consecutive results that disagree with it, and the last observation
+// and failure. It is not sent on NATS; it is the type the aggregator
+// (package healthcheck) and its PostgreSQL store (package controlplane)
+// share without importing each other.
+type HealthRegionState struct {
+	CheckID           string
+	Region            string
+	Healthy           bool
+	Streak            int
+	LastOK            bool
+	NodeID            string
+	CheckedAt         time.Time
+	Reason            string
+	LastFailureAt     time.Time // zero: never failed
+	LastFailureReason string
+}
+
+// HealthConfigDelta is what changed in the health check configurations
+// since a revision: the live checks written since (with their current
+// status, in the same order) and the ids of the checks deleted since.
+// Revision is the revision to ask from next time. A Full delta (asked
+// from revision 0) lists every live check and no deletions: every check
+// it does not list is gone.
+type HealthConfigDelta struct {
+	Full     bool
+	Checks   []HealthCheck
+	Status   []HealthStatus
+	Deleted  []string
+	Revision int64
+}
+
+// HealthChecksKVConfig is the configuration of [HealthChecksBucket]. Every
+// party may create it with CreateOrUpdateKeyValue: the config is the same.
+func HealthChecksKVConfig(replicas int) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
+		Bucket:      HealthChecksBucket,
+		Description: "Waymark health check configurations (check id -> event.HealthCheck)",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(replicas, 1),
+	}
+}
+
+// HealthStatusKVConfig is the configuration of [HealthStatusBucket].
+func HealthStatusKVConfig(replicas int) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
+		Bucket:      HealthStatusBucket,
+		Description: "Waymark health check status (check id -> event.HealthStatus)",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(replicas, 1),
+	}
+}
+
+// HealthKey returns a check's key in both buckets, and reports whether id
+// is a usable key (KV keys allow letters, digits, - _ = / and .).
+func HealthKey(id string) (string, bool) {
+	if id == "" || strings.HasPrefix(id, ".") || strings.HasSuffix(id, ".") {
+		return id, false
+	}
+	for _, c := range id {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '=', c == '/', c == '.':
+		default:
+			return id, false
+		}
+	}
+	return id, true
+}
+
+// HealthWatcher keeps the current status of every check, for a nameserver:
+// Start loads the whole map (it returns once the bucket's current values
+// are in) and then follows changes in the background. Healthy answers
+// Route 53's way for a record with a check: unknown or deleted checks
+// count as healthy. It is safe for concurrent use; Healthy takes a read
+// lock only.
+type HealthWatcher struct {
+	mu     sync.RWMutex
+	status map[string]bool
+	// OnChange, if set before Start, is called (outside the lock) after
+	// every change with the check id and its new status.
+	OnChange func(checkID string, healthy bool)
+}
+
+// NewHealthWatcher returns an empty watcher.
+func NewHealthWatcher() *HealthWatcher { return &HealthWatcher{status: map[string]bool{}} }
+
+// Healthy reports a check's status; unknown checks are healthy.
+func (w *HealthWatcher) Healthy(checkID string) bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	h, ok := w.status[checkID]
+	return !ok || h
+}
+
+// Snapshot returns a copy of the whole map.
+func (w *HealthWatcher) Snapshot() map[string]bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	out := make(map[string]bool, len(w.status))
+	for k, v := range w.status {
+		out[k] = v
+	}
+	return out
+}
+
+// Start creates the status bucket if needed, loads every current status
+// and follows changes until ctx is done. It returns when the initial load
+// is complete (or failed). If the NATS connection is lost, the underlying
+// watcher resumes by itself when it comes back; the last known statuses
+// stay in place meanwhile.
+func (w *HealthWatcher) Start(ctx context.Context, js jetstream.JetStream) error {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, HealthStatusKVConfig(1))
+	if err != nil {
+		return fmt.Errorf("health status bucket: %w", err)
+	}
+	kw, err := kv.WatchAll(ctx)
+	if err != nil {
+		return fmt.Errorf("watch health status: %w", err)
+	}
+	ready := make(chan struct{})
+	go func() {
+		defer func() { _ = kw.Stop() }()
+		initial := true
+		for {
+			select {
+			case <-ctx.Done():
+				if initial {
+					close(ready)
+				}
+				return
+			case e, ok := <-kw.Updates():
+				if !ok {
+					if initial {
+						close(ready)
+					}
+					return
+				}
+				if e == nil {
+					if initial {
+						initial = false
+						close(ready)
+					}
+					continue
+				}
+				w.apply(e, !initial)
+			}
+		}
+	}()
+	select {
+	case <-ready:
+		return ctx.Err()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *HealthWatcher) apply(e jetstream.KeyValueEntry, notify bool) {
+	id := e.Key()
+	healthy := true
+	present := false
+	if e.Operation() == jetstream.KeyValuePut {
+		s, err := DecodeHealthStatus(e.Value())
+		if err != nil {
+			return // a value we cannot read changes nothing
+		}
+		healthy, present = s.Healthy, true
+	}
+	w.mu.Lock()
+	if present {
+		w.status[id] = healthy
+	} else {
+		delete(w.status, id)
+	}
+	w.mu.Unlock()
+	if notify && w.OnChange != nil {
+		w.OnChange(id, healthy)
+	}
+}
+
+// PublicHealthTarget reports whether a is a publicly routable unicast
+// address: not private (RFC 1918, RFC 4193), loopback, link-local,
+// multicast, unspecified, shared (RFC 6598), benchmarking (RFC 2544),
+// "this network" or reserved (RFC 5735 and friends). Route 53 refuses
+// other targets, and Waymark does too unless the operator allows them: the
+// control plane applies it to IP addresses at creation, the checkers to
+// the addresses they resolve.
+func PublicHealthTarget(a netip.Addr) bool {
+	a = a.Unmap()
+	if !a.IsValid() || a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
+		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() {
+		return false
+	}
+	for _, p := range []string{"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4",
+		"64:ff9b:1::/48", "100::/64", "2001::/23"} {
+		if netip.MustParsePrefix(p).Contains(a) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,262 @@
+package healthcheck
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/waymark-dns/waymark/event"
+)
+
+// testProber has short timeouts so that timeout cases finish quickly.
+func testProber() *Prober {
+	return &Prober{
+		ConnectTimeout:  time.Second,
+		ResponseTimeout: 300 * time.Millisecond,
+		TCPTimeout:      time.Second,
+		AllowPrivate:    true,
+	}
+}
+
+// hostPort splits a test server's address.
+func hostPort(t *testing.T, addr string) (string, int) {
+	t.Helper()
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(p)
+	return h, n
+}
+
+func check(t *testing.T, typ event.HealthCheckType, addr, path, search string) event.HealthCheck {
+	t.Helper()
+	ip, port := hostPort(t, addr)
+	return event.HealthCheck{ID: "hc", Version: 1, Type: typ, IPAddress: ip, Port: port,
+		ResourcePath: path, SearchString: search, RequestInterval: 1, FailureThreshold: 1}
+}
+
+func TestProbeHTTP(t *testing.T) {
+	t.Parallel()
+	block := make(chan struct{})
+	var mu sync.Mutex
+	var lastHost, lastUA string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		lastHost, lastUA = r.Host, r.UserAgent()
+		mu.Unlock()
+		_, _ = w.Write([]byte("all good"))
+	})
+	mux.HandleFunc("/fail", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/fail", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/slow-headers", func(http.ResponseWriter, *http.Request) { <-block })
+	mux.HandleFunc("/slow-body", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("start"))
+		w.(http.Flusher).Flush()
+		<-block
+	})
+	mux.HandleFunc("/body", func(w http.ResponseWriter, r *http.Request) {
+		// ?pad=N puts N bytes before the word "needle".
+		n, _ := strconv.Atoi(r.URL.Query().Get("pad"))
+		_, _ = w.Write([]byte(strings.Repeat("x", n) + "needle" + strings.Repeat("y", 10000)))
+	})
+	mux.HandleFunc("/gzip", func(w http.ResponseWriter, _ *http.Request) {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write([]byte("compressed needle"))
+		_ = zw.Close()
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(b.Bytes())
+	})
+	mux.HandleFunc("/huge-headers", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Big", strings.Repeat("h", 20000))
+		w.WriteHeader(http.StatusOK)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(block) }) // runs first: Close waits for the blocked handlers
+	addr := srv.Listener.Addr().String()
+
+	for _, tc := range []struct {
+		name   string
+		typ    event.HealthCheckType
+		path   string
+		search string
+		ok     bool
+		reason string
+	}{
+		{"2xx", event.HealthHTTP, "/ok", "", true, "Success: HTTP Status Code 200, OK"},
+		{"5xx", event.HealthHTTP, "/fail", "", false, "Failure: HTTP Status Code 503"},
+		{"404", event.HealthHTTP, "/missing", "", false, "Failure: HTTP Status Code 404"},
+		{"redirect-is-healthy-and-not-followed", event.HealthHTTP, "/redirect", "", true, "Success: HTTP Status Code 301"},
+		{"query-string", event.HealthHTTP, "/ok?x=1", "", true, "Success"},
+		{"no-headers-in-time", event.HealthHTTP, "/slow-headers", "", false, "Failure: Timeout"},
+		{"headers-too-large", event.HealthHTTP, "/huge-headers", "", false, "Failure:"},
+		{"match", event.HealthHTTPStrMatch, "/body?pad=100", "needle", true, "Search string found"},
+		{"match-at-end-of-window", event.HealthHTTPStrMatch, "/body?pad=5114", "needle", true, "Search string found"},
+		{"match-straddles-window", event.HealthHTTPStrMatch, "/body?pad=5115", "needle", false, "not found in the first 5120 bytes"},
+		{"match-beyond-window", event.HealthHTTPStrMatch, "/body?pad=6000", "needle", false, "not found"},
+		{"match-is-case-sensitive", event.HealthHTTPStrMatch, "/body", "NEEDLE", false, "not found"},
+		{"match-needs-2xx-3xx", event.HealthHTTPStrMatch, "/fail", "needle", false, "HTTP Status Code 503"},
+		{"match-gzip-body", event.HealthHTTPStrMatch, "/gzip", "compressed needle", true, "Search string found"},
+		{"match-body-too-slow", event.HealthHTTPStrMatch, "/slow-body", "needle", false, "Timeout reading the response body"},
+		{"match-found-before-stall", event.HealthHTTPStrMatch, "/slow-body", "start", true, "Search string found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := testProber().Probe(context.Background(), check(t, tc.typ, addr, tc.path, tc.search))
+			if res.OK != tc.ok || !strings.Contains(res.Reason, tc.reason) {
+				t.Errorf("got %+v, want ok=%v and a reason containing %q", res, tc.ok, tc.reason)
+			}
+		})
+	}
+
+	t.Run("host-header-and-user-agent", func(t *testing.T) {
+		hc := check(t, event.HealthHTTP, addr, "ok", "") // the leading / is added
+		hc.FQDN = "www.example.com"
+		if res := testProber().Probe(context.Background(), hc); !res.OK {
+			t.Fatalf("got %+v", res)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if want := "www.example.com:" + strconv.Itoa(hc.Port); lastHost != want {
+			t.Errorf("got Host %q, want %q", lastHost, want)
+		}
+		if !strings.HasPrefix(lastUA, "Waymark-Health-Check/") {
+			t.Errorf("got User-Agent %q", lastUA)
+		}
+	})
+}
+
+func TestProbeHTTPS(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var sni []string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/down" {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("secure hello"))
+	}))
+	srv.TLS = &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			mu.Lock()
+			sni = append(sni, h.ServerName)
+			mu.Unlock()
+			return nil, nil
+		},
+	}
+	srv.StartTLS() // a self-signed certificate for example.com, which Route 53 does not validate
+	t.Cleanup(srv.Close)
+	addr := srv.Listener.Addr().String()
+
+	for _, tc := range []struct {
+		name     string
+		typ      event.HealthCheckType
+		path     string
+		search   string
+		fqdn     string
+		sni      bool
+		ok       bool
+		wantSNI  string
+		checkSNI bool
+	}{
+		{"self-signed-ok", event.HealthHTTPS, "/", "", "", false, true, "", false},
+		{"down", event.HealthHTTPS, "/down", "", "", false, false, "", false},
+		{"str-match", event.HealthHTTPSStrMatch, "/", "hello", "", false, true, "", false},
+		{"str-mismatch", event.HealthHTTPSStrMatch, "/", "goodbye", "", false, false, "", false},
+		{"sni-sent", event.HealthHTTPS, "/", "", "shop.example.org", true, true, "shop.example.org", true},
+		{"sni-not-sent", event.HealthHTTPS, "/", "", "shop.example.org", false, true, "", true},
+		{"plain-http-to-tls-port", event.HealthHTTP, "/", "", "", false, false, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hc := check(t, tc.typ, addr, tc.path, tc.search)
+			hc.FQDN, hc.EnableSNI = tc.fqdn, tc.sni
+			mu.Lock()
+			sni = nil
+			mu.Unlock()
+			res := testProber().Probe(context.Background(), hc)
+			if res.OK != tc.ok {
+				t.Fatalf("got %+v, want ok=%v", res, tc.ok)
+			}
+			if tc.checkSNI {
+				mu.Lock()
+				defer mu.Unlock()
+				if len(sni) != 1 || sni[0] != tc.wantSNI {
+					t.Errorf("got SNI %q, want %q", sni, tc.wantSNI)
+				}
+			}
+		})
+	}
+}
+
+func TestProbeTCPAndTargets(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	// A port with nothing listening: bind, note it, close.
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	_ = dead.Close()
+
+	for _, tc := range []struct {
+		name    string
+		hc      event.HealthCheck
+		private bool
+		ok      bool
+		reason  string
+	}{
+		{"tcp-up", check(t, event.HealthTCP, ln.Addr().String(), "", ""), true, true, "Success: TCP connection established"},
+		{"tcp-down", check(t, event.HealthTCP, deadAddr, "", ""), true, false, "Connection refused"},
+		{"http-down", check(t, event.HealthHTTP, deadAddr, "/", ""), true, false, "Connection refused"},
+		{"private-refused", check(t, event.HealthTCP, ln.Addr().String(), "", ""), false, false, "not a public address"},
+		{"fqdn-resolved", event.HealthCheck{Type: event.HealthTCP, FQDN: "localhost", Port: portOf(t, ln.Addr().String())}, true, true, "Success"},
+		{"fqdn-unresolvable", event.HealthCheck{Type: event.HealthTCP, FQDN: "no-such-host.invalid", Port: 80}, true, false, "DNS resolution failed"},
+		{"calculated-not-probed", event.HealthCheck{Type: event.HealthCalculated, IPAddress: "127.0.0.1"}, true, false, "not probed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := testProber()
+			p.AllowPrivate = tc.private
+			res := p.Probe(context.Background(), tc.hc)
+			if res.OK != tc.ok || !strings.Contains(res.Reason, tc.reason) {
+				t.Errorf("got %+v, want ok=%v and a reason containing %q", res, tc.ok, tc.reason)
+			}
+		})
+	}
+}
+
+func portOf(t *testing.T, addr string) int {
+	_, p := hostPort(t, addr)
+	return p
+}
