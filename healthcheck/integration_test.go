@@ -1,0 +1,576 @@
+package healthcheck_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/healthcheck"
+	"github.com/waymark-dns/waymark/internal/natstest"
+	"github.com/waymark-dns/waymark/internal/pgtest"
+)
+
+// The control plane is the aggregator's store.
+var _ healthcheck.Store = (*controlplane.Service)(nil)
+
+// env is a real control plane (PostgreSQL) and NATS server for one test.
+type env struct {
+	t      *testing.T
+	ctx    context.Context
+	svc    *controlplane.Service
+	hcs    *controlplane.HealthChecks
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	tenant string
+	status *event.HealthWatcher
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	pool, _ := pgtest.Schema(t)
+	svc, err := controlplane.New(pool, controlplane.Config{MasterKey: bytes.Repeat([]byte{1}, 32), JWTKey: bytes.Repeat([]byte{2}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := natstest.Run(t)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	tn, _, err := svc.CreateTenant(ctx, "hc-"+strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, ctx: ctx, svc: svc, nc: nc, js: js, tenant: tn.ID,
+		hcs: svc.WithHealthChecks(controlplane.HealthCheckOptions{AllowPrivateTargets: true, MinRequestInterval: 1})}
+	return e
+}
+
+// aggregate runs an aggregator (under the leader lock) until the test ends.
+func (e *env) aggregate() {
+	e.t.Helper()
+	agg, err := healthcheck.NewAggregator(healthcheck.AggregatorConfig{
+		NATS: e.nc, Store: e.svc, PollInterval: 50 * time.Millisecond, FlushInterval: 20 * time.Millisecond,
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.run(func(ctx context.Context) { _ = e.svc.RunLeader(ctx, controlplane.DefaultHealthLockKey, agg.Run) })
+	e.status = event.NewHealthWatcher()
+	if err := e.status.Start(e.ctx, e.js); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// run runs fn in the background and waits for it at cleanup.
+func (e *env) run(fn func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(ctx)
+	}()
+	e.t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
+
+// checker starts a checker with short timeouts and no jitter.
+func (e *env) checker(region, node string) *healthcheck.Checker {
+	e.t.Helper()
+	c, err := healthcheck.NewChecker(healthcheck.Config{
+		Region: region, NodeID: node, NATS: e.nc, AllowPrivateTargets: true,
+		ConnectTimeout: time.Second, ResponseTimeout: 500 * time.Millisecond, TCPTimeout: time.Second,
+		HeartbeatInterval: 100 * time.Millisecond,
+		Jitter:            func(time.Duration) time.Duration { return 0 },
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.run(func(ctx context.Context) { _ = c.Run(ctx) })
+	return c
+}
+
+func (e *env) create(ref string, cfg controlplane.HealthCheckConfig) controlplane.HealthCheck {
+	e.t.Helper()
+	hc, err := e.hcs.CreateHealthCheck(e.ctx, e.tenant, controlplane.CreateHealthCheckInput{CallerReference: ref, Config: cfg})
+	if err != nil {
+		e.t.Fatalf("create %s: %v", ref, err)
+	}
+	return hc
+}
+
+// eventually polls fn until it returns nil or the deadline passes.
+func eventually(t *testing.T, what string, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := fn()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitStatus waits until the check's status is healthy in PostgreSQL and
+// in the nameservers' feed.
+func (e *env) waitStatus(id string, healthy bool) {
+	e.t.Helper()
+	eventually(e.t, fmt.Sprintf("check %s healthy=%v", id, healthy), func() error {
+		st, err := e.hcs.HealthCheckStatus(e.ctx, e.tenant, id)
+		if err != nil {
+			return err
+		}
+		feed, known := e.status.Snapshot()[id]
+		if st.Healthy != healthy || !known || feed != healthy {
+			return fmt.Errorf("database %v, feed %v (known %v); checkers %+v", st.Healthy, feed, known, st.Checkers)
+		}
+		return nil
+	})
+}
+
+// httpTarget is a local HTTP(S) server whose health the test switches.
+type httpTarget struct {
+	srv  *httptest.Server
+	code atomic.Int32
+	body atomic.Value // string
+}
+
+func newHTTPTarget(t *testing.T, useTLS bool) *httpTarget {
+	h := &httpTarget{}
+	h.code.Store(200)
+	h.body.Store("status: all systems go")
+	h.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(int(h.code.Load()))
+		_, _ = io.WriteString(w, h.body.Load().(string))
+	}))
+	h.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	if useTLS {
+		h.srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+		h.srv.StartTLS()
+	} else {
+		h.srv.Start()
+	}
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *httpTarget) port() int {
+	return h.srv.Listener.Addr().(*net.TCPAddr).Port
+}
+
+// TestIntegrationFailover runs three regions of checkers and the
+// aggregator against real HTTP, HTTPS and TCP servers going down and up.
+func TestIntegrationFailover(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.aggregate()
+	for _, r := range []string{"us-east-1", "eu-west-1", "ap-southeast-1"} {
+		e.checker(r, "node-"+r)
+	}
+
+	web := newHTTPTarget(t, false)
+	secure := newHTTPTarget(t, true)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcpAddr := ln.Addr().String()
+	serve := func(ln net.Listener) {
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				_ = c.Close()
+			}
+		}()
+	}
+	serve(ln)
+	_, tcpPortS, _ := net.SplitHostPort(tcpAddr)
+	tcpPort, _ := strconv.Atoi(tcpPortS)
+
+	httpCheck := e.create("http", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", Port: web.port(),
+		ResourcePath: "/health", RequestInterval: 1, FailureThreshold: 2})
+	strCheck := e.create("https-str", controlplane.HealthCheckConfig{Type: "HTTPS_STR_MATCH", IPAddress: "127.0.0.1", Port: secure.port(),
+		SearchString: "all systems go", RequestInterval: 1, FailureThreshold: 1, FQDN: "secure.example.com", EnableSNI: true})
+	tcpCheck := e.create("tcp", controlplane.HealthCheckConfig{Type: "TCP", IPAddress: "127.0.0.1", Port: tcpPort,
+		RequestInterval: 1, FailureThreshold: 1})
+
+	// Every region reports, and everything is healthy.
+	for _, id := range []string{httpCheck.ID, strCheck.ID, tcpCheck.ID} {
+		eventually(t, "three regions report "+id, func() error {
+			st, err := e.hcs.HealthCheckStatus(e.ctx, e.tenant, id)
+			if err != nil {
+				return err
+			}
+			if len(st.Checkers) != 3 {
+				return fmt.Errorf("%d checkers", len(st.Checkers))
+			}
+			for _, c := range st.Checkers {
+				if !c.Healthy || !strings.HasPrefix(c.Reason, "Success") {
+					return fmt.Errorf("checker %+v", c)
+				}
+			}
+			return nil
+		})
+		e.waitStatus(id, true)
+	}
+
+	// HTTP: a 503 fails every region; after two results the check flips.
+	web.code.Store(503)
+	e.waitStatus(httpCheck.ID, false)
+	st, err := e.hcs.HealthCheckStatus(e.ctx, e.tenant, httpCheck.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range st.Checkers {
+		if c.LastFailureAt == nil || !strings.Contains(c.LastFailureReason, "HTTP Status Code 503") {
+			t.Errorf("checker %s: last failure %v %q", c.Region, c.LastFailureAt, c.LastFailureReason)
+		}
+	}
+	web.code.Store(302) // a redirect counts as healthy
+	e.waitStatus(httpCheck.ID, true)
+	hist, _, err := e.hcs.HealthCheckHistory(e.ctx, e.tenant, httpCheck.ID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 3 || !hist[0].Healthy || hist[1].Healthy || !hist[2].Healthy || hist[2].Reason != "created" {
+		t.Errorf("history %+v", hist)
+	}
+
+	// HTTPS string match: the body changes, then comes back.
+	secure.body.Store("status: degraded")
+	e.waitStatus(strCheck.ID, false)
+	secure.body.Store("status: all systems go")
+	e.waitStatus(strCheck.ID, true)
+
+	// TCP: the listener goes away, then comes back on the same port.
+	_ = ln.Close()
+	e.waitStatus(tcpCheck.ID, false)
+	ln2, err := net.Listen("tcp", tcpAddr)
+	if err != nil {
+		t.Fatalf("re-listen on %s: %v", tcpAddr, err)
+	}
+	t.Cleanup(func() { _ = ln2.Close() })
+	serve(ln2)
+	e.waitStatus(tcpCheck.ID, true)
+
+	// A disabled check stops being probed and is healthy; disabled and
+	// inverted, it is unhealthy.
+	web.code.Store(500)
+	e.waitStatus(httpCheck.ID, false)
+	yes := true
+	if _, err := e.hcs.UpdateHealthCheck(e.ctx, e.tenant, httpCheck.ID, controlplane.UpdateHealthCheckInput{Disabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(httpCheck.ID, true)
+	if _, err := e.hcs.UpdateHealthCheck(e.ctx, e.tenant, httpCheck.ID, controlplane.UpdateHealthCheckInput{Inverted: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(httpCheck.ID, false)
+
+	// Deleting a check removes it from the feed.
+	if err := e.hcs.DeleteHealthCheck(e.ctx, e.tenant, tcpCheck.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "deleted check leaves the feed", func() error {
+		if _, ok := e.status.Snapshot()[tcpCheck.ID]; ok {
+			return errors.New("still there")
+		}
+		return nil
+	})
+}
+
+// observe publishes a synthetic observation, as a checker of region would.
+func (e *env) observe(id, region string, ok bool) time.Time {
+	e.t.Helper()
+	now := time.Now().UTC()
+	reason := "Success: HTTP Status Code 200, OK"
+	if !ok {
+		reason = "Failure: HTTP Status Code 500, Internal Server Error"
+	}
+	b, err := event.HealthObservation{CheckID: id, Region: region, NodeID: "test-" + region, OK: ok, Reason: reason, CheckedAt: now}.Encode()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.nc.Publish(event.HealthObservedSubject(id), b); err != nil {
+		e.t.Fatal(err)
+	}
+	return now
+}
+
+// settled waits until region's observation at is stored, so that the
+// status read next reflects it (views and transitions are stored together).
+func (e *env) settled(id, region string, at time.Time) controlplane.HealthCheckStatus {
+	e.t.Helper()
+	var out controlplane.HealthCheckStatus
+	eventually(e.t, "observation stored", func() error {
+		st, err := e.hcs.HealthCheckStatus(e.ctx, e.tenant, id)
+		if err != nil {
+			return err
+		}
+		for _, c := range st.Checkers {
+			if c.Region == region && !c.CheckedAt.Before(at.Truncate(time.Microsecond)) {
+				out = st
+				return nil
+			}
+		}
+		return errors.New("not yet")
+	})
+	return out
+}
+
+// waitKnown waits until the aggregator has picked up a new check.
+func (e *env) waitKnown(id string) {
+	e.t.Helper()
+	eventually(e.t, "aggregator knows "+id, func() error {
+		if _, ok := e.status.Snapshot()[id]; !ok {
+			return errors.New("not in the feed")
+		}
+		return nil
+	})
+}
+
+// TestIntegrationAggregationRules feeds the aggregator observations from
+// several regions' checkers and checks Route 53's rules.
+func TestIntegrationAggregationRules(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.aggregate()
+	regions := []string{"r1", "r2", "r3", "r4", "r5", "r6"}
+
+	t.Run("18-percent", func(t *testing.T) {
+		hc := e.create("pct", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1})
+		e.waitKnown(hc.ID)
+		for _, r := range regions {
+			e.observe(hc.ID, r, false)
+		}
+		e.waitStatus(hc.ID, false)
+		// 1 of 6 healthy is 16.7%: not more than 18%.
+		if st := e.settled(hc.ID, "r1", e.observe(hc.ID, "r1", true)); st.Healthy {
+			t.Fatalf("1 of 6 healthy: got healthy; %+v", st)
+		}
+		// 2 of 6 is 33%.
+		e.observe(hc.ID, "r2", true)
+		e.waitStatus(hc.ID, true)
+		// Back to 1 of 6.
+		e.observe(hc.ID, "r2", false)
+		e.waitStatus(hc.ID, false)
+	})
+
+	t.Run("failure-threshold", func(t *testing.T) {
+		hc := e.create("thr", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 3})
+		e.waitKnown(hc.ID)
+		for i := 0; i < 2; i++ {
+			if st := e.settled(hc.ID, "r1", e.observe(hc.ID, "r1", false)); !st.Healthy {
+				t.Fatalf("after %d failures: unhealthy", i+1)
+			}
+		}
+		// A pass resets the streak.
+		e.settled(hc.ID, "r1", e.observe(hc.ID, "r1", true))
+		for i := 0; i < 2; i++ {
+			if st := e.settled(hc.ID, "r1", e.observe(hc.ID, "r1", false)); !st.Healthy {
+				t.Fatalf("after a pass and %d failures: unhealthy", i+1)
+			}
+		}
+		e.observe(hc.ID, "r1", false)
+		e.waitStatus(hc.ID, false)
+		// Coming back takes three passes too.
+		for i := 0; i < 2; i++ {
+			if st := e.settled(hc.ID, "r1", e.observe(hc.ID, "r1", true)); st.Healthy {
+				t.Fatalf("after %d passes: healthy", i+1)
+			}
+		}
+		e.observe(hc.ID, "r1", true)
+		e.waitStatus(hc.ID, true)
+	})
+
+	t.Run("inverted", func(t *testing.T) {
+		hc := e.create("inv", controlplane.HealthCheckConfig{Type: "TCP", IPAddress: "127.0.0.1", Port: 9, RequestInterval: 10, FailureThreshold: 1, Inverted: true})
+		if hc.Healthy {
+			t.Fatal("a new inverted check starts unhealthy")
+		}
+		e.waitKnown(hc.ID)
+		e.waitStatus(hc.ID, false)
+		e.observe(hc.ID, "r1", false)
+		e.waitStatus(hc.ID, true)
+		e.observe(hc.ID, "r1", true)
+		e.waitStatus(hc.ID, false)
+	})
+
+	t.Run("disabled", func(t *testing.T) {
+		hc := e.create("dis", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1, Disabled: true})
+		e.waitKnown(hc.ID)
+		e.observe(hc.ID, "r1", false) // ignored: a disabled check is not probed
+		e.waitStatus(hc.ID, true)
+		no := false
+		if _, err := e.hcs.UpdateHealthCheck(e.ctx, e.tenant, hc.ID, controlplane.UpdateHealthCheckInput{Disabled: &no}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "enabled check takes observations", func() error {
+			e.observe(hc.ID, "r1", false)
+			st, err := e.hcs.HealthCheckStatus(e.ctx, e.tenant, hc.ID)
+			if err != nil || st.Healthy {
+				return fmt.Errorf("healthy %v, err %v", st.Healthy, err)
+			}
+			return nil
+		})
+		e.waitStatus(hc.ID, false)
+	})
+
+	t.Run("calculated", func(t *testing.T) {
+		a := e.create("child-a", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1})
+		b := e.create("child-b", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1})
+		d := e.create("child-disabled", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1, Disabled: true, Inverted: true})
+		two := e.create("calc-2", controlplane.HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{a.ID, b.ID}, HealthThreshold: 2})
+		zero := e.create("calc-0", controlplane.HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{a.ID}, HealthThreshold: 0})
+		over := e.create("calc-3", controlplane.HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{a.ID, b.ID}, HealthThreshold: 3})
+		withDisabled := e.create("calc-d", controlplane.HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{a.ID, d.ID}, HealthThreshold: 2})
+		e.waitStatus(two.ID, true)
+		e.waitStatus(over.ID, false) // more than the children: never healthy
+		e.waitStatus(withDisabled.ID, true)
+		e.observe(a.ID, "r1", false)
+		e.waitStatus(a.ID, false)
+		e.waitStatus(two.ID, false)
+		e.waitStatus(zero.ID, true) // 0: always healthy
+		e.waitStatus(withDisabled.ID, false)
+		e.observe(a.ID, "r1", true)
+		e.waitStatus(two.ID, true)
+		hist, _, err := e.hcs.HealthCheckHistory(e.ctx, e.tenant, two.ID, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hist) < 3 || !strings.Contains(hist[1].Reason, "1 of 2 child health checks are healthy") {
+			t.Errorf("history %+v", hist)
+		}
+	})
+}
+
+// TestIntegrationCheckersShareRegion runs two checkers in one region and
+// one in another: each region probes every check, the two checkers of a
+// region split them, and a survivor takes over its peer's share.
+func TestIntegrationCheckersShareRegion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.aggregate() // it mirrors the configurations for the checkers
+	web := newHTTPTarget(t, false)
+	var ids []string
+	for i := 0; i < 8; i++ {
+		hc := e.create(fmt.Sprintf("share-%d", i), controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1",
+			Port: web.port(), RequestInterval: 1, FailureThreshold: 1})
+		ids = append(ids, hc.ID)
+	}
+	a := e.checker("eu-west-1", "a")
+	ctxB, stopB := context.WithCancel(e.ctx)
+	b, err := healthcheck.NewChecker(healthcheck.Config{Region: "eu-west-1", NodeID: "b", NATS: e.nc, AllowPrivateTargets: true,
+		HeartbeatInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doneB := make(chan struct{})
+	go func() {
+		defer close(doneB)
+		_ = b.Run(ctxB)
+	}()
+	t.Cleanup(func() {
+		stopB()
+		<-doneB
+	})
+	other := e.checker("us-east-1", "c")
+
+	eventually(t, "the region's checks are split", func() error {
+		as, bs := a.Assigned(), b.Assigned()
+		seen := map[string]int{}
+		for _, id := range append(as, bs...) {
+			seen[id]++
+		}
+		if len(as) == 0 || len(bs) == 0 || len(seen) != len(ids) || len(as)+len(bs) != len(ids) {
+			return fmt.Errorf("a %d, b %d, distinct %d", len(as), len(bs), len(seen))
+		}
+		if len(other.Assigned()) != len(ids) {
+			return fmt.Errorf("the other region probes %d", len(other.Assigned()))
+		}
+		return nil
+	})
+	stopB()
+	<-doneB
+	eventually(t, "the survivor takes over", func() error {
+		if n := len(a.Assigned()); n != len(ids) {
+			return fmt.Errorf("a probes %d", n)
+		}
+		return nil
+	})
+}
+
+// TestIntegrationLeaderTakeover checks that RunLeader runs one leader at a
+// time and hands over when the leader stops.
+func TestIntegrationLeaderTakeover(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const key = 42
+	var active, maxActive, runs atomic.Int32
+	lead := func(ctx context.Context) error {
+		n := active.Add(1)
+		defer active.Add(-1)
+		runs.Add(1)
+		for {
+			if m := maxActive.Load(); n > m && !maxActive.CompareAndSwap(m, n) {
+				continue
+			}
+			break
+		}
+		<-ctx.Done()
+		return nil
+	}
+	ctx1, stop1 := context.WithCancel(e.ctx)
+	done1 := make(chan struct{})
+	go func() { defer close(done1); _ = e.svc.RunLeader(ctx1, key, lead) }()
+	eventually(t, "first leader", func() error {
+		if runs.Load() != 1 {
+			return errors.New("no leader yet")
+		}
+		return nil
+	})
+	e.run(func(ctx context.Context) { _ = e.svc.RunLeader(ctx, key, lead) })
+	stop1()
+	<-done1
+	eventually(t, "second leader", func() error {
+		if runs.Load() != 2 || active.Load() != 1 {
+			return fmt.Errorf("runs %d, active %d", runs.Load(), active.Load())
+		}
+		return nil
+	})
+	if maxActive.Load() != 1 {
+		t.Errorf("%d leaders at once", maxActive.Load())
+	}
+}
