@@ -355,3 +355,35 @@ func TestStoreReplaceZones(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreCutsAndWildcardsByEvents checks that delegations and wildcards
+// added and removed by events take effect: the zone keeps counts of both
+// to skip the searches when there are none.
+func TestStoreCutsAndWildcardsByEvents(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	h := readyHandler(s)
+	mustApply(t, s, createEvent("Z1", "example.net.", 1))
+	check := func(step, name string, rcode int, aa bool, answers, ns int) {
+		t.Helper()
+		m := ask(t, h, name, dns.TypeA)
+		if m.Rcode != rcode || m.Authoritative != aa || len(m.Answer) != answers || len(m.Ns) != ns {
+			t.Errorf("%s: %s: got rcode %s aa %v answer %d authority %d, want %s %v %d %d", step, name,
+				dns.RcodeToString[m.Rcode], m.Authoritative, len(m.Answer), len(m.Ns), dns.RcodeToString[rcode], aa, answers, ns)
+		}
+	}
+	check("empty", "x.deleg.example.net.", dns.RcodeNameError, true, 0, 1)
+	mustApply(t, s, updateEvent("Z1", 1, 2, nil,
+		zonecfg.RRSet{Name: "deleg.example.net.", Type: "NS", TTL: 60, Records: []string{"ns.elsewhere.org."}},
+		aSet("*.w.example.net.", 60, "192.0.2.9")))
+	check("added", "x.deleg.example.net.", dns.RcodeSuccess, false, 0, 1)
+	check("added", "x.w.example.net.", dns.RcodeSuccess, true, 1, 0)
+	mustApply(t, s, updateEvent("Z1", 2, 3, []zonecfg.Key{
+		{Name: "deleg.example.net.", Type: "NS"}, {Name: "*.w.example.net.", Type: "A"}}))
+	check("removed", "x.deleg.example.net.", dns.RcodeNameError, true, 0, 1)
+	check("removed", "x.w.example.net.", dns.RcodeNameError, true, 0, 1)
+	z := s.load().find(mustWire(t, "example.net."))
+	if z.cuts != 0 || z.wilds != 0 || z.records != 1 {
+		t.Errorf("counts after removal: cuts %d, wildcards %d, records %d; want 0, 0, 1", z.cuts, z.wilds, z.records)
+	}
+}
