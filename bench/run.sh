@@ -78,32 +78,57 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 put load_avg_start "$(cut -d' ' -f1 /proc/loadavg)" "1-min load average before the run (2 cores)"
 
 # ---------------------------------------------------------------- 1
-pgbench_tps() { # label -> tps on stdout
-	timeout 60 pgbench -n -N -c 16 -j 2 -T "$DURATION" waymark_pgbench >"$work/pgbench-$1.txt" 2>&1 || true
-	awk '/^tps = / { print $3 }' "$work/pgbench-$1.txt" | tail -1
+# pgbench_tps LABEL ARGS...: TPS of one 16-client pgbench run.
+pgbench_tps() {
+	local label=$1
+	shift
+	timeout 60 pgbench -n -c 16 -j 2 -T "$DURATION" "$@" waymark_pgbench >"$work/pgbench-$label.txt" 2>&1 || true
+	awk '/^tps = / { printf "%.0f", $3 }' "$work/pgbench-$label.txt" | tail -1
 }
+# mean A B: the mean of the non-empty of two numbers, or "-".
+mean() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { n = (a > 0) + (b > 0); if (n) printf "%.0f", (a + b) / n; else print "-" }'; }
 if ! skip 1; then
-	say "1. control plane: pgbench peer (simple-update -N, 16 clients, ${DURATION}s)"
+	# Two peers: pgbench's simple-update (-N: three statements and an insert
+	# in one transaction), and the same update followed by a NOTIFY in the
+	# transaction, as every change batch does to wake the relay. PostgreSQL
+	# serialises the commits of transactions that NOTIFY (a database-wide
+	# lock held through the commit's WAL flush), so the second is the
+	# ceiling of any design that notifies per commit on this disk.
+	cat >"$work/notify.sql" <<'SQL'
+\set aid random(1, 100000 * :scale)
+\set delta random(-5000, 5000)
+BEGIN;
+UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
+SELECT pg_notify('bench', '');
+END;
+SQL
+	say "1. control plane: pgbench peers (16 clients, ${DURATION}s each)"
 	psql -d postgres -qc 'DROP DATABASE IF EXISTS waymark_pgbench WITH (FORCE)' -c 'CREATE DATABASE waymark_pgbench' &&
 		timeout 120 pgbench -i -q -s 16 waymark_pgbench >"$work/pgbench-init.txt" 2>&1 || { cat "$work/pgbench-init.txt"; exit 1; }
-	tps1=$(pgbench_tps before)
-	echo "pgbench before: ${tps1:--} tps"
+	n1=$(pgbench_tps n-before -N)
+	y1=$(pgbench_tps notify-before -f "$work/notify.sql")
+	echo "pgbench before: simple-update ${n1:--} tps, update+NOTIFY ${y1:--} tps"
 
 	say "1. control plane: cpbench through the HTTP API (${DURATION}s per run)"
 	timeout 300 "$work/cpbench" -duration "${DURATION}s" -database-url "$PGBASE/waymark_bench?sslmode=disable" | tee "$work/cp.txt"
-	tps2=$(pgbench_tps after)
-	echo "pgbench after: ${tps2:--} tps"
-	tps=$(awk -v a="${tps1:-0}" -v b="${tps2:-0}" 'BEGIN { n = (a > 0) + (b > 0); if (n) printf "%.0f", (a + b) / n; else print "-" }')
+	n2=$(pgbench_tps n-after -N)
+	y2=$(pgbench_tps notify-after -f "$work/notify.sql")
+	echo "pgbench after: simple-update ${n2:--} tps, update+NOTIFY ${y2:--} tps"
+	tpsN=$(mean "$n1" "$n2")
+	tpsY=$(mean "$y1" "$y2")
 	psql -d postgres -qc 'DROP DATABASE IF EXISTS waymark_pgbench WITH (FORCE)' -c 'DROP DATABASE IF EXISTS waymark_bench WITH (FORCE)' || true
 
 	c=$work/cp.txt
+	wm=$(result "$c" cp_single_16_batches_per_s)
 	put cp.single.1client.batches_per_s "$(result "$c" cp_single_1_batches_per_s)" "p50 $(result "$c" cp_single_1_p50_ms) ms, p99 $(result "$c" cp_single_1_p99_ms) ms"
-	put cp.single.16clients.batches_per_s "$(result "$c" cp_single_16_batches_per_s)" "p50 $(result "$c" cp_single_16_p50_ms) ms, p99 $(result "$c" cp_single_16_p99_ms) ms; target >= 1000"
+	put cp.single.16clients.batches_per_s "$wm" "p50 $(result "$c" cp_single_16_p50_ms) ms, p99 $(result "$c" cp_single_16_p99_ms) ms; target >= 1000"
 	put cp.batch100.16clients.batches_per_s "$(result "$c" cp_batch100_16_batches_per_s)" "p50 $(result "$c" cp_batch100_16_p50_ms) ms, p99 $(result "$c" cp_batch100_16_p99_ms) ms"
 	put cp.list.max100.p50_ms "$(result "$c" list100_p50_ms)" "p99 $(result "$c" list100_p99_ms) ms; 10,000-set zone walked in pages of 100"
 	put cp.list.max300.first.p50_ms "$(result "$c" list300_first_p50_ms)" "p99 $(result "$c" list300_first_p99_ms) ms"
-	put pgbench.N.16clients.tps "$tps" "mean of before (${tps1:--}) and after (${tps2:--})"
-	put "ratio: waymark batches/s ÷ pgbench tps" "$(ratio "$(result "$c" cp_single_16_batches_per_s)" "$tps")" "single-record batches, 16 clients each side"
+	put pgbench.simple-update.16clients.tps "$tpsN" "mean of before (${n1:--}) and after (${n2:--})"
+	put pgbench.update+notify.16clients.tps "$tpsY" "mean of before (${y1:--}) and after (${y2:--})"
+	put "ratio: waymark batches/s ÷ pgbench tps" "$(ratio "$wm" "$tpsN")" "single-record batches vs simple-update, 16 clients each"
+	put "ratio: waymark batches/s ÷ pgbench+NOTIFY tps" "$(ratio "$wm" "$tpsY")" "vs the NOTIFY-per-commit ceiling"
 fi
 
 # ---------------------------------------------------------------- 2
@@ -180,9 +205,11 @@ if ! skip 4; then
 	if [ -x bench/dns_vs_knot.sh ]; then
 		say "4. DNS queries per second vs Knot (bench/dns_vs_knot.sh)"
 		timeout 400 bench/dns_vs_knot.sh 2>&1 | tee "$work/dns.txt"
-		put dns.qps.waymark "$(awk '/^waymark median:/ { print $3 }' "$work/dns.txt")" "median of rounds; server on core 0, dnsperf on core 1"
-		put dns.qps.knot "$(awk '/^knot +median:/ { print $3 }' "$work/dns.txt")" ""
-		put "ratio: dns qps waymark ÷ knot" "$(awk '/^ratio/ { print $NF }' "$work/dns.txt")" ""
+		d=$work/dns.txt
+		put dns.qps.waymark "$(awk '/^waymark +median:/ { print $3 }' "$d")" "median of rounds; $(awk '/^waymark +median:/ { print $5 }' "$d") µs CPU/query; server on core 0, dnsperf on core 1"
+		put dns.qps.knot "$(awk '/^knot +median:/ { print $3 }' "$d")" "$(awk '/^knot +median:/ { print $5 }' "$d") µs CPU/query"
+		put "ratio: dns qps waymark ÷ knot" "$(awk '/ratio waymark\/knot:/ { print $NF }' "$d")" ""
+		put "ratio: dns CPU/query knot ÷ waymark" "$(awk '/^CPU per query ratio/ { print $6 }' "$d")" "above 1: Waymark spends less CPU per answer"
 	else
 		echo "bench/dns_vs_knot.sh not present: skipped"
 	fi
