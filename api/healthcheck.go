@@ -24,7 +24,12 @@ type healthCheckService interface {
 	HealthCheckHistory(ctx context.Context, tenantID, id string, before int64, maxItems int) ([]controlplane.HealthTransition, int64, error)
 }
 
-var _ healthCheckService = (*controlplane.HealthChecks)(nil)
+// The compiler keeps the interface and the control plane in step; the
+// wrapper is a full Service too, so it can be Config.Service.
+var (
+	_ healthCheckService = (*controlplane.HealthChecks)(nil)
+	_ Service            = (*controlplane.HealthChecks)(nil)
+)
 
 // healthCheckRoutes registers /v1/healthchecks… when the Service has
 // health checks (see the package doc on route hooks).

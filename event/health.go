@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -308,20 +307,21 @@ func HealthStatusKVConfig(replicas int) jetstream.KeyValueConfig {
 	}
 }
 
-// HealthKey returns a check's key in both buckets, and reports whether id
-// is a usable key (KV keys allow letters, digits, - _ = / and .).
-func HealthKey(id string) (string, bool) {
-	if id == "" || strings.HasPrefix(id, ".") || strings.HasSuffix(id, ".") {
-		return id, false
+// OpenKeyValue opens the bucket cfg names, creating it with cfg if it does
+// not exist yet. Unlike CreateOrUpdateKeyValue it never changes an
+// existing bucket, so a consumer's defaults (one replica) cannot undo the
+// operator's settings. The aggregator, which owns both health buckets,
+// uses CreateOrUpdateKeyValue with the configured replicas.
+func OpenKeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return kv, err
 	}
-	for _, c := range id {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '=', c == '/', c == '.':
-		default:
-			return id, false
-		}
+	kv, err = js.CreateKeyValue(ctx, cfg)
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		return js.KeyValue(ctx, cfg.Bucket) // created meanwhile by someone else
 	}
-	return id, true
+	return kv, err
 }
 
 // HealthWatcher keeps the current status of every check, for a nameserver:
@@ -366,7 +366,7 @@ func (w *HealthWatcher) Snapshot() map[string]bool {
 // watcher resumes by itself when it comes back; the last known statuses
 // stay in place meanwhile.
 func (w *HealthWatcher) Start(ctx context.Context, js jetstream.JetStream) error {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, HealthStatusKVConfig(1))
+	kv, err := OpenKeyValue(ctx, js, HealthStatusKVConfig(1))
 	if err != nil {
 		return fmt.Errorf("health status bucket: %w", err)
 	}

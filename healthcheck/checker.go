@@ -152,7 +152,7 @@ func (c *Checker) Run(ctx context.Context) error {
 	var watcher jetstream.KeyWatcher
 	backoff := 100 * time.Millisecond
 	for {
-		kv, err := js.CreateOrUpdateKeyValue(ctx, event.HealthChecksKVConfig(c.cfg.Replicas))
+		kv, err := event.OpenKeyValue(ctx, js, event.HealthChecksKVConfig(c.cfg.Replicas))
 		if err == nil {
 			watcher, err = kv.WatchAll(ctx)
 		}
