@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -376,7 +377,7 @@ func (a *Aggregator) observe(ctx context.Context, data []byte) {
 	a.evaluate(ctx, o.CheckID)
 }
 
-// Evaluate computes the status of hc from what it depends on: its region
+// compute returns the status of hc from what it depends on: its region
 // views (probed checks) or its children's statuses (calculated checks).
 // known is false when a probed check has no fresh view at all, in which
 // case the status must not change.
@@ -483,9 +484,9 @@ func (a *Aggregator) flush(ctx context.Context) {
 	}
 	slices.SortFunc(views, func(x, y event.HealthRegionState) int {
 		if x.CheckID != y.CheckID {
-			return cmpString(x.CheckID, y.CheckID)
+			return strings.Compare(x.CheckID, y.CheckID)
 		}
-		return cmpString(x.Region, y.Region)
+		return strings.Compare(x.Region, y.Region)
 	})
 	if err := a.cfg.Store.SaveHealth(ctx, views, a.transitions); err != nil {
 		if ctx.Err() == nil {
@@ -495,14 +496,4 @@ func (a *Aggregator) flush(ctx context.Context) {
 	}
 	clear(a.dirty)
 	a.transitions = a.transitions[:0]
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
