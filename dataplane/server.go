@@ -27,7 +27,8 @@ type Config struct {
 	// wildcard host (0.0.0.0 or ::) UDP answers leave from the address each
 	// query was sent to (IP_PKTINFO / IPV6_PKTINFO).
 	Addr string
-	// Logger receives errors the server cannot return. Default: discard.
+	// Logger receives errors the server cannot return; the caller tags it
+	// (component=dns). Default: discard.
 	Logger *slog.Logger
 	// UDPWorkers is the number of goroutines reading the UDP socket.
 	// Default GOMAXPROCS.
@@ -80,7 +81,7 @@ func NewServer(store *Store, cfg Config) *Server {
 	return &Server{
 		cfg:      cfg,
 		handler:  NewHandler(store),
-		log:      cfg.Logger.With("component", "dns"),
+		log:      cfg.Logger,
 		conns:    map[net.Conn]struct{}{},
 		tcpSlots: make(chan struct{}, cfg.MaxTCPConns),
 	}
