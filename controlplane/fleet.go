@@ -120,6 +120,11 @@ func (t *Tracker) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.wake:
+			// Reports of one event from the whole fleet arrive within
+			// a millisecond or so: gather them into one flush.
+			if !sleepOrDone(ctx, t.cfg.FlushInterval/4) {
+				return nil
+			}
 		case <-tick.C:
 		case <-forget.C:
 			if _, err := t.pool.Exec(ctx, `DELETE FROM nameserver WHERE last_heartbeat < $1`,
@@ -181,6 +186,9 @@ func (t *Tracker) flush(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
 			return err
 		}
+		if err := lockInSync(ctx, tx); err != nil {
+			return err
+		}
 		if len(batch) > 0 {
 			n := len(batch)
 			ids, regions := make([]string, n), make([]string, n)
@@ -224,6 +232,20 @@ func (t *Tracker) flush(ctx context.Context) error {
 		t.mu.Unlock()
 	}
 	return err
+}
+
+// insyncLockKey is a transaction-level advisory lock that serialises the
+// two writers of INSYNC: trackers (recording applied sequences) and the
+// relay (recording stream sequences). Without it, each could commit while
+// the other's statement still saw the old data, and a change both had
+// made ready would wait for the next heartbeat.
+const insyncLockKey int64 = DefaultRelayLockKey + 1
+
+func lockInSync(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, insyncLockKey); err != nil {
+		return fmt.Errorf("lock insync: %w", err)
+	}
+	return nil
 }
 
 // markInSync flips PENDING changes the live fleet has applied, and wakes

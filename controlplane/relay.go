@@ -411,6 +411,9 @@ func (r *Relay) record(ctx context.Context, batch []outboxRow, seqs []uint64) er
 		if len(changeIDs) == 0 {
 			return nil
 		}
+		if err := lockInSync(ctx, tx); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx,
 			`WITH live AS (
 			     SELECT min(applied_seq) AS seq FROM nameserver WHERE ready AND live_until > $3)

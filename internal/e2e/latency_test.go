@@ -14,7 +14,8 @@ import (
 //
 //   - client: from the start of the ChangeRRSets call to the moment the
 //     change row reads INSYNC (polled every 500 µs, outside the product code);
-//   - server: the change's insync_at − submitted_at, as stored.
+//   - server: the change's insync_at − submitted_at, as stored;
+//   - submit: the ChangeRRSets call alone (validation and commit).
 //
 // Run with: go test ./internal/e2e/ -run '^$' -bench Propagation -benchtime 1000x
 func BenchmarkPropagation(b *testing.B) {
@@ -27,10 +28,12 @@ func BenchmarkPropagation(b *testing.B) {
 	ctx := context.Background()
 	client := make([]time.Duration, 0, b.N)
 	server := make([]time.Duration, 0, b.N)
+	submit := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := range b.N {
 		start := time.Now()
 		ch := c.upsertA(z.ID, "www.latency.com.", fmt.Sprintf("10.0.%d.%d", (i/250)%250, i%250+1))
+		submit = append(submit, time.Since(start))
 		for {
 			var status string
 			var sub time.Time
@@ -63,6 +66,7 @@ func BenchmarkPropagation(b *testing.B) {
 	}
 	report("client", client)
 	report("server", server)
+	report("submit", submit)
 	// The relay's share: commit to recorded publish.
 	var p50, p99 float64
 	if err := c.pool.QueryRow(ctx,
