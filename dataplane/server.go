@@ -173,6 +173,11 @@ type batchConn interface {
 // udpBatch is the number of datagrams read or written per system call.
 const udpBatch = 32
 
+// maxUDPQuery is the largest UDP query read; a real query is a few dozen
+// octets, and a datagram longer than this is dropped (read buffers are one
+// octet longer, to tell). It keeps a reader's buffers at 128 KiB.
+const maxUDPQuery = 4096
+
 // serveUDP reads batches of queries, answers each and writes the answers
 // back in one batch.
 func (s *Server) serveUDP() {
@@ -201,7 +206,7 @@ func (s *Server) serveUDP() {
 	in := make([]ipv4.Message, udpBatch)
 	out := make([]ipv4.Message, udpBatch)
 	for i := range in {
-		in[i].Buffers = [][]byte{make([]byte, 65535)}
+		in[i].Buffers = [][]byte{make([]byte, maxUDPQuery+1)}
 		out[i].Buffers = [][]byte{make([]byte, 0, ednsUDPSize)}
 		if pktinfo {
 			in[i].OOB = make([]byte, max(len(ipv4.NewControlMessage(ipv4.FlagDst)), len(ipv6.NewControlMessage(ipv6.FlagDst))))
@@ -219,6 +224,9 @@ func (s *Server) serveUDP() {
 		k := 0
 		for i := range n {
 			m := &in[i]
+			if m.N > maxUDPQuery {
+				continue
+			}
 			var from netip.Addr
 			if ua, ok := m.Addr.(*net.UDPAddr); ok {
 				from, _ = netip.AddrFromSlice(ua.IP)
@@ -335,8 +343,10 @@ func (s *Server) serveConn(c net.Conn) {
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		from = a.AddrPort().Addr().Unmap()
 	}
-	req := make([]byte, 65535)
-	out := make([]byte, 2, 4096)
+	// Buffers grow to the largest message seen, so that idle connections
+	// hold little memory.
+	req := make([]byte, 512)
+	out := make([]byte, 2, 512)
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
 		if _, err := io.ReadFull(c, req[:2]); err != nil {
@@ -345,6 +355,9 @@ func (s *Server) serveConn(c net.Conn) {
 		n := int(binary.BigEndian.Uint16(req))
 		if n < 12 {
 			return // not a DNS message: the stream cannot be resynchronised
+		}
+		if n > len(req) {
+			req = make([]byte, n)
 		}
 		if _, err := io.ReadFull(c, req[:n]); err != nil {
 			return

@@ -153,3 +153,23 @@ func TestServerWildcardAnswersFromQueriedAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestServerTCPLargeQuery sends a query padded past the initial buffer size
+// (RFC 7830 padding) over TCP: the connection's buffer must grow.
+func TestServerTCPLargeQuery(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.SetReady(true)
+	q := new(dns.Msg)
+	q.SetQuestion("www.example.com.", dns.TypeA)
+	q.SetEdns0(1232, false)
+	opt := q.IsEdns0()
+	opt.Option = append(opt.Option, &dns.EDNS0_PADDING{Padding: make([]byte, 3000)})
+	m, err := dnstest.Exchange("tcp", srv.TCPAddr().String(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Answer) != 2 {
+		t.Errorf("got %v", m)
+	}
+}
