@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -362,4 +364,44 @@ func TestIntegrationNodeResnapshotsAfterPurge(t *testing.T) {
 	e.cp.setDown(false)
 	syncConverged(t, n2, seq, "Z1", 3)
 	syncConverged(t, n2, seq, "Z2", 1)
+}
+
+func TestIntegrationNodeIgnoresCorruptCache(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	dir := t.TempDir()
+	e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.1"))
+	n, stop := e.start(t, "n1", dir)
+	syncConverged(t, n, 1, "Z1", 1)
+	stop()
+
+	// A cache cut short (a disk that filled up, say) is refused as a
+	// whole: the node waits for the control plane instead of serving half
+	// its zones.
+	path := filepath.Join(dir, cacheFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.cp.setDown(true)
+	n2, _ := e.start(t, "n2", dir)
+	e.cp.mu.Lock()
+	hits := e.cp.hits
+	e.cp.mu.Unlock()
+	syncEventually(t, 10*time.Second, func() error {
+		e.cp.mu.Lock()
+		defer e.cp.mu.Unlock()
+		if e.cp.hits < hits+2 {
+			return fmt.Errorf("the node has not retried the control plane yet")
+		}
+		return nil
+	})
+	if n2.Ready() {
+		t.Fatal("ready from a corrupt cache")
+	}
+	e.cp.setDown(false)
+	syncConverged(t, n2, 1, "Z1", 1)
 }
