@@ -509,34 +509,9 @@ func errCallerReferenceUsed() *Error {
 		"A hosted zone has already been created with the specified caller reference.")
 }
 
-// canonicalName is zonecfg.CanonicalName that also accepts the names it
-// returns. miekg spells an escaped space "\ ", which CanonicalName then
-// refuses as a raw space, so a name listed by ListRRSets could not be
-// given back as a start position or in a DELETE. Such escapes are
-// rewritten as \032 first. This belongs in zonecfg; see the report of
-// this work.
-func canonicalName(s string) (string, error) {
-	if !strings.Contains(s, `\ `) {
-		return zonecfg.CanonicalName(s)
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\\' && i+1 < len(s) {
-			if s[i+1] == ' ' {
-				b.WriteString(`\032`)
-			} else {
-				b.WriteByte(c)
-				b.WriteByte(s[i+1])
-			}
-			i++
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return zonecfg.CanonicalName(b.String())
-}
+// canonicalName is zonecfg.CanonicalName; kept as the one place the
+// control plane canonicalises names.
+func canonicalName(s string) (string, error) { return zonecfg.CanonicalName(s) }
 
 // displayID makes an untrusted id safe to echo in an error message.
 func displayID(id string) string {

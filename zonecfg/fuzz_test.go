@@ -66,16 +66,13 @@ func FuzzParseRecord(f *testing.F) {
 
 // FuzzCanonicalName checks that CanonicalName never panics and that what it
 // returns is canonical: fully qualified, lowercase ASCII, and accepted
-// again unchanged, so that a listed name can be sent back.
-//
-// Known gap, left out of the idempotence check until CanonicalName is
-// fixed: miekg writes an escaped space as "\ ", which CanonicalName then
-// refuses as a raw space (the control plane rewrites it as \032 first).
+// again unchanged, so that a listed name can be sent back (including names
+// with an escaped space, which miekg writes as "\ ").
 func FuzzCanonicalName(f *testing.F) {
 	for _, s := range []string{
 		"www.example.com", "WWW.Example.COM.", ".", "*.example.com", "bücher.example",
 		`a\.b.example.com`, `\065bc.example.com`, `\200.example`, "a..b", "-x-.example", "_dmarc.example.com",
-		`sp\032ace.example`, strings.Repeat("a", 64) + ".com", "xn--bcher-kva.example",
+		`sp\032ace.example`, `sp\ ace.example`, strings.Repeat("a", 64) + ".com", "xn--bcher-kva.example",
 	} {
 		f.Add(s)
 	}
@@ -91,9 +88,6 @@ func FuzzCanonicalName(f *testing.F) {
 			if c[i] >= 0x80 {
 				t.Fatalf("CanonicalName(%q) = %q: not ASCII", name, c)
 			}
-		}
-		if strings.Contains(c, `\ `) {
-			return
 		}
 		again, err := CanonicalName(c)
 		if err != nil || again != c {

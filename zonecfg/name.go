@@ -43,9 +43,18 @@ func CanonicalName(name string) (string, error) {
 		}
 		name = ascii
 	}
-	for _, r := range name {
-		if r < 0x21 || r == 0x7f {
+	escaped := false
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c < 0x20 || c == 0x7f || (c == ' ' && !escaped):
+			// "\ " is how names with a space are written (and how we
+			// return them), so an escaped space is accepted.
 			return "", fmt.Errorf("%w: %q contains a control character or space; use \\DDD escapes", ErrInvalidName, name)
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped = true
 		}
 	}
 	name = dns.Fqdn(name)
