@@ -335,8 +335,8 @@ func (s *Service) ChangeProgress(ctx context.Context, tenantID, changeID string)
 // WaitChange returns the change once it is INSYNC, or its current state
 // when timeout (at most MaxChangeWait) passes first; it is not an error
 // for the change to still be PENDING. It polls the change's row by primary
-// key with a short, growing interval (5 ms to 25 ms), which keeps it free
-// of per-waiter database connections. An error is returned only for an
+// key with a short, growing interval (5 ms to 25 ms, then 250 ms after the
+// first second), which keeps it free of per-waiter database connections. An error is returned only for an
 // unknown change, a database failure or the end of ctx.
 func (s *Service) WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (ChangeInfo, error) {
 	timeout = min(max(timeout, 0), MaxChangeWait)
@@ -354,7 +354,14 @@ func (s *Service) WaitChange(ctx context.Context, tenantID, changeID string, tim
 		if !sleepOrDone(ctx, min(interval, left)) {
 			return ChangeInfo{}, ctx.Err()
 		}
-		interval = min(interval*2, 25*time.Millisecond)
+		// Changes usually go INSYNC within tens of milliseconds; one
+		// that takes longer waits for a slow or dead nameserver, and is
+		// polled less often.
+		ceiling := 25 * time.Millisecond
+		if time.Until(deadline) < timeout-time.Second {
+			ceiling = 250 * time.Millisecond
+		}
+		interval = min(interval*2, ceiling)
 	}
 }
 
