@@ -285,15 +285,19 @@ type Progress struct {
 func (s *Service) changeRow(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }, tenantID, changeID string) (ChangeInfo, error) {
+	id, ok := cleanID(changeID)
+	if !ok {
+		return ChangeInfo{}, errNoSuchChange(displayID(changeID))
+	}
 	var c ChangeInfo
 	var status string
 	var seq *int64
 	err := q.QueryRow(ctx,
 		`SELECT id, zone_id, zone_version, status, comment, submitted_at, insync_at, stream_seq
-		   FROM change WHERE id = $1 AND tenant_id = $2`, changeID, tenantID).
+		   FROM change WHERE id = $1 AND tenant_id = $2`, id, tenantID).
 		Scan(&c.ID, &c.ZoneID, &c.ZoneVersion, &status, &c.Comment, &c.SubmittedAt, &c.InSyncAt, &seq)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ChangeInfo{}, errNoSuchChange(changeID)
+		return ChangeInfo{}, errNoSuchChange(id)
 	}
 	if err != nil {
 		return ChangeInfo{}, fmt.Errorf("get change: %w", err)
@@ -336,8 +340,9 @@ func (s *Service) ChangeProgress(ctx context.Context, tenantID, changeID string)
 // when timeout (at most MaxChangeWait) passes first; it is not an error
 // for the change to still be PENDING. It polls the change's row by primary
 // key with a short, growing interval (5 ms to 25 ms, then 250 ms after the
-// first second), which keeps it free of per-waiter database connections. An error is returned only for an
-// unknown change, a database failure or the end of ctx.
+// first second), which keeps it free of per-waiter database connections.
+// An error is returned only for an unknown change, a database failure or
+// the end of ctx.
 func (s *Service) WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (ChangeInfo, error) {
 	timeout = min(max(timeout, 0), MaxChangeWait)
 	deadline := time.Now().Add(timeout)
