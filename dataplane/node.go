@@ -84,13 +84,12 @@ type Node struct {
 	cacheMu sync.Mutex
 
 	// mu guards the fields below.
-	mu       sync.Mutex
-	nc       *nats.Conn
-	ready    bool
-	lastSeq  uint64               // last stream sequence consumed
-	stale    map[string]staleZone // zones waiting for a re-fetch
-	dirty    bool                 // state changed since the last cache write
-	reported uint64
+	mu      sync.Mutex
+	nc      *nats.Conn
+	ready   bool
+	lastSeq uint64               // last stream sequence consumed
+	stale   map[string]staleZone // zones waiting for a re-fetch
+	dirty   bool                 // state changed since the last cache write
 
 	report     chan struct{} // wakes the reporter
 	resyncWake chan struct{} // wakes the zone re-fetcher
@@ -302,7 +301,6 @@ func (n *Node) publishHeartbeat() {
 		NodeID: n.cfg.NodeID, Region: n.cfg.Region, AppliedSeq: n.appliedLocked(),
 		Ready: n.ready, Zones: n.store.Len(), Sent: n.cfg.Now().UTC(),
 	}
-	n.reported = hb.AppliedSeq
 	n.mu.Unlock()
 	if nc == nil {
 		return

@@ -316,17 +316,10 @@ func (n *Node) consume(ctx context.Context, nc *nats.Conn, start uint64) error {
 		n.lastSeq = seq
 		n.dirty = true
 		n.mu.Unlock()
-		if md.NumPending == 0 {
-			n.signalReport() // caught up: report now
-		} else {
-			n.signalReportSoon()
-		}
+		// The reporter sends at once, or coalesces within a burst.
+		n.signalReport()
 	}
 }
-
-// signalReportSoon is signalReport for the middle of a burst: the reporter
-// coalesces by itself, so it is the same signal.
-func (n *Node) signalReportSoon() { n.signalReport() }
 
 // handle applies one stream event; a zone it cannot be applied to is
 // marked stale and re-fetched by the resync loop.
