@@ -44,9 +44,10 @@
 //     REFUSED (no transfers yet). MAILA/MAILB: NOTIMP. OPT, TSIG, TKEY or
 //     type 0 as the question: FORMERR.
 //   - Opcodes other than QUERY: NOTIMP with the question echoed.
-//   - QDCOUNT ≠ 1, answer or authority records in a query, two OPTs, an
-//     OPT not at the root, an unparsable message: FORMERR. Responses (QR=1)
-//     and messages shorter than a header are dropped, never answered.
+//   - QDCOUNT ≠ 1, answer or authority records in a query, two OPTs (the
+//     answer then has no OPT), an OPT not at the root, an unparsable
+//     message: FORMERR. Responses (QR=1) and messages shorter than a header
+//     are dropped, never answered.
 //   - EDNS (RFC 6891): version ≠ 0 gets BADVERS; options are ignored and
 //     not echoed; DO is copied (RFC 3225); we advertise 1232 and send at
 //     most min(max(client size, 512), 1232) over UDP, 512 without EDNS.
@@ -57,6 +58,17 @@
 //   - The question is echoed byte for byte (0x20 case kept), and owner
 //     names that share a suffix with it are written as pointers into it.
 //   - Before SetReady(true): SERVFAIL (see Handler).
+//   - EDNS clients get an Extended DNS Error (RFC 8914) with the refusals
+//     and failures: 14 Not Ready before SetReady, 20 Not Authoritative for
+//     names and classes we do not serve, 21 Not Supported for NOTIMP and
+//     for zone transfers.
+//   - Compared with Knot DNS on the same zones (by hand): Knot stops CNAME
+//     chains at the zone's edge, answers DS at a hosted child's apex from
+//     the parent even when the parent does not delegate (NXDOMAIN, which
+//     RFC 8020 resolvers extend to the whole child zone; we answer NODATA
+//     from the child), does not copy CD (RFC 4035 §3.1.6 says to), answers
+//     QCLASS ANY with AA, and drops unparsable queries where we send
+//     FORMERR.
 //
 // # Wire paths
 //

@@ -109,9 +109,9 @@ func (h *Handler) answer(out []byte, q *request, res *result, from netip.Addr) [
 	res.reset()
 	switch {
 	case q.rcode != dns.RcodeSuccess:
-		res.rcode = q.rcode
+		res.rcode, res.ede = q.rcode, q.ede
 	case !h.ready.Load():
-		res.rcode = dns.RcodeServerFailure
+		res.rcode, res.ede = dns.RcodeServerFailure, edeNotReady
 	default:
 		lookup(h.store.load(), q.lname, q.qtype, client{addr: from}, res)
 	}

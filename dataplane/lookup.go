@@ -23,6 +23,7 @@ type rrRef struct {
 // result is the outcome of a lookup: plain data, no sockets, no packing.
 type result struct {
 	rcode      int
+	ede        uint16 // extended DNS error info code, 0 for none
 	aa         bool
 	answer     []rrRef
 	authority  []rrRef
@@ -30,7 +31,7 @@ type result struct {
 }
 
 func (r *result) reset() {
-	r.rcode, r.aa = dns.RcodeSuccess, false
+	r.rcode, r.ede, r.aa = dns.RcodeSuccess, 0, false
 	r.answer, r.authority, r.additional = r.answer[:0], r.authority[:0], r.additional[:0]
 }
 
@@ -55,7 +56,7 @@ type client struct {
 func lookup(zs *zoneSet, qname string, qtype uint16, _ client, res *result) {
 	z := zs.find(qname)
 	if z == nil {
-		res.rcode = dns.RcodeRefused
+		res.rcode, res.ede = dns.RcodeRefused, edeNotAuthoritative
 		return
 	}
 	if qtype == dns.TypeDS && qname == z.name && qname != rootName {

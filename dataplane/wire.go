@@ -24,18 +24,32 @@ type request struct {
 	udpSize uint16 // the client's advertised payload size
 	tcp     bool
 	// rcode, when not success, is the answer decided while parsing
-	// (FORMERR, NOTIMP, BADVERS, REFUSED); the lookup is skipped.
+	// (FORMERR, NOTIMP, BADVERS, REFUSED); the lookup is skipped. ede is
+	// the extended error that goes with it (0: none).
 	rcode int
+	ede   uint16
 }
+
+// Extended DNS Errors (RFC 8914) we send, to EDNS clients only. The
+// registry's code 0 ("Other") is never used, so 0 means none here.
+const (
+	edeNotReady         = 14 // SERVFAIL before the initial sync
+	edeNotAuthoritative = 20 // REFUSED: not a zone (or class) we serve
+	edeNotSupported     = 21 // NOTIMP, and REFUSED for zone transfers
+)
 
 // ednsUDPSize is the payload size we advertise and the most we send over
 // UDP whatever the client offers: 1232 avoids IP fragmentation on any path
 // with an MTU of 1280 (DNS flag day 2020).
 const ednsUDPSize = 1232
 
-// optLen is the size of our OPT record: root owner, TYPE, CLASS, TTL,
-// RDLENGTH.
-const optLen = 11
+// plainOptLen is the size of an OPT record without options: root owner,
+// TYPE, CLASS, TTL, RDLENGTH. optLen is the most ours takes, with an
+// extended error of 6 octets.
+const (
+	plainOptLen = 11
+	optLen      = plainOptLen + 6
+)
 
 // limit is the largest response the client can take.
 func (q *request) limit() int {
@@ -106,7 +120,7 @@ func parseFast(b []byte, q *request, lbuf *[maxNameWire + 1]byte) bool {
 	}
 	if ar == 1 {
 		o := b[end:]
-		if len(o) != optLen || o[0] != 0 || be16(o[1:]) != dns.TypeOPT || o[6] != 0 || be16(o[9:]) != 0 {
+		if len(o) != plainOptLen || o[0] != 0 || be16(o[1:]) != dns.TypeOPT || o[6] != 0 || be16(o[9:]) != 0 {
 			return false // not root, not OPT, version ≠ 0 or options present
 		}
 		q.edns, q.udpSize, q.do = true, be16(o[3:]), o[7]&0x80 != 0
@@ -161,9 +175,10 @@ func fromMsg(m *dns.Msg, q *request, tcp bool) bool {
 	switch {
 	case opts > 1:
 		q.rcode = dns.RcodeFormatError // RFC 6891 §6.1.1
+		q.edns = false                 // no OPT in the answer: we did not understand the query's
 	case q.rcode != dns.RcodeSuccess:
 	case m.Opcode != dns.OpcodeQuery:
-		q.rcode = dns.RcodeNotImplemented
+		q.rcode, q.ede = dns.RcodeNotImplemented, edeNotSupported
 	case len(m.Question) != 1:
 		q.rcode = dns.RcodeFormatError
 		q.qname, q.lname = nil, ""
@@ -172,11 +187,11 @@ func fromMsg(m *dns.Msg, q *request, tcp bool) bool {
 	case q.qtype == 0 || q.qtype == dns.TypeOPT || q.qtype == dns.TypeTSIG || q.qtype == dns.TypeTKEY:
 		q.rcode = dns.RcodeFormatError // meta types cannot be asked for (RFC 6895 §3.1)
 	case q.qclass != dns.ClassINET:
-		q.rcode = dns.RcodeRefused // we hold no data in other classes
+		q.rcode, q.ede = dns.RcodeRefused, edeNotAuthoritative // we hold no data in other classes
 	case q.qtype == dns.TypeAXFR || q.qtype == dns.TypeIXFR:
-		q.rcode = dns.RcodeRefused // no zone transfers (yet)
+		q.rcode, q.ede = dns.RcodeRefused, edeNotSupported // no zone transfers (yet)
 	case q.qtype == dns.TypeMAILA || q.qtype == dns.TypeMAILB:
-		q.rcode = dns.RcodeNotImplemented
+		q.rcode, q.ede = dns.RcodeNotImplemented, edeNotSupported
 	}
 	return true
 }
@@ -252,7 +267,13 @@ func appendResponse(out []byte, q *request, res *result) []byte {
 			flags = 0x80 // RFC 3225 §3: DO is copied
 		}
 		b = append(b, 0, 0, byte(dns.TypeOPT), byte(ednsUDPSize>>8), byte(ednsUDPSize&0xff),
-			byte(res.rcode>>4), 0, flags, 0, 0, 0)
+			byte(res.rcode>>4), 0, flags, 0, 0)
+		if res.ede != 0 {
+			// RDLENGTH 6: option EDE, length 2, the info code, no text.
+			b = append(b, 6, 0, dns.EDNS0EDE, 0, 2, byte(res.ede>>8), byte(res.ede))
+		} else {
+			b = append(b, 0)
+		}
 		binary.BigEndian.PutUint16(b[10:], uint16(counts[2]+1))
 	}
 	return b

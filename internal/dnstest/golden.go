@@ -190,6 +190,13 @@ func Format(m *dns.Msg) string {
 			b.WriteString(", flags do")
 		}
 		for _, o := range opt.Option {
+			if e, ok := o.(*dns.EDNS0_EDE); ok {
+				fmt.Fprintf(&b, ", ede %d", e.InfoCode)
+				if e.ExtraText != "" {
+					fmt.Fprintf(&b, " %q", e.ExtraText)
+				}
+				continue
+			}
 			fmt.Fprintf(&b, ", option %d", o.Option())
 		}
 		b.WriteString("\n")
