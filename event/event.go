@@ -72,9 +72,12 @@ type ZoneEvent struct {
 	ChangeID    string `json:"change_id,omitempty"`
 	// Deletes are removed first, then Upserts replace whole record sets by
 	// key (or create them).
-	Deletes   []zonecfg.Key   `json:"deletes,omitempty"`
-	Upserts   []zonecfg.RRSet `json:"upserts,omitempty"`
-	Committed time.Time       `json:"committed"`
+	Deletes []zonecfg.Key   `json:"deletes,omitempty"`
+	Upserts []zonecfg.RRSet `json:"upserts,omitempty"`
+	// CIDRCollections are collections referenced by the zone, each
+	// replacing the nameserver's copy with the same ID (see CIDRCollection).
+	CIDRCollections []CIDRCollection `json:"cidr_collections,omitempty"`
+	Committed       time.Time        `json:"committed"`
 }
 
 // Encode returns the wire form of e.

@@ -10,6 +10,9 @@ type ZoneState struct {
 	TenantID string          `json:"tenant_id"`
 	Version  int64           `json:"version"`
 	RRSets   []zonecfg.RRSet `json:"rrsets"`
+	// CIDRCollections are the collections the zone's record sets
+	// reference, at this version.
+	CIDRCollections []CIDRCollection `json:"cidr_collections,omitempty"`
 }
 
 // Snapshot is the control plane's full state at stream position Seq:

@@ -1,6 +1,8 @@
 package zonecfg
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -92,6 +94,62 @@ func FuzzCanonicalName(f *testing.F) {
 		again, err := CanonicalName(c)
 		if err != nil || again != c {
 			t.Fatalf("CanonicalName(%q) = %q, which canonicalises to %q, %v", name, c, again, err)
+		}
+	})
+}
+
+// FuzzRRSetRouting feeds arbitrary routing and alias fields to Validate. It
+// must never panic; what it accepts has exactly one policy or none, a set
+// identifier exactly when it has one, and survives a JSON round trip
+// unchanged (events and snapshots carry it as JSON).
+func FuzzRRSetRouting(f *testing.F) {
+	f.Add("A", "x", 300, "192.0.2.1", -1, "", "", "", "", "", false, "", "", "", "", "")
+	f.Add("A", "x", 60, "192.0.2.1", 10, "", "", "", "", "", false, "", "", "hc1", "", "")
+	f.Add("A", "x", 60, "192.0.2.1", -1, "eu-west-1", "", "", "", "", false, "", "", "", "", "")
+	f.Add("A", "x", 60, "192.0.2.1", -1, "", "", "US", "WA", "", false, "", "", "", "", "")
+	f.Add("A", "x", 60, "192.0.2.1", -1, "", "EU", "", "", "", false, "", "", "", "", "")
+	f.Add("A", "x", 60, "192.0.2.1", -1, "", "", "*", "", "", false, "", "", "", "", "")
+	f.Add("A", "x", 60, "192.0.2.1", -1, "", "", "", "", "PRIMARY", false, "", "", "", "", "")
+	f.Add("TXT", "x", 60, `"t"`, -1, "", "", "", "", "", true, "", "", "", "", "")
+	f.Add("A", "x", 60, "192.0.2.1", -1, "", "", "", "", "", false, "col", "office", "", "", "")
+	f.Add("A", "", 0, "", -1, "", "", "", "", "", false, "", "", "", "Z1", "www.example.com.")
+	f.Add("CNAME", "x", 0, "", 5, "", "", "", "", "", false, "", "", "", "Z1", "t.example.com.")
+	f.Fuzz(func(t *testing.T, typ, setID string, ttl int, value string, weight int, region, continent, country, sub, failover string,
+		multi bool, coll, loc, hc, aliasZone, aliasName string) {
+		rs := RRSet{Name: "www.example.com.", Type: typ, SetIdentifier: setID, TTL: uint32(ttl), Region: region,
+			Failover: failover, MultiValue: multi, HealthCheckID: hc}
+		if value != "" {
+			rs.Records = []string{value}
+		}
+		if weight >= 0 && weight <= 255 {
+			w := uint8(weight)
+			rs.Weight = &w
+		}
+		if continent != "" || country != "" || sub != "" {
+			rs.Geo = &GeoLocation{ContinentCode: continent, CountryCode: country, SubdivisionCode: sub}
+		}
+		if coll != "" || loc != "" {
+			rs.CIDR = &CIDRRouting{CollectionID: coll, LocationName: loc}
+		}
+		if aliasZone != "" || aliasName != "" {
+			rs.Alias = &AliasTarget{HostedZoneID: aliasZone, DNSName: aliasName}
+		}
+		if err := rs.Validate(); err != nil {
+			return
+		}
+		if n := len(rs.policies()); n > 1 || (n == 1) != (rs.SetIdentifier != "") {
+			t.Fatalf("accepted %d policies with set identifier %q", n, rs.SetIdentifier)
+		}
+		if rs.IsAlias() && (len(rs.Records) != 0 || rs.TTL != 0) {
+			t.Fatalf("accepted an alias with values or a TTL: %+v", rs)
+		}
+		b, err := json.Marshal(rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back RRSet
+		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, rs) {
+			t.Fatalf("JSON round trip: %+v -> %s -> %+v, %v", rs, b, back, err)
 		}
 	})
 }

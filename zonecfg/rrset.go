@@ -20,15 +20,35 @@ const (
 // a type and (for routed records) a set identifier. Records hold RDATA in
 // presentation format, one record per string.
 //
-// Routing fields (weight, geolocation, failover, …) and alias targets come
-// later; they will be added here as optional fields, so the zero value
-// stays a simple record set.
+// Routing fields are optional and at most one is set (see Policy); the
+// zero value of every one of them means a simple record set. An alias
+// record set (Alias set) has no TTL and no Records: it answers with its
+// target's.
 type RRSet struct {
 	Name          string   `json:"name"`
 	Type          string   `json:"type"`
 	SetIdentifier string   `json:"set_identifier,omitempty"`
 	TTL           uint32   `json:"ttl"`
 	Records       []string `json:"records"`
+
+	// Weight (0–255) makes the set weighted.
+	Weight *uint8 `json:"weight,omitempty"`
+	// Region (see Regions) makes the set latency-routed.
+	Region string `json:"region,omitempty"`
+	// Geo makes the set geolocation-routed.
+	Geo *GeoLocation `json:"geolocation,omitempty"`
+	// Failover (FailoverPrimary or FailoverSecondary) makes the set a
+	// failover member.
+	Failover string `json:"failover,omitempty"`
+	// MultiValue makes the set a multivalue answer member.
+	MultiValue bool `json:"multivalue_answer,omitempty"`
+	// CIDR makes the set IP-based (CIDR collection) routed.
+	CIDR *CIDRRouting `json:"cidr_routing,omitempty"`
+	// HealthCheckID names the health check whose status decides whether
+	// the set is healthy; no health check means always healthy.
+	HealthCheckID string `json:"health_check_id,omitempty"`
+	// Alias makes the set an alias of another record set.
+	Alias *AliasTarget `json:"alias_target,omitempty"`
 }
 
 // Key identifies a record set within a zone.
@@ -201,8 +221,11 @@ func parseErrText(err error) string {
 
 // Validate checks a record set on its own: a canonical name, a supported
 // type, a TTL in range, between 1 and MaxValuesPerRRSet valid values with no
-// duplicates, a single value for CNAME and SOA. Rules that depend on the
-// zone (apex, CNAME exclusivity) belong to the control plane.
+// duplicates, a single value for CNAME and SOA; at most one routing field,
+// valid, with a set identifier if and only if there is one; for an alias,
+// a target and no TTL or values. Rules that depend on the zone (apex, CNAME
+// exclusivity, one policy per name and type, alias targets existing)
+// belong to the control plane.
 func (rs RRSet) Validate() error {
 	if _, err := CanonicalName(rs.Name); err != nil {
 		return err
@@ -213,12 +236,23 @@ func (rs RRSet) Validate() error {
 	if rs.TTL > MaxTTL {
 		return fmt.Errorf("%w: TTL %d is out of range 0..%d", ErrInvalidRecord, rs.TTL, MaxTTL)
 	}
+	if err := rs.validateRouting(); err != nil {
+		return err
+	}
 	_, err := rs.Parse()
 	return err
 }
 
-// Parse validates every value and returns the parsed records in order.
+// Parse validates every value and returns the parsed records in order. An
+// alias record set has none: Parse returns nil, and an error if it has
+// values.
 func (rs RRSet) Parse() ([]dns.RR, error) {
+	if rs.Alias != nil {
+		if len(rs.Records) != 0 {
+			return nil, fmt.Errorf("%w: an alias record set has no values", ErrInvalidRecord)
+		}
+		return nil, nil
+	}
 	if len(rs.Records) == 0 {
 		return nil, fmt.Errorf("%w: a record set needs at least one value", ErrInvalidRecord)
 	}
