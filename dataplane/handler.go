@@ -24,6 +24,7 @@ type Handler struct {
 	store    *Store
 	ready    atomic.Bool
 	noFast   bool // tests: force the general path
+	routing  atomic.Pointer[Routing]
 	scratchs sync.Pool
 }
 
@@ -113,7 +114,7 @@ func (h *Handler) answer(out []byte, q *request, res *result, from netip.Addr) [
 	case !h.ready.Load():
 		res.rcode, res.ede = dns.RcodeServerFailure, edeNotReady
 	default:
-		lookup(h.store.load(), q.lname, q.qtype, client{addr: from}, res)
+		lookup(h.store.load(), q.lname, q.qtype, client{addr: from, ecs: q.ecs, rt: h.routing.Load()}, res)
 	}
 	resp := appendResponse(out, q, res)
 	res.release()

@@ -24,6 +24,7 @@ type rrRef struct {
 type result struct {
 	rcode      int
 	ede        uint16 // extended DNS error info code, 0 for none
+	scope      uint8  // ECS scope prefix length (RFC 7871): 0 unless routing used the client's subnet
 	aa         bool
 	answer     []rrRef
 	authority  []rrRef
@@ -31,7 +32,7 @@ type result struct {
 }
 
 func (r *result) reset() {
-	r.rcode, r.ede, r.aa = dns.RcodeSuccess, 0, false
+	r.rcode, r.ede, r.aa, r.scope = dns.RcodeSuccess, 0, false, 0
 	r.answer, r.authority, r.additional = r.answer[:0], r.authority[:0], r.additional[:0]
 }
 
@@ -46,14 +47,17 @@ func (r *result) release() {
 // client is what a lookup may know about the asker. Routing policies
 // (geolocation, latency, CIDR) will use it; simple record sets ignore it.
 type client struct {
-	addr netip.Addr
+	addr  netip.Addr
+	ecs   netip.Prefix // the EDNS Client Subnet source prefix, if sent
+	rt    *Routing     // health, GeoIP and randomness for routed sets; nil: defaults
+	trace *[]string    // when set, routed answers explain themselves here (test answers)
 }
 
 // lookup answers qname (lowercase wire) and qtype from the zone set, per
 // RFC 1034 §4.3.2 with the clarifications of RFC 2181, RFC 2308 negative
 // answers, RFC 4592 wildcards, RFC 6604 rcodes for CNAME chains and RFC 8482
 // minimal ANY. It fills res, which the caller has reset.
-func lookup(zs *zoneSet, qname string, qtype uint16, _ client, res *result) {
+func lookup(zs *zoneSet, qname string, qtype uint16, cl client, res *result) {
 	z := zs.find(qname)
 	if z == nil {
 		res.rcode, res.ede = dns.RcodeRefused, edeNotAuthoritative
@@ -94,10 +98,22 @@ func lookup(zs *zoneSet, qname string, qtype uint16, _ client, res *result) {
 				res.negative(z)
 				return
 			}
+			if n.sets[0].route != nil {
+				if !routedAnswer(zs, z, owner, n, n.sets[0].typ, &cl, res) {
+					res.negative(z)
+				}
+				return
+			}
 			res.answer = append(res.answer, rrRef{owner: owner, set: &n.sets[0], ttl: n.sets[0].ttl})
 			return
 		}
 		if s := n.find(qtype); s != nil {
+			if s.route != nil { // routed or alias: evaluated per query (routing.go)
+				if !routedAnswer(zs, z, owner, n, qtype, &cl, res) {
+					res.negative(z)
+				}
+				return
+			}
 			res.answer = append(res.answer, rrRef{owner: owner, set: s, ttl: s.ttl})
 			res.additionalFor(z, s)
 			return
@@ -106,6 +122,12 @@ func lookup(zs *zoneSet, qname string, qtype uint16, _ client, res *result) {
 		if c == nil || qtype == dns.TypeCNAME {
 			res.negative(z)
 			return
+		}
+		if c.route != nil {
+			if c = routedCNAME(zs, z, n, &cl, res); c == nil {
+				res.negative(z)
+				return
+			}
 		}
 		res.answer = append(res.answer, rrRef{owner: owner, set: c, ttl: c.ttl})
 		if hops+1 >= maxCNAMEChain {

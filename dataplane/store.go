@@ -165,7 +165,8 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 		if held && cur.version >= ev.ToVersion {
 			return AlreadyApplied, nil
 		}
-		z, err := buildZone(event.ZoneState{ID: ev.ZoneID, Name: ev.ZoneName, TenantID: ev.TenantID, Version: ev.ToVersion, RRSets: ev.Upserts})
+		z, err := buildZone(event.ZoneState{ID: ev.ZoneID, Name: ev.ZoneName, TenantID: ev.TenantID, Version: ev.ToVersion,
+			RRSets: ev.Upserts, CIDRCollections: ev.CIDRCollections})
 		if z == nil {
 			return 0, err
 		}
@@ -181,6 +182,7 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 			return Gap, nil
 		}
 		b := cur.edit(ev.ToVersion)
+		b.setCIDR(ev.CIDRCollections)
 		for _, k := range ev.Deletes {
 			b.remove(k)
 		}

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"unsafe"
 
 	"github.com/miekg/dns"
@@ -28,6 +29,9 @@ type request struct {
 	// the extended error that goes with it (0: none).
 	rcode int
 	ede   uint16
+	// ecs is the query's EDNS Client Subnet (RFC 7871): the source prefix,
+	// echoed with the scope the answer has. Invalid when none was sent.
+	ecs netip.Prefix
 }
 
 // Extended DNS Errors (RFC 8914) we send, to EDNS clients only. The
@@ -171,6 +175,9 @@ func fromMsg(m *dns.Msg, q *request, tcp bool) bool {
 		if opt.Version() != 0 {
 			q.rcode = dns.RcodeBadVers // RFC 6891 §6.1.3
 		}
+		if !readECS(opt, q) {
+			q.rcode = dns.RcodeFormatError // RFC 7871 §7.1.1
+		}
 	}
 	switch {
 	case opts > 1:
@@ -233,7 +240,7 @@ func appendResponse(out []byte, q *request, res *result) []byte {
 	}
 	limit := q.limit()
 	if q.edns {
-		limit -= optLen
+		limit -= optLen + ecsOptLen(q.ecs)
 	}
 	tc := false
 	var counts [3]int
@@ -267,13 +274,15 @@ func appendResponse(out []byte, q *request, res *result) []byte {
 			flags = 0x80 // RFC 3225 §3: DO is copied
 		}
 		b = append(b, 0, 0, byte(dns.TypeOPT), byte(ednsUDPSize>>8), byte(ednsUDPSize&0xff),
-			byte(res.rcode>>4), 0, flags, 0, 0)
+			byte(res.rcode>>4), 0, flags, 0)
+		rdlen := len(b)
+		b = append(b, 0, 0)
 		if res.ede != 0 {
-			// RDLENGTH 6: option EDE, length 2, the info code, no text.
-			b = append(b, 6, 0, dns.EDNS0EDE, 0, 2, byte(res.ede>>8), byte(res.ede))
-		} else {
-			b = append(b, 0)
+			// Option EDE, length 2, the info code, no text.
+			b = append(b, 0, dns.EDNS0EDE, 0, 2, byte(res.ede>>8), byte(res.ede))
 		}
+		b = appendECS(b, q.ecs, res.scope)
+		binary.BigEndian.PutUint16(b[rdlen:], uint16(len(b)-rdlen-2))
 		binary.BigEndian.PutUint16(b[10:], uint16(counts[2]+1))
 	}
 	return b

@@ -27,6 +27,10 @@ type rrset struct {
 	ttl   uint32
 	typ   uint16
 	count uint16
+	// route is the routing policy, health check or alias target of a
+	// routed or alias set (routing.go); nil for a plain simple set, so
+	// lookup's fast case is one nil test.
+	route *route
 }
 
 // records calls f with the RDATA of each record.
@@ -71,6 +75,9 @@ type zone struct {
 	cuts    int    // NS record sets below the apex: zero skips the cut search
 	wilds   int    // wildcard nodes: zero skips the closest-encloser search
 	records int
+	// cidr holds the CIDR collections the zone's IP-based record sets use,
+	// by collection id (routing_cidr.go); replaced, never changed.
+	cidr map[string]*cidrColl
 }
 
 // ErrSkippedRecords is wrapped by the error ReplaceZone and Apply return
@@ -103,6 +110,7 @@ func buildZone(st event.ZoneState) (*zone, error) {
 	z := &zone{id: st.ID, tenant: st.TenantID, name: name, origin: origin, version: st.Version}
 	b := &zoneBuilder{z: z, w: newMapWriter[node](len(st.RRSets) + len(st.RRSets)/4), tmp: make([]byte, 1024)}
 	b.w.set(name, node{})
+	b.setCIDR(st.CIDRCollections)
 	for _, rs := range st.RRSets {
 		b.upsert(rs)
 	}
@@ -250,10 +258,18 @@ func packRRSet(rs zonecfg.RRSet, tmp []byte) (string, rrset, error) {
 	if err != nil {
 		return "", rrset{}, err
 	}
-	if set, ok := packAddresses(rs); ok {
-		return owner, set, nil
+	if rs.Alias != nil {
+		set, err := packAlias(rs)
+		return owner, set, err
 	}
-	return packGeneral(rs, tmp)
+	set, ok := packAddresses(rs)
+	if !ok {
+		if _, set, err = packGeneral(rs, tmp); err != nil {
+			return "", rrset{}, err
+		}
+	}
+	set.route, err = newRoute(rs)
+	return owner, set, err
 }
 
 // packGeneral packs any record set through miekg's parser.
@@ -412,13 +428,16 @@ func targetOffset(t uint16) (int, bool) {
 
 // state rebuilds the zone's content in the form the control plane sent it.
 func (z *zone) state() event.ZoneState {
-	st := event.ZoneState{ID: z.id, Name: z.origin, TenantID: z.tenant, Version: z.version}
+	st := event.ZoneState{ID: z.id, Name: z.origin, TenantID: z.tenant, Version: z.version, CIDRCollections: z.cidrStates()}
 	buf := make([]byte, 0, 512)
 	z.names.all(func(owner string, n node) {
 		name := presentationName(owner)
 		for i := range n.sets {
 			s := &n.sets[i]
 			rs := zonecfg.RRSet{Name: name, Type: dns.TypeToString[s.typ], SetIdentifier: s.setID, TTL: s.ttl}
+			if s.route != nil {
+				s.route.restore(&rs)
+			}
 			s.records(func(rdata string) {
 				buf = append(buf[:0], owner...)
 				buf = binary.BigEndian.AppendUint16(buf, s.typ)
