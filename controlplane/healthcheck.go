@@ -421,8 +421,21 @@ func newUUID(r io.Reader) (string, error) {
 }
 
 // healthCheckLockClass is the first key of the transaction-scoped advisory
-// lock that serialises changes to one tenant's checks ("WHCK").
+// lock that serialises every write to health checks ("WHCK").
 const healthCheckLockClass int32 = 0x5748434b
+
+// lockHealthChecks serialises health check writes, all tenants together.
+// Writes are rare, and the lock buys two things: a tenant's quota and
+// caller references are checked without races, and revisions (taken from
+// a sequence inside the lock) become visible in their order, so the
+// aggregator's "revision > last seen" poll never skips a write that
+// committed late.
+func lockHealthChecks(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, 0)`, healthCheckLockClass); err != nil {
+		return fmt.Errorf("lock health checks: %w", err)
+	}
+	return nil
+}
 
 // CreateHealthCheck creates a check. With a caller reference already
 // used by a live check with identical settings, it returns that check (as
@@ -446,8 +459,8 @@ func (h *HealthChecks) CreateHealthCheck(ctx context.Context, tenantID string, i
 	}
 	var out HealthCheck
 	err = pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($2, hashtext($1))`, tenantID, healthCheckLockClass); err != nil {
-			return fmt.Errorf("lock tenant health checks: %w", err)
+		if err := lockHealthChecks(ctx, tx); err != nil {
+			return err
 		}
 		var count int
 		if err := tx.QueryRow(ctx, `SELECT count(h.id) FROM tenant t
@@ -630,8 +643,8 @@ func (h *HealthChecks) ListHealthChecks(ctx context.Context, tenantID, marker st
 func (h *HealthChecks) UpdateHealthCheck(ctx context.Context, tenantID, id string, in UpdateHealthCheckInput) (HealthCheck, error) {
 	var out HealthCheck
 	err := pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($2, hashtext($1))`, tenantID, healthCheckLockClass); err != nil {
-			return fmt.Errorf("lock tenant health checks: %w", err)
+		if err := lockHealthChecks(ctx, tx); err != nil {
+			return err
 		}
 		hc, err := scanHealthCheck(tx.QueryRow(ctx, `SELECT `+healthCheckColumns+` FROM health_check
 		    WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, tenantID, id))
@@ -735,8 +748,8 @@ func applyUpdate(c HealthCheckConfig, in UpdateHealthCheckInput) (HealthCheckCon
 // The caller reference stays taken.
 func (h *HealthChecks) DeleteHealthCheck(ctx context.Context, tenantID, id string) error {
 	return pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($2, hashtext($1))`, tenantID, healthCheckLockClass); err != nil {
-			return fmt.Errorf("lock tenant health checks: %w", err)
+		if err := lockHealthChecks(ctx, tx); err != nil {
+			return err
 		}
 		var exists, usedByRecord, usedByParent bool
 		err := tx.QueryRow(ctx, `SELECT true,
@@ -767,15 +780,36 @@ func (h *HealthChecks) DeleteHealthCheck(ctx context.Context, tenantID, id strin
 
 // HealthCheckStatus returns a check's aggregate status and the view of
 // each region that has observed it.
+//
+// The status and the views are read in one snapshot: the aggregator
+// writes a transition together with the views that caused it, so a
+// reader never sees a view without its consequence.
 func (h *HealthChecks) HealthCheckStatus(ctx context.Context, tenantID, id string) (HealthCheckStatus, error) {
-	hc, err := h.GetHealthCheck(ctx, tenantID, id)
-	if err != nil {
-		return HealthCheckStatus{}, err
-	}
-	rows, err := h.pool.Query(ctx, `SELECT region, healthy, checked_at, reason, node_id, last_failure_at, last_failure_reason
+	var out HealthCheckStatus
+	err := pgx.BeginTxFunc(ctx, h.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		hc, err := scanHealthCheck(tx.QueryRow(ctx, `SELECT `+healthCheckColumns+`
+		    FROM health_check WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL`, tenantID, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNoSuchHealthCheck(id)
+		}
+		if err != nil {
+			return fmt.Errorf("get health check: %w", err)
+		}
+		checkers, err := readCheckers(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		out = HealthCheckStatus{Healthy: hc.Healthy, StatusChangedAt: hc.StatusChangedAt, Checkers: checkers}
+		return nil
+	})
+	return out, err
+}
+
+func readCheckers(ctx context.Context, tx pgx.Tx, id string) ([]CheckerStatus, error) {
+	rows, err := tx.Query(ctx, `SELECT region, healthy, checked_at, reason, node_id, last_failure_at, last_failure_reason
 	    FROM health_check_checker WHERE check_id = $1 ORDER BY region`, id)
 	if err != nil {
-		return HealthCheckStatus{}, fmt.Errorf("read checkers: %w", err)
+		return nil, fmt.Errorf("read checkers: %w", err)
 	}
 	checkers, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CheckerStatus, error) {
 		var c CheckerStatus
@@ -788,9 +822,9 @@ func (h *HealthChecks) HealthCheckStatus(ctx context.Context, tenantID, id strin
 		return c, err
 	})
 	if err != nil {
-		return HealthCheckStatus{}, fmt.Errorf("read checkers: %w", err)
+		return nil, fmt.Errorf("read checkers: %w", err)
 	}
-	return HealthCheckStatus{Healthy: hc.Healthy, StatusChangedAt: hc.StatusChangedAt, Checkers: checkers}, nil
+	return checkers, nil
 }
 
 // HealthCheckHistory returns up to maxItems transitions of a check's

@@ -23,43 +23,48 @@ const DefaultHealthLockKey int64 = 0x776d6865616c7468
 // (0: every live check, as a Full delta) with their current status, and
 // the checks deleted since.
 func (s *Service) HealthConfigChanges(ctx context.Context, since int64) (event.HealthConfigDelta, error) {
-	d := event.HealthConfigDelta{Full: since <= 0, Revision: max(since, 0)}
-	rows, err := s.pool.Query(ctx, `SELECT id, type, config::text, version, revision, healthy, status_changed_at, deleted_at IS NOT NULL
-	    FROM health_check WHERE revision > $1 AND (deleted_at IS NULL OR $1 > 0) ORDER BY revision`, d.Revision)
-	if err != nil {
-		return d, fmt.Errorf("read health check changes: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, typ, cfg string
-		var version, rev int64
-		var healthy, deleted bool
-		var changed time.Time
-		if err := rows.Scan(&id, &typ, &cfg, &version, &rev, &healthy, &changed, &deleted); err != nil {
-			return d, fmt.Errorf("read health check changes: %w", err)
+	var d event.HealthConfigDelta
+	// One snapshot for the rows and the revision they bring us to.
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		d = event.HealthConfigDelta{Full: since <= 0, Revision: max(since, 0)}
+		rows, err := tx.Query(ctx, `SELECT id, type, config::text, version, revision, healthy, status_changed_at, deleted_at IS NOT NULL
+		    FROM health_check WHERE revision > $1 AND (deleted_at IS NULL OR $1 > 0) ORDER BY revision`, d.Revision)
+		if err != nil {
+			return fmt.Errorf("read health check changes: %w", err)
 		}
-		d.Revision = max(d.Revision, rev)
-		if deleted {
-			d.Deleted = append(d.Deleted, id)
-			continue
+		defer rows.Close()
+		for rows.Next() {
+			var id, typ, cfg string
+			var version, rev int64
+			var healthy, deleted bool
+			var changed time.Time
+			if err := rows.Scan(&id, &typ, &cfg, &version, &rev, &healthy, &changed, &deleted); err != nil {
+				return fmt.Errorf("read health check changes: %w", err)
+			}
+			d.Revision = max(d.Revision, rev)
+			if deleted {
+				d.Deleted = append(d.Deleted, id)
+				continue
+			}
+			var sc storedConfig
+			if err := json.Unmarshal([]byte(cfg), &sc); err != nil {
+				return fmt.Errorf("decode health check %s: %w", id, err)
+			}
+			d.Checks = append(d.Checks, toEventCheck(id, version, fromStored(typ, sc)))
+			d.Status = append(d.Status, event.HealthStatus{CheckID: id, Healthy: healthy, Changed: changed.UTC()})
 		}
-		var sc storedConfig
-		if err := json.Unmarshal([]byte(cfg), &sc); err != nil {
-			return d, fmt.Errorf("decode health check %s: %w", id, err)
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read health check changes: %w", err)
 		}
-		d.Checks = append(d.Checks, toEventCheck(id, version, fromStored(typ, sc)))
-		d.Status = append(d.Status, event.HealthStatus{CheckID: id, Healthy: healthy, Changed: changed.UTC()})
-	}
-	if err := rows.Err(); err != nil {
-		return d, fmt.Errorf("read health check changes: %w", err)
-	}
-	if d.Full {
-		// Later pages start after the newest revision, deleted ones included.
-		if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(revision), 0) FROM health_check`).Scan(&d.Revision); err != nil {
-			return d, fmt.Errorf("read health check revision: %w", err)
+		if d.Full {
+			// Later polls start after the newest revision, deleted ones included.
+			if err := tx.QueryRow(ctx, `SELECT coalesce(max(revision), 0) FROM health_check`).Scan(&d.Revision); err != nil {
+				return fmt.Errorf("read health check revision: %w", err)
+			}
 		}
-	}
-	return d, nil
+		return nil
+	})
+	return d, err
 }
 
 func toEventCheck(id string, version int64, c HealthCheckConfig) event.HealthCheck {

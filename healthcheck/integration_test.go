@@ -69,8 +69,16 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-// aggregate runs an aggregator (under the leader lock) until the test ends.
-func (e *env) aggregate() {
+// with returns a copy of e whose helpers report to t (a subtest).
+func (e *env) with(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
+// aggregate runs an aggregator (under the leader lock) until the test
+// ends or the returned function stops it.
+func (e *env) aggregate() (stop func()) {
 	e.t.Helper()
 	agg, err := healthcheck.NewAggregator(healthcheck.AggregatorConfig{
 		NATS: e.nc, Store: e.svc, PollInterval: 50 * time.Millisecond, FlushInterval: 20 * time.Millisecond,
@@ -78,25 +86,31 @@ func (e *env) aggregate() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.run(func(ctx context.Context) { _ = e.svc.RunLeader(ctx, controlplane.DefaultHealthLockKey, agg.Run) })
-	e.status = event.NewHealthWatcher()
-	if err := e.status.Start(e.ctx, e.js); err != nil {
-		e.t.Fatal(err)
+	stop = e.run(func(ctx context.Context) { _ = e.svc.RunLeader(ctx, controlplane.DefaultHealthLockKey, agg.Run) })
+	if e.status == nil {
+		e.status = event.NewHealthWatcher()
+		if err := e.status.Start(e.ctx, e.js); err != nil {
+			e.t.Fatal(err)
+		}
 	}
+	return stop
 }
 
-// run runs fn in the background and waits for it at cleanup.
-func (e *env) run(fn func(ctx context.Context)) {
+// run runs fn in the background until the test ends or stop is called;
+// stop waits for fn to return.
+func (e *env) run(fn func(ctx context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		fn(ctx)
 	}()
-	e.t.Cleanup(func() {
+	stop = func() {
 		cancel()
 		<-done
-	})
+	}
+	e.t.Cleanup(stop)
+	return stop
 }
 
 // checker starts a checker with short timeouts and no jitter.
@@ -370,6 +384,7 @@ func TestIntegrationAggregationRules(t *testing.T) {
 	regions := []string{"r1", "r2", "r3", "r4", "r5", "r6"}
 
 	t.Run("18-percent", func(t *testing.T) {
+		e := e.with(t)
 		hc := e.create("pct", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1})
 		e.waitKnown(hc.ID)
 		for _, r := range regions {
@@ -389,6 +404,7 @@ func TestIntegrationAggregationRules(t *testing.T) {
 	})
 
 	t.Run("failure-threshold", func(t *testing.T) {
+		e := e.with(t)
 		hc := e.create("thr", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 3})
 		e.waitKnown(hc.ID)
 		for i := 0; i < 2; i++ {
@@ -416,6 +432,7 @@ func TestIntegrationAggregationRules(t *testing.T) {
 	})
 
 	t.Run("inverted", func(t *testing.T) {
+		e := e.with(t)
 		hc := e.create("inv", controlplane.HealthCheckConfig{Type: "TCP", IPAddress: "127.0.0.1", Port: 9, RequestInterval: 10, FailureThreshold: 1, Inverted: true})
 		if hc.Healthy {
 			t.Fatal("a new inverted check starts unhealthy")
@@ -429,6 +446,7 @@ func TestIntegrationAggregationRules(t *testing.T) {
 	})
 
 	t.Run("disabled", func(t *testing.T) {
+		e := e.with(t)
 		hc := e.create("dis", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1, Disabled: true})
 		e.waitKnown(hc.ID)
 		e.observe(hc.ID, "r1", false) // ignored: a disabled check is not probed
@@ -449,6 +467,7 @@ func TestIntegrationAggregationRules(t *testing.T) {
 	})
 
 	t.Run("calculated", func(t *testing.T) {
+		e := e.with(t)
 		a := e.create("child-a", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1})
 		b := e.create("child-b", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1})
 		d := e.create("child-disabled", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1, Disabled: true, Inverted: true})
@@ -572,5 +591,79 @@ func TestIntegrationLeaderTakeover(t *testing.T) {
 	})
 	if maxActive.Load() != 1 {
 		t.Errorf("%d leaders at once", maxActive.Load())
+	}
+}
+
+// TestIntegrationAggregatorResume stops the aggregator in the middle of a
+// failure streak: the next leader resumes from the stored region views.
+func TestIntegrationAggregatorResume(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	stop := e.aggregate()
+	hc := e.create("resume", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 3})
+	e.waitKnown(hc.ID)
+	e.settled(hc.ID, "r1", e.observe(hc.ID, "r1", false))
+	e.settled(hc.ID, "r1", e.observe(hc.ID, "r1", false))
+	kv, err := e.js.KeyValue(e.ctx, event.HealthStatusBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := kv.Get(e.ctx, hc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	e.aggregate()
+	// A new leader re-publishes every status once it has loaded its state.
+	eventually(t, "new leader ready", func() error {
+		now, err := kv.Get(e.ctx, hc.ID)
+		if err != nil || now.Revision() <= before.Revision() {
+			return fmt.Errorf("not yet (%v)", err)
+		}
+		return nil
+	})
+	// The third failure completes the streak the first leader began.
+	if st := e.settled(hc.ID, "r1", e.observe(hc.ID, "r1", false)); st.Healthy {
+		t.Fatalf("after three failures across leaders: healthy; %+v", st)
+	}
+	hist, _, err := e.hcs.HealthCheckHistory(e.ctx, e.tenant, hc.ID, 0, 10)
+	if err != nil || len(hist) != 2 || hist[0].Healthy {
+		t.Fatalf("history %+v, %v", hist, err)
+	}
+}
+
+// TestIntegrationCheckerJitter checks that every check's first probe is
+// offset by the injected jitter, drawn over the check's own interval.
+func TestIntegrationCheckerJitter(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.aggregate()
+	web := newHTTPTarget(t, false)
+	for i := 0; i < 5; i++ {
+		e.create(fmt.Sprintf("j%d", i), controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1",
+			Port: web.port(), RequestInterval: 1 + i%2*9, FailureThreshold: 1})
+	}
+	var calls atomic.Int32
+	var bad atomic.Value
+	c, err := healthcheck.NewChecker(healthcheck.Config{Region: "r", NodeID: "n", NATS: e.nc, AllowPrivateTargets: true,
+		Jitter: func(d time.Duration) time.Duration {
+			if d != time.Second && d != 10*time.Second {
+				bad.Store(d)
+			}
+			calls.Add(1)
+			return d / 2
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.run(func(ctx context.Context) { _ = c.Run(ctx) })
+	eventually(t, "every check jittered", func() error {
+		if n := calls.Load(); n != 5 {
+			return fmt.Errorf("%d jitter calls", n)
+		}
+		return nil
+	})
+	if d := bad.Load(); d != nil {
+		t.Errorf("jitter asked for interval %v", d)
 	}
 }
