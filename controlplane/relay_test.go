@@ -524,9 +524,22 @@ func TestIntegrationSnapshot(t *testing.T) {
 	if string(a) != string(b) {
 		t.Fatalf("WriteSnapshot and Snapshot differ:\n%s\n%s", a, b)
 	}
+	// Routing fields, alias targets and health checks travel as stored.
+	if _, err := e.svc.pool.Exec(ctx,
+		`UPDATE rrset SET routing = '{"weight": 5}', health_check_id = 'H1',
+		        alias_target = '{"hosted_zone_id": "ZSA", "dns_name": "sa.test.", "evaluate_target_health": true}'
+		  WHERE zone_id = 'ZSA' AND type = 'A'`); err != nil {
+		t.Fatal(err)
+	}
 	z, err := e.svc.ZoneSnapshot(ctx, "ZSA")
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, rs := range z.RRSets {
+		if rs.Type == "A" && (rs.Weight == nil || *rs.Weight != 5 || rs.HealthCheckID != "H1" ||
+			rs.Alias == nil || rs.Alias.DNSName != "sa.test." || !rs.Alias.EvaluateTargetHealth) {
+			t.Fatalf("got %+v, want weight 5, health check H1 and the alias target", rs)
+		}
 	}
 	if z.Version != 2 || len(z.RRSets) != 2 || z.Name != "sa.test." {
 		t.Fatalf("got %+v, want sa.test. at version 2 with SOA and A", z)

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/waymark-dns/waymark/event"
-	"github.com/waymark-dns/waymark/zonecfg"
 )
 
 // Snapshots are what nameservers start from. Their consistency argument:
@@ -105,11 +105,18 @@ type rawZone struct {
 }
 
 type rawRRSet struct {
-	Name          string          `json:"name"`
-	Type          string          `json:"type"`
-	SetIdentifier string          `json:"set_identifier,omitempty"`
-	TTL           uint32          `json:"ttl"`
-	Records       json.RawMessage `json:"records"`
+	Name          string
+	Type          string
+	SetIdentifier string
+	TTL           uint32
+	Records       json.RawMessage // rrset.rdata: a JSON array of strings
+	// Routing is rrset.routing: a JSON object whose members are
+	// zonecfg.RRSet's routing fields under their JSON names (weight,
+	// region, geolocation, failover, multivalue_answer, cidr_routing), or
+	// empty. They are written into the record set's object as they are.
+	Routing       json.RawMessage
+	Alias         json.RawMessage // rrset.alias_target: zonecfg.AliasTarget's JSON, or empty
+	HealthCheckID string
 }
 
 // appendJSON appends z's JSON, the same as json.Marshal's but without
@@ -141,9 +148,31 @@ func (z *rawZone) appendJSON(b []byte) []byte {
 		b = strconv.AppendUint(b, uint64(r.TTL), 10)
 		b = append(b, `,"records":`...)
 		b = append(b, r.Records...)
+		if r.HealthCheckID != "" {
+			b = append(b, `,"health_check_id":`...)
+			b = appendJSONString(b, r.HealthCheckID)
+		}
+		if len(r.Alias) > 0 {
+			b = append(b, `,"alias_target":`...)
+			b = append(b, r.Alias...)
+		}
+		if inner := objectMembers(r.Routing); len(inner) > 0 {
+			b = append(b, ',')
+			b = append(b, inner...)
+		}
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
+}
+
+// objectMembers returns the text between the braces of a JSON object
+// (trimmed), or nil for anything else, such as null.
+func objectMembers(obj json.RawMessage) []byte {
+	t := bytes.TrimSpace(obj)
+	if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
+		return nil
+	}
+	return bytes.TrimSpace(t[1 : len(t)-1])
 }
 
 // appendJSONString appends s as a JSON string. Plain ASCII, which DNS
@@ -163,14 +192,13 @@ func appendJSONString(b []byte, s string) []byte {
 
 // eachSnapshotZone is eachSnapshotRaw with decoded record values.
 func (s *Service) eachSnapshotZone(ctx context.Context, zoneID string, seqFn func(uint64) error, zoneFn func(event.ZoneState) error) error {
+	var buf []byte
 	return s.eachSnapshotRaw(ctx, zoneID, seqFn, func(rz rawZone) error {
-		z := event.ZoneState{ID: rz.ID, Name: rz.Name, TenantID: rz.TenantID, Version: rz.Version,
-			RRSets: make([]zonecfg.RRSet, len(rz.RRSets))}
-		for i, r := range rz.RRSets {
-			z.RRSets[i] = zonecfg.RRSet{Name: r.Name, Type: r.Type, SetIdentifier: r.SetIdentifier, TTL: r.TTL}
-			if err := json.Unmarshal(r.Records, &z.RRSets[i].Records); err != nil {
-				return fmt.Errorf("zone %s: record set %s %s: %w", rz.ID, r.Name, r.Type, err)
-			}
+		// Through the same JSON as WriteSnapshot: both paths agree.
+		buf = rz.appendJSON(buf[:0])
+		var z event.ZoneState
+		if err := json.Unmarshal(buf, &z); err != nil {
+			return fmt.Errorf("zone %s: %w", rz.ID, err)
 		}
 		return zoneFn(z)
 	})
@@ -217,7 +245,9 @@ func (s *Service) eachSnapshotRaw(ctx context.Context, zoneID string, seqFn func
 		return nil
 	}
 	rows, err := tx.Query(ctx,
-		`SELECT zone_id, name, type, set_identifier, ttl, rdata::text FROM rrset
+		`SELECT zone_id, name, type, set_identifier, ttl, rdata::text,
+		        coalesce(routing::text, ''), coalesce(alias_target::text, ''), coalesce(health_check_id, '')
+		   FROM rrset
 		  WHERE $1 = '' OR zone_id = $1
 		  ORDER BY zone_id, sort_name, type, set_identifier`, zoneID)
 	if err != nil {
@@ -233,6 +263,7 @@ func (s *Service) eachSnapshotRaw(ctx context.Context, zoneID string, seqFn func
 	var (
 		cur                          *rawZone
 		zid, name, typ, setID, rdata string
+		routing, alias, hcID         string
 		ttl                          int64
 	)
 	emit := func(z *rawZone) error {
@@ -242,7 +273,7 @@ func (s *Service) eachSnapshotRaw(ctx context.Context, zoneID string, seqFn func
 		return err
 	}
 	for rows.Next() {
-		if err := rows.Scan(&zid, &name, &typ, &setID, &ttl, &rdata); err != nil {
+		if err := rows.Scan(&zid, &name, &typ, &setID, &ttl, &rdata, &routing, &alias, &hcID); err != nil {
 			return fmt.Errorf("snapshot: record sets: %w", err)
 		}
 		if cur == nil || cur.ID != zid {
@@ -256,9 +287,15 @@ func (s *Service) eachSnapshotRaw(ctx context.Context, zoneID string, seqFn func
 				continue // cannot happen: rrset references hosted_zone
 			}
 		}
-		cur.RRSets = append(cur.RRSets, rawRRSet{
-			Name: name, Type: typ, SetIdentifier: setID, TTL: uint32(ttl), Records: json.RawMessage(rdata),
-		})
+		r := rawRRSet{Name: name, Type: typ, SetIdentifier: setID, TTL: uint32(ttl),
+			Records: json.RawMessage(rdata), HealthCheckID: hcID}
+		if routing != "" && routing != "null" {
+			r.Routing = json.RawMessage(routing)
+		}
+		if alias != "" && alias != "null" {
+			r.Alias = json.RawMessage(alias)
+		}
+		cur.RRSets = append(cur.RRSets, r)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("snapshot: record sets: %w", err)
