@@ -17,7 +17,10 @@
 # Environment: DURATION seconds per throughput run (10), RECORDS for part 2
 # (1000000), SKIP (space-separated part numbers to skip, e.g. "4 5"),
 # DATABASE_URL base (postgres://postgres@127.0.0.1:5432), NSMEM_PORT (5421),
-# KNOT_PORT (5422), PROPAGATION_N changes (300), KEEP=1 keeps the work dir.
+# KNOT_PORT (5422), PROPAGATION_N changes (300), KEEP=1 keeps the work dir,
+# BENCH_REV=<git revision> benchmarks that commit (exported with git archive
+# into the work dir) instead of the working tree — for a stable figure
+# while the tree is being edited.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +48,16 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+if [ -n "${BENCH_REV:-}" ]; then
+	rev=$(git rev-parse --short "$BENCH_REV") || exit 1
+	mkdir "$work/src" && git archive "$rev" | tar -x -C "$work/src" || exit 1
+	cd "$work/src" || exit 1
+	echo "benchmarking commit $rev (exported to $work/src)"
+else
+	rev="working tree at $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+	[ -n "$(git status --porcelain -- '*.go' 2>/dev/null)" ] && rev="$rev + uncommitted changes"
+fi
 
 say() { printf '\n=== %s (%ds)\n' "$*" $(($(date +%s) - started)); }
 skip() { [[ $SKIP == *" $1 "* ]]; }
@@ -230,5 +243,5 @@ fi
 
 # ---------------------------------------------------------------- summary
 put load_avg_end "$(cut -d' ' -f1 /proc/loadavg)" "1-min load average after the run"
-say "summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(go version | cut -d' ' -f3))"
+say "summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $rev, $(nproc) cores, $(go version | cut -d' ' -f3))"
 awk -F'\t' '{ printf "%-52s %14s  %s\n", $1, $2, $3 }' "$results"
