@@ -46,9 +46,9 @@ done
 [ "$(nproc)" -ge 2 ] || { echo "needs two cores" >&2; exit 1; }
 
 work=$(mktemp -d)
-pids=()
+server_pid=
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
 	wait 2>/dev/null || true
 	rm -rf "$work"
 }
@@ -122,12 +122,12 @@ start_server() { # name
 	waymark)
 		GOMAXPROCS=1 taskset -c 0 "$work/nsbench" -zone "$work/$ORIGIN.zone" -origin "$ORIGIN" \
 			-addr "127.0.0.1:$WAYMARK_PORT" -udp-workers "$NSBENCH_WORKERS" 2>"$work/waymark.log" &
-		pids+=($!)
+		server_pid=$!
 		wait_ready "$WAYMARK_PORT"
 		;;
 	knot)
 		taskset -c 0 knotd -c "$work/knot.conf" 2>"$work/knot.log" &
-		pids+=($!)
+		server_pid=$!
 		wait_ready "$KNOT_PORT"
 		;;
 	esac
@@ -138,10 +138,9 @@ check_alive() { # pid
 }
 
 stop_server() {
-	local p=${pids[-1]}
-	kill "$p"
-	wait "$p" 2>/dev/null || true
-	unset 'pids[-1]'
+	kill "$server_pid"
+	wait "$server_pid" 2>/dev/null || true
+	server_pid=
 }
 
 cpu_ticks() { # pid -> user+system clock ticks used so far
@@ -166,7 +165,7 @@ if [ "${MEMORY:-0}" = 1 ]; then
 	for server in waymark knot; do
 		start_server "$server"
 		sleep 2
-		echo "$server: $(grep -E 'VmRSS|VmHWM' "/proc/${pids[-1]}/status" | tr -s ' \t\n' ' ')"
+		echo "$server: $(grep -E 'VmRSS|VmHWM' "/proc/$server_pid/status" | tr -s ' \t\n' ' ')"
 		stop_server
 	done
 	exit 0
@@ -178,8 +177,8 @@ for round in $(seq 1 "$ROUNDS"); do
 		start_server "$server"
 		port=$WAYMARK_PORT
 		[ "$server" = knot ] && port=$KNOT_PORT
-		check_alive "${pids[-1]}"
-		read -r q c < <(run_dnsperf "$port" "${pids[-1]}")
+		check_alive "$server_pid"
+		read -r q c < <(run_dnsperf "$port" "$server_pid")
 		stop_server
 		echo "round $round: $server $q qps, $c us CPU/query ($(grep -E "Queries lost|Response codes" -A1 "$work/last.txt" | tr -s " \n" " "))"
 		qps[$server]+="$q"$'\n'
