@@ -745,23 +745,33 @@ func applyUpdate(c HealthCheckConfig, in UpdateHealthCheckInput) (HealthCheckCon
 // DeleteHealthCheck deletes a check. A check that a record set or a
 // calculated check uses cannot be deleted (HealthCheckInUse): Route 53
 // allows it and leaves the routing outcome undefined, Waymark refuses.
-// The caller reference stays taken.
+// The caller reference stays taken. A change batch that sets
+// rrset.health_check_id should lock the check's row FOR SHARE (after
+// checking that it exists, is live and is the tenant's): that makes it and
+// a concurrent delete wait for each other, so neither slips past.
 func (h *HealthChecks) DeleteHealthCheck(ctx context.Context, tenantID, id string) error {
 	return pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
 		if err := lockHealthChecks(ctx, tx); err != nil {
 			return err
 		}
-		var exists, usedByRecord, usedByParent bool
-		err := tx.QueryRow(ctx, `SELECT true,
-		        EXISTS (SELECT 1 FROM rrset WHERE health_check_id = $2),
-		        EXISTS (SELECT 1 FROM health_check p WHERE p.tenant_id = $1 AND p.deleted_at IS NULL
-		                   AND p.config->'child_health_checks' ? $2)
-		    FROM health_check WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`,
-			tenantID, id).Scan(&exists, &usedByRecord, &usedByParent)
+		// Lock the row first, then look for users in a new statement (a new
+		// snapshot): a change batch that referenced the check and locked
+		// its row FOR SHARE has committed by then and is seen.
+		var exists bool
+		err := tx.QueryRow(ctx, `SELECT true FROM health_check
+		    WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, tenantID, id).Scan(&exists)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errNoSuchHealthCheck(id)
 		}
 		if err != nil {
+			return fmt.Errorf("delete health check: %w", err)
+		}
+		var usedByRecord, usedByParent bool
+		if err := tx.QueryRow(ctx, `SELECT
+		        EXISTS (SELECT 1 FROM rrset WHERE health_check_id = $2),
+		        EXISTS (SELECT 1 FROM health_check p WHERE p.tenant_id = $1 AND p.deleted_at IS NULL
+		                   AND p.config->'child_health_checks' ? $2)`,
+			tenantID, id).Scan(&usedByRecord, &usedByParent); err != nil {
 			return fmt.Errorf("delete health check: %w", err)
 		}
 		if usedByRecord {
