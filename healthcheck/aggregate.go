@@ -354,6 +354,9 @@ func (a *Aggregator) observe(ctx context.Context, data []byte) {
 	if !ok || !hc.ProbedIn(o.Region) {
 		return // unknown (maybe not yet polled), disabled, or not probed there
 	}
+	if o.CheckVersion != 0 && o.CheckVersion < hc.Version {
+		return // probed with an older configuration (another address, say)
+	}
 	views := a.regions[o.CheckID]
 	if views == nil {
 		views = map[string]*event.HealthRegionState{}
