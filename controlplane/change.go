@@ -180,7 +180,8 @@ func prepareChange(c RRSetChange) (preparedChange, string) {
 	if err != nil {
 		return p, fmt.Sprintf("Invalid type: %v", err)
 	}
-	rs := zonecfg.RRSet{Name: name, Type: typ, SetIdentifier: c.RRSet.SetIdentifier, TTL: c.RRSet.TTL, Records: c.RRSet.Records}
+	rs := c.RRSet
+	rs.Name, rs.Type = name, typ
 	if rs.SetIdentifier != "" {
 		if err := checkText("SetIdentifier", rs.SetIdentifier, 1, MaxSetIdentifierLength); err != nil {
 			return p, err.(*Error).Message
@@ -192,6 +193,9 @@ func prepareChange(c RRSetChange) (preparedChange, string) {
 	if rs.TTL > zonecfg.MaxTTL {
 		return p, fmt.Sprintf("Invalid TTL %d: must be between 0 and %d.", rs.TTL, zonecfg.MaxTTL)
 	}
+	if msg := prepareRouting(&rs, c.Action); msg != "" {
+		return p, msg
+	}
 	for _, v := range rs.Records {
 		if !utf8.ValidString(v) {
 			return p, "Invalid Resource Record: values must be valid UTF-8; use \\DDD escapes for other bytes."
@@ -200,6 +204,9 @@ func prepareChange(c RRSetChange) (preparedChange, string) {
 	rrs, err := rs.Parse()
 	if err != nil {
 		return p, fmt.Sprintf("Invalid Resource Record: %v", err)
+	}
+	if rs.Alias != nil {
+		rs.Records = []string{}
 	}
 	rdata := make([]string, len(rrs))
 	for i, rr := range rrs {
@@ -270,23 +277,43 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 		queueLoadRRSets(b, tenantID, zoneID, names, &loaded)
 	}
 	var info ChangeInfo
-	write := func(wb *pgx.Batch) error {
+	write := func(q querier, wb *pgx.Batch) error {
 		if !found {
 			return errNoSuchZone(zoneID)
 		}
 		wc := newWorkingCopy(zoneName, loaded)
+		for _, n := range names {
+			wc.loaded[n] = true
+		}
 		for i, c := range changes {
 			if !c.ok {
 				continue
 			}
 			if msg := wc.apply(c, opt); msg != "" {
 				details = append(details, indexDetail(i, msg))
+			} else {
+				wc.changeIndex[c.set.Key()] = i
 			}
 		}
 		if len(details) > 0 {
 			return changeBatchError(details)
 		}
+		// Aliases and references reach beyond the names the batch
+		// touches: extra round trips, only for batches that need them.
+		if wc.hasAliasWork() {
+			ad, err := s.checkAliases(ctx, q, tenantID, zoneID, wc)
+			if err != nil {
+				return err
+			}
+			if len(ad) > 0 {
+				return changeBatchError(ad)
+			}
+		}
 		deletes, upserts, delta := wc.result()
+		colls, err := routingRefs(ctx, q, tenantID, changes, upserts)
+		if err != nil {
+			return err
+		}
 		limit := s.cfg.DefaultRecordQuota
 		if quota != nil {
 			limit = int(*quota)
@@ -312,6 +339,9 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 				FromVersion: v - 1, ToVersion: v,
 				Deletes: ch.deletes, Upserts: eventRRSets(ch.upserts),
 			}
+			if i == 0 {
+				ev.CIDRCollections = colls
+			}
 			if i < len(chunks)-1 {
 				if err := s.queueEvent(wb, tenantID, ev); err != nil {
 					return err
@@ -325,7 +355,7 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 		}
 		return nil
 	}
-	if err := s.txInTwoTrips(ctx, read, write); err != nil {
+	if err := s.txInTwoTripsQ(ctx, read, write); err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
 			return ChangeInfo{}, Errorf(CodePriorRequestNotComplete,
@@ -368,6 +398,27 @@ type workingCopy struct {
 	orig    map[zonecfg.Key]bool
 	touched []zonecfg.Key
 	isTouch map[zonecfg.Key]bool
+	// loaded holds the names whose record sets were all loaded: for them
+	// the working copy is authoritative.
+	loaded map[string]bool
+	// changeIndex is the index of the last change that touched a key.
+	changeIndex map[zonecfg.Key]int
+}
+
+// loadedName reports whether every record set at name is in the copy.
+func (wc *workingCopy) loadedName(name string) bool { return wc.loaded[name] }
+
+// hasAliasWork reports whether the batch may break an alias rule: it
+// touches an alias, or it removes a record set (which an alias may
+// target).
+func (wc *workingCopy) hasAliasWork() bool {
+	for _, k := range wc.touched {
+		cur := wc.get(k)
+		if cur == nil || cur.Alias != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func newWorkingCopy(zone string, loaded []storedRRSet) *workingCopy {
@@ -376,6 +427,9 @@ func newWorkingCopy(zone string, loaded []storedRRSet) *workingCopy {
 		byName:  make(map[string]map[zonecfg.Key]*storedRRSet),
 		orig:    make(map[zonecfg.Key]bool, len(loaded)),
 		isTouch: make(map[zonecfg.Key]bool),
+		loaded:  make(map[string]bool),
+
+		changeIndex: make(map[zonecfg.Key]int),
 	}
 	for i := range loaded {
 		wc.put(&loaded[i])
@@ -429,8 +483,14 @@ func (wc *workingCopy) apply(c preparedChange, opt batchOptions) string {
 		if msg := wc.conflict(k); msg != "" {
 			return msg
 		}
+		if msg := wc.policyConflict(&rs); msg != "" {
+			return msg
+		}
 	case ActionUpsert:
 		if msg := wc.conflict(k); msg != "" {
+			return msg
+		}
+		if msg := wc.policyConflict(&rs); msg != "" {
 			return msg
 		}
 		if opt.keepSOASerial && apex && k.Type == "SOA" && cur != nil {
@@ -440,7 +500,7 @@ func (wc *workingCopy) apply(c preparedChange, opt batchOptions) string {
 		if cur == nil {
 			return fmt.Sprintf("Tried to delete resource record set [%s] but it was not found", k)
 		}
-		if !sameContent(cur, &rs) {
+		if !sameContent(cur, &rs) || !sameRouting(cur.RRSet, rs.RRSet) {
 			return fmt.Sprintf("Tried to delete resource record set [%s] but the values provided do not match the current values", k)
 		}
 		if apex && k.Type == "SOA" {
@@ -700,6 +760,12 @@ func splitEvent(deletes []zonecfg.Key, upserts []storedRRSet) []eventChunk {
 // transaction back. The pool discards a connection returned inside a
 // transaction, so a failed rollback cannot leak one.
 func (s *Service) txInTwoTrips(ctx context.Context, read func(*pgx.Batch), write func(*pgx.Batch) error) error {
+	return s.txInTwoTripsQ(ctx, read, func(_ querier, wb *pgx.Batch) error { return write(wb) })
+}
+
+// txInTwoTripsQ is txInTwoTrips whose write may also query inside the
+// transaction (each query one more round trip) before it queues writes.
+func (s *Service) txInTwoTripsQ(ctx context.Context, read func(*pgx.Batch), write func(querier, *pgx.Batch) error) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("acquire connection: %w", err)
@@ -721,7 +787,7 @@ func (s *Service) txInTwoTrips(ctx context.Context, read func(*pgx.Batch), write
 		return fmt.Errorf("read: %w", err)
 	}
 	wb := &pgx.Batch{}
-	if err := write(wb); err != nil {
+	if err := write(conn, wb); err != nil {
 		rollback()
 		return err
 	}

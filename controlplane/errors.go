@@ -35,6 +35,15 @@ const (
 	CodeHealthCheckVersionMismatch Code = "HealthCheckVersionMismatch"
 	CodeHealthCheckInUse           Code = "HealthCheckInUse"
 	CodeTooManyHealthChecks        Code = "TooManyHealthChecks"
+
+	// CIDR collections (docs/routing.md).
+	CodeNoSuchCidrCollection          Code = "NoSuchCidrCollection"
+	CodeNoSuchCidrLocation            Code = "NoSuchCidrLocation"
+	CodeCidrCollectionAlreadyExists   Code = "CidrCollectionAlreadyExists"
+	CodeCidrCollectionVersionMismatch Code = "CidrCollectionVersionMismatch"
+	CodeCidrCollectionInUse           Code = "CidrCollectionInUse"
+	CodeCidrBlockInUse                Code = "CidrBlockInUse"
+	CodeTooManyCidrCollections        Code = "LimitsExceeded"
 )
 
 // Detail is one specific problem inside an error, such as one failing

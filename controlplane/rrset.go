@@ -90,7 +90,7 @@ func (s *Service) ListRRSets(ctx context.Context, tenantID, zoneID string, in Li
 		QueryRow(func(row pgx.Row) error { return row.Scan(&found) })
 	// A position is a row comparison on the primary key, so every page is
 	// an index range scan however deep it starts.
-	b.Queue(`SELECT name, type, set_identifier, ttl, records FROM rrset
+	b.Queue(`SELECT `+rrsetColumns+` FROM rrset
 	         WHERE zone_id = $1 AND (sort_name, type, set_identifier) >= ($2, $3, $4)
 	           AND EXISTS (SELECT 1 FROM hosted_zone WHERE id = $1 AND tenant_id = $6)
 	         ORDER BY sort_name, type, set_identifier LIMIT $5`,
@@ -126,23 +126,8 @@ type storedRRSet struct {
 }
 
 func scanRRSet(row pgx.CollectableRow) (zonecfg.RRSet, error) {
-	var rs zonecfg.RRSet
-	var ttl int64
-	if err := row.Scan(&rs.Name, &rs.Type, &rs.SetIdentifier, &ttl, &rs.Records); err != nil {
-		return rs, err
-	}
-	rs.TTL = uint32(ttl)
-	return rs, nil
-}
-
-func scanStoredRRSet(row pgx.CollectableRow) (storedRRSet, error) {
-	var rs storedRRSet
-	var ttl int64
-	if err := row.Scan(&rs.Name, &rs.Type, &rs.SetIdentifier, &ttl, &rs.Records, &rs.RData); err != nil {
-		return rs, err
-	}
-	rs.TTL = uint32(ttl)
-	return rs, nil
+	rs, err := scanStoredRRSet(row)
+	return rs.RRSet, err
 }
 
 // queueLoadRRSets queues the read of every record set of the tenant's
@@ -152,7 +137,7 @@ func queueLoadRRSets(b *pgx.Batch, tenantID, zoneID string, names []string, into
 	for i, n := range names {
 		keys[i] = zonecfg.SortKey(n)
 	}
-	b.Queue(`SELECT name, type, set_identifier, ttl, records, rdata FROM rrset
+	b.Queue(`SELECT `+rrsetColumns+` FROM rrset
 	         WHERE zone_id = $1 AND sort_name = ANY($2::text[])
 	           AND EXISTS (SELECT 1 FROM hosted_zone WHERE id = $1 AND tenant_id = $3)`, zoneID, keys, tenantID).
 		Query(func(rows pgx.Rows) error {
@@ -172,20 +157,26 @@ func queueUpserts(b *pgx.Batch, zoneID string, version int64, sets []storedRRSet
 	sortNames, names, types, ids := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	ttls := make([]int64, n)
 	records, rdata := make([]string, n), make([]string, n)
+	routing, alias, hc := make([]*string, n), make([]*string, n), make([]*string, n)
 	for i, rs := range sets {
 		sortNames[i], names[i], types[i], ids[i] = zonecfg.SortKey(rs.Name), rs.Name, rs.Type, rs.SetIdentifier
 		ttls[i] = int64(rs.TTL)
 		records[i] = mustJSON(rs.Records)
 		rdata[i] = mustJSON(rs.RData)
+		routing[i], alias[i], hc[i] = routingColumns(rs.RRSet)
 	}
-	b.Queue(`INSERT INTO rrset (zone_id, sort_name, name, type, set_identifier, ttl, records, rdata, updated_version)
-	         SELECT $1, u.sort_name, u.name, u.type, u.set_identifier, u.ttl, u.records::jsonb, u.rdata::jsonb, $2
-	         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[])
-	              AS u(sort_name, name, type, set_identifier, ttl, records, rdata)
+	b.Queue(`INSERT INTO rrset (zone_id, sort_name, name, type, set_identifier, ttl, records, rdata,
+	                            routing, alias_target, health_check_id, updated_version)
+	         SELECT $1, u.sort_name, u.name, u.type, u.set_identifier, u.ttl, u.records::jsonb, u.rdata::jsonb,
+	                u.routing::jsonb, u.alias_target::jsonb, u.health_check_id, $2
+	         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[],
+	                     $10::text[], $11::text[], $12::text[])
+	              AS u(sort_name, name, type, set_identifier, ttl, records, rdata, routing, alias_target, health_check_id)
 	         ON CONFLICT (zone_id, sort_name, type, set_identifier) DO UPDATE
 	         SET name = EXCLUDED.name, ttl = EXCLUDED.ttl, records = EXCLUDED.records,
-	             rdata = EXCLUDED.rdata, updated_version = EXCLUDED.updated_version`,
-		zoneID, version, sortNames, names, types, ids, ttls, records, rdata)
+	             rdata = EXCLUDED.rdata, routing = EXCLUDED.routing, alias_target = EXCLUDED.alias_target,
+	             health_check_id = EXCLUDED.health_check_id, updated_version = EXCLUDED.updated_version`,
+		zoneID, version, sortNames, names, types, ids, ttls, records, rdata, routing, alias, hc)
 }
 
 // queueDeletes queues one statement that deletes the record sets keys.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -102,6 +103,9 @@ type rawZone struct {
 	TenantID string     `json:"tenant_id"`
 	Version  int64      `json:"version"`
 	RRSets   []rawRRSet `json:"rrsets"`
+	// CIDRCollections is the JSON of the collections the zone's record
+	// sets reference (event.ZoneState.CIDRCollections), nil if none.
+	CIDRCollections json.RawMessage `json:"cidr_collections,omitempty"`
 }
 
 type rawRRSet struct {
@@ -162,7 +166,12 @@ func (z *rawZone) appendJSON(b []byte) []byte {
 		}
 		b = append(b, '}')
 	}
-	return append(b, "]}"...)
+	b = append(b, ']')
+	if len(z.CIDRCollections) > 0 {
+		b = append(b, `,"cidr_collections":`...)
+		b = append(b, z.CIDRCollections...)
+	}
+	return append(b, '}')
 }
 
 // objectMembers returns the text between the braces of a JSON object
@@ -243,6 +252,9 @@ func (s *Service) eachSnapshotRaw(ctx context.Context, zoneID string, seqFn func
 	}
 	if len(zones) == 0 {
 		return nil
+	}
+	if err := snapshotCIDRCollections(ctx, tx, zoneID, zones); err != nil {
+		return err
 	}
 	rows, err := tx.Query(ctx,
 		`SELECT zone_id, name, type, set_identifier, ttl, rdata::text,
@@ -334,4 +346,50 @@ func (s *Service) WriteZoneSnapshot(ctx context.Context, zoneID string, w io.Wri
 	}
 	_, err = w.Write(append(raw.appendJSON(nil), '\n'))
 	return err
+}
+
+// snapshotCIDRCollections sets the CIDRCollections of every zone in zones
+// whose record sets reference a CIDR collection.
+func snapshotCIDRCollections(ctx context.Context, tx pgx.Tx, zoneID string, zones []rawZone) error {
+	rows, _ := tx.Query(ctx, `SELECT DISTINCT zone_id, routing->'cidr_routing'->>'collection_id' FROM rrset
+	        WHERE ($1 = '' OR zone_id = $1) AND routing ? 'cidr_routing' ORDER BY 1, 2`, zoneID)
+	type ref struct{ zone, coll string }
+	refs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ref, error) {
+		var r ref
+		return r, row.Scan(&r.zone, &r.coll)
+	})
+	if err != nil {
+		return fmt.Errorf("snapshot: CIDR references: %w", err)
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	var ids []string
+	for _, r := range refs {
+		if !slices.Contains(ids, r.coll) {
+			ids = append(ids, r.coll)
+		}
+	}
+	colls, err := loadCIDRCollections(ctx, tx, "", ids, false)
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	per := map[string][]event.CIDRCollection{}
+	for _, r := range refs {
+		for _, c := range colls {
+			if c.ID == r.coll {
+				per[r.zone] = append(per[r.zone], c)
+			}
+		}
+	}
+	for i := range zones {
+		if cs := per[zones[i].ID]; len(cs) > 0 {
+			b, err := json.Marshal(cs)
+			if err != nil {
+				return fmt.Errorf("snapshot: encode CIDR collections: %w", err)
+			}
+			zones[i].CIDRCollections = b
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,9 +32,12 @@ const (
 // then the apex SOA (its serial is the zone version, as the nameservers
 // serve it), the apex NS, and every other record set in listing order, all
 // with absolute names and canonical record data, so that any zone-file
-// parser reads it back the same. Record sets with a set identifier (routing
-// policies) cannot be expressed in a master file; they are written as
-// comments.
+// parser reads it back the same. Record sets that a master file cannot
+// express — routing policies, alias records, health checks — are written as
+// extension lines, comments to every other parser, which ImportZone reads
+// back (docs/routing.md):
+//
+//	; waymark:rrset {"name":"www.example.com.","type":"A","set_identifier":"eu","ttl":60,"records":["192.0.2.1"],"region":"eu-west-1"}
 func (s *Service) ExportZone(ctx context.Context, tenantID, zoneID string) (string, error) {
 	id, ok := cleanID(zoneID)
 	if !ok {
@@ -53,10 +57,9 @@ func (s *Service) ExportZone(ctx context.Context, tenantID, zoneID string) (stri
 			if err != nil {
 				return err
 			}
-			rows, _ := tx.Query(ctx, `SELECT r.name, r.type, r.set_identifier, r.ttl, r.records, r.rdata
-			                          FROM rrset r JOIN hosted_zone z ON z.id = r.zone_id
-			                          WHERE r.zone_id = $1 AND z.tenant_id = $2
-			                          ORDER BY r.sort_name, r.type, r.set_identifier`, id, tenantID)
+			rows, _ := tx.Query(ctx, `SELECT `+rrsetColumns+` FROM rrset
+			                          WHERE zone_id = $1 AND EXISTS (SELECT 1 FROM hosted_zone WHERE id = $1 AND tenant_id = $2)
+			                          ORDER BY sort_name, type, set_identifier`, id, tenantID)
 			sets, err = pgx.CollectRows(rows, scanStoredRRSet)
 			if err != nil {
 				return fmt.Errorf("read record sets: %w", err)
@@ -100,9 +103,11 @@ func formatZoneFile(zone Zone, sets []storedRRSet) string {
 	for _, rs := range sets {
 		switch {
 		case isApex(rs, "SOA") || isApex(rs, "NS"):
-		case rs.SetIdentifier != "":
-			fmt.Fprintf(&b, "; record set with SetIdentifier %q (routing policy) omitted:\n", rs.SetIdentifier)
-			write(rs, "; ")
+		case isExtension(rs.RRSet):
+			ext := rs.RRSet
+			ext.Records = rs.RData
+			j, _ := json.Marshal(ext)
+			fmt.Fprintf(&b, "%s%s\n", extensionPrefix, j)
 		default:
 			write(rs, "")
 		}
@@ -209,6 +214,23 @@ func parseZoneFile(origin, text string) ([]zoneFileRRSet, []Detail) {
 	// A record with no TTL, before any $TTL or explicit TTL, gets an hour
 	// (miekg's own default, which $GENERATE always uses) rather than 0.
 	zp.SetDefaultTTL(defaultZoneFileTTL)
+	for _, ext := range extensionLines(text) {
+		if len(details) >= maxZoneFileDetails {
+			break
+		}
+		rs, err := parseExtension(origin, ext.text)
+		if err != nil {
+			fail(ext.line, "%v", err)
+			continue
+		}
+		k := rs.Key()
+		if _, dup := index[k]; dup {
+			fail(ext.line, "record set [%s] is defined twice", k)
+			continue
+		}
+		index[k] = len(sets)
+		sets = append(sets, zoneFileRRSet{Set: rs, Line: ext.line})
+	}
 	n, line := 0, 1
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		if l := lr.take(); l > 0 {
@@ -248,6 +270,12 @@ func parseZoneFile(origin, text string) ([]zoneFileRRSet, []Detail) {
 		v := zonecfg.RData(rr)
 		k := zonecfg.Key{Name: name, Type: typ}
 		if i, ok := index[k]; ok {
+			if isExtension(sets[i].Set) {
+				if !fail(line, "record set [%s] is defined twice", k) {
+					break
+				}
+				continue
+			}
 			if !slices.Contains(sets[i].Set.Records, v) {
 				sets[i].Set.Records = append(sets[i].Set.Records, v)
 			}
@@ -375,4 +403,66 @@ func (r *lineReader) Read(p []byte) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// extensionPrefix starts a line of a zone file that carries one record set
+// a master file cannot express, as zonecfg.RRSet JSON.
+const extensionPrefix = "; waymark:rrset "
+
+// isExtension reports whether rs needs an extension line: it has a routing
+// policy, an alias target or a health check.
+func isExtension(rs zonecfg.RRSet) bool {
+	return rs.SetIdentifier != "" || rs.Alias != nil || rs.HealthCheckID != "" || rs.Policy() != zonecfg.PolicySimple
+}
+
+type extensionLine struct {
+	line int
+	text string
+}
+
+// extensionLines returns the JSON of every extension line of text: lines
+// that start with extensionPrefix.
+func extensionLines(text string) []extensionLine {
+	var out []extensionLine
+	for i, l := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSuffix(l, "\r"), extensionPrefix); ok {
+			out = append(out, extensionLine{line: i + 1, text: rest})
+		}
+	}
+	return out
+}
+
+// parseExtension decodes one extension line strictly. Names are absolute
+// or relative to origin, as in the rest of the file.
+func parseExtension(origin, text string) (zonecfg.RRSet, error) {
+	var rs zonecfg.RRSet
+	d := json.NewDecoder(strings.NewReader(text))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&rs); err != nil {
+		return rs, fmt.Errorf("waymark:rrset line: %v", err)
+	}
+	if d.More() {
+		return rs, errors.New("waymark:rrset line: text after the record set")
+	}
+	if !strings.HasSuffix(rs.Name, ".") && rs.Name != "@" {
+		rs.Name += "." + origin
+	} else if rs.Name == "@" {
+		rs.Name = origin
+	}
+	name, err := canonicalName(rs.Name)
+	if err != nil {
+		return rs, err
+	}
+	if !zonecfg.IsSubdomain(name, origin) {
+		return rs, fmt.Errorf("%s is outside the zone %s", name, origin)
+	}
+	typ, _, err := zonecfg.ParseType(rs.Type)
+	if err != nil {
+		return rs, err
+	}
+	rs.Name, rs.Type = name, typ
+	if rs.Records == nil {
+		rs.Records = []string{}
+	}
+	return rs, nil
 }

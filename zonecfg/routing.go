@@ -265,3 +265,8 @@ func checkRefID(field, id string) error {
 	}
 	return nil
 }
+
+// ValidateRouting checks only the routing and alias fields of rs (the part
+// of Validate that does not parse values), for callers that parse values
+// themselves.
+func (rs RRSet) ValidateRouting() error { return rs.validateRouting() }
