@@ -1,0 +1,108 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// RoutingOptions are a nameserver's routing inputs: the files named by
+// `waymark nameserver --geoip-db` and `--latency-table`, and who it is.
+type RoutingOptions struct {
+	// GeoIPPath is a MaxMind-format database (GeoLite2/GeoIP2 or DB-IP
+	// lite, Country or City edition). Empty: no client locations.
+	GeoIPPath string
+	// LatencyTablePath is a latency table (see LatencyTable). Empty: none.
+	LatencyTablePath string
+	// NodeID names this nameserver in test-answer replies; Region is its
+	// latency region (see Routing.Region).
+	NodeID string
+	Region string
+	// RetryInterval is the delay between attempts to open the health
+	// status bucket while NATS is unreachable. Default 1 s.
+	RetryInterval time.Duration
+	// Logger receives the feed's trouble. Default: discard.
+	Logger *slog.Logger
+}
+
+// StartRouting gives h its routing inputs: it opens the GeoIP database and
+// latency table (an error there is returned: a flag names a bad file),
+// sets h's Routing, answers test-answer requests over nc and follows the
+// health status feed until ctx is done. Until the feed's first load every
+// check counts as healthy; if NATS is unreachable it keeps retrying in the
+// background, so the nameserver answers meanwhile. stop unsubscribes and
+// closes the database once queries have stopped.
+func StartRouting(ctx context.Context, nc *nats.Conn, h *Handler, o RoutingOptions) (stop func(), err error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	retry := o.RetryInterval
+	if retry <= 0 {
+		retry = time.Second
+	}
+	rt := Routing{Region: o.Region}
+	if o.GeoIPPath != "" {
+		if rt.GeoIP, err = OpenGeoDB(o.GeoIPPath); err != nil {
+			return nil, err
+		}
+	}
+	closeDB := func() {
+		if rt.GeoIP != nil {
+			_ = rt.GeoIP.Close()
+		}
+	}
+	if o.LatencyTablePath != "" {
+		if rt.Latency, err = LoadLatencyTable(o.LatencyTablePath); err != nil {
+			closeDB()
+			return nil, err
+		}
+	}
+	health := NewNATSHealth()
+	rt.Health = health
+	h.SetRouting(rt)
+	sub, err := h.ServeTestAnswers(nc, o.NodeID)
+	if err != nil {
+		closeDB()
+		return nil, fmt.Errorf("test answers: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		_ = sub.Unsubscribe()
+		closeDB()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			// Start follows the feed in the background once loaded, until
+			// fctx ends; jetstream bounds each of its calls by itself.
+			err := health.Start(fctx, js)
+			if err == nil || fctx.Err() != nil {
+				return
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				log.Warn("health status feed unavailable; retrying", "err", err)
+			}
+			select {
+			case <-fctx.Done():
+				return
+			case <-time.After(retry):
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		_ = sub.Unsubscribe()
+		h.SetRouting(Routing{Region: o.Region})
+		closeDB()
+	}, nil
+}
