@@ -31,7 +31,9 @@
 // keeps the last one): fleet.go does so for GET /v1/changes/{id} to add
 // propagation counts and ?wait=insync. Routes that are not part of the
 // tenant API are listed in undocumentedRoutes (openapi_test.go); all
-// others must be in openapi.yaml.
+// others must be in openapi.yaml. api/healthcheck.go registers
+// /v1/healthchecks… the same way (healthCheckRoutes), when the Service is a
+// *controlplane.HealthChecks (Service.WithHealthChecks).
 package api
 
 import (
