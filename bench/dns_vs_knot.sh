@@ -27,6 +27,15 @@
 #              MEMORY=1 to measure resident memory instead: both servers load
 #              a zone of RECORDS records (try RECORDS=1000000) and their
 #              VmRSS (steady) and VmHWM (peak, while loading) are printed.
+#              ROUTED=1 adds routed records: ROUTED_NAMES (1000) names wt<N>
+#              that Waymark serves as weighted groups (3 members, one with a
+#              health check) and as many geo<N> as geolocation groups
+#              (US-CA, US, EU, default; answered through a GeoIP database
+#              from bench/mkgeoip that puts 127.0.0.1 in California). Knot
+#              serves the same names as plain A records. A second query
+#              file sends 10% of queries there (5% each), the rest as the
+#              plain mix. Each round then measures Waymark on the plain mix,
+#              Waymark on the routed mix, and Knot on both.
 set -euo pipefail
 
 RECORDS=${RECORDS:-100000}
@@ -38,6 +47,8 @@ WAYMARK_PORT=${WAYMARK_PORT:-5391}
 KNOT_PORT=${KNOT_PORT:-5392}
 NSBENCH_WORKERS=${NSBENCH_WORKERS:-1}
 KNOT_WORKERS=${KNOT_WORKERS:-1}
+ROUTED=${ROUTED:-0}
+ROUTED_NAMES=${ROUTED_NAMES:-1000}
 ORIGIN=bench.example.
 
 for cmd in knotd dnsperf taskset go dig; do
@@ -74,6 +85,30 @@ awk -v n="$RECORDS" -v o="$ORIGIN" 'BEGIN {
 		else printf "h%d.%s AAAA\n", h, o
 	}
 }' >"$work/queries.txt"
+
+routed_args=()
+runs="waymark knot"
+if [ "$ROUTED" = 1 ]; then
+	# The routed names, plain in the file (nsbench -routed makes them
+	# groups), and a mix with 10% of queries on them.
+	awk -v n="$ROUTED_NAMES" 'BEGIN {
+		for (i = 0; i < n; i++) printf "wt%d IN A 198.51.%d.%d\ngeo%d IN A 203.0.%d.%d\n", i, int(i / 256) % 256, i % 256, i, int(i / 256) % 256, i % 256
+	}' >>"$work/$ORIGIN.zone"
+	awk -v n="$RECORDS" -v m="$ROUTED_NAMES" -v o="$ORIGIN" 'BEGIN {
+		srand(43)
+		for (i = 0; i < 100000; i++) {
+			r = rand(); h = int(rand() * (n - 3)); g = int(rand() * m)
+			if (r < 0.05) printf "wt%d.%s A\n", g, o
+			else if (r < 0.10) printf "geo%d.%s A\n", g, o
+			else if (r < 0.64) printf "h%d.%s A\n", h, o
+			else if (r < 0.82) printf "x%d.%s A\n", h, o
+			else printf "h%d.%s AAAA\n", h, o
+		}
+	}' >"$work/queries-routed.txt"
+	go run ./bench/mkgeoip -o "$work/geo.mmdb"
+	routed_args=(-routed -geoip-db "$work/geo.mmdb")
+	runs="waymark waymark-routed knot knot-routed"
+fi
 
 cat >"$work/knot.conf" <<CONF
 server:
@@ -121,7 +156,7 @@ start_server() { # name
 	case "$1" in
 	waymark)
 		GOMAXPROCS=1 taskset -c 0 "$work/nsbench" -zone "$work/$ORIGIN.zone" -origin "$ORIGIN" \
-			-addr "127.0.0.1:$WAYMARK_PORT" -udp-workers "$NSBENCH_WORKERS" 2>"$work/waymark.log" &
+			-addr "127.0.0.1:$WAYMARK_PORT" -udp-workers "$NSBENCH_WORKERS" "${routed_args[@]}" 2>"$work/waymark.log" &
 		server_pid=$!
 		wait_ready "$WAYMARK_PORT"
 		;;
@@ -147,10 +182,10 @@ cpu_ticks() { # pid -> user+system clock ticks used so far
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-run_dnsperf() { # port pid -> "qps cpu-microseconds-per-query"; dnsperf output in $work/last.txt
+run_dnsperf() { # port pid [query file] -> "qps cpu-microseconds-per-query"; dnsperf output in $work/last.txt
 	local before after
 	before=$(cpu_ticks "$2")
-	taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "$work/queries.txt" -l "$DURATION" \
+	taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d "${3:-$work/queries.txt}" -l "$DURATION" \
 		-c "$CLIENTS" -T 1 -q "$OUTSTANDING" >"$work/last.txt" 2>&1
 	after=$(cpu_ticks "$2")
 	awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" '
@@ -173,16 +208,19 @@ fi
 
 declare -A qps cpu
 for round in $(seq 1 "$ROUNDS"); do
-	for server in waymark knot; do
+	for run in $runs; do
+		server=${run%-routed}
+		qfile=$work/queries.txt
+		[ "$run" != "$server" ] && qfile=$work/queries-routed.txt
 		start_server "$server"
 		port=$WAYMARK_PORT
 		[ "$server" = knot ] && port=$KNOT_PORT
 		check_alive "$server_pid"
-		read -r q c < <(run_dnsperf "$port" "$server_pid")
+		read -r q c < <(run_dnsperf "$port" "$server_pid" "$qfile")
 		stop_server
-		echo "round $round: $server $q qps, $c us CPU/query ($(grep -E "Queries lost|Response codes" -A1 "$work/last.txt" | tr -s " \n" " "))"
-		qps[$server]+="$q"$'\n'
-		cpu[$server]+="$c"$'\n'
+		echo "round $round: $run $q qps, $c us CPU/query ($(grep -E "Queries lost|Response codes" -A1 "$work/last.txt" | tr -s " \n" " "))"
+		qps[$run]+="$q"$'\n'
+		cpu[$run]+="$c"$'\n'
 	done
 done
 
@@ -195,3 +233,15 @@ echo "waymark median: $wq qps, $wc us CPU/query"
 echo "knot    median: $kq qps, $kc us CPU/query"
 awk -v w="$wq" -v k="$kq" 'BEGIN { printf "qps ratio waymark/knot: %.2f\n", w / k }'
 awk -v w="$wc" -v k="$kc" 'BEGIN { printf "CPU per query ratio knot/waymark: %.2f (above 1: Waymark uses less CPU per answer)\n", k / w }'
+if [ "$ROUTED" = 1 ]; then
+	wrq=$(printf '%s' "${qps[waymark-routed]}" | median)
+	krq=$(printf '%s' "${qps[knot-routed]}" | median)
+	wrc=$(printf '%s' "${cpu[waymark-routed]}" | median)
+	krc=$(printf '%s' "${cpu[knot-routed]}" | median)
+	echo "routed mix (10% on $ROUTED_NAMES weighted + $ROUTED_NAMES geolocation names; Knot answers them as plain records):"
+	echo "waymark routed median: $wrq qps, $wrc us CPU/query"
+	echo "knot    routed median: $krq qps, $krc us CPU/query"
+	awk -v r="$wrq" -v p="$wq" 'BEGIN { printf "waymark routed/plain qps: %.2f\n", r / p }'
+	awk -v w="$wrq" -v k="$krq" 'BEGIN { printf "qps ratio waymark routed/knot same mix: %.2f\n", w / k }'
+	awk -v w="$wrc" -v k="$krc" 'BEGIN { printf "CPU per query ratio knot/waymark on the routed mix: %.2f\n", k / w }'
+fi

@@ -33,6 +33,8 @@ func run() error {
 	addr := flag.String("addr", "127.0.0.1:5300", "UDP and TCP listen address")
 	workers := flag.Int("udp-workers", 0, "UDP reader goroutines (0: GOMAXPROCS)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the serving time to this file")
+	routed := flag.Bool("routed", false, "serve A sets named wt<N> as weighted groups and geo<N> as geolocation groups (see routed.go)")
+	geoDB := flag.String("geoip-db", "", "MaxMind-format GeoIP database for routed answers (bench/mkgeoip makes one)")
 	flag.Parse()
 	if *zoneFile == "" || *origin == "" {
 		return fmt.Errorf("-zone and -origin are required")
@@ -46,6 +48,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if *routed {
+		sets = routedSets(sets)
+	}
 	store := dataplane.NewStore()
 	if err := store.ReplaceZone(event.ZoneState{ID: "ZBENCH", Name: *origin, Version: 1, RRSets: sets}); err != nil {
 		return err
@@ -57,6 +62,14 @@ func run() error {
 	debug.FreeOSMemory()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := dataplane.NewServer(store, dataplane.Config{Addr: *addr, Logger: log, UDPWorkers: *workers})
+	if *geoDB != "" {
+		db, err := dataplane.OpenGeoDB(*geoDB)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = db.Close() }()
+		srv.Handler().SetRouting(dataplane.Routing{GeoIP: db, Health: dataplane.HealthMap{}})
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := srv.Start(ctx); err != nil {
