@@ -123,4 +123,3 @@ func provider(db *sql.DB) (*goose.Provider, error) {
 	}
 	return p, nil
 }
-
