@@ -14,6 +14,8 @@ func runAPI(ctx context.Context, args []string) error {
 	listen := fs.String("listen", env("WAYMARK_LISTEN", "127.0.0.1:8080"), "HTTP listen address (WAYMARK_LISTEN)")
 	nameServers := fs.String("nameservers", env("WAYMARK_NAMESERVERS", "ns1.waymark.test.,ns2.waymark.test."), "names of the nameservers in every zone's NS set (WAYMARK_NAMESERVERS)")
 	signup := fs.Bool("signup", env("WAYMARK_SIGNUP", "") == "true", "open sign-up at POST /v1/signup (WAYMARK_SIGNUP=true)")
+	allowPrivate := fs.Bool("allow-private-targets", env("WAYMARK_ALLOW_PRIVATE_TARGETS", "") == "true",
+		"let health checks target private and loopback addresses (development only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -23,13 +25,14 @@ func runAPI(ctx context.Context, args []string) error {
 	}
 	log := newLogger()
 	cp, err := startControlPlane(ctx, controlPlaneOptions{
-		DatabaseURL:   *dsn,
-		NATSURL:       *natsURL,
-		Listen:        *listen,
-		NameServers:   splitList(*nameServers),
-		Secrets:       sec,
-		SignupEnabled: *signup,
-		Logger:        log,
+		DatabaseURL:         *dsn,
+		NATSURL:             *natsURL,
+		Listen:              *listen,
+		NameServers:         splitList(*nameServers),
+		Secrets:             sec,
+		SignupEnabled:       *signup,
+		AllowPrivateTargets: *allowPrivate,
+		Logger:              log,
 	})
 	if err != nil {
 		return err

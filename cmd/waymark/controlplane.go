@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/api"
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/healthcheck"
 	"github.com/waymark-dns/waymark/migrations"
 )
 
@@ -26,7 +27,12 @@ type controlPlaneOptions struct {
 	Secrets       secrets
 	SignupEnabled bool
 	RateLimit     float64
-	Logger        *slog.Logger
+	// AllowPrivateTargets lets health checks probe private and loopback
+	// addresses; MinHealthInterval allows intervals under 10 s. Both are
+	// for development.
+	AllowPrivateTargets bool
+	MinHealthInterval   int
+	Logger              *slog.Logger
 }
 
 // controlPlane is a running API process: HTTP server, outbox relay and
@@ -87,8 +93,23 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		pool.Close()
 		return nil, fmt.Errorf("listen %s: %w", o.Listen, err)
 	}
+	hcs := svc.WithHealthChecks(controlplane.HealthCheckOptions{
+		AllowPrivateTargets: o.AllowPrivateTargets,
+		MinRequestInterval:  o.MinHealthInterval,
+	})
+	agg, err := healthcheck.NewAggregator(healthcheck.AggregatorConfig{
+		NATS:   nc,
+		Store:  svc,
+		Logger: log.With("component", "health"),
+	})
+	if err != nil {
+		_ = ln.Close()
+		nc.Close()
+		pool.Close()
+		return nil, err
+	}
 	router := api.NewRouter(api.Config{
-		Service:       svc,
+		Service:       hcs,
 		AdminToken:    o.Secrets.AdminToken,
 		SignupEnabled: o.SignupEnabled,
 		RateLimit:     o.RateLimit,
@@ -105,12 +126,16 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
 		},
-		done: make(chan error, 3),
+		done: make(chan error, 4),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{Logger: log.With("component", "relay")})
 	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log.With("component", "tracker")})
 	go func() { cp.done <- nameErr("relay", relay.Run(ctx)) }()
 	go func() { cp.done <- nameErr("tracker", tracker.Run(ctx)) }()
+	// Every API process campaigns; exactly one aggregates health.
+	go func() {
+		cp.done <- nameErr("health", svc.RunLeader(ctx, controlplane.DefaultHealthLockKey, agg.Run))
+	}()
 	go func() {
 		err := cp.srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {

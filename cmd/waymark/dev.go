@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/waymark-dns/waymark/controlplane"
 )
 
@@ -30,6 +31,7 @@ func runDev(ctx context.Context, args []string) error {
 	listen := fs.String("listen", env("WAYMARK_LISTEN", "127.0.0.1:8080"), "API listen address")
 	dnsListen := fs.String("dns", env("WAYMARK_DNS_LISTEN", "127.0.0.1:5300"), "DNS address of the first nameserver; the others take the next ports")
 	regions := fs.String("regions", env("WAYMARK_REGIONS", "us-east-1"), "comma-separated regions, one in-process nameserver each")
+	checkRegions := fs.String("checker-regions", env("WAYMARK_CHECKER_REGIONS", "us-east-1,eu-west-1,ap-southeast-1"), "regions of the in-process health checkers")
 	tenantName := fs.String("tenant", "dev", "name of the dev tenant")
 	signup := fs.Bool("signup", false, "open sign-up at POST /v1/signup")
 	if err := fs.Parse(args); err != nil {
@@ -66,13 +68,15 @@ func runDev(ctx context.Context, args []string) error {
 	}
 
 	cp, err := startControlPlane(ctx, controlPlaneOptions{
-		DatabaseURL:   *dsn,
-		NATSURL:       *natsURL,
-		Listen:        *listen,
-		NameServers:   []string{"ns1.waymark.test.", "ns2.waymark.test."},
-		Secrets:       sec,
-		SignupEnabled: *signup,
-		Logger:        log,
+		DatabaseURL:         *dsn,
+		NATSURL:             *natsURL,
+		Listen:              *listen,
+		NameServers:         []string{"ns1.waymark.test.", "ns2.waymark.test."},
+		Secrets:             sec,
+		SignupEnabled:       *signup,
+		AllowPrivateTargets: true,
+		MinHealthInterval:   1,
+		Logger:              log,
 	})
 	if err != nil {
 		return err
@@ -116,6 +120,24 @@ func runDev(ctx context.Context, args []string) error {
 		}()
 	}
 
+	// Health checkers for three regions, sharing the dev NATS server.
+	hcRegions := splitList(*checkRegions)
+	if len(hcRegions) > 0 {
+		hnc, err := nats.Connect(*natsURL, nats.Name("waymark-dev-healthcheckers"), nats.MaxReconnects(-1))
+		if err != nil {
+			cp.Close()
+			return fmt.Errorf("nats for health checkers: %w", err)
+		}
+		defer hnc.Close()
+		for _, region := range hcRegions {
+			go func() {
+				if err := runChecker(ctx, hnc, region, "dev-hc-"+region, true, log); err != nil {
+					log.Error("health checker stopped", "region", region, "err", err)
+				}
+			}()
+		}
+	}
+
 	envFile := filepath.Join(devDir, "dev.env")
 	if err := writeDevEnv(envFile, apiURL, token, sec.AdminToken, net.JoinHostPort(host, port)); err != nil {
 		cp.Close()
@@ -126,6 +148,7 @@ Waymark is running.
   API          %s   (openapi.yaml describes it)
   DNS          %s   (UDP and TCP)
   NATS         %s
+  checkers     %s
   PostgreSQL   %s
   tenant       %s
   API key      %s
@@ -134,7 +157,7 @@ Waymark is running.
   curl -s -H "Authorization: Bearer $WAYMARK_API_KEY" $WAYMARK_API/v1/hostedzones
 
 Press Ctrl-C to stop.
-`, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, redactURL(*dsn), *tenantName, token, envFile)
+`, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), *tenantName, token, envFile)
 	return cp.Wait(ctx)
 }
 

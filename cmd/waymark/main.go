@@ -17,6 +17,7 @@ commands:
   dev          run everything in one process for a laptop (API, relay, embedded NATS, nameservers)
   api          run the API server (with the outbox relay and the fleet tracker)
   nameserver   run an authoritative nameserver fed over NATS JetStream
+  healthchecker  probe health checks from one region and publish what it sees
   migrate      apply database migrations: migrate up|down|status
   tenant       operator commands: tenant create NAME
 
@@ -33,11 +34,12 @@ func main() {
 	defer stop()
 
 	cmds := map[string]func(context.Context, []string) error{
-		"dev":        runDev,
-		"api":        runAPI,
-		"nameserver": runNameserver,
-		"migrate":    runMigrate,
-		"tenant":     runTenant,
+		"dev":           runDev,
+		"api":           runAPI,
+		"nameserver":    runNameserver,
+		"healthchecker": runHealthchecker,
+		"migrate":       runMigrate,
+		"tenant":        runTenant,
 	}
 	name, args := os.Args[1], os.Args[2:]
 	if name == "-h" || name == "--help" || name == "help" {

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/waymark-dns/waymark/healthcheck"
+)
+
+func runHealthchecker(ctx context.Context, args []string) error {
+	host, _ := os.Hostname()
+	fs := flag.NewFlagSet("healthchecker", flag.ContinueOnError)
+	region := fs.String("region", env("WAYMARK_REGION", ""), "region this checker probes from (WAYMARK_REGION)")
+	nodeID := fs.String("node-id", env("WAYMARK_NODE_ID", host), "unique id among the checkers of the region (WAYMARK_NODE_ID)")
+	natsURL := fs.String("nats-url", env("WAYMARK_NATS_URL", nats.DefaultURL), "NATS URLs (WAYMARK_NATS_URL)")
+	allowPrivate := fs.Bool("allow-private-targets", env("WAYMARK_ALLOW_PRIVATE_TARGETS", "") == "true",
+		"probe private and loopback addresses too; must match the API's setting (development only)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *region == "" {
+		return errors.New("--region is required")
+	}
+	log := newLogger().With("node", *nodeID, "region", *region)
+	nc, err := nats.Connect(*natsURL, nats.Name("waymark-healthchecker"), nats.MaxReconnects(-1),
+		nats.RetryOnFailedConnect(true), nats.ReconnectWait(500*time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("nats %s: %w", *natsURL, err)
+	}
+	defer nc.Close()
+	log.Info("health checker running", "nats", *natsURL)
+	return runChecker(ctx, nc, *region, *nodeID, *allowPrivate, log)
+}
+
+// runChecker probes the checks of one region until ctx ends.
+func runChecker(ctx context.Context, nc *nats.Conn, region, nodeID string, allowPrivate bool, log *slog.Logger) error {
+	c, err := healthcheck.NewChecker(healthcheck.Config{
+		Region:              region,
+		NodeID:              nodeID,
+		NATS:                nc,
+		AllowPrivateTargets: allowPrivate,
+		Logger:              log.With("component", "healthchecker"),
+	})
+	if err != nil {
+		return err
+	}
+	return c.Run(ctx)
+}
