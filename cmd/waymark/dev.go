@@ -32,6 +32,8 @@ func runDev(ctx context.Context, args []string) error {
 	dnsListen := fs.String("dns", env("WAYMARK_DNS_LISTEN", "127.0.0.1:5300"), "DNS address of the first nameserver; the others take the next ports")
 	regions := fs.String("regions", env("WAYMARK_REGIONS", "us-east-1"), "comma-separated regions, one in-process nameserver each")
 	checkRegions := fs.String("checker-regions", env("WAYMARK_CHECKER_REGIONS", "us-east-1,eu-west-1,ap-southeast-1"), "regions of the in-process health checkers")
+	geoip := fs.String("geoip-db", env("WAYMARK_GEOIP_DB", ""), "MaxMind-format GeoIP database for the nameservers")
+	latency := fs.String("latency-table", env("WAYMARK_LATENCY_TABLE", ""), "latency table for the nameservers")
 	tenantName := fs.String("tenant", "dev", "name of the dev tenant")
 	signup := fs.Bool("signup", false, "open sign-up at POST /v1/signup")
 	if err := fs.Parse(args); err != nil {
@@ -99,14 +101,16 @@ func runDev(ctx context.Context, args []string) error {
 	for i, region := range splitList(*regions) {
 		addr := net.JoinHostPort(host, strconv.Itoa(basePort+i))
 		ns, err := startNameserver(ctx, nameserverOptions{
-			NodeID:     "dev-" + region,
-			Region:     region,
-			Listen:     addr,
-			NATSURL:    *natsURL,
-			APIURL:     apiURL,
-			AdminToken: sec.AdminToken,
-			CacheDir:   filepath.Join(devDir, "cache-"+region),
-			Logger:     log.With("node", "dev-"+region),
+			NodeID:       "dev-" + region,
+			Region:       region,
+			Listen:       addr,
+			NATSURL:      *natsURL,
+			APIURL:       apiURL,
+			AdminToken:   sec.AdminToken,
+			CacheDir:     filepath.Join(devDir, "cache-"+region),
+			GeoIPDB:      *geoip,
+			LatencyTable: *latency,
+			Logger:       log.With("node", "dev-"+region),
 		})
 		if err != nil {
 			cp.Close()
