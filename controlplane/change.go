@@ -357,7 +357,9 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 	}
 	if err := s.txInTwoTripsQ(ctx, read, write); err != nil {
 		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+		// lock_not_available, or a deadlock between two batches whose
+		// aliases point at each other's zones: both retryable.
+		if errors.As(err, &pe) && (pe.Code == "55P03" || pe.Code == "40P01") {
 			return ChangeInfo{}, Errorf(CodePriorRequestNotComplete,
 				"The request was rejected because a prior request for this hosted zone was still being processed.")
 		}

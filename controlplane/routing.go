@@ -256,14 +256,20 @@ func routingRefs(ctx context.Context, q querier, tenantID string, changes []prep
 // blocks (tenantID "" reads them whatever the tenant), locked FOR SHARE
 // if lock.
 func loadCIDRCollections(ctx context.Context, q querier, tenantID string, ids []string, lock bool) ([]event.CIDRCollection, error) {
-	sql := `SELECT c.id, c.name, c.version, b.location_name, b.cidr::text
+	if lock {
+		// Lock first, read after, in two statements: under READ COMMITTED
+		// a statement that waited for the lock would still read the
+		// blocks as they were before the change it waited for.
+		rows, _ := q.Query(ctx, `SELECT id FROM cidr_collection WHERE ($1 = '' OR tenant_id = $1) AND id = ANY($2::text[])
+		        ORDER BY id FOR SHARE`, tenantID, ids)
+		if _, err := pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return nil, fmt.Errorf("lock CIDR collections: %w", err)
+		}
+	}
+	rows, err := q.Query(ctx, `SELECT c.id, c.name, c.version, b.location_name, b.cidr::text
 	        FROM cidr_collection c LEFT JOIN cidr_block b ON b.collection_id = c.id
 	        WHERE ($1 = '' OR c.tenant_id = $1) AND c.id = ANY($2::text[])
-	        ORDER BY c.id, b.location_name, b.cidr`
-	if lock {
-		sql += ` FOR SHARE OF c`
-	}
-	rows, err := q.Query(ctx, sql, tenantID, ids)
+	        ORDER BY c.id, b.location_name, b.cidr`, tenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read CIDR collections: %w", err)
 	}
@@ -303,7 +309,7 @@ type aliasGraph struct {
 	zoneID   string
 	wc       *workingCopy
 	cache    map[aliasNode][]storedRRSet
-	zones    map[string]string // zone id -> name, for the tenant's zones looked up
+	locked   map[string]bool // other zones share-locked
 }
 
 // sets returns the record sets at node, nil if there are none (or the zone
@@ -322,6 +328,16 @@ func (g *aliasGraph) sets(n aliasNode) ([]storedRRSet, error) {
 	}
 	if v, ok := g.cache[n]; ok {
 		return v, nil
+	}
+	if n.zoneID != g.zoneID && !g.locked[n.zoneID] {
+		// A share lock on the other zone makes its batches wait for this
+		// one (and this one for them): then an alias and the delete of
+		// its target cannot both commit.
+		rows, _ := g.q.Query(g.ctx, `SELECT id FROM hosted_zone WHERE id = $1 AND tenant_id = $2 FOR SHARE`, n.zoneID, g.tenantID)
+		if _, err := pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return nil, fmt.Errorf("lock alias target zone: %w", err)
+		}
+		g.locked[n.zoneID] = true
 	}
 	rows, _ := g.q.Query(g.ctx, `SELECT `+rrsetColumns+` FROM rrset
 	        WHERE zone_id = $1 AND sort_name = $2 AND type = $3
@@ -398,7 +414,7 @@ func formatPath(p []aliasNode) string {
 // (name, type) it empties is still the target of an alias, in this zone or
 // another of the tenant's. It returns details by change index.
 func (s *Service) checkAliases(ctx context.Context, q querier, tenantID, zoneID string, wc *workingCopy) ([]Detail, error) {
-	g := &aliasGraph{ctx: ctx, q: q, tenantID: tenantID, zoneID: zoneID, wc: wc, cache: map[aliasNode][]storedRRSet{}}
+	g := &aliasGraph{ctx: ctx, q: q, tenantID: tenantID, zoneID: zoneID, wc: wc, cache: map[aliasNode][]storedRRSet{}, locked: map[string]bool{}}
 	var details []Detail
 	emptied := map[aliasNode]bool{}
 	for _, k := range wc.touched {
