@@ -1,8 +1,12 @@
 package event
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+
+	"github.com/nats-io/nats.go"
 )
 
 // TestAnswerSubject is the core NATS request/reply subject of test answers
@@ -78,4 +82,46 @@ func DecodeTestAnswerResponse(b []byte) (TestAnswerResponse, error) {
 		return r, fmt.Errorf("event: malformed test answer response: %v", err)
 	}
 	return r, nil
+}
+
+// ErrNoNameserver is returned by RequestTestAnswer when no nameserver
+// listens on TestAnswerSubject (or none answered in time).
+var ErrNoNameserver = errors.New("event: no nameserver answered the test answer request")
+
+// RequestTestAnswer sends req to one live nameserver and returns its
+// reply. It waits until ctx is done (callers set a deadline); with no
+// nameserver subscribed it fails at once with ErrNoNameserver.
+func RequestTestAnswer(ctx context.Context, nc *nats.Conn, req TestAnswerRequest) (TestAnswerResponse, error) {
+	b, err := req.Encode()
+	if err != nil {
+		return TestAnswerResponse{}, err
+	}
+	msg, err := nc.RequestWithContext(ctx, TestAnswerSubject, b)
+	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
+		return TestAnswerResponse{}, fmt.Errorf("%w: %v", ErrNoNameserver, err)
+	}
+	if err != nil {
+		return TestAnswerResponse{}, fmt.Errorf("event: test answer request: %w", err)
+	}
+	return DecodeTestAnswerResponse(msg.Data)
+}
+
+// ServeTestAnswer subscribes answer to test answer requests in the queue
+// group TestAnswerQueue, so that each request gets one reply from one
+// nameserver. A request that does not decode gets a BadRequest reply.
+func ServeTestAnswer(nc *nats.Conn, answer func(TestAnswerRequest) TestAnswerResponse) (*nats.Subscription, error) {
+	return nc.QueueSubscribe(TestAnswerSubject, TestAnswerQueue, func(m *nats.Msg) {
+		req, err := DecodeTestAnswerRequest(m.Data)
+		var resp TestAnswerResponse
+		if err != nil {
+			resp = TestAnswerResponse{Error: err.Error(), BadRequest: true}
+		} else {
+			resp = answer(req)
+		}
+		b, err := resp.Encode()
+		if err != nil {
+			return
+		}
+		_ = m.Respond(b)
+	})
 }
