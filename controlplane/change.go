@@ -338,6 +338,7 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 				Kind: event.ZoneUpdated, ZoneID: zoneID, ZoneName: zoneName,
 				FromVersion: v - 1, ToVersion: v,
 				Deletes: ch.deletes, Upserts: eventRRSets(ch.upserts),
+				Continued: i < len(chunks)-1,
 			}
 			if i == 0 {
 				ev.CIDRCollections = colls

@@ -423,6 +423,12 @@ func TestIntegrationImportZoneSplitsEvents(t *testing.T) {
 		if first := i == 0; !first && (o.ChangeID != nil) != last {
 			t.Errorf("event %d change id %v", i, o.ChangeID)
 		}
+		// Every part but the last of the split import is marked
+		// continued, so nameservers serve it whole (the first event is
+		// the zone's creation).
+		if i > 0 && ev.Continued == last {
+			t.Errorf("event %d of %d: continued = %v", i, len(outbox), ev.Continued)
+		}
 		if last && (o.ChangeID == nil || *o.ChangeID != info.ID || ev.ChangeID != info.ID) {
 			t.Errorf("last event change %v / %s, want %s", o.ChangeID, ev.ChangeID, info.ID)
 		}

@@ -190,6 +190,12 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 			b.upsert(rs)
 		}
 		z, err := b.finish()
+		if ev.Continued {
+			// A leading part of a split change: hold it, serve the zone
+			// as it was until the last part arrives.
+			s.indexLocked(z)
+			return Applied, err
+		}
 		s.putLocked(z)
 		return Applied, err
 	}

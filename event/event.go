@@ -74,6 +74,12 @@ type ZoneEvent struct {
 	// key (or create them).
 	Deletes []zonecfg.Key   `json:"deletes,omitempty"`
 	Upserts []zonecfg.RRSet `json:"upserts,omitempty"`
+	// Continued marks a leading part of a change too large for one
+	// message: more zone.updated events of the same change follow, one
+	// version each. A nameserver applies a continued part to its copy of
+	// the zone but serves the result only once the last part (Continued
+	// false) is applied, so a client never sees half a change.
+	Continued bool `json:"continued,omitempty"`
 	// CIDRCollections are collections referenced by the zone, each
 	// replacing the nameserver's copy with the same ID (see CIDRCollection).
 	CIDRCollections []CIDRCollection `json:"cidr_collections,omitempty"`
