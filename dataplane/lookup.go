@@ -53,23 +53,11 @@ type client struct {
 	trace *[]string    // when set, routed answers explain themselves here (test answers)
 }
 
-// heap returns a heap copy of c for the routing code, which keeps pointers
-// to it, making it at the first call through *rc. Taking &cl in lookup
-// instead would move every query's client to the heap, routed or not: an
-// allocation per query on the fast path.
-func (c client) heap(rc **client) *client {
-	if *rc == nil {
-		*rc = &c
-	}
-	return *rc
-}
-
 // lookup answers qname (lowercase wire) and qtype from the zone set, per
 // RFC 1034 §4.3.2 with the clarifications of RFC 2181, RFC 2308 negative
 // answers, RFC 4592 wildcards, RFC 6604 rcodes for CNAME chains and RFC 8482
 // minimal ANY. It fills res, which the caller has reset.
 func lookup(zs *zoneSet, qname string, qtype uint16, cl client, res *result) {
-	var rc *client // cl on the heap, made only for routed answers (see heap)
 	z := zs.find(qname)
 	if z == nil {
 		res.rcode, res.ede = dns.RcodeRefused, edeNotAuthoritative
@@ -111,7 +99,7 @@ func lookup(zs *zoneSet, qname string, qtype uint16, cl client, res *result) {
 				return
 			}
 			if n.sets[0].route != nil {
-				if !routedAnswer(zs, z, owner, n, n.sets[0].typ, cl.heap(&rc), res) {
+				if !routedAnswer(zs, z, owner, n, n.sets[0].typ, cl, res) {
 					res.negative(z)
 				}
 				return
@@ -121,7 +109,7 @@ func lookup(zs *zoneSet, qname string, qtype uint16, cl client, res *result) {
 		}
 		if s := n.find(qtype); s != nil {
 			if s.route != nil { // routed or alias: evaluated per query (routing.go)
-				if !routedAnswer(zs, z, owner, n, qtype, cl.heap(&rc), res) {
+				if !routedAnswer(zs, z, owner, n, qtype, cl, res) {
 					res.negative(z)
 				}
 				return
@@ -136,7 +124,7 @@ func lookup(zs *zoneSet, qname string, qtype uint16, cl client, res *result) {
 			return
 		}
 		if c.route != nil {
-			if c = routedCNAME(zs, z, n, cl.heap(&rc), res); c == nil {
+			if c = routedCNAME(zs, z, n, cl, res); c == nil {
 				res.negative(z)
 				return
 			}

@@ -160,12 +160,13 @@ func routedNode(n *node) bool {
 // eval is the state of one routed answer: the query's client and
 // routing environment, and what it learned along the way.
 type eval struct {
-	zs   *zoneSet
-	rt   Routing
-	cl   *client
-	res  *result
-	loc  Location
-	locK int8 // 0 not looked up, 1 known, -1 unknown
+	zs    *zoneSet
+	rt    Routing
+	cl    client // by value: a pointer would move every query's client to the heap
+	res   *result
+	owner string // the name answers are written under
+	loc   Location
+	locK  int8 // 0 not looked up, 1 known, -1 unknown
 }
 
 // clientPrefix is the client's address and the number of its bits that
@@ -209,36 +210,51 @@ func (e *eval) location() (Location, bool) {
 		}
 		e.usedClient(bits)
 		if e.locK == 1 {
-			e.notef("client %s located at %s (GeoIP network %s)", p, e.loc, e.loc.Network)
+			if e.tracing() {
+				e.notef("client %s located at %s (GeoIP network %s)", p, e.loc, e.loc.Network)
+			}
 		} else {
-			e.notef("client %s has no GeoIP location", p)
+			if e.tracing() {
+				e.notef("client %s has no GeoIP location", p)
+			}
 		}
 	}
 	return e.loc, e.locK == 1
 }
 
-// notef adds a line to the explanation, when one is being written.
+// tracing reports whether an explanation is being written. Callers test
+// it before notef: building notef's arguments boxes them on the heap, an
+// allocation per call that queries must not pay.
+func (e *eval) tracing() bool { return e.cl.trace != nil }
+
+// notef adds a line to the explanation; see tracing.
 func (e *eval) notef(format string, args ...any) {
-	if e.cl.trace != nil {
-		*e.cl.trace = append(*e.cl.trace, fmt.Sprintf(format, args...))
-	}
+	*e.cl.trace = append(*e.cl.trace, fmt.Sprintf(format, args...))
 }
 
 // checkHealthy reports a health check's status; unknown checks pass.
 func (e *eval) checkHealthy(id string) bool {
 	if e.rt.Health == nil {
-		e.notef("health check %s: no health feed, counted healthy", id)
+		if e.tracing() {
+			e.notef("health check %s: no health feed, counted healthy", id)
+		}
 		return true
 	}
 	h, known := e.rt.Health.Healthy(id)
 	switch {
 	case !known:
-		e.notef("health check %s: unknown, counted healthy", id)
+		if e.tracing() {
+			e.notef("health check %s: unknown, counted healthy", id)
+		}
 		return true
 	case h:
-		e.notef("health check %s: healthy", id)
+		if e.tracing() {
+			e.notef("health check %s: healthy", id)
+		}
 	default:
-		e.notef("health check %s: unhealthy", id)
+		if e.tracing() {
+			e.notef("health check %s: unhealthy", id)
+		}
 	}
 	return h
 }
@@ -260,15 +276,20 @@ func (e *eval) healthy(z *zone, s *rrset, depth int) bool {
 		}
 		tz, tn, ok := e.target(z, r.alias)
 		if !ok {
-			e.notef("alias target %s: not found, unhealthy", presentationName(r.alias.name))
+			if e.tracing() {
+				e.notef("alias target %s: not found, unhealthy", presentationName(r.alias.name))
+			}
 			return false
 		}
-		for _, m := range tn.group(s.typ) {
-			if e.healthy(tz, &m, depth+1) {
+		g := tn.group(s.typ)
+		for i := range g {
+			if e.healthy(tz, &g[i], depth+1) {
 				return true
 			}
 		}
-		e.notef("alias target %s: no healthy record set", presentationName(r.alias.name))
+		if e.tracing() {
+			e.notef("alias target %s: no healthy record set", presentationName(r.alias.name))
+		}
 		return false
 	}
 	return true
@@ -297,7 +318,7 @@ func (e *eval) target(z *zone, a *aliasTarget) (*zone, node, bool) {
 
 // routedAnswer is lookup's entry for a routed or alias group at an owner
 // name: it appends the answer and reports whether there was one.
-func routedAnswer(zs *zoneSet, z *zone, owner string, n node, t uint16, cl *client, res *result) bool {
+func routedAnswer(zs *zoneSet, z *zone, owner string, n node, t uint16, cl client, res *result) bool {
 	e := eval{zs: zs, cl: cl, res: res}
 	if cl.rt != nil {
 		e.rt = *cl.rt
@@ -307,42 +328,47 @@ func routedAnswer(zs *zoneSet, z *zone, owner string, n node, t uint16, cl *clie
 
 // routedCNAME chooses the CNAME record set of a routed CNAME group (a
 // weighted CNAME, say), for lookup to follow; nil when none applies.
-func routedCNAME(zs *zoneSet, z *zone, n node, cl *client, res *result) *rrset {
+func routedCNAME(zs *zoneSet, z *zone, n node, cl client, res *result) *rrset {
 	e := eval{zs: zs, cl: cl, res: res}
 	if cl.rt != nil {
 		e.rt = *cl.rt
 	}
-	var buf [maxMultiValue]*rrset
-	if sets := e.choose(z, n, dns.TypeCNAME, 0, buf[:0]); len(sets) > 0 {
-		return sets[0]
+	start := len(res.answer)
+	e.choose(z, n, dns.TypeCNAME, 0)
+	if len(res.answer) == start {
+		return nil
 	}
-	return nil
+	c := res.answer[start].set
+	clear(res.answer[start:])
+	res.answer = res.answer[:start] // lookup adds the CNAME under its owner
+	return c
 }
 
 // answerRouted answers type t at owner from node n of zone z, whose record
 // sets are routed or aliases, and reports whether it found records.
 func (e *eval) answerRouted(z *zone, owner string, n node, t uint16) bool {
-	var buf [maxMultiValue]*rrset
-	sets := e.choose(z, n, t, 0, buf[:0])
-	for _, s := range sets {
-		e.res.answer = append(e.res.answer, rrRef{owner: owner, set: s, ttl: s.ttl})
+	e.owner = owner
+	start := len(e.res.answer)
+	e.choose(z, n, t, 0)
+	for i := start; i < len(e.res.answer); i++ {
+		e.res.additionalFor(z, e.res.answer[i].set)
 	}
-	for _, s := range sets {
-		e.res.additionalFor(z, s)
-	}
-	return len(sets) > 0
+	return len(e.res.answer) > start
 }
 
 // choose evaluates the group of type t at n and appends the record sets
-// to answer with, aliases resolved.
-func (e *eval) choose(z *zone, n node, t uint16, depth int, out []*rrset) []*rrset {
+// it answers with, aliases resolved, to the answer section under e.owner
+// (straight into the pooled result: a buffer of our own would move to the
+// heap, choose being recursive).
+func (e *eval) choose(z *zone, n node, t uint16, depth int) {
 	group := n.group(t)
 	if len(group) == 0 {
-		return out
+		return
 	}
 	r := group[0].route
 	if r == nil || r.policy == zonecfg.PolicySimple {
-		return e.resolve(z, &group[0], depth, out)
+		e.resolve(z, &group[0], depth)
+		return
 	}
 	var hbuf [128]bool
 	health := hbuf[:0]
@@ -358,53 +384,61 @@ func (e *eval) choose(z *zone, n node, t uint16, depth int, out []*rrset) []*rrs
 	if !anyHealthy {
 		// Route 53: when no record of a group is healthy, every record
 		// counts as healthy.
-		e.notef("%s: no healthy record set, all treated as healthy", r.policy)
+		if e.tracing() {
+			e.notef("%s: no healthy record set, all treated as healthy", r.policy)
+		}
 		for i := range health {
 			health[i] = true
 		}
 	}
 	switch r.policy {
 	case zonecfg.PolicyWeighted:
-		return e.pick(z, group, e.weighted(group, health), depth, out)
+		e.pick(z, group, e.weighted(group, health), depth)
 	case zonecfg.PolicyLatency:
-		return e.pick(z, group, e.latency(group, health), depth, out)
+		e.pick(z, group, e.latency(group, health), depth)
 	case zonecfg.PolicyGeolocation:
-		return e.pick(z, group, e.geolocation(group, health), depth, out)
+		e.pick(z, group, e.geolocation(group, health), depth)
 	case zonecfg.PolicyFailover:
-		return e.pick(z, group, e.failover(group, health), depth, out)
+		e.pick(z, group, e.failover(group, health), depth)
 	case zonecfg.PolicyMultiValue:
-		return e.multivalue(z, group, health, depth, out)
+		e.multivalue(z, group, health, depth)
 	case zonecfg.PolicyCIDR:
-		return e.pick(z, group, e.cidrRoute(z, group, health), depth, out)
+		e.pick(z, group, e.cidrRoute(z, group, health), depth)
 	}
-	return out
 }
 
 // pick resolves member i of group, or nothing when i < 0.
-func (e *eval) pick(z *zone, group []rrset, i int, depth int, out []*rrset) []*rrset {
+func (e *eval) pick(z *zone, group []rrset, i int, depth int) {
 	if i < 0 {
-		return out
+		return
 	}
-	return e.resolve(z, &group[i], depth, out)
+	e.resolve(z, &group[i], depth)
 }
 
 // resolve appends s, or for an alias the target group's answer.
-func (e *eval) resolve(z *zone, s *rrset, depth int, out []*rrset) []*rrset {
+func (e *eval) resolve(z *zone, s *rrset, depth int) {
 	if s.route == nil || s.route.alias == nil {
-		return append(out, s)
+		e.res.answer = append(e.res.answer, rrRef{owner: e.owner, set: s, ttl: s.ttl})
+		return
 	}
 	a := s.route.alias
 	if depth >= maxAliasDepth {
-		e.notef("alias chain longer than %d: stopped", maxAliasDepth)
-		return out
+		if e.tracing() {
+			e.notef("alias chain longer than %d: stopped", maxAliasDepth)
+		}
+		return
 	}
 	tz, tn, ok := e.target(z, a)
 	if !ok {
-		e.notef("alias target %s (zone %s): not found", presentationName(a.name), a.zoneID)
-		return out
+		if e.tracing() {
+			e.notef("alias target %s (zone %s): not found", presentationName(a.name), a.zoneID)
+		}
+		return
 	}
-	e.notef("alias to %s %s in zone %s", presentationName(a.name), dns.TypeToString[s.typ], tz.origin)
-	return e.choose(tz, tn, s.typ, depth+1, out)
+	if e.tracing() {
+		e.notef("alias to %s %s in zone %s", presentationName(a.name), dns.TypeToString[s.typ], tz.origin)
+	}
+	e.choose(tz, tn, s.typ, depth+1)
 }
 
 // uint64n draws uniformly from [0, n).
@@ -437,7 +471,9 @@ func (e *eval) weighted(group []rrset, health []bool) int {
 				continue
 			}
 			if w := uint64(group[i].route.weight); x < w {
-				e.notef("weighted: %q (weight %d of %d healthy)", group[i].setID, w, total)
+				if e.tracing() {
+					e.notef("weighted: %q (weight %d of %d healthy)", group[i].setID, w, total)
+				}
 				return i
 			} else {
 				x -= w
@@ -451,7 +487,9 @@ func (e *eval) weighted(group []rrset, health []bool) int {
 	for i := range group {
 		if health[i] && group[i].route.weight == 0 {
 			if x == 0 {
-				e.notef("weighted: %q (weight 0, chosen evenly among %d)", group[i].setID, zeros)
+				if e.tracing() {
+					e.notef("weighted: %q (weight 0, chosen evenly among %d)", group[i].setID, zeros)
+				}
 				return i
 			}
 			x--
@@ -473,10 +511,14 @@ func (e *eval) failover(group []rrset, health []bool) int {
 	}
 	switch {
 	case pri >= 0 && health[pri]:
-		e.notef("failover: PRIMARY %q healthy", group[pri].setID)
+		if e.tracing() {
+			e.notef("failover: PRIMARY %q healthy", group[pri].setID)
+		}
 		return pri
 	case sec >= 0 && health[sec]:
-		e.notef("failover: PRIMARY unhealthy or absent, SECONDARY %q", group[sec].setID)
+		if e.tracing() {
+			e.notef("failover: PRIMARY unhealthy or absent, SECONDARY %q", group[sec].setID)
+		}
 		return sec
 	}
 	return pri
@@ -484,7 +526,7 @@ func (e *eval) failover(group []rrset, health []bool) int {
 
 // multivalue appends up to 8 healthy members in random order; when none
 // is healthy, health is all true and up to 8 of any.
-func (e *eval) multivalue(z *zone, group []rrset, health []bool, depth int, out []*rrset) []*rrset {
+func (e *eval) multivalue(z *zone, group []rrset, health []bool, depth int) {
 	var ibuf [128]int
 	idx := ibuf[:0]
 	if len(group) > len(ibuf) {
@@ -500,11 +542,12 @@ func (e *eval) multivalue(z *zone, group []rrset, health []bool, depth int, out 
 		j := i + int(e.uint64n(uint64(len(idx)-i)))
 		idx[i], idx[j] = idx[j], idx[i]
 	}
-	e.notef("multivalue: %d of %d eligible record sets", n, len(idx))
-	for _, i := range idx[:n] {
-		out = e.resolve(z, &group[i], depth, out)
+	if e.tracing() {
+		e.notef("multivalue: %d of %d eligible record sets", n, len(idx))
 	}
-	return out
+	for _, i := range idx[:n] {
+		e.resolve(z, &group[i], depth)
+	}
 }
 
 // geolocation answers the most specific location matching the client:
@@ -543,16 +586,24 @@ func (e *eval) geolocation(group []rrset, health []bool) int {
 			first = i
 		}
 		if health[i] {
-			e.notef("geolocation: %s (%q)", group[i].route.geo, group[i].setID)
+			if e.tracing() {
+				e.notef("geolocation: %s (%q)", group[i].route.geo, group[i].setID)
+			}
 			return i
 		}
-		e.notef("geolocation: %s (%q) unhealthy, widening", group[i].route.geo, group[i].setID)
+		if e.tracing() {
+			e.notef("geolocation: %s (%q) unhealthy, widening", group[i].route.geo, group[i].setID)
+		}
 	}
 	if first < 0 {
-		e.notef("geolocation: no location matches and no default: NODATA")
+		if e.tracing() {
+			e.notef("geolocation: no location matches and no default: NODATA")
+		}
 		return -1
 	}
-	e.notef("geolocation: every match unhealthy, answering the most specific %s", group[first].route.geo)
+	if e.tracing() {
+		e.notef("geolocation: every match unhealthy, answering the most specific %s", group[first].route.geo)
+	}
 	return first
 }
 
@@ -568,7 +619,9 @@ func (e *eval) cidrRoute(z *zone, group []rrset, health []bool) int {
 		loc, block, matched = c.match(p)
 		if matched {
 			e.usedClient(block.Bits())
-			e.notef("cidr: client %s in block %s of location %q (collection %s)", p, block, loc, coll)
+			if e.tracing() {
+				e.notef("cidr: client %s in block %s of location %q (collection %s)", p, block, loc, coll)
+			}
 		}
 	}
 	if !matched {
@@ -576,7 +629,9 @@ func (e *eval) cidrRoute(z *zone, group []rrset, health []bool) int {
 		// prefix gets the same answer only if no longer block exists,
 		// which we do not know cheaply, so the scope is the whole source.
 		e.usedClient(p.Bits())
-		e.notef("cidr: client %s matches no block of collection %s", p, coll)
+		if e.tracing() {
+			e.notef("cidr: client %s matches no block of collection %s", p, coll)
+		}
 	}
 	hit, def := -1, -1
 	for i := range group {
@@ -591,12 +646,16 @@ func (e *eval) cidrRoute(z *zone, group []rrset, health []bool) int {
 	case hit >= 0 && health[hit]:
 		return hit
 	case def >= 0 && health[def]:
-		e.notef("cidr: default location \"*\" (%q)", group[def].setID)
+		if e.tracing() {
+			e.notef("cidr: default location \"*\" (%q)", group[def].setID)
+		}
 		return def
 	case hit >= 0:
 		return hit
 	}
-	e.notef("cidr: no matching location and no default: NODATA")
+	if e.tracing() {
+		e.notef("cidr: no matching location and no default: NODATA")
+	}
 	return -1
 }
 
@@ -615,7 +674,9 @@ func (e *eval) latency(group []rrset, health []bool) int {
 			for _, reg := range order {
 				for i := range group {
 					if health[i] && group[i].route.region.Name == reg {
-						e.notef("latency: region %s (%q) from the latency table entry %s", reg, group[i].setID, key)
+						if e.tracing() {
+							e.notef("latency: region %s (%q) from the latency table entry %s", reg, group[i].setID, key)
+						}
 						return i
 					}
 				}
@@ -629,20 +690,26 @@ func (e *eval) latency(group []rrset, health []bool) int {
 	case known && continentCenter(loc.Continent) != [2]float64{}:
 		c := continentCenter(loc.Continent)
 		lat, lon = c[0], c[1]
-		e.notef("latency: no coordinates, using the centre of continent %s", loc.Continent)
+		if e.tracing() {
+			e.notef("latency: no coordinates, using the centre of continent %s", loc.Continent)
+		}
 	default:
 		reg, ok := zonecfg.LookupRegion(e.rt.Region)
 		if !ok {
 			for i := range group {
 				if health[i] {
-					e.notef("latency: client location unknown, first region %s (%q)", group[i].route.region.Name, group[i].setID)
+					if e.tracing() {
+						e.notef("latency: client location unknown, first region %s (%q)", group[i].route.region.Name, group[i].setID)
+					}
 					return i
 				}
 			}
 			return -1
 		}
 		lat, lon = reg.Lat, reg.Lon
-		e.notef("latency: client location unknown, measuring from this nameserver's region %s", reg.Name)
+		if e.tracing() {
+			e.notef("latency: client location unknown, measuring from this nameserver's region %s", reg.Name)
+		}
 	}
 	best, bestD := -1, math.Inf(1)
 	for i := range group {
@@ -655,7 +722,9 @@ func (e *eval) latency(group []rrset, health []bool) int {
 		}
 	}
 	if best >= 0 {
-		e.notef("latency: region %s (%q), %.0f km away", group[best].route.region.Name, group[best].setID, bestD)
+		if e.tracing() {
+			e.notef("latency: region %s (%q), %.0f km away", group[best].route.region.Name, group[best].setID, bestD)
+		}
 	}
 	return best
 }

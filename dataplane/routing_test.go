@@ -717,4 +717,13 @@ func TestFastPathUnchanged(t *testing.T) {
 	if !bytes.Equal(fast, slow) {
 		t.Errorf("fast and general paths differ")
 	}
+	// The marker a future answer cache must respect.
+	z := h.store.load().find(mustWire(t, "example.com."))
+	for name, want := range map[string]bool{"t1.example.com.": false, "w.example.com.": true, "a2.example.com.": true,
+		"example.com.": true, "s.example.com.": true} {
+		n, _ := z.names.get(mustWire(t, name))
+		if routedNode(&n) != want {
+			t.Errorf("routedNode(%s) = %v", name, !want)
+		}
+	}
 }
