@@ -49,7 +49,8 @@
 //     message: FORMERR. Responses (QR=1) and messages shorter than a header
 //     are dropped, never answered.
 //   - EDNS (RFC 6891): version ≠ 0 gets BADVERS; options are ignored and
-//     not echoed; DO is copied (RFC 3225); we advertise 1232 and send at
+//     not echoed, except Client Subnet (RFC 7871), echoed with its scope
+//     (see Routing); DO is copied (RFC 3225); we advertise 1232 and send at
 //     most min(max(client size, 512), 1232) over UDP, 512 without EDNS.
 //   - Truncation drops whole record sets: TC is set when an answer or
 //     authority set, or required glue, does not fit; optional additional
@@ -78,4 +79,15 @@
 // goes through miekg's parser. Both paths fill the same request and run the
 // same lookup and encoder, so their responses are byte-identical (tested on
 // every golden case).
+//
+// # Routing
+//
+// Weighted, latency, geolocation, failover, multivalue answer and IP-based
+// record sets, and aliases, are evaluated per query by the same lookup
+// (routing.go), from the client's ECS subnet or address, the health view,
+// a GeoIP database and a random source given through Handler.SetRouting
+// (or StartRouting). Simple record sets pay one nil test for it. Answers
+// at routed names depend on the client and on chance: nothing may cache
+// them without those (routedNode marks such names). See
+// docs/routing-dataplane.md.
 package dataplane
