@@ -123,6 +123,14 @@ func fieldByJSONName(t reflect.Type, name string) (reflect.StructField, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
+			// An embedded struct's fields are the outer object's, as
+			// encoding/json reads them.
+			if ef, ok := fieldByJSONName(f.Type, name); ok {
+				return ef, true
+			}
+			continue
+		}
 		if tag == "" {
 			tag = f.Name
 		}

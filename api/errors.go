@@ -36,19 +36,22 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 		controlplane.CodeInvalidChangeBatch, controlplane.CodeInvalidPaginationToken:
 		return http.StatusBadRequest, true
 	case controlplane.CodeTooManyHostedZones, controlplane.CodeTooManyRecords, controlplane.CodeTooManyKeys,
-		controlplane.CodeTooManyHealthChecks:
+		controlplane.CodeTooManyHealthChecks, controlplane.CodeTooManyCidrCollections:
 		return http.StatusBadRequest, true
 	case controlplane.CodeUnauthorized:
 		return http.StatusUnauthorized, true
 	case controlplane.CodeForbidden:
 		return http.StatusForbidden, true
 	case controlplane.CodeNoSuchHostedZone, controlplane.CodeNoSuchChange,
-		controlplane.CodeNoSuchKey, controlplane.CodeNoSuchTenant, controlplane.CodeNoSuchHealthCheck, codeNotFound:
+		controlplane.CodeNoSuchKey, controlplane.CodeNoSuchTenant, controlplane.CodeNoSuchHealthCheck, codeNotFound,
+		controlplane.CodeNoSuchCidrCollection, controlplane.CodeNoSuchCidrLocation:
 		return http.StatusNotFound, true
 	case controlplane.CodeHostedZoneAlreadyExists, controlplane.CodeTenantAlreadyExists,
 		controlplane.CodeHostedZoneNotEmpty, controlplane.CodeConflictingDomainExists,
 		controlplane.CodePriorRequestNotComplete, controlplane.CodeHealthCheckAlreadyExists,
-		controlplane.CodeHealthCheckVersionMismatch, controlplane.CodeHealthCheckInUse:
+		controlplane.CodeHealthCheckVersionMismatch, controlplane.CodeHealthCheckInUse,
+		controlplane.CodeCidrCollectionAlreadyExists, controlplane.CodeCidrCollectionVersionMismatch,
+		controlplane.CodeCidrCollectionInUse, controlplane.CodeCidrBlockInUse:
 		return http.StatusConflict, true
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed, true

@@ -31,9 +31,11 @@ func undocumentedRoutes() []string {
 // openapi.yaml was exercised and every route of the router is documented.
 func TestIntegrationOpenAPIContract(t *testing.T) {
 	t.Parallel()
+	answer, lastTestAnswer := testAnswerer(t)
 	a := newTestAPI(t, func(c *Config) {
 		c.SignupEnabled = true
 		c.Service = c.Service.(*controlplane.Service).WithHealthChecks(controlplane.HealthCheckOptions{MinRequestInterval: 1})
+		c.TestAnswer = answer
 	})
 	a.strictRequests = true
 
@@ -168,6 +170,7 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 	a.must(http.StatusNotFound, req{method: "GET", path: "/v1/hostedzones/" + zone, bearer: token})
 
 	exerciseHealthChecks(t, a, token)
+	exerciseRouting(t, a, token, lastTestAnswer)
 	checkCoverage(t, a)
 }
 

@@ -33,7 +33,9 @@
 // tenant API are listed in undocumentedRoutes (openapi_test.go); all
 // others must be in openapi.yaml. api/healthcheck.go registers
 // /v1/healthchecks… the same way (healthCheckRoutes), when the Service is a
-// *controlplane.HealthChecks (Service.WithHealthChecks).
+// *controlplane.HealthChecks (Service.WithHealthChecks). api/routing.go
+// registers /v1/cidrcollections… and the test-answer endpoint
+// (routingRoutes).
 package api
 
 import (
@@ -84,6 +86,9 @@ type Config struct {
 	ReadyFunc func(ctx context.Context) error
 	// NowFunc returns the current time, for rate limiting. Default time.Now.
 	NowFunc func() time.Time
+	// TestAnswer asks a nameserver for a test answer (GET
+	// /v1/hostedzones/{id}/test-answer). Nil: that endpoint answers 503.
+	TestAnswer TestAnswerFunc
 }
 
 // handler holds the router's dependencies; every endpoint is a method.
@@ -161,6 +166,9 @@ func NewRouter(cfg Config) http.Handler {
 	// Routes defined in other files of this package (see the package doc).
 	if f, ok := any(h).(interface{ fleetRoutes(chi.Router) }); ok {
 		f.fleetRoutes(r)
+	}
+	if f, ok := any(h).(interface{ routingRoutes(chi.Router) }); ok {
+		f.routingRoutes(r)
 	}
 	if f, ok := any(h).(interface{ healthCheckRoutes(chi.Router) }); ok {
 		f.healthCheckRoutes(r)
