@@ -348,16 +348,17 @@ func measure(args []string) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s: %d of %d probe names still unanswered after %s", *label, len(pending), len(probes), *timeout)
 		}
-		var left []string
-		for _, name := range pending {
+		// Stop each round at the first name not answered yet: polling all
+		// of them every 10 ms would load the server while it loads.
+		for len(pending) > 0 {
 			m := new(dns.Msg)
-			m.SetQuestion(name, dns.TypeA)
+			m.SetQuestion(pending[0], dns.TypeA)
 			r, _, err := c.Exchange(m, *addr)
 			if err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 {
-				left = append(left, name)
+				break
 			}
+			pending = pending[1:]
 		}
-		pending = left
 		if len(pending) > 0 {
 			time.Sleep(10 * time.Millisecond)
 		}
