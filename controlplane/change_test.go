@@ -778,10 +778,18 @@ func FuzzWorkingCopy(f *testing.F) {
 			if typ == "CNAME" || typ == "SOA" {
 				vals = values[typ][int(op[3])%2 : int(op[3])%2+1]
 			}
-			c, msg := prepareChange(RRSetChange{
-				Action: actions[int(op[0])%len(actions)],
-				RRSet:  zonecfg.RRSet{Name: names[int(op[1])%len(names)], Type: typ, TTL: uint32(60 * (1 + int(op[3])%2)), Records: vals},
-			})
+			rs := zonecfg.RRSet{Name: names[int(op[1])%len(names)], Type: typ, TTL: uint32(60 * (1 + int(op[3])%2)), Records: vals}
+			// High bits of the last byte make the set routed: weighted or
+			// failover, with one of two set identifiers.
+			if r := op[3] >> 4; r != 0 && typ != "SOA" && typ != "NS" {
+				rs.SetIdentifier = []string{"a", "b"}[r&1]
+				if r&2 != 0 {
+					rs.Failover = []string{zonecfg.FailoverPrimary, zonecfg.FailoverSecondary}[(r>>2)&1]
+				} else {
+					rs.Weight = new(r >> 2)
+				}
+			}
+			c, msg := prepareChange(RRSetChange{Action: actions[int(op[0])%len(actions)], RRSet: rs})
 			if msg != "" {
 				t.Fatalf("prepare: %s", msg)
 			}
@@ -843,6 +851,26 @@ func checkZoneInvariants(t *testing.T, wc *workingCopy) {
 		}
 		if types["NS"] && zonecfg.IsWildcard(name) {
 			t.Fatalf("NS at %s", name)
+		}
+		// One policy per name and type, simple never beside routed, a
+		// failover role at most once.
+		policy := map[string]zonecfg.Policy{}
+		roles := map[string]bool{}
+		for k, rs := range m {
+			p := rs.Policy()
+			if q, ok := policy[k.Type]; ok && q != p {
+				t.Fatalf("%s %s mixes %s and %s", name, k.Type, p, q)
+			}
+			policy[k.Type] = p
+			if (p == zonecfg.PolicySimple) != (k.SetIdentifier == "") {
+				t.Fatalf("%s %s: policy %s with set identifier %q", name, k.Type, p, k.SetIdentifier)
+			}
+			if rs.Failover != "" {
+				if roles[k.Type+rs.Failover] {
+					t.Fatalf("%s %s: two %s", name, k.Type, rs.Failover)
+				}
+				roles[k.Type+rs.Failover] = true
+			}
 		}
 	}
 }

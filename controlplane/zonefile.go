@@ -464,5 +464,8 @@ func parseExtension(origin, text string) (zonecfg.RRSet, error) {
 	if rs.Records == nil {
 		rs.Records = []string{}
 	}
+	if len(rs.Records) == 0 && rs.Alias == nil {
+		return rs, errors.New("waymark:rrset line: a record set needs records or an alias_target")
+	}
 	return rs, nil
 }

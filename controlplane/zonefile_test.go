@@ -317,6 +317,10 @@ func FuzzParseZoneFile(f *testing.F) {
 		"\\046 60 TXT \"\\000\"\n",
 		"a 60 HTTPS 1 . alpn=h2\n",
 		"$GENERATE 0-0", // an error without a position
+		"; waymark:rrset {\"name\":\"w\",\"type\":\"A\",\"set_identifier\":\"a\",\"ttl\":60,\"records\":[\"192.0.2.1\"],\"weight\":3}\n",
+		"; waymark:rrset {\"name\":\"@\",\"type\":\"A\",\"ttl\":0,\"records\":[],\"alias_target\":{\"hosted_zone_id\":\"Z1\",\"dns_name\":\"w.example.com.\",\"evaluate_target_health\":false}}\nw 60 A 192.0.2.1\n",
+		"; waymark:rrset {\"name\":\"w\",\"type\":\"A\",\"ttl\":60,\"records\":[\"192.0.2.1\"],\"health_check_id\":\"h\"}\nw 60 A 192.0.2.2\n",
+		"; waymark:rrset {\"name\":\"x.other.\"}\n; waymark:rrset [1]\n; waymark:rrset {\"name\":\"w\",\"type\":\"A\"}\n",
 	} {
 		f.Add(s)
 	}
@@ -333,7 +337,7 @@ func FuzzParseZoneFile(f *testing.F) {
 				t.Fatalf("key %v twice", k)
 			}
 			seen[k] = true
-			if !zonecfg.IsSubdomain(s.Set.Name, origin) || zonecfg.TypeCode(s.Set.Type) == 0 || len(s.Set.Records) == 0 {
+			if !zonecfg.IsSubdomain(s.Set.Name, origin) || zonecfg.TypeCode(s.Set.Type) == 0 || (len(s.Set.Records) == 0 && s.Set.Alias == nil) {
 				t.Fatalf("bad set %+v", s.Set)
 			}
 			if s.Line < 1 {
