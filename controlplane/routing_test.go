@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
@@ -476,5 +477,93 @@ func TestIntegrationRoutingZoneFileRoundTrip(t *testing.T) {
 	ce := wantErr(t, err, CodeInvalidInput)
 	if len(ce.Details) != 1 || ce.Details[0].Line != 2 {
 		t.Fatalf("details %+v", ce.Details)
+	}
+}
+
+// TestIntegrationAliasRace runs, again and again, a batch creating an alias
+// in one zone against a batch deleting its target in another: whichever
+// wins, an alias never ends up dangling.
+func TestIntegrationAliasRace(t *testing.T) {
+	t.Parallel()
+	e := newRoutingEnv(t)
+	ctx := context.Background()
+	a := e.mustZone(t, e.tenant, "alias.example")
+	b := e.mustZone(t, e.tenant, "target.example")
+	for i := range 15 {
+		target := fmt.Sprintf("t%d.target.example", i)
+		e.mustChange(t, e.tenant, b.ID, rrs(ActionCreate, target, "A", 60, "192.0.2.1"))
+		errs := make(chan error, 2)
+		go func() {
+			_, err := e.s.ChangeRRSets(ctx, e.tenant, a.ID, ChangeBatch{Changes: []RRSetChange{alias(ActionCreate, fmt.Sprintf("a%d.alias.example", i), "A", b.ID, target)}})
+			errs <- err
+		}()
+		go func() {
+			_, err := e.s.ChangeRRSets(ctx, e.tenant, b.ID, ChangeBatch{Changes: []RRSetChange{rrs(ActionDelete, target, "A", 60, "192.0.2.1")}})
+			errs <- err
+		}()
+		for range 2 {
+			if err := <-errs; err != nil && !IsCode(err, CodeInvalidChangeBatch) && !IsCode(err, CodePriorRequestNotComplete) {
+				t.Fatalf("round %d: %v", i, err)
+			}
+		}
+		aliases := e.count(t, `SELECT count(*) FROM rrset WHERE zone_id = $1 AND name = $2`, a.ID, fmt.Sprintf("a%d.alias.example.", i))
+		targets := e.count(t, `SELECT count(*) FROM rrset WHERE zone_id = $1 AND name = $2`, b.ID, target+".")
+		if aliases == 1 && targets == 0 {
+			t.Fatalf("round %d: the alias dangles", i)
+		}
+	}
+}
+
+// TestIntegrationCIDRChangeRace runs a collection change against a batch
+// that starts using the collection: replaying the zone's events must end
+// with the collection's current content.
+func TestIntegrationCIDRChangeRace(t *testing.T) {
+	t.Parallel()
+	e := newRoutingEnv(t)
+	ctx := context.Background()
+	for i := range 10 {
+		z := e.mustZone(t, e.tenant, fmt.Sprintf("race%d.example", i))
+		errs := make(chan error, 2)
+		go func() {
+			_, err := e.s.ChangeRRSets(ctx, e.tenant, z.ID, ChangeBatch{Changes: []RRSetChange{
+				routed(ActionCreate, "w."+z.Name, "A", "o", func(r *zonecfg.RRSet) { r.CIDR = &zonecfg.CIDRRouting{CollectionID: e.coll, LocationName: "office"} }, "192.0.2.1")}})
+			errs <- err
+		}()
+		go func() {
+			_, err := e.s.ChangeCIDRCollection(ctx, e.tenant, e.coll, nil, []CIDRChange{
+				{LocationName: "office", Action: CIDRPut, Blocks: []string{fmt.Sprintf("10.%d.0.0/16", i)}}})
+			errs <- err
+		}()
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", i, err)
+			}
+		}
+		rows, err := e.pool.Query(ctx, `SELECT payload FROM outbox_event WHERE zone_id = $1 ORDER BY zone_version`, z.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last string
+		for rows.Next() {
+			var p []byte
+			if err := rows.Scan(&p); err != nil {
+				t.Fatal(err)
+			}
+			ev, err := event.DecodeZoneEvent(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range ev.CIDRCollections {
+				last = fmt.Sprint(c.Version, c.Locations)
+			}
+		}
+		rows.Close()
+		st, err := e.s.ZoneSnapshot(ctx, z.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.CIDRCollections) != 1 || fmt.Sprint(st.CIDRCollections[0].Version, st.CIDRCollections[0].Locations) != last {
+			t.Fatalf("round %d: events end with %s, the collection is %+v", i, last, st.CIDRCollections)
+		}
 	}
 }
