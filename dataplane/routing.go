@@ -208,7 +208,11 @@ func (e *eval) location() (Location, bool) {
 		if e.locK == 1 && e.loc.Network.IsValid() && e.loc.Network.Addr().Is4() == p.Addr().Is4() {
 			bits = min(bits, e.loc.Network.Bits())
 		}
-		e.usedClient(bits)
+		if e.rt.GeoIP != nil {
+			// Without a database every client is unknown alike: the
+			// answer does not depend on the subnet.
+			e.usedClient(bits)
+		}
 		if e.locK == 1 {
 			if e.tracing() {
 				e.notef("client %s located at %s (GeoIP network %s)", p, e.loc, e.loc.Network)

@@ -763,3 +763,14 @@ func FuzzRouted(f *testing.F) {
 		}
 	})
 }
+
+// TestECSScopeWithoutGeoIP: without a database geolocation answers every
+// client alike, so the ECS scope is 0.
+func TestECSScopeWithoutGeoIP(t *testing.T) {
+	t.Parallel()
+	h := routingHandler(t, Routing{})
+	r := askR(t, h, query("g.example.com.", dns.TypeA, "192.0.2.0/24"), "10.9.9.9")
+	if got := answers(r); !slices.Equal(got, []string{"10.0.3.9"}) || ecsScope(r) != 0 {
+		t.Errorf("%v scope %d, want the default with scope 0", got, ecsScope(r))
+	}
+}
