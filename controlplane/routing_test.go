@@ -239,6 +239,16 @@ func TestIntegrationRoutingRules(t *testing.T) {
 			c.RRSet.Records = []string{"192.0.2.1"}
 			return []RRSetChange{c}
 		}, wantCode: CodeInvalidChangeBatch, details: []string{"Expected exactly one of"}},
+		{name: "CNAME alias at the apex", setup: func(ids) []RRSetChange {
+			return []RRSetChange{rrs(ActionCreate, "cn.example.com", "CNAME", 60, "www.example.com.")}
+		}, changes: func(x ids) []RRSetChange {
+			return []RRSetChange{alias(ActionCreate, "example.com", "CNAME", x.Z, "cn.example.com")}
+		}, wantCode: CodeInvalidChangeBatch, details: []string{"not permitted at apex"}},
+		{name: "CNAME alias below the apex", setup: func(ids) []RRSetChange {
+			return []RRSetChange{rrs(ActionCreate, "cn.example.com", "CNAME", 60, "www.example.com.")}
+		}, changes: func(x ids) []RRSetChange {
+			return []RRSetChange{alias(ActionCreate, "cn2.example.com", "CNAME", x.Z, "cn.example.com")}
+		}},
 		{name: "alias target missing", changes: func(x ids) []RRSetChange {
 			return []RRSetChange{alias(ActionCreate, "a.example.com", "A", x.Z, "nowhere.example.com")}
 		}, wantCode: CodeInvalidChangeBatch, details: []string{"targets nowhere.example.com., type A in zone"}},
