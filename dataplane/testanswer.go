@@ -143,17 +143,7 @@ func (s *Store) zoneByID(id string) (*zone, bool) {
 // Malformed requests get a BadRequest reply. The subscription lasts until
 // it is drained or nc closes.
 func (h *Handler) ServeTestAnswers(nc *nats.Conn, nodeID string) (*nats.Subscription, error) {
-	return nc.QueueSubscribe(event.TestAnswerSubject, event.TestAnswerQueue, func(m *nats.Msg) {
-		var resp event.TestAnswerResponse
-		req, err := event.DecodeTestAnswerRequest(m.Data)
-		if err != nil {
-			resp = event.TestAnswerResponse{NodeID: nodeID, Error: err.Error(), BadRequest: true}
-		} else {
-			resp = h.TestAnswer(req, nodeID)
-		}
-		b, err := resp.Encode()
-		if err == nil {
-			_ = m.Respond(b)
-		}
+	return event.ServeTestAnswer(nc, func(req event.TestAnswerRequest) event.TestAnswerResponse {
+		return h.TestAnswer(req, nodeID)
 	})
 }
