@@ -236,7 +236,10 @@ func (r *result) additionalFor(z *zone, s *rrset) {
 
 func (r *result) addAddresses(owner string, n node, required bool) {
 	for _, t := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
-		if s := n.find(t); s != nil {
+		// A routed or alias address set is chosen per query: its first
+		// member (or an alias's empty set) would be a guess, so optional
+		// additional data leaves it out and the resolver asks for it.
+		if s := n.find(t); s != nil && s.count > 0 && (s.route == nil || required) {
 			r.additional = append(r.additional, rrRef{owner: owner, set: s, ttl: s.ttl, required: required})
 		}
 	}

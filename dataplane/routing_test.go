@@ -195,6 +195,7 @@ func routingZones() []event.ZoneState {
 	add(weighted(rr("wc."+o, "CNAME", "c1", "t1."+o), 1, ""), weighted(rr("wc."+o, "CNAME", "c2", "t2."+o), 0, ""))
 	add(rr("t1."+o, "A", "", "10.0.9.1"), rr("t2."+o, "A", "", "10.0.9.2"))
 	add(withHC(rr("s."+o, "A", "", "10.0.10.1"), "hc-s1"))
+	add(rr("mx."+o, "MX", "", "10 w."+o, "20 a2."+o, "30 t1."+o))
 
 	z2 := append(apexSets("example.net."), rr("www.example.net.", "A", "", "10.1.1.1"),
 		geo(rr("geo.example.net.", "A", "us", "10.1.0.1"), zonecfg.GeoLocation{CountryCode: "US"}),
@@ -772,5 +773,20 @@ func TestECSScopeWithoutGeoIP(t *testing.T) {
 	r := askR(t, h, query("g.example.com.", dns.TypeA, "192.0.2.0/24"), "10.9.9.9")
 	if got := answers(r); !slices.Equal(got, []string{"10.0.3.9"}) || ecsScope(r) != 0 {
 		t.Errorf("%v scope %d, want the default with scope 0", got, ecsScope(r))
+	}
+}
+
+// TestRoutedAdditional: additional data leaves out routed and alias
+// address sets (chosen per query) and keeps plain ones.
+func TestRoutedAdditional(t *testing.T) {
+	t.Parallel()
+	h := routingHandler(t, Routing{})
+	m := askR(t, h, query("mx.example.com.", dns.TypeMX, ""), "10.9.9.9")
+	var extra []string
+	for _, a := range m.Extra {
+		extra = append(extra, a.Header().Name)
+	}
+	if len(m.Answer) != 3 || !slices.Equal(extra, []string{"t1.example.com."}) {
+		t.Errorf("answer %d records, additional %v; want 3 and only t1.example.com.", len(m.Answer), extra)
 	}
 }
