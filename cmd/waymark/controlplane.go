@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/api"
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/healthcheck"
 	"github.com/waymark-dns/waymark/migrations"
 )
@@ -115,6 +116,11 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		RateLimit:     o.RateLimit,
 		Logger:        log.With("component", "api"),
 		ReadyFunc:     func(ctx context.Context) error { return pool.Ping(ctx) },
+		// test-answer asks a live nameserver over NATS, so that the
+		// answer is the one a nameserver really gives.
+		TestAnswer: func(ctx context.Context, req event.TestAnswerRequest) (event.TestAnswerResponse, error) {
+			return event.RequestTestAnswer(ctx, nc, req)
+		},
 	})
 	cp := &controlPlane{
 		Service: svc,
