@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -218,5 +219,35 @@ func TestHealthMapUnknown(t *testing.T) {
 	}
 	if h, k := NewNATSHealth().Healthy("x"); !h || k {
 		t.Errorf("a fresh NATSHealth: %v %v", h, k)
+	}
+}
+
+// TestStartRoutingWithoutNATS: with NATS unreachable StartRouting returns
+// at once, answers count every check healthy, and stop returns promptly.
+func TestStartRoutingWithoutNATS(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close() // nothing listens there now
+	nc, err := nats.Connect("nats://"+addr, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	h := routingHandler(t, Routing{})
+	start := time.Now()
+	stop, err := StartRouting(context.Background(), nc, h, RoutingOptions{RetryInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := answers(askR(t, h, query("f.example.com.", dns.TypeA, ""), "10.9.9.9")); !slices.Equal(got, []string{"10.0.2.1"}) {
+		t.Errorf("failover without a health feed: %v", got)
+	}
+	stop()
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("StartRouting and stop took %v", d)
 	}
 }
