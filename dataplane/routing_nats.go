@@ -26,6 +26,13 @@ type RoutingOptions struct {
 	// RetryInterval is the delay between attempts to open the health
 	// status bucket while NATS is unreachable. Default 1 s.
 	RetryInterval time.Duration
+	// HealthWait bounds how long StartRouting waits for the health
+	// statuses' first load before returning. Default 2 s; negative: do
+	// not wait. Waiting keeps a nameserver that starts while a check is
+	// failing from answering the failed record (it becomes ready only
+	// after StartRouting returns and its zones are synced); the bound
+	// lets it start from its zone cache while NATS is away.
+	HealthWait time.Duration
 	// Logger receives the feed's trouble. Default: discard.
 	Logger *slog.Logger
 }
@@ -33,10 +40,11 @@ type RoutingOptions struct {
 // StartRouting gives h its routing inputs: it opens the GeoIP database and
 // latency table (an error there is returned: a flag names a bad file),
 // sets h's Routing, answers test-answer requests over nc and follows the
-// health status feed until ctx is done. Until the feed's first load every
-// check counts as healthy; if NATS is unreachable it keeps retrying in the
-// background, so the nameserver answers meanwhile. stop unsubscribes and
-// closes the database once queries have stopped.
+// health status feed until ctx is done. It returns once the feed's first
+// load is done, or after o.HealthWait; until that load every check counts
+// as healthy. If NATS is unreachable it keeps retrying in the background,
+// so the nameserver answers meanwhile. stop unsubscribes and closes the
+// database once queries have stopped.
 func StartRouting(ctx context.Context, nc *nats.Conn, h *Handler, o RoutingOptions) (stop func(), err error) {
 	log := o.Logger
 	if log == nil {
@@ -79,6 +87,7 @@ func StartRouting(ctx context.Context, nc *nats.Conn, h *Handler, o RoutingOptio
 	}
 	fctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
+	loaded := make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
@@ -86,6 +95,9 @@ func StartRouting(ctx context.Context, nc *nats.Conn, h *Handler, o RoutingOptio
 			// fctx ends; jetstream bounds each of its calls by itself.
 			err := health.Start(fctx, js)
 			if err == nil || fctx.Err() != nil {
+				if err == nil {
+					close(loaded)
+				}
 				return
 			}
 			if !errors.Is(err, context.DeadlineExceeded) {
@@ -98,6 +110,20 @@ func StartRouting(ctx context.Context, nc *nats.Conn, h *Handler, o RoutingOptio
 			}
 		}
 	}()
+	wait := o.HealthWait
+	if wait == 0 {
+		wait = 2 * time.Second
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-loaded:
+		case <-t.C:
+			log.Warn("health statuses not loaded yet; starting with every check healthy", "waited", wait)
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
 	return func() {
 		cancel()
 		<-done
