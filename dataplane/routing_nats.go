@@ -43,8 +43,9 @@ type RoutingOptions struct {
 // health status feed until ctx is done. It returns once the feed's first
 // load is done, or after o.HealthWait; until that load every check counts
 // as healthy. If NATS is unreachable it keeps retrying in the background,
-// so the nameserver answers meanwhile. stop unsubscribes and closes the
-// database once queries have stopped.
+// so the nameserver answers meanwhile. stop unsubscribes, stops following
+// the feed and closes (unmaps) the database: call it only after the server
+// has shut down, since a query still running would read unmapped memory.
 func StartRouting(ctx context.Context, nc *nats.Conn, h *Handler, o RoutingOptions) (stop func(), err error) {
 	log := o.Logger
 	if log == nil {
