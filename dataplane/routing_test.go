@@ -196,6 +196,9 @@ func routingZones() []event.ZoneState {
 	add(rr("t1."+o, "A", "", "10.0.9.1"), rr("t2."+o, "A", "", "10.0.9.2"))
 	add(withHC(rr("s."+o, "A", "", "10.0.10.1"), "hc-s1"))
 	add(rr("mx."+o, "MX", "", "10 w."+o, "20 a2."+o, "30 t1."+o))
+	// A routed wildcard: synthesis answers under the query name.
+	add(geo(rr("*.wild."+o, "A", "us", "10.0.12.1"), zonecfg.GeoLocation{CountryCode: "US"}),
+		geo(rr("*.wild."+o, "A", "def", "10.0.12.9"), zonecfg.GeoLocation{CountryCode: "*"}))
 
 	z2 := append(apexSets("example.net."), rr("www.example.net.", "A", "", "10.1.1.1"),
 		geo(rr("geo.example.net.", "A", "us", "10.1.0.1"), zonecfg.GeoLocation{CountryCode: "US"}),
@@ -365,6 +368,9 @@ func TestRoutingPolicies(t *testing.T) {
 		{name: "simple record ignores its check", q: "s", down: []string{"hc-s1"}, want: []string{"10.0.10.1"}, scope: -1},
 		{name: "weighted ECS scope 0", q: "wz", ecs: "192.0.2.0/24", want: nil, scope: 0}, // want checked below
 		{name: "alias type mismatch: NODATA", q: "a2", qtype: dns.TypeAAAA, want: nil, scope: -1},
+		{name: "routed wildcard", q: "x.y.wild", from: "100.64.0.1", want: []string{"10.0.12.1"}, scope: -1},
+		{name: "routed wildcard default, ECS", q: "z.wild", ecs: "198.51.100.0/24", want: []string{"10.0.12.9"}, scope: 24},
+		{name: "latency ECS v6", q: "l", from: "192.0.2.1", ecs: "2001:db8:77::/48", want: []string{"10.0.5.4"}, scope: 32},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
