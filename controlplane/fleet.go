@@ -242,7 +242,7 @@ func (t *Tracker) flush(ctx context.Context) error {
 const insyncLockKey int64 = DefaultRelayLockKey + 1
 
 func lockInSync(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, insyncLockKey); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(waymark_lock_key($1))`, insyncLockKey); err != nil {
 		return fmt.Errorf("lock insync: %w", err)
 	}
 	return nil

@@ -431,7 +431,7 @@ const healthCheckLockClass int32 = 0x5748434b
 // aggregator's "revision > last seen" poll never skips a write that
 // committed late.
 func lockHealthChecks(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, 0)`, healthCheckLockClass); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(waymark_lock_key($1))`, healthCheckLockClass); err != nil {
 		return fmt.Errorf("lock health checks: %w", err)
 	}
 	return nil

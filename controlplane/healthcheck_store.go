@@ -182,7 +182,7 @@ func (s *Service) lead(ctx context.Context, key int64, fn func(ctx context.Conte
 		defer cancel()
 		_ = conn.Close(cctx) // closing the session releases the lock
 	}()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(waymark_lock_key($1))`, key); err != nil {
 		return fmt.Errorf("acquire lock: %w", err)
 	}
 	lctx, cancel := context.WithCancelCause(ctx)

@@ -145,7 +145,7 @@ func (r *Relay) campaign(ctx context.Context) error {
 		_ = conn.Close(cctx) // closing the session releases the lock
 	}()
 	// Blocks until the current leader's session ends.
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, r.cfg.LockKey); err != nil {
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(waymark_lock_key($1))`, r.cfg.LockKey); err != nil {
 		return fmt.Errorf("acquire relay lock: %w", err)
 	}
 	if _, err := conn.Exec(ctx, `LISTEN `+notifyChannel); err != nil {

@@ -140,7 +140,7 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 				found = err == nil
 				return err
 			})
-		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, zoneLockClass, zoneLockKey(name))
+		b.Queue(`SELECT pg_advisory_xact_lock(waymark_lock_key($1, $2))`, zoneLockClass, zoneLockKey(name))
 		b.Queue(`SELECT tenant_id, name FROM hosted_zone
 		         WHERE name = ANY($1) OR right(name, $2) = $3`,
 			ancestors(name), len(name)+1, "."+name).
