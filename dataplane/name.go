@@ -57,14 +57,6 @@ func parentName(w string) string {
 	return w[1+int(w[0]):]
 }
 
-// firstLabel returns the leftmost label of w without its length octet.
-func firstLabel(w string) string {
-	if len(w) <= 1 {
-		return ""
-	}
-	return w[1 : 1+int(w[0])]
-}
-
 // isWildcardName reports whether the leftmost label of w is "*".
 func isWildcardName(w string) bool { return len(w) >= 2 && w[0] == 1 && w[1] == '*' }
 
@@ -78,14 +70,4 @@ func isSubName(child, parent string) bool {
 		child = parentName(child)
 	}
 	return child == parent
-}
-
-// labelCount returns the number of labels of w, not counting the root.
-func labelCount(w string) int {
-	n := 0
-	for len(w) > 1 {
-		w = parentName(w)
-		n++
-	}
-	return n
 }

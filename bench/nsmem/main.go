@@ -268,7 +268,7 @@ func measure(args []string) error {
 	}
 	cmdArgs := fs.Args()
 	if len(cmdArgs) == 0 || *addr == "" || *probeFile == "" {
-		return errors.New("usage: measure -label L -addr A -probe FILE [-snapshot FILE] -- CMD ARGS...")
+		return errors.New("usage: measure -label L -addr A -probe FILE [-snapshot FILE] -- CMD ARGS")
 	}
 	b, err := os.ReadFile(*probeFile)
 	if err != nil {
