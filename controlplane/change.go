@@ -96,34 +96,7 @@ func (s *Service) ChangeRRSets(ctx context.Context, tenantID, zoneID string, b C
 
 // GetChange returns the status of one of the tenant's changes.
 func (s *Service) GetChange(ctx context.Context, tenantID, changeID string) (ChangeInfo, error) {
-	id, ok := cleanID(changeID)
-	if !ok {
-		return ChangeInfo{}, errNoSuchChange(displayID(changeID))
-	}
-	var c ChangeInfo
-	var status string
-	var seq *int64
-	err := s.pool.QueryRow(ctx,
-		`SELECT id, zone_id, zone_version, status, comment, submitted_at, insync_at, stream_seq
-		 FROM change WHERE id = $1 AND tenant_id = $2`, id, tenantID).
-		Scan(&c.ID, &c.ZoneID, &c.ZoneVersion, &status, &c.Comment, &c.SubmittedAt, &c.InSyncAt, &seq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ChangeInfo{}, errNoSuchChange(id)
-	}
-	if err != nil {
-		return ChangeInfo{}, fmt.Errorf("read change: %w", err)
-	}
-	c.Status = ChangeStatus(status)
-	c.SubmittedAt = c.SubmittedAt.UTC()
-	if c.InSyncAt != nil {
-		t := c.InSyncAt.UTC()
-		c.InSyncAt = &t
-	}
-	if seq != nil && *seq >= 0 {
-		u := uint64(*seq)
-		c.StreamSeq = &u
-	}
-	return c, nil
+	return s.changeRow(ctx, s.pool, tenantID, changeID)
 }
 
 // checkBatchLimits applies Route 53's per-request limits: at most 1,000
