@@ -5,7 +5,7 @@ PKGS  := ./...
 # Tests need PostgreSQL; NATS is embedded in the test process.
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/waymark_test?sslmode=disable
 
-.PHONY: help run build test test/race lint fmt bench fuzz clean
+.PHONY: help run build test test/fast lint fmt bench fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -16,12 +16,12 @@ run: ## run everything on this machine: API :8080, DNS :5300, embedded NATS (way
 build: ## build bin/waymark
 	$(GO) build -o bin/waymark ./cmd/waymark
 
-test: ## vet and run every test against real PostgreSQL and embedded NATS
+test: ## vet and run every test, with the race detector, against real PostgreSQL and embedded NATS
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -timeout 15m $(PKGS)
+	$(GO) test -count=1 -race -timeout 20m $(PKGS)
 
-test/race: ## the tests with the race detector
-	$(GO) test -count=1 -race -timeout 25m $(PKGS)
+test/fast: ## the tests without the race detector
+	$(GO) test -count=1 -timeout 15m $(PKGS)
 
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
