@@ -11,11 +11,12 @@
 #
 # Loopback only; every server it starts is stopped on exit. Servers are
 # pinned to core 0 and load generators to core 1 where that matters (parts
-# 2 and 4). Bounded: each step has a timeout; the whole run takes about
-# 8–12 minutes on two cores.
+# 2 and 4). Bounded: each step has a timeout; the whole run takes 6–11
+# minutes on two cores.
 #
 # Environment: DURATION seconds per throughput run (10), RECORDS for part 2
 # (1000000), SKIP (space-separated part numbers to skip, e.g. "4 5"),
+# BUDGET seconds for the whole run (900),
 # DATABASE_URL base (postgres://postgres@127.0.0.1:5432), NSMEM_PORT (5421),
 # KNOT_PORT (5422), PROPAGATION_N changes (300), KEEP=1 keeps the work dir,
 # BENCH_REV=<git revision> benchmarks that commit (exported with git archive
@@ -34,6 +35,16 @@ PROPAGATION_N=${PROPAGATION_N:-300}
 PGUSER=${PGUSER:-postgres}
 PGHOST=${PGHOST:-127.0.0.1}
 export PGUSER PGHOST
+
+# The whole run is bounded by BUDGET seconds (900): each step's timeout is
+# its own limit or what is left of the budget, whichever is smaller.
+BUDGET=${BUDGET:-900}
+deadline=$(($(date +%s) + BUDGET))
+budget() { # LIMIT -> seconds for the next step
+	local left=$((deadline - $(date +%s)))
+	[ "$left" -lt 5 ] && left=5
+	echo $(($1 < left ? $1 : left))
+}
 
 work=$(mktemp -d /tmp/waymark-bench.XXXXXX)
 results=$work/results.txt
@@ -60,7 +71,15 @@ else
 fi
 
 say() { printf '\n=== %s (%ds)\n' "$*" $(($(date +%s) - started)); }
-skip() { [[ $SKIP == *" $1 "* ]]; }
+skip() { # PART: true when the part is to be skipped, by request or out of budget
+	[[ $SKIP == *" $1 "* ]] && return 0
+	if [ $((deadline - $(date +%s))) -lt 30 ]; then
+		echo "=== part $1 skipped: the ${BUDGET}s budget is spent"
+		put "part $1" skipped "budget spent"
+		return 0
+	fi
+	return 1
+}
 # put KEY VALUE [NOTE]: one line of the summary table.
 put() { printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$results"; }
 # result FILE KEY: the value of "RESULT KEY v" in FILE, or "-".
@@ -95,7 +114,7 @@ put load_avg_start "$(cut -d' ' -f1 /proc/loadavg)" "1-min load average before t
 pgbench_tps() {
 	local label=$1
 	shift
-	timeout 60 pgbench -n -c 16 -j 2 -T "$DURATION" "$@" waymark_pgbench >"$work/pgbench-$label.txt" 2>&1 || true
+	timeout -k 5 $(budget 60) pgbench -n -c 16 -j 2 -T "$DURATION" "$@" waymark_pgbench >"$work/pgbench-$label.txt" 2>&1 || true
 	awk '/^tps = / { printf "%.0f", $3 }' "$work/pgbench-$label.txt" | tail -1
 }
 # mean A B: the mean of the non-empty of two numbers, or "-".
@@ -117,13 +136,13 @@ END;
 SQL
 	say "1. control plane: pgbench peers (16 clients, ${DURATION}s each)"
 	psql -d postgres -qc 'DROP DATABASE IF EXISTS waymark_pgbench WITH (FORCE)' -c 'CREATE DATABASE waymark_pgbench' &&
-		timeout 120 pgbench -i -q -s 16 waymark_pgbench >"$work/pgbench-init.txt" 2>&1 || { cat "$work/pgbench-init.txt"; exit 1; }
+		timeout -k 5 $(budget 120) pgbench -i -q -s 16 waymark_pgbench >"$work/pgbench-init.txt" 2>&1 || { cat "$work/pgbench-init.txt"; exit 1; }
 	n1=$(pgbench_tps n-before -N)
 	y1=$(pgbench_tps notify-before -f "$work/notify.sql")
 	echo "pgbench before: simple-update ${n1:--} tps, update+NOTIFY ${y1:--} tps"
 
 	say "1. control plane: cpbench through the HTTP API (${DURATION}s per run)"
-	timeout 300 "$work/cpbench" -duration "${DURATION}s" -database-url "$PGBASE/waymark_bench?sslmode=disable" | tee "$work/cp.txt"
+	timeout -k 5 $(budget 300) "$work/cpbench" -duration "${DURATION}s" -database-url "$PGBASE/waymark_bench?sslmode=disable" | tee "$work/cp.txt"
 	n2=$(pgbench_tps n-after -N)
 	y2=$(pgbench_tps notify-after -f "$work/notify.sql")
 	echo "pgbench after: simple-update ${n2:--} tps, update+NOTIFY ${y2:--} tps"
@@ -174,17 +193,18 @@ CONF
 }
 if ! skip 2; then
 	for layout in one many; do
+		skip 2 && break
 		d=$work/ns-$layout
 		say "2. nameserver memory and cold start: $RECORDS records, layout '$layout'"
-		timeout 180 "$work/nsmem" gen -layout "$layout" -records "$RECORDS" -out "$d" || exit 1
+		timeout -k 5 $(budget 180) "$work/nsmem" gen -layout "$layout" -records "$RECORDS" -out "$d" || exit 1
 		knot_conf "$d"
-		m=(taskset -c 1 timeout 240 "$work/nsmem" measure -probe "$d/probe.txt")
-		"${m[@]}" -label knot -addr "127.0.0.1:$KNOT_PORT" -- \
+		m() { taskset -c 1 timeout -k 5 "$(budget 240)" "$work/nsmem" measure -probe "$d/probe.txt" "$@"; }
+		m -label knot -addr "127.0.0.1:$KNOT_PORT" -- \
 			taskset -c 0 knotd -c "$d/knot/knot.conf" | tee "$d/knot.txt"
-		"${m[@]}" -label ours -usr1 -addr "127.0.0.1:$NSMEM_PORT" -snapshot "$d/snapshot.json" -- \
+		m -label ours -usr1 -addr "127.0.0.1:$NSMEM_PORT" -snapshot "$d/snapshot.json" -- \
 			taskset -c 0 "$work/nsmem" serve -addr "127.0.0.1:$NSMEM_PORT" -snapshot-url '{URL}' | tee "$d/snap.txt"
 		mkdir -p "$d/cache" && cp "$d/snapshot.json" "$d/cache/zones.json"
-		"${m[@]}" -label cache -usr1 -settle-delay 5s -addr "127.0.0.1:$NSMEM_PORT" -- \
+		m -label cache -usr1 -settle-delay 5s -addr "127.0.0.1:$NSMEM_PORT" -- \
 			taskset -c 0 "$work/nsmem" serve -addr "127.0.0.1:$NSMEM_PORT" -cache-dir "$d/cache" | tee "$d/cache.txt"
 		k=$(result "$d/knot.txt" knot_rss_mib)
 		o=$(result "$d/snap.txt" ours_rss_mib)
@@ -204,7 +224,7 @@ fi
 # ---------------------------------------------------------------- 3
 if ! skip 3; then
 	say "3. Go benchmarks (./dataplane ./api, -benchtime 2s)"
-	timeout 300 go test -run '^$' -bench . -benchtime 2s ./dataplane/ ./api/ 2>&1 | tee "$work/gobench.txt"
+	timeout -k 5 $(budget 300) go test -timeout "$(budget 300)s" -run '^$' -bench . -benchtime 2s ./dataplane/ ./api/ 2>&1 | tee "$work/gobench.txt"
 	awk '/^Benchmark/ {
 		name = $1; sub(/-[0-9]+$/, "", name)
 		note = ""
@@ -217,7 +237,7 @@ fi
 if ! skip 4; then
 	if [ -x bench/dns_vs_knot.sh ]; then
 		say "4. DNS queries per second vs Knot (bench/dns_vs_knot.sh)"
-		timeout 400 bench/dns_vs_knot.sh 2>&1 | tee "$work/dns.txt"
+		timeout -k 5 $(budget 400) bench/dns_vs_knot.sh 2>&1 | tee "$work/dns.txt"
 		d=$work/dns.txt
 		put dns.qps.waymark "$(awk '/^waymark +median:/ { print $3 }' "$d")" "median of rounds; $(awk '/^waymark +median:/ { print $5 }' "$d") µs CPU/query; server on core 0, dnsperf on core 1"
 		put dns.qps.knot "$(awk '/^knot +median:/ { print $3 }' "$d")" "$(awk '/^knot +median:/ { print $5 }' "$d") µs CPU/query"
@@ -232,7 +252,7 @@ fi
 if ! skip 5; then
 	if ls internal/e2e/*_test.go >/dev/null 2>&1 && grep -q 'func BenchmarkPropagation' internal/e2e/*_test.go; then
 		say "5. propagation latency, submit → INSYNC, 3 nameservers ($PROPAGATION_N changes)"
-		timeout 300 go test ./internal/e2e/ -run '^$' -bench Propagation -benchtime "${PROPAGATION_N}x" 2>&1 | tee "$work/prop.txt"
+		timeout -k 5 $(budget 300) go test -timeout "$(budget 300)s" ./internal/e2e/ -run '^$' -bench Propagation -benchtime "${PROPAGATION_N}x" 2>&1 | tee "$work/prop.txt"
 		awk '/^BenchmarkPropagation/ {
 			for (i = 5; i < NF; i += 2) printf "propagation.%s\t%s\t%s\n", $(i + 1), $i, ""
 		}' "$work/prop.txt" >>"$results"
