@@ -203,7 +203,8 @@ if ! skip 2; then
 			taskset -c 0 knotd -c "$d/knot/knot.conf" | tee "$d/knot.txt"
 		m -label ours -usr1 -addr "127.0.0.1:$NSMEM_PORT" -snapshot "$d/snapshot.json" -- \
 			taskset -c 0 "$work/nsmem" serve -addr "127.0.0.1:$NSMEM_PORT" -snapshot-url '{URL}' | tee "$d/snap.txt"
-		mkdir -p "$d/cache" && cp "$d/snapshot.json" "$d/cache/zones.json"
+		# The node writes its own cache (nsmem mkcache), in its own format.
+		timeout -k 5 "$(budget 120)" "$work/nsmem" mkcache -snapshot "$d/snapshot.json" -cache-dir "$d/cache" || exit 1
 		m -label cache -usr1 -settle-delay 5s -addr "127.0.0.1:$NSMEM_PORT" -- \
 			taskset -c 0 "$work/nsmem" serve -addr "127.0.0.1:$NSMEM_PORT" -cache-dir "$d/cache" | tee "$d/cache.txt"
 		k=$(result "$d/knot.txt" knot_rss_mib)

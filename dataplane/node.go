@@ -216,19 +216,17 @@ func (n *Node) Run(ctx context.Context) error {
 	n.signalReport()
 
 	wg.Go(func() { n.resyncLoop(ctx) })
-	wg.Go(func() {
-		// A node that crashes soon after starting still finds a cache.
-		if err := n.writeCache(); err != nil {
-			n.log.Warn("cannot write the zone cache", "err", err)
-		}
-		n.cacheLoop(ctx)
-	})
+	// The cache is written by the cache loop, CacheInterval after a
+	// snapshot load (dirty), and never right after a load from the cache
+	// itself (clean): writing it at once would hold back the first
+	// answers, on one core for seconds.
+	wg.Go(func() { n.cacheLoop(ctx) })
 	n.consumeLoop(ctx, nc)
 	n.shutdown()
 	return nil
 }
 
-// shutdown writes the cache and tells the fleet this node is going away,
+// shutdown writes the cache (when it is behind the store) and tells the fleet this node is going away,
 // so that changes stop waiting for it at once.
 func (n *Node) shutdown() {
 	n.mu.Lock()
@@ -238,7 +236,10 @@ func (n *Node) shutdown() {
 	if n.cfg.SetReady != nil {
 		n.cfg.SetReady(false)
 	}
-	if wasReady {
+	n.mu.Lock()
+	dirty := n.dirty
+	n.mu.Unlock()
+	if wasReady && dirty {
 		if err := n.writeCache(); err != nil {
 			n.log.Warn("cannot write the zone cache", "err", err)
 		}

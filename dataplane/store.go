@@ -102,6 +102,41 @@ func (s *Store) ReplaceZones(states []event.ZoneState) error {
 	return errors.Join(errs...)
 }
 
+// replaceAll makes zones, built already, the whole content of the store,
+// in one swap: zones held under other ids are dropped.
+func (s *Store) replaceAll(zones []*zone) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := make(map[string]bool, len(zones))
+	for _, z := range zones {
+		keep[z.id] = true
+	}
+	w := s.load().byName.edit()
+	for id, z := range s.byID {
+		if !keep[id] {
+			s.unindexLocked(id)
+			s.publishNameLocked(w, z.name)
+		}
+	}
+	for _, z := range zones {
+		for _, name := range s.indexLocked(z) {
+			s.publishNameLocked(w, name)
+		}
+	}
+	s.set.Store(&zoneSet{byName: w.done()})
+}
+
+// zones returns every zone held, in no particular order.
+func (s *Store) zones() []*zone {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*zone, 0, len(s.byID))
+	for _, z := range s.byID {
+		out = append(out, z)
+	}
+	return out
+}
+
 // RemoveZone stops serving the zone with the given id. Unknown ids are
 // ignored.
 func (s *Store) RemoveZone(zoneID string) {

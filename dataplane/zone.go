@@ -155,6 +155,11 @@ func (b *zoneBuilder) upsert(rs zonecfg.RRSet) {
 		b.skipped = append(b.skipped, fmt.Errorf("%s: %w", rs.Key(), err))
 		return
 	}
+	b.put(owner, set)
+}
+
+// put replaces (or adds) a packed record set at owner, a name in the zone.
+func (b *zoneBuilder) put(owner string, set rrset) {
 	n, ok := b.w.get(owner)
 	if !ok {
 		b.addNode(owner)
@@ -433,25 +438,31 @@ func (z *zone) state() event.ZoneState {
 	z.names.all(func(owner string, n node) {
 		name := presentationName(owner)
 		for i := range n.sets {
-			s := &n.sets[i]
-			rs := zonecfg.RRSet{Name: name, Type: dns.TypeToString[s.typ], SetIdentifier: s.setID, TTL: s.ttl}
-			if s.route != nil {
-				s.route.restore(&rs)
-			}
-			s.records(func(rdata string) {
-				buf = append(buf[:0], owner...)
-				buf = binary.BigEndian.AppendUint16(buf, s.typ)
-				buf = binary.BigEndian.AppendUint16(buf, dns.ClassINET)
-				buf = binary.BigEndian.AppendUint32(buf, s.ttl)
-				buf = binary.BigEndian.AppendUint16(buf, uint16(len(rdata)))
-				buf = append(buf, rdata...)
-				if rr, _, err := dns.UnpackRR(buf, 0); err == nil {
-					rs.Records = append(rs.Records, zonecfg.RData(rr))
-				}
-			})
-			st.RRSets = append(st.RRSets, rs)
+			st.RRSets = append(st.RRSets, n.sets[i].state(owner, name, &buf))
 		}
 	})
 	sort.Slice(st.RRSets, func(i, j int) bool { return st.RRSets[i].Key().Less(st.RRSets[j].Key()) })
 	return st
+}
+
+// state rebuilds the record set in the form the control plane sent it;
+// owner is its wire name, name its presentation form, buf scratch space.
+func (s *rrset) state(owner, name string, buf *[]byte) zonecfg.RRSet {
+	rs := zonecfg.RRSet{Name: name, Type: dns.TypeToString[s.typ], SetIdentifier: s.setID, TTL: s.ttl}
+	if s.route != nil {
+		s.route.restore(&rs)
+	}
+	s.records(func(rdata string) {
+		b := append((*buf)[:0], owner...)
+		b = binary.BigEndian.AppendUint16(b, s.typ)
+		b = binary.BigEndian.AppendUint16(b, dns.ClassINET)
+		b = binary.BigEndian.AppendUint32(b, s.ttl)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(rdata)))
+		b = append(b, rdata...)
+		*buf = b
+		if rr, _, err := dns.UnpackRR(b, 0); err == nil {
+			rs.Records = append(rs.Records, zonecfg.RData(rr))
+		}
+	})
+	return rs
 }

@@ -13,6 +13,10 @@
 //	    runs one Waymark nameserver; after the initial sync it prints
 //	    "ready"; on SIGUSR1 it runs the GC, returns freed memory to the OS
 //	    and prints "settled".
+//	nsmem mkcache -snapshot FILE -cache-dir DIR
+//	    loads the snapshot into a nameserver node, as from the control
+//	    plane, and stops it, which writes the node's on-disk cache
+//	    (whatever format the node uses) into DIR.
 //	nsmem measure -label L -addr A -probe FILE [-snapshot FILE] -- CMD ARGS...
 //	    starts CMD (an argument "{URL}" is replaced by the URL of an HTTP
 //	    server it runs on 127.0.0.1 serving -snapshot at
@@ -53,7 +57,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: nsmem gen|serve|measure [flags]")
+		fmt.Fprintln(os.Stderr, "usage: nsmem gen|serve|measure|mkcache [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -64,6 +68,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "measure":
 		err = measure(os.Args[2:])
+	case "mkcache":
+		err = mkcache(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -251,6 +257,57 @@ func serve(args []string) error {
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	return err
+}
+
+// mkcache writes a node's on-disk cache for a snapshot file: a node loads
+// it over HTTP and writes its cache when it stops.
+func mkcache(args []string) error {
+	fs := flag.NewFlagSet("mkcache", flag.ContinueOnError)
+	snapshot := fs.String("snapshot", "", "event.Snapshot JSON file")
+	cacheDir := fs.String("cache-dir", "", "cache directory to write")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *snapshot == "" || *cacheDir == "" {
+		return errors.New("-snapshot and -cache-dir are required")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, *snapshot)
+	})}
+	go func() { _ = hs.Serve(ln) }()
+	defer hs.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan struct{})
+	node, err := dataplane.NewNode(dataplane.NodeConfig{
+		NodeID: "nsmem", Region: "bench",
+		NATSURL:     "nats://127.0.0.1:1",
+		SnapshotURL: "http://" + ln.Addr().String(),
+		AdminToken:  "bench",
+		CacheDir:    *cacheDir,
+		SetReady: func(r bool) {
+			if r {
+				close(ready)
+			}
+		},
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- node.Run(ctx) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		return fmt.Errorf("node stopped before ready: %v", err)
+	}
+	cancel() // Run writes the cache on its way out
+	return <-done
 }
 
 // measure starts a server process and reports its load time and RSS.
