@@ -102,6 +102,13 @@ func (s *Store) ReplaceZones(states []event.ZoneState) error {
 	return errors.Join(errs...)
 }
 
+// put installs a built zone, as ReplaceZone does.
+func (s *Store) put(z *zone) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.putLocked(z)
+}
+
 // replaceAll makes zones, built already, the whole content of the store,
 // in one swap: zones held under other ids are dropped.
 func (s *Store) replaceAll(zones []*zone) {

@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/zonecfg"
 )
 
 // errStreamGap means the stream no longer holds the next sequence the node
@@ -75,41 +77,42 @@ func (n *Node) loadSnapshot(ctx context.Context) error {
 }
 
 // install reads a snapshot (from the control plane or the cache) from r
-// and puts every zone in the store, decoding and building in parallel.
-// A snapshot naming one zone id twice would race with itself; snapshots
-// never do.
-// Zones the store holds at a newer version are kept; zones absent from a
-// complete snapshot are removed. It returns the snapshot's sequence.
+// and installs its zones, then drops the zones it does not list.
+//
+// One goroutine reads the JSON, decoding record sets one at a time (no
+// copy of a zone's text, no slice of a million record sets); it hands
+// them to the zone's builder in chunks as they come. Builders run on
+// several workers, so on more than one core packing and building overlap
+// with the download and the decoding, and small zones build in parallel.
 func (n *Node) install(r io.Reader) (uint64, error) {
 	n.applyMu.Lock()
 	defer n.applyMu.Unlock()
-	zones := make(chan json.RawMessage, 64)
-	// Decoding and building a zone (parsing every record) cost more than
-	// finding its end in the stream: several workers share that work; the
-	// store serialises only the final swap.
-	var mu sync.Mutex // guards seen and firstErr
+	zones := make(chan *zoneStream, 64)
+	var mu sync.Mutex // guards seen
 	seen := map[string]bool{}
-	var firstErr error
 	var workers sync.WaitGroup
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		workers.Go(func() {
-			for raw := range zones {
-				z, err := decodeZone(raw)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				failed := firstErr != nil
-				seen[z.ID] = true
-				mu.Unlock()
-				if failed {
-					continue // drain
-				}
-				if v, ok := n.store.Version(z.ID); ok && v >= z.Version {
+			for zs := range zones {
+				z, err := zs.build()
+				if z == nil {
+					// A zone cut short fails the whole load (the decoder
+					// says why); an unbuildable one is left out, as
+					// ReplaceZone would.
+					if zs.err == nil {
+						n.log.Warn("zone not installed", "zone", zs.id, "err", err)
+					}
 					continue
 				}
-				if err := n.store.ReplaceZone(z); err != nil {
-					n.log.Warn("zone installed with problems", "zone", z.ID, "err", err)
+				mu.Lock()
+				seen[z.id] = true
+				mu.Unlock()
+				if v, ok := n.store.Version(z.id); ok && v >= z.version {
+					continue
+				}
+				n.store.put(z)
+				if err != nil {
+					n.log.Warn("zone installed with problems", "zone", z.id, "err", err)
 				}
 			}
 		})
@@ -117,9 +120,6 @@ func (n *Node) install(r io.Reader) (uint64, error) {
 	seq, err := decodeSnapshot(r, zones)
 	close(zones)
 	workers.Wait()
-	if err == nil {
-		err = firstErr
-	}
 	if err != nil {
 		return 0, err
 	}
@@ -131,9 +131,71 @@ func (n *Node) install(r io.Reader) (uint64, error) {
 	return seq, nil
 }
 
-// decodeSnapshot streams the JSON of an event.Snapshot, sending each
-// zone's JSON (for decodeZone) as soon as its end is found.
-func decodeSnapshot(r io.Reader, zones chan<- json.RawMessage) (uint64, error) {
+// zoneChunk is how many record sets the decoder hands a builder at once.
+const zoneChunk = 1024
+
+// zoneStream is one zone of a snapshot on its way from the decoder to a
+// builder: the record sets come on chunks; once it is closed, final holds
+// the zone's other members, or err why the zone is not to be installed.
+type zoneStream struct {
+	id, name string // known before the first chunk
+	chunks   chan []zonecfg.RRSet
+	final    event.ZoneState // without RRSets; valid once chunks is closed
+	err      error
+}
+
+// build consumes the stream and builds the zone. It returns nil when the
+// zone is not to be installed; an error wrapping ErrSkippedRecords comes
+// with a zone.
+func (zs *zoneStream) build() (*zone, error) {
+	b, err := newZoneBuilder(zs.id, zs.name, 0)
+	// The sets are packed as they come and put in the zone's map at the
+	// end, when their number is known: the map is then sharded and sized
+	// for it at once.
+	type packed struct {
+		owner string
+		set   rrset
+	}
+	var parts [][]packed // one per chunk: no copying as they add up
+	total := 0
+	for chunk := range zs.chunks {
+		if err != nil {
+			continue // drain
+		}
+		part := make([]packed, 0, len(chunk))
+		for _, rs := range chunk {
+			if owner, set, ok := b.pack(rs); ok {
+				part = append(part, packed{owner, set})
+			}
+		}
+		parts = append(parts, part)
+		total += len(part)
+	}
+	if err != nil || zs.err != nil {
+		return nil, firstError(zs.err, err)
+	}
+	f := zs.final
+	if f.ID != zs.id || f.Name != zs.name {
+		return nil, errors.New("zone id or name changed mid-zone")
+	}
+	b.z.tenant, b.z.version = f.TenantID, f.Version
+	b.setCIDR(f.CIDRCollections)
+	b.w = newMapWriter[node](total + total/4)
+	b.w.set(b.z.name, node{})
+	for _, part := range parts {
+		for _, p := range part {
+			b.put(p.owner, p.set)
+		}
+	}
+	return b.finish()
+}
+
+// decodeSnapshot streams the JSON of an event.Snapshot, sending each zone
+// to zones as soon as its id and name are known, and its record sets on
+// the zone's chunks as they are decoded. Every zone sent has its chunks
+// closed by the time it returns; after an error, a zone cut short has err
+// set.
+func decodeSnapshot(r io.Reader, zones chan<- *zoneStream) (uint64, error) {
 	dec := json.NewDecoder(r)
 	if err := expectDelim(dec, '{'); err != nil {
 		return 0, err
@@ -145,7 +207,7 @@ func decodeSnapshot(r io.Reader, zones chan<- json.RawMessage) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		switch tok {
+		switch key, _ := tok.(string); strings.ToLower(key) {
 		case "seq":
 			if err := dec.Decode(&seq); err != nil {
 				return 0, err
@@ -156,11 +218,9 @@ func decodeSnapshot(r io.Reader, zones chan<- json.RawMessage) (uint64, error) {
 				return 0, err
 			}
 			for dec.More() {
-				var raw json.RawMessage
-				if err := dec.Decode(&raw); err != nil {
-					return 0, err
+				if err := decodeZoneStream(dec, zones); err != nil {
+					return 0, fmt.Errorf("zone: %w", err)
 				}
-				zones <- raw
 			}
 			if err := expectDelim(dec, ']'); err != nil {
 				return 0, err
@@ -182,16 +242,128 @@ func decodeSnapshot(r io.Reader, zones chan<- json.RawMessage) (uint64, error) {
 	return seq, nil
 }
 
-// decodeZone decodes one zone of a snapshot.
-func decodeZone(raw []byte) (event.ZoneState, error) {
-	var z event.ZoneState
-	if err := json.Unmarshal(raw, &z); err != nil {
-		return z, fmt.Errorf("zone: %w", err)
+// decodeZoneStream decodes one zone (an event.ZoneState) from dec, member
+// by member as encoding/json would (keys case-insensitive, the last of a
+// repeated key wins, unknown keys ignored), streaming its record sets.
+func decodeZoneStream(dec *json.Decoder, zones chan<- *zoneStream) (err error) {
+	if err := expectDelim(dec, '{'); err != nil {
+		return err
 	}
-	if z.ID == "" {
-		return z, errors.New("zone without id")
+	var st event.ZoneState
+	var zs *zoneStream
+	// start sends the zone to a builder; id and name are fixed from then on.
+	start := func() error {
+		if st.ID == "" {
+			return errors.New("zone without id")
+		}
+		zs = &zoneStream{id: st.ID, name: st.Name, chunks: make(chan []zonecfg.RRSet, 4)}
+		zones <- zs
+		return nil
 	}
-	return z, nil
+	defer func() {
+		if zs == nil {
+			return
+		}
+		if err != nil {
+			zs.err = err
+		} else {
+			st.RRSets = nil
+			zs.final = st
+		}
+		close(zs.chunks)
+	}()
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		var v any
+		switch strings.ToLower(key) {
+		case "id":
+			v = &st.ID
+		case "name":
+			v = &st.Name
+		case "tenant_id":
+			v = &st.TenantID
+		case "version":
+			v = &st.Version
+		case "cidr_collections":
+			v = &st.CIDRCollections
+		case "rrsets":
+			if zs != nil {
+				// Its first record sets are built already.
+				return errors.New("rrsets repeated")
+			}
+			if st.ID == "" || st.Name == "" {
+				// Before the id and name: decode it whole; the builder
+				// gets it at the end.
+				st.RRSets = nil
+				v = &st.RRSets
+				break
+			}
+			if err := start(); err != nil {
+				return err
+			}
+			if err := streamRRSets(dec, zs.chunks); err != nil {
+				return err
+			}
+			continue
+		default:
+			v = new(json.RawMessage)
+		}
+		if err := dec.Decode(v); err != nil {
+			return err
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return err
+	}
+	if zs == nil {
+		if err := start(); err != nil {
+			return err
+		}
+	}
+	if st.ID != zs.id || st.Name != zs.name {
+		return errors.New("zone id or name repeated with another value")
+	}
+	if len(st.RRSets) > 0 {
+		zs.chunks <- st.RRSets
+	}
+	return nil
+}
+
+// streamRRSets decodes a JSON array of record sets (or null) onto chunks.
+func streamRRSets(dec *json.Decoder, chunks chan<- []zonecfg.RRSet) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		return nil
+	}
+	if tok != json.Delim('[') {
+		return fmt.Errorf("rrsets: got %v, want [", tok)
+	}
+	chunk := make([]zonecfg.RRSet, 0, zoneChunk)
+	var raw json.RawMessage
+	for dec.More() {
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		chunk = append(chunk, zonecfg.RRSet{})
+		if err := decodeRRSet(raw, &chunk[len(chunk)-1]); err != nil {
+			return err
+		}
+		if len(chunk) == zoneChunk {
+			chunks <- chunk
+			chunk = make([]zonecfg.RRSet, 0, zoneChunk)
+		}
+	}
+	if len(chunk) > 0 {
+		chunks <- chunk
+	}
+	return expectDelim(dec, ']')
 }
 
 func expectDelim(dec *json.Decoder, d json.Delim) error {

@@ -2,9 +2,43 @@ package dataplane
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/zonecfg"
 )
+
+// decodeAll runs decodeSnapshot with builders draining it, as install
+// does, and returns the zones built.
+func decodeAll(in string) (uint64, []*zone, error) {
+	ch := make(chan *zoneStream)
+	done := make(chan struct{})
+	var zones []*zone
+	var buildErr error
+	go func() {
+		defer close(done)
+		for zs := range ch {
+			z, err := zs.build()
+			if z != nil {
+				zones = append(zones, z)
+			}
+			if err != nil && !errors.Is(err, ErrSkippedRecords) && zs.err == nil && buildErr == nil {
+				buildErr = err
+			}
+		}
+	}()
+	seq, err := decodeSnapshot(strings.NewReader(in), ch)
+	close(ch)
+	<-done
+	if err == nil {
+		err = buildErr
+	}
+	return seq, zones, err
+}
 
 func TestDecodeSnapshot(t *testing.T) {
 	t.Parallel()
@@ -19,51 +53,158 @@ func TestDecodeSnapshot(t *testing.T) {
 		{"two zones", `{"seq":7,"zones":[{"id":"Z1","name":"a.test.","version":1,"rrsets":[]},{"id":"Z2","name":"b.test.","version":3,"rrsets":[]}]}`, 7, 2, true},
 		{"unknown member skipped", `{"seq":7,"extra":{"x":[1]},"zones":[]}`, 7, 0, true},
 		{"zones before seq", `{"zones":[],"seq":3}`, 3, 0, true},
+		{"rrsets null", `{"seq":1,"zones":[{"id":"Z1","name":"a.test.","rrsets":null}]}`, 1, 1, true},
+		{"rrsets before id", `{"seq":1,"zones":[{"rrsets":[{"name":"a.test.","type":"A","ttl":1,"records":["192.0.2.1"]}],"id":"Z1","name":"a.test."}]}`, 1, 1, true},
 		{"truncated", `{"seq":7,"zones":[{"id":"Z1","name":"a.test.","version":1,"rrsets":[]}`, 0, 0, false},
 		{"truncated mid-zone", `{"seq":7,"zones":[{"id":"Z1","na`, 0, 0, false},
+		{"truncated mid-rrsets", `{"seq":7,"zones":[{"id":"Z1","name":"a.test.","rrsets":[{"name":"a.test.","type":"A","ttl":1,"records":["192.0.2.1"]},`, 0, 0, false},
 		{"no seq", `{"zones":[]}`, 0, 0, false},
 		{"no zones", `{"seq":1}`, 0, 0, false},
 		{"zone without id", `{"seq":1,"zones":[{"name":"a.test."}]}`, 0, 0, false},
+		{"id changed after rrsets", `{"seq":1,"zones":[{"id":"Z1","name":"a.test.","rrsets":[],"id":"Z2"}]}`, 0, 0, false},
+		{"rrsets twice", `{"seq":1,"zones":[{"id":"Z1","name":"a.test.","rrsets":[],"rrsets":[]}]}`, 0, 0, false},
+		{"rrsets not an array", `{"seq":1,"zones":[{"id":"Z1","name":"a.test.","rrsets":{}}]}`, 0, 0, false},
 		{"not an object", `[1,2]`, 0, 0, false},
 		{"empty input", ``, 0, 0, false},
 		{"bad seq", `{"seq":"x","zones":[]}`, 0, 0, false},
 		{"zones not an array", `{"seq":1,"zones":{}}`, 0, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ch := make(chan json.RawMessage, 10)
-			seq, err := decodeSnapshot(strings.NewReader(tc.in), ch)
-			close(ch)
-			n := len(ch)
-			for raw := range ch {
-				if _, zerr := decodeZone(raw); zerr != nil && err == nil {
-					err = zerr
-				}
-			}
+			t.Parallel()
+			seq, zones, err := decodeAll(tc.in)
 			if (err == nil) != tc.ok {
 				t.Fatalf("got error %v, want ok=%v", err, tc.ok)
 			}
 			if !tc.ok {
 				return
 			}
-			if seq != tc.seq || n != tc.zones {
-				t.Fatalf("got seq %d and %d zones, want %d and %d", seq, n, tc.seq, tc.zones)
+			if seq != tc.seq || len(zones) != tc.zones {
+				t.Fatalf("got seq %d and %d zones, want %d and %d", seq, len(zones), tc.seq, tc.zones)
 			}
 		})
 	}
 }
 
-// FuzzDecodeSnapshot checks that no input makes the decoder panic or hang.
+// streamedStates decodes in with decodeSnapshot and, separately, with
+// json.Unmarshal and buildZone, and returns both results as zone states.
+func streamedStates(t testing.TB, in string) (stream, whole map[string]string, ok bool) {
+	_, zones, err := decodeAll(in)
+	var snap event.Snapshot
+	if err != nil || json.Unmarshal([]byte(in), &snap) != nil {
+		return nil, nil, false
+	}
+	stream, whole = map[string]string{}, map[string]string{}
+	for _, z := range zones {
+		b, _ := json.Marshal(z.state())
+		stream[z.id] = string(b)
+	}
+	for _, st := range snap.Zones {
+		if z, _ := buildZone(st); z != nil {
+			b, _ := json.Marshal(z.state())
+			whole[z.id] = string(b)
+		}
+	}
+	return stream, whole, true
+}
+
+func TestDecodeSnapshotMatchesUnmarshal(t *testing.T) {
+	t.Parallel()
+	// A zone larger than a chunk, the test zones, members in odd orders
+	// and spellings.
+	var big strings.Builder
+	big.WriteString(`{"seq":9,"zones":[{"ID":"ZBIG","Name":"big.test.","version":4,"rrsets":[`)
+	for i := range 3*zoneChunk + 5 {
+		if i > 0 {
+			big.WriteByte(',')
+		}
+		fmt.Fprintf(&big, `{"name":"h%d.big.test.","type":"A","ttl":60,"records":["192.0.2.%d"]}`, i, i%250)
+	}
+	big.WriteString(`],"tenant_id":"t9"}]}`)
+	zones := cacheTestZones(t)
+	zones[0].CIDRCollections = nil
+	std, err := json.Marshal(event.Snapshot{Seq: 3, Zones: zones})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, in := range map[string]string{
+		"big":        big.String(),
+		"test zones": string(std),
+		"late header": `{"seq":1,"zones":[{"rrsets":[{"name":"www.a.test.","type":"TXT","ttl":5,"records":["\"x\""]}],` +
+			`"cidr_collections":null,"version":7,"id":"Z1","name":"A.Test","tenant_id":"t"}]}`,
+		"bad set skipped": `{"seq":1,"zones":[{"id":"Z1","name":"a.test.","rrsets":[{"name":"x.other.","type":"A","ttl":1,"records":["192.0.2.1"]},` +
+			`{"name":"a.test.","type":"MX","ttl":1,"records":["10 mx.a.test."]}]}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			stream, whole, ok := streamedStates(t, in)
+			if !ok {
+				t.Fatal("does not decode")
+			}
+			if len(stream) == 0 || fmt.Sprint(stream) != fmt.Sprint(whole) {
+				t.Errorf("streamed decode differs from json.Unmarshal:\n got %v\nwant %v", stream, whole)
+			}
+		})
+	}
+}
+
+// FuzzDecodeSnapshot checks that no input makes the decoder panic or hang,
+// and that whatever it and json.Unmarshal both accept builds the same zones.
 func FuzzDecodeSnapshot(f *testing.F) {
 	f.Add(`{"seq":7,"zones":[{"id":"Z1","name":"a.test.","version":1,"rrsets":[{"name":"a.test.","type":"A","ttl":1,"records":["1.2.3.4"]}]}]}`)
 	f.Add(`{"seq":0,"zones":[]}`)
+	f.Add(`{"seq":1,"zones":[{"rrsets":[{"name":"a.test.","type":"MX","ttl":1,"records":["1 b.a.test."]}],"id":"Z","name":"a.test","version":2}]}`)
 	f.Fuzz(func(t *testing.T, in string) {
-		ch := make(chan json.RawMessage, 1)
-		go func() {
-			for raw := range ch {
-				_, _ = decodeZone(raw)
-			}
-		}()
-		_, _ = decodeSnapshot(strings.NewReader(in), ch)
-		close(ch)
+		stream, whole, ok := streamedStates(t, in)
+		if ok && fmt.Sprint(stream) != fmt.Sprint(whole) {
+			t.Errorf("streamed decode differs from json.Unmarshal:\n got %v\nwant %v", stream, whole)
+		}
+	})
+}
+
+func TestDecodeRRSetMatchesUnmarshal(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		`{"name":"a.test.","type":"A","ttl":60,"records":["192.0.2.1"]}`,
+		` { "name" : "a.test." , "type":"TXT","set_identifier":"x","ttl":0,"records":[ "\"a b\"" , "c" ] } `,
+		`{"name":"a.test.","type":"A","ttl":60,"records":[]}`,
+		`{"name":"a.test.","type":"A","ttl":60,"records":null}`,
+		`{"name":"a.test.","type":"A","ttl":4294967295,"records":["1"]}`,
+		`{"name":"a.test.","type":"A","ttl":4294967296,"records":["1"]}`,
+		`{"name":"a.test.","type":"A","ttl":1e2,"records":["1"]}`,
+		`{"name":"a.test.","type":"A","ttl":-1,"records":["1"]}`,
+		`{"name":"a.test.","type":"A","ttl":1.5,"records":["1"]}`,
+		`{"Name":"a.test.","type":"A","ttl":1,"records":["1"]}`,
+		`{"name":"a.test.","name":"b.test.","type":"A","ttl":1,"records":["1"]}`,
+		`{"name":"é.test.","type":"A","ttl":1,"records":["1"]}`,
+		`{"name":"a.test.","type":"A","ttl":1,"records":["1"],"weight":3,"set_identifier":"w"}`,
+		`{"name":"a.test.","type":"A","records":["1"]}`,
+		`{"name":null,"type":"A","ttl":1,"records":["1"]}`,
+		`{}`,
+	} {
+		var want zonecfg.RRSet
+		wantErr := json.Unmarshal([]byte(in), &want)
+		var got zonecfg.RRSet
+		gotErr := decodeRRSet([]byte(in), &got)
+		if (gotErr == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %+v, %v; json.Unmarshal %+v, %v", in, got, gotErr, want, wantErr)
+		}
+	}
+}
+
+// FuzzDecodeRRSet checks the hand-written fast path against json.Unmarshal.
+func FuzzDecodeRRSet(f *testing.F) {
+	f.Add(`{"name":"a.test.","type":"A","ttl":60,"records":["192.0.2.1"]}`)
+	f.Add(`{"name":"a.test.","type":"MX","set_identifier":"s","ttl":7,"records":["10 b.test.","20 c.test."]}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		if !json.Valid([]byte(in)) {
+			return // the decoder hands decodeRRSet valid values only
+		}
+		var want zonecfg.RRSet
+		wantErr := json.Unmarshal([]byte(in), &want)
+		var got zonecfg.RRSet
+		gotErr := decodeRRSet([]byte(in), &got)
+		if (gotErr == nil) != (wantErr == nil) || wantErr == nil && !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %+v, %v; json.Unmarshal %+v, %v", in, got, gotErr, want, wantErr)
+		}
 	})
 }

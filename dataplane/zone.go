@@ -96,25 +96,35 @@ type zoneBuilder struct {
 // buildZone makes a zone from a full zone state. An error that does not
 // wrap ErrSkippedRecords means no zone was built.
 func buildZone(st event.ZoneState) (*zone, error) {
-	if st.ID == "" {
-		return nil, errors.New("dataplane: zone without id")
-	}
-	origin, err := zonecfg.CanonicalName(st.Name)
+	b, err := newZoneBuilder(st.ID, st.Name, len(st.RRSets))
 	if err != nil {
-		return nil, fmt.Errorf("dataplane: zone %s: %w", st.ID, err)
+		return nil, err
 	}
-	name, err := wireName(origin)
-	if err != nil {
-		return nil, fmt.Errorf("dataplane: zone %s: %w", st.ID, err)
-	}
-	z := &zone{id: st.ID, tenant: st.TenantID, name: name, origin: origin, version: st.Version}
-	b := &zoneBuilder{z: z, w: newMapWriter[node](len(st.RRSets) + len(st.RRSets)/4), tmp: make([]byte, 1024)}
-	b.w.set(name, node{})
+	b.z.tenant, b.z.version = st.TenantID, st.Version
 	b.setCIDR(st.CIDRCollections)
 	for _, rs := range st.RRSets {
 		b.upsert(rs)
 	}
 	return b.finish()
+}
+
+// newZoneBuilder starts an empty zone, to hold about size record sets.
+func newZoneBuilder(id, origin string, size int) (*zoneBuilder, error) {
+	if id == "" {
+		return nil, errors.New("dataplane: zone without id")
+	}
+	origin, err := zonecfg.CanonicalName(origin)
+	if err != nil {
+		return nil, fmt.Errorf("dataplane: zone %s: %w", id, err)
+	}
+	name, err := wireName(origin)
+	if err != nil {
+		return nil, fmt.Errorf("dataplane: zone %s: %w", id, err)
+	}
+	z := &zone{id: id, name: name, origin: origin}
+	b := &zoneBuilder{z: z, w: newMapWriter[node](size + size/4), tmp: make([]byte, 1024)}
+	b.w.set(name, node{})
+	return b, nil
 }
 
 // edit starts a builder deriving a new version from z.
@@ -147,15 +157,23 @@ func (b *zoneBuilder) finish() (*zone, error) {
 
 // upsert replaces (or adds) the record set with rs's key.
 func (b *zoneBuilder) upsert(rs zonecfg.RRSet) {
+	if owner, set, ok := b.pack(rs); ok {
+		b.put(owner, set)
+	}
+}
+
+// pack packs rs for this zone; a record set that is invalid or outside the
+// zone is noted as skipped and reported not ok.
+func (b *zoneBuilder) pack(rs zonecfg.RRSet) (string, rrset, bool) {
 	owner, set, err := packRRSet(rs, b.tmp)
 	if err == nil && !isSubName(owner, b.z.name) {
 		err = fmt.Errorf("%s is not in zone %s", rs.Name, b.z.origin)
 	}
 	if err != nil {
 		b.skipped = append(b.skipped, fmt.Errorf("%s: %w", rs.Key(), err))
-		return
+		return "", rrset{}, false
 	}
-	b.put(owner, set)
+	return owner, set, true
 }
 
 // put replaces (or adds) a packed record set at owner, a name in the zone.
