@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -54,14 +53,6 @@ type NodeConfig struct {
 	RetryInterval time.Duration
 	// Store receives the zones. Default: a new empty store.
 	Store *Store
-	// LoadGCPercent, when positive, is the garbage collector's percent
-	// (debug.SetGCPercent) during the initial load: decoding a snapshot
-	// makes garbage fast, and collecting it less often shortens the load.
-	// The previous setting is restored once the node is ready, and the
-	// garbage is returned to the OS soon after (debug.FreeOSMemory), so
-	// the resident size settles. The setting is process-wide: use it only
-	// where one node runs in the process (the nameserver command).
-	LoadGCPercent int
 	// SetReady is called with true once the initial sync is done (the DNS
 	// server should answer only then) and with false on shutdown.
 	SetReady func(bool)
@@ -211,17 +202,10 @@ func (n *Node) Run(ctx context.Context) error {
 	defer stopBg()
 	wg.Go(func() { n.reporter(bgCtx) })
 
-	restoreGC := func() {}
-	if p := n.cfg.LoadGCPercent; p > 0 {
-		old := debug.SetGCPercent(p)
-		restoreGC = func() { debug.SetGCPercent(old) }
-	}
 	if !n.initialLoad(ctx) {
-		restoreGC()
 		n.shutdown()
 		return nil
 	}
-	restoreGC()
 	n.mu.Lock()
 	n.ready = true
 	n.mu.Unlock()
@@ -231,15 +215,6 @@ func (n *Node) Run(ctx context.Context) error {
 	n.log.Info("nameserver ready", "zones", n.store.Len(), "seq", n.AppliedSeq())
 	n.signalReport()
 
-	if n.cfg.LoadGCPercent > 0 {
-		// After the first answers have gone out: on one core a full
-		// collection right away would delay them.
-		wg.Go(func() {
-			if sleepOrDone(ctx, time.Second) {
-				debug.FreeOSMemory()
-			}
-		})
-	}
 	wg.Go(func() { n.resyncLoop(ctx) })
 	// The cache is written by the cache loop, CacheInterval after a
 	// snapshot load (dirty), and never right after a load from the cache

@@ -102,11 +102,24 @@ func (s *Store) ReplaceZones(states []event.ZoneState) error {
 	return errors.Join(errs...)
 }
 
-// put installs a built zone, as ReplaceZone does.
-func (s *Store) put(z *zone) {
+// putNewer installs built zones in one swap, each unless the store holds
+// its zone at the same or a newer version.
+func (s *Store) putNewer(zones []*zone) {
+	if len(zones) == 0 {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.putLocked(z)
+	w := s.load().byName.edit()
+	for _, z := range zones {
+		if old, ok := s.byID[z.id]; ok && old.version >= z.version {
+			continue
+		}
+		for _, name := range s.indexLocked(z) {
+			s.publishNameLocked(w, name)
+		}
+	}
+	s.set.Store(&zoneSet{byName: w.done()})
 }
 
 // replaceAll makes zones, built already, the whole content of the store,

@@ -88,8 +88,12 @@ func (n *Node) install(r io.Reader) (uint64, error) {
 	n.applyMu.Lock()
 	defer n.applyMu.Unlock()
 	zones := make(chan *zoneStream, 64)
-	var mu sync.Mutex // guards seen
+	// Built zones are published in batches: one copy of the zone index
+	// per batch rather than per zone.
+	const batch = 1024
+	var mu sync.Mutex // guards seen and built
 	seen := map[string]bool{}
+	var built []*zone
 	var workers sync.WaitGroup
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		workers.Go(func() {
@@ -104,22 +108,25 @@ func (n *Node) install(r io.Reader) (uint64, error) {
 					}
 					continue
 				}
-				mu.Lock()
-				seen[z.id] = true
-				mu.Unlock()
-				if v, ok := n.store.Version(z.id); ok && v >= z.version {
-					continue
-				}
-				n.store.put(z)
 				if err != nil {
 					n.log.Warn("zone installed with problems", "zone", z.id, "err", err)
 				}
+				mu.Lock()
+				seen[z.id] = true
+				built = append(built, z)
+				var full []*zone
+				if len(built) >= batch {
+					full, built = built, nil
+				}
+				mu.Unlock()
+				n.store.putNewer(full)
 			}
 		})
 	}
 	seq, err := decodeSnapshot(r, zones)
 	close(zones)
 	workers.Wait()
+	n.store.putNewer(built)
 	if err != nil {
 		return 0, err
 	}
@@ -345,7 +352,9 @@ func streamRRSets(dec *json.Decoder, chunks chan<- []zonecfg.RRSet) error {
 	if tok != json.Delim('[') {
 		return fmt.Errorf("rrsets: got %v, want [", tok)
 	}
-	chunk := make([]zonecfg.RRSet, 0, zoneChunk)
+	// Chunks start small: most zones are small, and a record set is a
+	// large struct to allocate and clear by the thousand.
+	chunk := make([]zonecfg.RRSet, 0, 8)
 	var raw json.RawMessage
 	for dec.More() {
 		if err := dec.Decode(&raw); err != nil {

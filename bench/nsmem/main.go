@@ -187,7 +187,6 @@ func serve(args []string) error {
 	snapURL := fs.String("snapshot-url", "", "control-plane base URL to load the snapshot from")
 	cacheDir := fs.String("cache-dir", "", "on-disk cache directory to load from (when no -snapshot-url)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the initial load to this file")
-	loadGC := fs.Int("load-gc-percent", 400, "NodeConfig.LoadGCPercent (0: leave the GC alone)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -218,8 +217,6 @@ func serve(args []string) error {
 		AdminToken:  "bench",
 		CacheDir:    *cacheDir,
 		Store:       store,
-		// As the nameserver command should: one node per process.
-		LoadGCPercent: *loadGC,
 		SetReady: func(r bool) {
 			srv.SetReady(r)
 			if r {
