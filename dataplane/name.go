@@ -21,6 +21,48 @@ const rootName = "\x00"
 
 // wireName converts a presentation-format name to lowercase wire format.
 func wireName(name string) (string, error) {
+	if w, ok := plainWireName(name); ok {
+		return w, nil
+	}
+	return packWireName(name)
+}
+
+// plainWireName is wireName's fast path for the commonest names: fully
+// qualified, not the root, of letters, digits, hyphens, underscores and
+// asterisks, which need no escape handling (TestWireNameFastPath). It
+// reports false for anything else.
+func plainWireName(name string) (string, bool) {
+	if len(name) < 2 || len(name)+1 > maxNameWire || name[len(name)-1] != '.' {
+		return "", false
+	}
+	var buf [maxNameWire + 1]byte
+	b := buf[:len(name)+1]
+	start := 0 // where the current label's length octet goes
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '.':
+			l := i - start
+			if l == 0 || l > 63 {
+				return "", false
+			}
+			b[start] = byte(l)
+			start = i + 1
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '*':
+		default:
+			return "", false
+		}
+		b[i+1] = c
+	}
+	b[len(name)] = 0
+	return string(b), true
+}
+
+// packWireName is wireName through miekg's packer.
+func packWireName(name string) (string, error) {
 	var buf [maxNameWire + 1]byte
 	n, err := dns.PackDomainName(dns.Fqdn(name), buf[:], 0, nil, false)
 	if err != nil {

@@ -180,7 +180,10 @@ func (b *zoneBuilder) pack(rs zonecfg.RRSet) (string, rrset, bool) {
 func (b *zoneBuilder) put(owner string, set rrset) {
 	n, ok := b.w.get(owner)
 	if !ok {
-		b.addNode(owner)
+		// A new name: one map write, no merging (most of a bulk load).
+		b.count(owner, &set, 1)
+		b.addNode(owner, node{sets: []rrset{set}})
+		return
 	}
 	sets := make([]rrset, 0, len(n.sets)+1)
 	replaced := false
@@ -234,9 +237,9 @@ func (b *zoneBuilder) count(owner string, s *rrset, d int) {
 	}
 }
 
-// addNode creates owner and any missing ancestors up to the apex.
-func (b *zoneBuilder) addNode(owner string) {
-	b.w.set(owner, node{})
+// addNode creates owner as n and any missing ancestors up to the apex.
+func (b *zoneBuilder) addNode(owner string, n node) {
+	b.w.set(owner, n)
 	if isWildcardName(owner) {
 		b.z.wilds++
 	}
@@ -286,6 +289,9 @@ func packRRSet(rs zonecfg.RRSet, tmp []byte) (string, rrset, error) {
 		return owner, set, err
 	}
 	set, ok := packAddresses(rs)
+	if !ok {
+		set, ok = packNames(rs)
+	}
 	if !ok {
 		if _, set, err = packGeneral(rs, tmp); err != nil {
 			return "", rrset{}, err
