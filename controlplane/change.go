@@ -339,6 +339,7 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 		}
 		return ChangeInfo{}, err
 	}
+	s.wakeRelay()
 	return info, nil
 }
 
@@ -627,10 +628,10 @@ func truncate(a Action) string {
 	return s
 }
 
-// queueChange is the batched twin of recordChange (outbox.go): it queues
-// the same change row, outbox event and relay NOTIFY on b instead of
-// sending three statements one by one, so that a change batch commits in
-// two round trips. The two must write the same rows; keep them in step.
+// queueChange queues the change row and the outbox event of a change on b,
+// so that a change batch commits in two round trips. It does not wake the
+// relay: the caller calls wakeRelay once the transaction has committed
+// (outbox.go says why).
 func (s *Service) queueChange(b *pgx.Batch, tenantID, comment string, ev event.ZoneEvent) (ChangeInfo, error) {
 	id, err := s.newID(prefixChange)
 	if err != nil {
@@ -650,7 +651,6 @@ func (s *Service) queueChange(b *pgx.Batch, tenantID, comment string, ev event.Z
 	b.Queue(`INSERT INTO outbox_event (zone_id, zone_version, change_id, payload, created_at)
 	         VALUES ($1, $2, $3, $4, $5)`,
 		ev.ZoneID, ev.ToVersion, id, payload, now)
-	b.Queue(`SELECT pg_notify($1, '')`, notifyChannel)
 	return ChangeInfo{
 		ID: id, ZoneID: ev.ZoneID, ZoneVersion: ev.ToVersion,
 		Status: StatusPending, Comment: comment, SubmittedAt: now,

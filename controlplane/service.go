@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -53,6 +54,11 @@ type Config struct {
 type Service struct {
 	pool *pgxpool.Pool
 	cfg  Config
+
+	// wake carries relay wake-ups to the waker goroutine (outbox.go),
+	// started by the first commit that needs one.
+	wakeOnce sync.Once
+	wake     chan struct{}
 }
 
 // New returns a Service using pool, which must reach a migrated database.

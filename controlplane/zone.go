@@ -205,6 +205,7 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 		}
 		return Zone{}, ChangeInfo{}, err
 	}
+	s.wakeRelay()
 	zone.NameServers = s.nameServers()
 	return zone, info, nil
 }
@@ -359,6 +360,7 @@ func (s *Service) DeleteZone(ctx context.Context, tenantID, zoneID string) (Chan
 	if err := s.txInTwoTrips(ctx, read, write); err != nil {
 		return ChangeInfo{}, err
 	}
+	s.wakeRelay()
 	return info, nil
 }
 
