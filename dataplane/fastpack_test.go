@@ -54,6 +54,18 @@ func TestPackNamesMatchesMiekg(t *testing.T) {
 		{"NS", nil, false},
 		{"CNAME", []string{"a.example.", "b.example."}, false},
 		{"MX", []string{"10 a.example."}, false},
+		{"SOA", []string{"ns1.example. hostmaster.example. 1 7200 900 1209600 300"}, true},
+		{"SOA", []string{"  ns1.example.   host.example.  0 0 0 0 4294967295 "}, true},
+		{"SOA", []string{"ns1.example. h.example. 007 1 2 3 4"}, true},
+		{"SOA", []string{"ns1.example. h.example. 4294967296 1 2 3 4"}, false},
+		{"SOA", []string{"ns1.example. h.example. 1 1h 2 3 4"}, false},
+		{"SOA", []string{"ns1.example. h.example. 1 +1 2 3 4"}, false},
+		{"SOA", []string{"ns1.example. h.example. 1 2 3 4"}, false},
+		{"SOA", []string{"ns1.example. h.example. 1 2 3 4 5 6"}, false},
+		{"SOA", []string{"ns1.example h.example. 1 2 3 4 5"}, false},
+		{"SOA", []string{"ns1.example.\th.example. 1 2 3 4 5"}, false},
+		{"SOA", []string{"ns1.example. h.example. ( 1 2 3 4 5 )"}, false},
+		{"SOA", []string{"a. b. 1 2 3 4 5", "c. d. 1 2 3 4 5"}, false},
 	} {
 		rs := zonecfg.RRSet{Name: "www.example.com.", Type: tc.typ, TTL: 300, SetIdentifier: "s", Records: tc.recs}
 		if got := checkPackNames(t, rs); got != tc.fast {
@@ -67,6 +79,7 @@ func FuzzPackNames(f *testing.F) {
 	f.Add("NS", "ns1.example.com.", "ns2.example.com.")
 	f.Add("CNAME", "a-b.c.", "")
 	f.Add("PTR", "x.y.z.", "")
+	f.Add("SOA", "ns1.a. h.a. 1 7200 900 1209600 300", "")
 	f.Fuzz(func(t *testing.T, typ, a, b string) {
 		recs := []string{a}
 		if b != "" {
