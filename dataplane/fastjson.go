@@ -26,6 +26,18 @@ func decodeRRSet(raw []byte, rs *zonecfg.RRSet) error {
 // value (the decoder has checked it).
 func decodeSimpleRRSet(raw []byte, rs *zonecfg.RRSet) bool {
 	p := jsonScan{b: raw}
+	if !p.rrset(rs) {
+		return false
+	}
+	p.ws()
+	return p.i == len(p.b)
+}
+
+// rrset reads a simple record set (see decodeRRSet) at p.i, after any
+// white space, leaving p.i just past its closing brace. It reports false
+// (leaving rs and p.i in any state) for whatever it does not handle, so
+// everything it accepts is valid JSON.
+func (p *jsonScan) rrset(rs *zonecfg.RRSet) bool {
 	*rs = zonecfg.RRSet{}
 	if !p.byte('{') {
 		return false
@@ -36,8 +48,7 @@ func decodeSimpleRRSet(raw []byte, rs *zonecfg.RRSet) bool {
 		p.ws()
 		if p.peek() == '}' {
 			p.i++
-			p.ws()
-			return p.i == len(p.b) && seen[0] && seen[1] && seen[3] && seen[4]
+			return seen[0] && seen[1] && seen[3] && seen[4]
 		}
 		if !first && !p.byte(',') {
 			return false
@@ -76,7 +87,7 @@ func decodeSimpleRRSet(raw []byte, rs *zonecfg.RRSet) bool {
 	}
 }
 
-// jsonScan reads a JSON value known to be valid.
+// jsonScan reads JSON; what its methods accept is valid JSON.
 type jsonScan struct {
 	b []byte
 	i int
@@ -133,6 +144,9 @@ func (p *jsonScan) uint32() (uint32, bool) {
 	start := p.i
 	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
 		p.i++
+	}
+	if p.i-start > 1 && p.b[start] == '0' {
+		return 0, false // a leading zero is not JSON
 	}
 	if c := p.peek(); c == '.' || c == 'e' || c == 'E' || c == '-' {
 		return 0, false

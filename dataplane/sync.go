@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -79,9 +78,10 @@ func (n *Node) loadSnapshot(ctx context.Context) error {
 // install reads a snapshot (from the control plane or the cache) from r
 // and installs its zones, then drops the zones it does not list.
 //
-// One goroutine reads the JSON, decoding record sets one at a time (no
-// copy of a zone's text, no slice of a million record sets); it hands
-// them to the zone's builder in chunks as they come. Builders run on
+// One goroutine reads the body and scans its JSON once, decoding record
+// sets one at a time (no slice of a million record sets); it hands them
+// to the zone's builder in chunks as they come. The body is held whole
+// while it is scanned: about its size again in memory at the start. Builders run on
 // several workers, so on more than one core packing and building overlap
 // with the download and the decoding, and small zones build in parallel.
 func (n *Node) install(r io.Reader) (uint64, error) {
@@ -195,195 +195,6 @@ func (zs *zoneStream) build() (*zone, error) {
 		}
 	}
 	return b.finish()
-}
-
-// decodeSnapshot streams the JSON of an event.Snapshot, sending each zone
-// to zones as soon as its id and name are known, and its record sets on
-// the zone's chunks as they are decoded. Every zone sent has its chunks
-// closed by the time it returns; after an error, a zone cut short has err
-// set.
-func decodeSnapshot(r io.Reader, zones chan<- *zoneStream) (uint64, error) {
-	dec := json.NewDecoder(r)
-	if err := expectDelim(dec, '{'); err != nil {
-		return 0, err
-	}
-	var seq uint64
-	sawSeq, sawZones := false, false
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return 0, err
-		}
-		switch key, _ := tok.(string); strings.ToLower(key) {
-		case "seq":
-			if err := dec.Decode(&seq); err != nil {
-				return 0, err
-			}
-			sawSeq = true
-		case "zones":
-			if err := expectDelim(dec, '['); err != nil {
-				return 0, err
-			}
-			for dec.More() {
-				if err := decodeZoneStream(dec, zones); err != nil {
-					return 0, fmt.Errorf("zone: %w", err)
-				}
-			}
-			if err := expectDelim(dec, ']'); err != nil {
-				return 0, err
-			}
-			sawZones = true
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return 0, err
-			}
-		}
-	}
-	if err := expectDelim(dec, '}'); err != nil {
-		return 0, err
-	}
-	if !sawSeq || !sawZones {
-		return 0, errors.New("snapshot without seq or zones")
-	}
-	return seq, nil
-}
-
-// decodeZoneStream decodes one zone (an event.ZoneState) from dec, member
-// by member as encoding/json would (keys case-insensitive, the last of a
-// repeated key wins, unknown keys ignored), streaming its record sets.
-func decodeZoneStream(dec *json.Decoder, zones chan<- *zoneStream) (err error) {
-	if err := expectDelim(dec, '{'); err != nil {
-		return err
-	}
-	var st event.ZoneState
-	var zs *zoneStream
-	// start sends the zone to a builder; id and name are fixed from then on.
-	start := func() error {
-		if st.ID == "" {
-			return errors.New("zone without id")
-		}
-		zs = &zoneStream{id: st.ID, name: st.Name, chunks: make(chan []zonecfg.RRSet, 4)}
-		zones <- zs
-		return nil
-	}
-	defer func() {
-		if zs == nil {
-			return
-		}
-		if err != nil {
-			zs.err = err
-		} else {
-			st.RRSets = nil
-			zs.final = st
-		}
-		close(zs.chunks)
-	}()
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		key, _ := tok.(string)
-		var v any
-		switch strings.ToLower(key) {
-		case "id":
-			v = &st.ID
-		case "name":
-			v = &st.Name
-		case "tenant_id":
-			v = &st.TenantID
-		case "version":
-			v = &st.Version
-		case "cidr_collections":
-			v = &st.CIDRCollections
-		case "rrsets":
-			if zs != nil {
-				// Its first record sets are built already.
-				return errors.New("rrsets repeated")
-			}
-			if st.ID == "" || st.Name == "" {
-				// Before the id and name: decode it whole; the builder
-				// gets it at the end.
-				st.RRSets = nil
-				v = &st.RRSets
-				break
-			}
-			if err := start(); err != nil {
-				return err
-			}
-			if err := streamRRSets(dec, zs.chunks); err != nil {
-				return err
-			}
-			continue
-		default:
-			v = new(json.RawMessage)
-		}
-		if err := dec.Decode(v); err != nil {
-			return err
-		}
-	}
-	if err := expectDelim(dec, '}'); err != nil {
-		return err
-	}
-	if zs == nil {
-		if err := start(); err != nil {
-			return err
-		}
-	}
-	if st.ID != zs.id || st.Name != zs.name {
-		return errors.New("zone id or name repeated with another value")
-	}
-	if len(st.RRSets) > 0 {
-		zs.chunks <- st.RRSets
-	}
-	return nil
-}
-
-// streamRRSets decodes a JSON array of record sets (or null) onto chunks.
-func streamRRSets(dec *json.Decoder, chunks chan<- []zonecfg.RRSet) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok == nil {
-		return nil
-	}
-	if tok != json.Delim('[') {
-		return fmt.Errorf("rrsets: got %v, want [", tok)
-	}
-	// Chunks start small: most zones are small, and a record set is a
-	// large struct to allocate and clear by the thousand.
-	chunk := make([]zonecfg.RRSet, 0, 8)
-	var raw json.RawMessage
-	for dec.More() {
-		if err := dec.Decode(&raw); err != nil {
-			return err
-		}
-		chunk = append(chunk, zonecfg.RRSet{})
-		if err := decodeRRSet(raw, &chunk[len(chunk)-1]); err != nil {
-			return err
-		}
-		if len(chunk) == zoneChunk {
-			chunks <- chunk
-			chunk = make([]zonecfg.RRSet, 0, zoneChunk)
-		}
-	}
-	if len(chunk) > 0 {
-		chunks <- chunk
-	}
-	return expectDelim(dec, ']')
-}
-
-func expectDelim(dec *json.Decoder, d json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok != d {
-		return fmt.Errorf("got %v, want %v", tok, d)
-	}
-	return nil
 }
 
 // get performs an authenticated GET on the control plane. A 404 is

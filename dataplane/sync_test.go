@@ -68,6 +68,21 @@ func TestDecodeSnapshot(t *testing.T) {
 		{"empty input", ``, 0, 0, false},
 		{"bad seq", `{"seq":"x","zones":[]}`, 0, 0, false},
 		{"zones not an array", `{"seq":1,"zones":{}}`, 0, 0, false},
+		{"escaped keys", `{"s\u0065q":4,"zones":[{"\u0069d":"Z1","name":"a\u002etest.","rrsets":[{"n\u0061me":"a.test.","type":"A","ttl":1,"records":["192.0.2.1"]}]}]}`, 4, 1, true},
+		{"white space everywhere", " {\n\t\"seq\" : 2 ,\r\"zones\" : [ { \"id\" : \"Z1\" , \"name\" : \"a.test.\" , \"rrsets\" : [ { \"name\" : \"a.test.\" , \"type\" : \"A\" , \"ttl\" : 1 , \"records\" : [ \"192.0.2.1\" ] } ] } ] } \n", 2, 1, true},
+		{"trailing data ignored, as json.Decoder", `{"seq":1,"zones":[]} x`, 1, 0, true},
+		{"unusual record set", `{"seq":1,"zones":[{"id":"Z1","name":"a.test.","rrsets":[{"name":"a.test.","type":"A","ttl":1,"records":["192.0.2.1"],"weight":null},null]}]}`, 1, 1, true},
+		{"leading zero ttl", `{"seq":1,"zones":[{"id":"Z1","name":"a.test.","rrsets":[{"name":"a.test.","type":"A","ttl":01,"records":["192.0.2.1"]}]}]}`, 0, 0, false},
+		{"trailing comma in rrsets", `{"seq":1,"zones":[{"id":"Z1","name":"a.test.","rrsets":[{"name":"a.test.","type":"A","ttl":1,"records":["192.0.2.1"]},]}]}`, 0, 0, false},
+		{"trailing comma in zone", `{"seq":1,"zones":[{"id":"Z1","name":"a.test.",}]}`, 0, 0, false},
+		{"trailing comma in zones", `{"seq":1,"zones":[{"id":"Z1","name":"a.test."},]}`, 0, 0, false},
+		{"invalid unknown member", `{"seq":1,"x":[1,}],"zones":[]}`, 0, 0, false},
+		{"invalid record set", `{"seq":1,"zones":[{"id":"Z1","name":"a.test.","rrsets":[{"name":"a.test.","type":"A","ttl":1,"records":["1"],"x":tru}]}]}`, 0, 0, false},
+		{"missing colon", `{"seq" 1,"zones":[]}`, 0, 0, false},
+		{"control character in id", "{\"seq\":1,\"zones\":[{\"id\":\"Z\x01\",\"name\":\"a.test.\"}]}", 0, 0, false},
+		{"unterminated string", `{"seq":1,"zones":[{"id":"Z1`, 0, 0, false},
+		{"rrsets nul", `{"seq":1,"zones":[{"id":"Z1","name":"a.test.","rrsets":nul}]}`, 0, 0, false},
+		{"rrsets nullx", `{"seq":1,"zones":[{"id":"Z1","name":"a.test.","rrsets":nullx}]}`, 0, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -90,7 +105,13 @@ func TestDecodeSnapshot(t *testing.T) {
 func streamedStates(t testing.TB, in string) (stream, whole map[string]string, ok bool) {
 	_, zones, err := decodeAll(in)
 	var snap event.Snapshot
-	if err != nil || json.Unmarshal([]byte(in), &snap) != nil {
+	// json.Decoder, not json.Unmarshal: like the scanner, it ignores what
+	// follows the first value.
+	jerr := json.NewDecoder(strings.NewReader(in)).Decode(&snap)
+	if err == nil && jerr != nil {
+		t.Errorf("%q: the scanner accepts what encoding/json refuses (%v)", in, jerr)
+	}
+	if err != nil || jerr != nil {
 		return nil, nil, false
 	}
 	stream, whole = map[string]string{}, map[string]string{}
@@ -152,6 +173,7 @@ func TestDecodeSnapshotMatchesUnmarshal(t *testing.T) {
 func FuzzDecodeSnapshot(f *testing.F) {
 	f.Add(`{"seq":7,"zones":[{"id":"Z1","name":"a.test.","version":1,"rrsets":[{"name":"a.test.","type":"A","ttl":1,"records":["1.2.3.4"]}]}]}`)
 	f.Add(`{"seq":0,"zones":[]}`)
+	f.Add(`{"s\u0065q":4,"x":[{"a":"\"]"}],"zones":[{"ID":"Z1","name":"a.test.","rrsets":[{"name":"a.test.","type":"A","ttl":1,"records":["1.2.3.4"],"weight":1},null]}]} `)
 	f.Add(`{"seq":1,"zones":[{"rrsets":[{"name":"a.test.","type":"MX","ttl":1,"records":["1 b.a.test."]}],"id":"Z","name":"a.test","version":2}]}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		stream, whole, ok := streamedStates(t, in)
@@ -179,6 +201,9 @@ func TestDecodeRRSetMatchesUnmarshal(t *testing.T) {
 		`{"name":"a.test.","type":"A","ttl":1,"records":["1"],"weight":3,"set_identifier":"w"}`,
 		`{"name":"a.test.","type":"A","records":["1"]}`,
 		`{"name":null,"type":"A","ttl":1,"records":["1"]}`,
+		`{"name":"a.test.","type":"A","ttl":0,"records":["1"]}`,
+		`{"name":"a.test.","type":"A","ttl":00,"records":["1"]}`,
+		`{"name":"a.test.","type":"A","ttl":012,"records":["1"]}`,
 		`{}`,
 	} {
 		var want zonecfg.RRSet
