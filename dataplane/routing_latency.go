@@ -3,6 +3,7 @@ package dataplane
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/netip"
 	"os"
 	"slices"
@@ -153,4 +154,106 @@ func (t *LatencyTable) order(p netip.Prefix, loc Location, known bool) ([]string
 		return regs, "continent " + loc.Continent, 0
 	}
 	return nil, "", 0
+}
+
+// latency answers the healthy member whose region is nearest the client:
+// first by the operator's latency table when it lists the client, else by
+// great-circle distance from the client's GeoIP location. Without a
+// location: the region nearest this nameserver (Routing.Region), else the
+// first member by set identifier.
+func (e *eval) latency(group []rrset, health []bool) int {
+	loc, known := e.location()
+	if e.rt.Latency != nil {
+		if order, key, bits := e.rt.Latency.order(e.clientPrefix(), loc, known); order != nil {
+			if bits > 0 {
+				e.usedClient(bits)
+			}
+			for _, reg := range order {
+				for i := range group {
+					if health[i] && group[i].route.region.Name == reg {
+						if e.tracing() {
+							e.notef("latency: region %s (%q) from the latency table entry %s", reg, group[i].setID, key)
+						}
+						return i
+					}
+				}
+			}
+		}
+	}
+	var lat, lon float64
+	switch {
+	case known && loc.Coords:
+		lat, lon = loc.Lat, loc.Lon
+	case known && continentCenter(loc.Continent) != [2]float64{}:
+		c := continentCenter(loc.Continent)
+		lat, lon = c[0], c[1]
+		if e.tracing() {
+			e.notef("latency: no coordinates, using the centre of continent %s", loc.Continent)
+		}
+	default:
+		reg, ok := zonecfg.LookupRegion(e.rt.Region)
+		if !ok {
+			for i := range group {
+				if health[i] {
+					if e.tracing() {
+						e.notef("latency: client location unknown, first region %s (%q)", group[i].route.region.Name, group[i].setID)
+					}
+					return i
+				}
+			}
+			return -1
+		}
+		lat, lon = reg.Lat, reg.Lon
+		if e.tracing() {
+			e.notef("latency: client location unknown, measuring from this nameserver's region %s", reg.Name)
+		}
+	}
+	best, bestD := -1, math.Inf(1)
+	for i := range group {
+		if !health[i] {
+			continue
+		}
+		r := group[i].route.region
+		if d := greatCircleKm(lat, lon, r.Lat, r.Lon); d < bestD {
+			best, bestD = i, d
+		}
+	}
+	if best >= 0 {
+		if e.tracing() {
+			e.notef("latency: region %s (%q), %.0f km away", group[best].route.region.Name, group[best].setID, bestD)
+		}
+	}
+	return best
+}
+
+// continentCenter is a rough centre of a continent's population, used
+// when the database (a Country edition) gives no coordinates; zero for an
+// unknown code.
+func continentCenter(code string) [2]float64 {
+	switch code {
+	case "AF":
+		return [2]float64{5, 20}
+	case "AN":
+		return [2]float64{-75, 0}
+	case "AS":
+		return [2]float64{30, 100}
+	case "EU":
+		return [2]float64{50, 10}
+	case "NA":
+		return [2]float64{40, -95}
+	case "OC":
+		return [2]float64{-25, 140}
+	case "SA":
+		return [2]float64{-15, -60}
+	}
+	return [2]float64{}
+}
+
+// greatCircleKm is the haversine distance between two points.
+func greatCircleKm(lat1, lon1, lat2, lon2 float64) float64 {
+	const earthKm = 6371.0
+	rad := math.Pi / 180
+	dlat, dlon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	a := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dlon/2)*math.Sin(dlon/2)
+	return 2 * earthKm * math.Asin(math.Min(1, math.Sqrt(a)))
 }
