@@ -36,7 +36,7 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 		controlplane.CodeInvalidChangeBatch, controlplane.CodeInvalidPaginationToken:
 		return http.StatusBadRequest, true
 	case controlplane.CodeTooManyHostedZones, controlplane.CodeTooManyRecords, controlplane.CodeTooManyKeys,
-		controlplane.CodeTooManyHealthChecks, controlplane.CodeTooManyCidrCollections:
+		controlplane.CodeTooManyHealthChecks, controlplane.CodeLimitsExceeded:
 		return http.StatusBadRequest, true
 	case controlplane.CodeUnauthorized:
 		return http.StatusUnauthorized, true

@@ -143,9 +143,9 @@ func prepareChange(c RRSetChange) (preparedChange, string) {
 	switch c.Action {
 	case ActionCreate, ActionDelete, ActionUpsert:
 	default:
-		return p, fmt.Sprintf("Invalid action %q: expected one of [CREATE, DELETE, UPSERT]", truncate(c.Action))
+		return p, fmt.Sprintf("Invalid action %q: expected one of [CREATE, DELETE, UPSERT]", truncate(string(c.Action)))
 	}
-	name, err := canonicalName(c.RRSet.Name)
+	name, err := zonecfg.CanonicalName(c.RRSet.Name)
 	if err != nil {
 		return p, fmt.Sprintf("Invalid name: %v", err)
 	}
@@ -620,8 +620,9 @@ func withSOASerialOf(rs storedRRSet, cur *storedRRSet) storedRRSet {
 	return rs
 }
 
-func truncate(a Action) string {
-	s := strings.ToValidUTF8(string(a), "?")
+// truncate shortens a client-supplied value for an error message.
+func truncate(v string) string {
+	s := strings.ToValidUTF8(v, "?")
 	if len(s) > 32 {
 		s = s[:32]
 	}

@@ -119,7 +119,7 @@ func (s *Service) CreateCIDRCollection(ctx context.Context, tenantID, name, call
 			return fmt.Errorf("count CIDR collections: %w", err)
 		}
 		if n >= MaxCIDRCollections {
-			return Errorf(CodeTooManyCidrCollections, "A tenant may have at most %d CIDR collections.", MaxCIDRCollections)
+			return Errorf(CodeLimitsExceeded, "A tenant may have at most %d CIDR collections.", MaxCIDRCollections)
 		}
 		id, err := newUUID(s.cfg.Rand)
 		if err != nil {
@@ -355,7 +355,7 @@ func prepareCIDRChanges(changes []CIDRChange) (puts, dels []cidrKey, err error) 
 			continue
 		}
 		if total += len(c.Blocks); total > MaxCIDRBlocks {
-			return nil, nil, Errorf(CodeTooManyCidrCollections, "A request may carry at most %d CIDR blocks.", MaxCIDRBlocks)
+			return nil, nil, Errorf(CodeLimitsExceeded, "A request may carry at most %d CIDR blocks.", MaxCIDRBlocks)
 		}
 		for _, raw := range c.Blocks {
 			p, err := netip.ParsePrefix(strings.TrimSpace(raw))
@@ -508,7 +508,7 @@ func applyCIDRBlocks(ctx context.Context, tx pgx.Tx, cid string, puts, dels []ci
 		blocks[k.cidr] = k.loc
 	}
 	if len(blocks) > MaxCIDRBlocks {
-		return Errorf(CodeTooManyCidrCollections, "A CIDR collection may hold at most %d blocks.", MaxCIDRBlocks)
+		return Errorf(CodeLimitsExceeded, "A CIDR collection may hold at most %d blocks.", MaxCIDRBlocks)
 	}
 	after := locationsOf(blocks)
 	var gone []string

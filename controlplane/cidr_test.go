@@ -131,7 +131,7 @@ func TestIntegrationCIDRCollections(t *testing.T) {
 		}
 	}
 	_, _, err = e.s.CreateCIDRCollection(ctx, tenant, "one-more", "ref-more")
-	wantErr(t, err, CodeTooManyCidrCollections)
+	wantErr(t, err, CodeLimitsExceeded)
 	list, err := e.s.ListCIDRCollections(ctx, tenant)
 	if err != nil || len(list) != MaxCIDRCollections || list[0].Name != "c0" {
 		t.Fatalf("list: %+v %v", list, err)

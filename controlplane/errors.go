@@ -43,7 +43,7 @@ const (
 	CodeCidrCollectionVersionMismatch Code = "CidrCollectionVersionMismatch"
 	CodeCidrCollectionInUse           Code = "CidrCollectionInUse"
 	CodeCidrBlockInUse                Code = "CidrBlockInUse"
-	CodeTooManyCidrCollections        Code = "LimitsExceeded"
+	CodeLimitsExceeded                Code = "LimitsExceeded"
 )
 
 // Detail is one specific problem inside an error, such as one failing

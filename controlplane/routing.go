@@ -97,13 +97,13 @@ func prepareRouting(rs *zonecfg.RRSet, action Action) string {
 			return fmt.Sprintf("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords]], but found more than one in Change with [Action=%s, Name=%s, Type=%s, SetIdentifier=%s]",
 				action, rs.Name, rs.Type, orNull(rs.SetIdentifier))
 		}
-		n, err := canonicalName(a.DNSName)
+		n, err := zonecfg.CanonicalName(a.DNSName)
 		if err != nil {
 			return fmt.Sprintf("Invalid alias target name: %v", err)
 		}
 		id, ok := cleanID(a.HostedZoneID)
 		if !ok {
-			return fmt.Sprintf("Invalid alias target hosted zone id %q", truncate(Action(a.HostedZoneID)))
+			return fmt.Sprintf("Invalid alias target hosted zone id %q", truncate(a.HostedZoneID))
 		}
 		cp := *a
 		cp.DNSName, cp.HostedZoneID = n, id

@@ -58,7 +58,7 @@ func (s *Service) ListRRSets(ctx context.Context, tenantID, zoneID string, in Li
 	}
 	var startName, startType string
 	if in.Name != "" {
-		n, err := canonicalName(in.Name)
+		n, err := zonecfg.CanonicalName(in.Name)
 		if err != nil {
 			return RRSetPage{}, Errorf(CodeInvalidInput, "Invalid StartRecordName: %v", err)
 		}

@@ -240,7 +240,7 @@ func (s *Service) ListZones(ctx context.Context, tenantID string, in ListZonesIn
 	}
 	var startKey, startID string
 	if in.StartName != "" {
-		n, err := canonicalName(in.StartName)
+		n, err := zonecfg.CanonicalName(in.StartName)
 		if err != nil {
 			return ZonePage{}, Errorf(CodeInvalidInput, "Invalid DNSName: %v", err)
 		}
@@ -390,7 +390,7 @@ type zoneOwner struct {
 
 // apexRRSets returns the SOA and NS record sets of a new zone.
 func (s *Service) apexRRSets(zone string) ([]storedRRSet, error) {
-	hostmaster, err := canonicalName(s.cfg.Hostmaster)
+	hostmaster, err := zonecfg.CanonicalName(s.cfg.Hostmaster)
 	if err != nil {
 		return nil, fmt.Errorf("hostmaster %q: %w", s.cfg.Hostmaster, err)
 	}
@@ -412,7 +412,7 @@ func (s *Service) apexRRSets(zone string) ([]storedRRSet, error) {
 // validateZoneName canonicalises a zone name and applies the zone rules:
 // not the root, not a single label, not a wildcard.
 func validateZoneName(raw string) (string, error) {
-	name, err := canonicalName(raw)
+	name, err := zonecfg.CanonicalName(raw)
 	if err != nil {
 		return "", Errorf(CodeInvalidDomainName, "%v", err)
 	}
@@ -510,10 +510,6 @@ func errCallerReferenceUsed() *Error {
 	return Errorf(CodeHostedZoneAlreadyExists,
 		"A hosted zone has already been created with the specified caller reference.")
 }
-
-// canonicalName is zonecfg.CanonicalName; kept as the one place the
-// control plane canonicalises names.
-func canonicalName(s string) (string, error) { return zonecfg.CanonicalName(s) }
 
 // displayID makes an untrusted id safe to echo in an error message.
 func displayID(id string) string {

@@ -254,7 +254,7 @@ func parseZoneFile(origin, text string) ([]zoneFileRRSet, []Detail) {
 			}
 			continue
 		}
-		name, err := canonicalName(h.Name)
+		name, err := zonecfg.CanonicalName(h.Name)
 		if err != nil {
 			if !fail(line, "%v", err) {
 				break
@@ -449,7 +449,7 @@ func parseExtension(origin, text string) (zonecfg.RRSet, error) {
 	} else if rs.Name == "@" {
 		rs.Name = origin
 	}
-	name, err := canonicalName(rs.Name)
+	name, err := zonecfg.CanonicalName(rs.Name)
 	if err != nil {
 		return rs, err
 	}

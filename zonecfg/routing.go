@@ -139,8 +139,10 @@ func (rs RRSet) PolicyLabel() string {
 // simpleOnlyTypes may not carry a routing policy.
 func simpleOnlyType(t string) bool { return t == "NS" || t == "SOA" || t == "DS" }
 
-// validateRouting checks the routing and alias fields of rs on their own.
-func (rs RRSet) validateRouting() error {
+// ValidateRouting checks only the routing and alias fields of rs (the part
+// of Validate that does not parse values), for callers that parse values
+// themselves.
+func (rs RRSet) ValidateRouting() error {
 	ps := rs.policies()
 	if len(ps) > 1 {
 		return fmt.Errorf("%w: at most one routing policy per record set, got %s and %s", ErrInvalidRecord, ps[0], ps[1])
@@ -265,8 +267,3 @@ func checkRefID(field, id string) error {
 	}
 	return nil
 }
-
-// ValidateRouting checks only the routing and alias fields of rs (the part
-// of Validate that does not parse values), for callers that parse values
-// themselves.
-func (rs RRSet) ValidateRouting() error { return rs.validateRouting() }

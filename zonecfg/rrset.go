@@ -236,7 +236,7 @@ func (rs RRSet) Validate() error {
 	if rs.TTL > MaxTTL {
 		return fmt.Errorf("%w: TTL %d is out of range 0..%d", ErrInvalidRecord, rs.TTL, MaxTTL)
 	}
-	if err := rs.validateRouting(); err != nil {
+	if err := rs.ValidateRouting(); err != nil {
 		return err
 	}
 	_, err := rs.Parse()
