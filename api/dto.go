@@ -170,107 +170,63 @@ func toListZonesResponse(p controlplane.ZonePage) listZonesResponse {
 // Record sets and change batches.
 
 // rrsetJSON is a record set in responses. An alias record set has no ttl
-// and no records (as Route 53 lists them); every other has both.
+// and no records (as Route 53 lists them); every other has both. The
+// routing fields (docs/routing.md) are zonecfg.Routing's, the same in
+// requests and responses; at most one policy field is set, none means
+// simple routing.
 type rrsetJSON struct {
 	Name          string   `json:"name"`
 	Type          string   `json:"type"`
 	SetIdentifier string   `json:"set_identifier,omitempty"`
 	TTL           *int64   `json:"ttl,omitempty"`
 	Records       []string `json:"records,omitempty"`
-	routingFieldsJSON
-}
-
-// routingFieldsJSON are the routing fields of a record set, the same in
-// requests and responses (docs/routing.md). At most one policy field is
-// set; none means simple routing.
-type routingFieldsJSON struct {
-	Weight           *int             `json:"weight,omitempty"`
-	Region           string           `json:"region,omitempty"`
-	Geolocation      *geolocationJSON `json:"geolocation,omitempty"`
-	Failover         string           `json:"failover,omitempty"`
-	MultiValueAnswer bool             `json:"multivalue_answer,omitempty"`
-	CIDRRouting      *cidrRoutingJSON `json:"cidr_routing,omitempty"`
-	HealthCheckID    string           `json:"health_check_id,omitempty"`
-	AliasTarget      *aliasTargetJSON `json:"alias_target,omitempty"`
-}
-
-type geolocationJSON struct {
-	ContinentCode   string `json:"continent_code,omitempty"`
-	CountryCode     string `json:"country_code,omitempty"`
-	SubdivisionCode string `json:"subdivision_code,omitempty"`
-}
-
-type cidrRoutingJSON struct {
-	CollectionID string `json:"collection_id"`
-	LocationName string `json:"location_name"`
-}
-
-// aliasTargetJSON is an alias target. EvaluateTargetHealth is required
-// in requests, as in Route 53, hence the pointer.
-type aliasTargetJSON struct {
-	HostedZoneID         string `json:"hosted_zone_id"`
-	DNSName              string `json:"dns_name"`
-	EvaluateTargetHealth *bool  `json:"evaluate_target_health"`
+	zonecfg.Routing
 }
 
 // rrsetInput is a record set in a change batch. TTL is a pointer so that
 // a missing TTL is an error rather than a silent 0 (and an alias's TTL,
-// which must be absent, can be told from 0).
+// which must be absent, can be told from 0). Weight and AliasTarget
+// shadow the Routing fields of the same JSON names, for what JSON cannot
+// check: a weight out of range and a missing evaluate_target_health.
 type rrsetInput struct {
 	Name          string   `json:"name"`
 	Type          string   `json:"type"`
 	SetIdentifier string   `json:"set_identifier"`
 	TTL           *int64   `json:"ttl"`
 	Records       []string `json:"records"`
-	routingFieldsJSON
+	zonecfg.Routing
+	Weight      *int              `json:"weight,omitempty"`
+	AliasTarget *aliasTargetInput `json:"alias_target,omitempty"`
 }
 
-// toRoutingFieldsJSON converts the routing fields of rs.
-func toRoutingFieldsJSON(rs zonecfg.RRSet) routingFieldsJSON {
-	out := routingFieldsJSON{Region: rs.Region, Failover: rs.Failover, MultiValueAnswer: rs.MultiValue, HealthCheckID: rs.HealthCheckID}
-	if rs.Weight != nil {
-		w := int(*rs.Weight)
-		out.Weight = &w
-	}
-	if g := rs.Geo; g != nil {
-		out.Geolocation = &geolocationJSON{ContinentCode: g.ContinentCode, CountryCode: g.CountryCode, SubdivisionCode: g.SubdivisionCode}
-	}
-	if c := rs.CIDR; c != nil {
-		out.CIDRRouting = &cidrRoutingJSON{CollectionID: c.CollectionID, LocationName: c.LocationName}
-	}
-	if a := rs.Alias; a != nil {
-		eth := a.EvaluateTargetHealth
-		out.AliasTarget = &aliasTargetJSON{HostedZoneID: a.HostedZoneID, DNSName: a.DNSName, EvaluateTargetHealth: &eth}
-	}
-	return out
+// aliasTargetInput is an alias target in a request. EvaluateTargetHealth
+// is required, as in Route 53, hence the pointer.
+type aliasTargetInput struct {
+	HostedZoneID         string `json:"hosted_zone_id"`
+	DNSName              string `json:"dns_name"`
+	EvaluateTargetHealth *bool  `json:"evaluate_target_health"`
 }
 
-// fromRoutingFieldsJSON sets the routing fields of rs; it reports what
-// JSON cannot check (weight range, a missing evaluate_target_health)
-// through bad.
-func fromRoutingFieldsJSON(in routingFieldsJSON, rs *zonecfg.RRSet, bad func(field, msg string)) {
-	rs.Region, rs.Failover, rs.MultiValue, rs.HealthCheckID = in.Region, in.Failover, in.MultiValueAnswer, in.HealthCheckID
+// routing returns the routing of in; it reports what JSON cannot check
+// (weight range, a missing evaluate_target_health) through bad.
+func (in *rrsetInput) routing(bad func(field, msg string)) zonecfg.Routing {
+	r := in.Routing
 	if in.Weight != nil {
 		if *in.Weight < 0 || *in.Weight > 255 {
 			bad("rrset.weight", fmt.Sprintf("weight %d is out of range 0..255", *in.Weight))
 		} else {
 			w := uint8(*in.Weight)
-			rs.Weight = &w
+			r.Weight = &w
 		}
-	}
-	if g := in.Geolocation; g != nil {
-		rs.Geo = &zonecfg.GeoLocation{ContinentCode: g.ContinentCode, CountryCode: g.CountryCode, SubdivisionCode: g.SubdivisionCode}
-	}
-	if c := in.CIDRRouting; c != nil {
-		rs.CIDR = &zonecfg.CIDRRouting{CollectionID: c.CollectionID, LocationName: c.LocationName}
 	}
 	if a := in.AliasTarget; a != nil {
 		if a.EvaluateTargetHealth == nil {
 			bad("rrset.alias_target.evaluate_target_health", "evaluate_target_health is required")
 		}
-		rs.Alias = &zonecfg.AliasTarget{HostedZoneID: a.HostedZoneID, DNSName: a.DNSName,
+		r.Alias = &zonecfg.AliasTarget{HostedZoneID: a.HostedZoneID, DNSName: a.DNSName,
 			EvaluateTargetHealth: a.EvaluateTargetHealth != nil && *a.EvaluateTargetHealth}
 	}
+	return r
 }
 
 type changeInput struct {
@@ -293,7 +249,7 @@ type listRRSetsResponse struct {
 }
 
 func toRRSetJSON(rs zonecfg.RRSet) rrsetJSON {
-	out := rrsetJSON{Name: rs.Name, Type: rs.Type, SetIdentifier: rs.SetIdentifier, routingFieldsJSON: toRoutingFieldsJSON(rs)}
+	out := rrsetJSON{Name: rs.Name, Type: rs.Type, SetIdentifier: rs.SetIdentifier, Routing: rs.Routing}
 	if rs.Alias == nil {
 		ttl := int64(rs.TTL)
 		out.TTL, out.Records = &ttl, append([]string{}, rs.Records...)
@@ -354,8 +310,8 @@ func fromChangeBatchJSON(req changeBatchRequest) (controlplane.ChangeBatch, erro
 		rs := zonecfg.RRSet{
 			Name: c.RRSet.Name, Type: c.RRSet.Type, SetIdentifier: c.RRSet.SetIdentifier,
 			TTL: ttl, Records: append([]string{}, c.RRSet.Records...),
+			Routing: c.RRSet.routing(func(field, msg string) { bad(i, field, msg) }),
 		}
-		fromRoutingFieldsJSON(c.RRSet.routingFieldsJSON, &rs, func(field, msg string) { bad(i, field, msg) })
 		b.Changes = append(b.Changes, controlplane.RRSetChange{Action: controlplane.Action(c.Action), RRSet: rs})
 	}
 	if len(details) > 0 {

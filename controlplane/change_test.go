@@ -320,14 +320,14 @@ func TestIntegrationChangeBatchRules(t *testing.T) {
 		{
 			name: "set identifiers",
 			changes: []RRSetChange{
-				{Action: ActionCreate, RRSet: zonecfg.RRSet{Name: "w.example.com", Type: "A", SetIdentifier: "one", Weight: new(uint8(1)), TTL: 60, Records: []string{"192.0.2.1"}}},
-				{Action: ActionCreate, RRSet: zonecfg.RRSet{Name: "w.example.com", Type: "A", SetIdentifier: "two", Weight: new(uint8(2)), TTL: 60, Records: []string{"192.0.2.2"}}},
+				{Action: ActionCreate, RRSet: zonecfg.RRSet{Name: "w.example.com", Type: "A", SetIdentifier: "one", TTL: 60, Records: []string{"192.0.2.1"}, Routing: zonecfg.Routing{Weight: new(uint8(1))}}},
+				{Action: ActionCreate, RRSet: zonecfg.RRSet{Name: "w.example.com", Type: "A", SetIdentifier: "two", TTL: 60, Records: []string{"192.0.2.2"}, Routing: zonecfg.Routing{Weight: new(uint8(2))}}},
 			},
 		},
 		{
 			name: "simple and set identifier do not mix",
 			changes: []RRSetChange{
-				{Action: ActionCreate, RRSet: zonecfg.RRSet{Name: "www.example.com", Type: "A", SetIdentifier: "one", Weight: new(uint8(1)), TTL: 60, Records: []string{"192.0.2.1"}}},
+				{Action: ActionCreate, RRSet: zonecfg.RRSet{Name: "www.example.com", Type: "A", SetIdentifier: "one", TTL: 60, Records: []string{"192.0.2.1"}, Routing: zonecfg.Routing{Weight: new(uint8(1))}}},
 			},
 			wantCode: CodeInvalidChangeBatch,
 			details:  []string{"no SetIdentifier exists"},

@@ -24,23 +24,14 @@ const MaxRoutedRRSets = 100
 // control plane calls it a loop; real chains are one or two deep.
 const maxAliasDepth = 16
 
-// routingJSON is the rrset.routing column: the policy field of a record
-// set, in zonecfg.RRSet's JSON names. NULL for simple record sets.
-type routingJSON struct {
-	Weight     *uint8               `json:"weight,omitempty"`
-	Region     string               `json:"region,omitempty"`
-	Geo        *zonecfg.GeoLocation `json:"geolocation,omitempty"`
-	Failover   string               `json:"failover,omitempty"`
-	MultiValue bool                 `json:"multivalue_answer,omitempty"`
-	CIDR       *zonecfg.CIDRRouting `json:"cidr_routing,omitempty"`
-}
-
 // routingColumns returns the routing, alias_target and health_check_id
-// column values of rs; nil is NULL.
+// column values of rs; nil is NULL. The routing column holds the policy
+// field of rs: its Routing without the fields that have columns of their
+// own (NULL for simple record sets).
 func routingColumns(rs zonecfg.RRSet) (routing, alias, hc *string) {
-	r := routingJSON{Weight: rs.Weight, Region: rs.Region, Geo: rs.Geo, Failover: rs.Failover,
-		MultiValue: rs.MultiValue, CIDR: rs.CIDR}
-	if r != (routingJSON{}) {
+	r := rs.Routing
+	r.HealthCheckID, r.Alias = "", nil
+	if r != (zonecfg.Routing{}) {
 		b, _ := json.Marshal(r)
 		s := string(b)
 		routing = &s
@@ -61,14 +52,16 @@ func routingColumns(rs zonecfg.RRSet) (routing, alias, hc *string) {
 func scanStoredRRSet(row pgx.CollectableRow) (storedRRSet, error) {
 	var rs storedRRSet
 	var ttl int64
-	var r *routingJSON
+	var r *zonecfg.Routing
 	var hc *string
 	if err := row.Scan(&rs.Name, &rs.Type, &rs.SetIdentifier, &ttl, &rs.Records, &rs.RData, &r, &rs.Alias, &hc); err != nil {
 		return rs, err
 	}
 	rs.TTL = uint32(ttl)
 	if r != nil {
-		rs.Weight, rs.Region, rs.Geo, rs.Failover, rs.MultiValue, rs.CIDR = r.Weight, r.Region, r.Geo, r.Failover, r.MultiValue, r.CIDR
+		alias := rs.Alias
+		rs.Routing = *r
+		rs.Alias = alias
 	}
 	if hc != nil {
 		rs.HealthCheckID = *hc
@@ -81,12 +74,7 @@ func scanStoredRRSet(row pgx.CollectableRow) (storedRRSet, error) {
 
 // sameRouting reports whether two record sets have the same routing
 // fields, health check and alias target: DELETE must match them too.
-func sameRouting(a, b zonecfg.RRSet) bool {
-	ra, aa, ha := routingColumns(a)
-	rb, ab, hb := routingColumns(b)
-	eq := func(x, y *string) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
-	return eq(ra, rb) && eq(aa, ab) && eq(ha, hb)
-}
+func sameRouting(a, b zonecfg.RRSet) bool { return a.Routing.Equal(b.Routing) }
 
 // prepareRouting canonicalises the routing fields of rs (alias target name
 // and zone id; codes as given) and checks them on their own. It returns a

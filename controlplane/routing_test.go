@@ -56,8 +56,7 @@ func routed(action Action, name, typ, id string, mod func(*zonecfg.RRSet), value
 }
 
 func alias(action Action, name, typ, zone, target string) RRSetChange {
-	return RRSetChange{Action: action, RRSet: zonecfg.RRSet{Name: name, Type: typ,
-		Alias: &zonecfg.AliasTarget{HostedZoneID: zone, DNSName: target, EvaluateTargetHealth: true}}}
+	return RRSetChange{Action: action, RRSet: zonecfg.RRSet{Name: name, Type: typ, Routing: zonecfg.Routing{Alias: &zonecfg.AliasTarget{HostedZoneID: zone, DNSName: target, EvaluateTargetHealth: true}}}}
 }
 
 // TestIntegrationRoutingRules runs every routing and alias rule of a change

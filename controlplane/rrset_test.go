@@ -30,8 +30,7 @@ func TestIntegrationListRRSets(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"c", "a", "b"} {
-		changes = append(changes, RRSetChange{Action: ActionCreate, RRSet: zonecfg.RRSet{
-			Name: "w.example.com", Type: "A", SetIdentifier: id, Weight: new(uint8(1)), TTL: 60, Records: []string{"192.0.2.1"}}})
+		changes = append(changes, RRSetChange{Action: ActionCreate, RRSet: zonecfg.RRSet{Name: "w.example.com", Type: "A", SetIdentifier: id, TTL: 60, Records: []string{"192.0.2.1"}, Routing: zonecfg.Routing{Weight: new(uint8(1))}}})
 	}
 	e.mustChange(t, tenant, z.ID, changes...)
 

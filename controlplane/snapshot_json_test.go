@@ -46,10 +46,8 @@ func TestRawZoneAppendJSON(t *testing.T) {
 					Alias: json.RawMessage(`{"hosted_zone_id": "Z3", "dns_name": "w.r.test.", "evaluate_target_health": true}`), Routing: json.RawMessage(`{}`)},
 			}},
 			event.ZoneState{ID: "Z3", Name: "r.test.", TenantID: "T1", Version: 2, RRSets: []zonecfg.RRSet{
-				{Name: "w.r.test.", Type: "A", SetIdentifier: "one", TTL: 60, Records: []string{"192.0.2.1"},
-					Weight: &weight, Region: "eu-west-1", HealthCheckID: "H1"},
-				{Name: "r.test.", Type: "A", TTL: 0, Records: []string{},
-					Alias: &zonecfg.AliasTarget{HostedZoneID: "Z3", DNSName: "w.r.test.", EvaluateTargetHealth: true}},
+				{Name: "w.r.test.", Type: "A", SetIdentifier: "one", TTL: 60, Records: []string{"192.0.2.1"}, Routing: zonecfg.Routing{Weight: &weight, Region: "eu-west-1", HealthCheckID: "H1"}},
+				{Name: "r.test.", Type: "A", TTL: 0, Records: []string{}, Routing: zonecfg.Routing{Alias: &zonecfg.AliasTarget{HostedZoneID: "Z3", DNSName: "w.r.test.", EvaluateTargetHealth: true}}},
 			}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -63,7 +63,7 @@ type route struct {
 	cidr     zonecfg.CIDRRouting
 	check    string // health check id; "" = always healthy
 	alias    *aliasTarget
-	original zonecfg.RRSet // the routing fields as received, for ZoneState
+	original zonecfg.Routing // as received, for ZoneState
 }
 
 // aliasTarget is an alias's target in lookup form.
@@ -81,8 +81,7 @@ func newRoute(rs zonecfg.RRSet) (*route, error) {
 		return nil, nil
 	}
 	r := &route{policy: pol, check: rs.HealthCheckID}
-	r.original = zonecfg.RRSet{Weight: rs.Weight, Region: rs.Region, Geo: rs.Geo, Failover: rs.Failover,
-		MultiValue: rs.MultiValue, CIDR: rs.CIDR, HealthCheckID: rs.HealthCheckID, Alias: rs.Alias}
+	r.original = rs.Routing
 	switch pol {
 	case zonecfg.PolicyWeighted:
 		r.weight = uint32(*rs.Weight)
@@ -109,12 +108,8 @@ func newRoute(rs zonecfg.RRSet) (*route, error) {
 	return r, nil
 }
 
-// restore copies the routing fields back into rs (ZoneState, caches).
-func (r *route) restore(rs *zonecfg.RRSet) {
-	o := r.original
-	rs.Weight, rs.Region, rs.Geo, rs.Failover = o.Weight, o.Region, o.Geo, o.Failover
-	rs.MultiValue, rs.CIDR, rs.HealthCheckID, rs.Alias = o.MultiValue, o.CIDR, o.HealthCheckID, o.Alias
-}
+// restore copies the routing back into rs (ZoneState, caches).
+func (r *route) restore(rs *zonecfg.RRSet) { rs.Routing = r.original }
 
 // packAlias makes the record set of an alias: no records, the type, and
 // the route that names the target.

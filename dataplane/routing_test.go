@@ -112,8 +112,7 @@ func withHC(rs zonecfg.RRSet, hc string) zonecfg.RRSet { rs.HealthCheckID = hc; 
 func geo(rs zonecfg.RRSet, g zonecfg.GeoLocation) zonecfg.RRSet { rs.Geo = &g; return rs }
 
 func alias(name, typ, id, zoneID, target string, eth bool) zonecfg.RRSet {
-	return zonecfg.RRSet{Name: name, Type: typ, SetIdentifier: id,
-		Alias: &zonecfg.AliasTarget{HostedZoneID: zoneID, DNSName: target, EvaluateTargetHealth: eth}}
+	return zonecfg.RRSet{Name: name, Type: typ, SetIdentifier: id, Routing: zonecfg.Routing{Alias: &zonecfg.AliasTarget{HostedZoneID: zoneID, DNSName: target, EvaluateTargetHealth: eth}}}
 }
 
 func apexSets(origin string) []zonecfg.RRSet {

@@ -15,9 +15,8 @@ func FuzzDecodeZoneEvent(f *testing.F) {
 	w := uint8(10)
 	seed := ZoneEvent{Kind: ZoneUpdated, ZoneID: "Z1", ZoneName: "example.com.", TenantID: "T1",
 		FromVersion: 1, ToVersion: 2, ChangeID: "C1", Continued: true,
-		Deletes: []zonecfg.Key{{Name: "old.example.com.", Type: "A"}},
-		Upserts: []zonecfg.RRSet{{Name: "www.example.com.", Type: "A", TTL: 60, Records: []string{"192.0.2.1"},
-			SetIdentifier: "a", Weight: &w}},
+		Deletes:   []zonecfg.Key{{Name: "old.example.com.", Type: "A"}},
+		Upserts:   []zonecfg.RRSet{{Name: "www.example.com.", Type: "A", TTL: 60, Records: []string{"192.0.2.1"}, SetIdentifier: "a", Routing: zonecfg.Routing{Weight: &w}}},
 		Committed: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}
 	b, err := seed.Encode()
 	if err != nil {

@@ -116,8 +116,7 @@ func FuzzRRSetRouting(f *testing.F) {
 	f.Add("CNAME", "x", 0, "", 5, "", "", "", "", "", false, "", "", "", "Z1", "t.example.com.")
 	f.Fuzz(func(t *testing.T, typ, setID string, ttl int, value string, weight int, region, continent, country, sub, failover string,
 		multi bool, coll, loc, hc, aliasZone, aliasName string) {
-		rs := RRSet{Name: "www.example.com.", Type: typ, SetIdentifier: setID, TTL: uint32(ttl), Region: region,
-			Failover: failover, MultiValue: multi, HealthCheckID: hc}
+		rs := RRSet{Name: "www.example.com.", Type: typ, SetIdentifier: setID, TTL: uint32(ttl), Routing: Routing{Region: region, Failover: failover, MultiValue: multi, HealthCheckID: hc}}
 		if value != "" {
 			rs.Records = []string{value}
 		}

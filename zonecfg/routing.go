@@ -38,6 +38,46 @@ const (
 	CIDRDefaultLocation = "*"
 )
 
+// Routing is what a record set carries besides its key (name, type, set
+// identifier) and records: at most one routing policy field (see Policy),
+// a health check and an alias target. The zero value of every field means
+// "not set"; the zero Routing is a simple record set. It is the one list
+// of these fields: the API, the store, the events and the nameservers all
+// carry it whole. The set identifier stays in the Key, which identifies a
+// record set everywhere.
+type Routing struct {
+	// Weight (0–255) makes the set weighted.
+	Weight *uint8 `json:"weight,omitempty"`
+	// Region (see Regions) makes the set latency-routed.
+	Region string `json:"region,omitempty"`
+	// Geo makes the set geolocation-routed.
+	Geo *GeoLocation `json:"geolocation,omitempty"`
+	// Failover (FailoverPrimary or FailoverSecondary) makes the set a
+	// failover member.
+	Failover string `json:"failover,omitempty"`
+	// MultiValue makes the set a multivalue answer member.
+	MultiValue bool `json:"multivalue_answer,omitempty"`
+	// CIDR makes the set IP-based (CIDR collection) routed.
+	CIDR *CIDRRouting `json:"cidr_routing,omitempty"`
+	// HealthCheckID names the health check whose status decides whether
+	// the set is healthy; no health check means always healthy.
+	HealthCheckID string `json:"health_check_id,omitempty"`
+	// Alias makes the set an alias of another record set.
+	Alias *AliasTarget `json:"alias_target,omitempty"`
+}
+
+// Equal reports whether r and o set the same fields to the same values.
+// The optional fields are pointers (a weight of 0 and an empty
+// geolocation are values a client can send), so == on Routing would
+// compare their addresses.
+func (r Routing) Equal(o Routing) bool {
+	return samePtr(r.Weight, o.Weight) && r.Region == o.Region &&
+		samePtr(r.Geo, o.Geo) && r.Failover == o.Failover && r.MultiValue == o.MultiValue &&
+		samePtr(r.CIDR, o.CIDR) && r.HealthCheckID == o.HealthCheckID && samePtr(r.Alias, o.Alias)
+}
+
+func samePtr[T comparable](a, b *T) bool { return a == b || a != nil && b != nil && *a == *b }
+
 // GeoLocation selects clients by place: a continent, or a country
 // (optionally narrowed to a US state), or the default (country_code "*").
 type GeoLocation struct {
@@ -80,7 +120,7 @@ type AliasTarget struct {
 // Policy returns the routing policy rs uses: the one its routing field
 // names, or PolicySimple. With several routing fields (which Validate
 // refuses) the first in the order below wins.
-func (rs RRSet) Policy() Policy {
+func (rs Routing) Policy() Policy {
 	ps := rs.policies()
 	if len(ps) == 0 {
 		return PolicySimple
@@ -89,10 +129,10 @@ func (rs RRSet) Policy() Policy {
 }
 
 // IsAlias reports whether rs is an alias record set.
-func (rs RRSet) IsAlias() bool { return rs.Alias != nil }
+func (rs Routing) IsAlias() bool { return rs.Alias != nil }
 
 // policies lists the routing fields rs carries.
-func (rs RRSet) policies() []Policy {
+func (rs Routing) policies() []Policy {
 	var ps []Policy
 	if rs.Weight != nil {
 		ps = append(ps, PolicyWeighted)
@@ -118,7 +158,7 @@ func (rs RRSet) policies() []Policy {
 // PolicyLabel describes rs's routing branch for messages and explanations:
 // "weight 10", "region eu-west-1", "geolocation US-WA", "failover PRIMARY",
 // "multivalue", "cidr c1/office", or "simple".
-func (rs RRSet) PolicyLabel() string {
+func (rs Routing) PolicyLabel() string {
 	switch rs.Policy() {
 	case PolicyWeighted:
 		return fmt.Sprintf("weight %d", *rs.Weight)

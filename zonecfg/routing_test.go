@@ -41,7 +41,7 @@ func TestValidateRouting(t *testing.T) {
 		{"primary", base(func(r *RRSet) { r.SetIdentifier, r.Failover = "a", FailoverPrimary }), PolicyFailover, ""},
 		{"bad failover", base(func(r *RRSet) { r.SetIdentifier, r.Failover = "a", "primary" }), "", "PRIMARY or SECONDARY"},
 		{"multivalue", base(func(r *RRSet) { r.SetIdentifier, r.MultiValue = "a", true }), PolicyMultiValue, ""},
-		{"multivalue CNAME", RRSet{Name: "w.example.com.", Type: "CNAME", SetIdentifier: "a", MultiValue: true, TTL: 1, Records: []string{"x.example."}}, "", "CNAME"},
+		{"multivalue CNAME", RRSet{Name: "w.example.com.", Type: "CNAME", SetIdentifier: "a", TTL: 1, Records: []string{"x.example."}, Routing: Routing{MultiValue: true}}, "", "CNAME"},
 		{"cidr", base(func(r *RRSet) {
 			r.SetIdentifier, r.CIDR = "a", &CIDRRouting{CollectionID: "c1", LocationName: "office-1"}
 		}), PolicyCIDR, ""},
@@ -52,15 +52,15 @@ func TestValidateRouting(t *testing.T) {
 		{"policy without set identifier", base(func(r *RRSet) { r.Weight = u8(1) }), "", "needs a set_identifier"},
 		{"set identifier without policy", base(func(r *RRSet) { r.SetIdentifier = "a" }), "", "needs a routing policy"},
 		{"long set identifier", base(func(r *RRSet) { r.SetIdentifier, r.Weight = strings.Repeat("a", 129), u8(1) }), "", "longer than"},
-		{"weighted NS", RRSet{Name: "d.example.com.", Type: "NS", SetIdentifier: "a", Weight: u8(1), TTL: 1, Records: []string{"ns.example."}}, "", "simple routing only"},
-		{"alias", RRSet{Name: "example.com.", Type: "A", Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "www.example.com"}}, PolicySimple, ""},
-		{"weighted alias", RRSet{Name: "example.com.", Type: "A", SetIdentifier: "a", Weight: u8(3), Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "www.example.com"}}, PolicyWeighted, ""},
-		{"alias with records", RRSet{Name: "example.com.", Type: "A", Records: []string{"192.0.2.1"}, Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "w.example.com"}}, "", "no ttl and no records"},
-		{"alias with ttl", RRSet{Name: "example.com.", Type: "A", TTL: 60, Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "w.example.com"}}, "", "no ttl and no records"},
-		{"alias NS", RRSet{Name: "example.com.", Type: "NS", Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "w.example.com"}}, "", "cannot be aliases"},
-		{"alias bad name", RRSet{Name: "example.com.", Type: "A", Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "a..b"}}, "", "dns_name"},
-		{"alias no zone", RRSet{Name: "example.com.", Type: "A", Alias: &AliasTarget{DNSName: "w.example.com"}}, "", "hosted_zone_id"},
-		{"multivalue alias", RRSet{Name: "example.com.", Type: "A", SetIdentifier: "a", MultiValue: true, Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "w.example.com"}}, "", "cannot be aliases"},
+		{"weighted NS", RRSet{Name: "d.example.com.", Type: "NS", SetIdentifier: "a", TTL: 1, Records: []string{"ns.example."}, Routing: Routing{Weight: u8(1)}}, "", "simple routing only"},
+		{"alias", RRSet{Name: "example.com.", Type: "A", Routing: Routing{Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "www.example.com"}}}, PolicySimple, ""},
+		{"weighted alias", RRSet{Name: "example.com.", Type: "A", SetIdentifier: "a", Routing: Routing{Weight: u8(3), Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "www.example.com"}}}, PolicyWeighted, ""},
+		{"alias with records", RRSet{Name: "example.com.", Type: "A", Records: []string{"192.0.2.1"}, Routing: Routing{Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "w.example.com"}}}, "", "no ttl and no records"},
+		{"alias with ttl", RRSet{Name: "example.com.", Type: "A", TTL: 60, Routing: Routing{Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "w.example.com"}}}, "", "no ttl and no records"},
+		{"alias NS", RRSet{Name: "example.com.", Type: "NS", Routing: Routing{Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "w.example.com"}}}, "", "cannot be aliases"},
+		{"alias bad name", RRSet{Name: "example.com.", Type: "A", Routing: Routing{Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "a..b"}}}, "", "dns_name"},
+		{"alias no zone", RRSet{Name: "example.com.", Type: "A", Routing: Routing{Alias: &AliasTarget{DNSName: "w.example.com"}}}, "", "hosted_zone_id"},
+		{"multivalue alias", RRSet{Name: "example.com.", Type: "A", SetIdentifier: "a", Routing: Routing{MultiValue: true, Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "w.example.com"}}}, "", "cannot be aliases"},
 		{"no records", RRSet{Name: "example.com.", Type: "A", TTL: 1}, "", "at least one value"},
 	}
 	for _, c := range cases {
@@ -126,5 +126,45 @@ func TestGeoTables(t *testing.T) {
 		if got, ok := LookupRegion(r.Name); !ok || got != r {
 			t.Fatalf("LookupRegion(%s) = %v, %v", r.Name, got, ok)
 		}
+	}
+}
+
+func TestRoutingEqual(t *testing.T) {
+	t.Parallel()
+	full := func() Routing {
+		return Routing{Weight: u8(0), Region: "eu-west-1", Geo: &GeoLocation{CountryCode: "US", SubdivisionCode: "WA"},
+			Failover: FailoverPrimary, MultiValue: true, CIDR: &CIDRRouting{CollectionID: "c1", LocationName: "*"},
+			HealthCheckID: "h1", Alias: &AliasTarget{HostedZoneID: "Z1", DNSName: "a.example.", EvaluateTargetHealth: true}}
+	}
+	cases := []struct {
+		name string
+		mod  func(*Routing)
+		want bool
+	}{
+		{"same values, other pointers", func(*Routing) {}, true},
+		{"weight 0 against none", func(r *Routing) { r.Weight = nil }, false},
+		{"other weight", func(r *Routing) { r.Weight = u8(1) }, false},
+		{"other region", func(r *Routing) { r.Region = "eu-west-2" }, false},
+		{"other geolocation", func(r *Routing) { r.Geo = &GeoLocation{CountryCode: "US"} }, false},
+		{"no geolocation", func(r *Routing) { r.Geo = nil }, false},
+		{"other failover", func(r *Routing) { r.Failover = FailoverSecondary }, false},
+		{"not multivalue", func(r *Routing) { r.MultiValue = false }, false},
+		{"other CIDR location", func(r *Routing) { r.CIDR = &CIDRRouting{CollectionID: "c1", LocationName: "x"} }, false},
+		{"other health check", func(r *Routing) { r.HealthCheckID = "" }, false},
+		{"alias without target health", func(r *Routing) { r.Alias = &AliasTarget{HostedZoneID: "Z1", DNSName: "a.example."} }, false},
+		{"no alias", func(r *Routing) { r.Alias = nil }, false},
+	}
+	for _, tc := range cases {
+		a, b := full(), full()
+		tc.mod(&b)
+		if got := a.Equal(b); got != tc.want {
+			t.Errorf("%s: Equal = %v, want %v", tc.name, got, tc.want)
+		}
+		if got := b.Equal(a); got != tc.want {
+			t.Errorf("%s: Equal (reversed) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if !(Routing{}).Equal(Routing{}) {
+		t.Error("zero Routings differ")
 	}
 }

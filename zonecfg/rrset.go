@@ -20,35 +20,17 @@ const (
 // a type and (for routed records) a set identifier. Records hold RDATA in
 // presentation format, one record per string.
 //
-// Routing fields are optional and at most one is set (see Policy); the
-// zero value of every one of them means a simple record set. An alias
-// record set (Alias set) has no TTL and no Records: it answers with its
-// target's.
+// Its Routing is embedded so that its fields are the record set's own, in
+// Go and in JSON (after records, where the wire has always had them); the
+// zero Routing is a simple record set. An alias record set (Alias set)
+// has no TTL and no Records: it answers with its target's.
 type RRSet struct {
 	Name          string   `json:"name"`
 	Type          string   `json:"type"`
 	SetIdentifier string   `json:"set_identifier,omitempty"`
 	TTL           uint32   `json:"ttl"`
 	Records       []string `json:"records"`
-
-	// Weight (0–255) makes the set weighted.
-	Weight *uint8 `json:"weight,omitempty"`
-	// Region (see Regions) makes the set latency-routed.
-	Region string `json:"region,omitempty"`
-	// Geo makes the set geolocation-routed.
-	Geo *GeoLocation `json:"geolocation,omitempty"`
-	// Failover (FailoverPrimary or FailoverSecondary) makes the set a
-	// failover member.
-	Failover string `json:"failover,omitempty"`
-	// MultiValue makes the set a multivalue answer member.
-	MultiValue bool `json:"multivalue_answer,omitempty"`
-	// CIDR makes the set IP-based (CIDR collection) routed.
-	CIDR *CIDRRouting `json:"cidr_routing,omitempty"`
-	// HealthCheckID names the health check whose status decides whether
-	// the set is healthy; no health check means always healthy.
-	HealthCheckID string `json:"health_check_id,omitempty"`
-	// Alias makes the set an alias of another record set.
-	Alias *AliasTarget `json:"alias_target,omitempty"`
+	Routing
 }
 
 // Key identifies a record set within a zone.

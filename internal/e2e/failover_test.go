@@ -392,7 +392,7 @@ func TestIntegrationFailoverFollowsHealth(t *testing.T) {
 	c.waitInSync(create, 20*time.Second)
 	w := func(v uint8) *uint8 { return &v }
 	rec := func(name, setID, ip string, hc string) zonecfg.RRSet {
-		return zonecfg.RRSet{Name: name, Type: "A", SetIdentifier: setID, TTL: 60, Records: []string{ip}, HealthCheckID: hc}
+		return zonecfg.RRSet{Name: name, Type: "A", SetIdentifier: setID, TTL: 60, Records: []string{ip}, Routing: zonecfg.Routing{HealthCheckID: hc}}
 	}
 	withFailover := func(rs zonecfg.RRSet, role string) zonecfg.RRSet { rs.Failover = role; return rs }
 	withWeight := func(rs zonecfg.RRSet, v uint8) zonecfg.RRSet { rs.Weight = w(v); return rs }
@@ -415,8 +415,7 @@ func TestIntegrationFailoverFollowsHealth(t *testing.T) {
 	// An alias evaluating its target's health as the primary of a
 	// failover pair: healthy while fo2 has a healthy record set.
 	c.change(z.ID,
-		zonecfg.RRSet{Name: "api.fo.example.com.", Type: "A", SetIdentifier: "primary", Failover: zonecfg.FailoverPrimary,
-			Alias: &zonecfg.AliasTarget{HostedZoneID: z.ID, DNSName: "fo2.fo.example.com.", EvaluateTargetHealth: true}},
+		zonecfg.RRSet{Name: "api.fo.example.com.", Type: "A", SetIdentifier: "primary", Routing: zonecfg.Routing{Failover: zonecfg.FailoverPrimary, Alias: &zonecfg.AliasTarget{HostedZoneID: z.ID, DNSName: "fo2.fo.example.com.", EvaluateTargetHealth: true}}},
 		withFailover(rec("api.fo.example.com.", "secondary", "192.0.2.13", ""), zonecfg.FailoverSecondary),
 	)
 
@@ -538,10 +537,8 @@ func BenchmarkFailover(b *testing.B) {
 	z, create := c.createZone("bench.example.com.")
 	c.waitInSync(create, 20*time.Second)
 	c.change(z.ID,
-		zonecfg.RRSet{Name: "www.bench.example.com.", Type: "A", SetIdentifier: "primary", TTL: 60,
-			Records: []string{"192.0.2.1"}, Failover: zonecfg.FailoverPrimary, HealthCheckID: h},
-		zonecfg.RRSet{Name: "www.bench.example.com.", Type: "A", SetIdentifier: "secondary", TTL: 60,
-			Records: []string{"192.0.2.2"}, Failover: zonecfg.FailoverSecondary},
+		zonecfg.RRSet{Name: "www.bench.example.com.", Type: "A", SetIdentifier: "primary", TTL: 60, Records: []string{"192.0.2.1"}, Routing: zonecfg.Routing{Failover: zonecfg.FailoverPrimary, HealthCheckID: h}},
+		zonecfg.RRSet{Name: "www.bench.example.com.", Type: "A", SetIdentifier: "secondary", TTL: 60, Records: []string{"192.0.2.2"}, Routing: zonecfg.Routing{Failover: zonecfg.FailoverSecondary}},
 	)
 	c.waitAnswer("www.bench.example.com.", "192.0.2.1", flipDeadline)
 	var downs, ups []flip
