@@ -10,7 +10,7 @@ import (
 )
 
 // cidrService is what the CIDR collection endpoints need of the control
-// plane; *controlplane.Service (and so *controlplane.HealthChecks) has it.
+// plane; *controlplane.Service has it.
 type cidrService interface {
 	CreateCIDRCollection(ctx context.Context, tenantID, name, callerRef string) (controlplane.CIDRCollection, bool, error)
 	ListCIDRCollections(ctx context.Context, tenantID string) ([]controlplane.CIDRCollection, error)
@@ -20,10 +20,7 @@ type cidrService interface {
 	ListCIDRBlocks(ctx context.Context, tenantID, id, location string) ([]controlplane.CIDRBlock, error)
 }
 
-var (
-	_ cidrService = (*controlplane.Service)(nil)
-	_ cidrService = (*controlplane.HealthChecks)(nil)
-)
+var _ cidrService = (*controlplane.Service)(nil)
 
 // routingRoutes registers the CIDR collection endpoints (when the Service
 // has them) and the test-answer endpoint (see the package doc on route

@@ -9,11 +9,12 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/healthcfg"
 )
 
 // healthCheckService is what the health check endpoints need of the
-// control plane: *controlplane.HealthChecks (Service.WithHealthChecks)
-// has it. A Service without it has no health check endpoints.
+// control plane; *controlplane.Service has it. A Service without it has no
+// health check endpoints.
 type healthCheckService interface {
 	CreateHealthCheck(ctx context.Context, tenantID string, in controlplane.CreateHealthCheckInput) (controlplane.HealthCheck, error)
 	GetHealthCheck(ctx context.Context, tenantID, id string) (controlplane.HealthCheck, error)
@@ -24,12 +25,8 @@ type healthCheckService interface {
 	HealthCheckHistory(ctx context.Context, tenantID, id string, before int64, maxItems int) ([]controlplane.HealthTransition, int64, error)
 }
 
-// The compiler keeps the interface and the control plane in step; the
-// wrapper is a full Service too, so it can be Config.Service.
-var (
-	_ healthCheckService = (*controlplane.HealthChecks)(nil)
-	_ Service            = (*controlplane.HealthChecks)(nil)
-)
+// The compiler keeps the interface and the control plane in step.
+var _ healthCheckService = (*controlplane.Service)(nil)
 
 // healthCheckRoutes registers /v1/healthchecks… when the Service has
 // health checks (see the package doc on route hooks).
@@ -59,6 +56,9 @@ type healthCheckHandler struct {
 
 // JSON shapes of the health check endpoints.
 
+// healthCheckConfigJSON is a check's configuration in responses: the
+// fields of healthcfg.Config (which requests are read into), with the
+// response's own rules for which zero values are shown.
 type healthCheckConfigJSON struct {
 	Type              string   `json:"type"`
 	IPAddress         string   `json:"ip_address,omitempty"`
@@ -87,8 +87,8 @@ type healthCheckJSON struct {
 }
 
 type createHealthCheckRequest struct {
-	CallerReference string                `json:"caller_reference"`
-	Config          healthCheckConfigJSON `json:"config"`
+	CallerReference string           `json:"caller_reference"`
+	Config          healthcfg.Config `json:"config"`
 }
 
 type updateHealthCheckRequest struct {
@@ -161,28 +161,15 @@ func statusText(healthy bool) string {
 	return "UNHEALTHY"
 }
 
-func toHealthCheckConfig(c healthCheckConfigJSON) controlplane.HealthCheckConfig {
-	out := controlplane.HealthCheckConfig{
-		Type: c.Type, IPAddress: c.IPAddress, FQDN: c.FQDN, Port: c.Port, ResourcePath: c.ResourcePath,
-		SearchString: c.SearchString, RequestInterval: c.RequestInterval, FailureThreshold: c.FailureThreshold,
-		Inverted: c.Inverted, Disabled: c.Disabled, EnableSNI: c.EnableSNI, Regions: c.Regions,
-		ChildHealthChecks: c.ChildHealthChecks,
-	}
-	if c.HealthThreshold != nil {
-		out.HealthThreshold = *c.HealthThreshold
-	}
-	return out
-}
-
 func toHealthCheckJSON(hc controlplane.HealthCheck) healthCheckJSON {
 	c := hc.Config
 	cfg := healthCheckConfigJSON{
-		Type: c.Type, IPAddress: c.IPAddress, FQDN: c.FQDN, Port: c.Port, ResourcePath: c.ResourcePath,
+		Type: string(c.Type), IPAddress: c.IPAddress, FQDN: c.FQDN, Port: c.Port, ResourcePath: c.ResourcePath,
 		SearchString: c.SearchString, RequestInterval: c.RequestInterval, FailureThreshold: c.FailureThreshold,
 		Inverted: c.Inverted, Disabled: c.Disabled, EnableSNI: c.EnableSNI, Regions: c.Regions,
 		ChildHealthChecks: c.ChildHealthChecks,
 	}
-	if c.Type == "CALCULATED" {
+	if c.Type == healthcfg.Calculated {
 		n := c.HealthThreshold
 		cfg.HealthThreshold = &n
 	}
@@ -201,7 +188,7 @@ func (x *healthCheckHandler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hc, err := x.hc.CreateHealthCheck(r.Context(), tenantID(r), controlplane.CreateHealthCheckInput{
-		CallerReference: req.CallerReference, Config: toHealthCheckConfig(req.Config),
+		CallerReference: req.CallerReference, Config: req.Config,
 	})
 	if err != nil {
 		x.writeError(w, r, err)

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/waymark-dns/waymark/controlplane"
 )
 
 // exerciseHealthChecks drives every health check endpoint for the
@@ -92,9 +90,7 @@ func exerciseHealthChecks(t *testing.T, a *testAPI, token string) {
 // check answers exactly like a missing one on every endpoint.
 func TestIntegrationHealthCheckIsolation(t *testing.T) {
 	t.Parallel()
-	a := newTestAPI(t, func(c *Config) {
-		c.Service = c.Service.(*controlplane.Service).WithHealthChecks(controlplane.HealthCheckOptions{})
-	})
+	a := newTestAPI(t, nil)
 	_, owner := a.tenant("hc-owner")
 	_, intruder := a.tenant("hc-intruder")
 	r := a.must(http.StatusCreated, req{method: "POST", path: "/v1/healthchecks", bearer: owner,

@@ -56,13 +56,21 @@ type testAPI struct {
 
 func newTestAPI(t *testing.T, configure func(*Config)) *testAPI {
 	t.Helper()
+	return newTestAPIWith(t, controlplane.HealthCheckOptions{}, configure)
+}
+
+// newTestAPIWith is newTestAPI with a control plane whose health check
+// settings are hc.
+func newTestAPIWith(t *testing.T, hc controlplane.HealthCheckOptions, configure func(*Config)) *testAPI {
+	t.Helper()
 	pool, _ := pgtest.Schema(t)
 	clock := &testClock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
 	svc, err := controlplane.New(pool, controlplane.Config{
-		MasterKey: bytes.Repeat([]byte{7}, 32),
-		JWTKey:    bytes.Repeat([]byte{9}, 32),
-		TokenTTL:  5 * time.Minute,
-		NowFunc:   clock.Now,
+		MasterKey:    bytes.Repeat([]byte{7}, 32),
+		JWTKey:       bytes.Repeat([]byte{9}, 32),
+		TokenTTL:     5 * time.Minute,
+		NowFunc:      clock.Now,
+		HealthChecks: hc,
 	})
 	if err != nil {
 		t.Fatalf("controlplane.New: %v", err)

@@ -24,9 +24,8 @@ import (
 func TestIntegrationOpenAPIContract(t *testing.T) {
 	t.Parallel()
 	answer, lastTestAnswer := testAnswerer(t)
-	a := newTestAPI(t, func(c *Config) {
+	a := newTestAPIWith(t, controlplane.HealthCheckOptions{MinRequestInterval: 1}, func(c *Config) {
 		c.SignupEnabled = true
-		c.Service = c.Service.(*controlplane.Service).WithHealthChecks(controlplane.HealthCheckOptions{MinRequestInterval: 1})
 		c.TestAnswer = answer
 	})
 	a.strictRequests = true

@@ -6,39 +6,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/healthcfg"
 )
 
-// healthCheckTypesText lists the accepted types for error messages.
-const healthCheckTypesText = "HTTP, HTTPS, HTTP_STR_MATCH, HTTPS_STR_MATCH, TCP or CALCULATED"
-
-// Limits and defaults of health checks, Route 53's unless noted.
+// Limits and defaults of health checks besides their configuration's
+// (healthcfg), Route 53's unless noted.
 const (
-	DefaultHealthCheckQuota      = 200 // per tenant, Route 53's default limit
-	DefaultRequestInterval       = 30
-	DefaultFailureThreshold      = 3
-	MaxHealthCheckFieldLength    = 255
-	MaxChildHealthChecks         = 256
-	MaxHealthThreshold           = 256
-	MinCustomRegions             = 3
-	MaxHealthCheckRegions        = 64
-	MaxHealthCheckCallerRefLen   = 64
-	DefaultHealthCheckPageSize   = 100
-	MaxHealthCheckPageSize       = 1000
-	DefaultHealthHistoryPage     = 100
-	MaxHealthHistoryPage         = 1000
-	standardMinRequestInterval   = 10
-	standardOtherRequestInterval = 30
+	DefaultHealthCheckQuota    = 200 // per tenant, Route 53's default limit
+	MaxHealthCheckCallerRefLen = 64
+	DefaultHealthCheckPageSize = 100
+	MaxHealthCheckPageSize     = 1000
+	DefaultHealthHistoryPage   = 100
+	MaxHealthHistoryPage       = 1000
 )
 
-// HealthCheckOptions are the operator's settings for health checks.
+// HealthCheckOptions are the operator's settings for health checks
+// (Config.HealthChecks).
 type HealthCheckOptions struct {
 	// AllowPrivateTargets lets checks probe private, loopback, link-local
 	// and other non-public addresses (waymark dev, tests). Route 53 refuses
@@ -53,50 +41,11 @@ type HealthCheckOptions struct {
 	Quota int
 }
 
-// HealthChecks is the control plane with health checks: the Service plus
-// the operator's health check options. It has every method of Service,
-// so it can stand wherever a Service is used (the API's Config.Service).
-type HealthChecks struct {
-	*Service
-	opts HealthCheckOptions
-}
-
-// WithHealthChecks returns s with health check operations configured by
-// opts.
-func (s *Service) WithHealthChecks(opts HealthCheckOptions) *HealthChecks {
-	if opts.MinRequestInterval <= 0 || opts.MinRequestInterval > standardMinRequestInterval {
-		opts.MinRequestInterval = standardMinRequestInterval
-	}
-	if opts.Quota <= 0 {
-		opts.Quota = DefaultHealthCheckQuota
-	}
-	return &HealthChecks{Service: s, opts: opts}
-}
-
-// HealthCheckConfig is a check's configuration, in Route 53's terms.
-// Fields that do not apply to the type are empty.
-type HealthCheckConfig struct {
-	Type              string
-	IPAddress         string
-	FQDN              string
-	Port              int
-	ResourcePath      string
-	SearchString      string
-	RequestInterval   int // seconds
-	FailureThreshold  int
-	Inverted          bool
-	Disabled          bool
-	EnableSNI         bool
-	Regions           []string
-	ChildHealthChecks []string
-	HealthThreshold   int
-}
-
 // HealthCheck is a stored health check with its current status.
 type HealthCheck struct {
 	ID              string
 	CallerReference string
-	Config          HealthCheckConfig
+	Config          healthcfg.Config
 	// Version starts at 1 and goes up by one on every update.
 	Version         int64
 	Healthy         bool
@@ -107,7 +56,7 @@ type HealthCheck struct {
 // CreateHealthCheckInput is what a caller gives to create a check.
 type CreateHealthCheckInput struct {
 	CallerReference string
-	Config          HealthCheckConfig
+	Config          healthcfg.Config
 }
 
 // UpdateHealthCheckInput changes the fields that are set. Version, when
@@ -167,39 +116,28 @@ type HealthTransition struct {
 	Reason  string
 }
 
-// storedConfig is the JSON of health_check.config.
-type storedConfig struct {
-	IPAddress         string   `json:"ip_address,omitempty"`
-	FQDN              string   `json:"fqdn,omitempty"`
-	Port              int      `json:"port,omitempty"`
-	ResourcePath      string   `json:"resource_path,omitempty"`
-	SearchString      string   `json:"search_string,omitempty"`
-	RequestInterval   int      `json:"request_interval,omitempty"`
-	FailureThreshold  int      `json:"failure_threshold,omitempty"`
-	Inverted          bool     `json:"inverted,omitempty"`
-	Disabled          bool     `json:"disabled,omitempty"`
-	EnableSNI         bool     `json:"enable_sni,omitempty"`
-	Regions           []string `json:"regions,omitempty"`
-	ChildHealthChecks []string `json:"child_health_checks,omitempty"`
-	HealthThreshold   int      `json:"health_threshold,omitempty"`
+// storedConfig is the health_check.config column: the configuration
+// without its type, which has a column of its own, and with every zero
+// field left out.
+func storedConfig(c healthcfg.Config) any {
+	c.Type = ""
+	type stored struct {
+		healthcfg.Config
+		Type             healthcfg.Type `json:"type,omitempty"`
+		RequestInterval  int            `json:"request_interval,omitempty"`
+		FailureThreshold int            `json:"failure_threshold,omitempty"`
+	}
+	return stored{Config: c, RequestInterval: c.RequestInterval, FailureThreshold: c.FailureThreshold}
 }
 
-func toStored(c HealthCheckConfig) storedConfig {
-	return storedConfig{
-		IPAddress: c.IPAddress, FQDN: c.FQDN, Port: c.Port, ResourcePath: c.ResourcePath,
-		SearchString: c.SearchString, RequestInterval: c.RequestInterval, FailureThreshold: c.FailureThreshold,
-		Inverted: c.Inverted, Disabled: c.Disabled, EnableSNI: c.EnableSNI, Regions: c.Regions,
-		ChildHealthChecks: c.ChildHealthChecks, HealthThreshold: c.HealthThreshold,
+// loadConfig reads a stored config of type typ.
+func loadConfig(typ, stored string) (healthcfg.Config, error) {
+	var c healthcfg.Config
+	if err := json.Unmarshal([]byte(stored), &c); err != nil {
+		return c, err
 	}
-}
-
-func fromStored(typ string, s storedConfig) HealthCheckConfig {
-	return HealthCheckConfig{
-		Type: typ, IPAddress: s.IPAddress, FQDN: s.FQDN, Port: s.Port, ResourcePath: s.ResourcePath,
-		SearchString: s.SearchString, RequestInterval: s.RequestInterval, FailureThreshold: s.FailureThreshold,
-		Inverted: s.Inverted, Disabled: s.Disabled, EnableSNI: s.EnableSNI, Regions: s.Regions,
-		ChildHealthChecks: s.ChildHealthChecks, HealthThreshold: s.HealthThreshold,
-	}
+	c.Type = healthcfg.Type(typ)
+	return c, nil
 }
 
 func errNoSuchHealthCheck(id string) *Error {
@@ -213,199 +151,16 @@ func invalidHC(field, format string, args ...any) *Error {
 
 // normalize fills defaults and validates c on its own (children are
 // checked against the database separately). It returns the config to store.
-func (h *HealthChecks) normalize(c HealthCheckConfig) (HealthCheckConfig, error) {
-	c.Type = strings.ToUpper(strings.TrimSpace(c.Type))
-	t := event.HealthCheckType(c.Type)
-	if !t.Valid() {
-		return c, invalidHC("type", "type must be one of %s", healthCheckTypesText)
+func (s *Service) normalize(c healthcfg.Config) (healthcfg.Config, error) {
+	c, err := c.Normalize(healthcfg.Options{AllowPrivateTargets: s.cfg.HealthChecks.AllowPrivateTargets, MinRequestInterval: s.cfg.HealthChecks.MinRequestInterval})
+	var e *healthcfg.Error
+	switch {
+	case errors.As(err, &e) && e.Field == "":
+		return c, Errorf(CodeInvalidInput, "%s", e.Message)
+	case errors.As(err, &e):
+		return c, invalidHC(e.Field, "%s", e.Message)
 	}
-	if err := h.checkRegions(c.Regions); err != nil {
-		return c, err
-	}
-	if c.Regions != nil && len(c.Regions) == 0 {
-		c.Regions = nil
-	}
-	if t == event.HealthCalculated {
-		switch {
-		case c.IPAddress != "" || c.FQDN != "" || c.Port != 0:
-			return c, invalidHC("type", "a CALCULATED check has no ip_address, fqdn or port")
-		case c.ResourcePath != "" || c.SearchString != "" || c.EnableSNI:
-			return c, invalidHC("type", "a CALCULATED check has no resource_path, search_string or enable_sni")
-		case c.RequestInterval != 0 || c.FailureThreshold != 0:
-			return c, invalidHC("type", "a CALCULATED check has no request_interval or failure_threshold")
-		case c.Regions != nil:
-			return c, invalidHC("regions", "a CALCULATED check has no regions")
-		case len(c.ChildHealthChecks) > MaxChildHealthChecks:
-			return c, invalidHC("child_health_checks", "at most %d child health checks", MaxChildHealthChecks)
-		case c.HealthThreshold < 0 || c.HealthThreshold > MaxHealthThreshold:
-			return c, invalidHC("health_threshold", "health_threshold must be 0 to %d", MaxHealthThreshold)
-		}
-		seen := map[string]bool{}
-		for _, id := range c.ChildHealthChecks {
-			if seen[id] {
-				return c, invalidHC("child_health_checks", "child health check %s is listed twice", id)
-			}
-			seen[id] = true
-		}
-		if c.ChildHealthChecks == nil {
-			c.ChildHealthChecks = []string{}
-		}
-		return c, nil
-	}
-
-	if len(c.ChildHealthChecks) > 0 || c.HealthThreshold != 0 {
-		return c, invalidHC("child_health_checks", "only a CALCULATED check has child_health_checks and health_threshold")
-	}
-	if c.RequestInterval == 0 {
-		c.RequestInterval = DefaultRequestInterval
-	}
-	if !h.intervalAllowed(c.RequestInterval) {
-		if h.opts.MinRequestInterval < standardMinRequestInterval {
-			return c, invalidHC("request_interval", "request_interval must be 10 or 30, or %d to 10 on this service", h.opts.MinRequestInterval)
-		}
-		return c, invalidHC("request_interval", "request_interval must be 10 or 30")
-	}
-	if c.FailureThreshold == 0 {
-		c.FailureThreshold = DefaultFailureThreshold
-	}
-	if c.FailureThreshold < 1 || c.FailureThreshold > 10 {
-		return c, invalidHC("failure_threshold", "failure_threshold must be 1 to 10")
-	}
-	if c.IPAddress == "" && c.FQDN == "" {
-		return c, invalidHC("ip_address", "ip_address or fqdn is required")
-	}
-	if c.IPAddress != "" {
-		ip, err := h.checkTargetIP(c.IPAddress)
-		if err != nil {
-			return c, err
-		}
-		c.IPAddress = ip
-	}
-	if c.FQDN != "" {
-		f, err := h.checkFQDN(c.FQDN)
-		if err != nil {
-			return c, err
-		}
-		c.FQDN = f
-	}
-	if c.Port == 0 {
-		switch {
-		case t == event.HealthTCP:
-			return c, invalidHC("port", "port is required for a TCP check")
-		case t.TLS():
-			c.Port = 443
-		default:
-			c.Port = 80
-		}
-	}
-	if c.Port < 1 || c.Port > 65535 {
-		return c, invalidHC("port", "port must be 1 to 65535")
-	}
-	if t == event.HealthTCP {
-		if c.ResourcePath != "" || c.SearchString != "" || c.EnableSNI {
-			return c, invalidHC("type", "a TCP check has no resource_path, search_string or enable_sni")
-		}
-		return c, nil
-	}
-	if c.ResourcePath != "" && !strings.HasPrefix(c.ResourcePath, "/") {
-		c.ResourcePath = "/" + c.ResourcePath
-	}
-	if err := checkText("resource_path", c.ResourcePath, 0, MaxHealthCheckFieldLength); err != nil {
-		return c, err
-	}
-	for _, r := range c.ResourcePath {
-		if r <= ' ' || r == 0x7f {
-			return c, invalidHC("resource_path", "resource_path may not contain spaces or control characters")
-		}
-	}
-	if t.StrMatch() {
-		if c.SearchString == "" {
-			return c, invalidHC("search_string", "search_string is required for %s", c.Type)
-		}
-		if err := checkText("search_string", c.SearchString, 1, MaxHealthCheckFieldLength); err != nil {
-			return c, err
-		}
-	} else if c.SearchString != "" {
-		return c, invalidHC("search_string", "search_string applies only to HTTP_STR_MATCH and HTTPS_STR_MATCH")
-	}
-	if c.EnableSNI && !t.TLS() {
-		return c, invalidHC("enable_sni", "enable_sni applies only to HTTPS checks")
-	}
-	return c, nil
-}
-
-// intervalAllowed: Route 53's 10 and 30, or anything from the operator's
-// minimum up to 10.
-func (h *HealthChecks) intervalAllowed(v int) bool {
-	return v == standardMinRequestInterval || v == standardOtherRequestInterval ||
-		(v >= h.opts.MinRequestInterval && v < standardMinRequestInterval)
-}
-
-func (h *HealthChecks) checkRegions(regions []string) error {
-	if len(regions) == 0 {
-		return nil
-	}
-	if len(regions) < MinCustomRegions || len(regions) > MaxHealthCheckRegions {
-		return invalidHC("regions", "a custom region list has %d to %d regions", MinCustomRegions, MaxHealthCheckRegions)
-	}
-	seen := map[string]bool{}
-	for _, r := range regions {
-		if !validRegion(r) {
-			return invalidHC("regions", "region %q is not a region name", r)
-		}
-		if seen[r] {
-			return invalidHC("regions", "region %s is listed twice", r)
-		}
-		seen[r] = true
-	}
-	return nil
-}
-
-func validRegion(r string) bool {
-	if r == "" || len(r) > 64 {
-		return false
-	}
-	for _, c := range r {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// checkTargetIP parses an IP address and refuses non-public ones unless
-// the operator allows them.
-func (h *HealthChecks) checkTargetIP(s string) (string, error) {
-	a, err := netip.ParseAddr(strings.TrimSpace(s))
-	if err != nil || a.Zone() != "" {
-		return "", invalidHC("ip_address", "ip_address %q is not an IPv4 or IPv6 address", s)
-	}
-	a = a.Unmap()
-	if !h.opts.AllowPrivateTargets && !event.PublicHealthTarget(a) {
-		return "", invalidHC("ip_address", "ip_address %s is in a private, local, reserved or multicast range", a)
-	}
-	return a.String(), nil
-}
-
-func (h *HealthChecks) checkFQDN(s string) (string, error) {
-	f := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
-	if f == "" || len(f) > MaxHealthCheckFieldLength {
-		return "", invalidHC("fqdn", "fqdn must be 1 to %d characters long", MaxHealthCheckFieldLength)
-	}
-	for _, label := range strings.Split(f, ".") {
-		if label == "" || len(label) > 63 {
-			return "", invalidHC("fqdn", "fqdn %q is not a host name", s)
-		}
-		for _, c := range label {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return "", invalidHC("fqdn", "fqdn %q is not a host name", s)
-			}
-		}
-	}
-	if !h.opts.AllowPrivateTargets && (f == "localhost" || strings.HasSuffix(f, ".localhost")) {
-		return "", invalidHC("fqdn", "fqdn %s is a local name", f)
-	}
-	return f, nil
+	return c, err
 }
 
 // newUUID returns a random (version 4) UUID in lowercase, the form of
@@ -441,24 +196,24 @@ func lockHealthChecks(ctx context.Context, tx pgx.Tx) error {
 // used by a live check with identical settings, it returns that check (as
 // Route 53 does); with different settings, or one that belonged to a
 // deleted check, it fails with HealthCheckAlreadyExists.
-func (h *HealthChecks) CreateHealthCheck(ctx context.Context, tenantID string, in CreateHealthCheckInput) (HealthCheck, error) {
+func (s *Service) CreateHealthCheck(ctx context.Context, tenantID string, in CreateHealthCheckInput) (HealthCheck, error) {
 	if err := checkText("caller_reference", in.CallerReference, 1, MaxHealthCheckCallerRefLen); err != nil {
 		return HealthCheck{}, err
 	}
-	cfg, err := h.normalize(in.Config)
+	cfg, err := s.normalize(in.Config)
 	if err != nil {
 		return HealthCheck{}, err
 	}
-	stored, err := json.Marshal(toStored(cfg))
+	stored, err := json.Marshal(storedConfig(cfg))
 	if err != nil {
 		return HealthCheck{}, err
 	}
-	id, err := newUUID(h.cfg.Rand)
+	id, err := newUUID(s.cfg.Rand)
 	if err != nil {
 		return HealthCheck{}, err
 	}
 	var out HealthCheck
-	err = pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := lockHealthChecks(ctx, tx); err != nil {
 			return err
 		}
@@ -471,13 +226,13 @@ func (h *HealthChecks) CreateHealthCheck(ctx context.Context, tenantID string, i
 			}
 			return fmt.Errorf("count health checks: %w", err)
 		}
-		existing, deleted, err := h.byCallerReference(ctx, tx, tenantID, in.CallerReference)
+		existing, deleted, err := s.byCallerReference(ctx, tx, tenantID, in.CallerReference)
 		switch {
 		case err == nil && deleted:
 			return Errorf(CodeHealthCheckAlreadyExists,
 				"The caller reference %s belonged to a health check that has been deleted.", in.CallerReference)
 		case err == nil:
-			if sameConfig(existing.Config, cfg) {
+			if existing.Config.Equal(cfg) {
 				out = existing
 				return nil
 			}
@@ -486,13 +241,13 @@ func (h *HealthChecks) CreateHealthCheck(ctx context.Context, tenantID string, i
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
-		if count >= h.opts.Quota {
-			return Errorf(CodeTooManyHealthChecks, "This account has reached the limit of %d health checks.", h.opts.Quota)
+		if count >= s.cfg.HealthChecks.Quota {
+			return Errorf(CodeTooManyHealthChecks, "This account has reached the limit of %d health checks.", s.cfg.HealthChecks.Quota)
 		}
-		if err := h.checkChildren(ctx, tx, tenantID, "", cfg); err != nil {
+		if err := s.checkChildren(ctx, tx, tenantID, "", cfg); err != nil {
 			return err
 		}
-		now := h.now()
+		now := s.now()
 		healthy := !cfg.Inverted // Route 53: new checks start healthy, inverted ones unhealthy
 		if _, err := tx.Exec(ctx,
 			`INSERT INTO health_check (id, tenant_id, caller_reference, type, config, version, healthy, status_changed_at, created_at)
@@ -515,12 +270,6 @@ func (h *HealthChecks) CreateHealthCheck(ctx context.Context, tenantID string, i
 	return out, err
 }
 
-func sameConfig(a, b HealthCheckConfig) bool {
-	ja, _ := json.Marshal(toStored(a))
-	jb, _ := json.Marshal(toStored(b))
-	return a.Type == b.Type && string(ja) == string(jb)
-}
-
 const healthCheckColumns = `id, caller_reference, type, config::text, version, healthy, status_changed_at, created_at`
 
 func scanHealthCheck(row pgx.Row) (HealthCheck, error) {
@@ -529,12 +278,11 @@ func scanHealthCheck(row pgx.Row) (HealthCheck, error) {
 	if err := row.Scan(&hc.ID, &hc.CallerReference, &typ, &cfg, &hc.Version, &hc.Healthy, &hc.StatusChangedAt, &hc.CreatedAt); err != nil {
 		return hc, err
 	}
-	var s storedConfig
-	if err := json.Unmarshal([]byte(cfg), &s); err != nil {
+	var err error
+	if hc.Config, err = loadConfig(typ, cfg); err != nil {
 		return hc, fmt.Errorf("decode health check %s config: %w", hc.ID, err)
 	}
-	hc.Config = fromStored(typ, s)
-	if hc.Config.Type == string(event.HealthCalculated) && hc.Config.ChildHealthChecks == nil {
+	if hc.Config.Type == healthcfg.Calculated && hc.Config.ChildHealthChecks == nil {
 		hc.Config.ChildHealthChecks = []string{}
 	}
 	hc.StatusChangedAt = hc.StatusChangedAt.UTC()
@@ -542,7 +290,7 @@ func scanHealthCheck(row pgx.Row) (HealthCheck, error) {
 	return hc, nil
 }
 
-func (h *HealthChecks) byCallerReference(ctx context.Context, tx pgx.Tx, tenantID, ref string) (HealthCheck, bool, error) {
+func (s *Service) byCallerReference(ctx context.Context, tx pgx.Tx, tenantID, ref string) (HealthCheck, bool, error) {
 	var deleted bool
 	var hc HealthCheck
 	row := tx.QueryRow(ctx, `SELECT `+healthCheckColumns+`, deleted_at IS NOT NULL
@@ -551,12 +299,11 @@ func (h *HealthChecks) byCallerReference(ctx context.Context, tx pgx.Tx, tenantI
 	if err := row.Scan(&hc.ID, &hc.CallerReference, &typ, &cfg, &hc.Version, &hc.Healthy, &hc.StatusChangedAt, &hc.CreatedAt, &deleted); err != nil {
 		return hc, false, err
 	}
-	var s storedConfig
-	if err := json.Unmarshal([]byte(cfg), &s); err != nil {
+	var err error
+	if hc.Config, err = loadConfig(typ, cfg); err != nil {
 		return hc, false, err
 	}
-	hc.Config = fromStored(typ, s)
-	if hc.Config.Type == string(event.HealthCalculated) && hc.Config.ChildHealthChecks == nil {
+	if hc.Config.Type == healthcfg.Calculated && hc.Config.ChildHealthChecks == nil {
 		hc.Config.ChildHealthChecks = []string{}
 	}
 	hc.StatusChangedAt, hc.CreatedAt = hc.StatusChangedAt.UTC(), hc.CreatedAt.UTC()
@@ -565,7 +312,7 @@ func (h *HealthChecks) byCallerReference(ctx context.Context, tx pgx.Tx, tenantI
 
 // checkChildren checks that a calculated check's children are live checks
 // of the same tenant, not calculated themselves, and not the check itself.
-func (h *HealthChecks) checkChildren(ctx context.Context, tx pgx.Tx, tenantID, selfID string, cfg HealthCheckConfig) error {
+func (s *Service) checkChildren(ctx context.Context, tx pgx.Tx, tenantID, selfID string, cfg healthcfg.Config) error {
 	if len(cfg.ChildHealthChecks) == 0 {
 		return nil
 	}
@@ -594,7 +341,7 @@ func (h *HealthChecks) checkChildren(ctx context.Context, tx pgx.Tx, tenantID, s
 			return invalidHC("child_health_checks", "a health check cannot be its own child")
 		case !ok:
 			return Errorf(CodeNoSuchHealthCheck, "no health check found with id %s (child_health_checks)", id)
-		case typ == string(event.HealthCalculated):
+		case typ == string(healthcfg.Calculated):
 			return invalidHC("child_health_checks", "child health check %s is CALCULATED; children cannot be", id)
 		}
 	}
@@ -602,8 +349,8 @@ func (h *HealthChecks) checkChildren(ctx context.Context, tx pgx.Tx, tenantID, s
 }
 
 // GetHealthCheck returns one of the tenant's checks.
-func (h *HealthChecks) GetHealthCheck(ctx context.Context, tenantID, id string) (HealthCheck, error) {
-	hc, err := scanHealthCheck(h.pool.QueryRow(ctx, `SELECT `+healthCheckColumns+`
+func (s *Service) GetHealthCheck(ctx context.Context, tenantID, id string) (HealthCheck, error) {
+	hc, err := scanHealthCheck(s.pool.QueryRow(ctx, `SELECT `+healthCheckColumns+`
 	    FROM health_check WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL`, tenantID, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return hc, errNoSuchHealthCheck(id)
@@ -616,12 +363,12 @@ func (h *HealthChecks) GetHealthCheck(ctx context.Context, tenantID, id string) 
 
 // ListHealthChecks returns a page of the tenant's checks in id order,
 // starting at marker (an id; empty for the first page).
-func (h *HealthChecks) ListHealthChecks(ctx context.Context, tenantID, marker string, maxItems int) (HealthCheckPage, error) {
+func (s *Service) ListHealthChecks(ctx context.Context, tenantID, marker string, maxItems int) (HealthCheckPage, error) {
 	if maxItems <= 0 {
 		maxItems = DefaultHealthCheckPageSize
 	}
 	maxItems = min(maxItems, MaxHealthCheckPageSize)
-	rows, err := h.pool.Query(ctx, `SELECT `+healthCheckColumns+` FROM health_check
+	rows, err := s.pool.Query(ctx, `SELECT `+healthCheckColumns+` FROM health_check
 	    WHERE tenant_id = $1 AND deleted_at IS NULL AND id >= $2 ORDER BY id LIMIT $3`, tenantID, marker, maxItems+1)
 	if err != nil {
 		return HealthCheckPage{}, fmt.Errorf("list health checks: %w", err)
@@ -640,9 +387,9 @@ func (h *HealthChecks) ListHealthChecks(ctx context.Context, tenantID, marker st
 // UpdateHealthCheck applies in to a check and bumps its version. A
 // version in the input that differs from the stored one fails with
 // HealthCheckVersionMismatch.
-func (h *HealthChecks) UpdateHealthCheck(ctx context.Context, tenantID, id string, in UpdateHealthCheckInput) (HealthCheck, error) {
+func (s *Service) UpdateHealthCheck(ctx context.Context, tenantID, id string, in UpdateHealthCheckInput) (HealthCheck, error) {
 	var out HealthCheck
-	err := pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := lockHealthChecks(ctx, tx); err != nil {
 			return err
 		}
@@ -662,14 +409,14 @@ func (h *HealthChecks) UpdateHealthCheck(ctx context.Context, tenantID, id strin
 		if err != nil {
 			return err
 		}
-		cfg, err = h.normalize(cfg)
+		cfg, err = s.normalize(cfg)
 		if err != nil {
 			return err
 		}
-		if err := h.checkChildren(ctx, tx, tenantID, id, cfg); err != nil {
+		if err := s.checkChildren(ctx, tx, tenantID, id, cfg); err != nil {
 			return err
 		}
-		stored, err := json.Marshal(toStored(cfg))
+		stored, err := json.Marshal(storedConfig(cfg))
 		if err != nil {
 			return err
 		}
@@ -686,7 +433,7 @@ func (h *HealthChecks) UpdateHealthCheck(ctx context.Context, tenantID, id strin
 }
 
 // applyUpdate applies the set fields and resets of in to c.
-func applyUpdate(c HealthCheckConfig, in UpdateHealthCheckInput) (HealthCheckConfig, error) {
+func applyUpdate(c healthcfg.Config, in UpdateHealthCheckInput) (healthcfg.Config, error) {
 	for _, e := range in.ResetElements {
 		switch e {
 		case "FullyQualifiedDomainName", "fqdn":
@@ -749,8 +496,8 @@ func applyUpdate(c HealthCheckConfig, in UpdateHealthCheckInput) (HealthCheckCon
 // rrset.health_check_id should lock the check's row FOR SHARE (after
 // checking that it exists, is live and is the tenant's): that makes it and
 // a concurrent delete wait for each other, so neither slips past.
-func (h *HealthChecks) DeleteHealthCheck(ctx context.Context, tenantID, id string) error {
-	return pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
+func (s *Service) DeleteHealthCheck(ctx context.Context, tenantID, id string) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := lockHealthChecks(ctx, tx); err != nil {
 			return err
 		}
@@ -781,7 +528,7 @@ func (h *HealthChecks) DeleteHealthCheck(ctx context.Context, tenantID, id strin
 			return Errorf(CodeHealthCheckInUse, "The health check %s is a child of a CALCULATED health check.", id)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE health_check SET deleted_at = $2, revision = nextval('health_check_revision')
-		    WHERE id = $1`, id, h.now()); err != nil {
+		    WHERE id = $1`, id, s.now()); err != nil {
 			return fmt.Errorf("delete health check: %w", err)
 		}
 		return nil
@@ -794,9 +541,9 @@ func (h *HealthChecks) DeleteHealthCheck(ctx context.Context, tenantID, id strin
 // The status and the views are read in one snapshot: the aggregator
 // writes a transition together with the views that caused it, so a
 // reader never sees a view without its consequence.
-func (h *HealthChecks) HealthCheckStatus(ctx context.Context, tenantID, id string) (HealthCheckStatus, error) {
+func (s *Service) HealthCheckStatus(ctx context.Context, tenantID, id string) (HealthCheckStatus, error) {
 	var out HealthCheckStatus
-	err := pgx.BeginTxFunc(ctx, h.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		hc, err := scanHealthCheck(tx.QueryRow(ctx, `SELECT `+healthCheckColumns+`
 		    FROM health_check WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL`, tenantID, id))
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -841,8 +588,8 @@ func readCheckers(ctx context.Context, tx pgx.Tx, id string) ([]CheckerStatus, e
 // status, newest first, before the transition id "before" (0: from the
 // newest). It returns the id to pass as before for the next page, 0 when
 // there is none.
-func (h *HealthChecks) HealthCheckHistory(ctx context.Context, tenantID, id string, before int64, maxItems int) ([]HealthTransition, int64, error) {
-	if _, err := h.GetHealthCheck(ctx, tenantID, id); err != nil {
+func (s *Service) HealthCheckHistory(ctx context.Context, tenantID, id string, before int64, maxItems int) ([]HealthTransition, int64, error) {
+	if _, err := s.GetHealthCheck(ctx, tenantID, id); err != nil {
 		return nil, 0, err
 	}
 	if maxItems <= 0 {
@@ -852,7 +599,7 @@ func (h *HealthChecks) HealthCheckHistory(ctx context.Context, tenantID, id stri
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := h.pool.Query(ctx, `SELECT id, healthy, at, reason FROM health_check_transition
+	rows, err := s.pool.Query(ctx, `SELECT id, healthy, at, reason FROM health_check_transition
 	    WHERE check_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, id, before, maxItems+1)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read history: %w", err)

@@ -2,7 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -46,11 +45,11 @@ func (s *Service) HealthConfigChanges(ctx context.Context, since int64) (event.H
 				d.Deleted = append(d.Deleted, id)
 				continue
 			}
-			var sc storedConfig
-			if err := json.Unmarshal([]byte(cfg), &sc); err != nil {
+			c, err := loadConfig(typ, cfg)
+			if err != nil {
 				return fmt.Errorf("decode health check %s: %w", id, err)
 			}
-			d.Checks = append(d.Checks, toEventCheck(id, version, fromStored(typ, sc)))
+			d.Checks = append(d.Checks, event.HealthCheck{ID: id, Version: version, Config: c})
 			d.Status = append(d.Status, event.HealthStatus{CheckID: id, Healthy: healthy, Changed: changed.UTC()})
 		}
 		if err := rows.Err(); err != nil {
@@ -65,16 +64,6 @@ func (s *Service) HealthConfigChanges(ctx context.Context, since int64) (event.H
 		return nil
 	})
 	return d, err
-}
-
-func toEventCheck(id string, version int64, c HealthCheckConfig) event.HealthCheck {
-	return event.HealthCheck{
-		ID: id, Version: version, Type: event.HealthCheckType(c.Type),
-		IPAddress: c.IPAddress, FQDN: c.FQDN, Port: c.Port, ResourcePath: c.ResourcePath,
-		SearchString: c.SearchString, RequestInterval: c.RequestInterval, FailureThreshold: c.FailureThreshold,
-		Inverted: c.Inverted, Disabled: c.Disabled, EnableSNI: c.EnableSNI, Regions: c.Regions,
-		ChildHealthChecks: c.ChildHealthChecks, HealthThreshold: c.HealthThreshold,
-	}
 }
 
 // HealthRegionStates returns every region's view of every live check.

@@ -7,30 +7,44 @@ import (
 	"time"
 
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/healthcfg"
 )
 
-func newHealthTestService(t *testing.T, opts HealthCheckOptions) (*HealthChecks, string) {
+func newHealthTestService(t *testing.T, opts HealthCheckOptions) (*Service, string) {
 	t.Helper()
 	s, _ := newAuthTestService(t)
 	tn, _, err := s.CreateTenant(context.Background(), "hc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.WithHealthChecks(opts), tn.ID
+	return withHealthChecks(t, s, opts), tn.ID
+}
+
+// withHealthChecks returns a Service on s's database and configuration
+// but with the health check settings opts.
+func withHealthChecks(t *testing.T, s *Service, opts HealthCheckOptions) *Service {
+	t.Helper()
+	cfg := s.cfg
+	cfg.HealthChecks = opts
+	n, err := New(s.pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestIntegrationHealthCheckValidation(t *testing.T) {
 	t.Parallel()
 	strict, tenant := newHealthTestService(t, HealthCheckOptions{})
-	lax := strict.Service.WithHealthChecks(HealthCheckOptions{AllowPrivateTargets: true, MinRequestInterval: 1})
+	lax := withHealthChecks(t, strict, HealthCheckOptions{AllowPrivateTargets: true, MinRequestInterval: 1})
 	ctx := context.Background()
 	child, err := strict.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: "child",
-		Config: HealthCheckConfig{Type: "TCP", IPAddress: "192.0.2.5", Port: 22}})
+		Config: healthcfg.Config{Type: "TCP", IPAddress: "192.0.2.5", Port: 22}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	calc, err := strict.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: "calc",
-		Config: HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{child.ID}, HealthThreshold: 1}})
+		Config: healthcfg.Config{Type: "CALCULATED", ChildHealthChecks: []string{child.ID}, HealthThreshold: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,62 +52,62 @@ func TestIntegrationHealthCheckValidation(t *testing.T) {
 	for i, tc := range []struct {
 		name  string
 		lax   bool
-		cfg   HealthCheckConfig
+		cfg   healthcfg.Config
 		code  Code // "" means accepted
-		check func(HealthCheckConfig) error
+		check func(healthcfg.Config) error
 	}{
-		{name: "http-defaults", cfg: HealthCheckConfig{Type: "http", IPAddress: "192.0.2.1"}, check: func(c HealthCheckConfig) error {
+		{name: "http-defaults", cfg: healthcfg.Config{Type: "http", IPAddress: "192.0.2.1"}, check: func(c healthcfg.Config) error {
 			if c.Type != "HTTP" || c.Port != 80 || c.RequestInterval != 30 || c.FailureThreshold != 3 {
 				return fmt.Errorf("defaults %+v", c)
 			}
 			return nil
 		}},
-		{name: "https-default-port", cfg: HealthCheckConfig{Type: "HTTPS", FQDN: "Www.Example.COM."}, check: func(c HealthCheckConfig) error {
+		{name: "https-default-port", cfg: healthcfg.Config{Type: "HTTPS", FQDN: "Www.Example.COM."}, check: func(c healthcfg.Config) error {
 			if c.Port != 443 || c.FQDN != "www.example.com" {
 				return fmt.Errorf("got %+v", c)
 			}
 			return nil
 		}},
-		{name: "path-gets-slash", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", ResourcePath: "status?x=1"}, check: func(c HealthCheckConfig) error {
+		{name: "path-gets-slash", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", ResourcePath: "status?x=1"}, check: func(c healthcfg.Config) error {
 			if c.ResourcePath != "/status?x=1" {
 				return fmt.Errorf("path %q", c.ResourcePath)
 			}
 			return nil
 		}},
-		{name: "ipv6", cfg: HealthCheckConfig{Type: "TCP", IPAddress: "2001:db8::1", Port: 443}},
-		{name: "unknown-type", cfg: HealthCheckConfig{Type: "PING", IPAddress: "192.0.2.1"}, code: CodeInvalidInput},
-		{name: "cloudwatch-not-supported", cfg: HealthCheckConfig{Type: "CLOUDWATCH_METRIC"}, code: CodeInvalidInput},
-		{name: "no-target", cfg: HealthCheckConfig{Type: "HTTP"}, code: CodeInvalidInput},
-		{name: "bad-ip", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "300.1.1.1"}, code: CodeInvalidInput},
-		{name: "private-ip", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "10.0.0.1"}, code: CodeInvalidInput},
-		{name: "loopback", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1"}, code: CodeInvalidInput},
-		{name: "loopback-allowed", lax: true, cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1"}},
-		{name: "localhost-name", cfg: HealthCheckConfig{Type: "HTTP", FQDN: "localhost"}, code: CodeInvalidInput},
-		{name: "bad-fqdn", cfg: HealthCheckConfig{Type: "HTTP", FQDN: "a..b"}, code: CodeInvalidInput},
-		{name: "tcp-needs-port", cfg: HealthCheckConfig{Type: "TCP", IPAddress: "192.0.2.1"}, code: CodeInvalidInput},
-		{name: "port-range", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", Port: 70000}, code: CodeInvalidInput},
-		{name: "interval-10", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", RequestInterval: 10}},
-		{name: "interval-5-refused", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", RequestInterval: 5}, code: CodeInvalidInput},
-		{name: "interval-1-allowed", lax: true, cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", RequestInterval: 1}},
-		{name: "interval-20", lax: true, cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", RequestInterval: 20}, code: CodeInvalidInput},
-		{name: "threshold-11", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", FailureThreshold: 11}, code: CodeInvalidInput},
-		{name: "str-match-needs-string", cfg: HealthCheckConfig{Type: "HTTP_STR_MATCH", IPAddress: "192.0.2.1"}, code: CodeInvalidInput},
-		{name: "string-only-for-str-match", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", SearchString: "x"}, code: CodeInvalidInput},
-		{name: "sni-only-https", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", EnableSNI: true}, code: CodeInvalidInput},
-		{name: "tcp-no-path", cfg: HealthCheckConfig{Type: "TCP", IPAddress: "192.0.2.1", Port: 1, ResourcePath: "/"}, code: CodeInvalidInput},
-		{name: "path-with-space", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", ResourcePath: "/a b"}, code: CodeInvalidInput},
-		{name: "regions-three", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", Regions: []string{"a", "b", "c"}}},
-		{name: "regions-two", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", Regions: []string{"a", "b"}}, code: CodeInvalidInput},
-		{name: "regions-dup", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", Regions: []string{"a", "b", "a"}}, code: CodeInvalidInput},
-		{name: "children-on-http", cfg: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", ChildHealthChecks: []string{child.ID}}, code: CodeInvalidInput},
-		{name: "calculated", cfg: HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{child.ID}, HealthThreshold: 1}},
-		{name: "calculated-empty", cfg: HealthCheckConfig{Type: "CALCULATED"}},
-		{name: "calculated-with-ip", cfg: HealthCheckConfig{Type: "CALCULATED", IPAddress: "192.0.2.1"}, code: CodeInvalidInput},
-		{name: "calculated-with-interval", cfg: HealthCheckConfig{Type: "CALCULATED", RequestInterval: 10}, code: CodeInvalidInput},
-		{name: "calculated-missing-child", cfg: HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{"nope"}}, code: CodeNoSuchHealthCheck},
-		{name: "calculated-child-calculated", cfg: HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{calc.ID}}, code: CodeInvalidInput},
-		{name: "calculated-child-twice", cfg: HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{child.ID, child.ID}}, code: CodeInvalidInput},
-		{name: "calculated-threshold-range", cfg: HealthCheckConfig{Type: "CALCULATED", HealthThreshold: 257}, code: CodeInvalidInput},
+		{name: "ipv6", cfg: healthcfg.Config{Type: "TCP", IPAddress: "2001:db8::1", Port: 443}},
+		{name: "unknown-type", cfg: healthcfg.Config{Type: "PING", IPAddress: "192.0.2.1"}, code: CodeInvalidInput},
+		{name: "cloudwatch-not-supported", cfg: healthcfg.Config{Type: "CLOUDWATCH_METRIC"}, code: CodeInvalidInput},
+		{name: "no-target", cfg: healthcfg.Config{Type: "HTTP"}, code: CodeInvalidInput},
+		{name: "bad-ip", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "300.1.1.1"}, code: CodeInvalidInput},
+		{name: "private-ip", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "10.0.0.1"}, code: CodeInvalidInput},
+		{name: "loopback", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "127.0.0.1"}, code: CodeInvalidInput},
+		{name: "loopback-allowed", lax: true, cfg: healthcfg.Config{Type: "HTTP", IPAddress: "127.0.0.1"}},
+		{name: "localhost-name", cfg: healthcfg.Config{Type: "HTTP", FQDN: "localhost"}, code: CodeInvalidInput},
+		{name: "bad-fqdn", cfg: healthcfg.Config{Type: "HTTP", FQDN: "a..b"}, code: CodeInvalidInput},
+		{name: "tcp-needs-port", cfg: healthcfg.Config{Type: "TCP", IPAddress: "192.0.2.1"}, code: CodeInvalidInput},
+		{name: "port-range", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", Port: 70000}, code: CodeInvalidInput},
+		{name: "interval-10", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", RequestInterval: 10}},
+		{name: "interval-5-refused", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", RequestInterval: 5}, code: CodeInvalidInput},
+		{name: "interval-1-allowed", lax: true, cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", RequestInterval: 1}},
+		{name: "interval-20", lax: true, cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", RequestInterval: 20}, code: CodeInvalidInput},
+		{name: "threshold-11", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", FailureThreshold: 11}, code: CodeInvalidInput},
+		{name: "str-match-needs-string", cfg: healthcfg.Config{Type: "HTTP_STR_MATCH", IPAddress: "192.0.2.1"}, code: CodeInvalidInput},
+		{name: "string-only-for-str-match", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", SearchString: "x"}, code: CodeInvalidInput},
+		{name: "sni-only-https", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", EnableSNI: true}, code: CodeInvalidInput},
+		{name: "tcp-no-path", cfg: healthcfg.Config{Type: "TCP", IPAddress: "192.0.2.1", Port: 1, ResourcePath: "/"}, code: CodeInvalidInput},
+		{name: "path-with-space", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", ResourcePath: "/a b"}, code: CodeInvalidInput},
+		{name: "regions-three", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", Regions: []string{"a", "b", "c"}}},
+		{name: "regions-two", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", Regions: []string{"a", "b"}}, code: CodeInvalidInput},
+		{name: "regions-dup", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", Regions: []string{"a", "b", "a"}}, code: CodeInvalidInput},
+		{name: "children-on-http", cfg: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", ChildHealthChecks: []string{child.ID}}, code: CodeInvalidInput},
+		{name: "calculated", cfg: healthcfg.Config{Type: "CALCULATED", ChildHealthChecks: []string{child.ID}, HealthThreshold: 1}},
+		{name: "calculated-empty", cfg: healthcfg.Config{Type: "CALCULATED"}},
+		{name: "calculated-with-ip", cfg: healthcfg.Config{Type: "CALCULATED", IPAddress: "192.0.2.1"}, code: CodeInvalidInput},
+		{name: "calculated-with-interval", cfg: healthcfg.Config{Type: "CALCULATED", RequestInterval: 10}, code: CodeInvalidInput},
+		{name: "calculated-missing-child", cfg: healthcfg.Config{Type: "CALCULATED", ChildHealthChecks: []string{"nope"}}, code: CodeNoSuchHealthCheck},
+		{name: "calculated-child-calculated", cfg: healthcfg.Config{Type: "CALCULATED", ChildHealthChecks: []string{calc.ID}}, code: CodeInvalidInput},
+		{name: "calculated-child-twice", cfg: healthcfg.Config{Type: "CALCULATED", ChildHealthChecks: []string{child.ID, child.ID}}, code: CodeInvalidInput},
+		{name: "calculated-threshold-range", cfg: healthcfg.Config{Type: "CALCULATED", HealthThreshold: 257}, code: CodeInvalidInput},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := strict
@@ -121,7 +135,7 @@ func TestIntegrationHealthCheckLifecycle(t *testing.T) {
 	t.Parallel()
 	h, tenant := newHealthTestService(t, HealthCheckOptions{Quota: 3})
 	ctx := context.Background()
-	cfg := HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.1", Port: 8080, Inverted: true}
+	cfg := healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.1", Port: 8080, Inverted: true}
 	a, err := h.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: "a", Config: cfg})
 	if err != nil {
 		t.Fatal(err)
@@ -134,13 +148,13 @@ func TestIntegrationHealthCheckLifecycle(t *testing.T) {
 	if err != nil || again.ID != a.ID {
 		t.Fatalf("same reference and settings: %+v, %v", again, err)
 	}
-	_, err = h.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: "a", Config: HealthCheckConfig{Type: "HTTP", IPAddress: "192.0.2.2"}})
+	_, err = h.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: "a", Config: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.2"}})
 	wantCode(t, err, CodeHealthCheckAlreadyExists)
 	b, err := h.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: "b", Config: cfg})
 	if err != nil || b.ID == a.ID {
 		t.Fatalf("same settings, new reference: %+v, %v", b, err)
 	}
-	c, err := h.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: "c", Config: HealthCheckConfig{Type: "HTTP", FQDN: "example.com"}})
+	c, err := h.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: "c", Config: healthcfg.Config{Type: "HTTP", FQDN: "example.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +229,7 @@ func TestIntegrationHealthStore(t *testing.T) {
 	ctx := context.Background()
 	mk := func(ref string) HealthCheck {
 		hc, err := h.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: ref,
-			Config: HealthCheckConfig{Type: "TCP", IPAddress: "127.0.0.1", Port: 1, RequestInterval: 1}})
+			Config: healthcfg.Config{Type: "TCP", IPAddress: "127.0.0.1", Port: 1, RequestInterval: 1}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +240,7 @@ func TestIntegrationHealthStore(t *testing.T) {
 	if err != nil || !full.Full || len(full.Checks) != 2 || len(full.Status) != 2 || full.Revision == 0 {
 		t.Fatalf("full: %+v, %v", full, err)
 	}
-	if full.Checks[0].Type != event.HealthTCP || full.Checks[0].RequestInterval != 1 || !full.Status[0].Healthy {
+	if full.Checks[0].Type != healthcfg.TCP || full.Checks[0].RequestInterval != 1 || !full.Status[0].Healthy {
 		t.Errorf("full: %+v", full)
 	}
 	none, err := h.HealthConfigChanges(ctx, full.Revision)

@@ -47,6 +47,8 @@ type Config struct {
 	Rand io.Reader
 	// Logger receives operational logs. Default: discard.
 	Logger *slog.Logger
+	// HealthChecks are the operator's settings for health checks.
+	HealthChecks HealthCheckOptions
 }
 
 // Service implements the control plane's operations on a PostgreSQL pool.
@@ -84,6 +86,9 @@ func New(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 	}
 	if cfg.DefaultRecordQuota <= 0 {
 		cfg.DefaultRecordQuota = DefaultRecordQuota
+	}
+	if cfg.HealthChecks.Quota <= 0 {
+		cfg.HealthChecks.Quota = DefaultHealthCheckQuota
 	}
 	if len(cfg.MasterKey) != 32 {
 		return nil, errors.New("controlplane: master key must be 32 bytes")

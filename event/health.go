@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/waymark-dns/waymark/healthcfg"
 )
 
 // Health checks travel on NATS in three forms:
@@ -50,81 +50,14 @@ const (
 // HealthObservedSubject returns the subject of observations of checkID.
 func HealthObservedSubject(checkID string) string { return healthObservedPrefix + checkID }
 
-// HealthCheckType is a health check's type, Route 53's names.
-type HealthCheckType string
-
-// The health check types.
-const (
-	HealthHTTP          HealthCheckType = "HTTP"
-	HealthHTTPS         HealthCheckType = "HTTPS"
-	HealthHTTPStrMatch  HealthCheckType = "HTTP_STR_MATCH"
-	HealthHTTPSStrMatch HealthCheckType = "HTTPS_STR_MATCH"
-	HealthTCP           HealthCheckType = "TCP"
-	HealthCalculated    HealthCheckType = "CALCULATED"
-)
-
-// Valid reports whether t is a known type.
-func (t HealthCheckType) Valid() bool {
-	switch t {
-	case HealthHTTP, HealthHTTPS, HealthHTTPStrMatch, HealthHTTPSStrMatch, HealthTCP, HealthCalculated:
-		return true
-	}
-	return false
-}
-
-// TLS reports whether the type probes over HTTPS.
-func (t HealthCheckType) TLS() bool { return t == HealthHTTPS || t == HealthHTTPSStrMatch }
-
-// StrMatch reports whether the type looks for a search string in the body.
-func (t HealthCheckType) StrMatch() bool { return t == HealthHTTPStrMatch || t == HealthHTTPSStrMatch }
-
 // HealthCheck is one check's configuration, as checkers and the aggregator
 // need it. Version goes up by one on every update; a checker that sees a
 // new version applies it at its next probe.
 type HealthCheck struct {
-	V       int             `json:"v"`
-	ID      string          `json:"id"`
-	Version int64           `json:"version"`
-	Type    HealthCheckType `json:"type"`
-	// IPAddress, when set, is where probes go; FQDN then only fills the
-	// Host header and SNI. Without it FQDN is resolved (IPv4) each time.
-	IPAddress    string `json:"ip_address,omitempty"`
-	FQDN         string `json:"fqdn,omitempty"`
-	Port         int    `json:"port,omitempty"`
-	ResourcePath string `json:"resource_path,omitempty"`
-	SearchString string `json:"search_string,omitempty"`
-	// RequestInterval is the interval between one checker's probes, in
-	// seconds: 10 or 30, or shorter where the operator allows it.
-	RequestInterval  int  `json:"request_interval"`
-	FailureThreshold int  `json:"failure_threshold"`
-	Inverted         bool `json:"inverted,omitempty"`
-	Disabled         bool `json:"disabled,omitempty"`
-	EnableSNI        bool `json:"enable_sni,omitempty"`
-	// Regions that probe the check; empty means every region.
-	Regions           []string `json:"regions,omitempty"`
-	ChildHealthChecks []string `json:"child_health_checks,omitempty"`
-	HealthThreshold   int      `json:"health_threshold,omitempty"`
-}
-
-// Interval returns RequestInterval as a duration.
-func (h HealthCheck) Interval() time.Duration { return time.Duration(h.RequestInterval) * time.Second }
-
-// ProbedIn reports whether checkers of region probe h: it is probed (not
-// calculated, not disabled) and region is in its list, or the list is
-// empty.
-func (h HealthCheck) ProbedIn(region string) bool {
-	if h.Type == HealthCalculated || h.Disabled {
-		return false
-	}
-	if len(h.Regions) == 0 {
-		return true
-	}
-	for _, r := range h.Regions {
-		if r == region {
-			return true
-		}
-	}
-	return false
+	V       int    `json:"v"`
+	ID      string `json:"id"`
+	Version int64  `json:"version"`
+	healthcfg.Config
 }
 
 // Encode returns the wire form of h.
@@ -149,9 +82,9 @@ func DecodeHealthCheck(b []byte) (HealthCheck, error) {
 		return h, fmt.Errorf("%w: no check id", ErrBadHealthEvent)
 	case !h.Type.Valid():
 		return h, fmt.Errorf("%w: unknown type %q", ErrBadHealthEvent, h.Type)
-	case h.Type != HealthCalculated && (h.RequestInterval <= 0 || h.FailureThreshold <= 0):
+	case h.Type != healthcfg.Calculated && (h.RequestInterval <= 0 || h.FailureThreshold <= 0):
 		return h, fmt.Errorf("%w: interval %d, threshold %d", ErrBadHealthEvent, h.RequestInterval, h.FailureThreshold)
-	case h.Type != HealthCalculated && (h.Port <= 0 || h.Port > 65535):
+	case h.Type != healthcfg.Calculated && (h.Port <= 0 || h.Port > 65535):
 		return h, fmt.Errorf("%w: port %d", ErrBadHealthEvent, h.Port)
 	}
 	return h, nil
@@ -432,26 +365,4 @@ func (w *HealthWatcher) apply(e jetstream.KeyValueEntry, notify bool) {
 	if notify && w.OnChange != nil {
 		w.OnChange(id, healthy)
 	}
-}
-
-// PublicHealthTarget reports whether a is a publicly routable unicast
-// address: not private (RFC 1918, RFC 4193), loopback, link-local,
-// multicast, unspecified, shared (RFC 6598), benchmarking (RFC 2544),
-// "this network" or reserved (RFC 5735 and friends). Route 53 refuses
-// other targets, and Waymark does too unless the operator allows them: the
-// control plane applies it to IP addresses at creation, the checkers to
-// the addresses they resolve.
-func PublicHealthTarget(a netip.Addr) bool {
-	a = a.Unmap()
-	if !a.IsValid() || a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
-		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() {
-		return false
-	}
-	for _, p := range []string{"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4",
-		"64:ff9b:1::/48", "100::/64", "2001::/23"} {
-		if netip.MustParsePrefix(p).Contains(a) {
-			return false
-		}
-	}
-	return true
 }

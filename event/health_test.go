@@ -2,16 +2,16 @@ package event
 
 import (
 	"errors"
-	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/waymark-dns/waymark/healthcfg"
 )
 
 func TestHealthRoundTrip(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	hc := HealthCheck{ID: "c1", Version: 3, Type: HealthHTTPSStrMatch, IPAddress: "192.0.2.1", Port: 443,
-		ResourcePath: "/h", SearchString: "ok", RequestInterval: 10, FailureThreshold: 3, Regions: []string{"a", "b", "c"}}
+	hc := HealthCheck{ID: "c1", Version: 3, Config: healthcfg.Config{Type: healthcfg.HTTPSStrMatch, IPAddress: "192.0.2.1", Port: 443, ResourcePath: "/h", SearchString: "ok", RequestInterval: 10, FailureThreshold: 3, Regions: []string{"a", "b", "c"}}}
 	b, err := hc.Encode()
 	if err != nil {
 		t.Fatal(err)
@@ -74,28 +74,14 @@ func TestHealthCheckProbedIn(t *testing.T) {
 		region string
 		want   bool
 	}{
-		{HealthCheck{Type: HealthHTTP}, "x", true},
-		{HealthCheck{Type: HealthHTTP, Regions: []string{"a", "b", "c"}}, "b", true},
-		{HealthCheck{Type: HealthHTTP, Regions: []string{"a", "b", "c"}}, "x", false},
-		{HealthCheck{Type: HealthHTTP, Disabled: true}, "x", false},
-		{HealthCheck{Type: HealthCalculated}, "x", false},
+		{HealthCheck{Config: healthcfg.Config{Type: healthcfg.HTTP}}, "x", true},
+		{HealthCheck{Config: healthcfg.Config{Type: healthcfg.HTTP, Regions: []string{"a", "b", "c"}}}, "b", true},
+		{HealthCheck{Config: healthcfg.Config{Type: healthcfg.HTTP, Regions: []string{"a", "b", "c"}}}, "x", false},
+		{HealthCheck{Config: healthcfg.Config{Type: healthcfg.HTTP, Disabled: true}}, "x", false},
+		{HealthCheck{Config: healthcfg.Config{Type: healthcfg.Calculated}}, "x", false},
 	} {
 		if got := tc.hc.ProbedIn(tc.region); got != tc.want {
 			t.Errorf("%+v in %s: got %v, want %v", tc.hc, tc.region, got, tc.want)
-		}
-	}
-}
-
-func TestPublicHealthTarget(t *testing.T) {
-	t.Parallel()
-	for addr, want := range map[string]bool{
-		"8.8.8.8": true, "192.0.2.1": true, "2600::1": true,
-		"10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false, "127.0.0.1": false, "169.254.1.1": false,
-		"100.64.0.1": false, "0.1.2.3": false, "224.0.0.1": false, "255.255.255.255": false, "198.18.0.1": false,
-		"::1": false, "fe80::1": false, "fc00::1": false, "ff02::1": false, "::": false, "::ffff:10.0.0.1": false,
-	} {
-		if got := PublicHealthTarget(netip.MustParseAddr(addr)); got != want {
-			t.Errorf("%s: got %v, want %v", addr, got, want)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/healthcfg"
 )
 
 // HealthyPercent is Route 53's rule: a check is healthy when more than 18%
@@ -334,7 +335,7 @@ func (a *Aggregator) remove(ctx context.Context, id string) {
 func (a *Aggregator) rebuildParents() {
 	clear(a.parents)
 	for id, hc := range a.checks {
-		if hc.Type != event.HealthCalculated {
+		if hc.Type != healthcfg.Calculated {
 			continue
 		}
 		for _, c := range hc.ChildHealthChecks {
@@ -393,7 +394,7 @@ func (a *Aggregator) compute(hc event.HealthCheck) (healthy, known bool, reason 
 			return false, true, "disabled and inverted: always unhealthy"
 		}
 		return true, true, "disabled: always healthy"
-	case hc.Type == event.HealthCalculated:
+	case hc.Type == healthcfg.Calculated:
 		n := 0
 		for _, c := range hc.ChildHealthChecks {
 			child, ok := a.checks[c]

@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/healthcheck"
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
@@ -34,7 +35,6 @@ type env struct {
 	t      *testing.T
 	ctx    context.Context
 	svc    *controlplane.Service
-	hcs    *controlplane.HealthChecks
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	tenant string
@@ -44,7 +44,8 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	pool, _ := pgtest.Schema(t)
-	svc, err := controlplane.New(pool, controlplane.Config{MasterKey: bytes.Repeat([]byte{1}, 32), JWTKey: bytes.Repeat([]byte{2}, 32)})
+	svc, err := controlplane.New(pool, controlplane.Config{MasterKey: bytes.Repeat([]byte{1}, 32), JWTKey: bytes.Repeat([]byte{2}, 32),
+		HealthChecks: controlplane.HealthCheckOptions{AllowPrivateTargets: true, MinRequestInterval: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +65,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, svc: svc, nc: nc, js: js, tenant: tn.ID,
-		hcs: svc.WithHealthChecks(controlplane.HealthCheckOptions{AllowPrivateTargets: true, MinRequestInterval: 1})}
+	e := &env{t: t, ctx: ctx, svc: svc, nc: nc, js: js, tenant: tn.ID}
 	return e
 }
 
@@ -129,9 +129,9 @@ func (e *env) checker(region, node string) *healthcheck.Checker {
 	return c
 }
 
-func (e *env) create(ref string, cfg controlplane.HealthCheckConfig) controlplane.HealthCheck {
+func (e *env) create(ref string, cfg healthcfg.Config) controlplane.HealthCheck {
 	e.t.Helper()
-	hc, err := e.hcs.CreateHealthCheck(e.ctx, e.tenant, controlplane.CreateHealthCheckInput{CallerReference: ref, Config: cfg})
+	hc, err := e.svc.CreateHealthCheck(e.ctx, e.tenant, controlplane.CreateHealthCheckInput{CallerReference: ref, Config: cfg})
 	if err != nil {
 		e.t.Fatalf("create %s: %v", ref, err)
 	}
@@ -159,7 +159,7 @@ func eventually(t *testing.T, what string, fn func() error) {
 func (e *env) waitStatus(id string, healthy bool) {
 	e.t.Helper()
 	eventually(e.t, fmt.Sprintf("check %s healthy=%v", id, healthy), func() error {
-		st, err := e.hcs.HealthCheckStatus(e.ctx, e.tenant, id)
+		st, err := e.svc.HealthCheckStatus(e.ctx, e.tenant, id)
 		if err != nil {
 			return err
 		}
@@ -233,17 +233,17 @@ func TestIntegrationFailover(t *testing.T) {
 	_, tcpPortS, _ := net.SplitHostPort(tcpAddr)
 	tcpPort, _ := strconv.Atoi(tcpPortS)
 
-	httpCheck := e.create("http", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", Port: web.port(),
+	httpCheck := e.create("http", healthcfg.Config{Type: "HTTP", IPAddress: "127.0.0.1", Port: web.port(),
 		ResourcePath: "/health", RequestInterval: 1, FailureThreshold: 2})
-	strCheck := e.create("https-str", controlplane.HealthCheckConfig{Type: "HTTPS_STR_MATCH", IPAddress: "127.0.0.1", Port: secure.port(),
+	strCheck := e.create("https-str", healthcfg.Config{Type: "HTTPS_STR_MATCH", IPAddress: "127.0.0.1", Port: secure.port(),
 		SearchString: "all systems go", RequestInterval: 1, FailureThreshold: 1, FQDN: "secure.example.com", EnableSNI: true})
-	tcpCheck := e.create("tcp", controlplane.HealthCheckConfig{Type: "TCP", IPAddress: "127.0.0.1", Port: tcpPort,
+	tcpCheck := e.create("tcp", healthcfg.Config{Type: "TCP", IPAddress: "127.0.0.1", Port: tcpPort,
 		RequestInterval: 1, FailureThreshold: 1})
 
 	// Every region reports, and everything is healthy.
 	for _, id := range []string{httpCheck.ID, strCheck.ID, tcpCheck.ID} {
 		eventually(t, "three regions report "+id, func() error {
-			st, err := e.hcs.HealthCheckStatus(e.ctx, e.tenant, id)
+			st, err := e.svc.HealthCheckStatus(e.ctx, e.tenant, id)
 			if err != nil {
 				return err
 			}
@@ -263,7 +263,7 @@ func TestIntegrationFailover(t *testing.T) {
 	// HTTP: a 503 fails every region; after two results the check flips.
 	web.code.Store(503)
 	e.waitStatus(httpCheck.ID, false)
-	st, err := e.hcs.HealthCheckStatus(e.ctx, e.tenant, httpCheck.ID)
+	st, err := e.svc.HealthCheckStatus(e.ctx, e.tenant, httpCheck.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func TestIntegrationFailover(t *testing.T) {
 	}
 	web.code.Store(302) // a redirect counts as healthy
 	e.waitStatus(httpCheck.ID, true)
-	hist, _, err := e.hcs.HealthCheckHistory(e.ctx, e.tenant, httpCheck.ID, 0, 10)
+	hist, _, err := e.svc.HealthCheckHistory(e.ctx, e.tenant, httpCheck.ID, 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,17 +304,17 @@ func TestIntegrationFailover(t *testing.T) {
 	web.code.Store(500)
 	e.waitStatus(httpCheck.ID, false)
 	yes := true
-	if _, err := e.hcs.UpdateHealthCheck(e.ctx, e.tenant, httpCheck.ID, controlplane.UpdateHealthCheckInput{Disabled: &yes}); err != nil {
+	if _, err := e.svc.UpdateHealthCheck(e.ctx, e.tenant, httpCheck.ID, controlplane.UpdateHealthCheckInput{Disabled: &yes}); err != nil {
 		t.Fatal(err)
 	}
 	e.waitStatus(httpCheck.ID, true)
-	if _, err := e.hcs.UpdateHealthCheck(e.ctx, e.tenant, httpCheck.ID, controlplane.UpdateHealthCheckInput{Inverted: &yes}); err != nil {
+	if _, err := e.svc.UpdateHealthCheck(e.ctx, e.tenant, httpCheck.ID, controlplane.UpdateHealthCheckInput{Inverted: &yes}); err != nil {
 		t.Fatal(err)
 	}
 	e.waitStatus(httpCheck.ID, false)
 
 	// Deleting a check removes it from the feed.
-	if err := e.hcs.DeleteHealthCheck(e.ctx, e.tenant, tcpCheck.ID); err != nil {
+	if err := e.svc.DeleteHealthCheck(e.ctx, e.tenant, tcpCheck.ID); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "deleted check leaves the feed", func() error {
@@ -349,7 +349,7 @@ func (e *env) settled(id, region string, at time.Time) controlplane.HealthCheckS
 	e.t.Helper()
 	var out controlplane.HealthCheckStatus
 	eventually(e.t, "observation stored", func() error {
-		st, err := e.hcs.HealthCheckStatus(e.ctx, e.tenant, id)
+		st, err := e.svc.HealthCheckStatus(e.ctx, e.tenant, id)
 		if err != nil {
 			return err
 		}
@@ -385,7 +385,7 @@ func TestIntegrationAggregationRules(t *testing.T) {
 
 	t.Run("18-percent", func(t *testing.T) {
 		e := e.with(t)
-		hc := e.create("pct", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1})
+		hc := e.create("pct", healthcfg.Config{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1})
 		e.waitKnown(hc.ID)
 		for _, r := range regions {
 			e.observe(hc.ID, r, false)
@@ -405,7 +405,7 @@ func TestIntegrationAggregationRules(t *testing.T) {
 
 	t.Run("failure-threshold", func(t *testing.T) {
 		e := e.with(t)
-		hc := e.create("thr", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 3})
+		hc := e.create("thr", healthcfg.Config{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 3})
 		e.waitKnown(hc.ID)
 		for i := 0; i < 2; i++ {
 			if st := e.settled(hc.ID, "r1", e.observe(hc.ID, "r1", false)); !st.Healthy {
@@ -433,7 +433,7 @@ func TestIntegrationAggregationRules(t *testing.T) {
 
 	t.Run("inverted", func(t *testing.T) {
 		e := e.with(t)
-		hc := e.create("inv", controlplane.HealthCheckConfig{Type: "TCP", IPAddress: "127.0.0.1", Port: 9, RequestInterval: 10, FailureThreshold: 1, Inverted: true})
+		hc := e.create("inv", healthcfg.Config{Type: "TCP", IPAddress: "127.0.0.1", Port: 9, RequestInterval: 10, FailureThreshold: 1, Inverted: true})
 		if hc.Healthy {
 			t.Fatal("a new inverted check starts unhealthy")
 		}
@@ -447,17 +447,17 @@ func TestIntegrationAggregationRules(t *testing.T) {
 
 	t.Run("disabled", func(t *testing.T) {
 		e := e.with(t)
-		hc := e.create("dis", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1, Disabled: true})
+		hc := e.create("dis", healthcfg.Config{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1, Disabled: true})
 		e.waitKnown(hc.ID)
 		e.observe(hc.ID, "r1", false) // ignored: a disabled check is not probed
 		e.waitStatus(hc.ID, true)
 		no := false
-		if _, err := e.hcs.UpdateHealthCheck(e.ctx, e.tenant, hc.ID, controlplane.UpdateHealthCheckInput{Disabled: &no}); err != nil {
+		if _, err := e.svc.UpdateHealthCheck(e.ctx, e.tenant, hc.ID, controlplane.UpdateHealthCheckInput{Disabled: &no}); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "enabled check takes observations", func() error {
 			e.observe(hc.ID, "r1", false)
-			st, err := e.hcs.HealthCheckStatus(e.ctx, e.tenant, hc.ID)
+			st, err := e.svc.HealthCheckStatus(e.ctx, e.tenant, hc.ID)
 			if err != nil || st.Healthy {
 				return fmt.Errorf("healthy %v, err %v", st.Healthy, err)
 			}
@@ -468,13 +468,13 @@ func TestIntegrationAggregationRules(t *testing.T) {
 
 	t.Run("calculated", func(t *testing.T) {
 		e := e.with(t)
-		a := e.create("child-a", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1})
-		b := e.create("child-b", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1})
-		d := e.create("child-disabled", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1, Disabled: true, Inverted: true})
-		two := e.create("calc-2", controlplane.HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{a.ID, b.ID}, HealthThreshold: 2})
-		zero := e.create("calc-0", controlplane.HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{a.ID}, HealthThreshold: 0})
-		over := e.create("calc-3", controlplane.HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{a.ID, b.ID}, HealthThreshold: 3})
-		withDisabled := e.create("calc-d", controlplane.HealthCheckConfig{Type: "CALCULATED", ChildHealthChecks: []string{a.ID, d.ID}, HealthThreshold: 2})
+		a := e.create("child-a", healthcfg.Config{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1})
+		b := e.create("child-b", healthcfg.Config{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1})
+		d := e.create("child-disabled", healthcfg.Config{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 1, Disabled: true, Inverted: true})
+		two := e.create("calc-2", healthcfg.Config{Type: "CALCULATED", ChildHealthChecks: []string{a.ID, b.ID}, HealthThreshold: 2})
+		zero := e.create("calc-0", healthcfg.Config{Type: "CALCULATED", ChildHealthChecks: []string{a.ID}, HealthThreshold: 0})
+		over := e.create("calc-3", healthcfg.Config{Type: "CALCULATED", ChildHealthChecks: []string{a.ID, b.ID}, HealthThreshold: 3})
+		withDisabled := e.create("calc-d", healthcfg.Config{Type: "CALCULATED", ChildHealthChecks: []string{a.ID, d.ID}, HealthThreshold: 2})
 		e.waitStatus(two.ID, true)
 		e.waitStatus(over.ID, false) // more than the children: never healthy
 		e.waitStatus(withDisabled.ID, true)
@@ -485,7 +485,7 @@ func TestIntegrationAggregationRules(t *testing.T) {
 		e.waitStatus(withDisabled.ID, false)
 		e.observe(a.ID, "r1", true)
 		e.waitStatus(two.ID, true)
-		hist, _, err := e.hcs.HealthCheckHistory(e.ctx, e.tenant, two.ID, 0, 10)
+		hist, _, err := e.svc.HealthCheckHistory(e.ctx, e.tenant, two.ID, 0, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -505,7 +505,7 @@ func TestIntegrationCheckersShareRegion(t *testing.T) {
 	web := newHTTPTarget(t, false)
 	var ids []string
 	for i := 0; i < 8; i++ {
-		hc := e.create(fmt.Sprintf("share-%d", i), controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1",
+		hc := e.create(fmt.Sprintf("share-%d", i), healthcfg.Config{Type: "HTTP", IPAddress: "127.0.0.1",
 			Port: web.port(), RequestInterval: 1, FailureThreshold: 1})
 		ids = append(ids, hc.ID)
 	}
@@ -600,7 +600,7 @@ func TestIntegrationAggregatorResume(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	stop := e.aggregate()
-	hc := e.create("resume", controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 3})
+	hc := e.create("resume", healthcfg.Config{Type: "HTTP", IPAddress: "127.0.0.1", RequestInterval: 10, FailureThreshold: 3})
 	e.waitKnown(hc.ID)
 	e.settled(hc.ID, "r1", e.observe(hc.ID, "r1", false))
 	e.settled(hc.ID, "r1", e.observe(hc.ID, "r1", false))
@@ -626,7 +626,7 @@ func TestIntegrationAggregatorResume(t *testing.T) {
 	if st := e.settled(hc.ID, "r1", e.observe(hc.ID, "r1", false)); st.Healthy {
 		t.Fatalf("after three failures across leaders: healthy; %+v", st)
 	}
-	hist, _, err := e.hcs.HealthCheckHistory(e.ctx, e.tenant, hc.ID, 0, 10)
+	hist, _, err := e.svc.HealthCheckHistory(e.ctx, e.tenant, hc.ID, 0, 10)
 	if err != nil || len(hist) != 2 || hist[0].Healthy {
 		t.Fatalf("history %+v, %v", hist, err)
 	}
@@ -640,7 +640,7 @@ func TestIntegrationCheckerJitter(t *testing.T) {
 	e.aggregate()
 	web := newHTTPTarget(t, false)
 	for i := 0; i < 5; i++ {
-		e.create(fmt.Sprintf("j%d", i), controlplane.HealthCheckConfig{Type: "HTTP", IPAddress: "127.0.0.1",
+		e.create(fmt.Sprintf("j%d", i), healthcfg.Config{Type: "HTTP", IPAddress: "127.0.0.1",
 			Port: web.port(), RequestInterval: 1 + i%2*9, FailureThreshold: 1})
 	}
 	var calls atomic.Int32

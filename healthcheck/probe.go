@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/healthcfg"
 )
 
 // Route 53's timeouts and limits (ROUTE53.md §6.2).
@@ -94,9 +95,9 @@ func (p *Prober) Probe(ctx context.Context, hc event.HealthCheck) Result {
 	}
 	addr := net.JoinHostPort(ip.String(), strconv.Itoa(hc.Port))
 	switch hc.Type {
-	case event.HealthTCP:
+	case healthcfg.TCP:
 		return p.probeTCP(ctx, addr)
-	case event.HealthHTTP, event.HealthHTTPS, event.HealthHTTPStrMatch, event.HealthHTTPSStrMatch:
+	case healthcfg.HTTP, healthcfg.HTTPS, healthcfg.HTTPStrMatch, healthcfg.HTTPSStrMatch:
 		return p.probeHTTP(ctx, hc, ip, addr)
 	}
 	return failure("health checks of type %s are not probed", hc.Type)
@@ -125,7 +126,7 @@ func (p *Prober) target(ctx context.Context, hc event.HealthCheck) (netip.Addr, 
 		}
 		ip = addrs[0].Unmap()
 	}
-	if !p.AllowPrivate && !event.PublicHealthTarget(ip) {
+	if !p.AllowPrivate && !healthcfg.PublicTarget(ip) {
 		return ip, failure("the endpoint address %s is not a public address", ip), false
 	}
 	return ip, Result{}, true

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/healthcfg"
 )
 
 // testProber has short timeouts so that timeout cases finish quickly.
@@ -38,11 +39,10 @@ func hostPort(t *testing.T, addr string) (string, int) {
 	return h, n
 }
 
-func check(t *testing.T, typ event.HealthCheckType, addr, path, search string) event.HealthCheck {
+func check(t *testing.T, typ healthcfg.Type, addr, path, search string) event.HealthCheck {
 	t.Helper()
 	ip, port := hostPort(t, addr)
-	return event.HealthCheck{ID: "hc", Version: 1, Type: typ, IPAddress: ip, Port: port,
-		ResourcePath: path, SearchString: search, RequestInterval: 1, FailureThreshold: 1}
+	return event.HealthCheck{ID: "hc", Version: 1, Config: healthcfg.Config{Type: typ, IPAddress: ip, Port: port, ResourcePath: path, SearchString: search, RequestInterval: 1, FailureThreshold: 1}}
 }
 
 func TestProbeHTTP(t *testing.T) {
@@ -92,28 +92,28 @@ func TestProbeHTTP(t *testing.T) {
 
 	for _, tc := range []struct {
 		name   string
-		typ    event.HealthCheckType
+		typ    healthcfg.Type
 		path   string
 		search string
 		ok     bool
 		reason string
 	}{
-		{"2xx", event.HealthHTTP, "/ok", "", true, "Success: HTTP Status Code 200, OK"},
-		{"5xx", event.HealthHTTP, "/fail", "", false, "Failure: HTTP Status Code 503"},
-		{"404", event.HealthHTTP, "/missing", "", false, "Failure: HTTP Status Code 404"},
-		{"redirect-is-healthy-and-not-followed", event.HealthHTTP, "/redirect", "", true, "Success: HTTP Status Code 301"},
-		{"query-string", event.HealthHTTP, "/ok?x=1", "", true, "Success"},
-		{"no-headers-in-time", event.HealthHTTP, "/slow-headers", "", false, "Failure: Timeout"},
-		{"headers-too-large", event.HealthHTTP, "/huge-headers", "", false, "Failure:"},
-		{"match", event.HealthHTTPStrMatch, "/body?pad=100", "needle", true, "Search string found"},
-		{"match-at-end-of-window", event.HealthHTTPStrMatch, "/body?pad=5114", "needle", true, "Search string found"},
-		{"match-straddles-window", event.HealthHTTPStrMatch, "/body?pad=5115", "needle", false, "not found in the first 5120 bytes"},
-		{"match-beyond-window", event.HealthHTTPStrMatch, "/body?pad=6000", "needle", false, "not found"},
-		{"match-is-case-sensitive", event.HealthHTTPStrMatch, "/body", "NEEDLE", false, "not found"},
-		{"match-needs-2xx-3xx", event.HealthHTTPStrMatch, "/fail", "needle", false, "HTTP Status Code 503"},
-		{"match-gzip-body", event.HealthHTTPStrMatch, "/gzip", "compressed needle", true, "Search string found"},
-		{"match-body-too-slow", event.HealthHTTPStrMatch, "/slow-body", "needle", false, "Timeout reading the response body"},
-		{"match-found-before-stall", event.HealthHTTPStrMatch, "/slow-body", "start", true, "Search string found"},
+		{"2xx", healthcfg.HTTP, "/ok", "", true, "Success: HTTP Status Code 200, OK"},
+		{"5xx", healthcfg.HTTP, "/fail", "", false, "Failure: HTTP Status Code 503"},
+		{"404", healthcfg.HTTP, "/missing", "", false, "Failure: HTTP Status Code 404"},
+		{"redirect-is-healthy-and-not-followed", healthcfg.HTTP, "/redirect", "", true, "Success: HTTP Status Code 301"},
+		{"query-string", healthcfg.HTTP, "/ok?x=1", "", true, "Success"},
+		{"no-headers-in-time", healthcfg.HTTP, "/slow-headers", "", false, "Failure: Timeout"},
+		{"headers-too-large", healthcfg.HTTP, "/huge-headers", "", false, "Failure:"},
+		{"match", healthcfg.HTTPStrMatch, "/body?pad=100", "needle", true, "Search string found"},
+		{"match-at-end-of-window", healthcfg.HTTPStrMatch, "/body?pad=5114", "needle", true, "Search string found"},
+		{"match-straddles-window", healthcfg.HTTPStrMatch, "/body?pad=5115", "needle", false, "not found in the first 5120 bytes"},
+		{"match-beyond-window", healthcfg.HTTPStrMatch, "/body?pad=6000", "needle", false, "not found"},
+		{"match-is-case-sensitive", healthcfg.HTTPStrMatch, "/body", "NEEDLE", false, "not found"},
+		{"match-needs-2xx-3xx", healthcfg.HTTPStrMatch, "/fail", "needle", false, "HTTP Status Code 503"},
+		{"match-gzip-body", healthcfg.HTTPStrMatch, "/gzip", "compressed needle", true, "Search string found"},
+		{"match-body-too-slow", healthcfg.HTTPStrMatch, "/slow-body", "needle", false, "Timeout reading the response body"},
+		{"match-found-before-stall", healthcfg.HTTPStrMatch, "/slow-body", "start", true, "Search string found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -125,7 +125,7 @@ func TestProbeHTTP(t *testing.T) {
 	}
 
 	t.Run("host-header-and-user-agent", func(t *testing.T) {
-		hc := check(t, event.HealthHTTP, addr, "ok", "") // the leading / is added
+		hc := check(t, healthcfg.HTTP, addr, "ok", "") // the leading / is added
 		hc.FQDN = "www.example.com"
 		if res := testProber().Probe(context.Background(), hc); !res.OK {
 			t.Fatalf("got %+v", res)
@@ -167,7 +167,7 @@ func TestProbeHTTPS(t *testing.T) {
 
 	for _, tc := range []struct {
 		name     string
-		typ      event.HealthCheckType
+		typ      healthcfg.Type
 		path     string
 		search   string
 		fqdn     string
@@ -176,13 +176,13 @@ func TestProbeHTTPS(t *testing.T) {
 		wantSNI  string
 		checkSNI bool
 	}{
-		{"self-signed-ok", event.HealthHTTPS, "/", "", "", false, true, "", false},
-		{"down", event.HealthHTTPS, "/down", "", "", false, false, "", false},
-		{"str-match", event.HealthHTTPSStrMatch, "/", "hello", "", false, true, "", false},
-		{"str-mismatch", event.HealthHTTPSStrMatch, "/", "goodbye", "", false, false, "", false},
-		{"sni-sent", event.HealthHTTPS, "/", "", "shop.example.org", true, true, "shop.example.org", true},
-		{"sni-not-sent", event.HealthHTTPS, "/", "", "shop.example.org", false, true, "", true},
-		{"plain-http-to-tls-port", event.HealthHTTP, "/", "", "", false, false, "", false},
+		{"self-signed-ok", healthcfg.HTTPS, "/", "", "", false, true, "", false},
+		{"down", healthcfg.HTTPS, "/down", "", "", false, false, "", false},
+		{"str-match", healthcfg.HTTPSStrMatch, "/", "hello", "", false, true, "", false},
+		{"str-mismatch", healthcfg.HTTPSStrMatch, "/", "goodbye", "", false, false, "", false},
+		{"sni-sent", healthcfg.HTTPS, "/", "", "shop.example.org", true, true, "shop.example.org", true},
+		{"sni-not-sent", healthcfg.HTTPS, "/", "", "shop.example.org", false, true, "", true},
+		{"plain-http-to-tls-port", healthcfg.HTTP, "/", "", "", false, false, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hc := check(t, tc.typ, addr, tc.path, tc.search)
@@ -236,13 +236,13 @@ func TestProbeTCPAndTargets(t *testing.T) {
 		ok      bool
 		reason  string
 	}{
-		{"tcp-up", check(t, event.HealthTCP, ln.Addr().String(), "", ""), true, true, "Success: TCP connection established"},
-		{"tcp-down", check(t, event.HealthTCP, deadAddr, "", ""), true, false, "Connection refused"},
-		{"http-down", check(t, event.HealthHTTP, deadAddr, "/", ""), true, false, "Connection refused"},
-		{"private-refused", check(t, event.HealthTCP, ln.Addr().String(), "", ""), false, false, "not a public address"},
-		{"fqdn-resolved", event.HealthCheck{Type: event.HealthTCP, FQDN: "localhost", Port: portOf(t, ln.Addr().String())}, true, true, "Success"},
-		{"fqdn-unresolvable", event.HealthCheck{Type: event.HealthTCP, FQDN: "no-such-host.invalid", Port: 80}, true, false, "DNS resolution failed"},
-		{"calculated-not-probed", event.HealthCheck{Type: event.HealthCalculated, IPAddress: "127.0.0.1"}, true, false, "not probed"},
+		{"tcp-up", check(t, healthcfg.TCP, ln.Addr().String(), "", ""), true, true, "Success: TCP connection established"},
+		{"tcp-down", check(t, healthcfg.TCP, deadAddr, "", ""), true, false, "Connection refused"},
+		{"http-down", check(t, healthcfg.HTTP, deadAddr, "/", ""), true, false, "Connection refused"},
+		{"private-refused", check(t, healthcfg.TCP, ln.Addr().String(), "", ""), false, false, "not a public address"},
+		{"fqdn-resolved", event.HealthCheck{Config: healthcfg.Config{Type: healthcfg.TCP, FQDN: "localhost", Port: portOf(t, ln.Addr().String())}}, true, true, "Success"},
+		{"fqdn-unresolvable", event.HealthCheck{Config: healthcfg.Config{Type: healthcfg.TCP, FQDN: "no-such-host.invalid", Port: 80}}, true, false, "DNS resolution failed"},
+		{"calculated-not-probed", event.HealthCheck{Config: healthcfg.Config{Type: healthcfg.Calculated, IPAddress: "127.0.0.1"}}, true, false, "not probed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -67,6 +67,10 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		MasterKey:   o.Secrets.MasterKey,
 		JWTKey:      o.Secrets.JWTKey,
 		Logger:      log.With("component", "controlplane"),
+		HealthChecks: controlplane.HealthCheckOptions{
+			AllowPrivateTargets: o.AllowPrivateTargets,
+			MinRequestInterval:  o.MinHealthInterval,
+		},
 	})
 	if err != nil {
 		pool.Close()
@@ -94,10 +98,6 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		pool.Close()
 		return nil, fmt.Errorf("listen %s: %w", o.Listen, err)
 	}
-	hcs := svc.WithHealthChecks(controlplane.HealthCheckOptions{
-		AllowPrivateTargets: o.AllowPrivateTargets,
-		MinRequestInterval:  o.MinHealthInterval,
-	})
 	agg, err := healthcheck.NewAggregator(healthcheck.AggregatorConfig{
 		NATS:   nc,
 		Store:  svc,
@@ -110,7 +110,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		return nil, err
 	}
 	router := api.NewRouter(api.Config{
-		Service:       hcs,
+		Service:       svc,
 		AdminToken:    o.Secrets.AdminToken,
 		SignupEnabled: o.SignupEnabled,
 		RateLimit:     o.RateLimit,

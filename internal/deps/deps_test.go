@@ -1,6 +1,6 @@
 // Package deps holds the test that keeps the import rules of DESIGN.md §2
 // and docs/decisions.md: the control plane and the data plane meet only in
-// zonecfg, event and on the wire, and a nameserver or health checker never
+// zonecfg, healthcfg, event and on the wire, and a nameserver or health checker never
 // links a database driver.
 package deps
 
@@ -23,6 +23,7 @@ type rule struct {
 
 var rules = []rule{
 	{pkg: "zonecfg", transitive: []string{module, "github.com/jackc/", "github.com/go-chi/", "github.com/nats-io/"}},
+	{pkg: "healthcfg", transitive: []string{module, "github.com/"}},
 	{pkg: "event", transitive: []string{module + "controlplane", module + "dataplane", module + "api", module + "healthcheck", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "dataplane", transitive: []string{module + "controlplane", module + "api", module + "healthcheck", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "healthcheck", transitive: []string{module + "controlplane", module + "api", module + "dataplane", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},

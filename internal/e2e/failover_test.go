@@ -18,6 +18,7 @@ import (
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/dataplane"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/healthcheck"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
@@ -44,7 +45,6 @@ var checkerRegions = [...]string{"us-east-1", "eu-west-1", "ap-southeast-1"}
 // (dataplane.StartRouting before the sync node).
 type healthCluster struct {
 	*cluster
-	hcs *controlplane.HealthChecks
 
 	// The test's own view of the status bucket, to time the transitions
 	// the aggregator publishes (what the nameservers watch too).
@@ -60,10 +60,9 @@ type transition struct {
 func newHealthCluster(tb testing.TB, nameservers int) *healthCluster {
 	tb.Helper()
 	c := &healthCluster{
-		cluster:     newCluster(tb, clusterConfig{}),
+		cluster:     newCluster(tb, clusterConfig{HealthChecks: controlplane.HealthCheckOptions{AllowPrivateTargets: true, MinRequestInterval: 1}}),
 		transitions: map[string][]transition{},
 	}
-	c.hcs = c.svc.WithHealthChecks(controlplane.HealthCheckOptions{AllowPrivateTargets: true, MinRequestInterval: 1})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	tb.Cleanup(func() { cancel(); wg.Wait() })
@@ -172,9 +171,9 @@ func (c *healthCluster) createCheck(ref string, ep *endpoint) string {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	hc, err := c.hcs.CreateHealthCheck(context.Background(), c.tenant, controlplane.CreateHealthCheckInput{
+	hc, err := c.svc.CreateHealthCheck(context.Background(), c.tenant, controlplane.CreateHealthCheckInput{
 		CallerReference: ref,
-		Config: controlplane.HealthCheckConfig{
+		Config: healthcfg.Config{
 			Type: "HTTP", IPAddress: host, Port: p, ResourcePath: "/health",
 			RequestInterval: hcInterval, FailureThreshold: hcThreshold,
 		},
@@ -183,7 +182,7 @@ func (c *healthCluster) createCheck(ref string, ep *endpoint) string {
 		c.t.Fatalf("CreateHealthCheck %s: %v", ref, err)
 	}
 	eventually(c.t, flipDeadline, func() error {
-		st, err := c.hcs.HealthCheckStatus(context.Background(), c.tenant, hc.ID)
+		st, err := c.svc.HealthCheckStatus(context.Background(), c.tenant, hc.ID)
 		if err != nil {
 			return err
 		}
@@ -500,7 +499,7 @@ func TestIntegrationFailoverFollowsHealth(t *testing.T) {
 
 	t.Log("e3's check disabled: counts healthy again although e3 is down")
 	disabled := true
-	if _, err := c.hcs.UpdateHealthCheck(context.Background(), c.tenant, h3,
+	if _, err := c.svc.UpdateHealthCheck(context.Background(), c.tenant, h3,
 		controlplane.UpdateHealthCheckInput{Disabled: &disabled}); err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,8 @@ type nameserver struct {
 type clusterConfig struct {
 	// LiveTimeout is the tracker's liveness timeout. Default 2 s.
 	LiveTimeout time.Duration
+	// HealthChecks are the control plane's health check settings.
+	HealthChecks controlplane.HealthCheckOptions
 }
 
 func newCluster(t testing.TB, cfg clusterConfig) *cluster {
@@ -67,8 +69,9 @@ func newCluster(t testing.TB, cfg clusterConfig) *cluster {
 	}
 	pool, _ := pgtest.Schema(t)
 	svc, err := controlplane.New(pool, controlplane.Config{
-		MasterKey: []byte(strings.Repeat("m", 32)),
-		JWTKey:    []byte(strings.Repeat("j", 32)),
+		MasterKey:    []byte(strings.Repeat("m", 32)),
+		JWTKey:       []byte(strings.Repeat("j", 32)),
+		HealthChecks: cfg.HealthChecks,
 	})
 	if err != nil {
 		t.Fatalf("controlplane.New: %v", err)
