@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/internal/pgtest"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
@@ -24,7 +25,7 @@ import (
 func TestIntegrationOpenAPIContract(t *testing.T) {
 	t.Parallel()
 	answer, lastTestAnswer := testAnswerer(t)
-	a := newTestAPIWith(t, controlplane.HealthCheckOptions{MinRequestInterval: 1}, func(c *Config) {
+	a := newTestAPIWith(t, controlplane.HealthCheckOptions{Options: healthcfg.Options{MinRequestInterval: 1}}, func(c *Config) {
 		c.SignupEnabled = true
 		c.TestAnswer = answer
 	})

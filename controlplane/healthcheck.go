@@ -28,15 +28,8 @@ const (
 // HealthCheckOptions are the operator's settings for health checks
 // (Config.HealthChecks).
 type HealthCheckOptions struct {
-	// AllowPrivateTargets lets checks probe private, loopback, link-local
-	// and other non-public addresses (waymark dev, tests). Route 53 refuses
-	// them, and so does Waymark by default: otherwise a tenant could make
-	// the checkers probe the operator's own network.
-	AllowPrivateTargets bool
-	// MinRequestInterval, in seconds, allows request intervals shorter
-	// than Route 53's 10 s (down to this value) for development and
-	// tests. Zero means 10: only 10 and 30 are accepted.
-	MinRequestInterval int
+	// Options are the settings validation depends on.
+	healthcfg.Options
 	// Quota is the number of health checks a tenant may have. Default 200.
 	Quota int
 }
@@ -120,7 +113,6 @@ type HealthTransition struct {
 // without its type, which has a column of its own, and with every zero
 // field left out.
 func storedConfig(c healthcfg.Config) any {
-	c.Type = ""
 	type stored struct {
 		healthcfg.Config
 		Type             healthcfg.Type `json:"type,omitempty"`
@@ -152,7 +144,7 @@ func invalidHC(field, format string, args ...any) *Error {
 // normalize fills defaults and validates c on its own (children are
 // checked against the database separately). It returns the config to store.
 func (s *Service) normalize(c healthcfg.Config) (healthcfg.Config, error) {
-	c, err := c.Normalize(healthcfg.Options{AllowPrivateTargets: s.cfg.HealthChecks.AllowPrivateTargets, MinRequestInterval: s.cfg.HealthChecks.MinRequestInterval})
+	c, err := c.Normalize(s.cfg.HealthChecks.Options)
 	var e *healthcfg.Error
 	switch {
 	case errors.As(err, &e) && e.Field == "":

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func withHealthChecks(t *testing.T, s *Service, opts HealthCheckOptions) *Servic
 func TestIntegrationHealthCheckValidation(t *testing.T) {
 	t.Parallel()
 	strict, tenant := newHealthTestService(t, HealthCheckOptions{})
-	lax := withHealthChecks(t, strict, HealthCheckOptions{AllowPrivateTargets: true, MinRequestInterval: 1})
+	lax := withHealthChecks(t, strict, HealthCheckOptions{Options: healthcfg.Options{AllowPrivateTargets: true, MinRequestInterval: 1}})
 	ctx := context.Background()
 	child, err := strict.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: "child",
 		Config: healthcfg.Config{Type: "TCP", IPAddress: "192.0.2.5", Port: 22}})
@@ -225,7 +226,7 @@ func TestIntegrationHealthCheckLifecycle(t *testing.T) {
 // TestIntegrationHealthStore checks the aggregator's store methods.
 func TestIntegrationHealthStore(t *testing.T) {
 	t.Parallel()
-	h, tenant := newHealthTestService(t, HealthCheckOptions{AllowPrivateTargets: true, MinRequestInterval: 1})
+	h, tenant := newHealthTestService(t, HealthCheckOptions{Options: healthcfg.Options{AllowPrivateTargets: true, MinRequestInterval: 1}})
 	ctx := context.Background()
 	mk := func(ref string) HealthCheck {
 		hc, err := h.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: ref,
@@ -296,5 +297,39 @@ func TestIntegrationHealthStore(t *testing.T) {
 	regions, err := h.HealthRegionStates(ctx)
 	if err != nil || len(regions) != 1 || regions[0].CheckID != a.ID || !regions[0].LastFailureAt.Equal(t0) {
 		t.Fatalf("regions: %+v, %v", regions, err)
+	}
+}
+
+// TestStoredConfigShape checks the health_check.config column: no type
+// (it has a column), no zero interval or threshold (CALCULATED checks have
+// none), and what is stored reads back the same.
+func TestStoredConfigShape(t *testing.T) {
+	t.Parallel()
+	for _, c := range []healthcfg.Config{
+		{Type: healthcfg.Calculated, ChildHealthChecks: []string{"a", "b"}, HealthThreshold: 1},
+		{Type: healthcfg.HTTPSStrMatch, IPAddress: "192.0.2.1", FQDN: "a.example", Port: 443, ResourcePath: "/x",
+			SearchString: "ok", RequestInterval: 10, FailureThreshold: 3, Inverted: true, EnableSNI: true,
+			Regions: []string{"a", "b", "c"}},
+	} {
+		b, err := json.Marshal(storedConfig(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m["type"]; ok {
+			t.Errorf("%s: stored config has a type: %s", c.Type, b)
+		}
+		for _, k := range []string{"request_interval", "failure_threshold"} {
+			if _, ok := m[k]; ok != (c.Type != healthcfg.Calculated) {
+				t.Errorf("%s: %s present = %v: %s", c.Type, k, ok, b)
+			}
+		}
+		back, err := loadConfig(string(c.Type), string(b))
+		if err != nil || !back.Equal(c) {
+			t.Errorf("%s: read back %+v, %v; want %+v", c.Type, back, err, c)
+		}
 	}
 }

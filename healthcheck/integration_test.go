@@ -45,7 +45,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	pool, _ := pgtest.Schema(t)
 	svc, err := controlplane.New(pool, controlplane.Config{MasterKey: bytes.Repeat([]byte{1}, 32), JWTKey: bytes.Repeat([]byte{2}, 32),
-		HealthChecks: controlplane.HealthCheckOptions{AllowPrivateTargets: true, MinRequestInterval: 1}})
+		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{AllowPrivateTargets: true, MinRequestInterval: 1}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/waymark-dns/waymark/api"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/healthcheck"
 	"github.com/waymark-dns/waymark/migrations"
 )
@@ -67,10 +68,10 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		MasterKey:   o.Secrets.MasterKey,
 		JWTKey:      o.Secrets.JWTKey,
 		Logger:      log.With("component", "controlplane"),
-		HealthChecks: controlplane.HealthCheckOptions{
+		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{
 			AllowPrivateTargets: o.AllowPrivateTargets,
 			MinRequestInterval:  o.MinHealthInterval,
-		},
+		}},
 	})
 	if err != nil {
 		pool.Close()

@@ -60,7 +60,7 @@ type transition struct {
 func newHealthCluster(tb testing.TB, nameservers int) *healthCluster {
 	tb.Helper()
 	c := &healthCluster{
-		cluster:     newCluster(tb, clusterConfig{HealthChecks: controlplane.HealthCheckOptions{AllowPrivateTargets: true, MinRequestInterval: 1}}),
+		cluster:     newCluster(tb, clusterConfig{HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{AllowPrivateTargets: true, MinRequestInterval: 1}}}),
 		transitions: map[string][]transition{},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
