@@ -78,8 +78,18 @@ func Down(ctx context.Context, dsn string) error {
 	return nil
 }
 
+// createDatabaseLockKey is the session advisory lock, taken in the
+// server's "postgres" database, that serialises EnsureDatabase's creators
+// ("wmcrdb" in ASCII).
+const createDatabaseLockKey int64 = 0x776d63726462
+
 // EnsureDatabase creates the database named in dsn if it does not exist,
-// connecting to the server's "postgres" database to do so.
+// connecting to the server's "postgres" database to do so. Any number of
+// callers may race to create the same database (every test package does
+// on a fresh clone): they take turns on an advisory lock, and a creator
+// that loses a race all the same (one that does not take the lock) is
+// told so by PostgreSQL with 42P04 or, when both inserted into
+// pg_database at once, 23505; both mean the database exists.
 func EnsureDatabase(ctx context.Context, dsn string) error {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -100,9 +110,14 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 	if err != nil {
 		return fmt.Errorf("connect to create database %s: %w", name, err)
 	}
-	defer conn.Close(ctx)
+	defer conn.Close(ctx) // ends the session, releasing the lock
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, createDatabaseLockKey); err != nil {
+		return fmt.Errorf("lock to create database %s: %w", name, err)
+	}
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-	if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42P04") { // duplicate_database: a concurrent creator won
+	if err != nil && !(errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505")) {
+		// 42P04 duplicate_database, 23505 unique_violation: a concurrent
+		// creator won.
 		return fmt.Errorf("create database %s: %w", name, err)
 	}
 	return nil
