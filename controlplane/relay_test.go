@@ -15,6 +15,7 @@ import (
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
+	"github.com/waymark-dns/waymark/internal/testkit"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
@@ -144,22 +145,6 @@ func runRelay(t *testing.T, e *propEnv, js jetstream.JetStream, cfg RelayConfig)
 	return cancel
 }
 
-// eventually polls cond until it returns nil or the deadline passes.
-func eventually(t testing.TB, d time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not reached within %s: %v", d, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func (e *propEnv) unpublished(ctx context.Context) (int, error) {
 	var n int
 	err := e.svc.pool.QueryRow(ctx, `SELECT count(*) FROM outbox_event WHERE published_at IS NULL`).Scan(&n)
@@ -168,7 +153,7 @@ func (e *propEnv) unpublished(ctx context.Context) (int, error) {
 
 func waitPublished(t *testing.T, e *propEnv) {
 	t.Helper()
-	eventually(t, 20*time.Second, func() error {
+	testkit.Eventually(t, 20*time.Second, func() error {
 		n, err := e.unpublished(context.Background())
 		if err == nil && n > 0 {
 			err = fmt.Errorf("%d outbox rows unpublished", n)
@@ -324,7 +309,7 @@ func TestIntegrationRelayFailover(t *testing.T) {
 	}
 	isLeader := func(i int) bool { mu.Lock(); defer mu.Unlock(); return leader[i] }
 	cancel1 := runRelay(t, e, js1, RelayConfig{Tick: 20 * time.Millisecond, OnLeader: onLeader(1)})
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if !isLeader(1) {
 			return fmt.Errorf("relay 1 is not the leader")
 		}
@@ -340,7 +325,7 @@ func TestIntegrationRelayFailover(t *testing.T) {
 		t.Fatal("relay 2 leads while relay 1 holds the lock")
 	}
 	cancel1()
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if !isLeader(2) {
 			return fmt.Errorf("relay 2 did not take over")
 		}
@@ -433,7 +418,7 @@ func TestIntegrationTrackerInSync(t *testing.T) {
 	fleet := runFakeFleet(t, nc)
 	fleet.set("b", 1, true)
 	fleet.set("c", 0, false)
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		list, err := e.svc.ListNameservers(ctx)
 		if err == nil && len(list) != 2 {
 			err = fmt.Errorf("%d nameservers", len(list))
@@ -441,7 +426,7 @@ func TestIntegrationTrackerInSync(t *testing.T) {
 		return err
 	})
 	fleet.set("a", 2, true)
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		_, p, err := e.svc.ChangeProgress(ctx, e.tenant, change.ID)
 		if err == nil && p != (Progress{Live: 2, Applied: 1}) {
 			err = fmt.Errorf("progress %+v, want 1 of 2 applied", p)
@@ -646,7 +631,7 @@ func TestIntegrationTrackerForgetsSilentNameservers(t *testing.T) {
 		}
 		return strings.Join(ids, ","), err
 	}
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		got, err := names()
 		if err == nil && got != "goes,stays" {
 			err = fmt.Errorf("got %q", got)
@@ -654,7 +639,7 @@ func TestIntegrationTrackerForgetsSilentNameservers(t *testing.T) {
 		return err
 	})
 	fleet.drop("goes")
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		got, err := names()
 		if err == nil && got != "stays" {
 			err = fmt.Errorf("got %q, want only stays", got)

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/internal/natstest"
+	"github.com/waymark-dns/waymark/internal/testkit"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
@@ -189,25 +190,10 @@ func (e *nodeEnv) start(t *testing.T, id, cacheDir string) (*Node, func()) {
 	return n, stop
 }
 
-func syncEventually(t *testing.T, d time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not reached within %s: %v", d, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // syncConverged waits until n has applied seq and holds zoneID at version.
 func syncConverged(t *testing.T, n *Node, seq uint64, zoneID string, version int64) {
 	t.Helper()
-	syncEventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		v, ok := n.Store().Version(zoneID)
 		if got := n.AppliedSeq(); got < seq || !ok || v != version {
 			return fmt.Errorf("applied %d, zone %s at %d (held %v); want %d and %d", got, zoneID, v, ok, seq, version)
@@ -250,7 +236,7 @@ func TestIntegrationNodeSyncs(t *testing.T) {
 	if len(st.RRSets) != 4 {
 		t.Fatalf("got %d record sets in Z1, want SOA, NS, www and mail: %+v", len(st.RRSets), st.RRSets)
 	}
-	syncEventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		for {
 			select {
 			case hb := <-hbs:
@@ -302,7 +288,7 @@ func TestIntegrationNodeHealsGapsAndIgnoresDuplicates(t *testing.T) {
 	delete(e.cp.zones, "Z9")
 	e.cp.mu.Unlock()
 	seq = e.cp.publish(event.ZoneEvent{Kind: event.ZoneUpdated, ZoneID: "Z9", ZoneName: "nine.test.", FromVersion: 11, ToVersion: 12}, "")
-	syncEventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if _, ok := n.Store().Version("Z9"); ok || n.AppliedSeq() < seq {
 			return fmt.Errorf("Z9 still held or seq %d < %d", n.AppliedSeq(), seq)
 		}
@@ -355,7 +341,7 @@ func TestIntegrationNodeResnapshotsAfterPurge(t *testing.T) {
 	// is back.
 	e.cp.setDown(true)
 	n2, _ := e.start(t, "n2", dir)
-	syncEventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if !n2.Ready() {
 			return fmt.Errorf("not ready")
 		}
@@ -391,7 +377,7 @@ func TestIntegrationNodeIgnoresCorruptCache(t *testing.T) {
 	e.cp.mu.Lock()
 	hits := e.cp.hits
 	e.cp.mu.Unlock()
-	syncEventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		e.cp.mu.Lock()
 		defer e.cp.mu.Unlock()
 		if e.cp.hits < hits+2 {

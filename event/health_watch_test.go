@@ -2,6 +2,7 @@ package event
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/internal/natstest"
+	"github.com/waymark-dns/waymark/internal/testkit"
 )
 
 // TestIntegrationHealthWatcher checks the nameservers' view of the status
@@ -68,21 +70,18 @@ func TestIntegrationHealthWatcher(t *testing.T) {
 	if err := kv.Delete(ctx, "down"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var got []string
+	testkit.Eventually(t, 10*time.Second, func() error {
 		mu.Lock()
-		got := append([]string(nil), changes...)
+		got = append([]string(nil), changes...)
 		mu.Unlock()
-		if len(got) == 2 {
-			if got[0] != "up-" || got[1] != "down+" {
-				t.Fatalf("changes %v", got)
-			}
-			break
+		if len(got) != 2 {
+			return fmt.Errorf("changes %v", got)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("changes %v", got)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return nil
+	})
+	if got[0] != "up-" || got[1] != "down+" {
+		t.Fatalf("changes %v", got)
 	}
 	if w.Healthy("up") || !w.Healthy("down") || len(w.Snapshot()) != 1 {
 		t.Errorf("map %v", w.Snapshot())

@@ -25,6 +25,7 @@ import (
 	"github.com/waymark-dns/waymark/healthcheck"
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
+	"github.com/waymark-dns/waymark/internal/testkit"
 )
 
 // The control plane is the aggregator's store.
@@ -138,34 +139,21 @@ func (e *env) create(ref string, cfg healthcfg.Config) controlplane.HealthCheck 
 	return hc
 }
 
-// eventually polls fn until it returns nil or the deadline passes.
-func eventually(t *testing.T, what string, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// settle bounds every wait for the checkers, the aggregator and the feed.
+const settle = 20 * time.Second
 
 // waitStatus waits until the check's status is healthy in PostgreSQL and
 // in the nameservers' feed.
 func (e *env) waitStatus(id string, healthy bool) {
 	e.t.Helper()
-	eventually(e.t, fmt.Sprintf("check %s healthy=%v", id, healthy), func() error {
+	testkit.Eventually(e.t, settle, func() error {
 		st, err := e.svc.HealthCheckStatus(e.ctx, e.tenant, id)
 		if err != nil {
 			return err
 		}
 		feed, known := e.status.Snapshot()[id]
 		if st.Healthy != healthy || !known || feed != healthy {
-			return fmt.Errorf("database %v, feed %v (known %v); checkers %+v", st.Healthy, feed, known, st.Checkers)
+			return fmt.Errorf("check %s healthy=%v: database %v, feed %v (known %v); checkers %+v", id, healthy, st.Healthy, feed, known, st.Checkers)
 		}
 		return nil
 	})
@@ -242,7 +230,8 @@ func TestIntegrationFailover(t *testing.T) {
 
 	// Every region reports, and everything is healthy.
 	for _, id := range []string{httpCheck.ID, strCheck.ID, tcpCheck.ID} {
-		eventually(t, "three regions report "+id, func() error {
+		// Wait until three regions report the check.
+		testkit.Eventually(t, settle, func() error {
 			st, err := e.svc.HealthCheckStatus(e.ctx, e.tenant, id)
 			if err != nil {
 				return err
@@ -317,7 +306,8 @@ func TestIntegrationFailover(t *testing.T) {
 	if err := e.svc.DeleteHealthCheck(e.ctx, e.tenant, tcpCheck.ID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "deleted check leaves the feed", func() error {
+	// Wait until the deleted check leaves the feed.
+	testkit.Eventually(t, settle, func() error {
 		if _, ok := e.status.Snapshot()[tcpCheck.ID]; ok {
 			return errors.New("still there")
 		}
@@ -348,7 +338,8 @@ func (e *env) observe(id, region string, ok bool) time.Time {
 func (e *env) settled(id, region string, at time.Time) controlplane.HealthCheckStatus {
 	e.t.Helper()
 	var out controlplane.HealthCheckStatus
-	eventually(e.t, "observation stored", func() error {
+	// Wait until the observation is stored.
+	testkit.Eventually(e.t, settle, func() error {
 		st, err := e.svc.HealthCheckStatus(e.ctx, e.tenant, id)
 		if err != nil {
 			return err
@@ -367,7 +358,8 @@ func (e *env) settled(id, region string, at time.Time) controlplane.HealthCheckS
 // waitKnown waits until the aggregator has picked up a new check.
 func (e *env) waitKnown(id string) {
 	e.t.Helper()
-	eventually(e.t, "aggregator knows "+id, func() error {
+	// Wait until the aggregator knows the check.
+	testkit.Eventually(e.t, settle, func() error {
 		if _, ok := e.status.Snapshot()[id]; !ok {
 			return errors.New("not in the feed")
 		}
@@ -455,7 +447,8 @@ func TestIntegrationAggregationRules(t *testing.T) {
 		if _, err := e.svc.UpdateHealthCheck(e.ctx, e.tenant, hc.ID, controlplane.UpdateHealthCheckInput{Disabled: &no}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "enabled check takes observations", func() error {
+		// Wait until the enabled check takes observations.
+		testkit.Eventually(t, settle, func() error {
 			e.observe(hc.ID, "r1", false)
 			st, err := e.svc.HealthCheckStatus(e.ctx, e.tenant, hc.ID)
 			if err != nil || st.Healthy {
@@ -527,7 +520,8 @@ func TestIntegrationCheckersShareRegion(t *testing.T) {
 	})
 	other := e.checker("us-east-1", "c")
 
-	eventually(t, "the region's checks are split", func() error {
+	// Wait until the region's checks are split.
+	testkit.Eventually(t, settle, func() error {
 		as, bs := a.Assigned(), b.Assigned()
 		seen := map[string]int{}
 		for _, id := range append(as, bs...) {
@@ -543,7 +537,8 @@ func TestIntegrationCheckersShareRegion(t *testing.T) {
 	})
 	stopB()
 	<-doneB
-	eventually(t, "the survivor takes over", func() error {
+	// Wait until the survivor takes over.
+	testkit.Eventually(t, settle, func() error {
 		if n := len(a.Assigned()); n != len(ids) {
 			return fmt.Errorf("a probes %d", n)
 		}
@@ -574,7 +569,8 @@ func TestIntegrationLeaderTakeover(t *testing.T) {
 	ctx1, stop1 := context.WithCancel(e.ctx)
 	done1 := make(chan struct{})
 	go func() { defer close(done1); _ = e.svc.RunLeader(ctx1, key, lead) }()
-	eventually(t, "first leader", func() error {
+	// Wait for the first leader.
+	testkit.Eventually(t, settle, func() error {
 		if runs.Load() != 1 {
 			return errors.New("no leader yet")
 		}
@@ -583,7 +579,8 @@ func TestIntegrationLeaderTakeover(t *testing.T) {
 	e.run(func(ctx context.Context) { _ = e.svc.RunLeader(ctx, key, lead) })
 	stop1()
 	<-done1
-	eventually(t, "second leader", func() error {
+	// Wait for the second leader.
+	testkit.Eventually(t, settle, func() error {
 		if runs.Load() != 2 || active.Load() != 1 {
 			return fmt.Errorf("runs %d, active %d", runs.Load(), active.Load())
 		}
@@ -615,7 +612,8 @@ func TestIntegrationAggregatorResume(t *testing.T) {
 	stop()
 	e.aggregate()
 	// A new leader re-publishes every status once it has loaded its state.
-	eventually(t, "new leader ready", func() error {
+	// Wait until the new leader is ready.
+	testkit.Eventually(t, settle, func() error {
 		now, err := kv.Get(e.ctx, hc.ID)
 		if err != nil || now.Revision() <= before.Revision() {
 			return fmt.Errorf("not yet (%v)", err)
@@ -657,7 +655,8 @@ func TestIntegrationCheckerJitter(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.run(func(ctx context.Context) { _ = c.Run(ctx) })
-	eventually(t, "every check jittered", func() error {
+	// Wait until every check is jittered.
+	testkit.Eventually(t, settle, func() error {
 		if n := calls.Load(); n != 5 {
 			return fmt.Errorf("%d jitter calls", n)
 		}

@@ -1,11 +1,13 @@
-// Package deps holds the test that keeps the import rules of DESIGN.md §2
+// Package deps holds the tests that keep the import rules of DESIGN.md §2
 // and docs/decisions.md: the control plane and the data plane meet only in
-// zonecfg, healthcfg, event and on the wire, and a nameserver or health checker never
-// links a database driver.
+// zonecfg, healthcfg, event and on the wire, a nameserver or health
+// checker never links a database driver, and the API never reaches the
+// schema (migrations) but through the control plane.
 package deps
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -28,7 +30,57 @@ var rules = []rule{
 	{pkg: "dataplane", transitive: []string{module + "controlplane", module + "api", module + "healthcheck", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "healthcheck", transitive: []string{module + "controlplane", module + "api", module + "dataplane", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "controlplane", transitive: []string{module + "api", module + "dataplane", module + "healthcheck", "github.com/go-chi/"}},
-	{pkg: "api", direct: []string{"github.com/jackc/", "github.com/nats-io/"}, transitive: []string{module + "dataplane", module + "healthcheck"}},
+	{pkg: "api", direct: []string{"github.com/jackc/", "github.com/nats-io/", module + "migrations"}, transitive: []string{module + "dataplane", module + "healthcheck", module + "migrations"}},
+}
+
+// arrows lists every import allowed between the module's own packages
+// (non-test code): the real dependency graph, drawn in one place. A new
+// arrow is a design decision; make it here, and keep DESIGN.md true.
+var arrows = map[string][]string{
+	"zonecfg":           nil,
+	"healthcfg":         nil,
+	"event":             {"healthcfg", "zonecfg"},
+	"controlplane":      {"event", "healthcfg", "internal/retry", "zonecfg"},
+	"api":               {"controlplane", "event", "healthcfg", "zonecfg"},
+	"dataplane":         {"event", "internal/retry", "zonecfg"},
+	"healthcheck":       {"event", "healthcfg", "internal/retry"},
+	"migrations":        nil,
+	"cmd/waymark":       {"api", "controlplane", "dataplane", "event", "healthcfg", "healthcheck", "migrations"},
+	"internal/deps":     nil,
+	"internal/dnstest":  {"zonecfg"},
+	"internal/e2e":      nil,
+	"internal/natstest": nil,
+	"internal/pgtest":   {"migrations"},
+	"internal/retry":    nil,
+	"internal/testkit":  nil,
+	"bench/cpbench":     {"api", "controlplane", "migrations"},
+	"bench/nsbench":     {"dataplane", "event", "internal/dnstest", "zonecfg"},
+	"bench/nsmem":       {"dataplane"},
+	"bench/mkgeoip":     nil,
+}
+
+// TestArrows checks every package's imports of the module against arrows,
+// and that every package of the module is listed there.
+func TestArrows(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../../...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		pkg := strings.TrimPrefix(f[0], module)
+		allowed, known := arrows[pkg]
+		if !known {
+			t.Errorf("package %s is not in arrows: list the packages it may import", pkg)
+			continue
+		}
+		for _, imp := range f[1:] {
+			if dep, ok := strings.CutPrefix(imp, module); ok && !slices.Contains(allowed, dep) {
+				t.Errorf("%s imports %s, an arrow not in arrows", pkg, dep)
+			}
+		}
+	}
 }
 
 func goList(t *testing.T, format, pkg string, deps bool) []string {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"github.com/waymark-dns/waymark/internal/testkit"
 	"io"
 	"net/http"
 	"testing"
@@ -59,7 +60,7 @@ func BenchmarkColdStart(b *testing.B) {
 
 		start = time.Now()
 		ns := c.startNameserver(fmt.Sprintf("cold%d", i), "eu", "")
-		eventually(b, 5*time.Minute, func() error {
+		testkit.Eventually(b, 5*time.Minute, func() error {
 			if !ns.node.Ready() {
 				return fmt.Errorf("not ready")
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/healthcheck"
+	"github.com/waymark-dns/waymark/internal/testkit"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
@@ -181,7 +182,7 @@ func (c *healthCluster) createCheck(ref string, ep *endpoint) string {
 	if err != nil {
 		c.t.Fatalf("CreateHealthCheck %s: %v", ref, err)
 	}
-	eventually(c.t, flipDeadline, func() error {
+	testkit.Eventually(c.t, flipDeadline, func() error {
 		st, err := c.svc.HealthCheckStatus(context.Background(), c.tenant, hc.ID)
 		if err != nil {
 			return err
@@ -242,7 +243,7 @@ func (c *healthCluster) waitFlip(check string, healthy bool, name, want string, 
 	c.t.Helper()
 	servers := c.nameservers()
 	first := map[string]time.Time{}
-	eventually(c.t, flipDeadline, func() error {
+	testkit.Eventually(c.t, flipDeadline, func() error {
 		var wrong []string
 		for _, ns := range servers {
 			got, err := answersA(ns, name)
@@ -307,7 +308,7 @@ func seenSet(seen map[string]int) []string {
 func (c *healthCluster) waitSeen(name string, n int, want ...string) {
 	c.t.Helper()
 	slices.Sort(want)
-	eventually(c.t, flipDeadline, func() error {
+	testkit.Eventually(c.t, flipDeadline, func() error {
 		if got := seenSet(c.sample(name, n)); !slices.Equal(got, want) {
 			return fmt.Errorf("%s: answers %v, want %v", name, got, want)
 		}
@@ -360,7 +361,7 @@ func (e *endpoint) start() {
 		return
 	}
 	var ln net.Listener
-	eventually(e.t, 5*time.Second, func() error {
+	testkit.Eventually(e.t, 5*time.Second, func() error {
 		var err error
 		ln, err = net.Listen("tcp", e.addr)
 		return err

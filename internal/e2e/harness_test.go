@@ -21,6 +21,7 @@ import (
 	"github.com/waymark-dns/waymark/dataplane"
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
+	"github.com/waymark-dns/waymark/internal/testkit"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
@@ -268,7 +269,7 @@ func (c *cluster) waitAnswer(name, ip string, d time.Duration, servers ...*names
 	if len(servers) == 0 {
 		servers = c.nameservers()
 	}
-	eventually(c.t, d, func() error {
+	testkit.Eventually(c.t, d, func() error {
 		for _, ns := range servers {
 			got, err := answersA(ns, name)
 			if err != nil {
@@ -280,22 +281,6 @@ func (c *cluster) waitAnswer(name, ip string, d time.Duration, servers ...*names
 		}
 		return nil
 	})
-}
-
-// eventually polls cond until it returns nil or the deadline passes.
-func eventually(t testing.TB, d time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not reached within %s: %v", d, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // apiGet performs a GET on the API with the given bearer token.

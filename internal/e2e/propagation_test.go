@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/internal/testkit"
 )
 
 func TestIntegrationChangeReachesEveryRegion(t *testing.T) {
@@ -148,7 +149,7 @@ func TestIntegrationNATSRestartLosesNothing(t *testing.T) {
 		}
 	}()
 	// Restart mid-stream, once some changes are through.
-	eventually(t, 20*time.Second, func() error {
+	testkit.Eventually(t, 20*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(changes) < 20 {
@@ -186,7 +187,7 @@ func TestIntegrationDeadNameserverStopsBlocking(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		_, p, err := c.svc.ChangeProgress(ctx, c.tenant, create.ID)
 		if err == nil && p.Live != 2 {
 			err = fmt.Errorf("%d live nameservers, want ns1 and the ghost", p.Live)
@@ -196,7 +197,7 @@ func TestIntegrationDeadNameserverStopsBlocking(t *testing.T) {
 	ch := c.upsertA(z.ID, "www.dead.com.", "192.0.2.1")
 	// While the ghost counts as live, the change waits for it: ns1 has it,
 	// the ghost does not.
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		info, p, err := c.svc.ChangeProgress(ctx, c.tenant, ch.ID)
 		if err == nil && (p != controlplane.Progress{Live: 2, Applied: 1} || info.Status != controlplane.StatusPending) {
 			err = fmt.Errorf("got %s with %+v, want PENDING with 1 of 2 applied", info.Status, p)
