@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/internal/retry"
 )
 
 // Defaults for TrackerConfig fields left zero.
@@ -122,7 +123,7 @@ func (t *Tracker) Run(ctx context.Context) error {
 		case <-t.wake:
 			// Reports of one event from the whole fleet arrive within
 			// a millisecond or so: gather them into one flush.
-			if !sleepOrDone(ctx, t.cfg.FlushInterval/4) {
+			if !retry.Sleep(ctx, t.cfg.FlushInterval/4) {
 				return nil
 			}
 		case <-tick.C:
@@ -135,7 +136,7 @@ func (t *Tracker) Run(ctx context.Context) error {
 		if err := t.flush(ctx); err != nil && ctx.Err() == nil {
 			t.log.Warn("tracker flush failed", "err", err)
 		}
-		if !sleepOrDone(ctx, t.cfg.FlushInterval) {
+		if !retry.Sleep(ctx, t.cfg.FlushInterval) {
 			return nil
 		}
 	}
@@ -234,20 +235,6 @@ func (t *Tracker) flush(ctx context.Context) error {
 	return err
 }
 
-// insyncLockKey is a transaction-level advisory lock that serialises the
-// two writers of INSYNC: trackers (recording applied sequences) and the
-// relay (recording stream sequences). Without it, each could commit while
-// the other's statement still saw the old data, and a change both had
-// made ready would wait for the next heartbeat.
-const insyncLockKey int64 = DefaultRelayLockKey + 1
-
-func lockInSync(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(waymark_lock_key($1))`, insyncLockKey); err != nil {
-		return fmt.Errorf("lock insync: %w", err)
-	}
-	return nil
-}
-
 // markInSync flips PENDING changes the live fleet has applied, and wakes
 // waiters if it flipped any.
 func markInSync(ctx context.Context, tx pgx.Tx, now time.Time) error {
@@ -281,40 +268,6 @@ type Progress struct {
 	Applied int
 }
 
-// changeRow reads a change of tenantID with its stream sequence.
-func (s *Service) changeRow(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}, tenantID, changeID string) (ChangeInfo, error) {
-	id, ok := cleanID(changeID)
-	if !ok {
-		return ChangeInfo{}, errNoSuchChange(displayID(changeID))
-	}
-	var c ChangeInfo
-	var status string
-	var seq *int64
-	err := q.QueryRow(ctx,
-		`SELECT id, zone_id, zone_version, status, comment, submitted_at, insync_at, stream_seq
-		   FROM change WHERE id = $1 AND tenant_id = $2`, id, tenantID).
-		Scan(&c.ID, &c.ZoneID, &c.ZoneVersion, &status, &c.Comment, &c.SubmittedAt, &c.InSyncAt, &seq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ChangeInfo{}, errNoSuchChange(id)
-	}
-	if err != nil {
-		return ChangeInfo{}, fmt.Errorf("get change: %w", err)
-	}
-	c.Status = ChangeStatus(status)
-	c.SubmittedAt = c.SubmittedAt.UTC()
-	if c.InSyncAt != nil {
-		t := c.InSyncAt.UTC()
-		c.InSyncAt = &t
-	}
-	if seq != nil {
-		u := uint64(*seq)
-		c.StreamSeq = &u
-	}
-	return c, nil
-}
-
 // ChangeProgress returns the change and how many live nameservers have
 // applied it. A change not yet published has Applied = 0.
 func (s *Service) ChangeProgress(ctx context.Context, tenantID, changeID string) (ChangeInfo, Progress, error) {
@@ -345,25 +298,39 @@ func (s *Service) ChangeProgress(ctx context.Context, tenantID, changeID string)
 // the end of ctx.
 func (s *Service) WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (ChangeInfo, error) {
 	timeout = min(max(timeout, 0), MaxChangeWait)
-	deadline := time.Now().Add(timeout)
+	// Timers, not the service's clock: this is a wait in real time, which
+	// a test's frozen clock must not make endless.
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	slow := time.NewTimer(time.Second)
+	defer slow.Stop()
+	expired, slowed := timeout == 0, false
 	interval := 5 * time.Millisecond
 	for {
 		c, err := s.changeRow(ctx, s.pool, tenantID, changeID)
 		if err != nil {
 			return ChangeInfo{}, err
 		}
-		left := time.Until(deadline)
-		if c.Status == StatusInSync || left <= 0 {
+		if c.Status == StatusInSync || expired {
 			return c, nil
 		}
-		if !sleepOrDone(ctx, min(interval, left)) {
+		poll := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			poll.Stop()
 			return ChangeInfo{}, ctx.Err()
+		case <-deadline.C:
+			expired = true
+		case <-slow.C:
+			slowed = true
+		case <-poll.C:
 		}
+		poll.Stop()
 		// Changes usually go INSYNC within tens of milliseconds; one
 		// that takes longer waits for a slow or dead nameserver, and is
 		// polled less often.
 		ceiling := 25 * time.Millisecond
-		if time.Until(deadline) < timeout-time.Second {
+		if slowed {
 			ceiling = 250 * time.Millisecond
 		}
 		interval = min(interval*2, ceiling)
@@ -406,4 +373,38 @@ func (s *Service) ListNameservers(ctx context.Context) ([]Nameserver, error) {
 		n.FirstSeen, n.LastHeartbeat = n.FirstSeen.UTC(), n.LastHeartbeat.UTC()
 		return n, err
 	})
+}
+
+// changeRow reads a change of tenantID with its stream sequence.
+func (s *Service) changeRow(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, tenantID, changeID string) (ChangeInfo, error) {
+	id, ok := cleanID(changeID)
+	if !ok {
+		return ChangeInfo{}, errNoSuchChange(displayID(changeID))
+	}
+	var c ChangeInfo
+	var status string
+	var seq *int64
+	err := q.QueryRow(ctx,
+		`SELECT id, zone_id, zone_version, status, comment, submitted_at, insync_at, stream_seq
+		   FROM change WHERE id = $1 AND tenant_id = $2`, id, tenantID).
+		Scan(&c.ID, &c.ZoneID, &c.ZoneVersion, &status, &c.Comment, &c.SubmittedAt, &c.InSyncAt, &seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ChangeInfo{}, errNoSuchChange(id)
+	}
+	if err != nil {
+		return ChangeInfo{}, fmt.Errorf("get change: %w", err)
+	}
+	c.Status = ChangeStatus(status)
+	c.SubmittedAt = c.SubmittedAt.UTC()
+	if c.InSyncAt != nil {
+		t := c.InSyncAt.UTC()
+		c.InSyncAt = &t
+	}
+	if seq != nil {
+		u := uint64(*seq)
+		c.StreamSeq = &u
+	}
+	return c, nil
 }

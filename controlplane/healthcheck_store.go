@@ -2,17 +2,12 @@ package controlplane
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/waymark-dns/waymark/event"
 )
-
-// DefaultHealthLockKey is the advisory lock key that elects the health
-// check aggregator among the API processes ("wmhealth" in ASCII).
-const DefaultHealthLockKey int64 = 0x776d6865616c7468
 
 // The methods in this file are the PostgreSQL store of the health check
 // aggregator (healthcheck.Store): they speak in event types so that
@@ -137,73 +132,4 @@ func (s *Service) SaveHealth(ctx context.Context, regions []event.HealthRegionSt
 		}
 		return nil
 	})
-}
-
-// RunLeader runs fn while this process holds the session advisory lock
-// key, on a connection of its own: among all processes that call it with
-// the same key, at most one runs fn at a time. fn's context is cancelled
-// when the lock's connection fails (another process may then take over)
-// or ctx ends; when fn returns early or the connection drops, RunLeader
-// campaigns again after a backoff. It returns nil when ctx is done.
-func (s *Service) RunLeader(ctx context.Context, key int64, fn func(ctx context.Context) error) error {
-	log := s.cfg.Logger.With("component", "leader", "lock", key)
-	backoff := newExpBackoff(100*time.Millisecond, 5*time.Second)
-	for ctx.Err() == nil {
-		err := s.lead(ctx, key, fn)
-		if ctx.Err() != nil {
-			break
-		}
-		log.Warn("leadership ended; campaigning again", "err", err)
-		if !sleepOrDone(ctx, backoff.next()) {
-			break
-		}
-	}
-	return nil
-}
-
-func (s *Service) lead(ctx context.Context, key int64, fn func(ctx context.Context) error) error {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return fmt.Errorf("connect for leadership: %w", err)
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = conn.Close(cctx) // closing the session releases the lock
-	}()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(waymark_lock_key($1))`, key); err != nil {
-		return fmt.Errorf("acquire lock: %w", err)
-	}
-	lctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-lctx.Done():
-				return
-			case <-t.C:
-				pctx, pcancel := context.WithTimeout(lctx, 5*time.Second)
-				err := conn.Ping(pctx)
-				pcancel()
-				if err != nil && lctx.Err() == nil {
-					cancel(fmt.Errorf("lock connection: %w", err))
-					return
-				}
-			}
-		}
-	}()
-	ferr := fn(lctx)
-	cancel(nil)
-	<-done
-	if cause := context.Cause(lctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause
-	}
-	if ferr == nil {
-		ferr = errors.New("leader function returned")
-	}
-	return ferr
 }

@@ -12,18 +12,16 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/internal/retry"
 )
 
 // Defaults for RelayConfig fields left zero.
 const (
-	// DefaultRelayLockKey is the PostgreSQL advisory lock key that elects
-	// the relay leader ("wmrelay" in ASCII).
-	DefaultRelayLockKey    int64 = 0x776d72656c6179
-	DefaultRelayBatch            = 256
-	DefaultRelayTick             = time.Second
-	DefaultRelayAckWait          = 5 * time.Second
-	DefaultRelayRetention        = 24 * time.Hour
-	defaultRelayMaxBackoff       = 5 * time.Second
+	DefaultRelayBatch      = 256
+	DefaultRelayTick       = time.Second
+	DefaultRelayAckWait    = 5 * time.Second
+	DefaultRelayRetention  = 24 * time.Hour
+	defaultRelayMaxBackoff = 5 * time.Second
 )
 
 // insyncChannel is the LISTEN/NOTIFY channel on which whoever flips changes
@@ -114,54 +112,21 @@ func NewRelay(pool *pgxpool.Pool, js jetstream.JetStream, cfg RelayConfig) *Rela
 // returns only when ctx is done (with nil) — database and NATS failures
 // are retried with backoff, never returned.
 func (r *Relay) Run(ctx context.Context) error {
-	backoff := newExpBackoff(100*time.Millisecond, defaultRelayMaxBackoff)
-	for ctx.Err() == nil {
-		started := time.Now()
-		err := r.campaign(ctx)
-		if ctx.Err() != nil {
-			break
-		}
-		if time.Since(started) > time.Minute {
-			backoff.reset() // it led for a while: this is a new failure
-		}
-		r.log.Warn("relay lost leadership or could not campaign; retrying", "err", err)
-		if !sleepOrDone(ctx, backoff.next()) {
-			break
-		}
+	e := &elector{
+		pool: r.pool, key: r.cfg.LockKey, now: r.cfg.Now, log: r.log, onLeader: r.cfg.OnLeader,
+		prepare: func(ctx context.Context, conn *pgx.Conn) error {
+			if _, err := conn.Exec(ctx, `LISTEN `+notifyChannel); err != nil {
+				return fmt.Errorf("listen %s: %w", notifyChannel, err)
+			}
+			return nil
+		},
 	}
-	return nil
-}
-
-// campaign connects, waits for the advisory lock and leads until the
-// connection fails or ctx ends.
-func (r *Relay) campaign(ctx context.Context) error {
-	conn, err := pgx.ConnectConfig(ctx, r.pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return fmt.Errorf("connect for leadership: %w", err)
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = conn.Close(cctx) // closing the session releases the lock
-	}()
-	// Blocks until the current leader's session ends.
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(waymark_lock_key($1))`, r.cfg.LockKey); err != nil {
-		return fmt.Errorf("acquire relay lock: %w", err)
-	}
-	if _, err := conn.Exec(ctx, `LISTEN `+notifyChannel); err != nil {
-		return fmt.Errorf("listen %s: %w", notifyChannel, err)
-	}
-	r.log.Info("relay is the leader")
-	if r.cfg.OnLeader != nil {
-		r.cfg.OnLeader(true)
-		defer r.cfg.OnLeader(false)
-	}
-	return r.lead(ctx, conn)
+	return e.run(ctx, r.lead)
 }
 
 // lead relays the outbox while conn (which holds the lock) stays healthy.
 func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) error {
-	backoff := newExpBackoff(50*time.Millisecond, defaultRelayMaxBackoff)
+	backoff := retry.NewBackoff(50*time.Millisecond, defaultRelayMaxBackoff)
 	streamReady := false
 	lastPrune := time.Time{}
 	for {
@@ -171,7 +136,7 @@ func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) error {
 		if !streamReady {
 			if err := r.ensureStream(ctx); err != nil {
 				r.log.Warn("relay cannot reach the zone stream", "err", err)
-				if err := r.waitQuiet(ctx, conn, backoff.next()); err != nil {
+				if err := r.waitQuiet(ctx, conn, backoff.Next()); err != nil {
 					return err
 				}
 				continue
@@ -192,12 +157,12 @@ func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) error {
 			// After any failure (NATS restarted, stream gone) check the
 			// stream again before publishing more.
 			streamReady = false
-			if err := r.waitQuiet(ctx, conn, backoff.next()); err != nil {
+			if err := r.waitQuiet(ctx, conn, backoff.Next()); err != nil {
 				return err
 			}
 			continue
 		}
-		backoff.reset()
+		backoff.Reset()
 		if n == r.cfg.BatchSize {
 			continue // more rows are likely waiting
 		}
@@ -241,13 +206,14 @@ func (r *Relay) waitWake(ctx context.Context, conn *pgx.Conn, d time.Duration) e
 // connection as it goes. It is the backoff after a failure, which a busy
 // outbox must not cut short.
 func (r *Relay) waitQuiet(ctx context.Context, conn *pgx.Conn, d time.Duration) error {
-	deadline := time.Now().Add(d)
+	qctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
 	for {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return nil
+		err := r.waitWake(qctx, conn, d)
+		if ctx.Err() == nil && qctx.Err() != nil {
+			return nil // waited d
 		}
-		if err := r.waitWake(ctx, conn, left); err != nil {
+		if err != nil {
 			return err
 		}
 	}
@@ -414,7 +380,7 @@ func (r *Relay) record(ctx context.Context, batch []outboxRow, seqs []uint64) er
 		if err := lockInSync(ctx, tx); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx,
+		if _, err := tx.Exec(ctx,
 			`WITH live AS (
 			     SELECT min(applied_seq) AS seq FROM nameserver WHERE ready AND live_until > $3)
 			 UPDATE change c
@@ -422,11 +388,9 @@ func (r *Relay) record(ctx context.Context, batch []outboxRow, seqs []uint64) er
 			        status    = CASE WHEN v.seq <= live.seq THEN 'INSYNC' ELSE c.status END,
 			        insync_at = CASE WHEN v.seq <= live.seq THEN $3 ELSE c.insync_at END
 			   FROM unnest($1::text[], $2::bigint[]) AS v(id, seq), live
-			  WHERE c.id = v.id`, changeIDs, changeSeqs, now)
-		if err != nil {
+			  WHERE c.id = v.id`, changeIDs, changeSeqs, now); err != nil {
 			return fmt.Errorf("record change stream sequences: %w", err)
 		}
-		_ = tag
 		// Cheap enough to always send: waiters re-check their change.
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, insyncChannel); err != nil {
 			return fmt.Errorf("notify insync: %w", err)
@@ -464,38 +428,4 @@ func retryConflicts(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) err
 		}
 	}
 	return err
-}
-
-// expBackoff is a capped exponential backoff.
-type expBackoff struct {
-	min, max, cur time.Duration
-}
-
-func newExpBackoff(min, max time.Duration) *expBackoff { return &expBackoff{min: min, max: max} }
-
-func (b *expBackoff) next() time.Duration {
-	if b.cur == 0 {
-		b.cur = b.min
-	} else {
-		b.cur *= 2
-		if b.cur > b.max {
-			b.cur = b.max
-		}
-	}
-	return b.cur
-}
-
-func (b *expBackoff) reset() { b.cur = 0 }
-
-// sleepOrDone sleeps for d or until ctx is done; it reports whether ctx is
-// still live.
-func sleepOrDone(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

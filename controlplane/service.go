@@ -49,6 +49,9 @@ type Config struct {
 	Logger *slog.Logger
 	// HealthChecks are the operator's settings for health checks.
 	HealthChecks HealthCheckOptions
+	// OnLeader, if set, is called with true when RunLeader starts leading
+	// for key and with false when it stops (tests wait on it).
+	OnLeader func(key int64, leading bool)
 }
 
 // Service implements the control plane's operations on a PostgreSQL pool.

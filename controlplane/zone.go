@@ -34,11 +34,6 @@ const (
 	apexSOATTL = 900
 )
 
-// zoneLockClass is the first key of the transaction-scoped advisory lock
-// that serialises zone creation per top-level label (see lockZoneNames). It
-// spells "WZON" so that it cannot be mistaken for another component's lock.
-const zoneLockClass int32 = 0x575a4f4e
-
 // Zone is a hosted zone.
 type Zone struct {
 	ID              string
@@ -471,6 +466,15 @@ func zoneLockKey(name string) int32 {
 	return int32(h.Sum32())
 }
 
+func errCallerReferenceUsed() *Error {
+	return Errorf(CodeHostedZoneAlreadyExists,
+		"A hosted zone has already been created with the specified caller reference.")
+}
+
+// canonicalName is zonecfg.CanonicalName; kept as the one place the
+// control plane canonicalises names.
+func canonicalName(s string) (string, error) { return zonecfg.CanonicalName(s) }
+
 // checkText validates a free-text field: valid UTF-8 without NUL (which
 // PostgreSQL refuses) and a length in characters within [min, max].
 func checkText(field, v string, min, max int) error {
@@ -504,11 +508,6 @@ func cleanID(id string) (string, bool) {
 		}
 	}
 	return id, true
-}
-
-func errCallerReferenceUsed() *Error {
-	return Errorf(CodeHostedZoneAlreadyExists,
-		"A hosted zone has already been created with the specified caller reference.")
 }
 
 // displayID makes an untrusted id safe to echo in an error message.

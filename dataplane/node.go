@@ -281,15 +281,15 @@ func (n *Node) reporter(ctx context.Context) {
 			if delay != nil {
 				continue // already scheduled
 			}
-			if wait := n.cfg.ReportDelay - time.Since(lastSignalled); wait > 0 {
+			if wait := n.cfg.ReportDelay - n.cfg.Now().Sub(lastSignalled); wait > 0 {
 				delay = time.After(wait)
 				continue
 			}
-			lastSignalled = time.Now()
+			lastSignalled = n.cfg.Now()
 			n.publishHeartbeat()
 		case <-delay:
 			delay = nil
-			lastSignalled = time.Now()
+			lastSignalled = n.cfg.Now()
 			n.publishHeartbeat()
 		}
 	}

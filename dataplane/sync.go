@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/internal/retry"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
@@ -27,7 +28,7 @@ var errStreamGap = errors.New("zone stream no longer holds the next event")
 // first.
 func (n *Node) initialLoad(ctx context.Context) bool {
 	triedCache := false
-	wait := n.cfg.RetryInterval / 4
+	backoff := retry.NewBackoff(n.cfg.RetryInterval/4, 8*n.cfg.RetryInterval)
 	for {
 		if n.cfg.SnapshotURL != "" {
 			err := n.loadSnapshot(ctx)
@@ -49,10 +50,9 @@ func (n *Node) initialLoad(ctx context.Context) bool {
 			}
 			n.log.Warn("zone cache unavailable", "err", err)
 		}
-		if !sleepOrDone(ctx, wait) {
+		if !retry.Sleep(ctx, backoff.Next()) {
 			return false
 		}
-		wait = min(wait*2, 8*n.cfg.RetryInterval)
 	}
 }
 
@@ -228,7 +228,7 @@ var errNotFound = errors.New("not found")
 // recreating the consumer when it fails and re-snapshotting when the
 // stream lost what the node needs.
 func (n *Node) consumeLoop(ctx context.Context, nc *nats.Conn) {
-	wait := n.cfg.RetryInterval / 4
+	backoff := retry.NewBackoff(n.cfg.RetryInterval/4, 8*n.cfg.RetryInterval)
 	for ctx.Err() == nil {
 		n.mu.Lock()
 		start := n.lastSeq + 1
@@ -241,22 +241,20 @@ func (n *Node) consumeLoop(ctx context.Context, nc *nats.Conn) {
 			n.log.Warn("zone stream lost events the node needs; re-loading the snapshot", "from", start)
 			if err := n.loadSnapshot(ctx); err != nil {
 				n.log.Warn("snapshot unavailable; serving what we have", "err", err)
-				if !sleepOrDone(ctx, wait) {
+				if !retry.Sleep(ctx, backoff.Next()) {
 					return
 				}
-				wait = min(wait*2, 8*n.cfg.RetryInterval)
 				continue
 			}
 			n.signalReport()
 		} else {
 			n.log.Warn("zone stream consumer stopped; recreating it", "err", err, "from", start)
 		}
-		if !sleepOrDone(ctx, wait) {
+		if !retry.Sleep(ctx, backoff.Next()) {
 			return
 		}
-		wait = min(wait*2, 8*n.cfg.RetryInterval)
 		if err == nil {
-			wait = n.cfg.RetryInterval / 4
+			backoff.Reset()
 		}
 	}
 }
@@ -439,17 +437,4 @@ func (n *Node) resyncZone(ctx context.Context, zoneID string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
-}
-
-// sleepOrDone sleeps for d or until ctx is done; it reports whether ctx is
-// still live.
-func sleepOrDone(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/internal/retry"
 )
 
 // Defaults for Config fields left zero.
@@ -150,7 +151,7 @@ func (c *Checker) Run(ctx context.Context) error {
 		return fmt.Errorf("healthcheck: jetstream: %w", err)
 	}
 	var watcher jetstream.KeyWatcher
-	backoff := 100 * time.Millisecond
+	backoff := retry.NewBackoff(100*time.Millisecond, 5*time.Second)
 	for {
 		kv, err := event.OpenKeyValue(ctx, js, event.HealthChecksKVConfig(c.cfg.Replicas))
 		if err == nil {
@@ -163,10 +164,9 @@ func (c *Checker) Run(ctx context.Context) error {
 			return nil
 		}
 		c.log.Warn("cannot watch health check configurations; retrying", "err", err)
-		if !sleepCtx(ctx, backoff) {
+		if !retry.Sleep(ctx, backoff.Next()) {
 			return nil
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 	defer func() { _ = watcher.Stop() }()
 
@@ -329,7 +329,7 @@ func (c *Checker) probeLoop(ctx context.Context, hc event.HealthCheck) {
 	interval := max(hc.Interval(), 100*time.Millisecond)
 	next := time.Now().Add(c.cfg.Jitter(interval))
 	for {
-		if !sleepCtx(ctx, time.Until(next)) {
+		if !retry.Sleep(ctx, time.Until(next)) {
 			return
 		}
 		select {
@@ -361,21 +361,5 @@ func (c *Checker) publish(hc event.HealthCheck, res Result) {
 	}
 	if err != nil {
 		c.log.Debug("cannot publish an observation", "check", hc.ID, "err", err)
-	}
-}
-
-// sleepCtx sleeps for d or until ctx is done; it reports whether ctx is
-// still live.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

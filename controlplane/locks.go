@@ -1,0 +1,52 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Every PostgreSQL advisory lock the control plane takes is listed here.
+// waymark_lock_key (migration 00005) scopes each key to the current schema,
+// so deployments sharing one database in different schemas never contend.
+//
+// Session locks are held on a connection of their own for as long as a
+// process leads (leader.go); no transaction ever waits on them, so they
+// cannot deadlock with the locks below.
+//
+// Transaction locks are released at commit. No transaction takes more than
+// one of them today; one that must take several takes them in the order
+// below, after the row locks of its statements (tenant, hosted_zone,
+// cidr_collection and health_check rows, FOR UPDATE or FOR SHARE):
+//
+//  1. zoneLockClass, per top-level label: zone creation (zone.go).
+//  2. healthCheckLockClass: every health check write (healthcheck.go).
+//  3. insyncLockKey: the relay and the trackers recording INSYNC
+//     (relay.go, fleet.go).
+const (
+	// DefaultRelayLockKey is the session lock that elects the relay
+	// leader ("wmrelay" in ASCII).
+	DefaultRelayLockKey int64 = 0x776d72656c6179
+	// DefaultHealthLockKey is the session lock that elects the health
+	// check aggregator among the API processes ("wmhealth" in ASCII).
+	DefaultHealthLockKey int64 = 0x776d6865616c7468
+
+	// zoneLockClass is the first key of the transaction lock that makes
+	// the overlap check of zone creation race-free; the second is
+	// zoneLockKey(name) ("WZON").
+	zoneLockClass int32 = 0x575a4f4e
+	// insyncLockKey serialises the two writers of INSYNC: trackers
+	// (recording applied sequences) and the relay (recording stream
+	// sequences). Without it, each could commit while the other's
+	// statement still saw the old data, and a change both had made ready
+	// would wait for the next heartbeat.
+	insyncLockKey int64 = DefaultRelayLockKey + 1
+)
+
+func lockInSync(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(waymark_lock_key($1))`, insyncLockKey); err != nil {
+		return fmt.Errorf("lock insync: %w", err)
+	}
+	return nil
+}
