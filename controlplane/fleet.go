@@ -374,37 +374,3 @@ func (s *Service) ListNameservers(ctx context.Context) ([]Nameserver, error) {
 		return n, err
 	})
 }
-
-// changeRow reads a change of tenantID with its stream sequence.
-func (s *Service) changeRow(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}, tenantID, changeID string) (ChangeInfo, error) {
-	id, ok := cleanID(changeID)
-	if !ok {
-		return ChangeInfo{}, errNoSuchChange(displayID(changeID))
-	}
-	var c ChangeInfo
-	var status string
-	var seq *int64
-	err := q.QueryRow(ctx,
-		`SELECT id, zone_id, zone_version, status, comment, submitted_at, insync_at, stream_seq
-		   FROM change WHERE id = $1 AND tenant_id = $2`, id, tenantID).
-		Scan(&c.ID, &c.ZoneID, &c.ZoneVersion, &status, &c.Comment, &c.SubmittedAt, &c.InSyncAt, &seq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ChangeInfo{}, errNoSuchChange(id)
-	}
-	if err != nil {
-		return ChangeInfo{}, fmt.Errorf("get change: %w", err)
-	}
-	c.Status = ChangeStatus(status)
-	c.SubmittedAt = c.SubmittedAt.UTC()
-	if c.InSyncAt != nil {
-		t := c.InSyncAt.UTC()
-		c.InSyncAt = &t
-	}
-	if seq != nil {
-		u := uint64(*seq)
-		c.StreamSeq = &u
-	}
-	return c, nil
-}

@@ -7,31 +7,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/zonecfg"
 )
 
-// ChangeStatus is the propagation state of a change.
-type ChangeStatus string
-
-// Change statuses, as in Route 53.
-const (
-	StatusPending ChangeStatus = "PENDING"
-	StatusInSync  ChangeStatus = "INSYNC"
-)
-
-// ChangeInfo describes one change: a change batch, a zone creation or a
-// zone deletion.
-type ChangeInfo struct {
-	ID          string
-	ZoneID      string
-	ZoneVersion int64
-	Status      ChangeStatus
-	Comment     string
-	SubmittedAt time.Time
-	InSyncAt    *time.Time
-	// StreamSeq is the JetStream sequence of the change's event, once the
-	// relay has published it.
-	StreamSeq *uint64
-}
+// This file is where the outbox is written: queueChange and queueEvent
+// queue a change's row and its zone events into the transaction that
+// applies it (transaction.go), splitEvent cuts events to NATS's size, and
+// the relay (relay.go) is woken after the commit to publish them.
 
 // notifyChannel is the LISTEN/NOTIFY channel that wakes the relay.
 //
@@ -86,4 +68,105 @@ func (s *Service) recordChange(ctx context.Context, tx pgx.Tx, tenantID, comment
 		return ChangeInfo{}, fmt.Errorf("record change: %w", err)
 	}
 	return info, nil
+}
+
+// queueChange queues the change row and the outbox event of a change on b,
+// so that a change batch commits in two round trips. It does not wake the
+// relay: the caller calls wakeRelay once the transaction has committed
+// (outbox.go says why).
+func (s *Service) queueChange(b *pgx.Batch, tenantID, comment string, ev event.ZoneEvent) (ChangeInfo, error) {
+	id, err := s.newID(prefixChange)
+	if err != nil {
+		return ChangeInfo{}, err
+	}
+	now := s.now()
+	ev.ChangeID = id
+	ev.TenantID = tenantID
+	ev.Committed = now
+	payload, err := ev.Encode()
+	if err != nil {
+		return ChangeInfo{}, fmt.Errorf("encode zone event: %w", err)
+	}
+	b.Queue(`INSERT INTO change (id, tenant_id, zone_id, zone_version, status, comment, submitted_at)
+	         VALUES ($1, $2, $3, $4, 'PENDING', $5, $6)`,
+		id, tenantID, ev.ZoneID, ev.ToVersion, comment, now)
+	b.Queue(`INSERT INTO outbox_event (zone_id, zone_version, change_id, payload, created_at)
+	         VALUES ($1, $2, $3, $4, $5)`,
+		ev.ZoneID, ev.ToVersion, id, payload, now)
+	return ChangeInfo{
+		ID: id, ZoneID: ev.ZoneID, ZoneVersion: ev.ToVersion,
+		Status: StatusPending, Comment: comment, SubmittedAt: now,
+	}, nil
+}
+
+// queueEvent queues an outbox event that belongs to no change row: a
+// leading part of a change split by splitEvent. The change row goes with
+// the last part, so that the relay marks the change INSYNC only when the
+// whole of it is applied.
+func (s *Service) queueEvent(b *pgx.Batch, tenantID string, ev event.ZoneEvent) error {
+	ev.TenantID = tenantID
+	ev.Committed = s.now()
+	payload, err := ev.Encode()
+	if err != nil {
+		return fmt.Errorf("encode zone event: %w", err)
+	}
+	b.Queue(`INSERT INTO outbox_event (zone_id, zone_version, change_id, payload, created_at)
+	         VALUES ($1, $2, NULL, $3, $4)`,
+		ev.ZoneID, ev.ToVersion, payload, ev.Committed)
+	return nil
+}
+
+// maxEventBytes bounds the estimated payload of one zone event, well under
+// NATS's default max_payload of 1 MiB.
+const maxEventBytes = 256 << 10
+
+// eventChunk is one event's share of a change.
+type eventChunk struct {
+	deletes []zonecfg.Key
+	upserts []storedRRSet
+}
+
+// splitEvent splits a change's deletes and upserts into events of at most
+// maxEventBytes (estimated, assuming every character may need escaping).
+// The keys of deletes and upserts are disjoint, so the parts may be applied
+// in any order. Nearly every change fits in one event; imports and the
+// largest batches (1,000 sets with long names) may not.
+func splitEvent(deletes []zonecfg.Key, upserts []storedRRSet) []eventChunk {
+	const overhead = 64
+	keySize := func(k zonecfg.Key) int { return 2*(len(k.Name)+len(k.Type)+len(k.SetIdentifier)) + overhead }
+	total := 0
+	for _, k := range deletes {
+		total += keySize(k)
+	}
+	setSize := func(rs storedRRSet) int {
+		n := keySize(rs.Key())
+		for _, v := range rs.RData {
+			n += 2*len(v) + 4
+		}
+		return n
+	}
+	for _, rs := range upserts {
+		total += setSize(rs)
+	}
+	if total <= maxEventBytes {
+		return []eventChunk{{deletes: deletes, upserts: upserts}}
+	}
+	var chunks []eventChunk
+	cur, size := eventChunk{}, 0
+	flushIfFull := func(n int) {
+		if size+n > maxEventBytes && (len(cur.deletes) > 0 || len(cur.upserts) > 0) {
+			chunks = append(chunks, cur)
+			cur, size = eventChunk{}, 0
+		}
+		size += n
+	}
+	for _, k := range deletes {
+		flushIfFull(keySize(k))
+		cur.deletes = append(cur.deletes, k)
+	}
+	for _, rs := range upserts {
+		flushIfFull(setSize(rs))
+		cur.upserts = append(cur.upserts, rs)
+	}
+	return append(chunks, cur)
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -469,51 +468,4 @@ func zoneLockKey(name string) int32 {
 func errCallerReferenceUsed() *Error {
 	return Errorf(CodeHostedZoneAlreadyExists,
 		"A hosted zone has already been created with the specified caller reference.")
-}
-
-// canonicalName is zonecfg.CanonicalName; kept as the one place the
-// control plane canonicalises names.
-func canonicalName(s string) (string, error) { return zonecfg.CanonicalName(s) }
-
-// checkText validates a free-text field: valid UTF-8 without NUL (which
-// PostgreSQL refuses) and a length in characters within [min, max].
-func checkText(field, v string, min, max int) error {
-	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
-		return Errorf(CodeInvalidInput, "%s must be valid UTF-8 without NUL characters", field)
-	}
-	n := utf8.RuneCountInString(v)
-	if n < min || n > max {
-		if min > 0 {
-			return Errorf(CodeInvalidInput, "%s must be %d to %d characters long", field, min, max)
-		}
-		return Errorf(CodeInvalidInput, "%s must be at most %d characters long", field, max)
-	}
-	return nil
-}
-
-// cleanID accepts an id as clients send it back: bare (Z123), prefixed
-// (/hostedzone/Z123, /change/C123) or with any other /word/ prefix, and
-// returns the bare id if it could be one of ours.
-func cleanID(id string) (string, bool) {
-	if i := strings.LastIndexByte(id, '/'); i >= 0 {
-		id = id[i+1:]
-	}
-	if id == "" || len(id) > 64 {
-		return "", false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return "", false
-		}
-	}
-	return id, true
-}
-
-// displayID makes an untrusted id safe to echo in an error message.
-func displayID(id string) string {
-	if len(id) > 64 {
-		id = id[:64]
-	}
-	return strings.ToValidUTF8(id, "?")
 }
