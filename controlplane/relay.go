@@ -272,16 +272,14 @@ type outboxRow struct {
 // records the acknowledged prefix. It returns how many rows it recorded.
 func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 	rows, err := r.pool.Query(ctx,
-		`SELECT id, zone_id, zone_version, change_id, payload::text
+		`SELECT id, zone_id, zone_version, change_id, payload
 		   FROM outbox_event WHERE published_at IS NULL ORDER BY id LIMIT $1`, r.cfg.BatchSize)
 	if err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
 	batch, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (outboxRow, error) {
 		var o outboxRow
-		var payload string
-		err := row.Scan(&o.id, &o.zoneID, &o.version, &o.changeID, &payload)
-		o.payload = []byte(payload)
+		err := row.Scan(&o.id, &o.zoneID, &o.version, &o.changeID, &o.payload)
 		return o, err
 	})
 	if err != nil {

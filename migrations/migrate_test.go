@@ -90,3 +90,57 @@ func TestIntegrationEnsureDatabaseRace(t *testing.T) {
 		_ = c.Close(context.Background())
 	}
 }
+
+// TestIntegrationOutboxPayloadBytea migrates a database holding outbox
+// rows written as jsonb to bytea (00006): the relay must publish the same
+// bytes it published before, and the way down restores jsonb.
+func TestIntegrationOutboxPayloadBytea(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dsn := freshDatabase(t)
+	if err := EnsureDatabase(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	db, err := open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := provider(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	const written = `{"kind": "zone.updated", "zone_id": "Z1", "upserts": [{"name": "a.example.", "ttl": 60}]}`
+	if _, err := db.ExecContext(ctx, `INSERT INTO outbox_event (zone_id, zone_version, payload) VALUES ('Z1', 2, $1)`, written); err != nil {
+		t.Fatal(err)
+	}
+	var before string
+	if err := db.QueryRowContext(ctx, `SELECT payload::text FROM outbox_event`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 6); err != nil {
+		t.Fatal(err)
+	}
+	var typ string
+	var after []byte
+	if err := db.QueryRowContext(ctx, `SELECT pg_typeof(payload)::text, payload FROM outbox_event`).Scan(&typ, &after); err != nil {
+		t.Fatal(err)
+	}
+	if typ != "bytea" || string(after) != before {
+		t.Errorf("after 00006: %s %q, want bytea %q", typ, after, before)
+	}
+	if _, err := p.DownTo(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	var back string
+	if err := db.QueryRowContext(ctx, `SELECT pg_typeof(payload)::text || ' ' || payload::text FROM outbox_event`).Scan(&back); err != nil {
+		t.Fatal(err)
+	}
+	if back != "jsonb "+before {
+		t.Errorf("after the way down: %q, want jsonb %q", back, before)
+	}
+}
