@@ -119,7 +119,7 @@ func TestIntegrationHealthCheckIsolation(t *testing.T) {
 	}
 	// A record set that uses the check keeps it from being deleted.
 	zone := a.zone(owner, "hc.example.")
-	if _, err := a.svc.Pool().Exec(context.Background(),
+	if _, err := a.db.Exec(context.Background(),
 		`UPDATE rrset SET health_check_id = $1 WHERE zone_id = $2 AND type = 'NS'`, hc.HealthCheck.ID, zone); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/internal/pgtest"
 )
@@ -46,6 +47,7 @@ type testAPI struct {
 	t              *testing.T
 	h              http.Handler
 	svc            *controlplane.Service
+	db             *pgxpool.Pool // the service's database, for rows the API cannot write
 	clock          *testClock
 	spec           routers.Router
 	strictRequests bool
@@ -79,7 +81,7 @@ func newTestAPIWith(t *testing.T, hc controlplane.HealthCheckOptions, configure 
 	if configure != nil {
 		configure(&cfg)
 	}
-	return &testAPI{t: t, h: NewRouter(cfg), svc: svc, clock: clock, spec: loadSpec(t), seen: map[string]bool{}}
+	return &testAPI{t: t, h: NewRouter(cfg), svc: svc, db: pool, clock: clock, spec: loadSpec(t), seen: map[string]bool{}}
 }
 
 // loadSpec parses and validates openapi.yaml.

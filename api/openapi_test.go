@@ -194,7 +194,7 @@ func exerciseFleet(t *testing.T, a *testAPI, token string) {
 
 	// The fleet, as two trackers' rows: one live, one silent for an hour.
 	now := a.clock.Now()
-	_, err := a.svc.Pool().Exec(context.Background(),
+	_, err := a.db.Exec(context.Background(),
 		`INSERT INTO nameserver (node_id, region, applied_seq, ready, zones, first_seen_at, last_heartbeat, live_until)
 		 VALUES ('ns-b', 'eu-west-1', $1, true, $2, $3, $4, $5),
 		        ('ns-a', 'us-east-1', 0, false, 0, $3, $6, $6)`,

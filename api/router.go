@@ -6,7 +6,7 @@
 // the repository root describes them and a test checks every real
 // response against it.
 //
-// # Adding routes from another file (engineer P, fleet)
+// # Adding routes from another file
 //
 // NewRouter registers the routes of any method
 //

@@ -114,8 +114,4 @@ func New(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 	return &Service{pool: pool, cfg: cfg}, nil
 }
 
-// Pool returns the service's database pool, for the relay and tracker that
-// run beside it.
-func (s *Service) Pool() *pgxpool.Pool { return s.pool }
-
 func (s *Service) now() time.Time { return s.cfg.NowFunc().UTC() }

@@ -22,13 +22,8 @@ import (
 )
 
 // cacheFile is the name of the zone cache inside NodeConfig.CacheDir, in
-// the binary format below. legacyCacheFile is the JSON event.Snapshot
-// earlier versions wrote; it is still read when no binary cache exists,
-// and removed once a binary one is written.
-const (
-	cacheFile       = "zones.bin"
-	legacyCacheFile = "zones.json"
-)
+// the binary format below.
+const cacheFile = "zones.bin"
 
 // The binary cache stores every record set as the store holds it: packed
 // wire RDATA, so that loading it parses no presentation format and no JSON
@@ -211,10 +206,6 @@ func (n *Node) writeCache() error {
 	if err := os.Rename(tmp, filepath.Join(n.cfg.CacheDir, cacheFile)); err != nil {
 		return fail(err)
 	}
-	// The legacy cache is older than this one: never fall back to it.
-	if err := os.Remove(filepath.Join(n.cfg.CacheDir, legacyCacheFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		n.log.Warn("cannot remove the legacy zone cache", "err", err)
-	}
 	return nil
 }
 
@@ -227,7 +218,7 @@ func (n *Node) loadCache() (uint64, error) {
 	var seq uint64
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		seq, err = n.loadLegacyCache()
+		err = errors.New("no zone cache yet")
 	case err != nil:
 	default:
 		seq, err = n.installCache(b)
@@ -241,27 +232,6 @@ func (n *Node) loadCache() (uint64, error) {
 	n.mu.Lock()
 	n.lastSeq = seq
 	clear(n.stale)
-	n.mu.Unlock()
-	return seq, nil
-}
-
-// loadLegacyCache installs a JSON cache written by an earlier version.
-func (n *Node) loadLegacyCache() (uint64, error) {
-	f, err := os.Open(filepath.Join(n.cfg.CacheDir, legacyCacheFile))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return 0, errors.New("no zone cache yet")
-		}
-		return 0, err
-	}
-	defer f.Close()
-	seq, err := n.install(bufio.NewReaderSize(f, 256<<10))
-	if err != nil {
-		return 0, fmt.Errorf("read cache %s: %w", f.Name(), err)
-	}
-	// Rewrite it in the binary format at the next cache tick.
-	n.mu.Lock()
-	n.dirty = true
 	n.mu.Unlock()
 	return seq, nil
 }

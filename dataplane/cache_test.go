@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -145,36 +144,15 @@ func TestCacheRefusesDamage(t *testing.T) {
 	}
 }
 
-func TestCacheReadsLegacyJSON(t *testing.T) {
+// TestCacheMissing: a node without a cache says so and installs nothing,
+// so that it keeps waiting for a snapshot instead of serving empty zones.
+func TestCacheMissing(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	zones := cacheTestZones(t)
-	snap, err := json.Marshal(event.Snapshot{Seq: 7, Zones: zones})
-	if err != nil {
-		t.Fatal(err)
+	n := cacheNode(t, t.TempDir(), nil)
+	if seq, err := n.loadCache(); err == nil || seq != 0 {
+		t.Fatalf("empty cache directory: seq %d, %v; want an error", seq, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, legacyCacheFile), snap, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	n := cacheNode(t, dir, nil)
-	if seq, err := n.loadCache(); err != nil || seq != 7 {
-		t.Fatalf("legacy cache: seq %d, %v", seq, err)
-	}
-	if n.Store().Len() != len(zones) {
-		t.Fatalf("%d zones, want %d", n.Store().Len(), len(zones))
-	}
-	// The next write replaces it with a binary cache.
-	if err := n.writeCache(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, legacyCacheFile)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("legacy cache still there: %v", err)
-	}
-	m := cacheNode(t, dir, nil)
-	if _, err := m.loadCache(); err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(storeStates(m.Store())) != fmt.Sprint(storeStates(n.Store())) {
-		t.Error("binary cache differs from the legacy one it replaced")
+	if n.Store().Len() != 0 || n.AppliedSeq() != 0 {
+		t.Errorf("store changed by a missing cache: %d zones, seq %d", n.Store().Len(), n.AppliedSeq())
 	}
 }

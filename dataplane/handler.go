@@ -54,7 +54,8 @@ func NewHandler(store *Store) *Handler {
 	return h
 }
 
-// SetReady opens (or closes) the gate: P calls it after the initial sync.
+// SetReady opens (or closes) the gate: the Node calls it after its initial
+// sync.
 func (h *Handler) SetReady(ready bool) { h.ready.Store(ready) }
 
 // Ready reports whether the handler answers from its zones.
@@ -62,7 +63,7 @@ func (h *Handler) Ready() bool { return h.ready.Load() }
 
 // ServeWire answers the raw query b, appending the response to out[:0].
 // It returns nil when nothing must be sent (responses, runts). from is the
-// client's address (routing policies will use it); tcp selects the size
+// client's address (routed record sets choose by it); tcp selects the size
 // limit. It never panics on any input.
 func (h *Handler) ServeWire(out, b []byte, from netip.Addr, tcp bool) []byte {
 	sc := h.scratchs.Get().(*scratch)

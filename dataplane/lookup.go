@@ -45,7 +45,7 @@ func (r *result) release() {
 }
 
 // client is what a lookup may know about the asker. Routing policies
-// (geolocation, latency, CIDR) will use it; simple record sets ignore it.
+// (geolocation, latency, CIDR) choose by it; simple record sets ignore it.
 type client struct {
 	addr  netip.Addr
 	ecs   netip.Prefix // the EDNS Client Subnet source prefix, if sent
