@@ -167,23 +167,6 @@ func newUUID(r io.Reader) (string, error) {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
 }
 
-// healthCheckLockClass is the first key of the transaction-scoped advisory
-// lock that serialises every write to health checks ("WHCK").
-const healthCheckLockClass int32 = 0x5748434b
-
-// lockHealthChecks serialises health check writes, all tenants together.
-// Writes are rare, and the lock buys two things: a tenant's quota and
-// caller references are checked without races, and revisions (taken from
-// a sequence inside the lock) become visible in their order, so the
-// aggregator's "revision > last seen" poll never skips a write that
-// committed late.
-func lockHealthChecks(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(waymark_lock_key($1))`, healthCheckLockClass); err != nil {
-		return fmt.Errorf("lock health checks: %w", err)
-	}
-	return nil
-}
-
 // CreateHealthCheck creates a check. With a caller reference already
 // used by a live check with identical settings, it returns that check (as
 // Route 53 does); with different settings, or one that belonged to a

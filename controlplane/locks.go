@@ -32,6 +32,10 @@ const (
 	// check aggregator among the API processes ("wmhealth" in ASCII).
 	DefaultHealthLockKey int64 = 0x776d6865616c7468
 
+	// healthCheckLockClass is the first key of the transaction lock that
+	// serialises every write to health checks ("WHCK"); see
+	// lockHealthChecks.
+	healthCheckLockClass int32 = 0x5748434b
 	// zoneLockClass is the first key of the transaction lock that makes
 	// the overlap check of zone creation race-free; the second is
 	// zoneLockKey(name) ("WZON").
@@ -44,9 +48,23 @@ const (
 	insyncLockKey int64 = DefaultRelayLockKey + 1
 )
 
+// lockInSync takes insyncLockKey in tx.
 func lockInSync(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(waymark_lock_key($1))`, insyncLockKey); err != nil {
 		return fmt.Errorf("lock insync: %w", err)
+	}
+	return nil
+}
+
+// lockHealthChecks serialises health check writes, all tenants together.
+// Writes are rare, and the lock buys two things: a tenant's quota and
+// caller references are checked without races, and revisions (taken from
+// a sequence inside the lock) become visible in their order, so the
+// aggregator's "revision > last seen" poll never skips a write that
+// committed late.
+func lockHealthChecks(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(waymark_lock_key($1))`, healthCheckLockClass); err != nil {
+		return fmt.Errorf("lock health checks: %w", err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/waymark-dns/waymark/internal/retry"
 )
 
 // RoutingOptions are a nameserver's routing inputs: the files named by
@@ -51,9 +52,9 @@ func StartRouting(ctx context.Context, nc *nats.Conn, h *Handler, o RoutingOptio
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	retry := o.RetryInterval
-	if retry <= 0 {
-		retry = time.Second
+	retryEvery := o.RetryInterval
+	if retryEvery <= 0 {
+		retryEvery = time.Second
 	}
 	rt := Routing{Region: o.Region}
 	if o.GeoIPPath != "" {
@@ -104,10 +105,8 @@ func StartRouting(ctx context.Context, nc *nats.Conn, h *Handler, o RoutingOptio
 			if !errors.Is(err, context.DeadlineExceeded) {
 				log.Warn("health status feed unavailable; retrying", "err", err)
 			}
-			select {
-			case <-fctx.Done():
+			if !retry.Sleep(fctx, retryEvery) {
 				return
-			case <-time.After(retry):
 			}
 		}
 	}()
