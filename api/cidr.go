@@ -1,53 +1,12 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/waymark-dns/waymark/controlplane"
 )
-
-// cidrService is what the CIDR collection endpoints need of the control
-// plane; *controlplane.Service has it.
-type cidrService interface {
-	CreateCIDRCollection(ctx context.Context, tenantID, name, callerRef string) (controlplane.CIDRCollection, bool, error)
-	ListCIDRCollections(ctx context.Context, tenantID string) ([]controlplane.CIDRCollection, error)
-	GetCIDRCollection(ctx context.Context, tenantID, id string) (controlplane.CIDRCollection, []controlplane.CIDRLocation, error)
-	DeleteCIDRCollection(ctx context.Context, tenantID, id string) error
-	ChangeCIDRCollection(ctx context.Context, tenantID, id string, version *int64, changes []controlplane.CIDRChange) (controlplane.CIDRChangeResult, error)
-	ListCIDRBlocks(ctx context.Context, tenantID, id, location string) ([]controlplane.CIDRBlock, error)
-}
-
-var _ cidrService = (*controlplane.Service)(nil)
-
-// routingRoutes registers the CIDR collection endpoints (when the Service
-// has them) and the test-answer endpoint (see the package doc on route
-// hooks).
-func (h *handler) routingRoutes(r chi.Router) {
-	r.Group(func(r chi.Router) {
-		r.Use(h.requireTenant, h.rateLimit, h.limitBody(h.cfg.MaxBodyBytes))
-		r.Get("/v1/hostedzones/{id}/test-answer", h.testAnswer)
-		cs, ok := h.svc.(cidrService)
-		if !ok {
-			return
-		}
-		x := &cidrHandler{handler: h, cs: cs}
-		r.Post("/v1/cidrcollections", x.create)
-		r.Get("/v1/cidrcollections", x.list)
-		r.Get("/v1/cidrcollections/{id}", x.get)
-		r.Delete("/v1/cidrcollections/{id}", x.delete)
-		r.Post("/v1/cidrcollections/{id}/changes", x.change)
-		r.Get("/v1/cidrcollections/{id}/locations", x.locations)
-		r.Get("/v1/cidrcollections/{id}/blocks", x.blocks)
-	})
-}
-
-type cidrHandler struct {
-	*handler
-	cs cidrService
-}
 
 // JSON shapes of the CIDR collection endpoints.
 
@@ -126,102 +85,100 @@ func toCIDRLocationsJSON(ls []controlplane.CIDRLocation) []cidrLocationJSON {
 
 // create is POST /v1/cidrcollections: 201 with Location, or 200 with the
 // existing collection for a retry with the same caller reference.
-func (x *cidrHandler) create(w http.ResponseWriter, r *http.Request) {
+func (h *handler) createCIDRCollection(w http.ResponseWriter, r *http.Request) error {
 	var req createCIDRCollectionRequest
-	if err := x.decodeJSON(r, &req); err != nil {
-		x.writeError(w, r, err)
-		return
+	if err := h.decodeJSON(r, &req); err != nil {
+		return err
 	}
-	c, created, err := x.cs.CreateCIDRCollection(r.Context(), tenantID(r), req.Name, req.CallerReference)
+	c, created, err := h.svc.CreateCIDRCollection(r.Context(), tenantID(r), req.Name, req.CallerReference)
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 		w.Header().Set("Location", "/v1/cidrcollections/"+url.PathEscape(c.ID))
 	}
-	x.writeJSON(w, status, cidrCollectionResponse{Collection: toCIDRCollectionJSON(c)})
+	h.writeJSON(w, status, cidrCollectionResponse{Collection: toCIDRCollectionJSON(c)})
+	return nil
 }
 
 // list is GET /v1/cidrcollections.
-func (x *cidrHandler) list(w http.ResponseWriter, r *http.Request) {
-	cs, err := x.cs.ListCIDRCollections(r.Context(), tenantID(r))
+func (h *handler) listCIDRCollections(w http.ResponseWriter, r *http.Request) error {
+	cs, err := h.svc.ListCIDRCollections(r.Context(), tenantID(r))
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
 	out := cidrCollectionListResponse{CIDRCollections: make([]cidrCollectionJSON, 0, len(cs))}
 	for _, c := range cs {
 		out.CIDRCollections = append(out.CIDRCollections, toCIDRCollectionJSON(c))
 	}
-	x.writeJSON(w, http.StatusOK, out)
+	h.writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // get is GET /v1/cidrcollections/{id}: the collection and its locations.
-func (x *cidrHandler) get(w http.ResponseWriter, r *http.Request) {
-	c, locs, err := x.cs.GetCIDRCollection(r.Context(), tenantID(r), chi.URLParam(r, "id"))
+func (h *handler) getCIDRCollection(w http.ResponseWriter, r *http.Request) error {
+	c, locs, err := h.svc.GetCIDRCollection(r.Context(), tenantID(r), chi.URLParam(r, "id"))
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
-	x.writeJSON(w, http.StatusOK, cidrCollectionResponse{Collection: toCIDRCollectionJSON(c), Locations: toCIDRLocationsJSON(locs)})
+	h.writeJSON(w, http.StatusOK, cidrCollectionResponse{Collection: toCIDRCollectionJSON(c), Locations: toCIDRLocationsJSON(locs)})
+	return nil
 }
 
 // delete is DELETE /v1/cidrcollections/{id}.
-func (x *cidrHandler) delete(w http.ResponseWriter, r *http.Request) {
-	if err := x.cs.DeleteCIDRCollection(r.Context(), tenantID(r), chi.URLParam(r, "id")); err != nil {
-		x.writeError(w, r, err)
-		return
+func (h *handler) deleteCIDRCollection(w http.ResponseWriter, r *http.Request) error {
+	if err := h.svc.DeleteCIDRCollection(r.Context(), tenantID(r), chi.URLParam(r, "id")); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // change is POST /v1/cidrcollections/{id}/changes.
-func (x *cidrHandler) change(w http.ResponseWriter, r *http.Request) {
+func (h *handler) changeCIDRCollection(w http.ResponseWriter, r *http.Request) error {
 	var req changeCIDRCollectionRequest
-	if err := x.decodeJSON(r, &req); err != nil {
-		x.writeError(w, r, err)
-		return
+	if err := h.decodeJSON(r, &req); err != nil {
+		return err
 	}
 	changes := make([]controlplane.CIDRChange, 0, len(req.Changes))
 	for _, c := range req.Changes {
 		changes = append(changes, controlplane.CIDRChange{LocationName: c.LocationName,
 			Action: controlplane.CIDRChangeAction(c.Action), Blocks: c.CIDRList})
 	}
-	res, err := x.cs.ChangeCIDRCollection(r.Context(), tenantID(r), chi.URLParam(r, "id"), req.CollectionVersion, changes)
+	res, err := h.svc.ChangeCIDRCollection(r.Context(), tenantID(r), chi.URLParam(r, "id"), req.CollectionVersion, changes)
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
 	out := changeCIDRCollectionResponse{Collection: toCIDRCollectionJSON(res.Collection), Changes: make([]zoneChangeJSON, 0, len(res.Changes))}
 	for _, c := range res.Changes {
 		out.Changes = append(out.Changes, zoneChangeJSON{HostedZoneID: c.ZoneID, changeJSON: toChangeJSON(c)})
 	}
-	x.writeJSON(w, http.StatusOK, out)
+	h.writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // locations is GET /v1/cidrcollections/{id}/locations.
-func (x *cidrHandler) locations(w http.ResponseWriter, r *http.Request) {
-	_, locs, err := x.cs.GetCIDRCollection(r.Context(), tenantID(r), chi.URLParam(r, "id"))
+func (h *handler) listCIDRLocations(w http.ResponseWriter, r *http.Request) error {
+	_, locs, err := h.svc.GetCIDRCollection(r.Context(), tenantID(r), chi.URLParam(r, "id"))
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
-	x.writeJSON(w, http.StatusOK, cidrLocationListResponse{Locations: toCIDRLocationsJSON(locs)})
+	h.writeJSON(w, http.StatusOK, cidrLocationListResponse{Locations: toCIDRLocationsJSON(locs)})
+	return nil
 }
 
 // blocks is GET /v1/cidrcollections/{id}/blocks?location=.
-func (x *cidrHandler) blocks(w http.ResponseWriter, r *http.Request) {
-	bs, err := x.cs.ListCIDRBlocks(r.Context(), tenantID(r), chi.URLParam(r, "id"), r.URL.Query().Get("location"))
+func (h *handler) listCIDRBlocks(w http.ResponseWriter, r *http.Request) error {
+	bs, err := h.svc.ListCIDRBlocks(r.Context(), tenantID(r), chi.URLParam(r, "id"), r.URL.Query().Get("location"))
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
 	out := cidrBlockListResponse{Blocks: make([]cidrBlockJSON, 0, len(bs))}
 	for _, b := range bs {
 		out.Blocks = append(out.Blocks, cidrBlockJSON{CIDR: b.CIDR.String(), LocationName: b.Location})
 	}
-	x.writeJSON(w, http.StatusOK, out)
+	h.writeJSON(w, http.StatusOK, out)
+	return nil
 }

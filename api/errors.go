@@ -134,3 +134,19 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		RequestID: requestID(r.Context()),
 	})
 }
+
+// handlerFunc is the shape of every endpoint: it writes its success
+// response itself and returns the error that ends the request otherwise,
+// which serve answers with writeError. An error after the response has
+// started cannot change it; such endpoints log it and return nil.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// serve adapts an endpoint to net/http: the one place an endpoint's error
+// becomes an HTTP response.
+func (h *handler) serve(fn handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			h.writeError(w, r, err)
+		}
+	}
+}

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"context"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,42 +9,9 @@ import (
 	"github.com/waymark-dns/waymark/controlplane"
 )
 
-// fleetService is what the fleet endpoints need from the control plane
-// beyond Service. A Service that lacks it (a test double) simply has no
-// fleet endpoints.
-type fleetService interface {
-	WriteSnapshot(ctx context.Context, w io.Writer) error
-	WriteZoneSnapshot(ctx context.Context, zoneID string, w io.Writer) error
-	ListNameservers(ctx context.Context) ([]controlplane.Nameserver, error)
-	ChangeProgress(ctx context.Context, tenantID, changeID string) (controlplane.ChangeInfo, controlplane.Progress, error)
-	WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (controlplane.ChangeInfo, error)
-}
-
 // DefaultChangeWait is the long-poll timeout of GET /v1/changes/{id}?wait=insync
 // when the request gives none.
 const DefaultChangeWait = 30 * time.Second
-
-// fleetRoutes registers the nameserver-facing and fleet endpoints. It also
-// registers GET /v1/changes/{id} again, replacing getChange with
-// getChangeProgress: the same change, plus how far it has spread and an
-// optional long poll (?wait=insync&timeout=30s). chi keeps the last
-// registration of a route.
-func (h *handler) fleetRoutes(r chi.Router) {
-	fs, ok := h.svc.(fleetService)
-	if !ok {
-		return
-	}
-	f := &fleetHandler{handler: h, fleet: fs}
-	r.With(h.requireAdmin).Get("/v1/nameserver/snapshot", f.snapshot)
-	r.With(h.requireAdmin).Get("/v1/nameserver/zones/{id}", f.zoneSnapshot)
-	r.With(h.requireAdmin).Get("/v1/nameservers", f.listNameservers)
-	r.With(h.requireTenant, h.rateLimit).Get("/v1/changes/{id}", f.getChangeProgress)
-}
-
-type fleetHandler struct {
-	*handler
-	fleet fleetService
-}
 
 // lazyWriter sends the 200 header only with the first byte of the body, so
 // that an error before any output can still be answered properly.
@@ -67,27 +32,27 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 // snapshot is GET /v1/nameserver/snapshot: every zone, streamed, as the
 // JSON of event.Snapshot. A failure after the first byte leaves the JSON
 // unterminated, which the nameserver rejects.
-func (f *fleetHandler) snapshot(w http.ResponseWriter, r *http.Request) {
+func (h *handler) snapshot(w http.ResponseWriter, r *http.Request) error {
 	lw := &lazyWriter{w: w}
-	if err := f.fleet.WriteSnapshot(r.Context(), lw); err != nil {
+	if err := h.svc.WriteSnapshot(r.Context(), lw); err != nil {
 		if !lw.started {
-			f.writeError(w, r, err)
-			return
+			return err
 		}
-		f.log.WarnContext(r.Context(), "snapshot stream failed", "err", err)
+		h.log.WarnContext(r.Context(), "snapshot stream failed", "err", err)
 	}
+	return nil
 }
 
 // zoneSnapshot is GET /v1/nameserver/zones/{id}: one zone as event.ZoneState.
-func (f *fleetHandler) zoneSnapshot(w http.ResponseWriter, r *http.Request) {
+func (h *handler) zoneSnapshot(w http.ResponseWriter, r *http.Request) error {
 	lw := &lazyWriter{w: w}
-	if err := f.fleet.WriteZoneSnapshot(r.Context(), chi.URLParam(r, "id"), lw); err != nil {
+	if err := h.svc.WriteZoneSnapshot(r.Context(), chi.URLParam(r, "id"), lw); err != nil {
 		if !lw.started {
-			f.writeError(w, r, err)
-			return
+			return err
 		}
-		f.log.WarnContext(r.Context(), "zone snapshot stream failed", "err", err)
+		h.log.WarnContext(r.Context(), "zone snapshot stream failed", "err", err)
 	}
+	return nil
 }
 
 type nameserverJSON struct {
@@ -107,11 +72,10 @@ type listNameserversResponse struct {
 }
 
 // listNameservers is GET /v1/nameservers: the fleet as the trackers see it.
-func (f *fleetHandler) listNameservers(w http.ResponseWriter, r *http.Request) {
-	list, err := f.fleet.ListNameservers(r.Context())
+func (h *handler) listNameservers(w http.ResponseWriter, r *http.Request) error {
+	list, err := h.svc.ListNameservers(r.Context())
 	if err != nil {
-		f.writeError(w, r, err)
-		return
+		return err
 	}
 	out := listNameserversResponse{Nameservers: make([]nameserverJSON, 0, len(list))}
 	for _, n := range list {
@@ -121,7 +85,8 @@ func (f *fleetHandler) listNameservers(w http.ResponseWriter, r *http.Request) {
 			FirstSeen: n.FirstSeen.UTC(), LastHeartbeat: n.LastHeartbeat.UTC(),
 		})
 	}
-	f.writeJSON(w, http.StatusOK, out)
+	h.writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 type propagationJSON struct {
@@ -136,11 +101,12 @@ type changeProgressResponse struct {
 	Propagation propagationJSON `json:"propagation"`
 }
 
-// getChangeProgress is GET /v1/changes/{id}[?wait=insync[&timeout=30s]].
+// getChange is GET /v1/changes/{id}[?wait=insync[&timeout=30s]]: the
+// change and how far it has spread through the live fleet.
 // With wait=insync it answers once the change is INSYNC or when the
 // timeout (default 30 s, at most 60 s) passes; a change still PENDING then
 // is a normal 200 answer, not an error.
-func (f *fleetHandler) getChangeProgress(w http.ResponseWriter, r *http.Request) {
+func (h *handler) getChange(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
 	q := r.URL.Query()
 	switch wait := q.Get("wait"); wait {
@@ -148,27 +114,24 @@ func (f *fleetHandler) getChangeProgress(w http.ResponseWriter, r *http.Request)
 	case "insync", "INSYNC":
 		timeout, err := parseWaitTimeout(q.Get("timeout"))
 		if err != nil {
-			f.writeError(w, r, err)
-			return
+			return err
 		}
-		if _, err := f.fleet.WaitChange(r.Context(), tenantID(r), id, timeout); err != nil {
-			f.writeError(w, r, err)
-			return
+		if _, err := h.svc.WaitChange(r.Context(), tenantID(r), id, timeout); err != nil {
+			return err
 		}
 	default:
-		f.writeError(w, r, controlplane.Errorf(controlplane.CodeInvalidInput,
-			"wait must be insync, not %q", wait))
-		return
+		return controlplane.Errorf(controlplane.CodeInvalidInput,
+			"wait must be insync, not %q", wait)
 	}
-	c, p, err := f.fleet.ChangeProgress(r.Context(), tenantID(r), id)
+	c, p, err := h.svc.ChangeProgress(r.Context(), tenantID(r), id)
 	if err != nil {
-		f.writeError(w, r, err)
-		return
+		return err
 	}
-	f.writeJSON(w, http.StatusOK, changeProgressResponse{
+	h.writeJSON(w, http.StatusOK, changeProgressResponse{
 		Change:      toChangeJSON(c),
 		Propagation: propagationJSON{LiveNameservers: p.Live, AppliedNameservers: p.Applied},
 	})
+	return nil
 }
 
 // parseWaitTimeout reads a Go duration ("30s", "1m") or a number of

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,48 +10,6 @@ import (
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/healthcfg"
 )
-
-// healthCheckService is what the health check endpoints need of the
-// control plane; *controlplane.Service has it. A Service without it has no
-// health check endpoints.
-type healthCheckService interface {
-	CreateHealthCheck(ctx context.Context, tenantID string, in controlplane.CreateHealthCheckInput) (controlplane.HealthCheck, error)
-	GetHealthCheck(ctx context.Context, tenantID, id string) (controlplane.HealthCheck, error)
-	ListHealthChecks(ctx context.Context, tenantID, marker string, maxItems int) (controlplane.HealthCheckPage, error)
-	UpdateHealthCheck(ctx context.Context, tenantID, id string, in controlplane.UpdateHealthCheckInput) (controlplane.HealthCheck, error)
-	DeleteHealthCheck(ctx context.Context, tenantID, id string) error
-	HealthCheckStatus(ctx context.Context, tenantID, id string) (controlplane.HealthCheckStatus, error)
-	HealthCheckHistory(ctx context.Context, tenantID, id string, before int64, maxItems int) ([]controlplane.HealthTransition, int64, error)
-}
-
-// The compiler keeps the interface and the control plane in step.
-var _ healthCheckService = (*controlplane.Service)(nil)
-
-// healthCheckRoutes registers /v1/healthchecks… when the Service has
-// health checks (see the package doc on route hooks).
-func (h *handler) healthCheckRoutes(r chi.Router) {
-	hs, ok := h.svc.(healthCheckService)
-	if !ok {
-		return
-	}
-	x := &healthCheckHandler{handler: h, hc: hs}
-	r.Group(func(r chi.Router) {
-		r.Use(h.requireTenant, h.rateLimit, h.limitBody(h.cfg.MaxBodyBytes))
-		r.Post("/v1/healthchecks", x.create)
-		r.Get("/v1/healthchecks", x.list)
-		r.Get("/v1/healthchecks/{id}", x.get)
-		r.Patch("/v1/healthchecks/{id}", x.update)
-		r.Delete("/v1/healthchecks/{id}", x.delete)
-		r.Get("/v1/healthchecks/{id}/status", x.status)
-		r.Get("/v1/healthchecks/{id}/last-failure", x.lastFailure)
-		r.Get("/v1/healthchecks/{id}/history", x.history)
-	})
-}
-
-type healthCheckHandler struct {
-	*handler
-	hc healthCheckService
-}
 
 // JSON shapes of the health check endpoints.
 
@@ -181,91 +138,87 @@ func toHealthCheckJSON(hc controlplane.HealthCheck) healthCheckJSON {
 
 // create is POST /v1/healthchecks. A repeated caller reference with the
 // same settings answers 201 with the existing check, as Route 53 does.
-func (x *healthCheckHandler) create(w http.ResponseWriter, r *http.Request) {
+func (h *handler) createHealthCheck(w http.ResponseWriter, r *http.Request) error {
 	var req createHealthCheckRequest
-	if err := x.decodeJSON(r, &req); err != nil {
-		x.writeError(w, r, err)
-		return
+	if err := h.decodeJSON(r, &req); err != nil {
+		return err
 	}
-	hc, err := x.hc.CreateHealthCheck(r.Context(), tenantID(r), controlplane.CreateHealthCheckInput{
+	hc, err := h.svc.CreateHealthCheck(r.Context(), tenantID(r), controlplane.CreateHealthCheckInput{
 		CallerReference: req.CallerReference, Config: req.Config,
 	})
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/v1/healthchecks/"+url.PathEscape(hc.ID))
-	x.writeJSON(w, http.StatusCreated, healthCheckResponse{HealthCheck: toHealthCheckJSON(hc)})
+	h.writeJSON(w, http.StatusCreated, healthCheckResponse{HealthCheck: toHealthCheckJSON(hc)})
+	return nil
 }
 
 // list is GET /v1/healthchecks?marker=&max_items=.
-func (x *healthCheckHandler) list(w http.ResponseWriter, r *http.Request) {
+func (h *handler) listHealthChecks(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	maxItems, err := maxItemsParam(q)
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
-	page, err := x.hc.ListHealthChecks(r.Context(), tenantID(r), q.Get("marker"), maxItems)
+	page, err := h.svc.ListHealthChecks(r.Context(), tenantID(r), q.Get("marker"), maxItems)
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
 	out := listHealthChecksResponse{HealthChecks: make([]healthCheckJSON, 0, len(page.HealthChecks)),
 		IsTruncated: page.IsTruncated, NextMarker: page.NextMarker, MaxItems: page.MaxItems}
 	for _, hc := range page.HealthChecks {
 		out.HealthChecks = append(out.HealthChecks, toHealthCheckJSON(hc))
 	}
-	x.writeJSON(w, http.StatusOK, out)
+	h.writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // get is GET /v1/healthchecks/{id}.
-func (x *healthCheckHandler) get(w http.ResponseWriter, r *http.Request) {
-	hc, err := x.hc.GetHealthCheck(r.Context(), tenantID(r), chi.URLParam(r, "id"))
+func (h *handler) getHealthCheck(w http.ResponseWriter, r *http.Request) error {
+	hc, err := h.svc.GetHealthCheck(r.Context(), tenantID(r), chi.URLParam(r, "id"))
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
-	x.writeJSON(w, http.StatusOK, healthCheckResponse{HealthCheck: toHealthCheckJSON(hc)})
+	h.writeJSON(w, http.StatusOK, healthCheckResponse{HealthCheck: toHealthCheckJSON(hc)})
+	return nil
 }
 
 // update is PATCH /v1/healthchecks/{id}: the fields present change;
 // "version", when present, must match (409 HealthCheckVersionMismatch).
-func (x *healthCheckHandler) update(w http.ResponseWriter, r *http.Request) {
+func (h *handler) updateHealthCheck(w http.ResponseWriter, r *http.Request) error {
 	var req updateHealthCheckRequest
-	if err := x.decodeJSON(r, &req); err != nil {
-		x.writeError(w, r, err)
-		return
+	if err := h.decodeJSON(r, &req); err != nil {
+		return err
 	}
-	hc, err := x.hc.UpdateHealthCheck(r.Context(), tenantID(r), chi.URLParam(r, "id"), controlplane.UpdateHealthCheckInput{
+	hc, err := h.svc.UpdateHealthCheck(r.Context(), tenantID(r), chi.URLParam(r, "id"), controlplane.UpdateHealthCheckInput{
 		Version: req.Version, IPAddress: req.IPAddress, FQDN: req.FQDN, Port: req.Port,
 		ResourcePath: req.ResourcePath, SearchString: req.SearchString, FailureThreshold: req.FailureThreshold,
 		Inverted: req.Inverted, Disabled: req.Disabled, EnableSNI: req.EnableSNI, Regions: req.Regions,
 		ChildHealthChecks: req.ChildHealthChecks, HealthThreshold: req.HealthThreshold, ResetElements: req.ResetElements,
 	})
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
-	x.writeJSON(w, http.StatusOK, healthCheckResponse{HealthCheck: toHealthCheckJSON(hc)})
+	h.writeJSON(w, http.StatusOK, healthCheckResponse{HealthCheck: toHealthCheckJSON(hc)})
+	return nil
 }
 
 // delete is DELETE /v1/healthchecks/{id}: 204, or 409 HealthCheckInUse.
-func (x *healthCheckHandler) delete(w http.ResponseWriter, r *http.Request) {
-	if err := x.hc.DeleteHealthCheck(r.Context(), tenantID(r), chi.URLParam(r, "id")); err != nil {
-		x.writeError(w, r, err)
-		return
+func (h *handler) deleteHealthCheck(w http.ResponseWriter, r *http.Request) error {
+	if err := h.svc.DeleteHealthCheck(r.Context(), tenantID(r), chi.URLParam(r, "id")); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // status is GET /v1/healthchecks/{id}/status: the aggregate status and
 // each region's last observation.
-func (x *healthCheckHandler) status(w http.ResponseWriter, r *http.Request) {
-	st, err := x.hc.HealthCheckStatus(r.Context(), tenantID(r), chi.URLParam(r, "id"))
+func (h *handler) healthCheckStatus(w http.ResponseWriter, r *http.Request) error {
+	st, err := h.svc.HealthCheckStatus(r.Context(), tenantID(r), chi.URLParam(r, "id"))
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
 	out := healthCheckStatusResponse{Status: statusText(st.Healthy), StatusChangedAt: st.StatusChangedAt.UTC(),
 		Checkers: make([]checkerJSON, 0, len(st.Checkers))}
@@ -273,16 +226,16 @@ func (x *healthCheckHandler) status(w http.ResponseWriter, r *http.Request) {
 		out.Checkers = append(out.Checkers, checkerJSON{Region: c.Region, Status: statusText(c.Healthy),
 			CheckedAt: c.CheckedAt.UTC(), Reason: c.Reason})
 	}
-	x.writeJSON(w, http.StatusOK, out)
+	h.writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // lastFailure is GET /v1/healthchecks/{id}/last-failure: each region's
 // most recent failed observation (regions that never failed are absent).
-func (x *healthCheckHandler) lastFailure(w http.ResponseWriter, r *http.Request) {
-	st, err := x.hc.HealthCheckStatus(r.Context(), tenantID(r), chi.URLParam(r, "id"))
+func (h *handler) healthCheckLastFailure(w http.ResponseWriter, r *http.Request) error {
+	st, err := h.svc.HealthCheckStatus(r.Context(), tenantID(r), chi.URLParam(r, "id"))
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
 	out := lastFailureResponse{Checkers: []failureJSON{}}
 	for _, c := range st.Checkers {
@@ -290,36 +243,35 @@ func (x *healthCheckHandler) lastFailure(w http.ResponseWriter, r *http.Request)
 			out.Checkers = append(out.Checkers, failureJSON{Region: c.Region, FailedAt: c.LastFailureAt.UTC(), Reason: c.LastFailureReason})
 		}
 	}
-	x.writeJSON(w, http.StatusOK, out)
+	h.writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // history is GET /v1/healthchecks/{id}/history?max_items=&before=: status
 // transitions, newest first.
-func (x *healthCheckHandler) history(w http.ResponseWriter, r *http.Request) {
+func (h *handler) healthCheckHistory(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	maxItems, err := maxItemsParam(q)
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
 	var before int64
 	if s := q.Get("before"); s != "" {
 		before, err = strconv.ParseInt(s, 10, 64)
 		if err != nil || before < 1 {
-			x.writeError(w, r, &controlplane.Error{Code: controlplane.CodeInvalidInput,
+			return &controlplane.Error{Code: controlplane.CodeInvalidInput,
 				Message: "before must be a positive integer (next_before of the previous page)",
-				Details: []controlplane.Detail{{Field: "before", Message: "must be a positive integer"}}})
-			return
+				Details: []controlplane.Detail{{Field: "before", Message: "must be a positive integer"}}}
 		}
 	}
-	list, next, err := x.hc.HealthCheckHistory(r.Context(), tenantID(r), chi.URLParam(r, "id"), before, maxItems)
+	list, next, err := h.svc.HealthCheckHistory(r.Context(), tenantID(r), chi.URLParam(r, "id"), before, maxItems)
 	if err != nil {
-		x.writeError(w, r, err)
-		return
+		return err
 	}
 	out := historyResponse{Transitions: make([]transitionJSON, 0, len(list)), NextBefore: next}
 	for _, t := range list {
 		out.Transitions = append(out.Transitions, transitionJSON{Status: statusText(t.Healthy), At: t.At.UTC(), Reason: t.Reason})
 	}
-	x.writeJSON(w, http.StatusOK, out)
+	h.writeJSON(w, http.StatusOK, out)
+	return nil
 }

@@ -13,11 +13,12 @@ import (
 	"github.com/waymark-dns/waymark/controlplane"
 )
 
-// panicService panics in GetChange and fails ExportZone with a raw error,
-// to test the recoverer and the internal-error path.
+// panicService panics in ChangeProgress (GET /v1/changes/{id}) and fails
+// ExportZone with a raw error, to test the recoverer and the
+// internal-error path.
 type panicService struct{ Service }
 
-func (panicService) GetChange(context.Context, string, string) (controlplane.ChangeInfo, error) {
+func (panicService) ChangeProgress(context.Context, string, string) (controlplane.ChangeInfo, controlplane.Progress, error) {
 	panic("boom")
 }
 

@@ -242,7 +242,7 @@ func (h *handler) rateLimit(next http.Handler) http.Handler {
 func (h *handler) signupLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !h.cfg.SignupEnabled {
-			h.notFound(w, r)
+			h.writeError(w, r, errNoEndpoint(r))
 			return
 		}
 		if !h.allow(w, r, h.signup, clientIP(r)) {

@@ -6,36 +6,18 @@
 // the repository root describes them and a test checks every real
 // response against it.
 //
-// # Adding routes from another file
+// # Routes
 //
-// NewRouter registers the routes of any method
-//
-//	func (h *handler) fleetRoutes(r chi.Router)
-//
-// defined anywhere in this package: it looks the method up with a type
-// assertion, so api/fleet.go can define it without editing this file and
-// this file compiles whether or not it exists. r is the root router, after
-// the common middleware (request id, access log, recoverer, 404/405 JSON).
-// Use these from fleet.go:
-//
-//	r.With(h.requireAdmin).Get("/v1/nameservers", h.listNameservers)  // operator token
-//	r.With(h.requireTenant, h.rateLimit).Get(...)                     // tenant bearer
-//	h.writeJSON(w, status, v); h.writeError(w, r, err)                // responses
-//	h.decodeJSON(r, &dto) → error                                     // strict request bodies
-//	principalFrom(r.Context())                                         // the caller
-//	h.svc                                                              // the Service; type-assert it to
-//	                                                                   // a fleet interface of your own
-//
-// Register full paths ("/v1/…") on r; don't call r.Use. Registering a
-// method and path that this file registered too replaces the handler (chi
-// keeps the last one): fleet.go does so for GET /v1/changes/{id} to add
-// propagation counts and ?wait=insync. Routes that are not part of the
-// tenant API are listed in undocumentedRoutes (openapi_test.go); all
-// others must be in openapi.yaml. api/healthcheck.go registers
-// /v1/healthchecks… the same way (healthCheckRoutes), when the Service is a
-// *controlplane.HealthChecks (Service.WithHealthChecks). api/routing.go
-// registers /v1/cidrcollections… and the test-answer endpoint
-// (routingRoutes).
+// Every route is in one table, routes in this file: method, path, who may
+// call it, the request body limit and the endpoint, grouped by the part of
+// Service (service.go) the endpoints need. NewRouter registers all of them,
+// whatever the Service: there are no optional endpoints. An endpoint is a
+// handlerFunc, which returns its error instead of answering it; serve
+// (errors.go) answers it through writeError, the one place errors become
+// HTTP statuses. To add an endpoint: write the handlerFunc, add its
+// Service methods to the interface of its group, and add one line to the
+// table. Routes that are not part of the tenant API are listed in
+// undocumentedRoutes (openapi_test.go); all others must be in openapi.yaml.
 package api
 
 import (
@@ -133,75 +115,153 @@ func NewRouter(cfg Config) http.Handler {
 
 	r := chi.NewRouter()
 	r.Use(h.requestID, h.accessLog, h.recoverer)
-	r.NotFound(h.notFound)
-	r.MethodNotAllowed(h.methodNotAllowed)
-
-	r.Get("/healthz", h.healthz)
-	r.Get("/readyz", h.readyz)
-
-	jsonBody := h.limitBody(cfg.MaxBodyBytes)
-	r.With(h.requireAdmin, jsonBody).Post("/v1/tenants", h.createTenant)
-	r.With(h.signupLimit, jsonBody).Post("/v1/signup", h.signupTenant)
-
-	r.Group(func(r chi.Router) {
-		r.Use(h.requireTenant, h.rateLimit, jsonBody)
-		r.Get("/v1/apikeys", h.listAPIKeys)
-		r.Post("/v1/apikeys", h.createAPIKey)
-		r.Delete("/v1/apikeys/{id}", h.deleteAPIKey)
-		r.Post("/v1/tokens", h.createToken)
-
-		r.Post("/v1/hostedzones", h.createZone)
-		r.Get("/v1/hostedzones", h.listZones)
-		r.Get("/v1/hostedzones/{id}", h.getZone)
-		r.Patch("/v1/hostedzones/{id}", h.updateZone)
-		r.Delete("/v1/hostedzones/{id}", h.deleteZone)
-		r.Post("/v1/hostedzones/{id}/rrsets/changes", h.changeRRSets)
-		r.Get("/v1/hostedzones/{id}/rrsets", h.listRRSets)
-		r.Get("/v1/hostedzones/{id}/export", h.exportZone)
-		r.Get("/v1/changes/{id}", h.getChange)
-	})
-	r.With(h.requireTenant, h.rateLimit, h.limitBody(cfg.MaxImportBytes)).
-		Post("/v1/hostedzones/{id}/import", h.importZone)
-
-	// Routes defined in other files of this package (see the package doc).
-	if f, ok := any(h).(interface{ fleetRoutes(chi.Router) }); ok {
-		f.fleetRoutes(r)
-	}
-	if f, ok := any(h).(interface{ routingRoutes(chi.Router) }); ok {
-		f.routingRoutes(r)
-	}
-	if f, ok := any(h).(interface{ healthCheckRoutes(chi.Router) }); ok {
-		f.healthCheckRoutes(r)
+	r.NotFound(h.serve(h.notFound))
+	r.MethodNotAllowed(h.serve(h.methodNotAllowed))
+	for _, rt := range h.routes() {
+		mw := append(h.access(rt.access), h.bodyLimit(rt.body)...)
+		r.With(mw...).Method(rt.method, rt.path, h.serve(rt.handle))
 	}
 	return r
 }
 
-func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
-	h.writeError(w, r, apiError(codeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path))
+// access says who may call a route.
+type access int
+
+const (
+	public access = iota // anyone (probes)
+	admin                // the operator's AdminToken
+	signup               // anyone, rate limited per client IP (Config.SignupEnabled)
+	tenant               // a tenant's API key or token, rate limited per tenant
+)
+
+// body is a route's request body limit.
+type body int
+
+const (
+	noBody     body = iota // no limit of its own (GETs, streams)
+	jsonBody               // Config.MaxBodyBytes
+	importBody             // Config.MaxImportBytes (zone files)
+)
+
+// route is one line of the route table.
+type route struct {
+	method, path string
+	access       access
+	body         body
+	handle       handlerFunc
 }
 
-func (h *handler) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	h.writeError(w, r, apiError(codeMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path))
+// routes is THE route table: every endpoint of the API, once.
+func (h *handler) routes() []route {
+	return []route{
+		// Probes.
+		{"GET", "/healthz", public, noBody, h.healthz},
+		{"GET", "/readyz", public, noBody, h.readyz},
+
+		// Tenants, API keys and tokens (TenantService).
+		{"POST", "/v1/tenants", admin, jsonBody, h.createTenant},
+		{"POST", "/v1/signup", signup, jsonBody, h.signupTenant},
+		{"GET", "/v1/apikeys", tenant, jsonBody, h.listAPIKeys},
+		{"POST", "/v1/apikeys", tenant, jsonBody, h.createAPIKey},
+		{"DELETE", "/v1/apikeys/{id}", tenant, jsonBody, h.deleteAPIKey},
+		{"POST", "/v1/tokens", tenant, jsonBody, h.createToken},
+
+		// Hosted zones, record sets, change batches, zone files (ZoneService).
+		{"POST", "/v1/hostedzones", tenant, jsonBody, h.createZone},
+		{"GET", "/v1/hostedzones", tenant, jsonBody, h.listZones},
+		{"GET", "/v1/hostedzones/{id}", tenant, jsonBody, h.getZone},
+		{"PATCH", "/v1/hostedzones/{id}", tenant, jsonBody, h.updateZone},
+		{"DELETE", "/v1/hostedzones/{id}", tenant, jsonBody, h.deleteZone},
+		{"POST", "/v1/hostedzones/{id}/rrsets/changes", tenant, jsonBody, h.changeRRSets},
+		{"GET", "/v1/hostedzones/{id}/rrsets", tenant, jsonBody, h.listRRSets},
+		{"GET", "/v1/hostedzones/{id}/export", tenant, jsonBody, h.exportZone},
+		{"POST", "/v1/hostedzones/{id}/import", tenant, importBody, h.importZone},
+		// ZoneService and Config.TestAnswer (a nameserver over NATS).
+		{"GET", "/v1/hostedzones/{id}/test-answer", tenant, jsonBody, h.testAnswer},
+
+		// Changes and the nameserver fleet (FleetService).
+		{"GET", "/v1/changes/{id}", tenant, noBody, h.getChange},
+		{"GET", "/v1/nameserver/snapshot", admin, noBody, h.snapshot},
+		{"GET", "/v1/nameserver/zones/{id}", admin, noBody, h.zoneSnapshot},
+		{"GET", "/v1/nameservers", admin, noBody, h.listNameservers},
+
+		// Health checks (HealthCheckService).
+		{"POST", "/v1/healthchecks", tenant, jsonBody, h.createHealthCheck},
+		{"GET", "/v1/healthchecks", tenant, jsonBody, h.listHealthChecks},
+		{"GET", "/v1/healthchecks/{id}", tenant, jsonBody, h.getHealthCheck},
+		{"PATCH", "/v1/healthchecks/{id}", tenant, jsonBody, h.updateHealthCheck},
+		{"DELETE", "/v1/healthchecks/{id}", tenant, jsonBody, h.deleteHealthCheck},
+		{"GET", "/v1/healthchecks/{id}/status", tenant, jsonBody, h.healthCheckStatus},
+		{"GET", "/v1/healthchecks/{id}/last-failure", tenant, jsonBody, h.healthCheckLastFailure},
+		{"GET", "/v1/healthchecks/{id}/history", tenant, jsonBody, h.healthCheckHistory},
+
+		// CIDR collections (CIDRService).
+		{"POST", "/v1/cidrcollections", tenant, jsonBody, h.createCIDRCollection},
+		{"GET", "/v1/cidrcollections", tenant, jsonBody, h.listCIDRCollections},
+		{"GET", "/v1/cidrcollections/{id}", tenant, jsonBody, h.getCIDRCollection},
+		{"DELETE", "/v1/cidrcollections/{id}", tenant, jsonBody, h.deleteCIDRCollection},
+		{"POST", "/v1/cidrcollections/{id}/changes", tenant, jsonBody, h.changeCIDRCollection},
+		{"GET", "/v1/cidrcollections/{id}/locations", tenant, jsonBody, h.listCIDRLocations},
+		{"GET", "/v1/cidrcollections/{id}/blocks", tenant, jsonBody, h.listCIDRBlocks},
+	}
+}
+
+// access returns the middleware that admits a route's callers.
+func (h *handler) access(a access) []func(http.Handler) http.Handler {
+	switch a {
+	case admin:
+		return []func(http.Handler) http.Handler{h.requireAdmin}
+	case signup:
+		return []func(http.Handler) http.Handler{h.signupLimit}
+	case tenant:
+		return []func(http.Handler) http.Handler{h.requireTenant, h.rateLimit}
+	}
+	return nil
+}
+
+// bodyLimit returns the middleware that bounds a route's request body.
+func (h *handler) bodyLimit(b body) []func(http.Handler) http.Handler {
+	switch b {
+	case jsonBody:
+		return []func(http.Handler) http.Handler{h.limitBody(h.cfg.MaxBodyBytes)}
+	case importBody:
+		return []func(http.Handler) http.Handler{h.limitBody(h.cfg.MaxImportBytes)}
+	}
+	return nil
+}
+
+// notFound answers a path no route has, and sign-up while it is disabled.
+func (h *handler) notFound(_ http.ResponseWriter, r *http.Request) error {
+	return errNoEndpoint(r)
+}
+
+func errNoEndpoint(r *http.Request) error {
+	return apiError(codeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+}
+
+func (h *handler) methodNotAllowed(_ http.ResponseWriter, r *http.Request) error {
+	return apiError(codeMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path)
 }
 
 // healthz answers 200 while the process is up: a liveness probe.
-func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) {
+func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) error {
 	h.writeJSON(w, http.StatusOK, statusJSON{Status: "ok"})
+	return nil
 }
 
 // readyz answers 200 when ReadyFunc succeeds, 503 otherwise: a readiness
 // probe. The cause is logged, not shown.
-func (h *handler) readyz(w http.ResponseWriter, r *http.Request) {
+func (h *handler) readyz(w http.ResponseWriter, r *http.Request) error {
 	if h.cfg.ReadyFunc != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		if err := h.cfg.ReadyFunc(ctx); err != nil {
 			h.log.WarnContext(r.Context(), "not ready", "err", err)
-			h.writeError(w, r, apiError(codeServiceUnavailable, "not ready"))
-			return
+			return apiError(codeServiceUnavailable, "not ready")
 		}
 	}
 	h.writeJSON(w, http.StatusOK, statusJSON{Status: "ready"})
+	return nil
 }
 
 type statusJSON struct {

@@ -2,38 +2,79 @@ package api
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/waymark-dns/waymark/controlplane"
 )
 
-// Service is what the HTTP API needs of the control plane: exactly the
-// methods the handlers call. *controlplane.Service satisfies it.
+// Service is what the HTTP API needs of the control plane: one interface
+// per group of routes in the route table (router.go), each exactly the
+// methods its handlers call. Every route is always registered, so a
+// Service has all of them; *controlplane.Service does.
 type Service interface {
-	// Tenants and credentials.
+	TenantService
+	ZoneService
+	FleetService
+	HealthCheckService
+	CIDRService
+}
+
+// The compiler keeps Service and the control plane in step.
+var _ Service = (*controlplane.Service)(nil)
+
+// TenantService serves sign-up, API keys and tokens, and authenticates
+// every tenant request.
+type TenantService interface {
 	CreateTenant(ctx context.Context, name string) (controlplane.Tenant, controlplane.NewAPIKey, error)
 	CreateAPIKey(ctx context.Context, tenantID, description string) (controlplane.NewAPIKey, error)
 	ListAPIKeys(ctx context.Context, tenantID string) ([]controlplane.APIKey, error)
 	DeleteAPIKey(ctx context.Context, tenantID, keyID string) error
 	Authenticate(ctx context.Context, bearer string) (controlplane.Principal, error)
 	IssueToken(ctx context.Context, p controlplane.Principal) (token string, expires time.Time, err error)
+}
 
-	// Hosted zones.
+// ZoneService serves hosted zones, record sets, change batches and zone
+// files.
+type ZoneService interface {
 	CreateZone(ctx context.Context, tenantID string, in controlplane.CreateZoneInput) (controlplane.Zone, controlplane.ChangeInfo, error)
 	GetZone(ctx context.Context, tenantID, zoneID string) (controlplane.Zone, error)
 	ListZones(ctx context.Context, tenantID string, in controlplane.ListZonesInput) (controlplane.ZonePage, error)
 	UpdateZoneComment(ctx context.Context, tenantID, zoneID, comment string) (controlplane.Zone, error)
 	DeleteZone(ctx context.Context, tenantID, zoneID string) (controlplane.ChangeInfo, error)
-
-	// Record sets and changes.
 	ChangeRRSets(ctx context.Context, tenantID, zoneID string, b controlplane.ChangeBatch) (controlplane.ChangeInfo, error)
 	ListRRSets(ctx context.Context, tenantID, zoneID string, in controlplane.ListRRSetsInput) (controlplane.RRSetPage, error)
-	GetChange(ctx context.Context, tenantID, changeID string) (controlplane.ChangeInfo, error)
-
-	// Zone files.
 	ExportZone(ctx context.Context, tenantID, zoneID string) (string, error)
 	ImportZone(ctx context.Context, tenantID, zoneID string, zoneFile string) (controlplane.ChangeInfo, error)
 }
 
-// The compiler keeps Service and the control plane in step.
-var _ Service = (*controlplane.Service)(nil)
+// FleetService serves the nameservers (snapshots), the fleet view and a
+// change's propagation (GET /v1/changes/{id}).
+type FleetService interface {
+	WriteSnapshot(ctx context.Context, w io.Writer) error
+	WriteZoneSnapshot(ctx context.Context, zoneID string, w io.Writer) error
+	ListNameservers(ctx context.Context) ([]controlplane.Nameserver, error)
+	ChangeProgress(ctx context.Context, tenantID, changeID string) (controlplane.ChangeInfo, controlplane.Progress, error)
+	WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (controlplane.ChangeInfo, error)
+}
+
+// HealthCheckService serves /v1/healthchecks.
+type HealthCheckService interface {
+	CreateHealthCheck(ctx context.Context, tenantID string, in controlplane.CreateHealthCheckInput) (controlplane.HealthCheck, error)
+	GetHealthCheck(ctx context.Context, tenantID, id string) (controlplane.HealthCheck, error)
+	ListHealthChecks(ctx context.Context, tenantID, marker string, maxItems int) (controlplane.HealthCheckPage, error)
+	UpdateHealthCheck(ctx context.Context, tenantID, id string, in controlplane.UpdateHealthCheckInput) (controlplane.HealthCheck, error)
+	DeleteHealthCheck(ctx context.Context, tenantID, id string) error
+	HealthCheckStatus(ctx context.Context, tenantID, id string) (controlplane.HealthCheckStatus, error)
+	HealthCheckHistory(ctx context.Context, tenantID, id string, before int64, maxItems int) ([]controlplane.HealthTransition, int64, error)
+}
+
+// CIDRService serves /v1/cidrcollections.
+type CIDRService interface {
+	CreateCIDRCollection(ctx context.Context, tenantID, name, callerRef string) (controlplane.CIDRCollection, bool, error)
+	ListCIDRCollections(ctx context.Context, tenantID string) ([]controlplane.CIDRCollection, error)
+	GetCIDRCollection(ctx context.Context, tenantID, id string) (controlplane.CIDRCollection, []controlplane.CIDRLocation, error)
+	DeleteCIDRCollection(ctx context.Context, tenantID, id string) error
+	ChangeCIDRCollection(ctx context.Context, tenantID, id string, version *int64, changes []controlplane.CIDRChange) (controlplane.CIDRChangeResult, error)
+	ListCIDRBlocks(ctx context.Context, tenantID, id, location string) ([]controlplane.CIDRBlock, error)
+}

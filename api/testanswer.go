@@ -49,38 +49,31 @@ type answerRecordJSON struct {
 // the answer a live nameserver would give, and why. ecs is a prefix
 // ("198.51.100.0/24") or an address (then /24 for IPv4, /56 for IPv6, as
 // resolvers commonly send).
-func (h *handler) testAnswer(w http.ResponseWriter, r *http.Request) {
+func (h *handler) testAnswer(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	z, err := h.svc.GetZone(r.Context(), tenantID(r), chi.URLParam(r, "id"))
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	req, err := testAnswerRequest(z, q)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	if h.cfg.TestAnswer == nil {
-		h.writeError(w, r, apiError(codeServiceUnavailable, "Test answers need a nameserver connection, which this API process does not have."))
-		return
+		return apiError(codeServiceUnavailable, "Test answers need a nameserver connection, which this API process does not have.")
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), testAnswerTimeout)
 	defer cancel()
 	resp, err := h.cfg.TestAnswer(ctx, req)
 	switch {
 	case errors.Is(err, event.ErrNoNameserver):
-		h.writeError(w, r, apiError(codeServiceUnavailable, "No nameserver answered the test request; is any nameserver running and connected to NATS?"))
-		return
+		return apiError(codeServiceUnavailable, "No nameserver answered the test request; is any nameserver running and connected to NATS?")
 	case err != nil:
-		h.writeError(w, r, fmt.Errorf("test answer: %w", err))
-		return
+		return fmt.Errorf("test answer: %w", err)
 	case resp.Error != "" && resp.BadRequest:
-		h.writeError(w, r, apiError(controlplane.CodeInvalidInput, resp.Error))
-		return
+		return apiError(controlplane.CodeInvalidInput, resp.Error)
 	case resp.Error != "":
-		h.writeError(w, r, apiError(codeServiceUnavailable, "The nameserver could not answer: "+resp.Error))
-		return
+		return apiError(codeServiceUnavailable, "The nameserver could not answer: "+resp.Error)
 	}
 	out := testAnswerResponse{Nameserver: resp.NodeID, ZoneVersion: resp.ZoneVersion, RecordName: req.Name, RecordType: req.Type,
 		ClientIP: req.ClientIP, ECS: req.ECS, Protocol: "UDP", ResponseCode: resp.Rcode,
@@ -92,6 +85,7 @@ func (h *handler) testAnswer(w http.ResponseWriter, r *http.Request) {
 		out.Records = append(out.Records, answerRecordJSON{Name: rec.Name, Type: rec.Type, TTL: int64(rec.TTL), Data: rec.Data})
 	}
 	h.writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // testAnswerRequest checks the query parameters of a test answer.

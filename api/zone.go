@@ -11,164 +11,145 @@ import (
 )
 
 // createZone is POST /v1/hostedzones.
-func (h *handler) createZone(w http.ResponseWriter, r *http.Request) {
+func (h *handler) createZone(w http.ResponseWriter, r *http.Request) error {
 	var req createZoneRequest
 	if err := h.decodeJSON(r, &req); err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	z, ch, err := h.svc.CreateZone(r.Context(), tenantID(r), controlplane.CreateZoneInput{
 		Name: req.Name, CallerReference: req.CallerReference, Comment: req.Comment,
 	})
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/v1/hostedzones/"+url.PathEscape(z.ID))
 	h.writeJSON(w, http.StatusCreated, createZoneResponse{
 		HostedZone: toHostedZoneJSON(z), Change: toChangeJSON(ch), DelegationSet: toDelegationSetJSON(z),
 	})
+	return nil
 }
 
 // listZones is GET /v1/hostedzones?name=&zone_id=&max_items=.
-func (h *handler) listZones(w http.ResponseWriter, r *http.Request) {
+func (h *handler) listZones(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	maxItems, err := maxItemsParam(q)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	page, err := h.svc.ListZones(r.Context(), tenantID(r), controlplane.ListZonesInput{
 		StartName: q.Get("name"), StartID: q.Get("zone_id"), MaxItems: maxItems,
 	})
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	h.writeJSON(w, http.StatusOK, toListZonesResponse(page))
+	return nil
 }
 
 // getZone is GET /v1/hostedzones/{id}.
-func (h *handler) getZone(w http.ResponseWriter, r *http.Request) {
+func (h *handler) getZone(w http.ResponseWriter, r *http.Request) error {
 	z, err := h.svc.GetZone(r.Context(), tenantID(r), chi.URLParam(r, "id"))
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	ds := toDelegationSetJSON(z)
 	h.writeJSON(w, http.StatusOK, zoneResponse{HostedZone: toHostedZoneJSON(z), DelegationSet: &ds})
+	return nil
 }
 
 // updateZone is PATCH /v1/hostedzones/{id} {"comment"}.
-func (h *handler) updateZone(w http.ResponseWriter, r *http.Request) {
+func (h *handler) updateZone(w http.ResponseWriter, r *http.Request) error {
 	var req updateZoneRequest
 	if err := h.decodeJSON(r, &req); err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	if req.Comment == nil {
-		h.writeError(w, r, &controlplane.Error{Code: controlplane.CodeInvalidInput, Message: "comment is required",
-			Details: []controlplane.Detail{{Field: "comment", Message: "required"}}})
-		return
+		return &controlplane.Error{Code: controlplane.CodeInvalidInput, Message: "comment is required",
+			Details: []controlplane.Detail{{Field: "comment", Message: "required"}}}
 	}
 	z, err := h.svc.UpdateZoneComment(r.Context(), tenantID(r), chi.URLParam(r, "id"), *req.Comment)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	h.writeJSON(w, http.StatusOK, zoneResponse{HostedZone: toHostedZoneJSON(z)})
+	return nil
 }
 
 // deleteZone is DELETE /v1/hostedzones/{id}.
-func (h *handler) deleteZone(w http.ResponseWriter, r *http.Request) {
+func (h *handler) deleteZone(w http.ResponseWriter, r *http.Request) error {
 	ch, err := h.svc.DeleteZone(r.Context(), tenantID(r), chi.URLParam(r, "id"))
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	h.writeJSON(w, http.StatusOK, changeResponse{Change: toChangeJSON(ch)})
+	return nil
 }
 
 // changeRRSets is POST /v1/hostedzones/{id}/rrsets/changes.
-func (h *handler) changeRRSets(w http.ResponseWriter, r *http.Request) {
+func (h *handler) changeRRSets(w http.ResponseWriter, r *http.Request) error {
 	if err := requireMediaType(r, "application/json"); err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	b, err := decodeChangeBatch(r.Body)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	ch, err := h.svc.ChangeRRSets(r.Context(), tenantID(r), chi.URLParam(r, "id"), b)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	h.writeJSON(w, http.StatusOK, changeResponse{Change: toChangeJSON(ch)})
+	return nil
 }
 
 // listRRSets is GET /v1/hostedzones/{id}/rrsets?name=&type=&identifier=&max_items=.
-func (h *handler) listRRSets(w http.ResponseWriter, r *http.Request) {
+func (h *handler) listRRSets(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	maxItems, err := maxItemsParam(q)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	page, err := h.svc.ListRRSets(r.Context(), tenantID(r), chi.URLParam(r, "id"), controlplane.ListRRSetsInput{
 		Name: q.Get("name"), Type: q.Get("type"), Identifier: q.Get("identifier"), MaxItems: maxItems,
 	})
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	h.writeJSON(w, http.StatusOK, toListRRSetsResponse(page))
-}
-
-// getChange is GET /v1/changes/{id}.
-func (h *handler) getChange(w http.ResponseWriter, r *http.Request) {
-	ch, err := h.svc.GetChange(r.Context(), tenantID(r), chi.URLParam(r, "id"))
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	h.writeJSON(w, http.StatusOK, changeResponse{Change: toChangeJSON(ch)})
+	return nil
 }
 
 // exportZone is GET /v1/hostedzones/{id}/export: the zone as an RFC 1035
 // master file.
-func (h *handler) exportZone(w http.ResponseWriter, r *http.Request) {
+func (h *handler) exportZone(w http.ResponseWriter, r *http.Request) error {
 	text, err := h.svc.ExportZone(r.Context(), tenantID(r), chi.URLParam(r, "id"))
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "text/dns; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, text)
+	return nil
 }
 
 // importZone is POST /v1/hostedzones/{id}/import with a master file as
 // the body (text/dns or text/plain): one change batch that makes the
 // zone's records those of the file. Parse errors come back by line in
 // the error's details.
-func (h *handler) importZone(w http.ResponseWriter, r *http.Request) {
+func (h *handler) importZone(w http.ResponseWriter, r *http.Request) error {
 	if err := requireMediaType(r, "text/dns", "text/plain"); err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	ch, err := h.svc.ImportZone(r.Context(), tenantID(r), chi.URLParam(r, "id"), string(body))
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return err
 	}
 	h.writeJSON(w, http.StatusOK, changeResponse{Change: toChangeJSON(ch)})
+	return nil
 }
 
 // maxItemsParam parses the optional max_items query parameter; 0 means
