@@ -226,7 +226,7 @@ func TestIntegrationChangeBatchRules(t *testing.T) {
 		},
 		{
 			name:     "apex ns cannot be deleted",
-			changes:  []RRSetChange{rrs(ActionDelete, "example.com", "NS", 172800, "ns2.waymark.test.", "ns1.waymark.test.")},
+			changes:  []RRSetChange{rrs(ActionDelete, "example.com", "NS", 172800, "ns2.waymark.test.", "ns1.waymark.test.", "ns4.waymark.test.", "ns3.waymark.test.")},
 			wantCode: CodeInvalidChangeBatch,
 			details:  []string{"A HostedZone must contain at least one NS record for the zone itself."},
 		},

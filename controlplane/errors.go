@@ -44,6 +44,14 @@ const (
 	CodeCidrCollectionInUse           Code = "CidrCollectionInUse"
 	CodeCidrBlockInUse                Code = "CidrBlockInUse"
 	CodeLimitsExceeded                Code = "LimitsExceeded"
+
+	// Delegation sets (delegation.go).
+	CodeNoSuchDelegationSet          Code = "NoSuchDelegationSet"
+	CodeDelegationSetNotAvailable    Code = "DelegationSetNotAvailable"
+	CodeDelegationSetInUse           Code = "DelegationSetInUse"
+	CodeDelegationSetNotReusable     Code = "DelegationSetNotReusable"
+	CodeDelegationSetAlreadyCreated  Code = "DelegationSetAlreadyCreated"
+	CodeDelegationSetAlreadyReusable Code = "DelegationSetAlreadyReusable"
 )
 
 // Detail is one specific problem inside an error, such as one failing

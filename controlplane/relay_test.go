@@ -69,7 +69,13 @@ func (e *propEnv) createZone(t *testing.T, id, name string) ChangeInfo {
 		Records: []string{"ns1.waymark.test. hostmaster.waymark.test. 1 7200 900 1209600 86400"}}
 	err := pgx.BeginFunc(ctx, e.svc.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx,
-			`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, version) VALUES ($1, $2, $3, $1, 1)`,
+			`INSERT INTO delegation_set (id, tenant_id, name_servers) VALUES ('N' || $1, $2, '{ns1.waymark.test.}')`,
+			id, e.tenant); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx,
+			`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, version, delegation_set_id)
+			 VALUES ($1, $2, $3, $1, 1, 'N' || $1)`,
 			id, e.tenant, name); err != nil {
 			return err
 		}

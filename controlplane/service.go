@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/waymark-dns/waymark/nspool"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
@@ -21,12 +22,28 @@ const (
 	DefaultKeyQuota    = 20
 )
 
+// DefaultPool is the nameserver pool of a Service configured without one.
+const DefaultPool = "ns1.waymark.test.,ns2.waymark.test.,ns3.waymark.test.,ns4.waymark.test.," +
+	"ns5.waymark.test.,ns6.waymark.test.,ns7.waymark.test.,ns8.waymark.test."
+
 // Config configures a Service. The zero value of every field but Pool-level
 // ones is usable; New fills in defaults.
 type Config struct {
-	// NameServers are the names put in the apex NS record set of every new
-	// zone (the delegation set). Default: ns1.waymark.test., ns2.waymark.test.
-	NameServers []string
+	// Pool is the operator's nameserver pool; every zone's delegation set
+	// is drawn from it (delegation.go). Default: ns1.waymark.test. …
+	// ns8.waymark.test. without addresses, sets of 4.
+	Pool nspool.Pool
+	// PredictableSets assigns the first free names of the pool, in pool
+	// order, instead of a random choice among them, so that a newcomer's
+	// first zones in `waymark dev` are on the first names (127.0.0.1).
+	PredictableSets bool
+	// ReservedNames are names the operator keeps: no tenant may host a zone
+	// at or below one of them (InvalidDomainName).
+	ReservedNames []string
+	// AllowedNames are exceptions to the public suffix and reserved-name
+	// rules: these exact names may be hosted. The fleet's own domains are
+	// never allowed.
+	AllowedNames []string
 	// Hostmaster is the SOA RNAME of new zones. Default: hostmaster.<first NS's parent>.
 	Hostmaster string
 	// DefaultZoneQuota is the number of hosted zones a tenant may have
@@ -71,15 +88,26 @@ func New(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 	if pool == nil {
 		return nil, errors.New("controlplane: nil pool")
 	}
-	if len(cfg.NameServers) == 0 {
-		cfg.NameServers = []string{"ns1.waymark.test.", "ns2.waymark.test."}
-	}
-	for i, ns := range cfg.NameServers {
-		n, err := zonecfg.CanonicalName(ns)
+	if len(cfg.Pool.Servers) == 0 {
+		p, err := nspool.Parse(DefaultPool, 0)
 		if err != nil {
-			return nil, fmt.Errorf("controlplane: name server %q: %w", ns, err)
+			return nil, err
 		}
-		cfg.NameServers[i] = n
+		cfg.Pool = p
+	}
+	nsPool, err := cfg.Pool.WithSetSize(cfg.Pool.SetSize)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: %w", err)
+	}
+	cfg.Pool = nsPool
+	for _, list := range [][]string{cfg.ReservedNames, cfg.AllowedNames} {
+		for i, n := range list {
+			c, err := zonecfg.CanonicalName(n)
+			if err != nil {
+				return nil, fmt.Errorf("controlplane: name %q: %w", n, err)
+			}
+			list[i] = c
+		}
 	}
 	if cfg.Hostmaster == "" {
 		cfg.Hostmaster = "hostmaster.waymark.test."

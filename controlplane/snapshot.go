@@ -69,10 +69,17 @@ func (s *Service) ZoneSnapshot(ctx context.Context, zoneID string) (event.ZoneSt
 // too. On error the JSON is left unterminated, so a reader can never
 // mistake a truncated snapshot for a complete one.
 func (s *Service) WriteSnapshot(ctx context.Context, w io.Writer) error {
+	return s.WriteSnapshotServing(ctx, w, nil)
+}
+
+// WriteSnapshotServing is WriteSnapshot restricted to the zones whose
+// delegation set holds one of the pool names serves (all zones when empty):
+// what a nameserver serving only those names loads.
+func (s *Service) WriteSnapshotServing(ctx context.Context, w io.Writer, serves []string) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	first := true
 	var buf []byte
-	err := s.eachSnapshotRaw(ctx, "", func(seq uint64) error {
+	err := s.eachSnapshotRaw(ctx, snapshotFilter{serves: serves}, func(seq uint64) error {
 		_, err := bw.WriteString(`{"seq":` + strconv.FormatUint(seq, 10) + `,"zones":[`)
 		return err
 	}, func(z rawZone) error {
@@ -103,6 +110,8 @@ type rawZone struct {
 	TenantID string     `json:"tenant_id"`
 	Version  int64      `json:"version"`
 	RRSets   []rawRRSet `json:"rrsets"`
+	// NameServers are the pool names of the zone's delegation set.
+	NameServers []string `json:"name_servers,omitempty"`
 	// CIDRCollections is the JSON of the collections the zone's record
 	// sets reference (event.ZoneState.CIDRCollections), nil if none.
 	CIDRCollections json.RawMessage `json:"cidr_collections,omitempty"`
@@ -135,6 +144,16 @@ func (z *rawZone) appendJSON(b []byte) []byte {
 	b = appendJSONString(b, z.TenantID)
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, z.Version, 10)
+	if len(z.NameServers) > 0 {
+		b = append(b, `,"name_servers":[`...)
+		for i, n := range z.NameServers {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, n)
+		}
+		b = append(b, ']')
+	}
 	b = append(b, `,"rrsets":[`...)
 	for i, r := range z.RRSets {
 		if i > 0 {
@@ -202,7 +221,7 @@ func appendJSONString(b []byte, s string) []byte {
 // eachSnapshotZone is eachSnapshotRaw with decoded record values.
 func (s *Service) eachSnapshotZone(ctx context.Context, zoneID string, seqFn func(uint64) error, zoneFn func(event.ZoneState) error) error {
 	var buf []byte
-	return s.eachSnapshotRaw(ctx, zoneID, seqFn, func(rz rawZone) error {
+	return s.eachSnapshotRaw(ctx, snapshotFilter{zoneID: zoneID}, seqFn, func(rz rawZone) error {
 		// Through the same JSON as WriteSnapshot: both paths agree.
 		buf = rz.appendJSON(buf[:0])
 		var z event.ZoneState
@@ -213,10 +232,22 @@ func (s *Service) eachSnapshotZone(ctx context.Context, zoneID string, seqFn fun
 	})
 }
 
-// eachSnapshotRaw reads zones (all, or only zoneID) in one REPEATABLE READ
+// snapshotFilter picks the zones of a snapshot: one zone by id, or the
+// zones on delegation sets holding one of the pool names serves; zero
+// values mean all.
+type snapshotFilter struct {
+	zoneID string
+	serves []string
+}
+
+// eachSnapshotRaw reads the zones f picks in one REPEATABLE READ
 // transaction, calling seqFn with the stream position first, then zoneFn
 // for each zone.
-func (s *Service) eachSnapshotRaw(ctx context.Context, zoneID string, seqFn func(uint64) error, zoneFn func(rawZone) error) error {
+func (s *Service) eachSnapshotRaw(ctx context.Context, f snapshotFilter, seqFn func(uint64) error, zoneFn func(rawZone) error) error {
+	zoneID, serves := f.zoneID, f.serves
+	if serves == nil {
+		serves = []string{}
+	}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("snapshot: begin: %w", err)
@@ -236,14 +267,16 @@ func (s *Service) eachSnapshotRaw(ctx context.Context, zoneID string, seqFn func
 
 	// Zones first (small), then every record set in zone order, merged.
 	zrows, err := tx.Query(ctx,
-		`SELECT id, name, tenant_id, version FROM hosted_zone
-		  WHERE $1 = '' OR id = $1 ORDER BY id`, zoneID)
+		`SELECT z.id, z.name, z.tenant_id, z.version, d.name_servers
+		   FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
+		  WHERE ($1 = '' OR z.id = $1) AND (cardinality($2::text[]) = 0 OR d.name_servers && $2)
+		  ORDER BY z.id`, zoneID, serves)
 	if err != nil {
 		return fmt.Errorf("snapshot: zones: %w", err)
 	}
 	zones, err := pgx.CollectRows(zrows, func(row pgx.CollectableRow) (rawZone, error) {
 		var z rawZone
-		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version)
+		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version, &z.NameServers)
 		z.RRSets = []rawRRSet{}
 		return z, err
 	})
@@ -260,8 +293,11 @@ func (s *Service) eachSnapshotRaw(ctx context.Context, zoneID string, seqFn func
 		`SELECT zone_id, name, type, set_identifier, ttl, rdata::text,
 		        coalesce(routing::text, ''), coalesce(alias_target::text, ''), coalesce(health_check_id, '')
 		   FROM rrset
-		  WHERE $1 = '' OR zone_id = $1
-		  ORDER BY zone_id, sort_name, type, set_identifier`, zoneID)
+		  WHERE ($1 = '' OR zone_id = $1)
+		    AND (cardinality($2::text[]) = 0 OR zone_id IN (
+		         SELECT z.id FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
+		          WHERE d.name_servers && $2))
+		  ORDER BY zone_id, sort_name, type, set_identifier`, zoneID, serves)
 	if err != nil {
 		return fmt.Errorf("snapshot: record sets: %w", err)
 	}
@@ -334,7 +370,7 @@ func (s *Service) eachSnapshotRaw(ctx context.Context, zoneID string, seqFn func
 // GET /v1/nameserver/zones/{id}. Like ZoneSnapshot it ignores tenancy.
 func (s *Service) WriteZoneSnapshot(ctx context.Context, zoneID string, w io.Writer) error {
 	var raw *rawZone
-	err := s.eachSnapshotRaw(ctx, zoneID, nil, func(z rawZone) error {
+	err := s.eachSnapshotRaw(ctx, snapshotFilter{zoneID: zoneID}, nil, func(z rawZone) error {
 		raw = &z
 		return nil
 	})

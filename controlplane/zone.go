@@ -44,9 +44,14 @@ type Zone struct {
 	Version    int64
 	RRSetCount int
 	CreatedAt  time.Time
-	// NameServers is the zone's delegation set: the names to configure at
-	// the registrar.
+	// DelegationSetID is the zone's delegation set (delegation.go).
+	DelegationSetID string
+	// NameServers are the set's published names: the names to configure
+	// at the registrar.
 	NameServers []string
+	// PoolNames are the pool names the zone is served on, in the same
+	// order as NameServers.
+	PoolNames []string
 }
 
 // CreateZoneInput is what a caller gives to create a hosted zone. Fields
@@ -55,6 +60,9 @@ type CreateZoneInput struct {
 	Name            string
 	CallerReference string
 	Comment         string
+	// DelegationSetID, optional, puts the zone on one of the tenant's
+	// reusable delegation sets instead of a new set from the pool.
+	DelegationSetID string
 }
 
 // ListZonesInput is a position in the tenant's zones, ordered the way
@@ -82,22 +90,29 @@ type ZonePage struct {
 // CreateZone creates a hosted zone with its apex SOA and NS record sets and
 // returns it with the change that publishes it to the nameservers.
 //
-// Rules: the name must have at least two labels (a tenant may not take a
-// whole TLD), may not be a wildcard, and may not equal, contain or sit
-// below a zone that another tenant hosts, because every zone is served by
-// the same nameservers (ConflictingDomainExists). The same tenant may
-// nest zones but not host two zones with the same name, since the
-// nameservers could not tell which one answers. The domain of the
-// service's own name servers is reserved (ConflictingDomainExists). The
-// caller reference is unique per tenant and never reused
-// (HostedZoneAlreadyExists). docs/controlplane.md explains these choices.
+// Rules: the name must have at least two labels, may not be a wildcard, a
+// public suffix, a reserved name or in the fleet's own domain
+// (InvalidDomainName). The zone gets a delegation set sharing no name
+// server with any zone at, above or below its name, whoever hosts it; when
+// the pool has none left, or the reusable set asked for shares one,
+// creation fails with ConflictingDomainExists. The caller reference is
+// unique per tenant and never reused (HostedZoneAlreadyExists).
+// docs/controlplane.md and docs/delegation.md explain these choices.
 func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZoneInput) (Zone, ChangeInfo, error) {
 	name, err := validateZoneName(in.Name)
 	if err != nil {
 		return Zone{}, ChangeInfo{}, err
 	}
-	if err := s.checkReserved(name); err != nil {
+	if err := s.checkZoneName(name); err != nil {
 		return Zone{}, ChangeInfo{}, err
+	}
+	var reuseID string
+	if in.DelegationSetID != "" {
+		id, ok := cleanID(in.DelegationSetID)
+		if !ok {
+			return Zone{}, ChangeInfo{}, errNoSuchDelegationSet(displayID(in.DelegationSetID))
+		}
+		reuseID = id
 	}
 	if err := checkText("CallerReference", in.CallerReference, 1, MaxCallerReferenceLength); err != nil {
 		return Zone{}, ChangeInfo{}, err
@@ -105,11 +120,11 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 	if err := checkText("Comment", in.Comment, 0, MaxCommentLength); err != nil {
 		return Zone{}, ChangeInfo{}, err
 	}
-	apex, err := s.apexRRSets(name)
+	id, err := s.newID(prefixZone)
 	if err != nil {
 		return Zone{}, ChangeInfo{}, err
 	}
-	id, err := s.newID(prefixZone)
+	setID, err := s.newID(prefixDelegationSet)
 	if err != nil {
 		return Zone{}, ChangeInfo{}, err
 	}
@@ -120,7 +135,8 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 	var quota *int32
 	var count int
 	var refUsed, found bool
-	var conflicts []zoneOwner
+	var overlaps []overlapping
+	var reuse *DelegationSet
 	read := func(b *pgx.Batch) {
 		b.Queue(`SELECT zone_quota,
 		           (SELECT count(*) FROM hosted_zone WHERE tenant_id = $1),
@@ -135,14 +151,18 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 				return err
 			})
 		b.Queue(`SELECT pg_advisory_xact_lock(waymark_lock_key($1, $2))`, zoneLockClass, zoneLockKey(name))
-		b.Queue(`SELECT tenant_id, name FROM hosted_zone
-		         WHERE name = ANY($1) OR right(name, $2) = $3`,
-			ancestors(name), len(name)+1, "."+name).
-			Query(func(rows pgx.Rows) error {
-				var err error
-				conflicts, err = pgx.CollectRows(rows, pgx.RowToStructByPos[zoneOwner])
+		queueOverlapping(b, name, &overlaps)
+		if reuseID != "" {
+			b.Queue(`SELECT `+delegationSetColumns+` FROM delegation_set WHERE id = $1 AND tenant_id = $2 FOR SHARE`,
+				reuseID, tenantID).QueryRow(func(row pgx.Row) error {
+				d, err := scanDelegationSet(row)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				}
+				reuse = &d
 				return err
 			})
+		}
 	}
 	var zone Zone
 	var info ChangeInfo
@@ -161,32 +181,55 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 			return Errorf(CodeTooManyHostedZones,
 				"This account has reached the limit of %d hosted zones.", limit)
 		}
-		for _, c := range conflicts {
-			if c.TenantID != tenantID {
-				return Errorf(CodeConflictingDomainExists,
-					"Cannot create hosted zone %s: a hosted zone at, above or below this name is hosted by another account.", name)
-			}
-			if c.Name == name {
-				return Errorf(CodeConflictingDomainExists,
-					"Cannot create hosted zone %s: this account already hosts a zone with this name on the same name servers.", name)
-			}
-		}
+		taken := takenNames(overlaps)
 		now := s.now()
-		wb.Queue(`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, comment, version, rrset_count, created_at)
-		          VALUES ($1, $2, $3, $4, $5, 1, $6, $7)`,
-			id, tenantID, name, in.CallerReference, in.Comment, len(apex), now)
+		var poolNames, nameServers []string
+		if reuseID != "" {
+			switch {
+			case reuse == nil:
+				return errNoSuchDelegationSet(reuseID)
+			case !reuse.Reusable:
+				return Errorf(CodeDelegationSetNotReusable, "The delegation set %s is not reusable.", reuseID)
+			}
+			for _, n := range reuse.PoolNames {
+				if taken[n] {
+					return Errorf(CodeConflictingDomainExists,
+						"Cannot create hosted zone %s on delegation set %s: it shares a name server with a hosted zone at, above or below this name.", name, reuseID)
+				}
+			}
+			setID, poolNames, nameServers = reuseID, reuse.PoolNames, reuse.NameServers
+		} else {
+			var err error
+			if poolNames, err = s.chooseSet(taken); err != nil {
+				return err
+			}
+			if poolNames == nil {
+				return errNoDisjointSet(name)
+			}
+			nameServers = poolNames
+			wb.Queue(`INSERT INTO delegation_set (id, tenant_id, name_servers, created_at) VALUES ($1, $2, $3, $4)`,
+				setID, tenantID, poolNames, now)
+		}
+		apex, err := s.apexRRSets(name, nameServers)
+		if err != nil {
+			return err
+		}
+		wb.Queue(`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, comment, version, rrset_count, created_at, delegation_set_id)
+		          VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8)`,
+			id, tenantID, name, in.CallerReference, in.Comment, len(apex), now, setID)
 		queueUpserts(wb, id, 1, apex)
 		ev := event.ZoneEvent{
 			Kind: event.ZoneCreated, ZoneID: id, ZoneName: name,
 			FromVersion: 0, ToVersion: 1, Upserts: eventRRSets(apex),
+			NameServers: slices.Clone(poolNames),
 		}
-		var err error
 		if info, err = s.queueChange(wb, tenantID, in.Comment, ev); err != nil {
 			return err
 		}
 		zone = Zone{
 			ID: id, Name: name, CallerReference: in.CallerReference, Comment: in.Comment,
 			Version: 1, RRSetCount: len(apex), CreatedAt: now,
+			DelegationSetID: setID, NameServers: slices.Clone(nameServers), PoolNames: slices.Clone(poolNames),
 		}
 		return nil
 	}
@@ -200,7 +243,6 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 		return Zone{}, ChangeInfo{}, err
 	}
 	s.wakeRelay()
-	zone.NameServers = s.nameServers()
 	return zone, info, nil
 }
 
@@ -313,13 +355,13 @@ func (s *Service) DeleteZone(ctx context.Context, tenantID, zoneID string) (Chan
 	if !ok {
 		return ChangeInfo{}, errNoSuchZone(displayID(zoneID))
 	}
-	var name string
+	var name, setID string
 	var version int64
 	var found, extra bool
 	read := func(b *pgx.Batch) {
-		b.Queue(`SELECT name, version FROM hosted_zone WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, id, tenantID).
+		b.Queue(`SELECT name, version, delegation_set_id FROM hosted_zone WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, id, tenantID).
 			QueryRow(func(row pgx.Row) error {
-				err := row.Scan(&name, &version)
+				err := row.Scan(&name, &version, &setID)
 				if errors.Is(err, pgx.ErrNoRows) {
 					return nil
 				}
@@ -343,6 +385,8 @@ func (s *Service) DeleteZone(ctx context.Context, tenantID, zoneID string) (Chan
 				"The specified hosted zone contains non-required resource record sets and so cannot be deleted.")
 		}
 		wb.Queue(`DELETE FROM hosted_zone WHERE id = $1`, id)
+		// A set made for this zone goes with it; a reusable set stays.
+		wb.Queue(`DELETE FROM delegation_set WHERE id = $1 AND NOT reusable`, setID)
 		ev := event.ZoneEvent{
 			Kind: event.ZoneDeleted, ZoneID: id, ZoneName: name,
 			FromVersion: version, ToVersion: version + 1,
@@ -358,40 +402,38 @@ func (s *Service) DeleteZone(ctx context.Context, tenantID, zoneID string) (Chan
 	return info, nil
 }
 
-// zoneColumns are the columns scanZone reads, in order.
-const zoneColumns = `id, name, caller_reference, comment, version, rrset_count, created_at`
+// zoneColumns are the columns scanZone reads, in order, from hosted_zone
+// with its delegation set.
+const zoneColumns = `id, name, caller_reference, comment, version, rrset_count, created_at, delegation_set_id,
+	(SELECT d.name_servers FROM delegation_set d WHERE d.id = hosted_zone.delegation_set_id),
+	(SELECT coalesce(d.vanity_names, '{}') FROM delegation_set d WHERE d.id = hosted_zone.delegation_set_id)`
 
 func (s *Service) scanZone(row pgx.Row) (Zone, error) {
 	var z Zone
-	if err := row.Scan(&z.ID, &z.Name, &z.CallerReference, &z.Comment, &z.Version, &z.RRSetCount, &z.CreatedAt); err != nil {
+	var vanity []string
+	if err := row.Scan(&z.ID, &z.Name, &z.CallerReference, &z.Comment, &z.Version, &z.RRSetCount, &z.CreatedAt,
+		&z.DelegationSetID, &z.PoolNames, &vanity); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return Zone{}, err
 		}
 		return Zone{}, fmt.Errorf("read zone: %w", err)
 	}
 	z.CreatedAt = z.CreatedAt.UTC()
-	z.NameServers = s.nameServers()
+	z.NameServers = published(z.PoolNames, vanity)
 	return z, nil
 }
 
-func (s *Service) nameServers() []string { return slices.Clone(s.cfg.NameServers) }
-
-// zoneOwner is one row of the overlap check in CreateZone.
-type zoneOwner struct {
-	TenantID string
-	Name     string
-}
-
-// apexRRSets returns the SOA and NS record sets of a new zone.
-func (s *Service) apexRRSets(zone string) ([]storedRRSet, error) {
+// apexRRSets returns the SOA and NS record sets of a new zone delegated to
+// nameServers.
+func (s *Service) apexRRSets(zone string, nameServers []string) ([]storedRRSet, error) {
 	hostmaster, err := zonecfg.CanonicalName(s.cfg.Hostmaster)
 	if err != nil {
 		return nil, fmt.Errorf("hostmaster %q: %w", s.cfg.Hostmaster, err)
 	}
 	soa := zonecfg.RRSet{Name: zone, Type: "SOA", TTL: apexSOATTL, Records: []string{
-		fmt.Sprintf("%s %s 1 7200 900 1209600 86400", s.cfg.NameServers[0], hostmaster),
+		fmt.Sprintf("%s %s 1 7200 900 1209600 86400", nameServers[0], hostmaster),
 	}}
-	ns := zonecfg.RRSet{Name: zone, Type: "NS", TTL: apexNSTTL, Records: s.nameServers()}
+	ns := zonecfg.RRSet{Name: zone, Type: "NS", TTL: apexNSTTL, Records: slices.Clone(nameServers)}
 	out := make([]storedRRSet, 0, 2)
 	for _, rs := range []zonecfg.RRSet{soa, ns} {
 		rdata, err := rs.Canonical()
@@ -419,24 +461,6 @@ func validateZoneName(raw string) (string, error) {
 		return "", Errorf(CodeInvalidDomainName, "%s is a top-level domain and cannot be hosted.", name)
 	}
 	return name, nil
-}
-
-// checkReserved refuses zones that would let a tenant answer for the
-// service's own name servers: a zone containing one of their names (it
-// would serve their addresses, since the most specific zone answers), or a
-// zone at or below their domain (ns1.waymark.test. reserves waymark.test.).
-func (s *Service) checkReserved(zone string) error {
-	for _, ns := range s.cfg.NameServers {
-		domain := ns
-		if labels := splitLabels(ns); len(labels) > 2 {
-			domain = strings.Join(labels[1:], ".") + "."
-		}
-		if zonecfg.IsSubdomain(ns, zone) || zonecfg.IsSubdomain(zone, domain) {
-			return Errorf(CodeConflictingDomainExists,
-				"Cannot create hosted zone %s: %s is reserved for the name servers.", zone, domain)
-		}
-	}
-	return nil
 }
 
 // splitLabels splits a canonical name into its labels, honouring escaped

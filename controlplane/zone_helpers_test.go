@@ -20,13 +20,21 @@ type zoneEnv struct {
 	pool *pgxpool.Pool
 }
 
-func newZoneEnv(t *testing.T) zoneEnv {
+// newZoneEnv uses the default pool of eight names with predictable
+// delegation sets (a first zone is on ns1 … ns4); opts may change the
+// configuration.
+func newZoneEnv(t *testing.T, opts ...func(*Config)) zoneEnv {
 	t.Helper()
 	pool, _ := pgtest.Schema(t)
-	s, err := New(pool, Config{
-		MasterKey: []byte(strings.Repeat("m", 32)),
-		JWTKey:    []byte(strings.Repeat("j", 32)),
-	})
+	cfg := Config{
+		MasterKey:       []byte(strings.Repeat("m", 32)),
+		JWTKey:          []byte(strings.Repeat("j", 32)),
+		PredictableSets: true,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := New(pool, cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

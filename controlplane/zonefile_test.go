@@ -236,7 +236,7 @@ func TestIntegrationImportZone(t *testing.T) {
 	}
 	checks := map[string]string{
 		"imp.example. SOA":         "300 [ns1.waymark.test. admin.imp.example. 1 3600 600 604800 60]",
-		"imp.example. NS":          "172800 [ns1.waymark.test. ns2.waymark.test.]",
+		"imp.example. NS":          "172800 [ns1.waymark.test. ns2.waymark.test. ns3.waymark.test. ns4.waymark.test.]",
 		"www.imp.example. A":       "300 [192.0.2.9]",
 		"keep.imp.example. A":      "60 [192.0.2.1]",
 		"new.imp.example. TXT":     `60 ["hello"]`,

@@ -83,7 +83,11 @@ type ZoneEvent struct {
 	// CIDRCollections are collections referenced by the zone, each
 	// replacing the nameserver's copy with the same ID (see CIDRCollection).
 	CIDRCollections []CIDRCollection `json:"cidr_collections,omitempty"`
-	Committed       time.Time        `json:"committed"`
+	// NameServers are the pool names of the zone's delegation set, on
+	// zone.created (a zone's set never changes): a nameserver serves the
+	// zone only on the addresses of those names.
+	NameServers []string  `json:"name_servers,omitempty"`
+	Committed   time.Time `json:"committed"`
 }
 
 // Encode returns the wire form of e.

@@ -13,6 +13,9 @@ type ZoneState struct {
 	// CIDRCollections are the collections the zone's record sets
 	// reference, at this version.
 	CIDRCollections []CIDRCollection `json:"cidr_collections,omitempty"`
+	// NameServers are the pool names of the zone's delegation set. Empty
+	// (caches and snapshots from before delegation sets): served on all.
+	NameServers []string `json:"name_servers,omitempty"`
 }
 
 // Snapshot is the control plane's full state at stream position Seq:

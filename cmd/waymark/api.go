@@ -12,7 +12,7 @@ func runAPI(ctx context.Context, args []string) error {
 	dsn := fs.String("database-url", env("DATABASE_URL", defaultDatabaseURL), "PostgreSQL URL (DATABASE_URL)")
 	natsURL := fs.String("nats-url", env("WAYMARK_NATS_URL", nats.DefaultURL), "NATS server or cluster URLs (WAYMARK_NATS_URL)")
 	listen := fs.String("listen", env("WAYMARK_LISTEN", "127.0.0.1:8080"), "HTTP listen address (WAYMARK_LISTEN)")
-	nameServers := fs.String("nameservers", env("WAYMARK_NAMESERVERS", "ns1.waymark.test.,ns2.waymark.test."), "names of the nameservers in every zone's NS set (WAYMARK_NAMESERVERS)")
+	poolCfg := poolFlags(fs)
 	signup := fs.Bool("signup", env("WAYMARK_SIGNUP", "") == "true", "open sign-up at POST /v1/signup (WAYMARK_SIGNUP=true)")
 	allowPrivate := fs.Bool("allow-private-targets", env("WAYMARK_ALLOW_PRIVATE_TARGETS", "") == "true",
 		"let health checks target private and loopback addresses (development only)")
@@ -23,12 +23,18 @@ func runAPI(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	pool, err := poolCfg.pool()
+	if err != nil {
+		return err
+	}
 	log := newLogger()
 	cp, err := startControlPlane(ctx, controlPlaneOptions{
 		DatabaseURL:         *dsn,
 		NATSURL:             *natsURL,
 		Listen:              *listen,
-		NameServers:         splitList(*nameServers),
+		Pool:                pool,
+		ReservedNames:       splitList(*poolCfg.reserved),
+		AllowedNames:        splitList(*poolCfg.allowed),
 		Secrets:             sec,
 		SignupEnabled:       *signup,
 		AllowPrivateTargets: *allowPrivate,

@@ -2,10 +2,15 @@ package main
 
 import (
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
+
+	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/nspool"
 )
 
 // defaultDatabaseURL is the local PostgreSQL server of a developer machine.
@@ -79,4 +84,36 @@ func newLogger() *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// defaultPool is the nameserver pool when WAYMARK_NAMESERVERS is unset:
+// eight names without addresses (the API needs only names; a nameserver
+// then listens on --listen alone and serves every zone there).
+const defaultPool = controlplane.DefaultPool
+
+// poolSettings are the operator's nameserver pool settings, shared by the
+// api and nameserver roles (docs/delegation.md).
+type poolSettings struct {
+	spec, reserved, allowed *string
+	setSize                 *int
+}
+
+// poolFlags registers the pool settings on fs.
+func poolFlags(fs *flag.FlagSet) poolSettings {
+	size, _ := strconv.Atoi(env("WAYMARK_DELEGATION_SET_SIZE", "0"))
+	return poolSettings{
+		spec: fs.String("nameservers", env("WAYMARK_NAMESERVERS", defaultPool),
+			"the nameserver pool: name[=addr[/addr...]],... (WAYMARK_NAMESERVERS)"),
+		setSize: fs.Int("delegation-set-size", size,
+			"names in a delegation set; 0: 4, or the pool's size when smaller (WAYMARK_DELEGATION_SET_SIZE)"),
+		reserved: fs.String("reserved-names", env("WAYMARK_RESERVED_NAMES", ""),
+			"names no tenant may host at or below, comma-separated (WAYMARK_RESERVED_NAMES)"),
+		allowed: fs.String("allowed-names", env("WAYMARK_ALLOWED_NAMES", ""),
+			"exact names allowed despite the public suffix list or --reserved-names (WAYMARK_ALLOWED_NAMES)"),
+	}
+}
+
+// pool parses the pool settings.
+func (p poolSettings) pool() (nspool.Pool, error) {
+	return nspool.Parse(*p.spec, *p.setSize)
 }

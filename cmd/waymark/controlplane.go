@@ -18,17 +18,22 @@ import (
 	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/healthcheck"
 	"github.com/waymark-dns/waymark/migrations"
+	"github.com/waymark-dns/waymark/nspool"
 )
 
 // controlPlaneOptions is what an API process needs, from flags and env.
 type controlPlaneOptions struct {
-	DatabaseURL   string
-	NATSURL       string
-	Listen        string
-	NameServers   []string
-	Secrets       secrets
-	SignupEnabled bool
-	RateLimit     float64
+	DatabaseURL string
+	NATSURL     string
+	Listen      string
+	Pool        nspool.Pool
+	// PredictableSets, ReservedNames, AllowedNames: controlplane.Config.
+	PredictableSets bool
+	ReservedNames   []string
+	AllowedNames    []string
+	Secrets         secrets
+	SignupEnabled   bool
+	RateLimit       float64
 	// AllowPrivateTargets lets health checks probe private and loopback
 	// addresses; MinHealthInterval allows intervals under 10 s. Both are
 	// for development.
@@ -64,10 +69,13 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	svc, err := controlplane.New(pool, controlplane.Config{
-		NameServers: o.NameServers,
-		MasterKey:   o.Secrets.MasterKey,
-		JWTKey:      o.Secrets.JWTKey,
-		Logger:      log.With("component", "controlplane"),
+		Pool:            o.Pool,
+		PredictableSets: o.PredictableSets,
+		ReservedNames:   o.ReservedNames,
+		AllowedNames:    o.AllowedNames,
+		MasterKey:       o.Secrets.MasterKey,
+		JWTKey:          o.Secrets.JWTKey,
+		Logger:          log.With("component", "controlplane"),
 		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{
 			AllowPrivateTargets: o.AllowPrivateTargets,
 			MinRequestInterval:  o.MinHealthInterval,

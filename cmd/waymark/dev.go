@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/nspool"
 )
 
 // devDir holds what `waymark dev` keeps between runs: secrets, the
@@ -36,6 +38,7 @@ func runDev(ctx context.Context, args []string) error {
 	latency := fs.String("latency-table", env("WAYMARK_LATENCY_TABLE", ""), "latency table for the nameservers")
 	tenantName := fs.String("tenant", "dev", "name of the dev tenant")
 	signup := fs.Bool("signup", false, "open sign-up at POST /v1/signup")
+	poolSize := fs.Int("pool", 8, "nameserver pool names ns1.waymark.test. … on consecutive loopback addresses from --dns's")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,11 +72,20 @@ func runDev(ctx context.Context, args []string) error {
 		*natsURL = ns.ClientURL()
 	}
 
+	host, port, err := net.SplitHostPort(*dnsListen)
+	if err != nil {
+		return fmt.Errorf("--dns: %w", err)
+	}
+	pool, err := devPool(host, *poolSize)
+	if err != nil {
+		return err
+	}
 	cp, err := startControlPlane(ctx, controlPlaneOptions{
 		DatabaseURL:         *dsn,
 		NATSURL:             *natsURL,
 		Listen:              *listen,
-		NameServers:         []string{"ns1.waymark.test.", "ns2.waymark.test."},
+		Pool:                pool,
+		PredictableSets:     true,
 		Secrets:             sec,
 		SignupEnabled:       *signup,
 		AllowPrivateTargets: true,
@@ -91,11 +103,6 @@ func runDev(ctx context.Context, args []string) error {
 		return err
 	}
 
-	host, port, err := net.SplitHostPort(*dnsListen)
-	if err != nil {
-		cp.Close()
-		return fmt.Errorf("--dns: %w", err)
-	}
 	basePort, _ := strconv.Atoi(port)
 	var dnsAddrs []string
 	for i, region := range splitList(*regions) {
@@ -283,4 +290,24 @@ func redactURL(s string) string {
 		}
 	}
 	return s
+}
+
+// devPool is the dev nameserver pool: n names ns1.waymark.test. … on
+// consecutive loopback addresses from first (127.0.0.1, 127.0.0.2, …), in
+// sets of 4. All of 127.0.0.0/8 is the loopback interface on Linux, so the
+// addresses need no setup.
+func devPool(first string, n int) (nspool.Pool, error) {
+	addr, err := netip.ParseAddr(first)
+	if err != nil || !addr.Is4() || !addr.IsLoopback() {
+		return nspool.Pool{}, fmt.Errorf("--dns: the dev pool needs an IPv4 loopback address, not %q", first)
+	}
+	var items []string
+	for i := 1; i <= n; i++ {
+		items = append(items, fmt.Sprintf("ns%d.waymark.test.=%s", i, addr))
+		addr = addr.Next()
+		if !addr.IsLoopback() {
+			return nspool.Pool{}, errors.New("--pool: the pool runs past 127.255.255.255")
+		}
+	}
+	return nspool.Parse(strings.Join(items, ","), 0)
 }

@@ -21,8 +21,13 @@ func BenchmarkColdStart(b *testing.B) {
 	c := newCluster(b, clusterConfig{})
 	ctx := context.Background()
 	if _, err := c.pool.Exec(ctx, `
-		INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, version)
-		SELECT 'ZCOLD' || z, $1, 'cold' || z || '.com.', 'cold' || z, 1 FROM generate_series(1, $2) z`,
+		INSERT INTO delegation_set (id, tenant_id, name_servers) VALUES ('NCOLD', $1, '{ns1.waymark.test.,ns2.waymark.test.}')`,
+		c.tenant); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.pool.Exec(ctx, `
+		INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, version, delegation_set_id)
+		SELECT 'ZCOLD' || z, $1, 'cold' || z || '.com.', 'cold' || z, 1, 'NCOLD' FROM generate_series(1, $2) z`,
 		c.tenant, zones); err != nil {
 		b.Fatal(err)
 	}
