@@ -30,7 +30,8 @@ const cacheFile = "zones.bin"
 // (except the rare routing policies). All integers are big-endian.
 //
 //	header  "WMZC" | format u16 | 0 u16 | seq u64 | zones u32
-//	zone    id s16 | tenant s16 | origin s16 | version u64 |
+//	zone    id s16 | tenant s16 | origin s16 |
+//	        delegation set pool names, comma-separated s16 | version u64 |
 //	        CIDR collections (JSON, may be empty) s32 | sets u32
 //	set     owner (wire name) s8 | type u16 | ttl u32 | records u16 |
 //	        set identifier s16 | RDATA (as rrset.rdata) s32 |
@@ -43,7 +44,7 @@ const cacheFile = "zones.bin"
 const (
 	cacheMagic  = "WMZC"
 	cacheEnd    = "WMZE"
-	cacheFormat = 1
+	cacheFormat = 2
 )
 
 // cacheLoop rewrites the cache every CacheInterval when the state changed.
@@ -107,6 +108,7 @@ func (c *cacheWriter) zone(z *zone) error {
 	c.s16(z.id)
 	c.s16(z.tenant)
 	c.s16(z.origin)
+	c.s16(strings.Join(z.servers, ","))
 	c.u64(uint64(z.version))
 	c.s32(string(cidr))
 	sets := 0
@@ -293,6 +295,7 @@ func (r *cacheReader) take1() byte {
 // cachedZone is one zone as read from the cache, before it is built.
 type cachedZone struct {
 	id, tenant, origin string
+	servers            string // comma-separated pool names
 	version            int64
 	cidr               string
 	owners             []string
@@ -302,7 +305,7 @@ type cachedZone struct {
 
 // zone reads one zone.
 func (r *cacheReader) zone() cachedZone {
-	cz := cachedZone{id: r.s16(), tenant: r.s16(), origin: r.s16(), version: int64(r.u64()), cidr: r.s32()}
+	cz := cachedZone{id: r.s16(), tenant: r.s16(), origin: r.s16(), servers: r.s16(), version: int64(r.u64()), cidr: r.s32()}
 	n := int(r.u32())
 	if r.err != nil || n > (len(r.b)-r.off)/19 { // 19: the smallest set
 		r.err = errCorruptCache
@@ -337,6 +340,9 @@ func (cz *cachedZone) build() (*zone, error) {
 		return nil, fmt.Errorf("zone %q: bad name or id", cz.id)
 	}
 	z := &zone{id: cz.id, tenant: cz.tenant, name: name, origin: origin, version: cz.version}
+	if cz.servers != "" {
+		z.servers = strings.Split(cz.servers, ",")
+	}
 	b := &zoneBuilder{z: z, w: newMapWriter[node](len(cz.sets) + len(cz.sets)/4)}
 	b.w.set(name, node{})
 	if cz.cidr != "" {

@@ -21,10 +21,13 @@ import (
 // one lame for the zone, as they may for REFUSED. Malformed queries still
 // get FORMERR, other opcodes NOTIMP.
 type Handler struct {
-	store    *Store
-	ready    atomic.Bool
+	store *Store
+	// view is the store view answered from (views.go); handlers of one
+	// store made with ForView share the readiness gate and routing inputs.
+	view     int
+	ready    *atomic.Bool
 	noFast   bool // tests: force the general path
-	routing  atomic.Pointer[Routing]
+	routing  *atomic.Pointer[Routing]
 	scratchs sync.Pool
 }
 
@@ -40,7 +43,23 @@ type scratch struct {
 
 // NewHandler returns a handler answering from store. It is not ready.
 func NewHandler(store *Store) *Handler {
-	h := &Handler{store: store}
+	return newHandler(store, 0, &atomic.Bool{}, &atomic.Pointer[Routing]{})
+}
+
+// ForView returns a handler answering from view v of the same store (the
+// zones of the pool name with index v in Store.Views), sharing h's
+// readiness gate and routing inputs: one per listening address.
+func (h *Handler) ForView(v int) *Handler {
+	if v < 0 || v >= len(h.store.load().views) {
+		v = 0
+	}
+	d := newHandler(h.store, v, h.ready, h.routing)
+	d.noFast = h.noFast
+	return d
+}
+
+func newHandler(store *Store, view int, ready *atomic.Bool, routing *atomic.Pointer[Routing]) *Handler {
+	h := &Handler{store: store, view: view, ready: ready, routing: routing}
 	h.scratchs.New = func() any {
 		return &scratch{
 			res: result{
@@ -115,7 +134,7 @@ func (h *Handler) answer(out []byte, q *request, res *result, from netip.Addr) [
 	case !h.ready.Load():
 		res.rcode, res.ede = dns.RcodeServerFailure, edeNotReady
 	default:
-		lookup(h.store.load(), q.lname, q.qtype, client{addr: from, ecs: q.ecs, rt: h.routing.Load()}, res)
+		lookup(h.store.load().view(h.view), q.lname, q.qtype, client{addr: from, ecs: q.ecs, rt: h.routing.Load()}, res)
 	}
 	resp := appendResponse(out, q, res)
 	res.release()

@@ -53,6 +53,11 @@ type NodeConfig struct {
 	RetryInterval time.Duration
 	// Store receives the zones. Default: a new empty store.
 	Store *Store
+	// Serves are the pool names this node serves (empty: all). The
+	// snapshot asked for holds only the zones on their delegation sets,
+	// stream events of other zones are not applied, and heartbeats say
+	// which names the node serves.
+	Serves []string
 	// SetReady is called with true once the initial sync is done (the DNS
 	// server should answer only then) and with false on shutdown.
 	SetReady func(bool)
@@ -89,7 +94,9 @@ type Node struct {
 	ready   bool
 	lastSeq uint64               // last stream sequence consumed
 	stale   map[string]staleZone // zones waiting for a re-fetch
-	dirty   bool                 // state changed since the last cache write
+	// unserved are zones on none of the Serves names' sets (skipUnserved).
+	unserved map[string]struct{}
+	dirty    bool // state changed since the last cache write
 
 	report     chan struct{} // wakes the reporter
 	resyncWake chan struct{} // wakes the zone re-fetcher
@@ -142,6 +149,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		cfg: cfg, store: cfg.Store, http: hc,
 		log:        cfg.Logger.With("component", "sync", "node", cfg.NodeID),
 		stale:      map[string]staleZone{},
+		unserved:   map[string]struct{}{},
 		report:     make(chan struct{}, 1),
 		resyncWake: make(chan struct{}, 1),
 	}, nil
@@ -300,7 +308,7 @@ func (n *Node) publishHeartbeat() {
 	nc := n.nc
 	hb := event.Heartbeat{
 		NodeID: n.cfg.NodeID, Region: n.cfg.Region, AppliedSeq: n.appliedLocked(),
-		Ready: n.ready, Zones: n.store.Len(), Sent: n.cfg.Now().UTC(),
+		Ready: n.ready, Zones: n.store.Len(), Sent: n.cfg.Now().UTC(), Serves: n.cfg.Serves,
 	}
 	n.mu.Unlock()
 	if nc == nil {

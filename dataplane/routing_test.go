@@ -580,7 +580,7 @@ func TestRoutingExplanation(t *testing.T) {
 	var trace []string
 	res := &result{}
 	rt := h.routing.Load()
-	lookup(h.store.load(), mustWire(t, "g.example.com."), dns.TypeA,
+	lookup(h.store.load().view(0), mustWire(t, "g.example.com."), dns.TypeA,
 		client{addr: netip.MustParseAddr("198.51.100.9"), rt: rt, trace: &trace}, res)
 	text := strings.Join(trace, "\n")
 	for _, want := range []string{"EU/DE", "hc-de: unhealthy", "geolocation: DE", "widening", "geolocation: EU"} {
@@ -724,7 +724,7 @@ func TestFastPathUnchanged(t *testing.T) {
 		t.Errorf("fast and general paths differ")
 	}
 	// The marker a future answer cache must respect.
-	z := h.store.load().find(mustWire(t, "example.com."))
+	z := h.store.load().view(0).find(mustWire(t, "example.com."))
 	for name, want := range map[string]bool{"t1.example.com.": false, "w.example.com.": true, "a2.example.com.": true,
 		"example.com.": true, "s.example.com.": true} {
 		n, _ := z.names.get(mustWire(t, name))

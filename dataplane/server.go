@@ -39,6 +39,10 @@ type Config struct {
 	// TCPIdleTimeout closes TCP connections idle this long (RFC 7766
 	// §6.2.3). Default 10s.
 	TCPIdleTimeout time.Duration
+	// Handler, when set, answers instead of a new handler of the store:
+	// one per view (Handler.ForView) when a nameserver listens on the
+	// addresses of several pool names.
+	Handler *Handler
 }
 
 // Server answers DNS over UDP and TCP from a Store. UDP is read and
@@ -78,9 +82,13 @@ func NewServer(store *Store, cfg Config) *Server {
 	if cfg.TCPIdleTimeout <= 0 {
 		cfg.TCPIdleTimeout = 10 * time.Second
 	}
+	h := cfg.Handler
+	if h == nil {
+		h = NewHandler(store)
+	}
 	return &Server{
 		cfg:      cfg,
-		handler:  NewHandler(store),
+		handler:  h,
 		log:      cfg.Logger,
 		conns:    map[net.Conn]struct{}{},
 		tcpSlots: make(chan struct{}, cfg.MaxTCPConns),

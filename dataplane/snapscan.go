@@ -274,6 +274,20 @@ func (p *jsonScan) zone(zones chan<- *zoneStream) (err error) {
 			return p.value(&st.Version)
 		case "cidr_collections":
 			return p.value(&st.CIDRCollections)
+		case "name_servers":
+			st.NameServers = nil
+			if !p.byte('[') {
+				// null, or something odd: encoding/json decides.
+				return p.value(&st.NameServers)
+			}
+			return p.elements(func() error {
+				var n string
+				if err := p.strInto(&n); err != nil {
+					return err
+				}
+				st.NameServers = append(st.NameServers, n)
+				return nil
+			})
 		case "rrsets":
 			if zs != nil {
 				// Its first record sets are built already.

@@ -3,7 +3,6 @@ package dataplane
 import (
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -29,6 +28,16 @@ func (zs *zoneSet) find(qname string) *zone {
 	return nil
 }
 
+// zoneViews is every served zone at one moment, one zoneSet per view: the
+// zones visible on one pool name's addresses (views.go). Zone objects are
+// shared between views; a change copies only the views it touches.
+type zoneViews struct {
+	views []*zoneSet
+}
+
+// view returns view v's zones.
+func (zv *zoneViews) view(v int) *zoneSet { return zv.views[v] }
+
 // zoneSetShards is fixed: with 100,000 zones a change copies a shard of
 // about 400 entries and the 256 shard pointers.
 const zoneSetShards = 256
@@ -38,7 +47,14 @@ const zoneSetShards = 256
 // wait for writers; writers are serialised among themselves and build each
 // new zone before swapping it in.
 type Store struct {
-	set atomic.Pointer[zoneSet]
+	set atomic.Pointer[zoneViews]
+
+	// names are the pool names of the views, by view index; empty: one
+	// view serving every zone. viewOf is the reverse.
+	names  []string
+	viewOf map[string]int
+	// system are the fleet's own zones, served in every view (views.go).
+	system map[string]*zone
 
 	// mu serialises writers and guards the fields below.
 	mu     sync.Mutex
@@ -46,15 +62,12 @@ type Store struct {
 	byName map[string][]string // wire name → ids of zones with that name, sorted
 }
 
-// NewStore returns an empty store.
-func NewStore() *Store {
-	s := &Store{byID: map[string]*zone{}, byName: map[string][]string{}}
-	s.set.Store(&zoneSet{byName: newShardMapSeeded[*zone](maphash.MakeSeed(), zoneSetShards, 0)})
-	return s
-}
+// NewStore returns an empty store with one view, in which every zone is
+// visible.
+func NewStore() *Store { return NewStoreViews(nil) }
 
-// load returns the current zone set.
-func (s *Store) load() *zoneSet { return s.set.Load() }
+// load returns the current zones of every view.
+func (s *Store) load() *zoneViews { return s.set.Load() }
 
 // ReplaceZone installs z as the whole content of its zone, replacing any
 // version held. The zone is built before the swap; queries see either the
@@ -91,14 +104,14 @@ func (s *Store) ReplaceZones(states []event.ZoneState) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := s.load().byName.edit()
+	w := s.edit()
 	for _, z := range zones {
 		s.indexLocked(z)
 	}
 	for _, z := range zones {
 		s.publishNameLocked(w, z.name)
 	}
-	s.set.Store(&zoneSet{byName: w.done()})
+	s.set.Store(w.done())
 	return errors.Join(errs...)
 }
 
@@ -110,7 +123,7 @@ func (s *Store) putNewer(zones []*zone) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := s.load().byName.edit()
+	w := s.edit()
 	for _, z := range zones {
 		if old, ok := s.byID[z.id]; ok && old.version >= z.version {
 			continue
@@ -119,7 +132,7 @@ func (s *Store) putNewer(zones []*zone) {
 			s.publishNameLocked(w, name)
 		}
 	}
-	s.set.Store(&zoneSet{byName: w.done()})
+	s.set.Store(w.done())
 }
 
 // replaceAll makes zones, built already, the whole content of the store,
@@ -131,7 +144,7 @@ func (s *Store) replaceAll(zones []*zone) {
 	for _, z := range zones {
 		keep[z.id] = true
 	}
-	w := s.load().byName.edit()
+	w := s.edit()
 	for id, z := range s.byID {
 		if !keep[id] {
 			s.unindexLocked(id)
@@ -143,7 +156,7 @@ func (s *Store) replaceAll(zones []*zone) {
 			s.publishNameLocked(w, name)
 		}
 	}
-	s.set.Store(&zoneSet{byName: w.done()})
+	s.set.Store(w.done())
 }
 
 // zones returns every zone held, in no particular order.
@@ -221,7 +234,7 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 			return AlreadyApplied, nil
 		}
 		z, err := buildZone(event.ZoneState{ID: ev.ZoneID, Name: ev.ZoneName, TenantID: ev.TenantID, Version: ev.ToVersion,
-			RRSets: ev.Upserts, CIDRCollections: ev.CIDRCollections})
+			RRSets: ev.Upserts, CIDRCollections: ev.CIDRCollections, NameServers: ev.NameServers})
 		if z == nil {
 			return 0, err
 		}
@@ -259,11 +272,11 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 
 // putLocked installs z, replacing the zone with the same id.
 func (s *Store) putLocked(z *zone) {
-	w := s.load().byName.edit()
+	w := s.edit()
 	for _, name := range s.indexLocked(z) {
 		s.publishNameLocked(w, name)
 	}
-	s.set.Store(&zoneSet{byName: w.done()})
+	s.set.Store(w.done())
 }
 
 // indexLocked records z under its id and name and returns the names whose
@@ -290,9 +303,9 @@ func (s *Store) removeLocked(id string) {
 		return
 	}
 	s.unindexLocked(id)
-	w := s.load().byName.edit()
+	w := s.edit()
 	s.publishNameLocked(w, z.name)
-	s.set.Store(&zoneSet{byName: w.done()})
+	s.set.Store(w.done())
 }
 
 func (s *Store) unindexLocked(id string) {
@@ -303,18 +316,6 @@ func (s *Store) unindexLocked(id string) {
 		delete(s.byName, z.name)
 	} else {
 		s.byName[z.name] = ids
-	}
-}
-
-// publishNameLocked points name at its serving zone in the zone set being
-// written. Hosted zones may share a name (Route 53 allows it); every
-// nameserver serves the one with the smallest id, so the fleet agrees
-// whatever order events arrived in.
-func (s *Store) publishNameLocked(w *mapWriter[*zone], name string) {
-	if ids := s.byName[name]; len(ids) > 0 {
-		w.set(name, s.byID[ids[0]])
-	} else {
-		w.del(name)
 	}
 }
 

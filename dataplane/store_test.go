@@ -135,7 +135,7 @@ func TestStoreEmptyNonTerminalsComeAndGo(t *testing.T) {
 	wantRcode("c.example.net.", dns.RcodeSuccess)     // still above x
 	mustApply(t, s, updateEvent("Z1", 2, 3, []zonecfg.Key{{Name: "x.c.example.net.", Type: "A"}}))
 	wantRcode("c.example.net.", dns.RcodeNameError)
-	z := s.load().find(mustWire(t, "example.net."))
+	z := s.load().view(0).find(mustWire(t, "example.net."))
 	if n := z.names.len(); n != 1 {
 		t.Errorf("names left: %d, want only the apex", n)
 	}
@@ -244,9 +244,9 @@ func TestStoreLargeZoneUpdatesShareShards(t *testing.T) {
 		sets = append(sets, aSet(fmt.Sprintf("h%d.example.net.", i), 60, "192.0.2.1"))
 	}
 	mustApply(t, s, createEvent("Z1", "example.net.", 1, sets...))
-	before := s.load().find(mustWire(t, "example.net."))
+	before := s.load().view(0).find(mustWire(t, "example.net."))
 	mustApply(t, s, updateEvent("Z1", 1, 2, nil, aSet("h5.example.net.", 60, "192.0.2.5")))
-	after := s.load().find(mustWire(t, "example.net."))
+	after := s.load().view(0).find(mustWire(t, "example.net."))
 	if len(before.names.shards) < 8 {
 		t.Fatalf("only %d shards for %d names", len(before.names.shards), n)
 	}
@@ -271,7 +271,7 @@ func TestStoreLargeZoneUpdatesShareShards(t *testing.T) {
 		mustApply(t, s, updateEvent("Z2", v, v+1, nil, up...))
 		v++
 	}
-	z := s.load().find(mustWire(t, "grow.example."))
+	z := s.load().view(0).find(mustWire(t, "grow.example."))
 	if len(z.names.shards) < 2 || z.names.len() != 5001 {
 		t.Errorf("grown zone: %d shards, %d names", len(z.names.shards), z.names.len())
 	}
@@ -382,7 +382,7 @@ func TestStoreCutsAndWildcardsByEvents(t *testing.T) {
 		{Name: "deleg.example.net.", Type: "NS"}, {Name: "*.w.example.net.", Type: "A"}}))
 	check("removed", "x.deleg.example.net.", dns.RcodeNameError, true, 0, 1)
 	check("removed", "x.w.example.net.", dns.RcodeNameError, true, 0, 1)
-	z := s.load().find(mustWire(t, "example.net."))
+	z := s.load().view(0).find(mustWire(t, "example.net."))
 	if z.cuts != 0 || z.wilds != 0 || z.records != 1 {
 		t.Errorf("counts after removal: cuts %d, wildcards %d, records %d; want 0, 0, 1", z.cuts, z.wilds, z.records)
 	}

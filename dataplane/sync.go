@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,7 +59,11 @@ func (n *Node) initialLoad(ctx context.Context) bool {
 
 // loadSnapshot fetches the control plane's snapshot and installs it.
 func (n *Node) loadSnapshot(ctx context.Context) error {
-	body, err := n.get(ctx, "/v1/nameserver/snapshot")
+	path := "/v1/nameserver/snapshot"
+	if len(n.cfg.Serves) > 0 {
+		path += "?serve=" + url.QueryEscape(strings.Join(n.cfg.Serves, ","))
+	}
+	body, err := n.get(ctx, path)
 	if err != nil {
 		return err
 	}
@@ -185,7 +190,7 @@ func (zs *zoneStream) build() (*zone, error) {
 	if f.ID != zs.id || f.Name != zs.name {
 		return nil, errors.New("zone id or name changed mid-zone")
 	}
-	b.z.tenant, b.z.version = f.TenantID, f.Version
+	b.z.tenant, b.z.version, b.z.servers = f.TenantID, f.Version, f.NameServers
 	b.setCIDR(f.CIDRCollections)
 	b.w = newMapWriter[node](total + total/4)
 	b.w.set(b.z.name, node{})
@@ -322,6 +327,9 @@ func (n *Node) handle(subject string, data []byte, seq uint64) {
 		}
 		return
 	}
+	if n.skipUnserved(ev) {
+		return
+	}
 	n.applyMu.Lock()
 	res, err := n.store.Apply(ev)
 	n.applyMu.Unlock()
@@ -332,6 +340,33 @@ func (n *Node) handle(subject string, data []byte, seq uint64) {
 	case err != nil:
 		n.log.Warn("zone event applied with problems", "zone", ev.ZoneID, "seq", seq, "err", err)
 	}
+}
+
+// skipUnserved reports whether ev belongs to a zone on delegation sets of
+// none of the names this node serves (Serves). Such zones are never
+// loaded: a zone.created event says whose it is; an update of a zone the
+// node does not know is fetched once (resyncZone) and, if not served,
+// remembered by id only.
+func (n *Node) skipUnserved(ev event.ZoneEvent) bool {
+	if len(n.cfg.Serves) == 0 {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch {
+	case ev.Kind == event.ZoneCreated && !n.store.Serves(ev.NameServers):
+		n.unserved[ev.ZoneID] = struct{}{}
+		return true
+	case ev.Kind == event.ZoneDeleted:
+		if _, ok := n.unserved[ev.ZoneID]; ok {
+			delete(n.unserved, ev.ZoneID)
+			return true
+		}
+	default:
+		_, ok := n.unserved[ev.ZoneID]
+		return ok
+	}
+	return false
 }
 
 func (n *Node) markStale(zoneID string, seq uint64) {
@@ -421,6 +456,13 @@ func (n *Node) resyncZone(ctx context.Context, zoneID string) (bool, error) {
 		}
 	}
 	n.applyMu.Lock()
+	if !gone && !n.store.Serves(z.NameServers) {
+		// Not this node's: remember it so that its events are skipped.
+		n.mu.Lock()
+		n.unserved[zoneID] = struct{}{}
+		n.mu.Unlock()
+		gone = true
+	}
 	if gone {
 		n.store.RemoveZone(zoneID)
 	} else if v, ok := n.store.Version(zoneID); !ok || v < z.Version {

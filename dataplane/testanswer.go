@@ -64,13 +64,16 @@ func (h *Handler) TestAnswer(req event.TestAnswerRequest, nodeID string) event.T
 		resp.Error = "the nameserver has not finished its initial sync"
 		return resp
 	}
-	zs := h.store.load()
-	z := zs.find(lname)
 	held, known := h.store.zoneByID(req.ZoneID)
-	switch {
-	case !known:
+	if !known {
 		resp.Error = fmt.Sprintf("zone %s is not held by this nameserver (yet)", req.ZoneID)
 		return resp
+	}
+	// Answered as on the addresses of the first of the zone's pool names
+	// this nameserver serves.
+	zs := h.store.load().view(h.store.viewOfZone(held))
+	z := zs.find(lname)
+	switch {
 	case !isSubName(lname, held.name):
 		return bad("%s is not in zone %s", name, held.origin)
 	case z != held:

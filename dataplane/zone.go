@@ -69,6 +69,9 @@ type zone struct {
 	name    string // wire format, lowercase
 	origin  string // presentation format, canonical
 	version int64
+	// servers are the pool names of the zone's delegation set (views.go);
+	// nil: every view.
+	servers []string
 	names   *shardMap[node]
 	soa     *rrset // the apex SOA, or nil (then negative answers carry none)
 	negTTL  uint32 // min(SOA TTL, SOA MINIMUM), RFC 2308 §5
@@ -100,7 +103,7 @@ func buildZone(st event.ZoneState) (*zone, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.z.tenant, b.z.version = st.TenantID, st.Version
+	b.z.tenant, b.z.version, b.z.servers = st.TenantID, st.Version, st.NameServers
 	b.setCIDR(st.CIDRCollections)
 	for _, rs := range st.RRSets {
 		b.upsert(rs)
@@ -457,7 +460,8 @@ func targetOffset(t uint16) (int, bool) {
 
 // state rebuilds the zone's content in the form the control plane sent it.
 func (z *zone) state() event.ZoneState {
-	st := event.ZoneState{ID: z.id, Name: z.origin, TenantID: z.tenant, Version: z.version, CIDRCollections: z.cidrStates()}
+	st := event.ZoneState{ID: z.id, Name: z.origin, TenantID: z.tenant, Version: z.version, CIDRCollections: z.cidrStates(),
+		NameServers: z.servers}
 	buf := make([]byte, 0, 512)
 	z.names.all(func(owner string, n node) {
 		name := presentationName(owner)

@@ -133,6 +133,10 @@ type Heartbeat struct {
 	Ready      bool      `json:"ready"`
 	Zones      int       `json:"zones"`
 	Sent       time.Time `json:"sent"`
+	// Serves are the pool names the node serves; empty: all of them. A
+	// change is INSYNC once every live node serving one of its zone's
+	// pool names has applied it.
+	Serves []string `json:"serves,omitempty"`
 }
 
 // Encode returns the wire form of h.

@@ -6,11 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/waymark-dns/waymark/dataplane"
+	"github.com/waymark-dns/waymark/nspool"
 )
 
 // nameserverOptions configures one nameserver: DNS listener plus sync node.
@@ -29,34 +32,116 @@ type nameserverOptions struct {
 	LatencyTable string
 	Logger       *slog.Logger
 	ReportDelay  time.Duration
+	// Pool is the operator's pool, Serve the names of it this nameserver
+	// serves (all when empty). With addresses in the pool the nameserver
+	// listens on each served name's addresses, on Listen's port, and
+	// answers there only for the zones on that name's delegation sets;
+	// without any it listens on Listen and serves every zone there.
+	Pool  nspool.Pool
+	Serve []string
+	// Hostmaster is the SOA RNAME of the fleet's own zones.
+	Hostmaster string
 }
 
 // nameserver is a running DNS server fed by a sync node.
 type nameserver struct {
-	Server *dataplane.Server
-	Node   *dataplane.Node
-	done   chan error
+	Server  *dataplane.Server   // the first listener
+	Servers []*dataplane.Server // one per address
+	// Listening describes the listeners: "ns1.waymark.test. 127.0.0.1:5300".
+	Listening []string
+	Node      *dataplane.Node
+	done      chan error
+}
+
+// listener is one address a nameserver answers on, in one view.
+type listener struct {
+	addr string
+	name string // pool name; "" without views
+	view int
+}
+
+// plan returns the served pool (nil without views) and the listeners.
+func (o nameserverOptions) plan() (nspool.Pool, []listener, error) {
+	served := o.Pool
+	if len(o.Serve) > 0 {
+		var err error
+		if served, err = o.Pool.Select(o.Serve); err != nil {
+			return nspool.Pool{}, nil, err
+		}
+	}
+	withAddrs := 0
+	for _, s := range o.Pool.Servers {
+		if len(s.Addrs) > 0 {
+			withAddrs++
+		}
+	}
+	if withAddrs == 0 {
+		// Names only: no way to tell views apart by address.
+		return nspool.Pool{}, []listener{{addr: o.Listen}}, nil
+	}
+	_, port, err := net.SplitHostPort(o.Listen)
+	if err != nil {
+		return nspool.Pool{}, nil, fmt.Errorf("listen address %q: %w", o.Listen, err)
+	}
+	var ls []listener
+	for v, s := range served.Servers {
+		if len(s.Addrs) == 0 {
+			return nspool.Pool{}, nil, fmt.Errorf("pool name %s has no address to listen on", s.Name)
+		}
+		for _, a := range s.Addrs {
+			ls = append(ls, listener{addr: net.JoinHostPort(a.String(), port), name: s.Name, view: v})
+		}
+	}
+	return served, ls, nil
 }
 
 // startNameserver binds the DNS sockets (answering SERVFAIL until the
 // initial sync is done) and starts syncing.
 func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, error) {
-	store := dataplane.NewStore()
-	srv := dataplane.NewServer(store, dataplane.Config{Addr: o.Listen, Logger: o.Logger.With("component", "dns")})
-	if err := srv.Start(ctx); err != nil {
-		return nil, fmt.Errorf("dns listen %s: %w", o.Listen, err)
+	served, listeners, err := o.plan()
+	if err != nil {
+		return nil, err
 	}
+	store := dataplane.NewStoreViews(served.Names())
+	if len(o.Pool.Servers) > 0 {
+		if err := store.SetSystemZones(o.Pool.SystemZones(o.hostmaster())); err != nil {
+			return nil, fmt.Errorf("the fleet's own zones: %w", err)
+		}
+	}
+	ns := &nameserver{done: make(chan error, 1)}
+	base := dataplane.NewHandler(store)
+	shutdown := func() {
+		for _, s := range ns.Servers {
+			_ = s.Shutdown(context.Background())
+		}
+	}
+	for _, l := range listeners {
+		srv := dataplane.NewServer(store, dataplane.Config{Addr: l.addr, Logger: o.Logger.With("component", "dns"),
+			Handler: base.ForView(l.view)})
+		if err := srv.Start(ctx); err != nil {
+			shutdown()
+			return nil, fmt.Errorf("dns listen %s: %w", l.addr, err)
+		}
+		ns.Servers = append(ns.Servers, srv)
+		desc := srv.UDPAddr().String()
+		if l.name != "" {
+			desc = l.name + " " + desc
+		}
+		ns.Listening = append(ns.Listening, desc)
+	}
+	srv := ns.Servers[0]
+	ns.Server = srv
 	nc := o.NATS
 	if nc == nil {
 		var err error
 		nc, err = nats.Connect(o.NATSURL, nats.Name("waymark-nameserver-"+o.NodeID), nats.MaxReconnects(-1),
 			nats.RetryOnFailedConnect(true), nats.ReconnectWait(500*time.Millisecond))
 		if err != nil {
-			_ = srv.Shutdown(context.Background())
+			shutdown()
 			return nil, fmt.Errorf("nats %s: %w", o.NATSURL, err)
 		}
 	}
-	stopRouting, err := dataplane.StartRouting(ctx, nc, srv.Handler(), dataplane.RoutingOptions{
+	stopRouting, err := dataplane.StartRouting(ctx, nc, base, dataplane.RoutingOptions{
 		GeoIPPath:        o.GeoIPDB,
 		LatencyTablePath: o.LatencyTable,
 		NodeID:           o.NodeID,
@@ -64,7 +149,7 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		Logger:           o.Logger.With("component", "routing"),
 	})
 	if err != nil {
-		_ = srv.Shutdown(context.Background())
+		shutdown()
 		return nil, err
 	}
 	node, err := dataplane.NewNode(dataplane.NodeConfig{
@@ -75,21 +160,24 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		AdminToken:  o.AdminToken,
 		CacheDir:    o.CacheDir,
 		Store:       store,
-		SetReady:    srv.SetReady,
+		Serves:      served.Names(),
+		SetReady:    base.SetReady,
 		ReportDelay: o.ReportDelay,
 		Logger:      o.Logger.With("component", "sync"),
 	})
 	if err != nil {
 		stopRouting()
-		_ = srv.Shutdown(context.Background())
+		shutdown()
 		return nil, err
 	}
-	ns := &nameserver{Server: srv, Node: node, done: make(chan error, 1)}
+	ns.Node = node
 	go func() {
 		err := node.Run(ctx)
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = srv.Shutdown(sctx)
+		for _, s := range ns.Servers {
+			_ = s.Shutdown(sctx)
+		}
 		stopRouting()
 		if o.NATS == nil {
 			nc.Close()
@@ -100,6 +188,13 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		ns.done <- err
 	}()
 	return ns, nil
+}
+
+func (o nameserverOptions) hostmaster() string {
+	if o.Hostmaster != "" {
+		return o.Hostmaster
+	}
+	return "hostmaster." + nspool.Parent(o.Pool.Servers[0].Name)
 }
 
 func runNameserver(ctx context.Context, args []string) error {
@@ -113,7 +208,13 @@ func runNameserver(ctx context.Context, args []string) error {
 	geoip := fs.String("geoip-db", env("WAYMARK_GEOIP_DB", ""), "MaxMind-format GeoIP database for geolocation and latency routing (WAYMARK_GEOIP_DB)")
 	latency := fs.String("latency-table", env("WAYMARK_LATENCY_TABLE", ""), "latency table overriding great-circle distance (WAYMARK_LATENCY_TABLE)")
 	cacheDir := fs.String("cache-dir", env("WAYMARK_CACHE_DIR", ""), "directory for the on-disk zone cache (WAYMARK_CACHE_DIR); empty disables it")
+	poolCfg := poolFlags(fs)
+	serve := fs.String("serve", env("WAYMARK_SERVE", ""), "pool names this nameserver serves, e.g. ns1,ns2 (WAYMARK_SERVE); empty: all")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pool, err := poolCfg.pool()
+	if err != nil {
 		return err
 	}
 	if *region == "" {
@@ -128,10 +229,11 @@ func runNameserver(ctx context.Context, args []string) error {
 		NodeID: *nodeID, Region: *region, Listen: *listen, NATSURL: *natsURL,
 		APIURL: *apiURL, AdminToken: token, CacheDir: *cacheDir,
 		GeoIPDB: *geoip, LatencyTable: *latency, Logger: log,
+		Pool: pool, Serve: splitList(*serve),
 	})
 	if err != nil {
 		return err
 	}
-	log.Info("nameserver listening", "udp", ns.Server.UDPAddr(), "tcp", ns.Server.TCPAddr())
+	log.Info("nameserver listening", "on", strings.Join(ns.Listening, ", "))
 	return <-ns.done
 }
