@@ -91,6 +91,7 @@ type hostedZoneJSON struct {
 }
 
 type delegationSetJSON struct {
+	ID          string   `json:"id,omitempty"`
 	NameServers []string `json:"name_servers"`
 }
 
@@ -106,6 +107,7 @@ type createZoneRequest struct {
 	Name            string `json:"name"`
 	CallerReference string `json:"caller_reference"`
 	Comment         string `json:"comment"`
+	DelegationSetID string `json:"delegation_set_id"`
 }
 
 type createZoneResponse struct {
@@ -144,7 +146,7 @@ func toHostedZoneJSON(z controlplane.Zone) hostedZoneJSON {
 
 func toDelegationSetJSON(z controlplane.Zone) delegationSetJSON {
 	ns := append([]string{}, z.NameServers...)
-	return delegationSetJSON{NameServers: ns}
+	return delegationSetJSON{ID: z.DelegationSetID, NameServers: ns}
 }
 
 func toChangeJSON(c controlplane.ChangeInfo) changeJSON {

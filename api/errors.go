@@ -33,7 +33,8 @@ const (
 func httpStatus(code controlplane.Code) (status int, ok bool) {
 	switch code {
 	case controlplane.CodeInvalidInput, controlplane.CodeInvalidDomainName,
-		controlplane.CodeInvalidChangeBatch, controlplane.CodeInvalidPaginationToken:
+		controlplane.CodeInvalidChangeBatch, controlplane.CodeInvalidPaginationToken,
+		controlplane.CodeDelegationSetNotReusable:
 		return http.StatusBadRequest, true
 	case controlplane.CodeTooManyHostedZones, controlplane.CodeTooManyRecords, controlplane.CodeTooManyKeys,
 		controlplane.CodeTooManyHealthChecks, controlplane.CodeLimitsExceeded:
@@ -44,14 +45,16 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 		return http.StatusForbidden, true
 	case controlplane.CodeNoSuchHostedZone, controlplane.CodeNoSuchChange,
 		controlplane.CodeNoSuchKey, controlplane.CodeNoSuchTenant, controlplane.CodeNoSuchHealthCheck, codeNotFound,
-		controlplane.CodeNoSuchCidrCollection, controlplane.CodeNoSuchCidrLocation:
+		controlplane.CodeNoSuchCidrCollection, controlplane.CodeNoSuchCidrLocation, controlplane.CodeNoSuchDelegationSet:
 		return http.StatusNotFound, true
 	case controlplane.CodeHostedZoneAlreadyExists, controlplane.CodeTenantAlreadyExists,
 		controlplane.CodeHostedZoneNotEmpty, controlplane.CodeConflictingDomainExists,
 		controlplane.CodePriorRequestNotComplete, controlplane.CodeHealthCheckAlreadyExists,
 		controlplane.CodeHealthCheckVersionMismatch, controlplane.CodeHealthCheckInUse,
 		controlplane.CodeCidrCollectionAlreadyExists, controlplane.CodeCidrCollectionVersionMismatch,
-		controlplane.CodeCidrCollectionInUse, controlplane.CodeCidrBlockInUse:
+		controlplane.CodeCidrCollectionInUse, controlplane.CodeCidrBlockInUse,
+		controlplane.CodeDelegationSetInUse, controlplane.CodeDelegationSetAlreadyCreated,
+		controlplane.CodeDelegationSetAlreadyReusable, controlplane.CodeDelegationSetNotAvailable:
 		return http.StatusConflict, true
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed, true

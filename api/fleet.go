@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -29,12 +30,13 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// snapshot is GET /v1/nameserver/snapshot: every zone, streamed, as the
-// JSON of event.Snapshot. A failure after the first byte leaves the JSON
-// unterminated, which the nameserver rejects.
+// snapshot is GET /v1/nameserver/snapshot?serve=ns1.x.,ns2.x.: every zone
+// (or, with serve, those on delegation sets holding one of those pool
+// names), streamed, as the JSON of event.Snapshot. A failure after the
+// first byte leaves the JSON unterminated, which the nameserver rejects.
 func (h *handler) snapshot(w http.ResponseWriter, r *http.Request) error {
 	lw := &lazyWriter{w: w}
-	if err := h.svc.WriteSnapshot(r.Context(), lw); err != nil {
+	if err := h.svc.WriteSnapshotServing(r.Context(), lw, splitComma(r.URL.Query().Get("serve"))); err != nil {
 		if !lw.started {
 			return err
 		}
@@ -55,6 +57,17 @@ func (h *handler) zoneSnapshot(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// splitComma splits a comma-separated query value, dropping empty items.
+func splitComma(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 type nameserverJSON struct {
 	NodeID        string    `json:"node_id"`
 	Region        string    `json:"region"`
@@ -63,6 +76,7 @@ type nameserverJSON struct {
 	Ready         bool      `json:"ready"`
 	Live          bool      `json:"live"`
 	Zones         int       `json:"zones"`
+	Serves        []string  `json:"serves"`
 	FirstSeen     time.Time `json:"first_seen"`
 	LastHeartbeat time.Time `json:"last_heartbeat"`
 }
@@ -81,7 +95,7 @@ func (h *handler) listNameservers(w http.ResponseWriter, r *http.Request) error 
 	for _, n := range list {
 		out.Nameservers = append(out.Nameservers, nameserverJSON{
 			NodeID: n.NodeID, Region: n.Region, AppliedSeq: n.AppliedSeq, Lag: n.Lag,
-			Ready: n.Ready, Live: n.Live, Zones: n.Zones,
+			Ready: n.Ready, Live: n.Live, Zones: n.Zones, Serves: append([]string{}, n.Serves...),
 			FirstSeen: n.FirstSeen.UTC(), LastHeartbeat: n.LastHeartbeat.UTC(),
 		})
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -81,6 +82,35 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 	}
 	a.must(http.StatusConflict, req{method: "POST", path: "/v1/hostedzones", bearer: token,
 		body: map[string]string{"name": "other.example.", "caller_reference": "c1"}})
+
+	// Reusable delegation sets: one shared by a new zone, one made from a
+	// zone's own set; a set in use cannot be deleted.
+	r = a.must(http.StatusCreated, req{method: "POST", path: "/v1/delegationsets", bearer: token,
+		body: map[string]any{"caller_reference": "ds1"}})
+	var ds delegationSetResponse
+	r.decode(t, &ds)
+	a.must(http.StatusCreated, req{method: "POST", path: "/v1/delegationsets", bearer: token,
+		body: map[string]any{"caller_reference": "ds2", "hosted_zone_id": zone}})
+	a.must(http.StatusConflict, req{method: "POST", path: "/v1/delegationsets", bearer: token,
+		body: map[string]any{"caller_reference": "ds2"}})
+	r = a.must(http.StatusCreated, req{method: "POST", path: "/v1/hostedzones", bearer: token,
+		body: map[string]string{"name": "shared.example.", "caller_reference": "c-ds", "delegation_set_id": ds.DelegationSet.ID}})
+	var shared createZoneResponse
+	r.decode(t, &shared)
+	if shared.DelegationSet.ID != ds.DelegationSet.ID || fmt.Sprint(shared.DelegationSet.NameServers) != fmt.Sprint(ds.DelegationSet.NameServers) {
+		t.Errorf("zone on a reusable set: %s", r.body)
+	}
+	a.must(http.StatusOK, req{method: "GET", path: "/v1/delegationsets", bearer: token})
+	a.must(http.StatusOK, req{method: "GET", path: "/v1/delegationsets/" + ds.DelegationSet.ID, bearer: token})
+	a.must(http.StatusNotFound, req{method: "GET", path: "/v1/delegationsets/NNOSUCH", bearer: token})
+	a.must(http.StatusConflict, req{method: "DELETE", path: "/v1/delegationsets/" + ds.DelegationSet.ID, bearer: token})
+	a.must(http.StatusOK, req{method: "DELETE", path: "/v1/hostedzones/" + shared.HostedZone.ID, bearer: token})
+	a.must(http.StatusNoContent, req{method: "DELETE", path: "/v1/delegationsets/" + ds.DelegationSet.ID, bearer: token})
+	r = a.must(http.StatusBadRequest, req{method: "POST", path: "/v1/hostedzones", bearer: token,
+		body: map[string]string{"name": "co.uk.", "caller_reference": "c-psl"}})
+	if r.errorCode(t) != "InvalidDomainName" || !strings.Contains(string(r.body), "public suffix") {
+		t.Errorf("co.uk.: %s", r.body)
+	}
 
 	// Change batches.
 	batch := map[string]any{

@@ -185,6 +185,12 @@ func (h *handler) routes() []route {
 		{"GET", "/v1/nameserver/zones/{id}", admin, noBody, h.zoneSnapshot},
 		{"GET", "/v1/nameservers", admin, noBody, h.listNameservers},
 
+		// Reusable delegation sets (DelegationSetService).
+		{"POST", "/v1/delegationsets", tenant, jsonBody, h.createDelegationSet},
+		{"GET", "/v1/delegationsets", tenant, jsonBody, h.listDelegationSets},
+		{"GET", "/v1/delegationsets/{id}", tenant, jsonBody, h.getDelegationSet},
+		{"DELETE", "/v1/delegationsets/{id}", tenant, jsonBody, h.deleteDelegationSet},
+
 		// Health checks (HealthCheckService).
 		{"POST", "/v1/healthchecks", tenant, jsonBody, h.createHealthCheck},
 		{"GET", "/v1/healthchecks", tenant, jsonBody, h.listHealthChecks},

@@ -15,6 +15,7 @@ import (
 type Service interface {
 	TenantService
 	ZoneService
+	DelegationSetService
 	FleetService
 	HealthCheckService
 	CIDRService
@@ -51,11 +52,19 @@ type ZoneService interface {
 // FleetService serves the nameservers (snapshots), the fleet view and a
 // change's propagation (GET /v1/changes/{id}).
 type FleetService interface {
-	WriteSnapshot(ctx context.Context, w io.Writer) error
+	WriteSnapshotServing(ctx context.Context, w io.Writer, serves []string) error
 	WriteZoneSnapshot(ctx context.Context, zoneID string, w io.Writer) error
 	ListNameservers(ctx context.Context) ([]controlplane.Nameserver, error)
 	ChangeProgress(ctx context.Context, tenantID, changeID string) (controlplane.ChangeInfo, controlplane.Progress, error)
 	WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (controlplane.ChangeInfo, error)
+}
+
+// DelegationSetService serves /v1/delegationsets (reusable delegation sets).
+type DelegationSetService interface {
+	CreateDelegationSet(ctx context.Context, tenantID string, in controlplane.CreateDelegationSetInput) (controlplane.DelegationSet, error)
+	GetDelegationSet(ctx context.Context, tenantID, setID string) (controlplane.DelegationSet, error)
+	ListDelegationSets(ctx context.Context, tenantID string) ([]controlplane.DelegationSet, error)
+	DeleteDelegationSet(ctx context.Context, tenantID, setID string) error
 }
 
 // HealthCheckService serves /v1/healthchecks.

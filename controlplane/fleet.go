@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -195,28 +196,31 @@ func (t *Tracker) flush(ctx context.Context) error {
 			ids, regions := make([]string, n), make([]string, n)
 			applied, zones := make([]int64, n), make([]int32, n)
 			ready := make([]bool, n)
+			serves := make([]string, n) // comma-joined: no arrays of arrays in unnest
 			received, sent, liveUntil := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 			for i, h := range batch {
 				ids[i], regions[i] = h.NodeID, h.Region
 				applied[i], zones[i], ready[i] = int64(h.AppliedSeq), int32(h.Zones), h.Ready
 				received[i], sent[i] = h.received.UTC(), h.Sent.UTC()
 				liveUntil[i] = h.received.Add(t.cfg.LiveTimeout).UTC()
+				serves[i] = strings.Join(h.Serves, ",")
 			}
 			if _, err := tx.Exec(ctx,
 				`INSERT INTO nameserver AS ns (node_id, region, applied_seq, ready, zones,
-				                               first_seen_at, last_heartbeat, sent_at, live_until)
-				 SELECT v.id, v.region, v.applied, v.ready, v.zones, v.received, v.received, v.sent, v.live_until
+				                               first_seen_at, last_heartbeat, sent_at, live_until, serves)
+				 SELECT v.id, v.region, v.applied, v.ready, v.zones, v.received, v.received, v.sent, v.live_until,
+				        coalesce(string_to_array(nullif(v.serves, ''), ','), '{}')
 				   FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bool[], $5::int[],
-				               $6::timestamptz[], $7::timestamptz[], $8::timestamptz[])
-				        AS v(id, region, applied, ready, zones, received, sent, live_until)
+				               $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[])
+				        AS v(id, region, applied, ready, zones, received, sent, live_until, serves)
 				 ON CONFLICT (node_id) DO UPDATE
 				    SET region = excluded.region, applied_seq = excluded.applied_seq,
-				        ready = excluded.ready, zones = excluded.zones,
+				        ready = excluded.ready, zones = excluded.zones, serves = excluded.serves,
 				        last_heartbeat = excluded.last_heartbeat, sent_at = excluded.sent_at,
 				        live_until = excluded.live_until
 				  WHERE ns.sent_at IS NULL OR excluded.sent_at > ns.sent_at
 				     OR (excluded.sent_at = ns.sent_at AND excluded.applied_seq > ns.applied_seq)`,
-				ids, regions, applied, ready, zones, received, sent, liveUntil); err != nil {
+				ids, regions, applied, ready, zones, received, sent, liveUntil, serves); err != nil {
 				return fmt.Errorf("record heartbeats: %w", err)
 			}
 		}
@@ -238,10 +242,17 @@ func (t *Tracker) flush(ctx context.Context) error {
 // markInSync flips PENDING changes the live fleet has applied, and wakes
 // waiters if it flipped any.
 func markInSync(ctx context.Context, tx pgx.Tx, now time.Time) error {
+	// Only the live nodes serving one of the zone's pool names count (all
+	// nodes serving every name do); a deleted zone's set is gone, and then
+	// every live node counts. min() over no node is NULL: still PENDING.
 	tag, err := tx.Exec(ctx,
-		`UPDATE change SET status = 'INSYNC', insync_at = $1
-		  WHERE status = 'PENDING' AND stream_seq <= (
-		        SELECT min(applied_seq) FROM nameserver WHERE ready AND live_until > $1)`, now)
+		`UPDATE change c SET status = 'INSYNC', insync_at = $1
+		   FROM (SELECT p.id, (SELECT d.name_servers FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
+		                        WHERE z.id = p.zone_id) AS names
+		           FROM change p WHERE p.status = 'PENDING' AND p.stream_seq IS NOT NULL) pc
+		  WHERE c.id = pc.id AND c.stream_seq <= (
+		        SELECT min(n.applied_seq) FROM nameserver n
+		         WHERE n.ready AND n.live_until > $1 AND `+servesZone+`)`, now)
 	if err != nil {
 		return fmt.Errorf("mark changes insync: %w", err)
 	}
@@ -252,6 +263,10 @@ func markInSync(ctx context.Context, tx pgx.Tx, now time.Time) error {
 	}
 	return nil
 }
+
+// servesZone is the SQL condition "nameserver n serves a zone on pool names
+// pc.names" (NULL names: a deleted zone, which every node had to drop).
+const servesZone = `(cardinality(n.serves) = 0 OR pc.names IS NULL OR n.serves && pc.names)`
 
 // isConflict reports whether err is a deadlock or serialization failure,
 // after which the transaction can simply be retried.
@@ -281,8 +296,11 @@ func (s *Service) ChangeProgress(ctx context.Context, tenantID, changeID string)
 	}
 	var p Progress
 	if err := s.pool.QueryRow(ctx,
-		`SELECT count(*), count(*) FILTER (WHERE $2 >= 0 AND applied_seq >= $2)
-		   FROM nameserver WHERE ready AND live_until > $1`, s.now(), seq).
+		`SELECT count(*), count(*) FILTER (WHERE $2 >= 0 AND n.applied_seq >= $2)
+		   FROM nameserver n,
+		        (SELECT (SELECT d.name_servers FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
+		                  WHERE z.id = $3) AS names) pc
+		  WHERE n.ready AND n.live_until > $1 AND `+servesZone, s.now(), seq, c.ZoneID).
 		Scan(&p.Live, &p.Applied); err != nil {
 		return ChangeInfo{}, Progress{}, fmt.Errorf("change progress: %w", err)
 	}
@@ -352,6 +370,8 @@ type Nameserver struct {
 	// Live is true when the node is ready and was heard from within the
 	// tracker's liveness timeout: only live nodes gate INSYNC.
 	Live bool
+	// Serves are the pool names the node serves; empty: all.
+	Serves []string
 }
 
 // ListNameservers returns every nameserver heard from within the
@@ -360,7 +380,7 @@ func (s *Service) ListNameservers(ctx context.Context) ([]Nameserver, error) {
 	rows, err := s.pool.Query(ctx,
 		`SELECT n.node_id, n.region, n.applied_seq, n.ready, n.zones, n.first_seen_at, n.last_heartbeat,
 		        n.ready AND n.live_until > $1,
-		        GREATEST(coalesce((SELECT max(stream_seq) FROM outbox_event), 0) - n.applied_seq, 0)
+		        GREATEST(coalesce((SELECT max(stream_seq) FROM outbox_event), 0) - n.applied_seq, 0), n.serves
 		   FROM nameserver n ORDER BY n.region, n.node_id`, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("list nameservers: %w", err)
@@ -368,7 +388,7 @@ func (s *Service) ListNameservers(ctx context.Context) ([]Nameserver, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Nameserver, error) {
 		var n Nameserver
 		var applied, lag int64
-		err := row.Scan(&n.NodeID, &n.Region, &applied, &n.Ready, &n.Zones, &n.FirstSeen, &n.LastHeartbeat, &n.Live, &lag)
+		err := row.Scan(&n.NodeID, &n.Region, &applied, &n.Ready, &n.Zones, &n.FirstSeen, &n.LastHeartbeat, &n.Live, &lag, &n.Serves)
 		n.AppliedSeq, n.Lag = uint64(applied), uint64(lag)
 		n.FirstSeen, n.LastHeartbeat = n.FirstSeen.UTC(), n.LastHeartbeat.UTC()
 		return n, err
