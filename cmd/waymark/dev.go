@@ -118,12 +118,13 @@ func runDev(ctx context.Context, args []string) error {
 			GeoIPDB:      *geoip,
 			LatencyTable: *latency,
 			Logger:       log.With("node", "dev-"+region),
+			Pool:         pool,
 		})
 		if err != nil {
 			cp.Close()
 			return err
 		}
-		dnsAddrs = append(dnsAddrs, fmt.Sprintf("%s (%s)", addr, region))
+		dnsAddrs = append(dnsAddrs, fmt.Sprintf("%s (%s; %s)", addr, region, strings.Join(ns.Listening, ", ")))
 		go func() {
 			if err := <-ns.done; err != nil {
 				log.Error("nameserver stopped", "region", region, "err", err)
@@ -150,7 +151,7 @@ func runDev(ctx context.Context, args []string) error {
 	}
 
 	envFile := filepath.Join(devDir, "dev.env")
-	if err := writeDevEnv(envFile, apiURL, token, sec.AdminToken, net.JoinHostPort(host, port)); err != nil {
+	if err := writeDevEnv(envFile, apiURL, token, sec.AdminToken, net.JoinHostPort(host, port), pool.String()); err != nil {
 		cp.Close()
 		return err
 	}
@@ -164,7 +165,7 @@ Waymark is running.
   tenant       %s
   API key      %s
 
-  source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS
+  source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS, WAYMARK_NAMESERVERS
   curl -s -H "Authorization: Bearer $WAYMARK_API_KEY" $WAYMARK_API/v1/hostedzones
 
 Press Ctrl-C to stop.
@@ -241,7 +242,7 @@ func devKey(ctx context.Context, svc *controlplane.Service, name, envPath string
 	return key.Token, nil
 }
 
-func writeDevEnv(path, apiURL, token, admin, dnsAddr string) error {
+func writeDevEnv(path, apiURL, token, admin, dnsAddr, pool string) error {
 	_, port, _ := net.SplitHostPort(dnsAddr)
 	content := fmt.Sprintf(`# Written by waymark dev: source it to use the API with curl.
 export WAYMARK_API=%s
@@ -249,7 +250,9 @@ export WAYMARK_API_KEY=%s
 export WAYMARK_ADMIN_TOKEN=%s
 export WAYMARK_DNS=%s
 export WAYMARK_DNS_PORT=%s
-`, apiURL, token, admin, dnsAddr, port)
+# The nameserver pool: each name answers on its address, port WAYMARK_DNS_PORT.
+export WAYMARK_NAMESERVERS=%s
+`, apiURL, token, admin, dnsAddr, port, pool)
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
 	"github.com/waymark-dns/waymark/internal/testkit"
+	"github.com/waymark-dns/waymark/nspool"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
@@ -61,6 +62,9 @@ type clusterConfig struct {
 	LiveTimeout time.Duration
 	// HealthChecks are the control plane's health check settings.
 	HealthChecks controlplane.HealthCheckOptions
+	// Pool is the nameserver pool (default: the control plane's), with
+	// predictable delegation sets.
+	Pool nspool.Pool
 }
 
 func newCluster(t testing.TB, cfg clusterConfig) *cluster {
@@ -73,6 +77,9 @@ func newCluster(t testing.TB, cfg clusterConfig) *cluster {
 		MasterKey:    []byte(strings.Repeat("m", 32)),
 		JWTKey:       []byte(strings.Repeat("j", 32)),
 		HealthChecks: cfg.HealthChecks,
+		Pool:         cfg.Pool,
+		// First free names in pool order, so that tests know which.
+		PredictableSets: true,
 	})
 	if err != nil {
 		t.Fatalf("controlplane.New: %v", err)
