@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/waymark-dns/waymark/internal/pgtest"
+	"github.com/waymark-dns/waymark/migrations"
 	"github.com/waymark-dns/waymark/nspool"
 )
 
@@ -242,7 +244,7 @@ func TestIntegrationZoneNameRules(t *testing.T) {
 		{"s3.amazonaws.com", "InvalidDomainName", "private section"},
 		{"blogspot.com", "InvalidDomainName", "private section"},
 		{"anything.ck", "InvalidDomainName", "public suffix"}, // *.ck
-		{"github.io", "", ""},                                 // on the allowlist
+		{"github.io", "", ""}, // on the allowlist
 		{"github.com", "", ""},
 		{"example.co.uk", "", ""},
 		{"mybucket.s3.amazonaws.com", "", ""},
@@ -350,5 +352,54 @@ func TestIntegrationReusableDelegationSets(t *testing.T) {
 	}
 	if _, err := e.s.GetDelegationSet(ctx, a, fromZone.ID); err != nil {
 		t.Errorf("a reusable set outlives its zone: %v", err)
+	}
+}
+
+// TestIntegrationMigrationKeepsZonesServing: zones that existed before
+// delegation sets get a set made of the names in their apex NS, the
+// names they were already delegated to.
+func TestIntegrationMigrationKeepsZonesServing(t *testing.T) {
+	t.Parallel()
+	pool, dsn := pgtest.Schema(t)
+	ctx := context.Background()
+	for {
+		cur, _, err := migrations.Status(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur < 12 {
+			break
+		}
+		if err := migrations.Down(ctx, dsn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `
+		INSERT INTO tenant (id, name) VALUES ('TOLD', 'old');
+		INSERT INTO hosted_zone (id, tenant_id, name, caller_reference) VALUES ('ZOLD1', 'TOLD', 'old.example.', 'r1'), ('ZOLD2', 'TOLD', 'bare.example.', 'r2');
+		INSERT INTO rrset (zone_id, sort_name, name, type, ttl, records, rdata, updated_version)
+		VALUES ('ZOLD1', 'example.old.', 'old.example.', 'NS', 172800, '["NS1.waymark.test.", "ns2.waymark.test."]', '["ns1.waymark.test.", "ns2.waymark.test."]', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrations.Up(ctx, dsn, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(pool, Config{MasterKey: []byte(strings.Repeat("m", 32)), JWTKey: []byte(strings.Repeat("j", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := s.GetZone(ctx, "TOLD", "ZOLD1")
+	if err != nil || !slices.Equal(z.NameServers, []string{"ns1.waymark.test.", "ns2.waymark.test."}) || z.DelegationSetID != "NOLD1" {
+		t.Errorf("migrated zone = %+v, %v", z, err)
+	}
+	// A zone without apex NS has an empty set: served on every name by
+	// nameservers (as a zone without delegation information).
+	if z, err := s.GetZone(ctx, "TOLD", "ZOLD2"); err != nil || len(z.PoolNames) != 0 {
+		t.Errorf("zone without NS = %+v, %v", z, err)
+	}
+	// And a new zone of the same name avoids the migrated set's names.
+	nz, _, err := s.CreateZone(ctx, "TOLD", CreateZoneInput{Name: "old.example.", CallerReference: "r3"})
+	if err != nil || slices.Contains(nz.PoolNames, "ns1.waymark.test.") || slices.Contains(nz.PoolNames, "ns2.waymark.test.") {
+		t.Errorf("new zone beside the migrated one = %+v, %v", nz, err)
 	}
 }
