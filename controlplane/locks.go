@@ -20,7 +20,8 @@ import (
 // below, after the row locks of its statements (tenant, hosted_zone,
 // cidr_collection and health_check rows, FOR UPDATE or FOR SHARE):
 //
-//  1. zoneLockClass, per top-level label: zone creation (zone.go).
+//  1. zoneLockClass, per top-level label: zone creation and its
+//     delegation set assignment (zone.go, delegation.go).
 //  2. healthCheckLockClass: every health check write (healthcheck.go).
 //  3. insyncLockKey: the relay and the trackers recording INSYNC
 //     (relay.go, fleet.go).
@@ -37,8 +38,8 @@ const (
 	// lockHealthChecks.
 	healthCheckLockClass int32 = 0x5748434b
 	// zoneLockClass is the first key of the transaction lock that makes
-	// the overlap check of zone creation race-free; the second is
-	// zoneLockKey(name) ("WZON").
+	// the overlap check and delegation set assignment of zone creation
+	// race-free; the second is zoneLockKey(name) ("WZON").
 	zoneLockClass int32 = 0x575a4f4e
 	// insyncLockKey serialises the two writers of INSYNC: trackers
 	// (recording applied sequences) and the relay (recording stream
