@@ -77,6 +77,9 @@ func (o nameserverOptions) plan() (nspool.Pool, []listener, error) {
 	}
 	if withAddrs == 0 {
 		// Names only: no way to tell views apart by address.
+		if len(o.Serve) > 0 {
+			return nspool.Pool{}, nil, errors.New("--serve needs the pool names' addresses in WAYMARK_NAMESERVERS")
+		}
 		return nspool.Pool{}, []listener{{addr: o.Listen}}, nil
 	}
 	_, port, err := net.SplitHostPort(o.Listen)
