@@ -379,13 +379,21 @@ func (r *Relay) record(ctx context.Context, batch []outboxRow, seqs []uint64) er
 			return err
 		}
 		if _, err := tx.Exec(ctx,
-			`WITH live AS (
-			     SELECT min(applied_seq) AS seq FROM nameserver WHERE ready AND live_until > $3)
-			 UPDATE change c
+			// As in markInSync, only the live nodes serving one of the
+			// zone's pool names count.
+			`UPDATE change c
 			    SET stream_seq = v.seq,
 			        status    = CASE WHEN v.seq <= live.seq THEN 'INSYNC' ELSE c.status END,
 			        insync_at = CASE WHEN v.seq <= live.seq THEN $3 ELSE c.insync_at END
-			   FROM unnest($1::text[], $2::bigint[]) AS v(id, seq), live
+			   FROM unnest($1::text[], $2::bigint[]) AS v(id, seq)
+			        CROSS JOIN LATERAL (
+			          SELECT min(n.applied_seq) AS seq
+			            FROM nameserver n,
+			                 (SELECT (SELECT d.name_servers FROM change c2
+			                            JOIN hosted_zone z ON z.id = c2.zone_id
+			                            JOIN delegation_set d ON d.id = z.delegation_set_id
+			                           WHERE c2.id = v.id) AS names) pc
+			           WHERE n.ready AND n.live_until > $3 AND `+servesZone+`) live
 			  WHERE c.id = v.id`, changeIDs, changeSeqs, now); err != nil {
 			return fmt.Errorf("record change stream sequences: %w", err)
 		}
