@@ -150,8 +150,9 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 				found = err == nil
 				return err
 			})
-		b.Queue(`SELECT pg_advisory_xact_lock(waymark_lock_key($1, $2))`, zoneLockClass, zoneLockKey(name))
-		queueOverlapping(b, name, &overlaps)
+		// The reusable set's row lock comes before the advisory lock
+		// (controlplane/locks.go): a concurrent DeleteDelegationSet
+		// then either finds the zone or is seen to have won.
 		if reuseID != "" {
 			b.Queue(`SELECT `+delegationSetColumns+` FROM delegation_set WHERE id = $1 AND tenant_id = $2 FOR SHARE`,
 				reuseID, tenantID).QueryRow(func(row pgx.Row) error {
@@ -163,6 +164,8 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 				return err
 			})
 		}
+		b.Queue(`SELECT pg_advisory_xact_lock(waymark_lock_key($1, $2))`, zoneLockClass, zoneLockKey(name))
+		queueOverlapping(b, name, &overlaps)
 	}
 	var zone Zone
 	var info ChangeInfo
