@@ -403,3 +403,37 @@ func TestIntegrationMigrationKeepsZonesServing(t *testing.T) {
 		t.Errorf("new zone beside the migrated one = %+v, %v", nz, err)
 	}
 }
+
+// TestIntegrationReusableSetDeleteRace: creating a zone on a reusable set
+// while the set is deleted ends one way or the other, with Route 53's
+// errors, never with a database error.
+func TestIntegrationReusableSetDeleteRace(t *testing.T) {
+	t.Parallel()
+	e := newZoneEnv(t, func(c *Config) { c.Pool = poolOf(t, 8, 4) })
+	ctx := context.Background()
+	a := testTenant(t, e.pool)
+	for i := range 20 {
+		ds, err := e.s.CreateDelegationSet(ctx, a, CreateDelegationSetInput{CallerReference: fmt.Sprint("race-", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var createErr, deleteErr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, _, createErr = e.s.CreateZone(ctx, a, CreateZoneInput{Name: fmt.Sprintf("r%d.example", i), CallerReference: fmt.Sprint("z-", i), DelegationSetID: ds.ID})
+		}()
+		go func() {
+			defer wg.Done()
+			deleteErr = e.s.DeleteDelegationSet(ctx, a, ds.ID)
+		}()
+		wg.Wait()
+		switch {
+		case createErr == nil && IsCode(deleteErr, CodeDelegationSetInUse):
+		case deleteErr == nil && IsCode(createErr, CodeNoSuchDelegationSet):
+		default:
+			t.Fatalf("round %d: create %v, delete %v", i, createErr, deleteErr)
+		}
+	}
+}
