@@ -5,7 +5,7 @@ PKGS  := ./...
 # Tests need PostgreSQL; NATS is embedded in the test process.
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/waymark_test?sslmode=disable
 
-.PHONY: help run build test test/fast lint fmt bench fuzz clean
+.PHONY: help run build test test/fast lint fmt bench abuse fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -34,8 +34,11 @@ fmt: ## gofmt every file
 fuzz: ## run every fuzz target briefly (FUZZTIME=30s to go longer)
 	./scripts/fuzz.sh $${FUZZTIME:-10s}
 
-bench: ## benchmarks: control plane, nameserver vs Knot DNS, propagation (see docs/benchmarks.md)
+bench: ## benchmarks: control plane, nameserver vs Knot DNS, propagation, abuse (see docs/benchmarks.md)
 	./bench/run.sh
+
+abuse: ## the nameserver under TCP floods, a spoofed-source UDP flood and RRL, beside Knot DNS (bench/abuse.sh)
+	./bench/abuse.sh
 
 clean: ## remove build output and the dev state in .waymark/
 	rm -rf bin .waymark

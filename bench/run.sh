@@ -8,15 +8,16 @@
 #   3. Go benchmarks of ./dataplane and ./api
 #   4. DNS queries per second vs Knot (bench/dns_vs_knot.sh, when present)
 #   5. propagation latency, submit → INSYNC (internal/e2e, when present)
+#   6. abuse beside Knot: TCP floods, spoofed-source UDP flood, RRL cost (bench/abuse.sh)
 #
 # Loopback only; every server it starts is stopped on exit. Servers are
 # pinned to core 0 and load generators to core 1 where that matters (parts
-# 2 and 4). Bounded: each step has a timeout; the whole run takes 6–11
+# 2 and 4). Bounded: each step has a timeout; the whole run takes 12–18
 # minutes on two cores.
 #
 # Environment: DURATION seconds per throughput run (10), RECORDS for part 2
 # (1000000), SKIP (space-separated part numbers to skip, e.g. "4 5"),
-# BUDGET seconds for the whole run (900),
+# BUDGET seconds for the whole run (1500),
 # DATABASE_URL base (postgres://postgres@127.0.0.1:5432), NSMEM_PORT (5421),
 # KNOT_PORT (5422), PROPAGATION_N changes (300), KEEP=1 keeps the work dir,
 # BENCH_REV=<git revision> benchmarks that commit (exported with git archive
@@ -36,9 +37,9 @@ PGUSER=${PGUSER:-postgres}
 PGHOST=${PGHOST:-127.0.0.1}
 export PGUSER PGHOST
 
-# The whole run is bounded by BUDGET seconds (900): each step's timeout is
+# The whole run is bounded by BUDGET seconds (1500): each step's timeout is
 # its own limit or what is left of the budget, whichever is smaller.
-BUDGET=${BUDGET:-900}
+BUDGET=${BUDGET:-1500}
 deadline=$(($(date +%s) + BUDGET))
 budget() { # LIMIT -> seconds for the next step
 	local left=$((deadline - $(date +%s)))
@@ -260,6 +261,31 @@ if ! skip 5; then
 	else
 		echo "internal/e2e BenchmarkPropagation not present: skipped"
 	fi
+fi
+
+# ---------------------------------------------------------------- 6
+if ! skip 6; then
+	say "6. abuse beside Knot: TCP floods, UDP flood to a spoofed source, RRL cost (bench/abuse.sh)"
+	timeout -k 5 $(budget 600) bench/abuse.sh 2>&1 | tee "$work/abuse.txt"
+	a=$work/abuse.txt
+	pct() { awk -v m="$1" -v w="$2" '$2 == m && $1 == w { for (i = 3; i <= NF; i++) if ($i ~ /^pct=/) { sub("pct=", "", $i); print $i } }' "$a"; }
+	fl() { awk -v w="$1" -v k="$2" '$1 == w && $2 == "flood" { for (i = 3; i <= NF; i++) if ($i ~ "^" k "=") { sub(k "=", "", $i); print $i } }' "$a"; }
+	put abuse.tcp_idle_5000.answered_pct.waymark "$(pct idle waymark)" "new TCP queries answered during 5,000 idle connections"
+	put abuse.tcp_idle_5000.answered_pct.knot "$(pct idle knot)" ""
+	put abuse.tcp_idle_5000.answered_pct.waymark_1024 "$(pct idle waymark-1024)" "--tcp-max-conns 1024: the attack is 5x the limit"
+	put abuse.tcp_idle_5000.answered_pct.knot_1024 "$(pct idle knot-1024)" "tcp-max-clients 1024"
+	put abuse.tcp_slow_1100.answered_pct.waymark "$(pct slow waymark)" "during 1,100 connections sending a query every 8 s"
+	put abuse.tcp_slow_1100.answered_pct.knot "$(pct slow knot)" ""
+	put abuse.flood.answers_per_s.waymark "$(fl waymark answers_per_s)" "full answers/s reaching the spoofed source; RRL 20/s slip 2"
+	put abuse.flood.answers_per_s.knot "$(fl knot answers_per_s)" "mod-rrl rate-limit 20, slip 2"
+	put abuse.flood.octets_per_s.waymark "$(fl waymark octets_per_s)" "all octets reaching the spoofed source, truncated answers included"
+	put abuse.flood.octets_per_s.knot "$(fl knot octets_per_s)" ""
+	put abuse.flood.octets_per_s.waymark_no_rrl "$(fl waymark-no-rrl octets_per_s)" "RRL off, for reference"
+	lg() { awk -v w="$1" -v k="$2" '$1 == w && $2 == "legit" { for (i = 3; i <= NF; i++) if ($i ~ "^" k "=") { sub(k "=", "", $i); print $i } }' "$a"; }
+	put abuse.legit_p99_us.waymark "$(lg waymark p99_us)" "legitimate client during a random-name flood; lost $(lg waymark lost_pct) %"
+	put abuse.legit_p99_us.knot "$(lg knot p99_us)" "lost $(lg knot lost_pct) %"
+	put "ratio: qps RRL+cookies on ÷ off" "$(awk '/^qps ratio on\/off:/ { print $NF }' "$a")" "normal mix, median of rounds"
+	put "ratio: CPU/query off ÷ on" "$(awk '/^CPU per query ratio off\/on:/ { print $6 }' "$a")" "1 = RRL and cookies cost nothing"
 fi
 
 # ---------------------------------------------------------------- summary

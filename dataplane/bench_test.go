@@ -33,10 +33,15 @@ func BenchmarkServeDNS(b *testing.B) {
 	if err := s.ReplaceZone(benchZone("Z1", "bench.example.", 100000)); err != nil {
 		b.Fatal(err)
 	}
-	fast, slow := NewHandler(s), NewHandler(s)
+	fast, slow, limited := NewHandler(s), NewHandler(s), NewHandler(s)
 	fast.SetReady(true)
 	slow.SetReady(true)
+	limited.SetReady(true)
 	slow.noFast = true
+	// RRL accounting on every answer (at a rate that never limits, so the
+	// cost measured is the accounting) and cookies on, as NewServer sets.
+	limited.rrl = newRRL(RRLConfig{Rate: 1 << 30}, limited.stats)
+	limited.cookies = newCookieJar(CookieConfig{}, limited.stats)
 	queries := map[string]*dns.Msg{}
 	add := func(name string, qname string, qtype uint16, edns bool) {
 		m := new(dns.Msg)
@@ -58,7 +63,7 @@ func BenchmarkServeDNS(b *testing.B) {
 		for _, p := range []struct {
 			path string
 			h    *Handler
-		}{{"fast", fast}, {"general", slow}} {
+		}{{"fast", fast}, {"general", slow}, {"fast-rrl", limited}} {
 			b.Run(name+"/"+p.path, func(b *testing.B) {
 				out := make([]byte, 0, 512)
 				b.ReportAllocs()

@@ -90,4 +90,15 @@
 // at routed names depend on the client and on chance: nothing may cache
 // them without those (routedNode marks such names). See
 // docs/routing-dataplane.md.
+//
+// # Hostile traffic
+//
+// The Server bounds TCP (tcp.go: a total and a per-address connection
+// limit that evict idle connections rather than refuse new ones, idle and
+// I/O timeouts), rate limits UDP responses per client prefix and response
+// class with slip (rrl.go), answers DNS Cookies with RFC 9018 server
+// cookies and exempts clients with a valid one from rate limiting
+// (cookie.go), and counts all of it in one Stats struct. Limits, defaults
+// and counters: docs/operations.md. The last health statuses are kept on
+// disk beside the zone cache (healthcache.go).
 package dataplane

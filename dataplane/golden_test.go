@@ -116,7 +116,9 @@ func TestGolden(t *testing.T) {
 		if parseFast(wire, &req, &lbuf) {
 			fastHits++
 		}
-		if parsed := new(dns.Msg); parsed.Unpack(wire) == nil {
+		// ServeDNS sees only what miekg parsed: it cannot tell a header
+		// that counts records the message does not hold.
+		if parsed := new(dns.Msg); sectionsExact(wire) && parsed.Unpack(wire) == nil {
 			rec := dnstest.NewRecorder(q.TCP)
 			fast.ServeDNS(rec, parsed)
 			if rec.Writes == 0 && got != nil || rec.Writes > 0 && !bytes.Equal(rec.Wire, got) {

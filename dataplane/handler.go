@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -20,6 +21,10 @@ import (
 // answer says; resolvers retry another name server and do not mark this
 // one lame for the zone, as they may for REFUSED. Malformed queries still
 // get FORMERR, other opcodes NOTIMP.
+//
+// A handler made by NewServer also answers DNS Cookies and rate limits
+// UDP responses (see RRLConfig, CookieConfig); one from NewHandler does
+// neither.
 type Handler struct {
 	store *Store
 	// view is the store view answered from (views.go); handlers of one
@@ -29,6 +34,14 @@ type Handler struct {
 	noFast   bool // tests: force the general path
 	routing  *atomic.Pointer[Routing]
 	scratchs sync.Pool
+	// rrl and cookies are set by NewServer; nil (a bare handler, as in
+	// tests) means no rate limiting and COOKIE options ignored.
+	rrl     *rrl
+	cookies *cookieJar
+	stats   *Stats
+	// tcpIdle, set by NewServer, is the TCP idle timeout in force, which
+	// answers advertise to clients asking with edns-tcp-keepalive.
+	tcpIdle func() time.Duration
 }
 
 // scratch is per-query working memory, pooled so a query allocates
@@ -59,7 +72,7 @@ func (h *Handler) ForView(v int) *Handler {
 }
 
 func newHandler(store *Store, view int, ready *atomic.Bool, routing *atomic.Pointer[Routing]) *Handler {
-	h := &Handler{store: store, view: view, ready: ready, routing: routing}
+	h := &Handler{store: store, view: view, ready: ready, routing: routing, stats: &Stats{}}
 	h.scratchs.New = func() any {
 		return &scratch{
 			res: result{
@@ -100,6 +113,10 @@ func (h *Handler) ServeWire(out, b []byte, from netip.Addr, tcp bool) []byte {
 	if !fromMsg(m, q, tcp) {
 		return nil
 	}
+	if q.rcode == dns.RcodeSuccess && !sectionsExact(b) {
+		q.rcode = dns.RcodeFormatError
+		h.stats.FormErrHeader.Add(1)
+	}
 	return h.answer(out, q, &sc.res, from)
 }
 
@@ -125,16 +142,55 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	}
 }
 
-// answer runs the lookup the request needs and encodes the response.
+// answer runs the lookup the request needs and encodes the response. It
+// returns nil when rate limiting drops the response.
 func (h *Handler) answer(out []byte, q *request, res *result, from netip.Addr) []byte {
 	res.reset()
+	if q.keepalive && h.tcpIdle != nil {
+		q.keepaliveVal = uint16(min(h.tcpIdle()/(100*time.Millisecond), 0xffff))
+	}
+	cookie := cookieNone
+	switch {
+	case q.badCookie:
+		h.stats.CookiesMalformed.Add(1)
+	case q.cookieLen > 0 && h.cookies != nil && q.rcode != dns.RcodeFormatError && q.rcode != dns.RcodeBadVers:
+		// Every answer to a client cookie carries a server cookie (RFC
+		// 7873 §5.2), REFUSED and NOTIMP too; not those to a query we
+		// could not read.
+		cookie = h.cookies.check(q, from)
+	}
 	switch {
 	case q.rcode != dns.RcodeSuccess:
 		res.rcode, res.ede = q.rcode, q.ede
+	case cookie == cookieBad && !q.tcp:
+		// RFC 7873 §5.2.4 with §5.2.3's policy choice: over UDP an
+		// invalid server cookie gets BADCOOKIE and a fresh cookie, so
+		// the client retries with it (and is then exempt from RRL).
+		res.rcode = dns.RcodeBadCookie
+		h.stats.CookiesBadCookie.Add(1)
 	case !h.ready.Load():
 		res.rcode, res.ede = dns.RcodeServerFailure, edeNotReady
 	default:
 		lookup(h.store.load().view(h.view), q.lname, q.qtype, client{addr: from, ecs: q.ecs, rt: h.routing.Load()}, res)
+	}
+	if h.rrl != nil && !q.tcp && cookie != cookieValid {
+		switch h.rrl.account(from, q, res) {
+		case rrlDrop:
+			res.release()
+			return nil
+		case rrlSlip:
+			rcode := res.rcode
+			res.release()
+			res.reset()
+			if cookie != cookieNone {
+				// A cookie-capable client learns a cookie that exempts
+				// it instead of falling back to TCP (as BIND does).
+				res.rcode = dns.RcodeBadCookie
+				h.stats.CookiesBadCookie.Add(1)
+			} else {
+				res.rcode, res.tc = rcode, true
+			}
+		}
 	}
 	resp := appendResponse(out, q, res)
 	res.release()

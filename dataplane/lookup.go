@@ -26,13 +26,14 @@ type result struct {
 	ede        uint16 // extended DNS error info code, 0 for none
 	scope      uint8  // ECS scope prefix length (RFC 7871): 0 unless routing used the client's subnet
 	aa         bool
+	tc         bool // set TC whatever fits: a slipped response (RRL)
 	answer     []rrRef
 	authority  []rrRef
 	additional []rrRef
 }
 
 func (r *result) reset() {
-	r.rcode, r.ede, r.aa, r.scope = dns.RcodeSuccess, 0, false, 0
+	r.rcode, r.ede, r.aa, r.tc, r.scope = dns.RcodeSuccess, 0, false, false, 0
 	r.answer, r.authority, r.additional = r.answer[:0], r.authority[:0], r.additional[:0]
 }
 

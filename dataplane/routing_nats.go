@@ -34,6 +34,10 @@ type RoutingOptions struct {
 	// after StartRouting returns and its zones are synced); the bound
 	// lets it start from its zone cache while NATS is away.
 	HealthWait time.Duration
+	// CacheDir, when set, keeps the last health statuses on disk there
+	// (beside the zone cache): a nameserver starting while NATS is away
+	// answers with them instead of every check healthy.
+	CacheDir string
 	// Logger receives the feed's trouble. Default: discard.
 	Logger *slog.Logger
 }
@@ -74,6 +78,7 @@ func StartRouting(ctx context.Context, nc *nats.Conn, h *Handler, o RoutingOptio
 		}
 	}
 	health := NewNATSHealth()
+	health.UseCache(o.CacheDir, log)
 	rt.Health = health
 	h.SetRouting(rt)
 	sub, err := h.ServeTestAnswers(nc, o.NodeID)
@@ -119,7 +124,11 @@ func StartRouting(ctx context.Context, nc *nats.Conn, h *Handler, o RoutingOptio
 		select {
 		case <-loaded:
 		case <-t.C:
-			log.Warn("health statuses not loaded yet; starting with every check healthy", "waited", wait)
+			if health.FromCache() {
+				log.Warn("health status feed not loaded yet; starting with the cached statuses", "waited", wait)
+			} else {
+				log.Warn("health statuses not loaded yet; starting with every check healthy", "waited", wait)
+			}
 		case <-ctx.Done():
 		}
 		t.Stop()

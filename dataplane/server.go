@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
-	"time"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -33,15 +31,18 @@ type Config struct {
 	// UDPWorkers is the number of goroutines reading the UDP socket.
 	// Default GOMAXPROCS.
 	UDPWorkers int
-	// MaxTCPConns bounds concurrent TCP connections; more wait in the
-	// kernel's accept queue. Default 1024.
-	MaxTCPConns int
-	// TCPIdleTimeout closes TCP connections idle this long (RFC 7766
-	// §6.2.3). Default 10s.
-	TCPIdleTimeout time.Duration
+	// TCP bounds the TCP connections (RFC 7766 §6); see TCPConfig.
+	TCP TCPConfig
+	// RRL limits UDP responses per client prefix; see RRLConfig. The
+	// zero value is off.
+	RRL RRLConfig
+	// Cookies configures DNS Cookies (RFC 7873, RFC 9018); see
+	// CookieConfig.
+	Cookies CookieConfig
 	// Handler, when set, answers instead of a new handler of the store:
 	// one per view (Handler.ForView) when a nameserver listens on the
-	// addresses of several pool names.
+	// addresses of several pool names. The server gives it its rate
+	// limiter, cookie jar and counters.
 	Handler *Handler
 }
 
@@ -57,11 +58,13 @@ type Server struct {
 	udp *net.UDPConn
 	tcp *net.TCPListener
 
-	wg       sync.WaitGroup
-	mu       sync.Mutex // guards conns and closed
-	conns    map[net.Conn]struct{}
-	closed   bool
-	tcpSlots chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex // guards closed and tcp connection table
+	closed bool
+	conns  tcpTable
+	stats  *Stats
+	// stopClocks stops the coarse clocks of RRL and cookies.
+	stopClocks chan struct{}
 }
 
 // NewServer returns a server answering from store. It is not ready: until
@@ -76,23 +79,33 @@ func NewServer(store *Store, cfg Config) *Server {
 	if cfg.UDPWorkers <= 0 {
 		cfg.UDPWorkers = runtime.GOMAXPROCS(0)
 	}
-	if cfg.MaxTCPConns <= 0 {
-		cfg.MaxTCPConns = 1024
-	}
-	if cfg.TCPIdleTimeout <= 0 {
-		cfg.TCPIdleTimeout = 10 * time.Second
-	}
+	cfg.TCP = cfg.TCP.withDefaults()
 	h := cfg.Handler
 	if h == nil {
 		h = NewHandler(store)
 	}
-	return &Server{
-		cfg:      cfg,
-		handler:  h,
-		log:      cfg.Logger,
-		conns:    map[net.Conn]struct{}{},
-		tcpSlots: make(chan struct{}, cfg.MaxTCPConns),
+	s := &Server{
+		cfg:     cfg,
+		handler: h,
+		log:     cfg.Logger,
 	}
+	s.stats = s.handler.stats
+	s.conns.init()
+	s.handler.rrl = newRRL(cfg.RRL, s.stats)
+	s.handler.cookies = newCookieJar(cfg.Cookies, s.stats)
+	s.handler.tcpIdle = s.idleTimeout
+	return s
+}
+
+// Stats returns the abuse counters so far: TCP connections refused and
+// evicted, responses rate limited and slipped, cookies seen.
+func (s *Server) Stats() StatsSnapshot { return s.stats.Snapshot() }
+
+// SetCookieSecrets replaces the server cookie secrets (RFC 9018 §4.4:
+// rotate by making the old secret the previous one; cookies made with
+// it stay valid until they age out). prev may be nil.
+func (s *Server) SetCookieSecrets(cur, prev []byte) error {
+	return s.handler.cookies.setSecrets(cur, prev)
 }
 
 // Handler returns the server's handler.
@@ -138,6 +151,13 @@ func (s *Server) Start(ctx context.Context) error {
 		_ = udp.SetWriteBuffer(4 << 20)
 		break
 	}
+	s.stopClocks = make(chan struct{})
+	if s.handler.rrl != nil {
+		go s.handler.rrl.clock.run(s.stopClocks)
+	}
+	if s.handler.cookies != nil {
+		go s.handler.cookies.clock.run(s.stopClocks)
+	}
 	for range s.cfg.UDPWorkers {
 		s.wg.Add(1)
 		go s.serveUDP()
@@ -157,9 +177,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
-	for c := range s.conns {
-		_ = c.Close()
-	}
+	s.conns.closeAll()
+	close(s.stopClocks)
 	s.mu.Unlock()
 	err := errors.Join(s.udp.Close(), s.tcp.Close())
 	done := make(chan struct{})
@@ -305,81 +324,4 @@ func (s *Server) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closed
-}
-
-// serveTCP accepts connections, at most MaxTCPConns at a time.
-func (s *Server) serveTCP() {
-	defer s.wg.Done()
-	for {
-		s.tcpSlots <- struct{}{}
-		c, err := s.tcp.Accept()
-		if err != nil {
-			<-s.tcpSlots
-			if s.isClosed() {
-				return
-			}
-			s.log.Warn("tcp accept", "err", err)
-			time.Sleep(10 * time.Millisecond) // e.g. out of file descriptors
-			continue
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			_ = c.Close()
-			<-s.tcpSlots
-			return
-		}
-		s.conns[c] = struct{}{}
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go s.serveConn(c)
-	}
-}
-
-// serveConn answers length-prefixed queries on one connection in order
-// until the client closes it, goes idle or sends a bad frame.
-func (s *Server) serveConn(c net.Conn) {
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		_ = c.Close()
-		<-s.tcpSlots
-		s.wg.Done()
-	}()
-	var from netip.Addr
-	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		from = a.AddrPort().Addr().Unmap()
-	}
-	// Buffers grow to the largest message seen, so that idle connections
-	// hold little memory.
-	req := make([]byte, 512)
-	out := make([]byte, 2, 512)
-	for {
-		_ = c.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
-		if _, err := io.ReadFull(c, req[:2]); err != nil {
-			return
-		}
-		n := int(binary.BigEndian.Uint16(req))
-		if n < 12 {
-			return // not a DNS message: the stream cannot be resynchronised
-		}
-		if n > len(req) {
-			req = make([]byte, n)
-		}
-		if _, err := io.ReadFull(c, req[:n]); err != nil {
-			return
-		}
-		resp := s.serve(out[2:2], req[:n], from, true)
-		if resp == nil {
-			continue
-		}
-		// resp aliases out[2:] unless it grew past out's capacity.
-		out = append(out[:2], resp...)
-		binary.BigEndian.PutUint16(out, uint16(len(resp)))
-		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
-		if _, err := c.Write(out); err != nil {
-			return
-		}
-	}
 }

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"net/netip"
 	"unsafe"
 
@@ -32,6 +33,19 @@ type request struct {
 	// ecs is the query's EDNS Client Subnet (RFC 7871): the source prefix,
 	// echoed with the scope the answer has. Invalid when none was sent.
 	ecs netip.Prefix
+	// cookie holds the query's COOKIE option data (RFC 7873), cookieLen
+	// octets of it (0: none); cookieOut is the option the answer
+	// carries, cookieOutLen octets (0: none).
+	cookie       [clientCookieLen + maxServerCookieLen]byte
+	cookieLen    int
+	cookieOut    [clientCookieLen + serverCookieLen]byte
+	cookieOutLen int
+	badCookie    bool // the COOKIE option was malformed
+	// keepalive is set when a TCP query asked for edns-tcp-keepalive
+	// (RFC 7828); keepaliveVal is the idle timeout the answer then
+	// advertises, in units of 100 ms.
+	keepalive    bool
+	keepaliveVal uint16
 }
 
 // Extended DNS Errors (RFC 8914) we send, to EDNS clients only. The
@@ -178,6 +192,17 @@ func fromMsg(m *dns.Msg, q *request, tcp bool) bool {
 		if !readECS(opt, q) {
 			q.rcode = dns.RcodeFormatError // RFC 7871 §7.1.1
 		}
+		if !readCookie(opt, q) {
+			q.rcode, q.badCookie = dns.RcodeFormatError, true // RFC 7873 §5.2.2
+		}
+		for _, o := range opt.Option {
+			if k, ok := o.(*dns.EDNS0_TCP_KEEPALIVE); ok {
+				if k.Timeout != 0 {
+					q.rcode = dns.RcodeFormatError // clients send no TIMEOUT (RFC 7828 §3.2.1)
+				}
+				q.keepalive = tcp // over UDP the option is ignored (§3.3.1)
+			}
+		}
 	}
 	switch {
 	case opts > 1:
@@ -201,6 +226,83 @@ func fromMsg(m *dns.Msg, q *request, tcp bool) bool {
 		q.rcode, q.ede = dns.RcodeNotImplemented, edeNotSupported
 	}
 	return true
+}
+
+// readCookie copies the first COOKIE option of opt into q (RFC 7873 §5.2:
+// later ones are ignored). It reports false when that option is malformed.
+func readCookie(opt *dns.OPT, q *request) bool {
+	for _, o := range opt.Option {
+		c, ok := o.(*dns.EDNS0_COOKIE)
+		if !ok {
+			continue
+		}
+		if len(c.Cookie) > 2*len(q.cookie) {
+			return false
+		}
+		n, err := hex.Decode(q.cookie[:], []byte(c.Cookie))
+		if err != nil {
+			return false
+		}
+		if _, _, err := parseCookie(q.cookie[:n]); err != nil {
+			return false
+		}
+		q.cookieLen = n
+		return true
+	}
+	return true
+}
+
+// sectionsExact reports whether b holds exactly the questions and records
+// its header counts. miekg's parser accepts a message whose sections stop
+// short of their counts (ANCOUNT 65535 and no records) and ignores
+// trailing octets; such a query is malformed (RFC 1035 §4.1, and what
+// Knot and NSD answer: FORMERR).
+func sectionsExact(b []byte) bool {
+	if len(b) < 12 {
+		return false
+	}
+	off := 12
+	for range be16(b[4:]) {
+		if off = skipWireName(b, off); off < 0 || off+4 > len(b) {
+			return false
+		}
+		off += 4
+	}
+	rrs := int(be16(b[6:])) + int(be16(b[8:])) + int(be16(b[10:]))
+	for range rrs {
+		if off = skipWireName(b, off); off < 0 || off+10 > len(b) {
+			return false
+		}
+		off += 10 + int(be16(b[off+8:]))
+		if off > len(b) {
+			return false
+		}
+	}
+	return off == len(b)
+}
+
+// skipWireName returns the offset after the (possibly compressed) name at
+// off in message b, or -1 when it runs past the end or uses a reserved
+// label type. Pointers are not followed: only the name's own octets count.
+func skipWireName(b []byte, off int) int {
+	for {
+		if off >= len(b) {
+			return -1
+		}
+		l := int(b[off])
+		switch {
+		case l&0xc0 == 0xc0:
+			if off+2 > len(b) {
+				return -1
+			}
+			return off + 2
+		case l > 63:
+			return -1
+		case l == 0:
+			return off + 1
+		}
+		off += 1 + l
+	}
 }
 
 // formErrHeader answers a packet miekg could not parse: FORMERR with the
@@ -240,9 +342,9 @@ func appendResponse(out []byte, q *request, res *result) []byte {
 	}
 	limit := q.limit()
 	if q.edns {
-		limit -= optLen + ecsOptLen(q.ecs)
+		limit -= optLen + ecsOptLen(q.ecs) + cookieOptLen(q) + keepaliveOptLen(q)
 	}
-	tc := false
+	tc := res.tc
 	var counts [3]int
 	for i, sec := range [...][]rrRef{res.answer, res.authority, res.additional} {
 		for j := range sec {
@@ -282,10 +384,34 @@ func appendResponse(out []byte, q *request, res *result) []byte {
 			b = append(b, 0, dns.EDNS0EDE, 0, 2, byte(res.ede>>8), byte(res.ede))
 		}
 		b = appendECS(b, q.ecs, res.scope)
+		if q.cookieOutLen > 0 {
+			b = append(b, 0, dns.EDNS0COOKIE, 0, byte(q.cookieOutLen))
+			b = append(b, q.cookieOut[:q.cookieOutLen]...)
+		}
+		if keepaliveOptLen(q) > 0 {
+			b = append(b, 0, dns.EDNS0TCPKEEPALIVE, 0, 2, byte(q.keepaliveVal>>8), byte(q.keepaliveVal))
+		}
 		binary.BigEndian.PutUint16(b[rdlen:], uint16(len(b)-rdlen-2))
 		binary.BigEndian.PutUint16(b[10:], uint16(counts[2]+1))
 	}
 	return b
+}
+
+// cookieOptLen is the size of the COOKIE option the answer to q carries.
+func cookieOptLen(q *request) int {
+	if q.cookieOutLen == 0 {
+		return 0
+	}
+	return 4 + q.cookieOutLen
+}
+
+// keepaliveOptLen is the size of the edns-tcp-keepalive option the answer
+// to q carries.
+func keepaliveOptLen(q *request) int {
+	if q.keepalive && q.keepaliveVal > 0 {
+		return 6
+	}
+	return 0
 }
 
 // appendRRSet writes every record of ref. The owner is written once and its

@@ -35,6 +35,11 @@ func run() error {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the serving time to this file")
 	routed := flag.Bool("routed", false, "serve A sets named wt<N> as weighted groups and geo<N> as geolocation groups (see routed.go)")
 	geoDB := flag.String("geoip-db", "", "MaxMind-format GeoIP database for routed answers (bench/mkgeoip makes one)")
+	rrlRate := flag.Int("rrl-rate", 0, "response rate limit per client prefix and class (0: off, as Knot without mod-rrl)")
+	rrlSlip := flag.Int("rrl-slip", 2, "send every Nth limited response truncated (-1: none)")
+	rrlTable := flag.Int("rrl-table-size", 0, "rate-limit buckets (0: the default)")
+	cookies := flag.Bool("cookies", false, "answer DNS cookies (as Knot's mod-cookies)")
+	tcpMax := flag.Int("tcp-max-conns", 0, "open TCP connections at most (0: the nameserver's default)")
 	flag.Parse()
 	if *zoneFile == "" || *origin == "" {
 		return fmt.Errorf("-zone and -origin are required")
@@ -61,7 +66,12 @@ func run() error {
 	// size measured is the served zone's.
 	debug.FreeOSMemory()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := dataplane.NewServer(store, dataplane.Config{Addr: *addr, Logger: log, UDPWorkers: *workers})
+	srv := dataplane.NewServer(store, dataplane.Config{
+		Addr: *addr, Logger: log, UDPWorkers: *workers,
+		RRL:     dataplane.RRLConfig{Rate: *rrlRate, Slip: *rrlSlip, TableSize: *rrlTable},
+		TCP:     dataplane.TCPConfig{MaxConns: *tcpMax},
+		Cookies: dataplane.CookieConfig{Off: !*cookies},
+	})
 	if *geoDB != "" {
 		db, err := dataplane.OpenGeoDB(*geoDB)
 		if err != nil {
@@ -88,6 +98,7 @@ func run() error {
 		defer func() { pprof.StopCPUProfile(); _ = pf.Close() }()
 	}
 	<-ctx.Done()
+	fmt.Fprintf(os.Stderr, "nsbench: %s\n", srv.Stats())
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)

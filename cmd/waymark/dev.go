@@ -39,7 +39,12 @@ func runDev(ctx context.Context, args []string) error {
 	tenantName := fs.String("tenant", "dev", "name of the dev tenant")
 	signup := fs.Bool("signup", false, "open sign-up at POST /v1/signup")
 	poolSize := fs.Int("pool", 8, "nameserver pool names ns1.waymark.test. … on consecutive loopback addresses from --dns's")
+	limitFlags := dnsLimitFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	limits, err := limitFlags()
+	if err != nil {
 		return err
 	}
 	log := newLogger()
@@ -119,6 +124,7 @@ func runDev(ctx context.Context, args []string) error {
 			LatencyTable: *latency,
 			Logger:       log.With("node", "dev-"+region),
 			Pool:         pool,
+			Limits:       limits,
 		})
 		if err != nil {
 			cp.Close()

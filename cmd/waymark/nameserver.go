@@ -41,6 +41,8 @@ type nameserverOptions struct {
 	Serve []string
 	// Hostmaster is the SOA RNAME of the fleet's own zones.
 	Hostmaster string
+	// Limits are the TCP, rate-limiting and cookie settings.
+	Limits dnsLimits
 }
 
 // nameserver is a running DNS server fed by a sync node.
@@ -120,7 +122,7 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 	}
 	for _, l := range listeners {
 		srv := dataplane.NewServer(store, dataplane.Config{Addr: l.addr, Logger: o.Logger.With("component", "dns"),
-			Handler: base.ForView(l.view)})
+			Handler: base.ForView(l.view), TCP: o.Limits.TCP, RRL: o.Limits.RRL, Cookies: o.Limits.Cookies})
 		if err := srv.Start(ctx); err != nil {
 			shutdown()
 			return nil, fmt.Errorf("dns listen %s: %w", l.addr, err)
@@ -149,6 +151,7 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		LatencyTablePath: o.LatencyTable,
 		NodeID:           o.NodeID,
 		Region:           o.Region,
+		CacheDir:         o.CacheDir,
 		Logger:           o.Logger.With("component", "routing"),
 	})
 	if err != nil {
@@ -174,6 +177,8 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		return nil, err
 	}
 	ns.Node = node
+	logDNSLimits(o.Logger.With("component", "dns"), o.Limits)
+	go reportDNSStats(ctx, ns.Servers, o.Limits.StatsInterval, o.Logger.With("component", "dns"))
 	go func() {
 		err := node.Run(ctx)
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -213,7 +218,12 @@ func runNameserver(ctx context.Context, args []string) error {
 	cacheDir := fs.String("cache-dir", env("WAYMARK_CACHE_DIR", ""), "directory for the on-disk zone cache (WAYMARK_CACHE_DIR); empty disables it")
 	poolCfg := poolFlags(fs)
 	serve := fs.String("serve", env("WAYMARK_SERVE", ""), "pool names this nameserver serves, e.g. ns1,ns2 (WAYMARK_SERVE); empty: all")
+	limitFlags := dnsLimitFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	limits, err := limitFlags()
+	if err != nil {
 		return err
 	}
 	pool, err := poolCfg.pool()
@@ -232,7 +242,7 @@ func runNameserver(ctx context.Context, args []string) error {
 		NodeID: *nodeID, Region: *region, Listen: *listen, NATSURL: *natsURL,
 		APIURL: *apiURL, AdminToken: token, CacheDir: *cacheDir,
 		GeoIPDB: *geoip, LatencyTable: *latency, Logger: log,
-		Pool: pool, Serve: splitList(*serve),
+		Pool: pool, Serve: splitList(*serve), Limits: limits,
 	})
 	if err != nil {
 		return err

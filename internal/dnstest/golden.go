@@ -19,7 +19,8 @@ import (
 //
 // Flags: +rd +cd +tcp +edns[=size] +ednsver=N +do +nsid (an NSID option)
 // +opt2 (a second OPT) +id=N +opcode=NAME|N +qdcount=0|2 +qr +ancount
-// (an answer record in the query) and +raw=HEX (send these bytes instead).
+// (an answer record in the query) +nscount (an authority record)
+// +cookie=HEX (a COOKIE option with these octets) and +raw=HEX (send these bytes instead).
 // Other flags are left in Flags for the caller.
 type Query struct {
 	Msg   *dns.Msg // nil with +raw
@@ -120,6 +121,12 @@ func ParseQuery(s string) (Query, error) {
 		case "ancount":
 			rr, _ := dns.NewRR(m.Question[0].Name + " 60 IN A 192.0.2.1")
 			m.Answer = append(m.Answer, rr)
+		case "nscount":
+			rr, _ := dns.NewRR(m.Question[0].Name + " 60 IN NS ns.example.")
+			m.Ns = append(m.Ns, rr)
+		case "cookie":
+			o := ednsOn()
+			o.Option = append(o.Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: val})
 		case "raw":
 			b, err := hex.DecodeString(val)
 			if err != nil {
