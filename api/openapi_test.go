@@ -12,6 +12,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
+	"github.com/waymark-dns/waymark/api/route53"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/healthcfg"
@@ -286,6 +287,9 @@ func checkCoverage(t *testing.T, a *testAPI) {
 	}
 	err = chi.Walk(routes, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		op := method + " " + route
+		if strings.HasPrefix(route, route53.Prefix+"/") {
+			return nil // the Route 53 API, not part of openapi.yaml (docs/route53.md)
+		}
 		if !documented[op] {
 			t.Errorf("route %s is not in openapi.yaml", op)
 		}

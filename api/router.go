@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/waymark-dns/waymark/api/route53"
 	"github.com/waymark-dns/waymark/controlplane"
 )
 
@@ -121,7 +122,29 @@ func NewRouter(cfg Config) http.Handler {
 		mw := append(h.access(rt.access), h.bodyLimit(rt.body)...)
 		r.With(mw...).Method(rt.method, rt.path, h.serve(rt.handle))
 	}
+
+	// The Route 53-compatible API (api/route53) under its own prefix: the
+	// same Service, tenants, keys and per-tenant rate limit, in Route 53's
+	// REST-XML with SigV4. It has its own route table and authentication.
+	r.Handle(route53.Prefix+"/*", h.route53())
 	return r
+}
+
+// route53 builds the Route 53 front end on the router's own limiter and
+// request ids.
+func (h *handler) route53() http.Handler {
+	return route53.NewHandler(route53.Config{
+		Service:   h.svc,
+		Allow:     func(tenant string) bool { _, ok := h.tenant.take(tenant, h.cfg.NowFunc()); return ok },
+		RequestID: func(r *http.Request) string { return requestID(r.Context()) },
+		Authenticated: func(r *http.Request, tenant, keyID string) {
+			infoFrom(r.Context()).principal = &controlplane.Principal{TenantID: tenant, KeyID: keyID}
+		},
+		Now:          h.cfg.NowFunc,
+		MaxBodyBytes: h.cfg.MaxBodyBytes,
+		TestAnswer:   h.cfg.TestAnswer,
+		Logger:       h.log,
+	})
 }
 
 // access says who may call a route.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/waymark-dns/waymark/api/route53"
 	"github.com/waymark-dns/waymark/controlplane"
 )
 
@@ -19,6 +20,9 @@ type Service interface {
 	FleetService
 	HealthCheckService
 	CIDRService
+	// The Route 53-compatible API's needs (api/route53), mounted beside
+	// the route table.
+	route53.Service
 }
 
 // The compiler keeps Service and the control plane in step.
