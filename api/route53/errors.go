@@ -24,7 +24,9 @@ func newError(status int, code, msg string) *r53Error {
 	return &r53Error{Status: status, Code: code, Message: msg}
 }
 
-func errInvalidInput(msg string) *r53Error { return newError(http.StatusBadRequest, "InvalidInput", msg) }
+func errInvalidInput(msg string) *r53Error {
+	return newError(http.StatusBadRequest, "InvalidInput", msg)
+}
 
 // r53Code is THE table from control-plane error codes to Route 53's code
 // and status (ROUTE53.md §3.2). ok is false for a code it does not know,

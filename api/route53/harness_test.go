@@ -2,8 +2,11 @@ package route53_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	r53 "github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/smithy-go"
@@ -176,4 +180,42 @@ func eventually(t testing.TB, d time.Duration, cond func() error) {
 	}
 }
 
-var _ = http.StatusOK
+// rawResponse is a response to a hand-made request.
+type rawResponse struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// signed sends a request signed by the SDK's own SigV4 signer at the given
+// time; mutate runs after signing (to tamper with it).
+func (s *server) signed(t testing.TB, keyID, secret, method, path, body string, at time.Time, mutate ...func(*http.Request)) rawResponse {
+	t.Helper()
+	req, err := http.NewRequest(method, s.http.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(body))
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret},
+		req, hex.EncodeToString(sum[:]), "route53", "us-west-2", at); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mutate {
+		m(req)
+	}
+	return s.do(t, req)
+}
+
+func (s *server) do(t testing.TB, req *http.Request) rawResponse {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}

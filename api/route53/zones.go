@@ -66,9 +66,9 @@ func toDelegationSetXML(z controlplane.Zone) *delegationSetXML {
 }
 
 type createHostedZoneRequest struct {
-	XMLName          xml.Name `xml:"CreateHostedZoneRequest"`
-	Name             string   `xml:"Name"`
-	CallerReference  string   `xml:"CallerReference"`
+	XMLName          xml.Name  `xml:"CreateHostedZoneRequest"`
+	Name             string    `xml:"Name"`
+	CallerReference  string    `xml:"CallerReference"`
 	VPC              *struct{} `xml:"VPC"`
 	HostedZoneConfig *struct {
 		Comment     string `xml:"Comment"`
