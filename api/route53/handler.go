@@ -370,7 +370,7 @@ func decodeXML(body []byte, root string, v any) error {
 		if errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return newError(http.StatusBadRequest, "MalformedInput", "The XML document is not valid, expected "+root+".")
 		}
-		var ue *xml.UnmarshalError
+		var ue xml.UnmarshalError
 		if errors.As(err, &ue) {
 			return newError(http.StatusBadRequest, "MalformedInput", "The XML document is not valid, expected "+root+".")
 		}

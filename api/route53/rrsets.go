@@ -26,12 +26,19 @@ type rrsetXML struct {
 	Failover                string          `xml:"Failover,omitempty"`
 	MultiValueAnswer        *bool           `xml:"MultiValueAnswer,omitempty"`
 	TTL                     *int64          `xml:"TTL,omitempty"`
-	ResourceRecords         []valueXML      `xml:"ResourceRecords>ResourceRecord"`
+	ResourceRecords         *valuesXML      `xml:"ResourceRecords,omitempty"`
 	AliasTarget             *aliasTargetXML `xml:"AliasTarget,omitempty"`
 	HealthCheckID           string          `xml:"HealthCheckId,omitempty"`
 	TrafficPolicyInstanceID string          `xml:"TrafficPolicyInstanceId,omitempty"`
 	CidrRoutingConfig       *cidrRoutingXML `xml:"CidrRoutingConfig,omitempty"`
 	GeoProximityLocation    *struct{}       `xml:"GeoProximityLocation,omitempty"`
+}
+
+// valuesXML wraps the values; a pointer, so that an alias lists no
+// ResourceRecords element at all (encoding/xml writes the parent of an
+// empty a>b list).
+type valuesXML struct {
+	Values []valueXML `xml:"ResourceRecord"`
 }
 
 type valueXML struct {
@@ -84,9 +91,9 @@ func toRRSetXML(rs zonecfg.RRSet) rrsetXML {
 	}
 	ttl := int64(rs.TTL)
 	out.TTL = &ttl
-	out.ResourceRecords = make([]valueXML, len(rs.Records))
+	out.ResourceRecords = &valuesXML{Values: make([]valueXML, len(rs.Records))}
 	for i, v := range rs.Records {
-		out.ResourceRecords[i] = valueXML{Value: valueToR53(rs.Type, v)}
+		out.ResourceRecords.Values[i] = valueXML{Value: valueToR53(rs.Type, v)}
 	}
 	return out
 }
@@ -99,7 +106,7 @@ func fromRRSetXML(in rrsetXML, action string) (zonecfg.RRSet, string) {
 	rs.Name, rs.Type, rs.SetIdentifier = nameFromR53(in.Name), strings.TrimSpace(in.Type), in.SetIdentifier
 	where := fmt.Sprintf("in Change with [Action=%s, Name=%s, Type=%s, SetIdentifier=%s]",
 		truncate(action), truncate(in.Name), truncate(in.Type), truncate(in.SetIdentifier))
-	hasData := in.TTL != nil || len(in.ResourceRecords) > 0
+	hasData := in.TTL != nil || in.ResourceRecords != nil
 	n := 0
 	for _, b := range []bool{in.AliasTarget != nil, hasData, in.TrafficPolicyInstanceID != ""} {
 		if b {
@@ -124,8 +131,12 @@ func fromRRSetXML(in rrsetXML, action string) (zonecfg.RRSet, string) {
 			return rs, fmt.Sprintf("Invalid TTL %d: must be between 0 and %d %s", *in.TTL, zonecfg.MaxTTL, where)
 		}
 		rs.TTL = uint32(*in.TTL)
-		rs.Records = make([]string, len(in.ResourceRecords))
-		for i, v := range in.ResourceRecords {
+		var values []valueXML
+		if in.ResourceRecords != nil {
+			values = in.ResourceRecords.Values
+		}
+		rs.Records = make([]string, len(values))
+		for i, v := range values {
 			rs.Records[i] = valueFromR53(strings.ToUpper(rs.Type), v.Value)
 		}
 	}
