@@ -61,9 +61,9 @@ var operations = []operation{
 	{name: "GetDNSSEC", method: "GET", pattern: "/hostedzone/{}/dnssec"},
 
 	// Tags.
-	{name: "ChangeTagsForResource", method: "POST", pattern: "/tags/{}/{}"},
-	{name: "ListTagsForResource", method: "GET", pattern: "/tags/{}/{}"},
-	{name: "ListTagsForResources", method: "POST", pattern: "/tags/{}"},
+	{name: "ChangeTagsForResource", method: "POST", pattern: "/tags/{}/{}", run: changeTagsForResource},
+	{name: "ListTagsForResource", method: "GET", pattern: "/tags/{}/{}", run: listTagsForResource},
+	{name: "ListTagsForResources", method: "POST", pattern: "/tags/{}", run: listTagsForResources},
 
 	// Query logging.
 	{name: "CreateQueryLoggingConfig", method: "POST", pattern: "/queryloggingconfig"},

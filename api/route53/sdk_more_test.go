@@ -268,3 +268,95 @@ func TestIntegrationSDKMisc(t *testing.T) {
 		t.Fatalf("malformed body: %d %s", res.status, res.body)
 	}
 }
+
+// TestIntegrationSDKTags drives ChangeTagsForResource, ListTagsForResource
+// and ListTagsForResources on hosted zones and health checks, the way
+// Terraform reads them on every refresh, and their errors.
+func TestIntegrationSDKTags(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, serverOptions{})
+	ctx := context.Background()
+	_, keyID, secret := s.tenant("tags")
+	c := s.client(keyID, secret)
+
+	z1, err := c.CreateHostedZone(ctx, &r53.CreateHostedZoneInput{Name: aws.String("t1.example"), CallerReference: aws.String("t1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z2, err := c.CreateHostedZone(ctx, &r53.CreateHostedZoneInput{Name: aws.String("t2.example"), CallerReference: aws.String("t2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id1, id2 := strings.TrimPrefix(*z1.HostedZone.Id, "/hostedzone/"), strings.TrimPrefix(*z2.HostedZone.Id, "/hostedzone/")
+	if _, err := c.ChangeTagsForResource(ctx, &r53.ChangeTagsForResourceInput{ResourceType: types.TagResourceTypeHostedzone, ResourceId: aws.String(id1),
+		AddTags: []types.Tag{{Key: aws.String("env"), Value: aws.String("prod")}, {Key: aws.String("team"), Value: aws.String("dns")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ChangeTagsForResource(ctx, &r53.ChangeTagsForResourceInput{ResourceType: types.TagResourceTypeHostedzone, ResourceId: aws.String(id1),
+		AddTags: []types.Tag{{Key: aws.String("env"), Value: aws.String("staging")}}, RemoveTagKeys: []string{"team"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ListTagsForResource(ctx, &r53.ListTagsForResourceInput{ResourceType: types.TagResourceTypeHostedzone, ResourceId: aws.String(id1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set := got.ResourceTagSet; *set.ResourceId != id1 || set.ResourceType != types.TagResourceTypeHostedzone ||
+		len(set.Tags) != 1 || *set.Tags[0].Key != "env" || *set.Tags[0].Value != "staging" {
+		t.Fatalf("ListTagsForResource %+v", set)
+	}
+	many, err := c.ListTagsForResources(ctx, &r53.ListTagsForResourcesInput{ResourceType: types.TagResourceTypeHostedzone, ResourceIds: []string{id2, id1}})
+	if err != nil || len(many.ResourceTagSets) != 2 || *many.ResourceTagSets[0].ResourceId != id2 || len(many.ResourceTagSets[0].Tags) != 0 ||
+		len(many.ResourceTagSets[1].Tags) != 1 {
+		t.Fatalf("ListTagsForResources %+v %v", many, err)
+	}
+
+	hc, err := c.CreateHealthCheck(ctx, &r53.CreateHealthCheckInput{CallerReference: aws.String("hc"), HealthCheckConfig: &types.HealthCheckConfig{
+		Type: types.HealthCheckTypeTcp, IPAddress: aws.String("127.0.0.1"), Port: aws.Int32(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ChangeTagsForResource(ctx, &r53.ChangeTagsForResourceInput{ResourceType: types.TagResourceTypeHealthcheck, ResourceId: hc.HealthCheck.Id,
+		AddTags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("web")}}}); err != nil {
+		t.Fatal(err)
+	}
+	hct, err := c.ListTagsForResource(ctx, &r53.ListTagsForResourceInput{ResourceType: types.TagResourceTypeHealthcheck, ResourceId: hc.HealthCheck.Id})
+	if err != nil || len(hct.ResourceTagSet.Tags) != 1 || *hct.ResourceTagSet.Tags[0].Value != "web" {
+		t.Fatalf("health check tags %+v %v", hct, err)
+	}
+
+	// Errors: another tenant's zone reads as missing; reserved keys and
+	// too many changes are InvalidInput.
+	_, ok, osec := s.tenant("tags-other")
+	_, err = s.client(ok, osec).ListTagsForResource(ctx, &r53.ListTagsForResourceInput{ResourceType: types.TagResourceTypeHostedzone, ResourceId: aws.String(id1)})
+	var nsz *types.NoSuchHostedZone
+	if !errors.As(err, &nsz) {
+		t.Fatalf("another tenant's zone: %v", err)
+	}
+	_, err = c.ListTagsForResource(ctx, &r53.ListTagsForResourceInput{ResourceType: types.TagResourceTypeHealthcheck, ResourceId: aws.String("00000000-0000-4000-8000-000000000000")})
+	var nsh *types.NoSuchHealthCheck
+	if !errors.As(err, &nsh) {
+		t.Fatalf("missing health check: %v", err)
+	}
+	_, err = c.ChangeTagsForResource(ctx, &r53.ChangeTagsForResourceInput{ResourceType: types.TagResourceTypeHostedzone, ResourceId: aws.String(id1),
+		AddTags: []types.Tag{{Key: aws.String("aws:x"), Value: aws.String("y")}}})
+	var invalid *types.InvalidInput
+	if !errors.As(err, &invalid) {
+		t.Fatalf("reserved key: %v", err)
+	}
+	var eleven []types.Tag
+	for i := range 11 {
+		eleven = append(eleven, types.Tag{Key: aws.String(string(rune('a' + i))), Value: aws.String("v")})
+	}
+	_, err = c.ChangeTagsForResource(ctx, &r53.ChangeTagsForResourceInput{ResourceType: types.TagResourceTypeHostedzone, ResourceId: aws.String(id1), AddTags: eleven})
+	if !errors.As(err, &invalid) {
+		t.Fatalf("eleven tags: %v", err)
+	}
+	// A deleted zone's tags go with it.
+	if _, err := c.DeleteHostedZone(ctx, &r53.DeleteHostedZoneInput{Id: z1.HostedZone.Id}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ListTagsForResource(ctx, &r53.ListTagsForResourceInput{ResourceType: types.TagResourceTypeHostedzone, ResourceId: aws.String(id1)})
+	if !errors.As(err, &nsz) {
+		t.Fatalf("deleted zone: %v", err)
+	}
+}
