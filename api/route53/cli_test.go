@@ -53,8 +53,8 @@ func TestIntegrationAWSCLI(t *testing.T) {
 	}
 
 	var zone struct {
-		HostedZone struct{ Id, Name string }
-		ChangeInfo struct{ Id, Status string }
+		HostedZone    struct{ Id, Name string }
+		ChangeInfo    struct{ Id, Status string }
 		DelegationSet struct{ NameServers []string }
 	}
 	aws(&zone, "create-hosted-zone", "--name", "cli.test", "--caller-reference", "cli-1")
@@ -72,7 +72,9 @@ func TestIntegrationAWSCLI(t *testing.T) {
 		}
 	}
 	write("UPSERT")
-	var change struct{ ChangeInfo struct{ Id, Status, Comment string } }
+	var change struct {
+		ChangeInfo struct{ Id, Status, Comment string }
+	}
 	aws(&change, "change-resource-record-sets", "--hosted-zone-id", zone.HostedZone.Id, "--change-batch", "file://"+batch)
 	if !strings.HasPrefix(change.ChangeInfo.Id, "/change/") || change.ChangeInfo.Comment != "cli" {
 		t.Fatalf("change-resource-record-sets: %+v", change)
