@@ -44,9 +44,9 @@ func (s *Service) ZoneCounts(ctx context.Context, tenantID string) (ZoneCounts, 
 
 // HealthCheckCounts returns how many health checks the tenant has and may
 // have.
-func (h *HealthChecks) HealthCheckCounts(ctx context.Context, tenantID string) (count, quota int, err error) {
-	if err := h.pool.QueryRow(ctx, `SELECT count(*) FROM health_check WHERE tenant_id = $1 AND deleted_at IS NULL`, tenantID).Scan(&count); err != nil {
+func (s *Service) HealthCheckCounts(ctx context.Context, tenantID string) (count, quota int, err error) {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM health_check WHERE tenant_id = $1 AND deleted_at IS NULL`, tenantID).Scan(&count); err != nil {
 		return 0, 0, fmt.Errorf("count health checks: %w", err)
 	}
-	return count, h.opts.Quota, nil
+	return count, s.cfg.HealthChecks.Quota, nil
 }

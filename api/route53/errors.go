@@ -41,7 +41,7 @@ func r53Code(code controlplane.Code) (r53 string, status int, ok bool) {
 		controlplane.CodeTooManyHostedZones, controlplane.CodeTooManyHealthChecks,
 		controlplane.CodeHostedZoneNotEmpty, controlplane.CodeConflictingDomainExists,
 		controlplane.CodePriorRequestNotComplete, controlplane.CodeHealthCheckInUse,
-		controlplane.CodeTooManyCidrCollections:
+		controlplane.CodeLimitsExceeded:
 		return string(code), http.StatusBadRequest, true
 	case controlplane.CodeTooManyRecords:
 		// The zone's record-set quota: Route 53 reports it in the batch.

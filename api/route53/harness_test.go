@@ -26,6 +26,7 @@ import (
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/dataplane"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
 )
@@ -40,7 +41,6 @@ const adminToken = "route53-admin-token"
 type server struct {
 	t    testing.TB
 	svc  *controlplane.Service
-	hcs  *controlplane.HealthChecks
 	http *httptest.Server
 	ns   *dataplane.Server
 	// skew shifts the API's clock (the signature window), in nanoseconds.
@@ -56,15 +56,15 @@ func newServer(t testing.TB, o serverOptions) *server {
 	t.Helper()
 	pool, _ := pgtest.Schema(t)
 	svc, err := controlplane.New(pool, controlplane.Config{
-		MasterKey:   []byte(strings.Repeat("m", 32)),
-		JWTKey:      []byte(strings.Repeat("j", 32)),
-		NameServers: []string{"ns1.waymark.test.", "ns2.waymark.test."},
+		MasterKey:    []byte(strings.Repeat("m", 32)),
+		JWTKey:       []byte(strings.Repeat("j", 32)),
+		NameServers:  []string{"ns1.waymark.test.", "ns2.waymark.test."},
+		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{AllowPrivateTargets: true}},
 	})
 	if err != nil {
 		t.Fatalf("controlplane.New: %v", err)
 	}
 	s := &server{t: t, svc: svc}
-	s.hcs = svc.WithHealthChecks(controlplane.HealthCheckOptions{AllowPrivateTargets: true})
 	nsrv := natstest.Run(t)
 	connect := func() *nats.Conn {
 		nc, err := nats.Connect(nsrv.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
@@ -79,7 +79,7 @@ func newServer(t testing.TB, o serverOptions) *server {
 	}
 	nc := connect()
 	router := api.NewRouter(api.Config{
-		Service: s.hcs, AdminToken: adminToken, RateLimit: o.rateLimit, RateBurst: o.rateBurst,
+		Service: svc, AdminToken: adminToken, RateLimit: o.rateLimit, RateBurst: o.rateBurst,
 		NowFunc: func() time.Time { return time.Now().Add(time.Duration(s.skew.Load())) },
 		TestAnswer: func(ctx context.Context, req event.TestAnswerRequest) (event.TestAnswerResponse, error) {
 			return event.RequestTestAnswer(ctx, nc, req)

@@ -7,12 +7,13 @@ import (
 	"strconv"
 
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/healthcfg"
 )
 
 // Health checks (ROUTE53.md §2.8, §6.2–6.4), on the control plane's
 // health checks when the Service has them.
 
-// healthCheckService is what these operations need; *controlplane.HealthChecks has it.
+// healthCheckService is what these operations need; *controlplane.Service has it.
 type healthCheckService interface {
 	CreateHealthCheck(ctx context.Context, tenantID string, in controlplane.CreateHealthCheckInput) (controlplane.HealthCheck, error)
 	GetHealthCheck(ctx context.Context, tenantID, id string) (controlplane.HealthCheck, error)
@@ -23,7 +24,7 @@ type healthCheckService interface {
 	HealthCheckCounts(ctx context.Context, tenantID string) (count, quota int, err error)
 }
 
-var _ healthCheckService = (*controlplane.HealthChecks)(nil)
+var _ healthCheckService = (*controlplane.Service)(nil)
 
 func (h *Handler) healthChecks() (healthCheckService, error) {
 	hs, ok := h.svc.(healthCheckService)
@@ -74,11 +75,11 @@ func ptr[T any](v T) *T { return &v }
 func toHealthCheckXML(hc controlplane.HealthCheck) healthCheckXML {
 	c := hc.Config
 	out := healthCheckConfigXML{
-		IPAddress: c.IPAddress, Type: c.Type, ResourcePath: c.ResourcePath,
+		IPAddress: c.IPAddress, Type: string(c.Type), ResourcePath: c.ResourcePath,
 		FullyQualifiedDomainName: c.FQDN, SearchString: c.SearchString,
 		Inverted: ptr(c.Inverted), Disabled: ptr(c.Disabled),
 	}
-	if c.Type == "CALCULATED" {
+	if c.Type == healthcfg.Calculated {
 		out.HealthThreshold = ptr(c.HealthThreshold)
 		out.ChildHealthChecks = &idList{IDs: c.ChildHealthChecks}
 	} else {
@@ -90,7 +91,7 @@ func toHealthCheckXML(hc controlplane.HealthCheck) healthCheckXML {
 			out.Regions = &regions{Regions: c.Regions}
 		}
 	}
-	if c.Type == "HTTPS" || c.Type == "HTTPS_STR_MATCH" {
+	if c.Type.TLS() {
 		out.EnableSNI = ptr(c.EnableSNI)
 	}
 	return healthCheckXML{ID: hc.ID, CallerReference: hc.CallerReference, HealthCheckConfig: out, HealthCheckVersion: hc.Version}
@@ -98,15 +99,15 @@ func toHealthCheckXML(hc controlplane.HealthCheck) healthCheckXML {
 
 // fromHealthCheckConfigXML converts a create request's config; what the
 // control plane does not offer is refused here.
-func fromHealthCheckConfigXML(in healthCheckConfigXML) (controlplane.HealthCheckConfig, error) {
+func fromHealthCheckConfigXML(in healthCheckConfigXML) (healthcfg.Config, error) {
 	if in.MeasureLatency != nil && *in.MeasureLatency {
-		return controlplane.HealthCheckConfig{}, errInvalidInput("MeasureLatency is not supported by this service.")
+		return healthcfg.Config{}, errInvalidInput("MeasureLatency is not supported by this service.")
 	}
 	if in.AlarmIdentifier != nil || in.RoutingControlArn != "" {
-		return controlplane.HealthCheckConfig{}, errInvalidInput("CloudWatch alarm and recovery-control health checks are not supported by this service.")
+		return healthcfg.Config{}, errInvalidInput("CloudWatch alarm and recovery-control health checks are not supported by this service.")
 	}
-	out := controlplane.HealthCheckConfig{
-		Type: in.Type, IPAddress: in.IPAddress, FQDN: in.FullyQualifiedDomainName,
+	out := healthcfg.Config{
+		Type: healthcfg.Type(in.Type), IPAddress: in.IPAddress, FQDN: in.FullyQualifiedDomainName,
 		ResourcePath: in.ResourcePath, SearchString: in.SearchString,
 	}
 	if in.Port != nil {
