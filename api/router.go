@@ -122,6 +122,9 @@ func NewRouter(cfg Config) http.Handler {
 		mw := append(h.access(rt.access), h.bodyLimit(rt.body)...)
 		r.With(mw...).Method(rt.method, rt.path, h.serve(rt.handle))
 	}
+	if f, ok := any(h).(interface{ tagRoutes(chi.Router) }); ok {
+		f.tagRoutes(r)
+	}
 
 	// The Route 53-compatible API (api/route53) under its own prefix: the
 	// same Service, tenants, keys and per-tenant rate limit, in Route 53's
