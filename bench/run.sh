@@ -3,7 +3,8 @@
 # measured in the same run, and one summary table at the end. See
 # docs/benchmarks.md for what each figure means.
 #
-#   1. control plane through the real HTTP API (bench/cpbench) vs pgbench
+#   1. control plane through the real HTTP API (bench/cpbench) vs pgbench, and the
+#      same batches through the Route 53 API (XML + SigV4) vs the JSON API
 #   2. nameserver memory and cold start, 1,000,000 records (bench/nsmem) vs Knot DNS
 #   3. Go benchmarks of ./dataplane and ./api
 #   4. DNS queries per second vs Knot (bench/dns_vs_knot.sh, when present)
@@ -156,6 +157,12 @@ SQL
 	put cp.single.1client.batches_per_s "$(result "$c" cp_single_1_batches_per_s)" "p50 $(result "$c" cp_single_1_p50_ms) ms, p99 $(result "$c" cp_single_1_p99_ms) ms"
 	put cp.single.16clients.batches_per_s "$wm" "p50 $(result "$c" cp_single_16_p50_ms) ms, p99 $(result "$c" cp_single_16_p99_ms) ms; target >= 1000"
 	put cp.batch100.16clients.batches_per_s "$(result "$c" cp_batch100_16_batches_per_s)" "p50 $(result "$c" cp_batch100_16_p50_ms) ms, p99 $(result "$c" cp_batch100_16_p99_ms) ms"
+	r1=$(result "$c" r53_single_16_batches_per_s)
+	r100=$(result "$c" r53_batch100_16_batches_per_s)
+	put r53.single.16clients.batches_per_s "$r1" "Route 53 API (XML + SigV4), right after the JSON run; p50 $(result "$c" r53_single_16_p50_ms) ms, p99 $(result "$c" r53_single_16_p99_ms) ms"
+	put r53.batch100.16clients.batches_per_s "$r100" "p50 $(result "$c" r53_batch100_16_p50_ms) ms, p99 $(result "$c" r53_batch100_16_p99_ms) ms"
+	put "ratio: Route 53 XML ÷ JSON, single-record batches" "$(ratio "$r1" "$wm")" "target >= 0.8"
+	put "ratio: Route 53 XML ÷ JSON, 100-record batches" "$(ratio "$r100" "$(result "$c" cp_batch100_16_batches_per_s)")" "target >= 0.8"
 	put cp.list.max100.p50_ms "$(result "$c" list100_p50_ms)" "p99 $(result "$c" list100_p99_ms) ms; 10,000-set zone walked in pages of 100"
 	put cp.list.max300.first.p50_ms "$(result "$c" list300_first_p50_ms)" "p99 $(result "$c" list300_first_p99_ms) ms"
 	put pgbench.simple-update.16clients.tps "$tpsN" "mean of before (${n1:--}) and after (${n2:--})"
@@ -225,8 +232,8 @@ fi
 
 # ---------------------------------------------------------------- 3
 if ! skip 3; then
-	say "3. Go benchmarks (./dataplane ./api, -benchtime 2s)"
-	timeout -k 5 $(budget 300) go test -timeout "$(budget 300)s" -run '^$' -bench . -benchtime 2s ./dataplane/ ./api/ 2>&1 | tee "$work/gobench.txt"
+	say "3. Go benchmarks (./dataplane ./api ./api/route53, -benchtime 2s)"
+	timeout -k 5 $(budget 300) go test -timeout "$(budget 300)s" -run '^$' -bench . -benchtime 2s ./dataplane/ ./api/ ./api/route53/ 2>&1 | tee "$work/gobench.txt"
 	awk '/^Benchmark/ {
 		name = $1; sub(/-[0-9]+$/, "", name)
 		note = ""
