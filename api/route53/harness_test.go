@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,6 +28,7 @@ import (
 	"github.com/waymark-dns/waymark/dataplane"
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/healthcfg"
+	"github.com/waymark-dns/waymark/healthcheck"
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
 )
@@ -50,6 +52,8 @@ type server struct {
 type serverOptions struct {
 	rateLimit float64 // requests per second per tenant; 0: unlimited
 	rateBurst int
+	// checkers runs the health aggregator and checkers in two regions.
+	checkers bool
 }
 
 func newServer(t testing.TB, o serverOptions) *server {
@@ -59,7 +63,7 @@ func newServer(t testing.TB, o serverOptions) *server {
 		MasterKey:    []byte(strings.Repeat("m", 32)),
 		JWTKey:       []byte(strings.Repeat("j", 32)),
 		NameServers:  []string{"ns1.waymark.test.", "ns2.waymark.test."},
-		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{AllowPrivateTargets: true}},
+		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{AllowPrivateTargets: true, MinRequestInterval: 1}},
 	})
 	if err != nil {
 		t.Fatalf("controlplane.New: %v", err)
@@ -100,6 +104,26 @@ func newServer(t testing.TB, o serverOptions) *server {
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = relay.Run(ctx) }()
 	go func() { defer wg.Done(); _ = tracker.Run(ctx) }()
+
+	if o.checkers {
+		// The aggregator elects itself with an advisory lock; a key of its
+		// own keeps parallel tests' aggregators apart.
+		agg, err := healthcheck.NewAggregator(healthcheck.AggregatorConfig{NATS: connect(), Store: svc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lockKey := int64(rand.Uint64() >> 1)
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = svc.RunLeader(ctx, lockKey, agg.Run) }()
+		for _, region := range []string{"us-east-1", "eu-west-1"} {
+			hc, err := healthcheck.NewChecker(healthcheck.Config{Region: region, NodeID: "hc-" + region, NATS: connect(), AllowPrivateTargets: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); _ = hc.Run(ctx) }()
+		}
+	}
 
 	store := dataplane.NewStore()
 	s.ns = dataplane.NewServer(store, dataplane.Config{Addr: "127.0.0.1:0"})
@@ -162,6 +186,22 @@ func apiCode(t testing.TB, err error) string {
 		t.Fatalf("not an API error: %v", err)
 	}
 	return ae.ErrorCode()
+}
+
+// eventually polls cond until it returns nil or d passes.
+func eventually(t testing.TB, d time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not reached within %s: %v", d, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // rawResponse is a response to a hand-made request.

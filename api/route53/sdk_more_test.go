@@ -3,6 +3,7 @@ package route53_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
@@ -21,7 +22,7 @@ import (
 // their typed errors.
 func TestIntegrationSDKHealthChecks(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, serverOptions{})
+	s := newServer(t, serverOptions{checkers: true})
 	ctx := context.Background()
 	_, keyID, secret := s.tenant("hc")
 	c := s.client(keyID, secret)
@@ -34,7 +35,7 @@ func TestIntegrationSDKHealthChecks(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
 	cfg := &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp, IPAddress: aws.String("127.0.0.1"), Port: aws.Int32(int32(port)),
-		ResourcePath: aws.String("/health"), RequestInterval: aws.Int32(30), FailureThreshold: aws.Int32(2)}
+		ResourcePath: aws.String("/health"), RequestInterval: aws.Int32(10), FailureThreshold: aws.Int32(2)}
 	created, err := c.CreateHealthCheck(ctx, &r53.CreateHealthCheckInput{CallerReference: aws.String("one"), HealthCheckConfig: cfg})
 	if err != nil {
 		t.Fatal(err)
@@ -94,13 +95,25 @@ func TestIntegrationSDKHealthChecks(t *testing.T) {
 		t.Fatalf("stale version: %v", err)
 	}
 
-	// The checkers are not running in this test, so status is whatever
-	// the control plane has: an empty list of observations, not an error.
-	if _, err := c.GetHealthCheckStatus(ctx, &r53.GetHealthCheckStatusInput{HealthCheckId: hc.Id}); err != nil {
-		t.Fatalf("GetHealthCheckStatus %v", err)
-	}
-	if _, err := c.GetHealthCheckLastFailureReason(ctx, &r53.GetHealthCheckLastFailureReasonInput{HealthCheckId: hc.Id}); err != nil {
-		t.Fatalf("GetHealthCheckLastFailureReason %v", err)
+	// The checkers probe the closed port: each region reports a failure.
+	eventually(t, 60*time.Second, func() error {
+		st, err := c.GetHealthCheckStatus(ctx, &r53.GetHealthCheckStatusInput{HealthCheckId: hc.Id})
+		if err != nil {
+			return err
+		}
+		if len(st.HealthCheckObservations) != 2 {
+			return fmt.Errorf("%d observations", len(st.HealthCheckObservations))
+		}
+		for _, o := range st.HealthCheckObservations {
+			if !strings.HasPrefix(*o.StatusReport.Status, "Failure: ") || o.StatusReport.CheckedTime == nil || o.Region == "" {
+				return fmt.Errorf("observation %s %s", o.Region, *o.StatusReport.Status)
+			}
+		}
+		return nil
+	})
+	lf, err := c.GetHealthCheckLastFailureReason(ctx, &r53.GetHealthCheckLastFailureReasonInput{HealthCheckId: hc.Id})
+	if err != nil || len(lf.HealthCheckObservations) != 2 || !strings.HasPrefix(*lf.HealthCheckObservations[0].StatusReport.Status, "Failure: ") {
+		t.Fatalf("GetHealthCheckLastFailureReason %+v %v", lf, err)
 	}
 
 	// Another tenant's check answers like a missing one.
