@@ -122,9 +122,6 @@ func NewRouter(cfg Config) http.Handler {
 		mw := append(h.access(rt.access), h.bodyLimit(rt.body)...)
 		r.With(mw...).Method(rt.method, rt.path, h.serve(rt.handle))
 	}
-	if f, ok := any(h).(interface{ tagRoutes(chi.Router) }); ok {
-		f.tagRoutes(r)
-	}
 
 	// The Route 53-compatible API (api/route53) under its own prefix: the
 	// same Service, tenants, keys and per-tenant rate limit, in Route 53's
@@ -235,6 +232,12 @@ func (h *handler) routes() []route {
 		{"POST", "/v1/cidrcollections/{id}/changes", tenant, jsonBody, h.changeCIDRCollection},
 		{"GET", "/v1/cidrcollections/{id}/locations", tenant, jsonBody, h.listCIDRLocations},
 		{"GET", "/v1/cidrcollections/{id}/blocks", tenant, jsonBody, h.listCIDRBlocks},
+
+		// Tags on hosted zones and health checks (TagService).
+		{"GET", "/v1/hostedzones/{id}/tags", tenant, jsonBody, h.listTags(controlplane.TagHostedZone)},
+		{"POST", "/v1/hostedzones/{id}/tags", tenant, jsonBody, h.changeTags(controlplane.TagHostedZone)},
+		{"GET", "/v1/healthchecks/{id}/tags", tenant, jsonBody, h.listTags(controlplane.TagHealthCheck)},
+		{"POST", "/v1/healthchecks/{id}/tags", tenant, jsonBody, h.changeTags(controlplane.TagHealthCheck)},
 	}
 }
 

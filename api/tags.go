@@ -1,44 +1,14 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/waymark-dns/waymark/controlplane"
 )
 
-// tagService is what the tag endpoints need of the control plane;
-// *controlplane.Service has it. The Route 53 API's tag operations use the
-// same methods.
-type tagService interface {
-	ChangeTags(ctx context.Context, tenantID string, typ controlplane.TagResourceType, resourceID string, add []controlplane.Tag, remove []string) error
-	ListTags(ctx context.Context, tenantID string, typ controlplane.TagResourceType, resourceID string) (controlplane.ResourceTags, error)
-}
-
-var _ tagService = (*controlplane.Service)(nil)
-
-// tagRoutes registers the tags of hosted zones and health checks (see the
-// package doc on route hooks).
-func (h *handler) tagRoutes(r chi.Router) {
-	ts, ok := h.svc.(tagService)
-	if !ok {
-		return
-	}
-	x := &tagHandler{handler: h, ts: ts}
-	r.Group(func(r chi.Router) {
-		r.Use(h.requireTenant, h.rateLimit, h.limitBody(h.cfg.MaxBodyBytes))
-		r.Get("/v1/hostedzones/{id}/tags", x.list(controlplane.TagHostedZone))
-		r.Post("/v1/hostedzones/{id}/tags", x.change(controlplane.TagHostedZone))
-		r.Get("/v1/healthchecks/{id}/tags", x.list(controlplane.TagHealthCheck))
-		r.Post("/v1/healthchecks/{id}/tags", x.change(controlplane.TagHealthCheck))
-	})
-}
-
-type tagHandler struct {
-	*handler
-	ts tagService
-}
+// Tags of hosted zones and health checks (TagService). The Route 53 API's
+// tag operations use the same control-plane methods.
 
 type tagJSON struct {
 	Key   string `json:"key"`
@@ -64,41 +34,39 @@ func toTagsResponse(rt controlplane.ResourceTags) tagsResponse {
 	return out
 }
 
-// list is GET /v1/{hostedzones|healthchecks}/{id}/tags.
-func (x *tagHandler) list(typ controlplane.TagResourceType) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		rt, err := x.ts.ListTags(r.Context(), tenantID(r), typ, chi.URLParam(r, "id"))
+// listTags is GET /v1/{hostedzones|healthchecks}/{id}/tags.
+func (h *handler) listTags(typ controlplane.TagResourceType) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		rt, err := h.svc.ListTags(r.Context(), tenantID(r), typ, chi.URLParam(r, "id"))
 		if err != nil {
-			x.writeError(w, r, err)
-			return
+			return err
 		}
-		x.writeJSON(w, http.StatusOK, toTagsResponse(rt))
+		h.writeJSON(w, http.StatusOK, toTagsResponse(rt))
+		return nil
 	}
 }
 
-// change is POST /v1/{hostedzones|healthchecks}/{id}/tags {"add","remove"}:
+// changeTags is POST /v1/{hostedzones|healthchecks}/{id}/tags {"add","remove"}:
 // adds or overwrites, and removes, in one step; answers the tags after it.
-func (x *tagHandler) change(typ controlplane.TagResourceType) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (h *handler) changeTags(typ controlplane.TagResourceType) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		var req changeTagsRequest
-		if err := x.decodeJSON(r, &req); err != nil {
-			x.writeError(w, r, err)
-			return
+		if err := h.decodeJSON(r, &req); err != nil {
+			return err
 		}
 		add := make([]controlplane.Tag, 0, len(req.Add))
 		for _, t := range req.Add {
 			add = append(add, controlplane.Tag{Key: t.Key, Value: t.Value})
 		}
 		id := chi.URLParam(r, "id")
-		if err := x.ts.ChangeTags(r.Context(), tenantID(r), typ, id, add, req.Remove); err != nil {
-			x.writeError(w, r, err)
-			return
+		if err := h.svc.ChangeTags(r.Context(), tenantID(r), typ, id, add, req.Remove); err != nil {
+			return err
 		}
-		rt, err := x.ts.ListTags(r.Context(), tenantID(r), typ, id)
+		rt, err := h.svc.ListTags(r.Context(), tenantID(r), typ, id)
 		if err != nil {
-			x.writeError(w, r, err)
-			return
+			return err
 		}
-		x.writeJSON(w, http.StatusOK, toTagsResponse(rt))
+		h.writeJSON(w, http.StatusOK, toTagsResponse(rt))
+		return nil
 	}
 }

@@ -30,14 +30,20 @@ const Namespace = "https://route53.amazonaws.com/doc/2013-04-01/"
 // records of 32,000 characters in all fits many times over).
 const DefaultMaxBodyBytes = 1 << 20
 
-// Service is what the Route 53 front end needs of the control plane:
-// *controlplane.Service (and *controlplane.HealthChecks) has it. Health
-// checks and CIDR collections are used when the value also has their
-// methods (see healthCheckService, cidrService).
+// Service is what the Route 53 front end needs of the control plane,
+// exactly the methods its operations call; *controlplane.Service has them.
 type Service interface {
 	// KeySecret returns the tenant and secret of an API key, for SigV4.
 	KeySecret(ctx context.Context, keyID string) (tenantID, secret string, err error)
+	zoneService
+	healthCheckService
+	cidrService
+	tagService
+}
 
+// zoneService is what the hosted zone, record set and change operations
+// need.
+type zoneService interface {
 	CreateZone(ctx context.Context, tenantID string, in controlplane.CreateZoneInput) (controlplane.Zone, controlplane.ChangeInfo, error)
 	GetZone(ctx context.Context, tenantID, zoneID string) (controlplane.Zone, error)
 	ListZones(ctx context.Context, tenantID string, in controlplane.ListZonesInput) (controlplane.ZonePage, error)

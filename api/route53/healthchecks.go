@@ -24,16 +24,6 @@ type healthCheckService interface {
 	HealthCheckCounts(ctx context.Context, tenantID string) (count, quota int, err error)
 }
 
-var _ healthCheckService = (*controlplane.Service)(nil)
-
-func (h *Handler) healthChecks() (healthCheckService, error) {
-	hs, ok := h.svc.(healthCheckService)
-	if !ok {
-		return nil, newError(http.StatusServiceUnavailable, "ServiceUnavailable", "Health checks are not enabled on this server.")
-	}
-	return hs, nil
-}
-
 // healthCheckConfigXML is Route 53's HealthCheckConfig in model order.
 type healthCheckConfigXML struct {
 	IPAddress                string    `xml:"IPAddress,omitempty"`
@@ -158,10 +148,7 @@ func hcResponse(root string, hc controlplane.HealthCheck) healthCheckResponse {
 // createHealthCheck is POST /healthcheck. A repeated CallerReference with
 // the same settings returns the existing check (the control plane's rule).
 func createHealthCheck(h *Handler, c *call) (int, any, error) {
-	hs, err := h.healthChecks()
-	if err != nil {
-		return 0, nil, err
-	}
+	hs := h.svc
 	var req createHealthCheckRequest
 	if err := decodeXML(c.body, "CreateHealthCheckRequest", &req); err != nil {
 		return 0, nil, err
@@ -180,10 +167,7 @@ func createHealthCheck(h *Handler, c *call) (int, any, error) {
 
 // getHealthCheck is GET /healthcheck/{Id}.
 func getHealthCheck(h *Handler, c *call) (int, any, error) {
-	hs, err := h.healthChecks()
-	if err != nil {
-		return 0, nil, err
-	}
+	hs := h.svc
 	hc, err := hs.GetHealthCheck(c.ctx, c.tenant, c.params[0])
 	if err != nil {
 		return 0, nil, err
@@ -202,10 +186,7 @@ type listHealthChecksResponse struct {
 
 // listHealthChecks is GET /healthcheck?marker&maxitems.
 func listHealthChecks(h *Handler, c *call) (int, any, error) {
-	hs, err := h.healthChecks()
-	if err != nil {
-		return 0, nil, err
-	}
+	hs := h.svc
 	max, err := maxItems(c.query("maxitems"))
 	if err != nil {
 		return 0, nil, err
@@ -244,10 +225,7 @@ type updateHealthCheckRequest struct {
 // updateHealthCheck is POST /healthcheck/{Id}; HealthCheckVersion, when
 // sent, must match (HealthCheckVersionMismatch).
 func updateHealthCheck(h *Handler, c *call) (int, any, error) {
-	hs, err := h.healthChecks()
-	if err != nil {
-		return 0, nil, err
-	}
+	hs := h.svc
 	var req updateHealthCheckRequest
 	if err := decodeXML(c.body, "UpdateHealthCheckRequest", &req); err != nil {
 		return 0, nil, err
@@ -284,10 +262,7 @@ func empty(root string) emptyResponse {
 
 // deleteHealthCheck is DELETE /healthcheck/{Id}.
 func deleteHealthCheck(h *Handler, c *call) (int, any, error) {
-	hs, err := h.healthChecks()
-	if err != nil {
-		return 0, nil, err
-	}
+	hs := h.svc
 	if err := hs.DeleteHealthCheck(c.ctx, c.tenant, c.params[0]); err != nil {
 		return 0, nil, err
 	}
@@ -320,10 +295,7 @@ func getHealthCheckLastFailureReason(h *Handler, c *call) (int, any, error) {
 }
 
 func observations(h *Handler, c *call, root string, failures bool) (int, any, error) {
-	hs, err := h.healthChecks()
-	if err != nil {
-		return 0, nil, err
-	}
+	hs := h.svc
 	st, err := hs.HealthCheckStatus(c.ctx, c.tenant, c.params[0])
 	if err != nil {
 		return 0, nil, err
@@ -359,10 +331,7 @@ type getHealthCheckCountResponse struct {
 
 // getHealthCheckCount is GET /healthcheckcount.
 func getHealthCheckCount(h *Handler, c *call) (int, any, error) {
-	hs, err := h.healthChecks()
-	if err != nil {
-		return 0, nil, err
-	}
+	hs := h.svc
 	n, _, err := hs.HealthCheckCounts(c.ctx, c.tenant)
 	if err != nil {
 		return 0, nil, err

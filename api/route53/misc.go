@@ -39,11 +39,7 @@ func getAccountLimit(h *Handler, c *call) (int, any, error) {
 		}
 		out.Limit.Value, out.Count = n.ZoneQuota, n.Zones
 	case "MAX_HEALTH_CHECKS_BY_OWNER":
-		hs, err := h.healthChecks()
-		if err != nil {
-			return 0, nil, err
-		}
-		n, q, err := hs.HealthCheckCounts(c.ctx, c.tenant)
+		n, q, err := h.svc.HealthCheckCounts(c.ctx, c.tenant)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -252,6 +248,7 @@ func testDNSAnswer(h *Handler, c *call) (int, any, error) {
 
 // CIDR collections (ROUTE53.md §1.1, docs/routing.md).
 
+// cidrService is what the CIDR collection operations need.
 type cidrService interface {
 	CreateCIDRCollection(ctx context.Context, tenantID, name, callerRef string) (controlplane.CIDRCollection, bool, error)
 	ListCIDRCollections(ctx context.Context, tenantID string) ([]controlplane.CIDRCollection, error)
@@ -259,16 +256,6 @@ type cidrService interface {
 	DeleteCIDRCollection(ctx context.Context, tenantID, id string) error
 	ChangeCIDRCollection(ctx context.Context, tenantID, id string, version *int64, changes []controlplane.CIDRChange) (controlplane.CIDRChangeResult, error)
 	ListCIDRBlocks(ctx context.Context, tenantID, id, location string) ([]controlplane.CIDRBlock, error)
-}
-
-var _ cidrService = (*controlplane.Service)(nil)
-
-func (h *Handler) cidr() (cidrService, error) {
-	cs, ok := h.svc.(cidrService)
-	if !ok {
-		return nil, newError(http.StatusServiceUnavailable, "ServiceUnavailable", "CIDR collections are not enabled on this server.")
-	}
-	return cs, nil
 }
 
 type collectionXML struct {
@@ -295,10 +282,7 @@ type createCidrCollectionResponse struct {
 
 // createCidrCollection is POST /cidrcollection.
 func createCidrCollection(h *Handler, c *call) (int, any, error) {
-	cs, err := h.cidr()
-	if err != nil {
-		return 0, nil, err
-	}
+	cs := h.svc
 	var req createCidrCollectionRequest
 	if err := decodeXML(c.body, "CreateCidrCollectionRequest", &req); err != nil {
 		return 0, nil, err
@@ -319,10 +303,7 @@ type listCidrCollectionsResponse struct {
 // listCidrCollections is GET /cidrcollection: one page (at most 5
 // collections per tenant).
 func listCidrCollections(h *Handler, c *call) (int, any, error) {
-	cs, err := h.cidr()
-	if err != nil {
-		return 0, nil, err
-	}
+	cs := h.svc
 	list, err := cs.ListCIDRCollections(c.ctx, c.tenant)
 	if err != nil {
 		return 0, nil, err
@@ -353,10 +334,7 @@ type changeCidrCollectionResponse struct {
 // the change of the first hosted zone whose records use the collection
 // (GetChange tells when the nameservers serve it), empty when none does.
 func changeCidrCollection(h *Handler, c *call) (int, any, error) {
-	cs, err := h.cidr()
-	if err != nil {
-		return 0, nil, err
-	}
+	cs := h.svc
 	var req changeCidrCollectionRequest
 	if err := decodeXML(c.body, "ChangeCidrCollectionRequest", &req); err != nil {
 		return 0, nil, err
@@ -386,10 +364,7 @@ type listCidrLocationsResponse struct {
 
 // listCidrLocations is GET /cidrcollection/{Id}.
 func listCidrLocations(h *Handler, c *call) (int, any, error) {
-	cs, err := h.cidr()
-	if err != nil {
-		return 0, nil, err
-	}
+	cs := h.svc
 	_, locs, err := cs.GetCIDRCollection(c.ctx, c.tenant, c.params[0])
 	if err != nil {
 		return 0, nil, err
@@ -415,10 +390,7 @@ type listCidrBlocksResponse struct {
 
 // listCidrBlocks is GET /cidrcollection/{Id}/cidrblocks?location.
 func listCidrBlocks(h *Handler, c *call) (int, any, error) {
-	cs, err := h.cidr()
-	if err != nil {
-		return 0, nil, err
-	}
+	cs := h.svc
 	bs, err := cs.ListCIDRBlocks(c.ctx, c.tenant, c.params[0], c.query("location"))
 	if err != nil {
 		return 0, nil, err
@@ -432,10 +404,7 @@ func listCidrBlocks(h *Handler, c *call) (int, any, error) {
 
 // deleteCidrCollection is DELETE /cidrcollection/{Id}.
 func deleteCidrCollection(h *Handler, c *call) (int, any, error) {
-	cs, err := h.cidr()
-	if err != nil {
-		return 0, nil, err
-	}
+	cs := h.svc
 	if err := cs.DeleteCIDRCollection(c.ctx, c.tenant, c.params[0]); err != nil {
 		return 0, nil, err
 	}

@@ -12,19 +12,10 @@ import (
 // is the bare id, which the SDKs do not strip, so a /hostedzone/ prefix is
 // accepted too.
 
+// tagService is what the tag operations need.
 type tagService interface {
 	ChangeTags(ctx context.Context, tenantID string, typ controlplane.TagResourceType, resourceID string, add []controlplane.Tag, remove []string) error
 	ListTagsForResources(ctx context.Context, tenantID string, typ controlplane.TagResourceType, resourceIDs []string) ([]controlplane.ResourceTags, error)
-}
-
-var _ tagService = (*controlplane.Service)(nil)
-
-func (h *Handler) tags() (tagService, error) {
-	ts, ok := h.svc.(tagService)
-	if !ok {
-		return nil, newError(http.StatusServiceUnavailable, "ServiceUnavailable", "Tags are not enabled on this server.")
-	}
-	return ts, nil
 }
 
 type tagXML struct {
@@ -54,10 +45,7 @@ type changeTagsForResourceRequest struct {
 
 // changeTagsForResource is POST /tags/{ResourceType}/{ResourceId}.
 func changeTagsForResource(h *Handler, c *call) (int, any, error) {
-	ts, err := h.tags()
-	if err != nil {
-		return 0, nil, err
-	}
+	ts := h.svc
 	var req changeTagsForResourceRequest
 	if err := decodeXML(c.body, "ChangeTagsForResourceRequest", &req); err != nil {
 		return 0, nil, err
@@ -79,10 +67,7 @@ type listTagsForResourceResponse struct {
 
 // listTagsForResource is GET /tags/{ResourceType}/{ResourceId}.
 func listTagsForResource(h *Handler, c *call) (int, any, error) {
-	ts, err := h.tags()
-	if err != nil {
-		return 0, nil, err
-	}
+	ts := h.svc
 	sets, err := ts.ListTagsForResources(c.ctx, c.tenant, controlplane.TagResourceType(c.params[0]), []string{c.params[1]})
 	if err != nil {
 		return 0, nil, err
@@ -102,10 +87,7 @@ type listTagsForResourcesResponse struct {
 
 // listTagsForResources is POST /tags/{ResourceType} with up to 10 ids.
 func listTagsForResources(h *Handler, c *call) (int, any, error) {
-	ts, err := h.tags()
-	if err != nil {
-		return 0, nil, err
-	}
+	ts := h.svc
 	var req listTagsForResourcesRequest
 	if err := decodeXML(c.body, "ListTagsForResourcesRequest", &req); err != nil {
 		return 0, nil, err
