@@ -31,6 +31,7 @@ var rules = []rule{
 	{pkg: "dataplane", transitive: []string{module + "controlplane", module + "api", module + "healthcheck", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "healthcheck", transitive: []string{module + "controlplane", module + "api", module + "dataplane", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "controlplane", transitive: []string{module + "api", module + "dataplane", module + "healthcheck", "github.com/go-chi/"}},
+	{pkg: "api/route53", direct: []string{"github.com/jackc/", "github.com/nats-io/", "github.com/go-chi/", module + "migrations"}, transitive: []string{module + "dataplane", module + "healthcheck", module + "migrations"}},
 	{pkg: "api", direct: []string{"github.com/jackc/", "github.com/nats-io/", module + "migrations"}, transitive: []string{module + "dataplane", module + "healthcheck", module + "migrations"}},
 }
 
@@ -43,7 +44,8 @@ var arrows = map[string][]string{
 	"nspool":            nil,
 	"event":             {"healthcfg", "zonecfg"},
 	"controlplane":      {"event", "healthcfg", "internal/retry", "nspool", "zonecfg"},
-	"api":               {"controlplane", "event", "healthcfg", "zonecfg"},
+	"api":               {"api/route53", "controlplane", "event", "healthcfg", "zonecfg"},
+	"api/route53":       {"controlplane", "event", "healthcfg", "zonecfg"},
 	"dataplane":         {"event", "internal/retry", "nspool", "zonecfg"},
 	"healthcheck":       {"event", "healthcfg", "internal/retry"},
 	"migrations":        nil,
