@@ -129,10 +129,8 @@ func (s *Service) ChangeTags(ctx context.Context, tenantID string, typ TagResour
 		if !found {
 			return errNoSuchResource(typ, id)
 		}
-		// Concurrent changes of one resource's tags are serialised, so
-		// that the count check below holds.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(waymark_lock_key($1, hashtext($2)))`, tagLockClass, id); err != nil {
-			return fmt.Errorf("lock tags: %w", err)
+		if err := lockTags(ctx, tx, id); err != nil {
+			return err
 		}
 		if len(remove) > 0 {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE `+col+` = $1 AND key = ANY($2)`, id, remove); err != nil {
@@ -159,10 +157,6 @@ func (s *Service) ChangeTags(ctx context.Context, tenantID string, typ TagResour
 		return nil
 	})
 }
-
-// tagLockClass scopes the advisory lock that serialises tag changes per
-// resource ("WTAG").
-const tagLockClass int64 = 0x57544147
 
 // ListTags returns the tags of one of the tenant's resources, by key.
 func (s *Service) ListTags(ctx context.Context, tenantID string, typ TagResourceType, resourceID string) (ResourceTags, error) {

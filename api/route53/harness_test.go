@@ -188,22 +188,6 @@ func apiCode(t testing.TB, err error) string {
 	return ae.ErrorCode()
 }
 
-// eventually polls cond until it returns nil or d passes.
-func eventually(t testing.TB, d time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not reached within %s: %v", d, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // rawResponse is a response to a hand-made request.
 type rawResponse struct {
 	status int

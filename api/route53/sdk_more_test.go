@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	r53 "github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"github.com/waymark-dns/waymark/internal/testkit"
 )
 
 // TestIntegrationSDKHealthChecks drives the health check operations:
@@ -96,7 +97,7 @@ func TestIntegrationSDKHealthChecks(t *testing.T) {
 	}
 
 	// The checkers probe the closed port: each region reports a failure.
-	eventually(t, 60*time.Second, func() error {
+	testkit.Eventually(t, 60*time.Second, func() error {
 		st, err := c.GetHealthCheckStatus(ctx, &r53.GetHealthCheckStatusInput{HealthCheckId: hc.Id})
 		if err != nil {
 			return err
