@@ -119,7 +119,8 @@ func TestGoldenResponses(t *testing.T) {
 	check("InvalidChangeBatch", do("POST", "/2013-04-01/hostedzone/"+zoneID+"/rrset", bad), http.StatusBadRequest)
 	check("NoSuchHostedZone", do("GET", "/2013-04-01/hostedzone/ZAAAAAAAAAAAAAAAA", ""), http.StatusNotFound)
 	check("HostedZoneNotEmpty", do("DELETE", "/2013-04-01/hostedzone/"+zoneID, ""), http.StatusBadRequest)
-	check("InvalidAction", do("GET", "/2013-04-01/hostedzone/"+zoneID+"/dnssec", ""), http.StatusBadRequest)
+	check("GetDNSSEC", do("GET", "/2013-04-01/hostedzone/"+zoneID+"/dnssec", ""), http.StatusOK)
+	check("InvalidAction", do("POST", "/2013-04-01/hostedzone/"+zoneID+"/enable-dnssec", ""), http.StatusBadRequest)
 }
 
 // between returns the text between the first start and the following end.

@@ -58,7 +58,7 @@ var operations = []operation{
 	{name: "DeleteKeySigningKey", method: "DELETE", pattern: "/keysigningkey/{}/{}"},
 	{name: "EnableHostedZoneDNSSEC", method: "POST", pattern: "/hostedzone/{}/enable-dnssec"},
 	{name: "DisableHostedZoneDNSSEC", method: "POST", pattern: "/hostedzone/{}/disable-dnssec"},
-	{name: "GetDNSSEC", method: "GET", pattern: "/hostedzone/{}/dnssec"},
+	{name: "GetDNSSEC", method: "GET", pattern: "/hostedzone/{}/dnssec", run: getDNSSEC},
 
 	// Tags.
 	{name: "ChangeTagsForResource", method: "POST", pattern: "/tags/{}/{}", run: changeTagsForResource},

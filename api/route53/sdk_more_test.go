@@ -269,9 +269,18 @@ func TestIntegrationSDKMisc(t *testing.T) {
 	}
 
 	// Not implemented: Route 53's error envelope, never a 404 page or 500.
-	_, err = c.GetDNSSEC(ctx, &r53.GetDNSSECInput{HostedZoneId: zone.HostedZone.Id})
+	dnssec, err := c.GetDNSSEC(ctx, &r53.GetDNSSECInput{HostedZoneId: zone.HostedZone.Id})
+	if err != nil || *dnssec.Status.ServeSignature != "NOT_SIGNING" || len(dnssec.KeySigningKeys) != 0 {
+		t.Fatalf("GetDNSSEC: %+v %v", dnssec, err)
+	}
+	_, err = c.GetDNSSEC(ctx, &r53.GetDNSSECInput{HostedZoneId: aws.String("ZAAAAAAAAAAAAAAAA")})
+	var nsz *types.NoSuchHostedZone
+	if !errors.As(err, &nsz) {
+		t.Fatalf("GetDNSSEC of a missing zone: %v", err)
+	}
+	_, err = c.EnableHostedZoneDNSSEC(ctx, &r53.EnableHostedZoneDNSSECInput{HostedZoneId: zone.HostedZone.Id})
 	if code := apiCode(t, err); code != "InvalidAction" {
-		t.Fatalf("GetDNSSEC: %v", err)
+		t.Fatalf("EnableHostedZoneDNSSEC: %v", err)
 	}
 	res := s.signed(t, keyID, secret, http.MethodGet, "/2013-04-01/nosuchthing", "", time.Now())
 	if res.status != http.StatusBadRequest || !strings.Contains(res.body, "<Code>InvalidAction</Code>") {
