@@ -3,9 +3,11 @@ package route53
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -173,4 +175,63 @@ func FuzzDecodeChangeBatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzDecodeCRRSFast checks the tokenizer-only decoder against
+// encoding/xml's: whenever the fast one accepts a body, the reflective
+// one must accept it too and read exactly the same request.
+func FuzzDecodeCRRSFast(f *testing.F) {
+	files, _ := filepath.Glob("testdata/requests/*.xml")
+	for _, p := range files {
+		b, _ := os.ReadFile(p)
+		f.Add(b)
+	}
+	f.Add([]byte(benchBatch(3)))
+	f.Add([]byte(`<ChangeResourceRecordSetsRequest><ChangeBatch><Changes><Change><Action>CREATE</Action><ResourceRecordSet><Name>a&amp;b.</Name><TTL> 5 </TTL><ResourceRecords/></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := decodeCRRSFast(body)
+		if !ok {
+			return
+		}
+		var slow changeResourceRecordSetsRequest
+		if err := xml.Unmarshal(body, &slow); err != nil {
+			t.Fatalf("fast accepted what encoding/xml refuses (%v): %q", err, body)
+		}
+		slow.XMLName = xml.Name{}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("decoders differ on %q:\nfast %+v\nslow %+v", body, fast, slow)
+		}
+	})
+}
+
+// TestDecodeCRRSFastAgrees runs the differential check on the samples and
+// checks that the fast path is taken for the bodies SDKs send.
+func TestDecodeCRRSFastAgrees(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"go-crrs.xml", "js-crrs.xml", "boto3-crrs.xml", "awscli-crrs.xml"} {
+		body, err := os.ReadFile(filepath.Join("testdata/requests", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, ok := decodeCRRSFast(body)
+		if !ok {
+			t.Fatalf("%s: not taken by the fast decoder", name)
+		}
+		var slow changeResourceRecordSetsRequest
+		if err := xml.Unmarshal(body, &slow); err != nil {
+			t.Fatal(err)
+		}
+		slow.XMLName = xml.Name{}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%s: fast %+v\nslow %+v", name, fast, slow)
+		}
+	}
+	if _, ok := decodeCRRSFast([]byte(benchBatch(100))); !ok {
+		t.Fatal("the benchmark batch is not taken by the fast decoder")
+	}
+	// The routing sample falls back (routing fields, aliases).
+	body, _ := os.ReadFile("testdata/requests/routing-crrs.xml")
+	if _, ok := decodeCRRSFast(body); ok {
+		t.Fatal("routing fields went through the fast decoder")
+	}
 }

@@ -182,9 +182,12 @@ type changeResourceRecordSetsRequest struct {
 // function (FuzzDecodeChangeBatch). Shape problems of several changes are
 // reported together, as Route 53 does.
 func decodeChangeBatch(body []byte) (controlplane.ChangeBatch, error) {
-	var req changeResourceRecordSetsRequest
-	if err := decodeXML(body, "ChangeResourceRecordSetsRequest", &req); err != nil {
-		return controlplane.ChangeBatch{}, err
+	req, ok := decodeCRRSFast(body)
+	if !ok {
+		req = changeResourceRecordSetsRequest{}
+		if err := decodeXML(body, "ChangeResourceRecordSetsRequest", &req); err != nil {
+			return controlplane.ChangeBatch{}, err
+		}
 	}
 	if req.ChangeBatch == nil {
 		return controlplane.ChangeBatch{}, errInvalidInput("Invalid request: ChangeBatch is required.")
