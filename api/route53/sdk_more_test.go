@@ -240,6 +240,12 @@ func TestIntegrationSDKMisc(t *testing.T) {
 	if err != nil || len(blocks.CidrBlocks) != 2 {
 		t.Fatalf("ListCidrBlocks %+v %v", blocks, err)
 	}
+	_, otherKey, otherSecret := s.tenant("misc-other")
+	_, err = s.client(otherKey, otherSecret).ListCidrBlocks(ctx, &r53.ListCidrBlocksInput{CollectionId: col.Collection.Id})
+	var otherCol *types.NoSuchCidrCollectionException
+	if !errors.As(err, &otherCol) {
+		t.Fatalf("another tenant's collection: %v", err)
+	}
 	if _, err := c.DeleteCidrCollection(ctx, &r53.DeleteCidrCollectionInput{Id: col.Collection.Id}); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ func TestIntegrationSDKHostedZones(t *testing.T) {
 	c := s.client(keyID, secret)
 
 	var ids []string
+	var del0 *r53.CreateHostedZoneOutput
 	for _, name := range []string{"b.example.com", "example.com.", "a.example.org", "*x.example.net"} {
 		out, err := c.CreateHostedZone(ctx, &r53.CreateHostedZoneInput{
 			Name: aws.String(name), CallerReference: aws.String("ref-" + name),
@@ -49,6 +50,7 @@ func TestIntegrationSDKHostedZones(t *testing.T) {
 			t.Fatalf("Location %q", *out.Location)
 		}
 		ids = append(ids, *hz.Id)
+		del0 = out
 	}
 	// A name outside a-z0-9-_ comes back octal-escaped.
 	if got, err := c.GetHostedZone(ctx, &r53.GetHostedZoneInput{Id: aws.String(ids[3])}); err != nil || *got.HostedZone.Name != `\052x.example.net.` {
@@ -177,6 +179,13 @@ func TestIntegrationSDKHostedZones(t *testing.T) {
 				t.Fatalf("messages differ: %q / %q", a.ErrorMessage(), b.ErrorMessage())
 			}
 		})
+	}
+
+	// Another tenant's change reads as missing too.
+	_, err = other.GetChange(ctx, &r53.GetChangeInput{Id: del0.ChangeInfo.Id})
+	var otherChange *types.NoSuchChange
+	if !errors.As(err, &otherChange) {
+		t.Fatalf("another tenant's change: %v", err)
 	}
 
 	// Delete: the zone goes, its change can be polled.
