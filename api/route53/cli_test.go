@@ -58,7 +58,7 @@ func TestIntegrationAWSCLI(t *testing.T) {
 		DelegationSet struct{ NameServers []string }
 	}
 	aws(&zone, "create-hosted-zone", "--name", "cli.test", "--caller-reference", "cli-1")
-	if zone.HostedZone.Name != "cli.test." || len(zone.DelegationSet.NameServers) != 2 {
+	if zone.HostedZone.Name != "cli.test." || len(zone.DelegationSet.NameServers) != 4 {
 		t.Fatalf("create-hosted-zone: %+v", zone)
 	}
 	batch := filepath.Join(home, "batch.json")

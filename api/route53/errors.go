@@ -43,6 +43,11 @@ func r53Code(code controlplane.Code) (r53 string, status int, ok bool) {
 		controlplane.CodePriorRequestNotComplete, controlplane.CodeHealthCheckInUse,
 		controlplane.CodeLimitsExceeded:
 		return string(code), http.StatusBadRequest, true
+	case controlplane.CodeNoSuchDelegationSet, controlplane.CodeDelegationSetNotAvailable,
+		controlplane.CodeDelegationSetInUse, controlplane.CodeDelegationSetNotReusable,
+		controlplane.CodeDelegationSetAlreadyCreated, controlplane.CodeDelegationSetAlreadyReusable:
+		// All 400 in Route 53's model, NoSuchDelegationSet included.
+		return string(code), http.StatusBadRequest, true
 	case controlplane.CodeTooManyRecords:
 		// The zone's record-set quota: Route 53 reports it in the batch.
 		return "InvalidChangeBatch", http.StatusBadRequest, true

@@ -45,7 +45,7 @@ func TestGoldenResponses(t *testing.T) {
 	svc, err := controlplane.New(pool, controlplane.Config{
 		MasterKey: []byte(strings.Repeat("m", 32)), JWTKey: []byte(strings.Repeat("j", 32)),
 		NowFunc: clock, Rand: &seqReader{},
-		NameServers: []string{"ns1.waymark.test.", "ns2.waymark.test."},
+		PredictableSets: true,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -62,7 +62,6 @@ func newServer(t testing.TB, o serverOptions) *server {
 	svc, err := controlplane.New(pool, controlplane.Config{
 		MasterKey:    []byte(strings.Repeat("m", 32)),
 		JWTKey:       []byte(strings.Repeat("j", 32)),
-		NameServers:  []string{"ns1.waymark.test.", "ns2.waymark.test."},
 		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{AllowPrivateTargets: true, MinRequestInterval: 1}},
 	})
 	if err != nil {
