@@ -121,6 +121,19 @@ func TestGoldenResponses(t *testing.T) {
 	check("HostedZoneNotEmpty", do("DELETE", "/2013-04-01/hostedzone/"+zoneID, ""), http.StatusBadRequest)
 	check("GetDNSSEC", do("GET", "/2013-04-01/hostedzone/"+zoneID+"/dnssec", ""), http.StatusOK)
 	check("InvalidAction", do("POST", "/2013-04-01/hostedzone/"+zoneID+"/enable-dnssec", ""), http.StatusBadRequest)
+
+	// Reusable delegation sets, last so that the ids above stay as they are.
+	w = do("POST", "/2013-04-01/delegationset", `<?xml version="1.0" encoding="UTF-8"?><CreateReusableDelegationSetRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><CallerReference>golden-set</CallerReference></CreateReusableDelegationSetRequest>`)
+	body = check("CreateReusableDelegationSet", w, http.StatusCreated)
+	setID := between(body, "<Id>/delegationset/", "</Id>")
+	if loc := w.Header().Get("Location"); loc != "http://route53.test/2013-04-01/delegationset/"+setID {
+		t.Fatalf("Location %q", loc)
+	}
+	check("GetReusableDelegationSet", do("GET", "/2013-04-01/delegationset/%2Fdelegationset%2F"+setID, ""), http.StatusOK)
+	check("CreateHostedZone-reusable", do("POST", "/2013-04-01/hostedzone", `<CreateHostedZoneRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Name>other.example</Name><CallerReference>golden-2</CallerReference><DelegationSetId>/delegationset/`+setID+`</DelegationSetId></CreateHostedZoneRequest>`), http.StatusCreated)
+	check("ListReusableDelegationSets", do("GET", "/2013-04-01/delegationset?maxitems=10", ""), http.StatusOK)
+	check("DelegationSetInUse", do("DELETE", "/2013-04-01/delegationset/"+setID, ""), http.StatusBadRequest)
+	check("NoSuchDelegationSet", do("GET", "/2013-04-01/delegationset/NAAAAAAAAAAAAAAAA", ""), http.StatusBadRequest)
 }
 
 // between returns the text between the first start and the following end.

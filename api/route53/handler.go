@@ -36,6 +36,7 @@ type Service interface {
 	// KeySecret returns the tenant and secret of an API key, for SigV4.
 	KeySecret(ctx context.Context, keyID string) (tenantID, secret string, err error)
 	zoneService
+	delegationSetService
 	healthCheckService
 	cidrService
 	tagService

@@ -44,7 +44,13 @@ func getAccountLimit(h *Handler, c *call) (int, any, error) {
 			return 0, nil, err
 		}
 		out.Limit.Value, out.Count = q, n
-	case "MAX_REUSABLE_DELEGATION_SETS_BY_OWNER", "MAX_TRAFFIC_POLICIES_BY_OWNER", "MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER":
+	case "MAX_REUSABLE_DELEGATION_SETS_BY_OWNER":
+		sets, err := h.svc.ListDelegationSets(c.ctx, c.tenant)
+		if err != nil {
+			return 0, nil, err
+		}
+		out.Limit.Value, out.Count = controlplane.MaxReusableDelegationSets, len(sets)
+	case "MAX_TRAFFIC_POLICIES_BY_OWNER", "MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER":
 		// Features this service does not offer: none allowed, none used.
 	default:
 		return 0, nil, errInvalidInput("Value '" + truncate(typ) + "' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [MAX_HEALTH_CHECKS_BY_OWNER, MAX_HOSTED_ZONES_BY_OWNER, MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER, MAX_REUSABLE_DELEGATION_SETS_BY_OWNER, MAX_TRAFFIC_POLICIES_BY_OWNER]")

@@ -45,10 +45,10 @@ var operations = []operation{
 	{name: "GetCheckerIpRanges", method: "GET", pattern: "/checkeripranges", run: getCheckerIPRanges, public: true},
 
 	// Reusable delegation sets.
-	{name: "CreateReusableDelegationSet", method: "POST", pattern: "/delegationset"},
-	{name: "ListReusableDelegationSets", method: "GET", pattern: "/delegationset"},
-	{name: "GetReusableDelegationSet", method: "GET", pattern: "/delegationset/{}"},
-	{name: "DeleteReusableDelegationSet", method: "DELETE", pattern: "/delegationset/{}"},
+	{name: "CreateReusableDelegationSet", method: "POST", pattern: "/delegationset", run: createReusableDelegationSet},
+	{name: "ListReusableDelegationSets", method: "GET", pattern: "/delegationset", run: listReusableDelegationSets},
+	{name: "GetReusableDelegationSet", method: "GET", pattern: "/delegationset/{}", run: getReusableDelegationSet},
+	{name: "DeleteReusableDelegationSet", method: "DELETE", pattern: "/delegationset/{}", run: deleteReusableDelegationSet},
 	{name: "GetReusableDelegationSetLimit", method: "GET", pattern: "/reusabledelegationsetlimit/{}/{}"},
 
 	// DNSSEC.

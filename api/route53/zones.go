@@ -40,6 +40,7 @@ type changeInfoXML struct {
 }
 
 type delegationSetXML struct {
+	ID          string   `xml:"Id,omitempty"` // reusable sets only
 	NameServers []string `xml:"NameServers>NameServer"`
 }
 
@@ -93,11 +94,7 @@ func createHostedZone(h *Handler, c *call) (int, any, error) {
 	if req.VPC != nil || (req.HostedZoneConfig != nil && req.HostedZoneConfig.PrivateZone) {
 		return 0, nil, errInvalidInput("Private hosted zones are not supported by this service.")
 	}
-	if req.DelegationSetID != "" {
-		return 0, nil, newError(http.StatusBadRequest, "NoSuchDelegationSet",
-			"Reusable delegation sets are not supported by this service: "+quoteShort(req.DelegationSetID))
-	}
-	in := controlplane.CreateZoneInput{Name: nameFromR53(req.Name), CallerReference: req.CallerReference}
+	in := controlplane.CreateZoneInput{Name: nameFromR53(req.Name), CallerReference: req.CallerReference, DelegationSetID: req.DelegationSetID}
 	if req.HostedZoneConfig != nil {
 		in.Comment = req.HostedZoneConfig.Comment
 	}
@@ -106,8 +103,13 @@ func createHostedZone(h *Handler, c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	c.location = h.baseURL(c.r) + Prefix + "/hostedzone/" + z.ID
+	ds := toDelegationSetXML(z)
+	if req.DelegationSetID != "" {
+		// A zone on a reusable set names it, as in Route 53.
+		ds.ID = "/delegationset/" + z.DelegationSetID
+	}
 	return http.StatusCreated, createHostedZoneResponse{
-		HostedZone: toHostedZoneXML(z), ChangeInfo: toChangeInfoXML(ch), DelegationSet: toDelegationSetXML(z),
+		HostedZone: toHostedZoneXML(z), ChangeInfo: toChangeInfoXML(ch), DelegationSet: ds,
 	}, nil
 }
 
