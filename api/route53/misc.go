@@ -2,11 +2,13 @@ package route53
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/waymark-dns/waymark/controlplane"
@@ -303,18 +305,22 @@ func createCidrCollection(h *Handler, c *call) (int, any, error) {
 
 type listCidrCollectionsResponse struct {
 	XMLName         xml.Name        `xml:"https://route53.amazonaws.com/doc/2013-04-01/ ListCidrCollectionsResponse"`
+	NextToken       string          `xml:"NextToken,omitempty"`
 	CidrCollections []collectionXML `xml:"CidrCollections>member"`
 }
 
-// listCidrCollections is GET /cidrcollection: one page (at most 5
-// collections per tenant).
+// listCidrCollections is GET /cidrcollection?nexttoken&maxresults.
 func listCidrCollections(h *Handler, c *call) (int, any, error) {
 	cs := h.svc
-	list, err := cs.ListCIDRCollections(c.ctx, c.tenant)
+	all, err := cs.ListCIDRCollections(c.ctx, c.tenant)
 	if err != nil {
 		return 0, nil, err
 	}
-	out := listCidrCollectionsResponse{CidrCollections: make([]collectionXML, 0, len(list))}
+	list, next, err := cidrPage(c, all, func(col controlplane.CIDRCollection) string { return col.ID })
+	if err != nil {
+		return 0, nil, err
+	}
+	out := listCidrCollectionsResponse{NextToken: next, CidrCollections: make([]collectionXML, 0, len(list))}
 	for _, col := range list {
 		out.CidrCollections = append(out.CidrCollections, toCollectionXML(col))
 	}
@@ -363,19 +369,24 @@ func changeCidrCollection(h *Handler, c *call) (int, any, error) {
 
 type listCidrLocationsResponse struct {
 	XMLName       xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ ListCidrLocationsResponse"`
+	NextToken     string   `xml:"NextToken,omitempty"`
 	CidrLocations []struct {
 		LocationName string `xml:"LocationName"`
 	} `xml:"CidrLocations>member"`
 }
 
-// listCidrLocations is GET /cidrcollection/{Id}.
+// listCidrLocations is GET /cidrcollection/{Id}?nexttoken&maxresults.
 func listCidrLocations(h *Handler, c *call) (int, any, error) {
 	cs := h.svc
-	_, locs, err := cs.GetCIDRCollection(c.ctx, c.tenant, c.params[0])
+	_, all, err := cs.GetCIDRCollection(c.ctx, c.tenant, c.params[0])
 	if err != nil {
 		return 0, nil, err
 	}
-	var out listCidrLocationsResponse
+	locs, next, err := cidrPage(c, all, func(l controlplane.CIDRLocation) string { return l.Name })
+	if err != nil {
+		return 0, nil, err
+	}
+	out := listCidrLocationsResponse{NextToken: next}
 	for _, l := range locs {
 		out.CidrLocations = append(out.CidrLocations, struct {
 			LocationName string `xml:"LocationName"`
@@ -391,17 +402,22 @@ type cidrBlockXML struct {
 
 type listCidrBlocksResponse struct {
 	XMLName    xml.Name       `xml:"https://route53.amazonaws.com/doc/2013-04-01/ ListCidrBlocksResponse"`
+	NextToken  string         `xml:"NextToken,omitempty"`
 	CidrBlocks []cidrBlockXML `xml:"CidrBlocks>member"`
 }
 
-// listCidrBlocks is GET /cidrcollection/{Id}/cidrblocks?location.
+// listCidrBlocks is GET /cidrcollection/{Id}/cidrblocks?location&nexttoken&maxresults.
 func listCidrBlocks(h *Handler, c *call) (int, any, error) {
 	cs := h.svc
-	bs, err := cs.ListCIDRBlocks(c.ctx, c.tenant, c.params[0], c.query("location"))
+	all, err := cs.ListCIDRBlocks(c.ctx, c.tenant, c.params[0], c.query("location"))
 	if err != nil {
 		return 0, nil, err
 	}
-	out := listCidrBlocksResponse{CidrBlocks: make([]cidrBlockXML, 0, len(bs))}
+	bs, next, err := cidrPage(c, all, func(b controlplane.CIDRBlock) string { return b.Location + " " + b.CIDR.String() })
+	if err != nil {
+		return 0, nil, err
+	}
+	out := listCidrBlocksResponse{NextToken: next, CidrBlocks: make([]cidrBlockXML, 0, len(bs))}
 	for _, b := range bs {
 		out.CidrBlocks = append(out.CidrBlocks, cidrBlockXML{CidrBlock: b.CIDR.String(), LocationName: b.Location})
 	}
@@ -415,4 +431,40 @@ func deleteCidrCollection(h *Handler, c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, empty("DeleteCidrCollectionResponse"), nil
+}
+
+// maxCIDRPage bounds MaxResults of the CIDR listings: a collection's
+// whole block list (controlplane's limit) fits in one page.
+const maxCIDRPage = 1000
+
+// cidrPage cuts one page of a CIDR listing for nexttoken and maxresults.
+// Without maxresults the page holds everything (a tenant has at most 5
+// collections of 1,000 blocks). The token is the key of the page's first
+// item, opaque to clients; one whose item was deleted meanwhile is
+// InvalidInput, as ListHostedZones answers a stale marker, so that a
+// resumed listing never silently skips or repeats items.
+func cidrPage[T any](c *call, items []T, key func(T) string) ([]T, string, error) {
+	max := maxCIDRPage
+	if s := c.query("maxresults"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return nil, "", errInvalidInput("1 validation error detected: Value '" + truncate(s) + "' at 'maxResults' failed to satisfy constraint: Member must be a positive integer")
+		}
+		max = min(n, maxCIDRPage)
+	}
+	start := 0
+	if tok := c.query("nexttoken"); tok != "" {
+		k, err := base64.RawURLEncoding.DecodeString(tok)
+		if err == nil {
+			start = slices.IndexFunc(items, func(it T) bool { return key(it) == string(k) })
+		}
+		if err != nil || start < 0 {
+			return nil, "", errInvalidInput("The NextToken " + quoteShort(tok) + " is not valid (the item it names no longer exists); list from the start.")
+		}
+	}
+	page := items[start:]
+	if len(page) <= max {
+		return page, "", nil
+	}
+	return page[:max], base64.RawURLEncoding.EncodeToString([]byte(key(page[max]))), nil
 }
