@@ -1,8 +1,9 @@
 // Package deps holds the tests that keep the import rules of DESIGN.md §2
 // and docs/decisions.md: the control plane and the data plane meet only in
 // zonecfg, healthcfg, event and on the wire, a nameserver or health
-// checker never links a database driver, and the API never reaches the
-// schema (migrations) but through the control plane.
+// checker never links a database driver, the API never reaches the
+// schema (migrations) but through the control plane, and the SDK (client)
+// links only the standard library.
 package deps
 
 import (
@@ -31,6 +32,8 @@ var rules = []rule{
 	{pkg: "dataplane", transitive: []string{module + "controlplane", module + "api", module + "healthcheck", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "healthcheck", transitive: []string{module + "controlplane", module + "api", module + "dataplane", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "controlplane", transitive: []string{module + "api", module + "dataplane", module + "healthcheck", "github.com/go-chi/"}},
+	// The SDK is for programs outside Waymark: nothing of the server.
+	{pkg: "client", transitive: []string{module}},
 	{pkg: "api", direct: []string{"github.com/jackc/", "github.com/nats-io/", module + "migrations"}, transitive: []string{module + "dataplane", module + "healthcheck", module + "migrations"}},
 }
 
@@ -47,6 +50,7 @@ var arrows = map[string][]string{
 	"dataplane":         {"event", "internal/retry", "nspool", "zonecfg"},
 	"healthcheck":       {"event", "healthcfg", "internal/retry"},
 	"migrations":        nil,
+	"client":            nil,
 	"cmd/waymark":       {"api", "controlplane", "dataplane", "event", "healthcfg", "healthcheck", "migrations", "nspool"},
 	"internal/deps":     nil,
 	"internal/dnstest":  {"zonecfg"},
@@ -121,5 +125,16 @@ func TestImportRules(t *testing.T) {
 			check("imports", direct, r.direct)
 			check("depends on", all, r.transitive)
 		})
+	}
+}
+
+// TestClientStandardLibraryOnly keeps the SDK free of third-party
+// modules, so that importing it adds nothing to a program's go.mod.
+func TestClientStandardLibraryOnly(t *testing.T) {
+	t.Parallel()
+	for _, p := range goList(t, `{{if not .Standard}}{{.ImportPath}}{{end}}`, "client", true) {
+		if p != module+"client" {
+			t.Errorf("client depends on %s", p)
+		}
 	}
 }
