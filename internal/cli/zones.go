@@ -46,17 +46,16 @@ func zonesCommand() *command {
 					if err != nil {
 						return err
 					}
-					out := client.ListHostedZonesOutput{HostedZones: []client.HostedZone{}}
+					zones := []client.HostedZone{}
 					for z, err := range c.HostedZones(ctx, &client.ListHostedZonesInput{MaxItems: maxItems}) {
 						if err != nil {
 							return err
 						}
-						out.HostedZones = append(out.HostedZones, z)
+						zones = append(zones, z)
 					}
-					out.MaxItems = len(out.HostedZones)
-					return e.print(out.HostedZones, func(w io.Writer) {
+					return e.print(zones, func(w io.Writer) {
 						row(w, "ID", "NAME", "RECORD SETS", "VERSION", "COMMENT")
-						for _, z := range out.HostedZones {
+						for _, z := range zones {
 							row(w, z.ID, z.Name, z.RecordSetCount, z.Version, z.Comment)
 						}
 					})
