@@ -160,21 +160,23 @@ func TestCLIQuickstart(t *testing.T) {
 		t.Fatalf("zones create: %+v", zone)
 	}
 
-	// Add records (each set is one change batch; the last one waits).
-	ok(t, "", "records", "set", "example.com", "www", "A", "192.0.2.10", "192.0.2.11", "--ttl", "300")
-	ok(t, "", "records", "set", "example.com", "@", "MX", "10 mail.example.com.", "--ttl", "3600")
+	// Add records in one atomic change batch, from standard input, and
+	// wait until every nameserver has it.
+	batch := `{"comment":"first records","changes":[
+  {"action":"CREATE","rrset":{"name":"www.example.com","type":"A","ttl":300,"records":["192.0.2.10","192.0.2.11"]}},
+  {"action":"CREATE","rrset":{"name":"example.com","type":"MX","ttl":3600,"records":["10 mail.example.com."]}},
+  {"action":"CREATE","rrset":{"name":"mail.example.com","type":"A","ttl":300,"records":["192.0.2.25"]}}]}`
 	var ch changeJSON
-	okJSON(t, &ch, "", "records", "set", "example.com", "mail.example.com", "A", "192.0.2.25", "--wait")
+	okJSON(t, &ch, batch, "changes", "submit", "example.com", "-", "--wait")
 	if ch.Change.Status != "INSYNC" || ch.Propagation == nil || ch.Propagation.Live < 1 || ch.Propagation.Applied != ch.Propagation.Live {
-		t.Fatalf("records set --wait: %+v %+v", ch.Change, ch.Propagation)
+		t.Fatalf("changes submit --wait: %+v %+v", ch.Change, ch.Propagation)
 	}
 	if got := digA(t, "www.example.com"); !slices.Equal(got, []string{"192.0.2.10", "192.0.2.11"}) {
 		t.Errorf("dig www.example.com: %v", got)
 	}
 
-	// A change batch from standard input, waited for by changes wait.
-	batch := `{"comment":"from stdin","changes":[{"action":"CREATE","rrset":{"name":"api.example.com","type":"CNAME","ttl":60,"records":["www.example.com."]}}]}`
-	okJSON(t, &ch, batch, "changes", "submit", "example.com", "-")
+	// One record set at a time; the change waited for by changes wait.
+	okJSON(t, &ch, "", "records", "set", "example.com", "api", "CNAME", "www.example.com.", "--ttl", "60", "--comment", "api alias")
 	var waited changeJSON
 	okJSON(t, &waited, "", "changes", "wait", ch.Change.ID)
 	if waited.Change.ID != ch.Change.ID || waited.Change.Status != "INSYNC" {
@@ -185,9 +187,10 @@ func TestCLIQuickstart(t *testing.T) {
 	if got.Change.Status != "INSYNC" || got.Propagation == nil {
 		t.Errorf("changes get: %+v", got)
 	}
-	if table := ok(t, "", "changes", "get", ch.Change.ID); !strings.Contains(table, "INSYNC") || !strings.Contains(table, "from stdin") {
+	if table := ok(t, "", "changes", "get", ch.Change.ID); !strings.Contains(table, "INSYNC") || !strings.Contains(table, "api alias") {
 		t.Errorf("changes get table:\n%s", table)
 	}
+	ok(t, "", "records", "set", "example.com", "www.example.com", "A", "192.0.2.10", "192.0.2.11", "--ttl", "300", "--wait")
 
 	// List the record sets (Route 53 order) and export the zone.
 	var rrsets []struct {
