@@ -293,6 +293,9 @@ func TestCLIZonesListGet(t *testing.T) {
 	if table := ok(t, "", "zones", "list"); !strings.Contains(table, "list-a-"+suffix+".test.") || !strings.HasPrefix(table, "ID") {
 		t.Errorf("zones list:\n%s", table)
 	}
+	if out := ok(t, "", "zones", "update", ids[1], "--comment", "second zone"); !strings.Contains(out, "second zone") {
+		t.Errorf("zones update:\n%s", out)
+	}
 	byName := ok(t, "", "zones", "get", "LIST-A-"+suffix+".test.")
 	byID := ok(t, "", "zones", "get", ids[0])
 	if byName != byID || !strings.Contains(byID, "NAME SERVERS") {
@@ -363,16 +366,17 @@ func TestCLIFailures(t *testing.T) {
 func TestCLIHelp(t *testing.T) {
 	out := ok(t, "", "--help")
 	var groups []string
-	for _, g := range []string{"zones", "records", "changes", "healthchecks", "keys", "nameservers", "test-answer", "completion"} {
+	for _, g := range []string{"zones", "records", "changes", "healthchecks", "keys", "nameservers", "test-answer", "cidr", "completion"} {
 		if !strings.Contains(out, "  "+g+" ") {
 			t.Errorf("waymark --help lacks %s:\n%s", g, out)
 		}
 		groups = append(groups, g)
 	}
 	leaves := map[string][]string{
-		"zones": {"list", "create", "get", "delete", "export", "import"}, "records": {"list", "set", "delete"},
+		"zones": {"list", "create", "get", "update", "delete", "export", "import"}, "records": {"list", "set", "delete"},
 		"changes": {"get", "wait", "submit"}, "healthchecks": {"list", "create", "get", "delete", "status", "history"},
 		"keys": {"list", "create", "delete"}, "nameservers": {"list"},
+		"cidr": {"list", "create", "get", "delete", "put", "remove", "blocks"},
 	}
 	for _, g := range groups {
 		gh := ok(t, "", g, "--help")
@@ -440,7 +444,8 @@ COMP_WORDS=(waymark zones cr); COMP_CWORD=2; _waymark; echo "${COMPREPLY[@]}"`)
 	}
 }
 
-// TestCLIHealthChecksKeysNameservers covers the other command groups.
+// TestCLIHealthChecksKeysNameservers covers the other command groups:
+// health checks, keys, CIDR collections and the fleet.
 func TestCLIHealthChecksKeysNameservers(t *testing.T) {
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }))
 	t.Cleanup(target.Close)
@@ -499,6 +504,29 @@ func TestCLIHealthChecksKeysNameservers(t *testing.T) {
 	if r := waymark(t, "", []string{"WAYMARK_API_KEY=" + key.APIKey.Token}, "keys", "list"); r.code != 1 || !strings.Contains(r.stderr, "Unauthorized") {
 		t.Errorf("a deleted key: %+v", r)
 	}
+
+	var cc struct {
+		Collection struct{ ID string } `json:"collection"`
+	}
+	okJSON(t, &cc, "", "cidr", "create", "offices")
+	var cch struct {
+		Collection struct{ Version int64 } `json:"collection"`
+	}
+	okJSON(t, &cch, "", "cidr", "put", cc.Collection.ID, "paris", "192.0.2.0/24", "2001:db8::/48")
+	okJSON(t, &cch, "", "cidr", "remove", cc.Collection.ID, "paris", "2001:db8::/48", "--version", strconv.FormatInt(cch.Collection.Version, 10))
+	if out := ok(t, "", "cidr", "blocks", cc.Collection.ID); !strings.Contains(out, "192.0.2.0/24") || strings.Contains(out, "2001:db8::/48") {
+		t.Errorf("cidr blocks:\n%s", out)
+	}
+	if out := ok(t, "", "cidr", "get", cc.Collection.ID); !strings.Contains(out, "paris") {
+		t.Errorf("cidr get:\n%s", out)
+	}
+	if out := ok(t, "", "cidr", "list"); !strings.Contains(out, "offices") {
+		t.Errorf("cidr list:\n%s", out)
+	}
+	if r := waymark(t, "", nil, "cidr", "put", cc.Collection.ID, "paris", "198.51.100.0/24", "--version", "1"); r.code != 1 || !strings.Contains(r.stderr, "CidrCollectionVersionMismatch") {
+		t.Errorf("cidr put at a stale version: %+v", r)
+	}
+	ok(t, "", "cidr", "delete", cc.Collection.ID)
 
 	var fleet []struct {
 		Region string

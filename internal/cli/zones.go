@@ -26,6 +26,7 @@ func tree() *command {
 		keysCommand(),
 		nameserversCommand(),
 		testAnswerCommand(),
+		cidrCommand(),
 		completionCommand(),
 	}}
 }
@@ -34,7 +35,7 @@ func zonesCommand() *command {
 	var comment, callerRef string
 	var wait bool
 	var maxItems int
-	return &command{name: "zones", summary: "hosted zones: list, create, get, delete, export, import",
+	return &command{name: "zones", summary: "hosted zones: list, create, get, update, delete, export, import",
 		long: "ZONE is a zone's id (Z…) or its name (example.com).",
 		subs: []*command{
 			{name: "list", summary: "list the hosted zones", maxArgs: 0,
@@ -96,6 +97,19 @@ func zonesCommand() *command {
 						return err
 					}
 					out, err := c.GetHostedZone(ctx, id)
+					if err != nil {
+						return err
+					}
+					return e.print(out, func(w io.Writer) { printZone(w, out.HostedZone, out.DelegationSet) })
+				}},
+			{name: "update", args: []string{"ZONE"}, summary: "change a hosted zone's comment", minArgs: 1, maxArgs: 1,
+				flags: func(fs *flag.FlagSet) { fs.StringVar(&comment, "comment", "", "the new comment") },
+				run: func(ctx context.Context, e *env, args []string) error {
+					c, id, err := e.zone(ctx, args[0])
+					if err != nil {
+						return err
+					}
+					out, err := c.UpdateHostedZone(ctx, id, client.UpdateHostedZoneInput{Comment: comment})
 					if err != nil {
 						return err
 					}
