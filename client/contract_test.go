@@ -3,6 +3,9 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -448,4 +452,47 @@ func jsonFields(typ reflect.Type) map[string]jsonField {
 		out[name] = jsonField{typ: f.Type, omitempty: strings.Contains(opts, "omitempty")}
 	}
 	return out
+}
+
+// TestErrorCodesAreTheAPIs: every Code… constant of errors.go is a value
+// of openapi.yaml's ErrorCode enum, so a renamed code cannot go unnoticed.
+func TestErrorCodesAreTheAPIs(t *testing.T) {
+	t.Parallel()
+	doc := loadSpec(t)
+	enum := map[string]bool{}
+	for _, v := range doc.Components.Schemas["ErrorCode"].Value.Enum {
+		enum[v.(string)] = true
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), "errors.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if !strings.HasPrefix(name.Name, "Code") {
+					continue
+				}
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				if !ok {
+					t.Errorf("%s is not a string literal", name.Name)
+					continue
+				}
+				v, _ := strconv.Unquote(lit.Value)
+				if !enum[v] || name.Name != "Code"+v {
+					t.Errorf("%s = %q: not ErrorCode %s of openapi.yaml", name.Name, v, strings.TrimPrefix(name.Name, "Code"))
+				}
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no Code constants found")
+	}
 }

@@ -310,6 +310,16 @@ func TestCLIFailures(t *testing.T) {
 	zone := "fail-" + suffix + ".test"
 	ok(t, "", "zones", "create", zone)
 	ok(t, "", "records", "set", zone, "www", "A", "192.0.2.1")
+	ok(t, "", "records", "set", zone, "@", "TXT", "v=spf1 -all") // quoted for us
+	type rrset struct {
+		Type    string
+		Records []string
+	}
+	var rrsets []rrset
+	okJSON(t, &rrsets, "", "records", "list", zone)
+	if !slices.ContainsFunc(rrsets, func(rs rrset) bool { return rs.Type == "TXT" && slices.Equal(rs.Records, []string{`"v=spf1 -all"`}) }) {
+		t.Errorf("records list after an unquoted TXT: %+v", rrsets)
+	}
 	badFile := filepath.Join(t.TempDir(), "bad.zone")
 	if err := os.WriteFile(badFile, []byte("$ORIGIN "+zone+".\nok 300 IN A 192.0.2.9\nbad 300 IN A not-an-ip\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -213,3 +213,23 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		walk(c, []string{c.name})
 	}
 }
+
+func TestRDataQuotesTXT(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", 300)
+	for _, tt := range []struct {
+		typ  string
+		in   []string
+		want []string
+	}{
+		{"A", []string{"192.0.2.1"}, []string{"192.0.2.1"}},
+		{"TXT", []string{"v=spf1 -all"}, []string{`"v=spf1 -all"`}},
+		{"TXT", []string{`"already" "quoted"`}, []string{`"already" "quoted"`}},
+		{"SPF", []string{`say "hi" \o/`}, []string{`"say \"hi\" \\o/"`}},
+		{"TXT", []string{long}, []string{`"` + long[:255] + `" "` + long[255:] + `"`}},
+	} {
+		if got := rdata(tt.typ, tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("rdata(%s, %q) = %q, want %q", tt.typ, tt.in, got, tt.want)
+		}
+	}
+}

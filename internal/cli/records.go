@@ -72,7 +72,7 @@ func recordsCommand() *command {
 				}},
 			{name: "set", args: []string{"ZONE", "NAME", "TYPE", "VALUE…"}, minArgs: 4, maxArgs: -1,
 				summary: "create or replace a record set (UPSERT)",
-				long:    "Each VALUE is one record's RDATA, e.g. 192.0.2.1 or \"10 mail.example.com.\".",
+				long:    "Each VALUE is one record's RDATA, e.g. 192.0.2.1 or \"10 mail.example.com.\". A TXT or SPF value\nwithout quotes is quoted for you (and split into 255-byte strings): v=spf1 -all.",
 				flags:   func(fs *flag.FlagSet) { set.declare(fs, true) },
 				run: func(ctx context.Context, e *env, args []string) error {
 					c, id, err := e.zone(ctx, args[0])
@@ -83,8 +83,9 @@ func recordsCommand() *command {
 					if err != nil {
 						return err
 					}
-					rs := client.RRSet{Name: absolute(args[1], zoneName), Type: strings.ToUpper(args[2]), TTL: client.Ptr(set.ttl),
-						Records: args[3:], SetIdentifier: set.setIdentifier, Failover: strings.ToUpper(set.failover), HealthCheckID: set.healthCheck}
+					typ := strings.ToUpper(args[2])
+					rs := client.RRSet{Name: absolute(args[1], zoneName), Type: typ, TTL: client.Ptr(set.ttl),
+						Records: rdata(typ, args[3:]), SetIdentifier: set.setIdentifier, Failover: strings.ToUpper(set.failover), HealthCheckID: set.healthCheck}
 					if set.weight >= 0 {
 						rs.Weight = client.Ptr(set.weight)
 					}
@@ -118,7 +119,7 @@ func recordsCommand() *command {
 					}
 					rs := current
 					if len(args) > 3 {
-						rs.Records = args[3:]
+						rs.Records = rdata(typ, args[3:])
 						if del.ttl >= 0 {
 							rs.TTL = client.Ptr(del.ttl)
 						}
@@ -284,4 +285,31 @@ func printChange(w io.Writer, out *client.GetChangeOutput) {
 	if p := out.Propagation; p != nil {
 		row(w, "NAMESERVERS", fmt.Sprintf("%d of %d live nameservers have applied it", p.AppliedNameservers, p.LiveNameservers))
 	}
+}
+
+// rdata returns the records of a record set given on the command line. A
+// TXT or SPF value that is not already quoted is made one record of quoted
+// strings of at most 255 bytes each (RFC 1035 §3.3.14), with quotes and
+// backslashes escaped, so that `v=spf1 -all` needs no shell gymnastics.
+func rdata(typ string, values []string) []string {
+	if typ != "TXT" && typ != "SPF" {
+		return values
+	}
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		if strings.HasPrefix(v, `"`) {
+			out = append(out, v)
+			continue
+		}
+		var parts []string
+		for {
+			n := min(len(v), 255)
+			parts = append(parts, `"`+strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v[:n])+`"`)
+			if v = v[n:]; v == "" {
+				break
+			}
+		}
+		out = append(out, strings.Join(parts, " "))
+	}
+	return out
 }
