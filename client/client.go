@@ -178,7 +178,11 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 		target += "?" + r.query.Encode()
 	}
 	for attempt := 1; ; attempt++ {
-		resp, err := c.do(ctx, r.op.Method, target, body, contentType)
+		accept := "application/json"
+		if r.rawResult != nil {
+			accept = "text/dns, application/json;q=0.9"
+		}
+		resp, err := c.do(ctx, r.op.Method, target, body, contentType, accept)
 		if err != nil {
 			return fmt.Errorf("waymark: %s: %w", r.op.ID, err)
 		}
@@ -213,7 +217,7 @@ type response struct {
 	body   []byte
 }
 
-func (c *Client) do(ctx context.Context, method, u string, body []byte, contentType string) (response, error) {
+func (c *Client) do(ctx context.Context, method, u string, body []byte, contentType, accept string) (response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -225,7 +229,7 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, contentT
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", c.userAgent)
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)

@@ -265,3 +265,48 @@ func TestIDsArePathEscaped(t *testing.T) {
 		t.Fatalf("sent %q", got)
 	}
 }
+
+// TestWaitInSyncDeadline: a change that stays PENDING ends the wait with
+// the context's error and the last answer, each poll's timeout kept under
+// the deadline and the server's 60 s limit.
+func TestWaitInSyncDeadline(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var timeouts []time.Duration
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		d, err := time.ParseDuration(q.Get("timeout"))
+		if q.Get("wait") != "insync" || err != nil {
+			t.Errorf("not a long poll: %s", r.URL)
+		}
+		mu.Lock()
+		timeouts = append(timeouts, d)
+		mu.Unlock()
+		select { // a long poll: the answer comes when the timeout passes
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"change":{"id":"C1","status":"PENDING","submitted_at":"2026-01-01T00:00:00Z","comment":""},"propagation":{"live_nameservers":2,"applied_nameservers":1}}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, _ := New(srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	var progress int
+	out, err := c.WaitInSync(ctx, "C1", &WaitOptions{PollTimeout: 10 * time.Minute, OnProgress: func(*GetChangeOutput) { progress++ }})
+	if !errors.Is(err, context.DeadlineExceeded) || out == nil || out.Change.Status != StatusPending || out.Propagation.AppliedNameservers != 1 {
+		t.Fatalf("got %+v, %v", out, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(timeouts) == 0 || progress == 0 {
+		t.Fatalf("polls %v, progress calls %d", timeouts, progress)
+	}
+	for _, d := range timeouts {
+		if d > 600*time.Millisecond {
+			t.Errorf("a poll of %s under a 700 ms deadline", d)
+		}
+	}
+}

@@ -33,14 +33,20 @@ func (c *Client) WaitInSync(ctx context.Context, changeID string, opts *WaitOpti
 	o.PollTimeout = min(o.PollTimeout, MaxPollTimeout)
 	var last *GetChangeOutput
 	for {
-		timeout := o.PollTimeout
+		in := &GetChangeInput{Wait: true, Timeout: o.PollTimeout}
 		if dl, ok := ctx.Deadline(); ok {
-			// Answer before the deadline, so the last state is known.
-			if left := time.Until(dl) - 100*time.Millisecond; left < timeout {
-				timeout = max(left, 0)
+			// Answer before the deadline, so that the last state is known.
+			if left := time.Until(dl) - 100*time.Millisecond; left < in.Timeout {
+				in.Timeout = left
+			}
+			if in.Timeout <= 0 {
+				if last != nil {
+					return last, context.DeadlineExceeded
+				}
+				in = nil // too close to wait: ask once how far it is
 			}
 		}
-		out, err := c.GetChange(ctx, changeID, &GetChangeInput{Wait: true, Timeout: timeout})
+		out, err := c.GetChange(ctx, changeID, in)
 		if err != nil {
 			if ctx.Err() != nil && last != nil {
 				return last, ctx.Err()
@@ -56,6 +62,9 @@ func (c *Client) WaitInSync(ctx context.Context, changeID string, opts *WaitOpti
 		}
 		if err := ctx.Err(); err != nil {
 			return last, err
+		}
+		if in == nil {
+			return last, context.DeadlineExceeded
 		}
 	}
 }

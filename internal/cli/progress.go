@@ -52,7 +52,9 @@ func (e *env) waitChange(ctx context.Context, id string) (*client.GetChangeOutpu
 		PollTimeout: 2 * time.Second,
 		OnProgress:  func(p *client.GetChangeOutput) { line.set(progressText(p)) },
 	})
-	if err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) && ctx.Err() != nil {
+	// WaitInSync stops just before the deadline, so ctx may not have
+	// expired yet.
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		msg := fmt.Sprintf("change %s is not INSYNC after %s", id, e.io.Now().Sub(start).Round(time.Second))
 		if out != nil {
 			msg += ": " + progressText(out)
