@@ -384,8 +384,8 @@ func TestCLIHelp(t *testing.T) {
 	}
 	leaves := map[string][]string{
 		"zones": {"list", "create", "get", "update", "delete", "export", "import"}, "records": {"list", "set", "delete"},
-		"changes": {"get", "wait", "submit"}, "healthchecks": {"list", "create", "get", "delete", "status", "history"},
-		"keys": {"list", "create", "delete"}, "nameservers": {"list"},
+		"changes": {"get", "wait", "submit"}, "healthchecks": {"list", "create", "get", "update", "delete", "status", "history"},
+		"keys": {"list", "create", "delete", "token"}, "nameservers": {"list"},
 		"cidr": {"list", "create", "get", "delete", "put", "remove", "blocks"},
 	}
 	for _, g := range groups {
@@ -475,6 +475,22 @@ func TestCLIHealthChecksKeysNameservers(t *testing.T) {
 	if out := ok(t, "", "healthchecks", "get", id); !strings.Contains(out, "HTTP") {
 		t.Errorf("healthchecks get:\n%s", out)
 	}
+	var upd struct {
+		HealthCheck struct {
+			Version int64
+			Config  struct {
+				FailureThreshold int    `json:"failure_threshold"`
+				ResourcePath     string `json:"resource_path"`
+			}
+		} `json:"health_check"`
+	}
+	okJSON(t, &upd, "", "healthchecks", "update", id, "--version", "1", "--failure-threshold", "2")
+	if upd.HealthCheck.Version != 2 || upd.HealthCheck.Config.FailureThreshold != 2 || upd.HealthCheck.Config.ResourcePath != "/" {
+		t.Errorf("healthchecks update: %+v", upd)
+	}
+	if r := waymark(t, "", nil, "healthchecks", "update", id, "--version", "1", "--failure-threshold", "1"); r.code != 1 || !strings.Contains(r.stderr, "HealthCheckVersionMismatch") {
+		t.Errorf("healthchecks update at a stale version: %+v", r)
+	}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		var st struct {
@@ -509,6 +525,17 @@ func TestCLIHealthChecksKeysNameservers(t *testing.T) {
 	}
 	if r := waymark(t, "", []string{"WAYMARK_API_KEY=" + key.APIKey.Token}, "keys", "list"); r.code != 0 || !strings.Contains(r.stdout, "ci") {
 		t.Errorf("keys list with the new key: %+v", r)
+	}
+	var tok struct {
+		Token     string
+		TokenType string `json:"token_type"`
+	}
+	okJSON(t, &tok, "", "keys", "token")
+	if tok.TokenType != "Bearer" {
+		t.Errorf("keys token: %+v", tok)
+	}
+	if r := waymark(t, "", []string{"WAYMARK_API_KEY=" + tok.Token}, "zones", "list"); r.code != 0 {
+		t.Errorf("zones list with a JWT from keys token: %+v", r)
 	}
 	ok(t, "", "keys", "delete", key.APIKey.ID)
 	if r := waymark(t, "", []string{"WAYMARK_API_KEY=" + key.APIKey.Token}, "keys", "list"); r.code != 1 || !strings.Contains(r.stderr, "Unauthorized") {

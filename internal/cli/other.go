@@ -24,7 +24,7 @@ func healthChecksCommand() *command {
 				return run(ctx, e, c, args[0])
 			}}
 	}
-	return &command{name: "healthchecks", summary: "health checks: list, create, get, delete, status, history",
+	return &command{name: "healthchecks", summary: "health checks: list, create, get, update, delete, status, history",
 		subs: []*command{
 			{name: "list", summary: "list the health checks", maxArgs: 0,
 				run: func(ctx context.Context, e *env, _ []string) error {
@@ -87,6 +87,7 @@ func healthChecksCommand() *command {
 				}
 				return e.print(out, func(w io.Writer) { printHealthCheck(w, out.HealthCheck) })
 			}),
+			updateHealthCheckCommand(),
 			oneID("delete", "delete a health check (not while a record set uses it)", func(ctx context.Context, e *env, c *client.Client, id string) error {
 				if err := c.DeleteHealthCheck(ctx, id); err != nil {
 					return err
@@ -165,7 +166,7 @@ func splitComma(s string) []string {
 
 func keysCommand() *command {
 	var description string
-	return &command{name: "keys", summary: "API keys: list, create, delete",
+	return &command{name: "keys", summary: "API keys: list, create, delete, token",
 		subs: []*command{
 			{name: "list", summary: "list the API keys (without secrets)", maxArgs: 0,
 				run: func(ctx context.Context, e *env, _ []string) error {
@@ -203,6 +204,21 @@ func keysCommand() *command {
 						row(w, "ID", out.APIKey.ID)
 						row(w, "DESCRIPTION", out.APIKey.Description)
 						row(w, "TOKEN", out.APIKey.Token)
+					})
+				}},
+			{name: "token", summary: "issue a short-lived bearer token (a JWT) for the key in use", maxArgs: 0,
+				run: func(ctx context.Context, e *env, _ []string) error {
+					c, err := e.Client()
+					if err != nil {
+						return err
+					}
+					out, err := c.CreateToken(ctx)
+					if err != nil {
+						return err
+					}
+					return e.print(out, func(w io.Writer) {
+						row(w, "TOKEN", out.Token)
+						row(w, "EXPIRES", stamp(out.ExpiresAt))
 					})
 				}},
 			{name: "delete", args: []string{"ID"}, summary: "delete an API key and revoke its tokens (not the last one)", minArgs: 1, maxArgs: 1,
@@ -277,5 +293,78 @@ func testAnswerCommand() *command {
 					}
 				}
 			})
+		}}
+}
+
+// updateHealthCheckCommand is `healthchecks update ID`: the flags given
+// change, the others stay (an UpdateHealthCheck of only those fields).
+func updateHealthCheckCommand() *command {
+	var in client.UpdateHealthCheckInput
+	var version int64
+	var ip, fqdn, path, search, regions, children, reset string
+	var port, failures, threshold int
+	var inverted, disabled, sni bool
+	var fs *flag.FlagSet
+	return &command{name: "update", args: []string{"ID"}, summary: "change a health check's settings (only the flags given)", minArgs: 1, maxArgs: 1,
+		long: "type, interval and whether the check has an --ip cannot change.",
+		flags: func(f *flag.FlagSet) {
+			fs = f
+			f.Int64Var(&version, "version", 0, "apply only at this version")
+			f.StringVar(&ip, "ip", "", "the address to probe")
+			f.StringVar(&fqdn, "fqdn", "", "the Host header and SNI name")
+			f.IntVar(&port, "port", 0, "the port")
+			f.StringVar(&path, "path", "", "the HTTP path")
+			f.StringVar(&search, "search", "", "the string the body must contain")
+			f.IntVar(&failures, "failure-threshold", 0, "failures before the status changes")
+			f.BoolVar(&inverted, "inverted", false, "report the opposite of what the probes see")
+			f.BoolVar(&disabled, "disabled", false, "stop probing (the status stays healthy)")
+			f.BoolVar(&sni, "sni", false, "send SNI (HTTPS)")
+			f.StringVar(&regions, "regions", "", "comma-separated regions that probe")
+			f.StringVar(&children, "children", "", "CALCULATED: comma-separated child health check ids")
+			f.IntVar(&threshold, "health-threshold", 0, "CALCULATED: healthy children needed")
+			f.StringVar(&reset, "reset", "", "comma-separated fields back to their defaults: fqdn, regions, resource_path, child_health_checks")
+		},
+		run: func(ctx context.Context, e *env, args []string) error {
+			c, err := e.Client()
+			if err != nil {
+				return err
+			}
+			fs.Visit(func(f *flag.Flag) {
+				switch f.Name {
+				case "version":
+					in.Version = client.Ptr(version)
+				case "ip":
+					in.IPAddress = client.Ptr(ip)
+				case "fqdn":
+					in.FQDN = client.Ptr(fqdn)
+				case "port":
+					in.Port = client.Ptr(port)
+				case "path":
+					in.ResourcePath = client.Ptr(path)
+				case "search":
+					in.SearchString = client.Ptr(search)
+				case "failure-threshold":
+					in.FailureThreshold = client.Ptr(failures)
+				case "inverted":
+					in.Inverted = client.Ptr(inverted)
+				case "disabled":
+					in.Disabled = client.Ptr(disabled)
+				case "sni":
+					in.EnableSNI = client.Ptr(sni)
+				case "regions":
+					in.Regions = client.Ptr(splitComma(regions))
+				case "children":
+					in.ChildHealthChecks = client.Ptr(splitComma(children))
+				case "health-threshold":
+					in.HealthThreshold = client.Ptr(threshold)
+				case "reset":
+					in.ResetElements = splitComma(reset)
+				}
+			})
+			out, err := c.UpdateHealthCheck(ctx, args[0], in)
+			if err != nil {
+				return err
+			}
+			return e.print(out, func(w io.Writer) { printHealthCheck(w, out.HealthCheck) })
 		}}
 }
