@@ -92,6 +92,13 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
 
+// lookupError is something the command line looked for through the API
+// and did not find (a zone by name, a record set to delete): printed like
+// the API's errors, "Code: message", exit status 1.
+type lookupError struct{ code, msg string }
+
+func (e lookupError) Error() string { return e.code + ": " + e.msg }
+
 // timeoutError is a wait that ended first: exit status 3.
 type timeoutError struct{ msg string }
 

@@ -135,7 +135,7 @@ func recordsCommand() *command {
 }
 
 // findRRSet returns the record set name/type/identifier of the zone, or
-// an InvalidChangeBatch-like error when it does not exist.
+// a NoSuchRRSet lookupError.
 func findRRSet(ctx context.Context, c *client.Client, zoneID, name, typ, ident string) (client.RRSet, error) {
 	page, err := c.ListRRSets(ctx, zoneID, &client.ListRRSetsInput{Name: name, Type: typ, Identifier: ident, MaxItems: 1})
 	if err != nil {
@@ -151,8 +151,7 @@ func findRRSet(ctx context.Context, c *client.Client, zoneID, name, typ, ident s
 	if ident != "" {
 		what += " (set identifier " + ident + ")"
 	}
-	return client.RRSet{}, &client.Error{Operation: "listRRSets", StatusCode: 404, Code: "NoSuchRRSet",
-		Message: "No record set " + what + " in this zone."}
+	return client.RRSet{}, lookupError{code: "NoSuchRRSet", msg: "No record set " + what + " in this zone."}
 }
 
 // zoneName returns the zone's canonical name: ref itself when it is a

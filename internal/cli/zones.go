@@ -201,8 +201,7 @@ func (e *env) zone(ctx context.Context, ref string) (*client.Client, string, err
 		return nil, "", err
 	}
 	if len(page.HostedZones) == 0 || page.HostedZones[0].Name != name {
-		return nil, "", &client.Error{Operation: "listHostedZones", StatusCode: 404, Code: client.CodeNoSuchHostedZone,
-			Message: "No hosted zone named " + name + " in this account."}
+		return nil, "", lookupError{code: client.CodeNoSuchHostedZone, msg: "No hosted zone named " + name + " in this account."}
 	}
 	return c, page.HostedZones[0].ID, nil
 }
