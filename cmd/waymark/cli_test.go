@@ -344,6 +344,8 @@ func TestCLIFailures(t *testing.T) {
 		{"no such change", nil, "", []string{"changes", "get", "CNOSUCH"}, 1, []string{"NoSuchChange"}},
 		{"no such health check", nil, "", []string{"healthchecks", "get", "00000000-0000-0000-0000-000000000000"}, 1, []string{"NoSuchHealthCheck"}},
 		{"bad token", []string{"WAYMARK_API_KEY=wmk_bad_bad"}, "", []string{"zones", "list"}, 1, []string{"Unauthorized"}},
+		{"bad token by flag", nil, "", []string{"zones", "list", "--api-key", "wmk_bad_bad"}, 1, []string{"Unauthorized", "HTTP 401"}},
+		{"nothing listening", nil, "", []string{"zones", "list", "--api", "http://127.0.0.1:1"}, 1, []string{"listHostedZones", "connection refused"}},
 		{"tenant token for the fleet", []string{"WAYMARK_ADMIN_TOKEN="}, "", []string{"nameservers", "list"}, 1, []string{"Forbidden"}},
 		{"no API set", []string{"WAYMARK_API="}, "", []string{"zones", "list"}, 1, []string{"WAYMARK_API is not set"}},
 		{"unknown command", nil, "", []string{"zones", "frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
