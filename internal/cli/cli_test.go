@@ -233,3 +233,24 @@ func TestRDataQuotesTXT(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressBar(t *testing.T) {
+	t.Parallel()
+	out := func(status string, live, applied int) *client.GetChangeOutput {
+		return &client.GetChangeOutput{Change: client.Change{Status: status},
+			Propagation: &client.Propagation{LiveNameservers: live, AppliedNameservers: applied}}
+	}
+	for _, tt := range []struct {
+		in   *client.GetChangeOutput
+		want string
+	}{
+		{out("PENDING", 4, 1), "PENDING [█████░░░░░░░░░░░░░░░] 1/4 nameservers"},
+		{out("INSYNC", 2, 2), "INSYNC [████████████████████] 2/2 nameservers"},
+		{out("PENDING", 0, 0), "PENDING, 0 of 0 nameservers"},
+		{&client.GetChangeOutput{Change: client.Change{Status: "PENDING"}}, "PENDING"},
+	} {
+		if got := progressBar(tt.in); got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
+		}
+	}
+}

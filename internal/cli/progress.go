@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,7 +51,7 @@ func (e *env) waitChange(ctx context.Context, id string) (*client.GetChangeOutpu
 		// Short polls, so that the progress moves; each still returns
 		// as soon as the change is INSYNC.
 		PollTimeout: 2 * time.Second,
-		OnProgress:  func(p *client.GetChangeOutput) { line.set(progressText(p)) },
+		OnProgress:  func(p *client.GetChangeOutput) { line.set(progressBar(p)) },
 	})
 	// WaitInSync stops just before the deadline, so ctx may not have
 	// expired yet.
@@ -70,6 +71,19 @@ func progressText(p *client.GetChangeOutput) string {
 		s += fmt.Sprintf(", %d of %d nameservers", pr.AppliedNameservers, pr.LiveNameservers)
 	}
 	return s
+}
+
+// progressBar is progressText with a bar of the nameservers that have
+// applied the change, for the terminal.
+func progressBar(p *client.GetChangeOutput) string {
+	pr := p.Propagation
+	if pr == nil || pr.LiveNameservers <= 0 {
+		return progressText(p)
+	}
+	const width = 20
+	done := min(width*pr.AppliedNameservers/pr.LiveNameservers, width)
+	return fmt.Sprintf("%s [%s%s] %d/%d nameservers", p.Change.Status,
+		strings.Repeat("█", done), strings.Repeat("░", width-done), pr.AppliedNameservers, pr.LiveNameservers)
 }
 
 // spinner shows what on a terminal until the returned stop is called.
