@@ -576,3 +576,31 @@ func TestCLIHealthChecksKeysNameservers(t *testing.T) {
 		t.Errorf("nameservers list: %+v", fleet)
 	}
 }
+
+// TestCLIProgressOnATerminal runs `records set --wait` on a pseudo-terminal
+// (script(1)): stderr gets the progress line, drawn and erased; the same
+// command with stderr not a terminal writes nothing there.
+func TestCLIProgressOnATerminal(t *testing.T) {
+	zone := "tty-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".test"
+	ok(t, "", "zones", "create", zone)
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Fatalf("script(1) is needed (Debian: bsdutils): %v", err)
+	}
+	cmd := exec.Command(script, "-qec", waymarkBin+" records set "+zone+" www A 192.0.2.1 --wait", "/dev/null")
+	for k, v := range dev.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Env = append(cmd.Env, "PATH="+os.Getenv("PATH"), "TERM=dumb")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("script: %v\n%s", err, out)
+	}
+	if s := string(out); !strings.Contains(s, "waiting for C") || !strings.Contains(s, "\r\033[K") || !strings.Contains(s, "INSYNC") {
+		t.Errorf("on a terminal:\n%q", s)
+	}
+	r := waymark(t, "", nil, "records", "set", zone, "www", "A", "192.0.2.2", "--wait")
+	if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "INSYNC") {
+		t.Errorf("not on a terminal: %+v", r)
+	}
+}
