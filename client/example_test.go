@@ -155,3 +155,49 @@ func ExampleNew() {
 	fmt.Println(c.BaseURL())
 	// Output: http://127.0.0.1:8080
 }
+
+// A zone file is imported as one change batch; a bad line fails the
+// whole import, and the error says which line.
+func ExampleClient_ImportZone() {
+	ctx := context.Background()
+	c, err := client.NewFromEnv()
+	if err != nil {
+		log.Fatal(err)
+	}
+	name := uniqueName("import")
+	zone, err := c.CreateHostedZone(ctx, client.CreateHostedZoneInput{Name: name})
+	if err != nil {
+		log.Fatal(err)
+	}
+	file := "$ORIGIN " + name + ".\nwww 300 IN A 192.0.2.10\nmail 300 IN A not-an-address\n"
+	_, err = c.ImportZone(ctx, zone.HostedZone.ID, []byte(file))
+	if e, ok := client.AsError(err); ok {
+		for _, d := range e.Details {
+			fmt.Println(e.Code, "line", d.Line)
+		}
+	}
+	// Output: InvalidInput line 3
+}
+
+// HostedZones walks every page of zones; stop whenever you like.
+func ExampleClient_HostedZones() {
+	ctx := context.Background()
+	c, err := client.NewFromEnv()
+	if err != nil {
+		log.Fatal(err)
+	}
+	name := uniqueName("listed")
+	if _, err := c.CreateHostedZone(ctx, client.CreateHostedZoneInput{Name: name}); err != nil {
+		log.Fatal(err)
+	}
+	for z, err := range c.HostedZones(ctx, &client.ListHostedZonesInput{MaxItems: 2}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		if z.Name == name+"." {
+			fmt.Println("found", z.RecordSetCount, "record sets")
+			break
+		}
+	}
+	// Output: found 2 record sets
+}
