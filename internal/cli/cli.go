@@ -67,7 +67,8 @@ type command struct {
 	subs    []*command
 	// flags declares the leaf's own flags.
 	flags func(fs *flag.FlagSet)
-	// nargs bounds the positional arguments (max -1: unbounded).
+	// minArgs and maxArgs bound the positional arguments (maxArgs -1:
+	// unbounded).
 	minArgs, maxArgs int
 	run              func(ctx context.Context, e *env, args []string) error
 }
@@ -353,7 +354,7 @@ func row(w io.Writer, cols ...any) {
 	fmt.Fprintln(w)
 }
 
-// ago formats a time for tables: RFC 3339, UTC, to the second.
+// stamp formats a time for tables: RFC 3339, UTC, to the second.
 func stamp(t time.Time) string {
 	if t.IsZero() {
 		return "-"
