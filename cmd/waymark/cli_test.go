@@ -206,6 +206,10 @@ func TestCLIQuickstart(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Errorf("records list: %v, want %v", names, want)
 	}
+	okJSON(t, &rrsets, "", "records", "list", "example.com", "--start-name", "mail", "--start-type", "a")
+	if len(rrsets) != 2 || rrsets[0].Name != "mail.example.com." || rrsets[1].Name != "www.example.com." {
+		t.Errorf("records list --start-name mail: %+v", rrsets)
+	}
 	table := ok(t, "", "records", "list", zone.HostedZone.ID)
 	if !strings.Contains(table, "www.example.com.") || !strings.Contains(table, "192.0.2.10, 192.0.2.11") || !strings.HasPrefix(table, "NAME") {
 		t.Errorf("records list table:\n%s", table)

@@ -43,8 +43,8 @@ func recordsCommand() *command {
 		subs: []*command{
 			{name: "list", args: []string{"ZONE"}, summary: "list a zone's record sets in Route 53 order", minArgs: 1, maxArgs: 1,
 				flags: func(fs *flag.FlagSet) {
-					fs.StringVar(&start, "name", "", "start at this name")
-					fs.StringVar(&startType, "type", "", "with --name, start at this type")
+					fs.StringVar(&start, "start-name", "", "start at this name (Route 53 order)")
+					fs.StringVar(&startType, "start-type", "", "with --start-name, start at this type")
 					fs.IntVar(&pageSize, "page-size", 0, "record sets per request (default the server's)")
 				},
 				run: func(ctx context.Context, e *env, args []string) error {
@@ -52,8 +52,16 @@ func recordsCommand() *command {
 					if err != nil {
 						return err
 					}
+					in := &client.ListRRSetsInput{Type: strings.ToUpper(startType), MaxItems: pageSize}
+					if start != "" {
+						zoneName, err := e.zoneName(ctx, c, args[0], id)
+						if err != nil {
+							return err
+						}
+						in.Name = absolute(start, zoneName)
+					}
 					rrsets := []client.RRSet{}
-					for rs, err := range c.RRSets(ctx, id, &client.ListRRSetsInput{Name: start, Type: startType, MaxItems: pageSize}) {
+					for rs, err := range c.RRSets(ctx, id, in) {
 						if err != nil {
 							return err
 						}
