@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/waymark-dns/waymark/internal/devserver"
+	"github.com/waymark-dns/waymark/internal/testkit"
 )
 
 // dev is the `waymark dev` that the tests and examples of this package
@@ -106,22 +107,6 @@ func must[T any](v T, err error) func(t *testing.T, what string) T {
 			t.Fatalf("%s: %v", what, err)
 		}
 		return v
-	}
-}
-
-// poll calls f until it reports done, failing after d.
-func poll(t *testing.T, what string, d time.Duration, f func() (bool, error)) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		done, err := f()
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not done after %s (last error %v)", what, d, err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -369,18 +354,22 @@ func exerciseHealthChecks(ctx context.Context, t *testing.T, c *Client) {
 	if _, err := c.UpdateHealthCheck(ctx, id, UpdateHealthCheckInput{Version: Ptr[int64](1), FailureThreshold: Ptr(1)}); !IsCode(err, "HealthCheckVersionMismatch") {
 		t.Errorf("a stale version: %v", err)
 	}
-	status := func(want string) func() (bool, error) {
-		return func() (bool, error) {
+	// status is nil once the check and its three regions all say want.
+	status := func(want string) func() error {
+		return func() error {
 			s, err := c.GetHealthCheckStatus(ctx, id)
 			if err != nil {
-				return false, err
+				return err
 			}
-			return s.Status == want && len(s.Checkers) == 3 && !slices.ContainsFunc(s.Checkers, func(k HealthCheckerCheck) bool { return k.Status != want }), nil
+			if s.Status != want || len(s.Checkers) != 3 || slices.ContainsFunc(s.Checkers, func(k HealthCheckerCheck) bool { return k.Status != want }) {
+				return fmt.Errorf("want three regions %s, got %+v", want, s)
+			}
+			return nil
 		}
 	}
-	poll(t, "three regions see the check healthy", time.Minute, status(Healthy))
+	testkit.Eventually(t, time.Minute, status(Healthy))
 	failing.Store(true)
-	poll(t, "the check goes unhealthy", time.Minute, status(Unhealthy))
+	testkit.Eventually(t, time.Minute, status(Unhealthy))
 	lf := must(c.GetHealthCheckLastFailure(ctx, id))(t, "GetHealthCheckLastFailure")
 	if len(lf.Checkers) == 0 || !strings.Contains(lf.Checkers[0].Reason, "500") {
 		t.Errorf("GetHealthCheckLastFailure %+v", lf)

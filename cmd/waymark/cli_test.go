@@ -19,6 +19,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/waymark-dns/waymark/internal/devserver"
+	"github.com/waymark-dns/waymark/internal/testkit"
 )
 
 // The tests of the tenant command line build the real binary, run `waymark
@@ -497,21 +498,17 @@ func TestCLIHealthChecksKeysNameservers(t *testing.T) {
 	if r := waymark(t, "", nil, "healthchecks", "update", id, "--version", "1", "--failure-threshold", "1"); r.code != 1 || !strings.Contains(r.stderr, "HealthCheckVersionMismatch") {
 		t.Errorf("healthchecks update at a stale version: %+v", r)
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
+	testkit.Eventually(t, time.Minute, func() error {
 		var st struct {
 			Status   string
 			Checkers []struct{ Region, Status string }
 		}
 		okJSON(t, &st, "", "healthchecks", "status", id)
-		if st.Status == "HEALTHY" && len(st.Checkers) == 3 {
-			break
+		if st.Status != "HEALTHY" || len(st.Checkers) != 3 {
+			return fmt.Errorf("want three healthy observations, got %+v", st)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the check has no three healthy observations after a minute: %+v", st)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 	if out := ok(t, "", "healthchecks", "status", id); !strings.Contains(out, "REGION") || !strings.Contains(out, "eu-west-1") {
 		t.Errorf("healthchecks status:\n%s", out)
 	}
