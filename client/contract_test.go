@@ -56,7 +56,7 @@ func contracts() map[string]contract {
 		"deleteAPIKey": {func(ctx context.Context, c *Client) error { return c.DeleteAPIKey(ctx, "k1") }, nil, nil},
 		"createToken":  {func(ctx context.Context, c *Client) error { _, err := c.CreateToken(ctx); return err }, nil, typeOf[Token]()},
 		"createHostedZone": {func(ctx context.Context, c *Client) error {
-			_, err := c.CreateHostedZone(ctx, CreateHostedZoneInput{Name: "example.com", CallerReference: "r", Comment: "c"})
+			_, err := c.CreateHostedZone(ctx, CreateHostedZoneInput{Name: "example.com", CallerReference: "r", Comment: "c", DelegationSetID: "N1"})
 			return err
 		}, typeOf[CreateHostedZoneInput](), typeOf[CreateHostedZoneOutput]()},
 		"listHostedZones": {func(ctx context.Context, c *Client) error {
@@ -131,9 +131,19 @@ func contracts() map[string]contract {
 			_, err := c.GetHealthCheckHistory(ctx, "h1", &GetHealthCheckHistoryInput{MaxItems: 2, Before: 7})
 			return err
 		}, nil, typeOf[HealthCheckHistoryOutput]()},
-		"getNameserverSnapshot": {func(ctx context.Context, c *Client) error { _, err := c.GetNameserverSnapshot(ctx); return err }, nil, typeOf[Snapshot]()},
-		"getNameserverZone":     {func(ctx context.Context, c *Client) error { _, err := c.GetNameserverZone(ctx, "z1"); return err }, nil, typeOf[ZoneState]()},
-		"listNameservers":       {func(ctx context.Context, c *Client) error { _, err := c.ListNameservers(ctx); return err }, nil, typeOf[ListNameserversOutput]()},
+		"getNameserverSnapshot": {func(ctx context.Context, c *Client) error {
+			_, err := c.GetNameserverSnapshot(ctx, &GetNameserverSnapshotInput{Serve: []string{"ns1.waymark.test."}})
+			return err
+		}, nil, typeOf[Snapshot]()},
+		"createDelegationSet": {func(ctx context.Context, c *Client) error {
+			_, err := c.CreateDelegationSet(ctx, CreateDelegationSetInput{CallerReference: "r", HostedZoneID: "Z1", VanityNames: []string{"ns1.example."}})
+			return err
+		}, typeOf[CreateDelegationSetInput](), typeOf[DelegationSetOutput]()},
+		"listDelegationSets":  {func(ctx context.Context, c *Client) error { _, err := c.ListDelegationSets(ctx); return err }, nil, typeOf[ListDelegationSetsOutput]()},
+		"getDelegationSet":    {func(ctx context.Context, c *Client) error { _, err := c.GetDelegationSet(ctx, "N1"); return err }, nil, typeOf[DelegationSetOutput]()},
+		"deleteDelegationSet": {func(ctx context.Context, c *Client) error { return c.DeleteDelegationSet(ctx, "N1") }, nil, nil},
+		"getNameserverZone":   {func(ctx context.Context, c *Client) error { _, err := c.GetNameserverZone(ctx, "z1"); return err }, nil, typeOf[ZoneState]()},
+		"listNameservers":     {func(ctx context.Context, c *Client) error { _, err := c.ListNameservers(ctx); return err }, nil, typeOf[ListNameserversOutput]()},
 	}
 }
 

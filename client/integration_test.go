@@ -266,10 +266,28 @@ func TestIntegrationEveryOperation(t *testing.T) {
 		t.Errorf("DeleteCidrCollection: %v", err)
 	}
 
+	// Reusable delegation sets.
+	ds := must(c.CreateDelegationSet(ctx, CreateDelegationSetInput{}))(t, "CreateDelegationSet")
+	if ds.DelegationSet.ID == "" || len(ds.DelegationSet.NameServers) == 0 || len(ds.DelegationSet.PoolNames) == 0 {
+		t.Errorf("CreateDelegationSet %+v", ds)
+	}
+	if l := must(c.ListDelegationSets(ctx))(t, "ListDelegationSets"); len(l.DelegationSets) != 1 || l.DelegationSets[0].ID != ds.DelegationSet.ID {
+		t.Errorf("ListDelegationSets %+v", l)
+	}
+	if g := must(c.GetDelegationSet(ctx, ds.DelegationSet.ID))(t, "GetDelegationSet"); !slices.Equal(g.DelegationSet.NameServers, ds.DelegationSet.NameServers) {
+		t.Errorf("GetDelegationSet %+v", g)
+	}
+	if err := c.DeleteDelegationSet(ctx, ds.DelegationSet.ID); err != nil {
+		t.Errorf("DeleteDelegationSet: %v", err)
+	}
+	if _, err := c.GetDelegationSet(ctx, ds.DelegationSet.ID); !IsCode(err, "NoSuchDelegationSet") {
+		t.Errorf("a deleted delegation set: %v", err)
+	}
+
 	exerciseHealthChecks(ctx, t, c)
 
 	// The operator's endpoints.
-	snap := must(op.GetNameserverSnapshot(ctx))(t, "GetNameserverSnapshot")
+	snap := must(op.GetNameserverSnapshot(ctx, nil))(t, "GetNameserverSnapshot")
 	if !slices.ContainsFunc(snap.Zones, func(z ZoneState) bool { return z.ID == zone }) {
 		t.Errorf("snapshot at %d lacks zone %s", snap.Seq, zone)
 	}

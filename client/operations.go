@@ -59,6 +59,11 @@ var (
 	opDeleteAPIKey = operation{"deleteAPIKey", "DELETE", "/v1/apikeys/{id}"}
 	opCreateToken  = operation{"createToken", "POST", "/v1/tokens"}
 
+	opCreateDelegationSet = operation{"createDelegationSet", "POST", "/v1/delegationsets"}
+	opListDelegationSets  = operation{"listDelegationSets", "GET", "/v1/delegationsets"}
+	opGetDelegationSet    = operation{"getDelegationSet", "GET", "/v1/delegationsets/{id}"}
+	opDeleteDelegationSet = operation{"deleteDelegationSet", "DELETE", "/v1/delegationsets/{id}"}
+
 	opCreateHostedZone = operation{"createHostedZone", "POST", "/v1/hostedzones"}
 	opListHostedZones  = operation{"listHostedZones", "GET", "/v1/hostedzones"}
 	opGetHostedZone    = operation{"getHostedZone", "GET", "/v1/hostedzones/{id}"}
@@ -99,6 +104,7 @@ func operations() []operation {
 	return []operation{
 		opHealthz, opReadyz,
 		opCreateTenant, opSignup, opListAPIKeys, opCreateAPIKey, opDeleteAPIKey, opCreateToken,
+		opCreateDelegationSet, opListDelegationSets, opGetDelegationSet, opDeleteDelegationSet,
 		opCreateHostedZone, opListHostedZones, opGetHostedZone, opUpdateHostedZone, opDeleteHostedZone,
 		opChangeRRSets, opListRRSets, opTestAnswer,
 		opCreateCidrCollection, opListCidrCollections, opGetCidrCollection, opDeleteCidrCollection,

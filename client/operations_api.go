@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // The methods of the operations, one per operationId of openapi.yaml, in
@@ -69,6 +70,30 @@ func (c *Client) DeleteAPIKey(ctx context.Context, id string) error {
 // authenticates with.
 func (c *Client) CreateToken(ctx context.Context) (*Token, error) {
 	return callOut[Token](ctx, c, request{op: opCreateToken})
+}
+
+// CreateDelegationSet creates a reusable delegation set: a new one from
+// the operator's pool, or a zone's set made reusable (in.HostedZoneID).
+func (c *Client) CreateDelegationSet(ctx context.Context, in CreateDelegationSetInput) (*DelegationSetOutput, error) {
+	if in.CallerReference == "" {
+		in.CallerReference = callerReference()
+	}
+	return callOut[DelegationSetOutput](ctx, c, request{op: opCreateDelegationSet, body: in})
+}
+
+// ListDelegationSets lists the tenant's reusable delegation sets.
+func (c *Client) ListDelegationSets(ctx context.Context) (*ListDelegationSetsOutput, error) {
+	return callOut[ListDelegationSetsOutput](ctx, c, request{op: opListDelegationSets})
+}
+
+// GetDelegationSet returns a reusable delegation set.
+func (c *Client) GetDelegationSet(ctx context.Context, id string) (*DelegationSetOutput, error) {
+	return callOut[DelegationSetOutput](ctx, c, request{op: opGetDelegationSet, pathArgs: []string{id}})
+}
+
+// DeleteDelegationSet deletes a reusable delegation set that no zone uses.
+func (c *Client) DeleteDelegationSet(ctx context.Context, id string) error {
+	return c.call(ctx, request{op: opDeleteDelegationSet, pathArgs: []string{id}}, nil)
 }
 
 // CreateHostedZone creates a hosted zone with its SOA and NS record sets.
@@ -256,10 +281,22 @@ func (c *Client) GetHealthCheckHistory(ctx context.Context, id string, in *GetHe
 	return callOut[HealthCheckHistoryOutput](ctx, c, request{op: opGetHealthCheckHistory, pathArgs: []string{id}, query: url.Values(q)})
 }
 
+// GetNameserverSnapshotInput are getNameserverSnapshot's query
+// parameters.
+type GetNameserverSnapshotInput struct {
+	// Serve limits the snapshot to the zones on delegation sets holding one
+	// of these pool names (a sharded nameserver's view).
+	Serve []string
+}
+
 // GetNameserverSnapshot returns every zone at a stream position. It needs
 // the operator's token, and reads the whole snapshot into memory.
-func (c *Client) GetNameserverSnapshot(ctx context.Context) (*Snapshot, error) {
-	return callOut[Snapshot](ctx, c, request{op: opGetNameserverSnapshot})
+func (c *Client) GetNameserverSnapshot(ctx context.Context, in *GetNameserverSnapshotInput) (*Snapshot, error) {
+	q := query{}
+	if in != nil {
+		q.str("serve", strings.Join(in.Serve, ","))
+	}
+	return callOut[Snapshot](ctx, c, request{op: opGetNameserverSnapshot, query: url.Values(q)})
 }
 
 // GetNameserverZone returns one zone's whole content, whoever owns it. It

@@ -84,9 +84,45 @@ type HostedZone struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// DelegationSet is the zone's name servers.
+// DelegationSet is the zone's name servers: the names to publish at the
+// registrar.
 type DelegationSet struct {
+	// ID is the delegation set (N…); reusable sets are under
+	// /v1/delegationsets.
+	ID          string   `json:"id,omitempty"`
 	NameServers []string `json:"name_servers"`
+}
+
+// ReusableDelegationSet is a delegation set that zones can be created on.
+type ReusableDelegationSet struct {
+	ID              string `json:"id"`
+	CallerReference string `json:"caller_reference"`
+	// NameServers are the names zones on the set publish: the vanity names
+	// if given, else PoolNames.
+	NameServers []string `json:"name_servers"`
+	// PoolNames are the operator's nameserver names serving the set.
+	PoolNames []string  `json:"pool_names"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CreateDelegationSetInput is the body of createDelegationSet: a new set
+// from the pool, or HostedZoneID's set made reusable.
+type CreateDelegationSetInput struct {
+	// CallerReference makes retries safe; the SDK generates one when empty.
+	CallerReference string `json:"caller_reference"`
+	HostedZoneID    string `json:"hosted_zone_id,omitempty"`
+	// VanityNames are white-label names, one per name server, in order.
+	VanityNames []string `json:"vanity_names,omitempty"`
+}
+
+// DelegationSetOutput is one reusable delegation set.
+type DelegationSetOutput struct {
+	DelegationSet ReusableDelegationSet `json:"delegation_set"`
+}
+
+// ListDelegationSetsOutput lists the tenant's reusable sets, oldest first.
+type ListDelegationSetsOutput struct {
+	DelegationSets []ReusableDelegationSet `json:"delegation_sets"`
 }
 
 // Change statuses.
@@ -139,6 +175,8 @@ type CreateHostedZoneInput struct {
 	// the SDK generates one.
 	CallerReference string `json:"caller_reference"`
 	Comment         string `json:"comment,omitempty"`
+	// DelegationSetID creates the zone on this reusable delegation set.
+	DelegationSetID string `json:"delegation_set_id,omitempty"`
 }
 
 // CreateHostedZoneOutput is the new zone, the change that creates it and
@@ -535,10 +573,12 @@ type Snapshot struct {
 
 // ZoneState is a zone's whole content as nameservers receive it.
 type ZoneState struct {
-	ID              string                    `json:"id"`
-	Name            string                    `json:"name"`
-	TenantID        string                    `json:"tenant_id"`
-	Version         int64                     `json:"version"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	TenantID string `json:"tenant_id"`
+	Version  int64  `json:"version"`
+	// NameServers are the pool names of the zone's delegation set.
+	NameServers     []string                  `json:"name_servers,omitempty"`
 	RRSets          []ZoneStateRRSet          `json:"rrsets"`
 	CidrCollections []ZoneStateCidrCollection `json:"cidr_collections,omitempty"`
 }
@@ -584,9 +624,11 @@ type Nameserver struct {
 	Lag int64 `json:"lag"`
 	// Ready: the node serves; Live: ready and recently heard from (only
 	// live nodes gate INSYNC).
-	Ready         bool      `json:"ready"`
-	Live          bool      `json:"live"`
-	Zones         int       `json:"zones"`
+	Ready bool `json:"ready"`
+	Live  bool `json:"live"`
+	Zones int  `json:"zones"`
+	// Serves are the pool names the node serves; empty: all of them.
+	Serves        []string  `json:"serves"`
 	FirstSeen     time.Time `json:"first_seen"`
 	LastHeartbeat time.Time `json:"last_heartbeat"`
 }
