@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -19,6 +20,9 @@ const (
 	DefaultReportDelay       = 20 * time.Millisecond
 	DefaultCacheInterval     = 10 * time.Second
 	DefaultRetryInterval     = time.Second
+	DefaultCatchUpTimeout    = 5 * time.Second
+	DefaultReleaseAfter      = 50000
+	DefaultReleaseDelay      = time.Second
 )
 
 // NodeConfig configures a Node: the sync side of one nameserver.
@@ -51,6 +55,22 @@ type NodeConfig struct {
 	// RetryInterval is the base delay before retrying the control plane or
 	// NATS. Default 1 s.
 	RetryInterval time.Duration
+	// CatchUpTimeout bounds how long a node that starts from its cache
+	// waits for the zone stream before it loads the snapshot instead (the
+	// stream unreachable, or too slow to deliver). Default 5 s.
+	CatchUpTimeout time.Duration
+	// ReleaseMemory returns the memory the heap no longer uses to the
+	// operating system; the node calls it once the initial sync is done
+	// and after large changes, when the garbage they leave would
+	// otherwise keep the process at its peak. Default debug.FreeOSMemory.
+	ReleaseMemory func()
+	// ReleaseAfter is how many record sets installed or changed since the
+	// last release make the next one due: it then runs once the node has
+	// been quiet for ReleaseDelay. Default 50,000; negative never
+	// releases, not even after the initial sync.
+	ReleaseAfter int
+	// ReleaseDelay is the quiet time before a due release. Default 1 s.
+	ReleaseDelay time.Duration
 	// Store receives the zones. Default: a new empty store.
 	Store *Store
 	// Serves are the pool names this node serves (empty: all). The
@@ -97,9 +117,11 @@ type Node struct {
 	// unserved are zones on none of the Serves names' sets (skipUnserved).
 	unserved map[string]struct{}
 	dirty    bool // state changed since the last cache write
+	churn    int  // record sets changed since the last memory release
 
-	report     chan struct{} // wakes the reporter
-	resyncWake chan struct{} // wakes the zone re-fetcher
+	report      chan struct{} // wakes the reporter
+	resyncWake  chan struct{} // wakes the zone re-fetcher
+	releaseWake chan struct{} // a memory release is due
 }
 
 // staleZone records the stream sequences at which a zone was found to be
@@ -132,6 +154,18 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	if cfg.RetryInterval <= 0 {
 		cfg.RetryInterval = DefaultRetryInterval
 	}
+	if cfg.CatchUpTimeout <= 0 {
+		cfg.CatchUpTimeout = DefaultCatchUpTimeout
+	}
+	if cfg.ReleaseMemory == nil {
+		cfg.ReleaseMemory = debug.FreeOSMemory
+	}
+	if cfg.ReleaseAfter == 0 {
+		cfg.ReleaseAfter = DefaultReleaseAfter
+	}
+	if cfg.ReleaseDelay <= 0 {
+		cfg.ReleaseDelay = DefaultReleaseDelay
+	}
 	if cfg.Store == nil {
 		cfg.Store = NewStore()
 	}
@@ -147,11 +181,12 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	}
 	return &Node{
 		cfg: cfg, store: cfg.Store, http: hc,
-		log:        cfg.Logger.With("component", "sync", "node", cfg.NodeID),
-		stale:      map[string]staleZone{},
-		unserved:   map[string]struct{}{},
-		report:     make(chan struct{}, 1),
-		resyncWake: make(chan struct{}, 1),
+		log:         cfg.Logger.With("component", "sync", "node", cfg.NodeID),
+		stale:       map[string]staleZone{},
+		unserved:    map[string]struct{}{},
+		report:      make(chan struct{}, 1),
+		resyncWake:  make(chan struct{}, 1),
+		releaseWake: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -210,7 +245,7 @@ func (n *Node) Run(ctx context.Context) error {
 	defer stopBg()
 	wg.Go(func() { n.reporter(bgCtx) })
 
-	if !n.initialLoad(ctx) {
+	if !n.initialLoad(ctx, nc) {
 		n.shutdown()
 		return nil
 	}
@@ -222,6 +257,10 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	n.log.Info("nameserver ready", "zones", n.store.Len(), "seq", n.AppliedSeq())
 	n.signalReport()
+	// The load's garbage (decoded record sets, buffers) goes back to the
+	// operating system once the answers have started.
+	wg.Go(func() { n.memoryLoop(bgCtx) })
+	n.releaseDue(-1)
 
 	wg.Go(func() { n.resyncLoop(ctx) })
 	// The cache is written by the cache loop, CacheInterval after a

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/zonecfg"
@@ -15,6 +17,24 @@ import (
 // decodeAll runs decodeSnapshot with builders draining it, as install
 // does, and returns the zones built.
 func decodeAll(in string) (uint64, []*zone, error) {
+	return decodeAllWindow(strings.NewReader(in), snapshotWindow)
+}
+
+// windows are the ways the tests feed the decoder: the body through the
+// production window, and byte by byte through windows small enough that
+// every token straddles a refill.
+var windows = []struct {
+	name   string
+	window int
+	reader func(string) io.Reader
+}{
+	{"whole", snapshotWindow, func(s string) io.Reader { return strings.NewReader(s) }},
+	{"1-byte reads", 1, func(s string) io.Reader { return iotest.OneByteReader(strings.NewReader(s)) }},
+	{"7-byte window", 7, func(s string) io.Reader { return iotest.HalfReader(strings.NewReader(s)) }},
+}
+
+// decodeAllWindow is decodeAll through a window of the given size.
+func decodeAllWindow(r io.Reader, window int) (uint64, []*zone, error) {
 	ch := make(chan *zoneStream)
 	done := make(chan struct{})
 	var zones []*zone
@@ -31,7 +51,7 @@ func decodeAll(in string) (uint64, []*zone, error) {
 			}
 		}
 	}()
-	seq, err := decodeSnapshot(strings.NewReader(in), ch)
+	seq, err := decodeSnapshotWindow(r, ch, window)
 	close(ch)
 	<-done
 	if err == nil {
@@ -86,15 +106,17 @@ func TestDecodeSnapshot(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			seq, zones, err := decodeAll(tc.in)
-			if (err == nil) != tc.ok {
-				t.Fatalf("got error %v, want ok=%v", err, tc.ok)
-			}
-			if !tc.ok {
-				return
-			}
-			if seq != tc.seq || len(zones) != tc.zones {
-				t.Fatalf("got seq %d and %d zones, want %d and %d", seq, len(zones), tc.seq, tc.zones)
+			for _, w := range windows {
+				seq, zones, err := decodeAllWindow(w.reader(tc.in), w.window)
+				if (err == nil) != tc.ok {
+					t.Fatalf("%s: got error %v, want ok=%v", w.name, err, tc.ok)
+				}
+				if !tc.ok {
+					continue
+				}
+				if seq != tc.seq || len(zones) != tc.zones {
+					t.Fatalf("%s: got seq %d and %d zones, want %d and %d", w.name, seq, len(zones), tc.seq, tc.zones)
+				}
 			}
 		})
 	}
@@ -104,6 +126,18 @@ func TestDecodeSnapshot(t *testing.T) {
 // json.Unmarshal and buildZone, and returns both results as zone states.
 func streamedStates(t testing.TB, in string) (stream, whole map[string]string, ok bool) {
 	_, zones, err := decodeAll(in)
+	// The same through a tiny window, read byte by byte: the same result.
+	_, small, serr := decodeAllWindow(iotest.OneByteReader(strings.NewReader(in)), 3)
+	if (err == nil) != (serr == nil) || len(small) != len(zones) {
+		t.Errorf("%q: a 3-byte window gives %d zones, %v; the full one %d, %v", in, len(small), serr, len(zones), err)
+	}
+	for i := range min(len(small), len(zones)) {
+		a, _ := json.Marshal(zones[i].state())
+		b, _ := json.Marshal(small[i].state())
+		if string(a) != string(b) {
+			t.Errorf("%q: a 3-byte window builds %s, the full one %s", in, b, a)
+		}
+	}
 	var snap event.Snapshot
 	// json.Decoder, not json.Unmarshal: like the scanner, it ignores what
 	// follows the first value.

@@ -17,6 +17,7 @@ import (
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/healthcheck"
+	"github.com/waymark-dns/waymark/internal/httpcomp"
 	"github.com/waymark-dns/waymark/migrations"
 	"github.com/waymark-dns/waymark/nspool"
 )
@@ -137,7 +138,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		pool:    pool,
 		nc:      nc,
 		srv: &http.Server{
-			Handler:           router,
+			Handler:           httpcomp.Prefix("/v1/nameserver/", router),
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
 		},
