@@ -5,7 +5,8 @@
 #
 #   1. control plane through the real HTTP API (bench/cpbench) vs pgbench, and the
 #      same batches through the Route 53 API (XML + SigV4) vs the JSON API
-#   2. nameserver memory and cold start, 1,000,000 records (bench/nsmem) vs Knot DNS
+#   2. nameserver memory and cold start, 1,000,000 records: the production
+#      binaries (waymark api + waymark nameserver, bench/nsprod, bench/nsmem) vs Knot DNS
 #   3. Go benchmarks of ./dataplane and ./api
 #   4. DNS queries per second vs Knot (bench/dns_vs_knot.sh, when present)
 #   5. propagation latency, submit → INSYNC (internal/e2e, when present)
@@ -13,14 +14,18 @@
 #
 # Loopback only; every server it starts is stopped on exit. Servers are
 # pinned to core 0 and load generators to core 1 where that matters (parts
-# 2 and 4). Bounded: each step has a timeout; the whole run takes 12–18
+# 2 and 4). Bounded: each step has a timeout; the whole run takes 18–28
 # minutes on two cores.
 #
 # Environment: DURATION seconds per throughput run (10), RECORDS for part 2
 # (1000000), SKIP (space-separated part numbers to skip, e.g. "4 5"),
 # BUDGET seconds for the whole run (1500),
 # DATABASE_URL base (postgres://postgres@127.0.0.1:5432), NSMEM_PORT (5421),
-# KNOT_PORT (5422), PROPAGATION_N changes (300), KEEP=1 keeps the work dir,
+# KNOT_PORT (5422), API_PORT (5423), NATS_PORT (5424), NS_SAMPLES (times
+# after exec at which part 2 reads VmRSS: 8s,30s,60s; the last is the
+# reported figure; 8s,30s,60s,120s for two minutes, 8s,20s for a quick
+# run), NS_FLAGS (extra `waymark nameserver` flags, e.g. --memory-limit
+# 400MiB), PROPAGATION_N changes (300), KEEP=1 keeps the work dir,
 # BENCH_REV=<git revision> benchmarks that commit (exported with git archive
 # into the work dir) instead of the working tree — for a stable figure
 # while the tree is being edited.
@@ -33,6 +38,10 @@ SKIP=" ${SKIP:-} "
 PGBASE=${DATABASE_URL_BASE:-postgres://postgres@127.0.0.1:5432}
 NSMEM_PORT=${NSMEM_PORT:-5421}
 KNOT_PORT=${KNOT_PORT:-5422}
+API_PORT=${API_PORT:-5423}
+NATS_PORT=${NATS_PORT:-5424}
+NS_SAMPLES=${NS_SAMPLES:-8s,30s,60s}
+NS_FLAGS=${NS_FLAGS:-}
 PROPAGATION_N=${PROPAGATION_N:-300}
 PGUSER=${PGUSER:-postgres}
 PGHOST=${PGHOST:-127.0.0.1}
@@ -95,6 +104,7 @@ command -v dnsperf >/dev/null || need+=(dnsperf)
 command -v dig >/dev/null || need+=(bind9-dnsutils)
 command -v pgbench >/dev/null || need+=(postgresql-client)
 command -v taskset >/dev/null || need+=(util-linux)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
 	say "installing ${need[*]}"
 	export DEBIAN_FRONTEND=noninteractive
@@ -107,7 +117,8 @@ fi
 psql -d postgres -Atc 'select 1' >/dev/null || { echo "bench: PostgreSQL is required on $PGHOST:5432" >&2; exit 1; }
 
 say "build"
-go build -o "$work/cpbench" ./bench/cpbench && go build -o "$work/nsmem" ./bench/nsmem || exit 1
+go build -o "$work/cpbench" ./bench/cpbench && go build -o "$work/nsmem" ./bench/nsmem &&
+	go build -o "$work/nsprod" ./bench/nsprod && go build -o "$work/waymark" ./cmd/waymark || exit 1
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 put load_avg_start "$(cut -d' ' -f1 /proc/loadavg)" "1-min load average before the run (2 cores)"
 
@@ -199,35 +210,80 @@ CONF
 		cat "$1/knot-zones.conf"
 	} >"$1/knot/knot.conf"
 }
+# wait_http URL: until it answers 200 (30 s at most).
+wait_http() {
+	local i
+	for i in $(seq 300); do
+		curl -sf -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	echo "bench: $1 did not come up" >&2
+	return 1
+}
 if ! skip 2; then
+	# The production binaries, as an operator starts them: `waymark api`
+	# (PostgreSQL, NATS) and `waymark nameserver` against it, each in its
+	# own process; NATS is nsprod natsd (the nats-server library, as
+	# `waymark dev` embeds it). The data set is the same as Knot's.
+	export WAYMARK_MASTER_KEY=$(printf '%064d' 1) WAYMARK_JWT_KEY=$(printf '%064d' 2) WAYMARK_ADMIN_TOKEN=bench-admin-token-0123456789
+	nsdb="$PGBASE/waymark_nsbench?sslmode=disable"
+	last_sample=${NS_SAMPLES##*,}
 	for layout in one many; do
 		skip 2 && break
 		d=$work/ns-$layout
 		say "2. nameserver memory and cold start: $RECORDS records, layout '$layout'"
 		timeout -k 5 $(budget 180) "$work/nsmem" gen -layout "$layout" -records "$RECORDS" -out "$d" || exit 1
 		knot_conf "$d"
-		m() { taskset -c 1 timeout -k 5 "$(budget 240)" "$work/nsmem" measure -probe "$d/probe.txt" "$@"; }
-		m -label knot -addr "127.0.0.1:$KNOT_PORT" -- \
+		psql -d postgres -qc 'DROP DATABASE IF EXISTS waymark_nsbench WITH (FORCE)' -c 'CREATE DATABASE waymark_nsbench' || exit 1
+		timeout -k 5 $(budget 300) "$work/nsprod" seed -database-url "$nsdb" -layout "$layout" -records "$RECORDS" || exit 1
+		"$work/nsprod" natsd -listen "127.0.0.1:$NATS_PORT" -dir "$d/nats" >"$d/natsd.log" 2>&1 &
+		natsd_pid=$!
+		taskset -c 1 "$work/waymark" api --database-url "$nsdb" --nats-url "nats://127.0.0.1:$NATS_PORT" \
+			--listen "127.0.0.1:$API_PORT" >"$d/api.log" 2>&1 &
+		api_pid=$!
+		wait_http "http://127.0.0.1:$API_PORT/readyz" || exit 1
+		m() { taskset -c 1 timeout -k 5 "$(budget 300)" "$work/nsmem" measure -probe "$d/probe.txt" "$@"; }
+		ns() { # the nameserver command line, as an operator would run it
+			echo taskset -c 0 "$work/waymark" nameserver --region bench --node-id "bench-$layout" \
+				--listen "127.0.0.1:$NSMEM_PORT" --api "http://127.0.0.1:$API_PORT" \
+				--nats-url "nats://127.0.0.1:$NATS_PORT" --cache-dir "$d/cache" $NS_FLAGS
+		}
+		m -label knot -samples "$NS_SAMPLES" -addr "127.0.0.1:$KNOT_PORT" -- \
 			taskset -c 0 knotd -c "$d/knot/knot.conf" | tee "$d/knot.txt"
-		m -label ours -usr1 -addr "127.0.0.1:$NSMEM_PORT" -snapshot "$d/snapshot.json" -- \
-			taskset -c 0 "$work/nsmem" serve -addr "127.0.0.1:$NSMEM_PORT" -snapshot-url '{URL}' | tee "$d/snap.txt"
-		# The node writes its own cache (nsmem mkcache), in its own format.
-		timeout -k 5 "$(budget 120)" "$work/nsmem" mkcache -snapshot "$d/snapshot.json" -cache-dir "$d/cache" || exit 1
-		m -label cache -usr1 -settle-delay 5s -addr "127.0.0.1:$NSMEM_PORT" -- \
-			taskset -c 0 "$work/nsmem" serve -addr "127.0.0.1:$NSMEM_PORT" -cache-dir "$d/cache" | tee "$d/cache.txt"
-		k=$(result "$d/knot.txt" knot_rss_mib)
-		o=$(result "$d/snap.txt" ours_rss_mib)
+		# From the control plane: an empty cache directory. On its way out
+		# (SIGTERM) the nameserver writes its cache, if the cache loop
+		# had not yet.
+		m -label cp -samples "$NS_SAMPLES" -addr "127.0.0.1:$NSMEM_PORT" -- $(ns) 2>"$d/ns-cp.log" | tee "$d/cp.txt"
+		# From the cache, with the control plane and NATS up: the node
+		# loads its cache and fetches what changed since (nothing here).
+		m -label cache -samples "$NS_SAMPLES" -addr "127.0.0.1:$NSMEM_PORT" -- $(ns) 2>"$d/ns-cache.log" | tee "$d/cache.txt"
+		grep -h -E 'caught up|loaded the' "$d/ns-cp.log" "$d/ns-cache.log" | cut -c1-200
+		kill "$api_pid" "$natsd_pid" 2>/dev/null
+		wait "$api_pid" "$natsd_pid" 2>/dev/null
+		# Extra, labelled: the harness (nsmem serve: the same node from
+		# the snapshot file, then runtime.GC + debug.FreeOSMemory on
+		# SIGUSR1), the figure earlier versions of this table reported.
+		m -label harness -usr1 -addr "127.0.0.1:$NSMEM_PORT" -snapshot "$d/snapshot.json" -- \
+			taskset -c 0 "$work/nsmem" serve -addr "127.0.0.1:$NSMEM_PORT" -snapshot-url '{URL}' | tee "$d/harness.txt"
 		desc="1 zone"
 		[ "$layout" = many ] && desc="$((RECORDS / 10)) zones of 10"
-		put "ns.$layout.rss_mib.waymark" "$o" "$desc; after GC; $(result "$d/snap.txt" ours_rss_ready_mib) MiB at first answer"
-		put "ns.$layout.rss_mib.knot" "$k" "$desc"
-		put "ratio: ns.$layout RSS waymark ÷ knot" "$(ratio "$o" "$k")" "target <= 1"
-		put "ns.$layout.coldstart_ms.snapshot" "$(result "$d/snap.txt" ours_load_ms)" "start → every probe answered; snapshot over HTTP; target < 2000"
-		put "ns.$layout.coldstart_ms.cache" "$(result "$d/cache.txt" cache_load_ms)" "from the on-disk cache"
-		put "ns.$layout.coldstart_ms.knot" "$(result "$d/knot.txt" knot_load_ms)" "from master files"
-		put "ratio: ns.$layout cold start waymark(snapshot) ÷ knot" "$(ratio "$(result "$d/snap.txt" ours_load_ms)" "$(result "$d/knot.txt" knot_load_ms)")" ""
+		at=$(awk -v s="$last_sample" 'BEGIN { sub(/s$/, "", s); print s }')
+		k=$(result "$d/knot.txt" "knot_rss_${at}s_mib")
+		o=$(result "$d/cp.txt" "cp_rss_${at}s_mib")
+		put "ns.$layout.rss_mib.waymark" "$o" "$desc; production binary, RSS ${at} s after exec, no help; at first answer $(result "$d/cp.txt" cp_rss_ready_mib)"
+		put "ns.$layout.hwm_mib.waymark" "$(result "$d/cp.txt" cp_hwm_mib)" "VmHWM, peak during the load (from the control plane)"
+		put "ns.$layout.rss_mib.waymark_cache" "$(result "$d/cache.txt" "cache_rss_${at}s_mib")" "started from the cache; VmHWM $(result "$d/cache.txt" cache_hwm_mib)"
+		put "ns.$layout.rss_mib.knot" "$k" "$desc; RSS ${at} s after exec; VmHWM $(result "$d/knot.txt" knot_hwm_mib)"
+		put "ratio: ns.$layout RSS waymark ÷ knot" "$(ratio "$o" "$k")" "target <= 1.0, later <= 0.8"
+		put "ns.$layout.coldstart_ms.cp" "$(result "$d/cp.txt" cp_load_ms)" "exec → every probe answered; snapshot from waymark api (PostgreSQL)"
+		put "ns.$layout.coldstart_ms.cache" "$(result "$d/cache.txt" cache_load_ms)" "exec → every probe answered; on-disk cache + stream catch-up"
+		put "ns.$layout.coldstart_ms.knot" "$(result "$d/knot.txt" knot_load_ms)" "exec → every probe answered; master files"
+		put "ratio: ns.$layout cold start waymark(cp) ÷ knot" "$(ratio "$(result "$d/cp.txt" cp_load_ms)" "$(result "$d/knot.txt" knot_load_ms)")" "target < 2"
+		put "ratio: ns.$layout cold start waymark(cache) ÷ knot" "$(ratio "$(result "$d/cache.txt" cache_load_ms)" "$(result "$d/knot.txt" knot_load_ms)")" "target <= 1"
+		put "ns.$layout.rss_mib.harness_gc" "$(result "$d/harness.txt" harness_rss_mib)" "extra: bench harness (nsmem serve), after a forced GC + FreeOSMemory; cold start $(result "$d/harness.txt" harness_load_ms) ms from a file"
 		rm -rf "$d"
 	done
+	psql -d postgres -qc 'DROP DATABASE IF EXISTS waymark_nsbench WITH (FORCE)' || true
 fi
 
 # ---------------------------------------------------------------- 3

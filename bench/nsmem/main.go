@@ -320,6 +320,7 @@ func measure(args []string) error {
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	usr1 := fs.Bool("usr1", false, "settle by sending SIGUSR1 and waiting for \"settled\" (nsmem serve)")
 	settleDelay := fs.Duration("settle-delay", 0, "wait this long after the first answers before settling")
+	samples := fs.String("samples", "", "comma-separated times after exec (8s,30s,60s) at which to read VmRSS, then VmHWM; replaces settling unless -usr1")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -426,6 +427,35 @@ func measure(args []string) error {
 		return err
 	}
 
+	fmt.Printf("%s: %d probe names answered %s after start; VmRSS %.1f MiB then\n",
+		*label, len(probes), load.Round(time.Millisecond), float64(rssReady)/1024)
+	fmt.Printf("RESULT %s_load_ms %d\n", *label, load.Milliseconds())
+	fmt.Printf("RESULT %s_rss_ready_mib %.1f\n", *label, float64(rssReady)/1024)
+	if *samples != "" {
+		// The process as it is, with no help: VmRSS at fixed times after
+		// exec, then the peak.
+		for _, f := range strings.Split(*samples, ",") {
+			at, err := time.ParseDuration(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("-samples: %v", err)
+			}
+			time.Sleep(time.Until(t0.Add(at)))
+			v, err := procStatus(pid, "VmRSS:")
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%s: VmRSS %.1f MiB at %s\n", *label, float64(v)/1024, at)
+			fmt.Printf("RESULT %s_rss_%ds_mib %.1f\n", *label, int(at.Seconds()), float64(v)/1024)
+		}
+		hwm, err := procStatus(pid, "VmHWM:")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("RESULT %s_hwm_mib %.1f\n", *label, float64(hwm)/1024)
+		if !*usr1 {
+			return nil
+		}
+	}
 	// Settle: the child says so (ours, after a GC), or its RSS stops moving.
 	time.Sleep(*settleDelay)
 	var rssSettled int
@@ -446,10 +476,7 @@ func measure(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: %d probe names answered %s after start; VmRSS %.1f MiB then, %.1f MiB settled\n",
-		*label, len(probes), load.Round(time.Millisecond), float64(rssReady)/1024, float64(rssSettled)/1024)
-	fmt.Printf("RESULT %s_load_ms %d\n", *label, load.Milliseconds())
-	fmt.Printf("RESULT %s_rss_ready_mib %.1f\n", *label, float64(rssReady)/1024)
+	fmt.Printf("%s: %.1f MiB settled\n", *label, float64(rssSettled)/1024)
 	fmt.Printf("RESULT %s_rss_mib %.1f\n", *label, float64(rssSettled)/1024)
 	return nil
 }
@@ -479,18 +506,21 @@ func stableRSS(pid int, limit time.Duration) (int, error) {
 }
 
 // vmRSS returns the VmRSS of pid in KiB.
-func vmRSS(pid int) (int, error) {
+func vmRSS(pid int) (int, error) { return procStatus(pid, "VmRSS:") }
+
+// procStatus returns a KiB field of /proc/PID/status (VmRSS:, VmHWM:).
+func procStatus(pid int, field string) (int, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			f := strings.Fields(rest)
 			if len(f) > 0 {
 				return strconv.Atoi(f[0])
 			}
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+	return 0, fmt.Errorf("no %s for pid %d", field, pid)
 }
