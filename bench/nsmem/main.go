@@ -31,6 +31,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -214,7 +215,7 @@ func serve(args []string) error {
 		NodeID: "nsmem", Region: "bench",
 		NATSURL:     "nats://127.0.0.1:1",
 		SnapshotURL: *snapURL,
-		AdminToken:  "bench",
+		AdminToken:  cmp.Or(os.Getenv("WAYMARK_ADMIN_TOKEN"), "bench"),
 		CacheDir:    *cacheDir,
 		Store:       store,
 		SetReady: func(r bool) {

@@ -9,6 +9,12 @@
 //	    PostgreSQL itself (INSERT … SELECT generate_series), then the table
 //	    is vacuumed and analysed, as a database that has been running a while
 //	    would be.
+//	nsprod change -database-url URL [-zones K] [-sets S]
+//	    submits one change batch (S UPSERTs of new A record sets) to each of
+//	    K zones spread over the data set, through the control plane's
+//	    service (as the API does: record sets, outbox, NOTIFY), and waits
+//	    until the running API's relay has published them all: what a
+//	    nameserver that was away must fetch when it comes back.
 //	nsprod natsd -listen 127.0.0.1:PORT -dir DIR
 //	    runs a NATS server with JetStream (the nats-server library, as
 //	    `waymark dev` embeds it), storage in DIR, until SIGTERM; it prints
@@ -31,8 +37,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/migrations"
+	"github.com/waymark-dns/waymark/zonecfg"
 )
 
 func main() {
@@ -46,6 +55,8 @@ func main() {
 		err = seed(os.Args[2:])
 	case "natsd":
 		err = natsd(os.Args[2:])
+	case "change":
+		err = change(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -105,7 +116,7 @@ func seed(args []string) error {
 	n := perZone - 2
 	stmts := []string{
 		`TRUNCATE tenant, hosted_zone, rrset, change, outbox_event, nameserver CASCADE`,
-		`INSERT INTO tenant (id, name) VALUES ('TBENCH', 'bench')`,
+		`INSERT INTO tenant (id, name, zone_quota, record_quota) VALUES ('TBENCH', 'bench', 10000000, 10000000)`,
 		`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, version, rrset_count)
 		 SELECT 'ZBENCH' || lpad(z::text, 7, '0'), 'TBENCH', ` + name + `, 'bench' || z, 1, ` + strconv.Itoa(perZone) + `
 		   FROM generate_series(0, ` + strconv.Itoa(zones-1) + `) z`,
@@ -138,6 +149,71 @@ func seed(args []string) error {
 		return err
 	}
 	fmt.Printf("nsprod seed: %d zone(s), %d record sets in %s\n", zones, count, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// change submits change batches and waits for their publication.
+func change(args []string) error {
+	fs := flag.NewFlagSet("change", flag.ContinueOnError)
+	dsn := fs.String("database-url", "", "PostgreSQL URL of the seeded database")
+	zones := fs.Int("zones", 1, "zones to change, spread over the data set")
+	sets := fs.Int("sets", 1, "new record sets per zone")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	svc, err := controlplane.New(pool, controlplane.Config{
+		MasterKey: make([]byte, 32), JWTKey: make([]byte, 32), // unused by changes
+	})
+	if err != nil {
+		return err
+	}
+	var ids []string
+	rows, _ := pool.Query(ctx, `SELECT id, name FROM hosted_zone ORDER BY id`)
+	type zone struct{ id, name string }
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (zone, error) {
+		var z zone
+		return z, r.Scan(&z.id, &z.name)
+	})
+	if err != nil {
+		return err
+	}
+	if len(all) == 0 {
+		return errors.New("no zones: seed first")
+	}
+	start := time.Now()
+	step := max(1, len(all)/max(1, *zones))
+	for i := 0; i < len(all) && len(ids) < *zones; i += step {
+		z := all[i]
+		var b controlplane.ChangeBatch
+		for j := range *sets {
+			b.Changes = append(b.Changes, controlplane.RRSetChange{Action: controlplane.ActionUpsert, RRSet: zonecfg.RRSet{
+				Name: fmt.Sprintf("chg%d.%s", j, z.name), Type: "A", TTL: 300, Records: []string{"10.255.0.1"}}})
+		}
+		if _, err := svc.ChangeRRSets(ctx, "TBENCH", z.id, b); err != nil {
+			return fmt.Errorf("zone %s: %w", z.id, err)
+		}
+		ids = append(ids, z.id)
+	}
+	for {
+		var pending int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox_event WHERE published_at IS NULL`).Scan(&pending); err != nil {
+			return err
+		}
+		if pending == 0 {
+			break
+		}
+		if time.Since(start) > time.Minute {
+			return fmt.Errorf("%d events still unpublished after a minute: is waymark api running?", pending)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fmt.Printf("nsprod change: %d zone(s) changed (%d record sets each), published in %s\n", len(ids), *sets, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
