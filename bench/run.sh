@@ -25,7 +25,7 @@
 # after exec at which part 2 reads VmRSS: 8s,30s,60s; the last is the
 # reported figure; 8s,30s,60s,120s for two minutes, 8s,20s for a quick
 # run), NS_FLAGS (extra `waymark nameserver` flags, e.g. --memory-limit
-# 400MiB), PROPAGATION_N changes (300), KEEP=1 keeps the work dir,
+# 400MiB), NS_LAYOUTS (one many), PROPAGATION_N changes (300), KEEP=1 keeps the work dir,
 # BENCH_REV=<git revision> benchmarks that commit (exported with git archive
 # into the work dir) instead of the working tree — for a stable figure
 # while the tree is being edited.
@@ -42,6 +42,7 @@ API_PORT=${API_PORT:-5423}
 NATS_PORT=${NATS_PORT:-5424}
 NS_SAMPLES=${NS_SAMPLES:-8s,30s,60s}
 NS_FLAGS=${NS_FLAGS:-}
+NS_LAYOUTS=${NS_LAYOUTS:-one many}
 PROPAGATION_N=${PROPAGATION_N:-300}
 PGUSER=${PGUSER:-postgres}
 PGHOST=${PGHOST:-127.0.0.1}
@@ -228,7 +229,7 @@ if ! skip 2; then
 	export WAYMARK_MASTER_KEY=$(printf '%064d' 1) WAYMARK_JWT_KEY=$(printf '%064d' 2) WAYMARK_ADMIN_TOKEN=bench-admin-token-0123456789
 	nsdb="$PGBASE/waymark_nsbench?sslmode=disable"
 	last_sample=${NS_SAMPLES##*,}
-	for layout in one many; do
+	for layout in $NS_LAYOUTS; do
 		skip 2 && break
 		d=$work/ns-$layout
 		say "2. nameserver memory and cold start: $RECORDS records, layout '$layout'"
