@@ -532,3 +532,31 @@ func TestIntegrationNodeReleasesMemory(t *testing.T) {
 		return nil
 	})
 }
+
+// TestIntegrationNodeCacheWithoutStream: a node whose cache is usable but
+// whose NATS is unreachable cannot know what changed: after CatchUpTimeout
+// it loads the snapshot, and so serves the control plane's current state.
+func TestIntegrationNodeCacheWithoutStream(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	dir := t.TempDir()
+	e.cp.commit("Z1", "one.test.")
+	n, stop := e.start(t, "n1", dir)
+	syncConverged(t, n, 1, "Z1", 1)
+	stop()
+	e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.1"))
+
+	n2, _ := e.startWith(t, "n2", dir, func(c *NodeConfig) {
+		c.NATSURL = "nats://127.0.0.1:1" // nothing listens there
+		c.CatchUpTimeout = 100 * time.Millisecond
+	})
+	syncEventually(t, 10*time.Second, func() error {
+		if v, _ := n2.Store().Version("Z1"); !n2.Ready() || v != 2 {
+			return fmt.Errorf("ready %v, Z1 at %d; want ready at 2", n2.Ready(), v)
+		}
+		return nil
+	})
+	if got := e.cp.snapshotsServed(); got != 2 {
+		t.Fatalf("%d snapshots served, want 2", got)
+	}
+}

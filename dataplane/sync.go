@@ -50,15 +50,19 @@ func (n *Node) initialLoad(ctx context.Context, nc *nats.Conn) bool {
 				return false
 			}
 			n.log.Warn("cannot catch up from the zone stream; loading the snapshot", "from", seq, "err", err)
-			if n.cfg.SnapshotURL != "" {
-				if err := n.loadSnapshot(ctx); err == nil {
-					n.log.Info("loaded the control-plane snapshot", "seq", n.AppliedSeq(), "zones", n.store.Len())
-					return true
-				} else if ctx.Err() != nil {
-					return false
-				} else {
-					n.log.Warn("control-plane snapshot unavailable; serving the cache", "err", err)
-				}
+			if n.cfg.SnapshotURL == "" {
+				return true
+			}
+			err = n.loadSnapshot(ctx)
+			switch {
+			case err == nil:
+				n.log.Info("loaded the control-plane snapshot", "seq", n.AppliedSeq(), "zones", n.store.Len())
+			case ctx.Err() != nil:
+				return false
+			default:
+				// The consumer keeps trying the stream, and a gap there
+				// the snapshot, once they are back.
+				n.log.Warn("control-plane snapshot unavailable; serving the cache", "err", err)
 			}
 			return true
 		}
@@ -188,8 +192,8 @@ func (n *Node) loadSnapshot(ctx context.Context) error {
 //
 // One goroutine reads the body and scans its JSON once, decoding record
 // sets one at a time (no slice of a million record sets); it hands them
-// to the zone's builder in chunks as they come. The body is held whole
-// while it is scanned: about its size again in memory at the start. Builders run on
+// to the zone's builder in chunks as they come. The body is read through
+// a window as it arrives, never held whole. Builders run on
 // several workers, so on more than one core packing and building overlap
 // with the download and the decoding, and small zones build in parallel.
 func (n *Node) install(r io.Reader) (uint64, error) {
