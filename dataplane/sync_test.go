@@ -267,3 +267,34 @@ func FuzzDecodeRRSet(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeSnapshotReadError: a body that breaks off with an error fails
+// the load with that error, wherever it breaks; a record set larger than
+// the window still decodes.
+func TestDecodeSnapshotReadError(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("connection reset")
+	full := `{"seq":7,"zones":[{"id":"Z1","name":"a.test.","version":1,"rrsets":[{"name":"a.test.","type":"A","ttl":1,"records":["192.0.2.1"]}]}]}`
+	for cut := 0; cut < len(full)-1; cut++ {
+		r := io.MultiReader(strings.NewReader(full[:cut]), iotest.ErrReader(boom))
+		if _, _, err := decodeAllWindow(r, 4); !errors.Is(err, boom) {
+			t.Fatalf("cut at %d: got %v, want the read error", cut, err)
+		}
+	}
+	var big strings.Builder
+	big.WriteString(`{"seq":1,"zones":[{"id":"Z1","name":"a.test.","rrsets":[{"name":"a.test.","type":"TXT","ttl":1,"records":[`)
+	for i := range 300 {
+		if i > 0 {
+			big.WriteByte(',')
+		}
+		fmt.Fprintf(&big, `"\"%s %d\""`, strings.Repeat("x", 100), i)
+	}
+	big.WriteString(`]}]}]}`)
+	_, zones, err := decodeAllWindow(iotest.HalfReader(strings.NewReader(big.String())), 64)
+	if err != nil || len(zones) != 1 {
+		t.Fatalf("got %d zones, %v", len(zones), err)
+	}
+	if st := zones[0].state(); len(st.RRSets) != 1 || len(st.RRSets[0].Records) != 300 {
+		t.Fatalf("got %+v", st.RRSets)
+	}
+}
