@@ -41,8 +41,9 @@ type NodeConfig struct {
 	AdminToken  string
 	// HTTPClient fetches snapshots. Default: a client with a 60 s timeout.
 	HTTPClient *http.Client
-	// CacheDir keeps the on-disk copy of the zones the node starts from
-	// when the control plane is unreachable. Empty disables the cache.
+	// CacheDir keeps the on-disk copy of the zones the node starts from,
+	// catching up from the stream (or from the snapshot when the stream
+	// cannot). Empty disables the cache.
 	CacheDir string
 	// CacheInterval is how often the cache is rewritten when something
 	// changed. Default 10 s. It is also written on shutdown.
@@ -88,9 +89,10 @@ type NodeConfig struct {
 }
 
 // Node keeps a Store in step with the control plane. It loads the zones
-// from a control-plane snapshot (or, when the control plane is
-// unreachable, its on-disk cache), then consumes the zone stream from the
-// snapshot's position, applying each event in order; a zone that misses an
+// from its on-disk cache and the stream's events since (or, without a
+// usable cache or when the stream lacks those events, from a
+// control-plane snapshot), then consumes the zone stream from that
+// position, applying each event in order; a zone that misses an
 // event is re-fetched alone. It reports the highest stream sequence it has
 // fully applied on the heartbeat subject, promptly after applying and every
 // HeartbeatInterval. Through control-plane, PostgreSQL or NATS outages it
