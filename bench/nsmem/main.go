@@ -24,7 +24,10 @@
 //	    all are answered, and prints the time that took and the child's
 //	    VmRSS then and once settled (with -usr1: SIGUSR1, then "settled"
 //	    on its stdout; else when VmRSS is stable for a second), as
-//	    "RESULT L_<key> <value>".
+//	    "RESULT L_<key> <value>". With -samples 8s,30s,60s it reads VmRSS
+//	    at those times after exec instead, then VmHWM (the peak), sending
+//	    nothing to the process: what it does with its memory, it does by
+//	    itself.
 //
 // Each server runs in its own process, so its RSS holds nothing else.
 package main
