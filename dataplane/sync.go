@@ -100,8 +100,8 @@ func (n *Node) initialLoad(ctx context.Context, nc *nats.Conn) bool {
 // sequence when it starts, and returns how many it applied. It fails with
 // errStreamGap when the stream no longer holds them all (aged out,
 // purged, or a new stream whose sequences start again below from), and
-// with any other error when the stream cannot be read within
-// CatchUpTimeout. Zones whose events do not apply are marked stale, as in
+// with any other error when the stream cannot be read: no answer, or no
+// event, within CatchUpTimeout. Zones whose events do not apply are marked stale, as in
 // steady state, and re-fetched alone once the node runs.
 func (n *Node) catchUp(ctx context.Context, nc *nats.Conn, from uint64) (int, error) {
 	cctx, cancel := context.WithTimeout(ctx, n.cfg.CatchUpTimeout)
@@ -136,8 +136,12 @@ func (n *Node) catchUp(ctx context.Context, nc *nats.Conn, from uint64) (int, er
 		return 0, fmt.Errorf("consume: %w", err)
 	}
 	defer it.Stop()
-	stop := context.AfterFunc(cctx, it.Stop)
+	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
+	// A long catch-up (a day of events) may take longer than the timeout;
+	// the stream falling silent for that long may not.
+	idle := time.AfterFunc(n.cfg.CatchUpTimeout, it.Stop)
+	defer idle.Stop()
 	applied := 0
 	for {
 		n.mu.Lock()
@@ -148,11 +152,12 @@ func (n *Node) catchUp(ctx context.Context, nc *nats.Conn, from uint64) (int, er
 		}
 		msg, err := it.Next()
 		if err != nil {
-			if cctx.Err() != nil {
-				err = fmt.Errorf("%w (at %d of %d)", cctx.Err(), last, state.LastSeq)
+			if ctx.Err() == nil {
+				err = fmt.Errorf("no event for %s at %d of %d: %w", n.cfg.CatchUpTimeout, last, state.LastSeq, err)
 			}
 			return applied, err
 		}
+		idle.Reset(n.cfg.CatchUpTimeout)
 		ok, err := n.applyMsg(msg)
 		if err != nil {
 			return applied, err
