@@ -515,7 +515,7 @@ func TestIntegrationNodeReleasesMemory(t *testing.T) {
 		}
 	})
 	syncConverged(t, n, 1, "Z1", 1)
-	syncEventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if count() < 1 {
 			return fmt.Errorf("no release after the initial sync")
 		}
@@ -525,7 +525,7 @@ func TestIntegrationNodeReleasesMemory(t *testing.T) {
 	_, seq := e.cp.commit("Z1", "one.test.", syncA("a.one.test.", "192.0.2.1"), syncA("b.one.test.", "192.0.2.2"),
 		syncA("c.one.test.", "192.0.2.3"))
 	syncConverged(t, n, seq, "Z1", 2)
-	syncEventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if count() <= before {
 			return fmt.Errorf("no release after a change of 3 record sets")
 		}
@@ -550,7 +550,7 @@ func TestIntegrationNodeCacheWithoutStream(t *testing.T) {
 		c.NATSURL = "nats://127.0.0.1:1" // nothing listens there
 		c.CatchUpTimeout = 100 * time.Millisecond
 	})
-	syncEventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if v, _ := n2.Store().Version("Z1"); !n2.Ready() || v != 2 {
 			return fmt.Errorf("ready %v, Z1 at %d; want ready at 2", n2.Ready(), v)
 		}
