@@ -33,10 +33,15 @@ var errStreamGap = errors.New("zone stream no longer holds the next event")
 // as it would have consumed them running. Only when the stream no longer
 // holds them (or cannot be reached) does it load the whole snapshot; when
 // the control plane is unreachable too, it serves the cache and catches up
-// once they are back. A node without a usable cache loads the snapshot.
+// once they are back. A node without a usable cache, or serving only some
+// pool names, loads the snapshot first.
 func (n *Node) initialLoad(ctx context.Context, nc *nats.Conn) bool {
 	triedCache := false
-	if n.cfg.CacheDir != "" {
+	// A node serving only some pool names (Serves) does not start from
+	// its cache while the control plane can be asked: the cache does not
+	// record which names it was filtered for, nor which zones were left
+	// out, and the names may have changed since.
+	if n.cfg.CacheDir != "" && len(n.cfg.Serves) == 0 {
 		triedCache = true
 		seq, err := n.loadCache()
 		if err == nil {
