@@ -115,10 +115,13 @@ func seed(args []string) error {
 	}
 	n := perZone - 2
 	stmts := []string{
-		`TRUNCATE tenant, hosted_zone, rrset, change, outbox_event, nameserver CASCADE`,
+		`TRUNCATE tenant, delegation_set, hosted_zone, rrset, change, outbox_event, nameserver CASCADE`,
 		`INSERT INTO tenant (id, name, zone_quota, record_quota) VALUES ('TBENCH', 'bench', 10000000, 10000000)`,
-		`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, version, rrset_count)
-		 SELECT 'ZBENCH' || lpad(z::text, 7, '0'), 'TBENCH', ` + name + `, 'bench' || z, 1, ` + strconv.Itoa(perZone) + `
+		// One reusable delegation set for every zone, on the default pool.
+		`INSERT INTO delegation_set (id, tenant_id, reusable, caller_reference, name_servers)
+		 VALUES ('NBENCH', 'TBENCH', true, 'bench', '{ns1.waymark.test.,ns2.waymark.test.}')`,
+		`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, version, rrset_count, delegation_set_id)
+		 SELECT 'ZBENCH' || lpad(z::text, 7, '0'), 'TBENCH', ` + name + `, 'bench' || z, 1, ` + strconv.Itoa(perZone) + `, 'NBENCH'
 		   FROM generate_series(0, ` + strconv.Itoa(zones-1) + `) z`,
 		// sort_name is zonecfg.SortKey, the labels reversed: every zone
 		// is <label>.example.
