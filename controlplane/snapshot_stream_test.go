@@ -26,7 +26,13 @@ func TestIntegrationWriteSnapshotStreams(t *testing.T) {
 	e.upsert(t, "ZSB", "mail.sb.test.", "192.0.2.2")
 	for _, id := range []string{"ZSA", "ZSC", "ZSE"} {
 		if _, err := e.svc.pool.Exec(ctx,
-			`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, version) VALUES ($1, $2, lower($1) || '.test.', $1, 3)`,
+			`INSERT INTO delegation_set (id, tenant_id, name_servers) VALUES ('N' || $1, $2, '{ns1.waymark.test.}')`,
+			id, e.tenant); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.pool.Exec(ctx,
+			`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, version, delegation_set_id)
+			 VALUES ($1, $2, lower($1) || '.test.', $1, 3, 'N' || $1)`,
 			id, e.tenant); err != nil {
 			t.Fatal(err)
 		}
