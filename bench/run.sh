@@ -245,9 +245,11 @@ if ! skip 2; then
 		wait_http "http://127.0.0.1:$API_PORT/readyz" || exit 1
 		m() { taskset -c 1 timeout -k 5 "$(budget 300)" "$work/nsmem" measure -probe "$d/probe.txt" "$@"; }
 		ns() { # the nameserver command line, as an operator would run it
+			# --rrl-off: the probes all come from 127.0.0.1, one client to
+			# response rate limiting; Knot runs without its rrl module too.
 			echo taskset -c 0 "$work/waymark" nameserver --region bench --node-id "bench-$layout" \
 				--listen "127.0.0.1:$NSMEM_PORT" --api "http://127.0.0.1:$API_PORT" \
-				--nats-url "nats://127.0.0.1:$NATS_PORT" --cache-dir "$d/cache" $NS_FLAGS
+				--nats-url "nats://127.0.0.1:$NATS_PORT" --cache-dir "$d/cache" --rrl-off $NS_FLAGS
 		}
 		m -label knot -samples "$NS_SAMPLES" -addr "127.0.0.1:$KNOT_PORT" -- \
 			taskset -c 0 knotd -c "$d/knot/knot.conf" | tee "$d/knot.txt"
