@@ -24,7 +24,11 @@
 //	    all are answered, and prints the time that took and the child's
 //	    VmRSS then and once settled (with -usr1: SIGUSR1, then "settled"
 //	    on its stdout; else when VmRSS is stable for a second), as
-//	    "RESULT L_<key> <value>".
+//	    "RESULT L_<key> <value>". With -then SCRIPT it then runs SCRIPT
+//	    (sh -c, SERVER_PID in its environment) while the server still runs,
+//	    for example a throughput run against the loaded server.
+//	nsmem genviews -out DIR
+//	    writes the data set of the views benchmark (see views.go).
 //
 // Each server runs in its own process, so its RSS holds nothing else.
 package main
@@ -70,6 +74,8 @@ func main() {
 		err = measure(os.Args[2:])
 	case "mkcache":
 		err = mkcache(os.Args[2:])
+	case "genviews":
+		err = genViews(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -320,6 +326,7 @@ func measure(args []string) error {
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	usr1 := fs.Bool("usr1", false, "settle by sending SIGUSR1 and waiting for \"settled\" (nsmem serve)")
 	settleDelay := fs.Duration("settle-delay", 0, "wait this long after the first answers before settling")
+	then := fs.String("then", "", "shell command to run against the server once measured (SERVER_PID set)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -451,6 +458,19 @@ func measure(args []string) error {
 	fmt.Printf("RESULT %s_load_ms %d\n", *label, load.Milliseconds())
 	fmt.Printf("RESULT %s_rss_ready_mib %.1f\n", *label, float64(rssReady)/1024)
 	fmt.Printf("RESULT %s_rss_mib %.1f\n", *label, float64(rssSettled)/1024)
+	if *then == "" {
+		return nil
+	}
+	sh := exec.Command("/bin/sh", "-c", *then)
+	sh.Stdout, sh.Stderr = os.Stdout, os.Stderr
+	sh.Env = append(os.Environ(), fmt.Sprintf("SERVER_PID=%d", pid))
+	sh.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := sh.Run(); err != nil {
+		return fmt.Errorf("%s: -then: %w", *label, err)
+	}
+	if _, err := vmRSS(pid); err != nil {
+		return fmt.Errorf("%s: the server is gone after -then: %w", *label, err)
+	}
 	return nil
 }
 
