@@ -16,8 +16,8 @@
 #
 # Loopback only; every server it starts is stopped on exit. Servers are
 # pinned to core 0 and load generators to core 1 where that matters (parts
-# 2 and 4). Bounded: each step has a timeout; the whole run takes 12–18
-# minutes on two cores.
+# 2, 4 and 7). Bounded: each step has a timeout; parts 1-6 take 12–18
+# minutes on two cores, part 7 another 2–6 (skipped when the budget is spent).
 #
 # Environment: DURATION seconds per throughput run (10), RECORDS for part 2
 # (1000000), SKIP (space-separated part numbers to skip, e.g. "4 5"),
