@@ -307,7 +307,8 @@ fi
 # ---------------------------------------------------------------- 7
 # Views and sharding, through the production nameserver (`waymark
 # nameserver`, NATS pointed at a closed port, the snapshot served by nsmem
-# measure as the control plane would). The same 100,000 zones of 10 records
+# measure as the control plane would; --rrl-off, since every query comes
+# from 127.0.0.1 and Knot here has no mod-rrl: part 6 measures RRL). The same 100,000 zones of 10 records
 # on random sets of 4 of 8 pool names ns1..ns8.bench.test. on 127.0.0.1..8:
 #   views  the pool of 8 names, one view each (every zone in 4 of them)
 #   one    one pool name listening on the same 8 addresses, every zone in
@@ -347,7 +348,7 @@ SH
 		WAYMARK_ADMIN_TOKEN=bench WAYMARK_NAMESERVERS=$pool taskset -c 1 timeout -k 5 "$(budget 240)" \
 			"$work/nsmem" measure -label "$label" -addr "127.0.0.1:$VIEWS_PORT" -probe "$d/probe.txt" \
 			-snapshot "$snap" "${then[@]}" -- taskset -c 0 "$work/waymark" nameserver --region bench \
-			--node-id "bench-$label" --listen "127.0.0.1:$VIEWS_PORT" --nats-url nats://127.0.0.1:1 --api '{URL}' "$@"
+			--node-id "bench-$label" --listen "127.0.0.1:$VIEWS_PORT" --nats-url nats://127.0.0.1:1 --api '{URL}' --rrl-off "$@"
 	}
 	for r in $(seq 1 "$VIEWS_ROUNDS"); do
 		skip 7 && break
