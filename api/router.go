@@ -127,6 +127,8 @@ func NewRouter(cfg Config) http.Handler {
 	// same Service, tenants, keys and per-tenant rate limit, in Route 53's
 	// REST-XML with SigV4. It has its own route table and authentication.
 	r.Handle(route53.Prefix+"/*", h.route53())
+	// The web console (api/console.go): static files, not the JSON API.
+	mountConsole(r)
 	return r
 }
 

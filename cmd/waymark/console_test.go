@@ -1,0 +1,460 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/miekg/dns"
+	"github.com/nats-io/nats.go"
+	"github.com/waymark-dns/waymark/internal/natstest"
+	"github.com/waymark-dns/waymark/internal/pgtest"
+)
+
+// chromiumPath is Debian's chromium (.ci/apt.d/i15b.txt); WAYMARK_CHROMIUM
+// names another.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("WAYMARK_CHROMIUM")
+	if p == "" {
+		p = "/usr/bin/chromium"
+	}
+	if _, err := exec.LookPath(p); err != nil {
+		t.Fatalf("the console test needs Chromium at %s (Debian: apt-get install -y chromium; or set WAYMARK_CHROMIUM): %v", p, err)
+	}
+	return p
+}
+
+// consoleStack is `waymark dev` inside the test: the API process (relay,
+// tracker, health aggregator) on a fresh schema, embedded NATS, one
+// nameserver and health checkers for three regions.
+type consoleStack struct {
+	url     string // the API's base URL
+	token   string // a tenant's API key token
+	dnsAddr string
+}
+
+func startConsoleStack(t *testing.T) *consoleStack {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	_, dsn := pgtest.Schema(t)
+	ns := natstest.Run(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	sec := secrets{
+		MasterKey:  []byte(strings.Repeat("m", 32)),
+		JWTKey:     []byte(strings.Repeat("j", 32)),
+		AdminToken: "console-test-admin-token",
+	}
+	cp, err := startControlPlane(ctx, controlPlaneOptions{
+		DatabaseURL:         dsn,
+		NATSURL:             ns.ClientURL(),
+		Listen:              "127.0.0.1:0",
+		NameServers:         []string{"ns1.waymark.test.", "ns2.waymark.test."},
+		Secrets:             sec,
+		RateLimit:           1e6,
+		AllowPrivateTargets: true,
+		MinHealthInterval:   1,
+		Logger:              log,
+	})
+	if err != nil {
+		t.Fatalf("start control plane: %v", err)
+	}
+	t.Cleanup(cp.Close)
+	_, key, err := cp.Service.CreateTenant(ctx, "console")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &consoleStack{url: "http://" + cp.Addr, token: key.Token}
+
+	srv, err := startNameserver(ctx, nameserverOptions{
+		NodeID: "console-us-east-1", Region: "us-east-1", Listen: "127.0.0.1:0",
+		NATSURL: ns.ClientURL(), APIURL: s.url, AdminToken: sec.AdminToken,
+		CacheDir: t.TempDir(), Logger: log,
+	})
+	if err != nil {
+		t.Fatalf("start nameserver: %v", err)
+	}
+	t.Cleanup(func() { cancel(); <-srv.done })
+	s.dnsAddr = srv.Server.UDPAddr().String()
+
+	for _, region := range []string{"us-east-1", "eu-west-1", "ap-southeast-1"} {
+		hc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(hc.Close)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = runChecker(ctx, hc, region, "console-hc-"+region, true, log) }()
+		t.Cleanup(func() { cancel(); <-done })
+	}
+	return s
+}
+
+// browser drives one headless Chromium tab and records every JavaScript
+// error the console causes: uncaught exceptions, console.error calls and
+// browser log errors other than network ones (an API answering 400 to a
+// bad zone file is expected; a Content-Security-Policy violation is not).
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+
+	mu     sync.Mutex
+	errors []string
+	shots  string // where screenshots go, or ""
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	b := &browser{t: t, ctx: ctx, base: base, shots: os.Getenv("WAYMARK_CONSOLE_SCREENSHOTS")}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg = "exception: " + d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			msg += fmt.Sprintf(" at %s:%d", d.URL, d.LineNumber)
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				msg = "console." + string(ev.Type) + ": " + strings.Join(parts, " ")
+			}
+		case *cdplog.EventEntryAdded:
+			e := ev.Entry
+			if e.Level == cdplog.EntryLevelError && e.Source != cdplog.EntrySourceNetwork {
+				msg = fmt.Sprintf("log %s: %s (%s)", e.Source, e.Text, e.URL)
+			}
+		}
+		if msg != "" {
+			b.mu.Lock()
+			b.errors = append(b.errors, msg)
+			b.mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.checkErrors)
+	return b
+}
+
+// checkErrors fails the test on any JavaScript error seen so far.
+func (b *browser) checkErrors() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, e := range b.errors {
+		b.t.Errorf("console JavaScript error: %s", e)
+	}
+	b.errors = nil
+}
+
+// do runs actions with a deadline, failing the test with what was being
+// done when one fails.
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// waitFor polls a JavaScript expression until it is truthy.
+func (b *browser) waitFor(what, expr string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(55*time.Second))); err != nil {
+		b.t.Fatalf("waiting until %s (%s): %v", what, expr, err)
+	}
+}
+
+// eval evaluates a JavaScript expression returning a string.
+func (b *browser) eval(expr string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		b.t.Fatalf("eval %s: %v", expr, err)
+	}
+	return s
+}
+
+// set gives a form control a value as a person would leave it: the value,
+// then input and change events.
+func set(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const e = document.querySelector(%q);
+		if (!e) throw new Error("no element " + %q);
+		e.value = %q;
+		e.dispatchEvent(new Event("input", {bubbles: true}));
+		e.dispatchEvent(new Event("change", {bubbles: true}));
+	})()`, sel, sel, value))
+}
+
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)
+}
+
+// shot saves a screenshot of the page as docs/console/<name>.png when
+// WAYMARK_CONSOLE_SCREENSHOTS names that directory.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	if b.shots == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), buf, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// addRecord fills the record set editor and stages the record set.
+func (b *browser) addRecord(name, typ, ttl, values string, extra ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	acts := []chromedp.Action[chromedp.Void]{
+		click(".toolbar button.primary"),
+		chromedp.WaitVisible(chromedp.CSS("form.editor")),
+		set("form.editor [name=name]", name),
+		set("form.editor [name=type]", typ),
+		set("form.editor [name=ttl]", ttl),
+		set("form.editor [name=values]", values),
+	}
+	acts = append(acts, extra...)
+	acts = append(acts, click("form.editor button[type=submit]"))
+	b.do("add "+name+" "+typ, acts...)
+	b.waitFor("the editor closes", `!document.querySelector("form.editor")`)
+}
+
+// TestIntegrationConsole drives the web console in headless Chromium
+// against a whole Waymark in the test process: sign in, create a zone,
+// stage record sets of three types and a weighted pair as one change
+// batch, see its diff and follow it to INSYNC (and the nameserver answer
+// it), edit and delete a record set, import a zone file with one bad line
+// and find the error on that line, export, test-answer, and a health check
+// turning unhealthy when its endpoint goes away. Any JavaScript error
+// fails it.
+func TestIntegrationConsole(t *testing.T) {
+	t.Parallel()
+	s := startConsoleStack(t)
+	b := newBrowser(t, s.url)
+
+	// A health check target the test can stop.
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	defer target.Close()
+	_, targetPort, _ := net.SplitHostPort(target.Listener.Addr().String())
+
+	// Sign in with the keyboard only: the key field has focus, Enter submits.
+	b.do("open the console", chromedp.Navigate(s.url+"/console/"), chromedp.WaitVisible(chromedp.ID("api-key")))
+	b.waitFor("the key field has focus", `document.activeElement && document.activeElement.id === "api-key"`)
+	b.shot("signin")
+	b.do("sign in", chromedp.SendKeys(chromedp.ID("api-key"), "wmk_not_a_key"+kb.Enter))
+	b.waitFor("a bad key is refused", `document.querySelector(".error-box") && document.querySelector(".error-box").textContent.includes("Unauthorized")`)
+	b.do("sign in", set("#api-key", ""), chromedp.SendKeys(chromedp.ID("api-key"), s.token+kb.Enter))
+	b.waitFor("the zones page", `document.querySelector("h1") && document.querySelector("h1").textContent === "Hosted zones"`)
+	if got := b.eval(`location.href`); strings.Contains(got, "wmk_") {
+		t.Fatalf("the key is in the URL: %s", got)
+	}
+
+	// Create a zone.
+	const zone = "console-test.example."
+	b.do("create a zone", click(".titlebar button.primary"), chromedp.WaitVisible(chromedp.CSS("[name=zone_name]")),
+		set("[name=zone_name]", "console-test.example"), set("[name=comment]", "made in the console"),
+		click("form[aria-label='Create hosted zone'] button[type=submit]"))
+	b.waitFor("the zone page", fmt.Sprintf(`document.querySelector("h1") && document.querySelector("h1").textContent === %q`, zone))
+	b.waitFor("the records table", `document.querySelectorAll("table.rrsets tbody tr").length === 2`) // SOA, NS
+
+	// Three types and a weighted pair, in one batch.
+	b.addRecord("www", "A", "300", "192.0.2.10\n192.0.2.11")
+	b.addRecord("@", "MX", "3600", "10 mail.console-test.example.")
+	b.addRecord("@", "TXT", "300", `"v=spf1 -all"`)
+	for _, w := range []struct{ id, weight, ip string }{{"blue", "70", "192.0.2.1"}, {"green", "30", "192.0.2.2"}} {
+		b.addRecord("app", "A", "60", w.ip, set("form.editor [name=policy]", "weighted"),
+			set("form.editor [name=set_identifier]", w.id), set("form.editor [name=weight]", w.weight))
+	}
+	b.waitFor("the batch lists five changes", `document.querySelectorAll(".batch .diff-list > li").length === 5`)
+	diff := b.eval(`document.querySelector(".batch").textContent`)
+	for _, want := range []string{
+		"+ www.console-test.example. 300 IN A 192.0.2.10", "+ console-test.example. 3600 IN MX 10 mail.console-test.example.",
+		"+ app.console-test.example. 60 IN A 192.0.2.1  ; weighted 70 [blue]", "+ app.console-test.example. 60 IN A 192.0.2.2  ; weighted 30 [green]",
+	} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("the diff lacks %q:\n%s", want, diff)
+		}
+	}
+	b.shot("batch")
+	b.do("submit the batch", click(".batch button.primary"))
+	b.waitFor("the change is INSYNC", `document.querySelector(".change .status[data-status=INSYNC]")`)
+	first := b.eval(`document.querySelector(".change").dataset.change`)
+	b.waitFor("the table has the new record sets", `document.querySelectorAll("table.rrsets tbody tr").length === 7`)
+	if got := lookupA(t, s.dnsAddr, "www."+zone); got != "192.0.2.10,192.0.2.11" {
+		t.Errorf("www A = %s after INSYNC", got)
+	}
+	b.shot("records")
+
+	// Edit www and delete the TXT record set: one more batch.
+	b.do("edit www", click(`button[aria-label="Edit www.console-test.example. A"]`), chromedp.WaitVisible(chromedp.CSS("form.editor")),
+		set("form.editor [name=values]", "192.0.2.20"), click("form.editor button[type=submit]"))
+	b.do("delete the TXT record set", click(`button[aria-label="Delete console-test.example. TXT"]`))
+	b.waitFor("the batch lists two changes", `document.querySelectorAll(".batch .diff-list > li").length === 2`)
+	diff = b.eval(`document.querySelector(".batch").textContent`)
+	for _, want := range []string{"UPSERT", "- www.console-test.example. 300 IN A 192.0.2.10", "+ www.console-test.example. 300 IN A 192.0.2.20",
+		"DELETE", `- console-test.example. 300 IN TXT "v=spf1 -all"`} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("the diff lacks %q:\n%s", want, diff)
+		}
+	}
+	b.do("submit the edit", click(".batch button.primary"))
+	b.waitFor("the second change is INSYNC", fmt.Sprintf(`(() => { const c = document.querySelector(".change"); return c && c.dataset.change !== %q && c.querySelector(".status[data-status=INSYNC]"); })()`, first))
+	b.waitFor("the TXT row is gone", `document.querySelectorAll("table.rrsets tbody tr").length === 6 && ![...document.querySelectorAll("table.rrsets td")].some(td => td.textContent === "TXT")`)
+	if got := lookupA(t, s.dnsAddr, "www."+zone); got != "192.0.2.20" {
+		t.Errorf("www A = %s after the edit", got)
+	}
+
+	// Import a file with one bad line (line 3).
+	b.do("open import", click(`.tabs a[href$="/import"]`), chromedp.WaitVisible(chromedp.CSS("[name=zonefile]")))
+	b.do("import a bad file", set("[name=zonefile]", "$TTL 300\nimported A 192.0.2.30\nbroken A not-an-address\nother TXT \"fine\"\n"),
+		click("form button.primary"))
+	b.waitFor("the error is on line 3", `document.querySelector("ol.zonelines li.bad")`)
+	if got := b.eval(`[...document.querySelectorAll("ol.zonelines li.bad")].map(li => li.dataset.line).join(",")`); got != "3" {
+		t.Errorf("lines marked bad: %q, want 3", got)
+	}
+	if got := b.eval(`document.querySelector("ol.zonelines li.bad .line-error").textContent`); !strings.HasPrefix(got, "Line 3: ") {
+		t.Errorf("line 3's message: %q", got)
+	}
+	b.shot("import-error")
+	b.do("import the fixed file", set("[name=zonefile]", "$TTL 300\nimported A 192.0.2.30\nfixed A 192.0.2.31\nother TXT \"fine\"\n"),
+		click("form button.primary"))
+	b.waitFor("the import is INSYNC", `document.querySelector(".change .status[data-status=INSYNC]")`)
+	if got := lookupA(t, s.dnsAddr, "fixed."+zone); got != "192.0.2.31" {
+		t.Errorf("fixed A = %s after the import", got)
+	}
+
+	// Export.
+	b.do("open export", click(`.tabs a[href$="/export"]`))
+	b.waitFor("the zone file", `document.querySelector("pre.zonefile") && document.querySelector("pre.zonefile").textContent.includes("fixed.console-test.example.")`)
+
+	// Test answer: what a resolver in Frankfurt gets for the weighted pair.
+	b.do("open test answer", click(`.tabs a[href$="/test"]`), chromedp.WaitVisible(chromedp.CSS("[name=client_ip]")),
+		set("form [name=name]", "app.console-test.example"), set("form [name=type]", "A"), click("form button.primary"))
+	b.waitFor("the answer", `document.querySelector("[data-field=rcode]") && document.querySelector("[data-field=rcode]").textContent === "NOERROR"`)
+	if got := b.eval(`document.querySelector("ol.explain").textContent`); !strings.Contains(strings.ToLower(got), "weight") {
+		t.Errorf("the explanation does not mention the weights: %s", got)
+	}
+	b.shot("test-answer")
+
+	// Narrow screen: nothing wider than the viewport.
+	b.do("narrow screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)), click(`.tabs a[href$="/records"]`))
+	b.waitFor("the records", `document.querySelectorAll("table.rrsets tbody tr").length >= 6`)
+	if got := b.eval(`String(document.documentElement.scrollWidth) + " " + String(window.innerWidth)`); func() bool {
+		f := strings.Fields(got)
+		w, _ := strconv.Atoi(f[0])
+		v, _ := strconv.Atoi(f[1])
+		return w > v
+	}() {
+		t.Errorf("the page is wider than a phone's screen (scrollWidth, innerWidth = %s)", got)
+	}
+	b.shot("records-narrow")
+	b.do("wide screen", chromedp.EmulateViewport(1280, 900))
+
+	// Zones: search finds the zone.
+	b.do("search zones", click(`#nav a[href="#/zones"]`), chromedp.WaitVisible(chromedp.CSS("[name=q]")),
+		set("[name=q]", "console-test.example"), click("form[role=search] button"))
+	b.waitFor("the search result", `document.querySelectorAll("tbody tr").length === 1 && document.querySelector("tbody th a").textContent === "console-test.example."`)
+	b.shot("zones")
+
+	// A health check that turns unhealthy when its endpoint stops.
+	b.do("create a health check", click(`#nav a[href="#/healthchecks"]`), click(".titlebar button.primary"),
+		chromedp.WaitVisible(chromedp.CSS("[name=ip_address]")),
+		set("[name=ip_address]", "127.0.0.1"), set("[name=port]", targetPort), set("[name=resource_path]", "/"),
+		set("[name=request_interval]", "1"), set("[name=failure_threshold]", "1"),
+		click("form[aria-label='Create health check'] button[type=submit]"))
+	b.waitFor("three regions report it healthy", `document.querySelectorAll("table.regions tbody tr .status[data-status=HEALTHY]").length === 3`)
+	b.waitFor("the check is healthy", `document.querySelector("h1 .status[data-status=HEALTHY]")`)
+	target.Close()
+	b.waitFor("the check is unhealthy", `document.querySelector("h1 .status[data-status=UNHEALTHY]")`)
+	b.waitFor("the history shows it", `document.querySelector("ol.history .status[data-status=UNHEALTHY]")`)
+	b.waitFor("every region sees it fail", `document.querySelectorAll("table.regions tbody tr .status[data-status=UNHEALTHY]").length === 3`)
+	b.shot("healthcheck")
+	b.do("back to the list", click(`#nav a[href="#/healthchecks"]`))
+	b.waitFor("the list shows it unhealthy", `document.querySelector("tbody .status[data-status=UNHEALTHY]")`)
+
+	// Signing out forgets the key.
+	b.do("sign out", click("#nav button.link"), chromedp.WaitVisible(chromedp.ID("api-key")))
+	if got := b.eval(`String(sessionStorage.length)`); got != "0" {
+		t.Errorf("sessionStorage after sign-out has %s items", got)
+	}
+	b.checkErrors()
+}
+
+// lookupA asks the nameserver for name's A records, sorted and joined.
+func lookupA(t *testing.T, addr, name string) string {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeA)
+	r, _, err := new(dns.Client).Exchange(m, addr)
+	if err != nil {
+		t.Fatalf("query %s: %v", name, err)
+	}
+	var ips []string
+	for _, rr := range r.Answer {
+		if a, ok := rr.(*dns.A); ok {
+			ips = append(ips, a.A.String())
+		}
+	}
+	slices.Sort(ips)
+	return strings.Join(ips, ",")
+}
