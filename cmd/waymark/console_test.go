@@ -87,16 +87,27 @@ func startConsoleStack(t *testing.T) *consoleStack {
 	}
 	s := &consoleStack{url: "http://" + cp.Addr, token: key.Token}
 
-	srv, err := startNameserver(ctx, nameserverOptions{
-		NodeID: "console-us-east-1", Region: "us-east-1", Listen: "127.0.0.1:0",
-		NATSURL: ns.ClientURL(), APIURL: s.url, AdminToken: sec.AdminToken,
-		CacheDir: t.TempDir(), Logger: log,
-	})
-	if err != nil {
-		t.Fatalf("start nameserver: %v", err)
+	// Two nameservers, so that the live view has more than one to wait
+	// for. The latency table stands in for a GeoIP database: it puts
+	// 3.120.0.0/14 (AWS in Frankfurt) nearest eu-central-1.
+	table := filepath.Join(t.TempDir(), "latency.json")
+	if err := os.WriteFile(table, []byte(`{"prefixes": {"3.120.0.0/14": ["eu-central-1"], "3.80.0.0/12": ["us-east-1"]}}`), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); <-srv.done })
-	s.dnsAddr = srv.Server.UDPAddr().String()
+	for _, region := range []string{"us-east-1", "eu-central-1"} {
+		srv, err := startNameserver(ctx, nameserverOptions{
+			NodeID: "console-" + region, Region: region, Listen: "127.0.0.1:0",
+			NATSURL: ns.ClientURL(), APIURL: s.url, AdminToken: sec.AdminToken,
+			CacheDir: t.TempDir(), LatencyTable: table, Logger: log,
+		})
+		if err != nil {
+			t.Fatalf("start nameserver: %v", err)
+		}
+		t.Cleanup(func() { cancel(); <-srv.done })
+		if s.dnsAddr == "" {
+			s.dnsAddr = srv.Server.UDPAddr().String()
+		}
+	}
 
 	for _, region := range []string{"us-east-1", "eu-west-1", "ap-southeast-1"} {
 		hc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1))
@@ -216,6 +227,20 @@ func (b *browser) waitFor(what, expr string) {
 	}
 }
 
+// checkLabels fails the test if a form control of the page has no label
+// or a button or link no name: screen readers would announce nothing.
+func (b *browser) checkLabels(where string) {
+	b.t.Helper()
+	got := b.eval(`JSON.stringify([
+		...[...document.querySelectorAll("input, select, textarea")].filter((e) => e.type !== "hidden" &&
+			!(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby")),
+		...[...document.querySelectorAll("button, a[href]")].filter((e) => !e.textContent.trim() && !e.getAttribute("aria-label")),
+	].map((e) => e.outerHTML.slice(0, 120)))`)
+	if got != "[]" {
+		b.t.Errorf("%s: controls without an accessible name: %s", where, got)
+	}
+}
+
 // eval evaluates a JavaScript expression returning a string.
 func (b *browser) eval(expr string) string {
 	b.t.Helper()
@@ -274,8 +299,9 @@ func (b *browser) addRecord(name, typ, ttl, values string, extra ...chromedp.Act
 		set("form.editor [name=values]", values),
 	}
 	acts = append(acts, extra...)
-	acts = append(acts, click("form.editor button[type=submit]"))
-	b.do("add "+name+" "+typ, acts...)
+	b.do("fill the editor for "+name+" "+typ, acts...)
+	b.checkLabels("the record set editor")
+	b.do("stage "+name+" "+typ, click("form.editor button[type=submit]"))
 	b.waitFor("the editor closes", `!document.querySelector("form.editor")`)
 }
 
@@ -300,6 +326,7 @@ func TestIntegrationConsole(t *testing.T) {
 	// Sign in with the keyboard only: the key field has focus, Enter submits.
 	b.do("open the console", chromedp.Navigate(s.url+"/console/"), chromedp.WaitVisible(chromedp.ID("api-key")))
 	b.waitFor("the key field has focus", `document.activeElement && document.activeElement.id === "api-key"`)
+	b.checkLabels("sign in")
 	b.shot("signin")
 	b.do("sign in", chromedp.SendKeys(chromedp.ID("api-key"), "wmk_not_a_key"+kb.Enter))
 	b.waitFor("a bad key is refused", `document.querySelector(".error-box") && document.querySelector(".error-box").textContent.includes("Unauthorized")`)
@@ -312,8 +339,9 @@ func TestIntegrationConsole(t *testing.T) {
 	// Create a zone.
 	const zone = "console-test.example."
 	b.do("create a zone", click(".titlebar button.primary"), chromedp.WaitVisible(chromedp.CSS("[name=zone_name]")),
-		set("[name=zone_name]", "console-test.example"), set("[name=comment]", "made in the console"),
-		click("form[aria-label='Create hosted zone'] button[type=submit]"))
+		set("[name=zone_name]", "console-test.example"), set("[name=comment]", "made in the console"))
+	b.checkLabels("create zone")
+	b.do("submit the zone", click("form[aria-label='Create hosted zone'] button[type=submit]"))
 	b.waitFor("the zone page", fmt.Sprintf(`document.querySelector("h1") && document.querySelector("h1").textContent === %q`, zone))
 	b.waitFor("the records table", `document.querySelectorAll("table.rrsets tbody tr").length === 2`) // SOA, NS
 
@@ -325,11 +353,16 @@ func TestIntegrationConsole(t *testing.T) {
 		b.addRecord("app", "A", "60", w.ip, set("form.editor [name=policy]", "weighted"),
 			set("form.editor [name=set_identifier]", w.id), set("form.editor [name=weight]", w.weight))
 	}
-	b.waitFor("the batch lists five changes", `document.querySelectorAll(".batch .diff-list > li").length === 5`)
+	for _, l := range []struct{ id, region, ip string }{{"virginia", "us-east-1", "192.0.2.41"}, {"frankfurt", "eu-central-1", "192.0.2.42"}} {
+		b.addRecord("api", "A", "60", l.ip, set("form.editor [name=policy]", "latency"),
+			set("form.editor [name=set_identifier]", l.id), set("form.editor [name=region]", l.region))
+	}
+	b.waitFor("the batch lists seven changes", `document.querySelectorAll(".batch .diff-list > li").length === 7`)
 	diff := b.eval(`document.querySelector(".batch").textContent`)
 	for _, want := range []string{
 		"+ www.console-test.example. 300 IN A 192.0.2.10", "+ console-test.example. 3600 IN MX 10 mail.console-test.example.",
 		"+ app.console-test.example. 60 IN A 192.0.2.1  ; weighted 70 [blue]", "+ app.console-test.example. 60 IN A 192.0.2.2  ; weighted 30 [green]",
+		"+ api.console-test.example. 60 IN A 192.0.2.42  ; latency eu-central-1 [frankfurt]",
 	} {
 		if !strings.Contains(diff, want) {
 			t.Errorf("the diff lacks %q:\n%s", want, diff)
@@ -339,7 +372,7 @@ func TestIntegrationConsole(t *testing.T) {
 	b.do("submit the batch", click(".batch button.primary"))
 	b.waitFor("the change is INSYNC", `document.querySelector(".change .status[data-status=INSYNC]")`)
 	first := b.eval(`document.querySelector(".change").dataset.change`)
-	b.waitFor("the table has the new record sets", `document.querySelectorAll("table.rrsets tbody tr").length === 7`)
+	b.waitFor("the table has the new record sets", `document.querySelectorAll("table.rrsets tbody tr").length === 9`)
 	if got := lookupA(t, s.dnsAddr, "www."+zone); got != "192.0.2.10,192.0.2.11" {
 		t.Errorf("www A = %s after INSYNC", got)
 	}
@@ -359,13 +392,14 @@ func TestIntegrationConsole(t *testing.T) {
 	}
 	b.do("submit the edit", click(".batch button.primary"))
 	b.waitFor("the second change is INSYNC", fmt.Sprintf(`(() => { const c = document.querySelector(".change"); return c && c.dataset.change !== %q && c.querySelector(".status[data-status=INSYNC]"); })()`, first))
-	b.waitFor("the TXT row is gone", `document.querySelectorAll("table.rrsets tbody tr").length === 6 && ![...document.querySelectorAll("table.rrsets td")].some(td => td.textContent === "TXT")`)
+	b.waitFor("the TXT row is gone", `document.querySelectorAll("table.rrsets tbody tr").length === 8 && ![...document.querySelectorAll("table.rrsets td")].some(td => td.textContent === "TXT")`)
 	if got := lookupA(t, s.dnsAddr, "www."+zone); got != "192.0.2.20" {
 		t.Errorf("www A = %s after the edit", got)
 	}
 
 	// Import a file with one bad line (line 3).
 	b.do("open import", click(`.tabs a[href$="/import"]`), chromedp.WaitVisible(chromedp.CSS("[name=zonefile]")))
+	b.checkLabels("import")
 	b.do("import a bad file", set("[name=zonefile]", "$TTL 300\nimported A 192.0.2.30\nbroken A not-an-address\nother TXT \"fine\"\n"),
 		click("form button.primary"))
 	b.waitFor("the error is on line 3", `document.querySelector("ol.zonelines li.bad")`)
@@ -387,18 +421,24 @@ func TestIntegrationConsole(t *testing.T) {
 	b.do("open export", click(`.tabs a[href$="/export"]`))
 	b.waitFor("the zone file", `document.querySelector("pre.zonefile") && document.querySelector("pre.zonefile").textContent.includes("fixed.console-test.example.")`)
 
-	// Test answer: what a resolver in Frankfurt gets for the weighted pair.
-	b.do("open test answer", click(`.tabs a[href$="/test"]`), chromedp.WaitVisible(chromedp.CSS("[name=client_ip]")),
-		set("form [name=name]", "app.console-test.example"), set("form [name=type]", "A"), click("form button.primary"))
+	// Test answer: what a resolver in Frankfurt gets, and why.
+	b.do("open test answer", click(`.tabs a[href$="/test"]`), chromedp.WaitVisible(chromedp.CSS("[name=client_ip]")))
+	b.checkLabels("test answer")
+	b.do("ask for the weighted pair", set("form [name=name]", "app.console-test.example"), set("form [name=type]", "A"), click("form button.primary"))
 	b.waitFor("the answer", `document.querySelector("[data-field=rcode]") && document.querySelector("[data-field=rcode]").textContent === "NOERROR"`)
 	if got := b.eval(`document.querySelector("ol.explain").textContent`); !strings.Contains(strings.ToLower(got), "weight") {
 		t.Errorf("the explanation does not mention the weights: %s", got)
+	}
+	b.do("ask for the latency pair from Frankfurt", set("form [name=place]", "3.120.0.10"), set("form [name=name]", "api.console-test.example"), click("form button.primary"))
+	b.waitFor("the Frankfurt answer", `document.querySelector(".answer td code") && document.querySelector(".answer td code").textContent === "192.0.2.42"`)
+	if got := b.eval(`document.querySelector("ol.explain").textContent`); !strings.Contains(got, "eu-central-1") {
+		t.Errorf("the explanation does not name eu-central-1: %s", got)
 	}
 	b.shot("test-answer")
 
 	// Narrow screen: nothing wider than the viewport.
 	b.do("narrow screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)), click(`.tabs a[href$="/records"]`))
-	b.waitFor("the records", `document.querySelectorAll("table.rrsets tbody tr").length >= 6`)
+	b.waitFor("the records", `document.querySelectorAll("table.rrsets tbody tr").length >= 8`)
 	if got := b.eval(`String(document.documentElement.scrollWidth) + " " + String(window.innerWidth)`); func() bool {
 		f := strings.Fields(got)
 		w, _ := strconv.Atoi(f[0])
@@ -420,8 +460,9 @@ func TestIntegrationConsole(t *testing.T) {
 	b.do("create a health check", click(`#nav a[href="#/healthchecks"]`), click(".titlebar button.primary"),
 		chromedp.WaitVisible(chromedp.CSS("[name=ip_address]")),
 		set("[name=ip_address]", "127.0.0.1"), set("[name=port]", targetPort), set("[name=resource_path]", "/"),
-		set("[name=request_interval]", "1"), set("[name=failure_threshold]", "1"),
-		click("form[aria-label='Create health check'] button[type=submit]"))
+		set("[name=request_interval]", "1"), set("[name=failure_threshold]", "1"))
+	b.checkLabels("create health check")
+	b.do("submit the health check", click("form[aria-label='Create health check'] button[type=submit]"))
 	b.waitFor("three regions report it healthy", `document.querySelectorAll("table.regions tbody tr .status[data-status=HEALTHY]").length === 3`)
 	b.waitFor("the check is healthy", `document.querySelector("h1 .status[data-status=HEALTHY]")`)
 	target.Close()

@@ -25,19 +25,20 @@ export function tracker(change, onInSync) {
     const insync = c.status === "INSYNC";
     const applied = p ? p.applied_nameservers : insync ? 1 : 0;
     const live = p ? p.live_nameservers : 0;
+    const took = insync && c.insync_at ? (new Date(c.insync_at) - new Date(c.submitted_at)) / 1000 : null;
     mount(box,
-      h("h3", null, "Change ", h("code", null, c.id)),
+      h("h3", null, "Change ", h("code", null, c.id), " ",
+        h("span", { class: "status", dataset: { status: c.status }, "aria-live": "polite" }, c.status)),
       h("ol", { class: "steps" },
         h("li", { class: "done" }, "Submitted ", time(c.submitted_at), c.comment ? ` — ${c.comment}` : ""),
         h("li", { class: insync ? "done" : "current" },
-          h("span", { class: "status", dataset: { status: c.status }, "aria-live": "polite" }, c.status),
-          p ? ` — applied by ${applied} of ${live} live nameserver${live === 1 ? "" : "s"}` : "",
-          p && live > 0 ? h("div", { class: "ns-row", "aria-hidden": "true" },
-            Array.from({ length: live }, (_, i) => h("span", { class: ["ns-dot", i < applied && "on"], title: i < applied ? "has the change" : "not yet" }))) : null,
-          p ? h("progress", { max: String(Math.max(live, 1)), value: String(insync ? Math.max(live, 1) : applied), "aria-label": "Nameservers that have applied the change" }) : null,
+          p ? `Applied by ${applied} of ${live} live nameserver${live === 1 ? "" : "s"}` : "Waiting for the nameservers",
+          p && live > 0 ? h("div", { class: "ns-row" },
+            Array.from({ length: live }, (_, i) => h("span", { class: ["ns-dot", i < applied && "on"], "aria-hidden": "true" })),
+            h("progress", { max: String(Math.max(live, 1)), value: String(insync ? Math.max(live, 1) : applied), "aria-label": "Nameservers that have applied the change" })) : null,
           !insync && p && live === 0 ? h("div", { class: "muted" }, "No nameserver is live: the change stays PENDING until one serves it.") : null),
-        h("li", { class: insync ? "done" : "" }, insync ? ["INSYNC ", time(c.insync_at),
-          c.insync_at ? ` (${((new Date(c.insync_at) - new Date(c.submitted_at)) / 1000).toFixed(1)} s after submission)` : ""] : "INSYNC: every live nameserver serves it")),
+        h("li", { class: insync ? "done" : "" }, insync ? ["In sync ", time(c.insync_at),
+          took !== null ? ` (${took < 1 ? "under a second" : took.toFixed(0) + " s"} after submission)` : ""] : "In sync: every live nameserver serves it")),
       err ? errorBox(err) : null);
   }
 

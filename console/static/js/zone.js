@@ -187,8 +187,9 @@ export function zoneView(main, zoneId, tab) {
               const st = stagedFor(rs);
               const label = `${rs.name} ${rs.type}${rs.set_identifier ? " " + rs.set_identifier : ""}`;
               return h("tr", { class: st ? `staged-${st.action.toLowerCase()}` : "", dataset: { key: key(rs) } },
-                h("th", { scope: "row" }, rs.name), h("td", null, rs.type), h("td", null, policyText(rs)),
-                h("td", { class: "num" }, rs.alias_target ? "alias" : rs.ttl),
+                h("th", { scope: "row" }, rs.name), h("td", { class: "c-type", "data-label": "Type" }, rs.type),
+                h("td", { class: "c-route", "data-label": "Routing" }, policyText(rs)),
+                h("td", { class: "num c-ttl", "data-label": "TTL" }, rs.alias_target ? "alias" : rs.ttl),
                 h("td", null, rs.alias_target ? `→ ${rs.alias_target.dns_name}` : h("ul", { class: "values" }, (rs.records || []).map((v) => h("li", null, v)))),
                 h("td", { class: "row-actions" },
                   st ? h("span", { class: "badge" }, st.action === "DELETE" ? "to delete" : "edited") : null,
@@ -196,8 +197,9 @@ export function zoneView(main, zoneId, tab) {
                   apexCore(rs) ? null : h("button", { type: "button", class: "danger", onclick: () => remove(rs), "aria-label": `Delete ${label}` }, "Delete")));
             }),
             created.map((c) => h("tr", { class: "staged-create" },
-              h("th", { scope: "row" }, c.rrset.name), h("td", null, c.rrset.type), h("td", null, policyText(c.rrset)),
-              h("td", { class: "num" }, c.rrset.alias_target ? "alias" : c.rrset.ttl),
+              h("th", { scope: "row" }, c.rrset.name), h("td", { class: "c-type", "data-label": "Type" }, c.rrset.type),
+              h("td", { class: "c-route", "data-label": "Routing" }, policyText(c.rrset)),
+              h("td", { class: "num c-ttl", "data-label": "TTL" }, c.rrset.alias_target ? "alias" : c.rrset.ttl),
               h("td", null, c.rrset.alias_target ? `→ ${c.rrset.alias_target.dns_name}` : h("ul", { class: "values" }, (c.rrset.records || []).map((v) => h("li", null, v)))),
               h("td", { class: "row-actions" }, h("span", { class: "badge" }, "new"))))))),
         h("nav", { class: "pager", "aria-label": "Pages of record sets" },
