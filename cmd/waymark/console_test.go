@@ -450,11 +450,38 @@ func TestIntegrationConsole(t *testing.T) {
 	b.shot("records-narrow")
 	b.do("wide screen", chromedp.EmulateViewport(1280, 900))
 
+	// Zones: 22 more under paging.example, so that the list and a search
+	// have two pages (20 a page).
+	for i := range 22 {
+		body := fmt.Sprintf(`{"name":"z%02d.paging.example","caller_reference":"paging-%d"}`, i, i)
+		req, _ := http.NewRequest("POST", s.url+"/v1/hostedzones", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("create zone %d: %s", i, res.Status)
+		}
+	}
+	b.do("list zones", click(`#nav a[href="#/zones"]`))
+	b.waitFor("page 1 of the zones", `document.querySelectorAll("tbody tr").length === 20`)
+	b.do("next page", click(`.pager button:last-child`))
+	b.waitFor("page 2 of the zones", `document.querySelectorAll("tbody tr").length === 3 && document.querySelector(".pager span").textContent === "Page 2"`)
+	b.do("previous page", click(`.pager button:first-child`))
+	b.waitFor("page 1 again", `document.querySelectorAll("tbody tr").length === 20 && document.querySelector(".pager span").textContent === "Page 1"`)
+	b.shot("zones")
+	b.do("search paging.example", set("[name=q]", "paging.example"), click("form[role=search] button"))
+	b.waitFor("the first 20 results", `document.querySelectorAll("tbody tr").length === 20 && ![...document.querySelectorAll(".pager button")].pop().disabled`)
+	b.do("next page of results", click(`.pager button:last-child`))
+	b.waitFor("the last 2 results", `document.querySelectorAll("tbody tr").length === 2 && [...document.querySelectorAll(".pager button")].pop().disabled`)
+
 	// Zones: search finds the zone.
 	b.do("search zones", click(`#nav a[href="#/zones"]`), chromedp.WaitVisible(chromedp.CSS("[name=q]")),
 		set("[name=q]", "console-test.example"), click("form[role=search] button"))
 	b.waitFor("the search result", `document.querySelectorAll("tbody tr").length === 1 && document.querySelector("tbody th a").textContent === "console-test.example."`)
-	b.shot("zones")
 
 	// A health check that turns unhealthy when its endpoint stops.
 	b.do("create a health check", click(`#nav a[href="#/healthchecks"]`), click(".titlebar button.primary"),
