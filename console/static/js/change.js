@@ -12,7 +12,7 @@ import * as api from "./api.js";
  * until it is INSYNC, and a stop function. onInSync runs once, then.
  */
 export function tracker(change, onInSync) {
-  const box = h("section", { class: "panel change", "aria-label": "Change status", dataset: { change: change.id } });
+  const box = h("section", { class: "panel change", "aria-label": "Change status", tabindex: "-1", dataset: { change: change.id } });
   let stopped = false;
   let timer = null;
   const ctl = new AbortController();

@@ -8,6 +8,16 @@ import { healthCheckLabel } from "./records.js";
 
 const REFRESH_MS = 2000;
 
+// The views refresh themselves; a section is rebuilt only when its data
+// changed, so that keyboard focus inside it is not lost every refresh.
+const shown = new WeakMap();
+function changed(box, data) {
+  const s = JSON.stringify(data);
+  if (shown.get(box) === s) return false;
+  shown.set(box, s);
+  return true;
+}
+
 function statusBadge(s) {
   return h("span", { class: ["status", s === "HEALTHY" ? "healthy" : "unhealthy"], dataset: { status: s } }, s);
 }
@@ -39,6 +49,7 @@ export function healthChecksView(main) {
   }
 
   function render(r) {
+    if (!changed(listBox, [r, markers.length])) return;
     mount(listBox,
       r.health_checks.length === 0 ? h("p", null, "No health checks yet.") :
         h("div", { class: "table-wrap" }, h("table", null,
@@ -139,6 +150,7 @@ export function healthCheckView(main, id) {
   }
 
   function renderHead(c, st) {
+    if (!changed(head, [c, st.status, st.status_changed_at])) return;
     const cfg = c.config;
     mount(head,
       h("div", { class: "titlebar" }, h("h1", null, "Health check ", statusBadge(st.status)),
@@ -153,6 +165,7 @@ export function healthCheckView(main, id) {
   }
 
   function renderStatus(st) {
+    if (!changed(statusBox, st)) return;
     mount(statusBox, h("section", { class: "panel" }, h("h2", null, "Status by region"),
       st.checkers.length === 0 ? h("p", { class: "muted" }, "No region has reported yet.") :
         h("div", { class: "table-wrap" }, h("table", { class: "regions" },
@@ -162,12 +175,14 @@ export function healthCheckView(main, id) {
   }
 
   function renderFailures(lf) {
+    if (!changed(failBox, lf)) return;
     mount(failBox, h("section", { class: "panel" }, h("h2", null, "Last failure by region"),
       lf.checkers.length === 0 ? h("p", { class: "muted" }, "No region has seen it fail.") :
         h("ul", null, lf.checkers.map((k) => h("li", null, h("strong", null, k.region), " ", time(k.failed_at), ": ", k.reason)))));
   }
 
   function renderHistory(hist) {
+    if (!changed(histBox, hist)) return;
     mount(histBox, h("section", { class: "panel" }, h("h2", null, "History"),
       hist.transitions.length === 0 ? h("p", { class: "muted" }, "No transitions yet.") :
         h("ol", { class: "history" }, hist.transitions.map((t) => h("li", null, statusBadge(t.status), " ", time(t.at), " — ", t.reason)))));

@@ -263,6 +263,7 @@ export function zoneView(main, zoneId, tab) {
       const t = tracker(change, () => loadZone());
       stops.push(t.stop);
       mount(changeBox, t.el);
+      t.el.focus();
     }
 
     renderBatch();
