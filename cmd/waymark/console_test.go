@@ -372,7 +372,7 @@ func TestIntegrationConsole(t *testing.T) {
 	b.do("submit the batch", click(".batch button.primary"))
 	b.waitFor("the change is INSYNC", `document.querySelector(".change .status[data-status=INSYNC]")`)
 	first := b.eval(`document.querySelector(".change").dataset.change`)
-	b.waitFor("the table has the new record sets", `document.querySelectorAll("table.rrsets tbody tr").length === 9`)
+	b.waitFor("the table has the new record sets", `document.querySelectorAll("table.rrsets tbody tr").length === 9 && !document.querySelector("table.rrsets tr.staged-create")`)
 	if got := lookupA(t, s.dnsAddr, "www."+zone); got != "192.0.2.10,192.0.2.11" {
 		t.Errorf("www A = %s after INSYNC", got)
 	}
@@ -474,7 +474,7 @@ func TestIntegrationConsole(t *testing.T) {
 	b.waitFor("page 1 again", `document.querySelectorAll("tbody tr").length === 20 && document.querySelector(".pager span").textContent === "Page 1"`)
 	b.shot("zones")
 	b.do("search paging.example", set("[name=q]", "paging.example"), click("form[role=search] button"))
-	b.waitFor("the first 20 results", `document.querySelectorAll("tbody tr").length === 20 && ![...document.querySelectorAll(".pager button")].pop().disabled`)
+	b.waitFor("the first 20 results", `document.querySelectorAll("tbody tr").length === 20 && document.querySelector("tbody th a").textContent === "z00.paging.example." && ![...document.querySelectorAll(".pager button")].pop().disabled`)
 	b.do("next page of results", click(`.pager button:last-child`))
 	b.waitFor("the last 2 results", `document.querySelectorAll("tbody tr").length === 2 && [...document.querySelectorAll(".pager button")].pop().disabled`)
 
