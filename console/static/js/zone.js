@@ -146,8 +146,14 @@ export function zoneView(main, zoneId, tab) {
       }
     }
 
-    function edit(rs) {
-      mount(editorBox, editor(rs, ctx, (after) => {
+    // edit opens the editor on a record set of the server (rs, or null
+    // for a new one), showing its staged version if it has one; staged is
+    // a staged CREATE being edited again instead.
+    function edit(rs, staged) {
+      const st = rs && stagedFor(rs);
+      const shown = staged ? staged.rrset : st && st.action === "UPSERT" ? st.rrset : rs;
+      mount(editorBox, editor(shown, ctx, (after) => {
+        if (staged) batch.splice(batch.indexOf(staged), 1);
         stage(batch, rs, after);
         editorBox.replaceChildren();
         announce(`Staged ${after.name} ${after.type}; ${batch.length} change${batch.length === 1 ? "" : "s"} in the batch`);
@@ -164,6 +170,16 @@ export function zoneView(main, zoneId, tab) {
     function remove(rs) {
       stage(batch, rs, null);
       announce(`Staged deletion of ${rs.name} ${rs.type}`);
+      renderBatch();
+      renderTable();
+    }
+
+    function unstage(rs) {
+      for (let i = batch.length - 1; i >= 0; i--) {
+        const c = batch[i];
+        if (key(c.rrset) === key(rs) || (c.before && key(c.before) === key(rs))) batch.splice(i, 1);
+      }
+      announce(`Unstaged ${rs.name} ${rs.type}`);
       renderBatch();
       renderTable();
     }
@@ -193,15 +209,18 @@ export function zoneView(main, zoneId, tab) {
                 h("td", null, rs.alias_target ? `→ ${rs.alias_target.dns_name}` : h("ul", { class: "values" }, (rs.records || []).map((v) => h("li", null, v)))),
                 h("td", { class: "row-actions" },
                   st ? h("span", { class: "badge" }, st.action === "DELETE" ? "to delete" : "edited") : null,
-                  h("button", { type: "button", onclick: () => edit(rs), "aria-label": `Edit ${label}` }, "Edit"),
-                  apexCore(rs) ? null : h("button", { type: "button", class: "danger", onclick: () => remove(rs), "aria-label": `Delete ${label}` }, "Delete")));
+                  st?.action === "DELETE" ? null : h("button", { type: "button", onclick: () => edit(rs), "aria-label": `Edit ${label}` }, "Edit"),
+                  st ? h("button", { type: "button", onclick: () => unstage(rs), "aria-label": `Undo the staged change of ${label}` }, "Undo") :
+                    apexCore(rs) ? null : h("button", { type: "button", class: "danger", onclick: () => remove(rs), "aria-label": `Delete ${label}` }, "Delete")));
             }),
             created.map((c) => h("tr", { class: "staged-create" },
               h("th", { scope: "row" }, c.rrset.name), h("td", { class: "c-type", "data-label": "Type" }, c.rrset.type),
               h("td", { class: "c-route", "data-label": "Routing" }, policyText(c.rrset)),
               h("td", { class: "num c-ttl", "data-label": "TTL" }, c.rrset.alias_target ? "alias" : c.rrset.ttl),
               h("td", null, c.rrset.alias_target ? `→ ${c.rrset.alias_target.dns_name}` : h("ul", { class: "values" }, (c.rrset.records || []).map((v) => h("li", null, v)))),
-              h("td", { class: "row-actions" }, h("span", { class: "badge" }, "new"))))))),
+              h("td", { class: "row-actions" }, h("span", { class: "badge" }, "new"),
+                h("button", { type: "button", onclick: () => edit(null, c), "aria-label": `Edit the new ${c.rrset.name} ${c.rrset.type}` }, "Edit"),
+                h("button", { type: "button", onclick: () => unstage(c.rrset), "aria-label": `Undo the new ${c.rrset.name} ${c.rrset.type}` }, "Undo"))))))),
         h("nav", { class: "pager", "aria-label": "Pages of record sets" },
           h("button", { type: "button", disabled: stack.length === 0, onclick: () => { stack.pop(); start = stack[stack.length - 1] || null; load(); } }, "Previous page"),
           h("span", { class: "muted" }, `Page ${stack.length + 1}`),
