@@ -397,6 +397,25 @@ func TestIntegrationConsole(t *testing.T) {
 		t.Errorf("www A = %s after the edit", got)
 	}
 
+	// The keyboard alone reaches every action of the page, in order, and
+	// the editor opens with Enter and closes with Escape.
+	b.do("focus the page top", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
+	var reached []string
+	for range 60 {
+		b.do("press Tab", chromedp.KeyEvent(kb.Tab))
+		reached = append(reached, b.eval(`(() => { const e = document.activeElement; return e ? (e.getAttribute("aria-label") || e.textContent.trim() || e.name || e.tagName) : ""; })()`))
+	}
+	got := strings.Join(reached, " | ")
+	for _, want := range []string{"Record sets", "Import", "Test answer", "Add record set", "Filter this page", "Edit www.console-test.example. A", "Delete app.console-test.example. A green", "Delete zone"} {
+		if !strings.Contains(got, want) && !(want == "Filter this page" && strings.Contains(got, "filter")) {
+			t.Errorf("Tab never reaches %q; it went %s", want, got)
+		}
+	}
+	b.do("focus Add record set", chromedp.Focus(chromedp.CSS(".toolbar button.primary")), chromedp.KeyEvent(kb.Enter))
+	b.waitFor("the editor has focus on its name", `document.activeElement && document.activeElement.name === "name" && document.activeElement.closest("form.editor")`)
+	b.do("close the editor", chromedp.KeyEvent(kb.Escape))
+	b.waitFor("the editor closes on Escape", `!document.querySelector("form.editor")`)
+
 	// Import a file with one bad line (line 3).
 	b.do("open import", click(`.tabs a[href$="/import"]`), chromedp.WaitVisible(chromedp.CSS("[name=zonefile]")))
 	b.checkLabels("import")
