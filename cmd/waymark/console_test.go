@@ -290,6 +290,14 @@ func (b *browser) shot(name string) {
 // addRecord fills the record set editor and stages the record set.
 func (b *browser) addRecord(name, typ, ttl, values string, extra ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
+	b.fillRecord(name, typ, ttl, values, extra...)
+	b.do("stage "+name+" "+typ, click("form.editor button[type=submit]"))
+	b.waitFor("the editor closes", `!document.querySelector("form.editor")`)
+}
+
+// fillRecord opens the record set editor and fills it in.
+func (b *browser) fillRecord(name, typ, ttl, values string, extra ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
 	acts := []chromedp.Action[chromedp.Void]{
 		click(".toolbar button.primary"),
 		chromedp.WaitVisible(chromedp.CSS("form.editor")),
@@ -301,8 +309,6 @@ func (b *browser) addRecord(name, typ, ttl, values string, extra ...chromedp.Act
 	acts = append(acts, extra...)
 	b.do("fill the editor for "+name+" "+typ, acts...)
 	b.checkLabels("the record set editor")
-	b.do("stage "+name+" "+typ, click("form.editor button[type=submit]"))
-	b.waitFor("the editor closes", `!document.querySelector("form.editor")`)
 }
 
 // TestIntegrationConsole drives the web console in headless Chromium
@@ -354,8 +360,16 @@ func TestIntegrationConsole(t *testing.T) {
 			set("form.editor [name=set_identifier]", w.id), set("form.editor [name=weight]", w.weight))
 	}
 	for _, l := range []struct{ id, region, ip string }{{"virginia", "us-east-1", "192.0.2.41"}, {"frankfurt", "eu-central-1", "192.0.2.42"}} {
-		b.addRecord("api", "A", "60", l.ip, set("form.editor [name=policy]", "latency"),
+		b.fillRecord("api", "A", "60", l.ip, set("form.editor [name=policy]", "latency"),
 			set("form.editor [name=set_identifier]", l.id), set("form.editor [name=region]", l.region))
+		if l.id == "frankfurt" {
+			if got := b.eval(`[...document.querySelectorAll("form.editor label")].filter((l) => l.offsetParent).map((l) => l.textContent).join("|")`); strings.Contains(got, "Target DNS name") || strings.Contains(got, "Weight") || !strings.Contains(got, "Region") {
+				t.Errorf("a latency record set's editor shows the fields %s", got)
+			}
+			b.shot("editor")
+		}
+		b.do("stage the latency record set "+l.id, click("form.editor button[type=submit]"))
+		b.waitFor("the editor closes", `!document.querySelector("form.editor")`)
 	}
 	b.waitFor("the batch lists seven changes", `document.querySelectorAll(".batch .diff-list > li").length === 7`)
 	diff := b.eval(`document.querySelector(".batch").textContent`)
