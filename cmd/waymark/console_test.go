@@ -223,7 +223,9 @@ func (b *browser) waitFor(what, expr string) {
 	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(55*time.Second))); err != nil {
-		b.t.Fatalf("waiting until %s (%s): %v", what, expr, err)
+		// Say what the page showed instead.
+		page, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`location.hash + "\n" + document.querySelector("main").innerText.slice(0, 3000)`))
+		b.t.Fatalf("waiting until %s (%s): %v; the page shows %s", what, expr, err, page)
 	}
 }
 
@@ -383,14 +385,38 @@ func TestIntegrationConsole(t *testing.T) {
 		}
 	}
 	b.shot("batch")
+	// Record every status the live view shows, to see it go from PENDING
+	// to INSYNC.
+	b.do("watch the status", chromedp.Evaluate[chromedp.Void](`(() => {
+		window.seenStatuses = [];
+		new MutationObserver(() => {
+			const s = document.querySelector(".change .status");
+			if (s && window.seenStatuses[window.seenStatuses.length - 1] !== s.textContent) window.seenStatuses.push(s.textContent);
+		}).observe(document.body, {subtree: true, childList: true, characterData: true});
+	})()`))
 	b.do("submit the batch", click(".batch button.primary"))
 	b.waitFor("the change is INSYNC", `document.querySelector(".change .status[data-status=INSYNC]")`)
+	if got := b.eval(`window.seenStatuses.join(",")`); got != "PENDING,INSYNC" {
+		t.Errorf("the live view showed %q, want PENDING,INSYNC", got)
+	}
 	first := b.eval(`document.querySelector(".change").dataset.change`)
 	b.waitFor("the table has the new record sets", `document.querySelectorAll("table.rrsets tbody tr").length === 9 && !document.querySelector("table.rrsets tr.staged-create")`)
 	if got := lookupA(t, s.dnsAddr, "www."+zone); got != "192.0.2.10,192.0.2.11" {
 		t.Errorf("www A = %s after INSYNC", got)
 	}
 	b.shot("records")
+
+	// A batch the API refuses: the error shows under the change it is about.
+	b.addRecord("mail", "A", "300", "192.0.2.25")
+	b.addRecord("www", "A", "300", "192.0.2.99") // exists already
+	b.do("submit the bad batch", click(".batch button.primary"))
+	b.waitFor("the error under the second change", `document.querySelector('.diff-list > li[data-index="1"] .change-error').textContent.includes("already exists")`)
+	if got := b.eval(`document.querySelector('.diff-list > li[data-index="0"] .change-error').textContent`); got != "" {
+		t.Errorf("the first change shows an error: %s", got)
+	}
+	b.shot("batch-error")
+	b.do("discard the batch", click(".batch .actions button:last-child"))
+	b.waitFor("the batch is gone", `!document.querySelector(".batch")`)
 
 	// Edit www and delete the TXT record set: one more batch.
 	b.do("edit www", click(`button[aria-label="Edit www.console-test.example. A"]`), chromedp.WaitVisible(chromedp.CSS("form.editor")),
@@ -433,8 +459,13 @@ func TestIntegrationConsole(t *testing.T) {
 	// Import a file with one bad line (line 3).
 	b.do("open import", click(`.tabs a[href$="/import"]`), chromedp.WaitVisible(chromedp.CSS("[name=zonefile]")))
 	b.checkLabels("import")
-	b.do("import a bad file", set("[name=zonefile]", "$TTL 300\nimported A 192.0.2.30\nbroken A not-an-address\nother TXT \"fine\"\n"),
-		click("form button.primary"))
+	bad := filepath.Join(t.TempDir(), "console-test.example.zone")
+	if err := os.WriteFile(bad, []byte("$TTL 300\nimported A 192.0.2.30\nbroken A not-an-address\nother TXT \"fine\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.do("choose the bad file", chromedp.SetUploadFiles(chromedp.CSS("[name=file]"), []string{bad}))
+	b.waitFor("the file is read", `document.querySelector("[name=zonefile]").value.includes("broken A not-an-address")`)
+	b.do("import the bad file", click("form button.primary"))
 	b.waitFor("the error is on line 3", `document.querySelector("ol.zonelines li.bad")`)
 	if got := b.eval(`[...document.querySelectorAll("ol.zonelines li.bad")].map(li => li.dataset.line).join(",")`); got != "3" {
 		t.Errorf("lines marked bad: %q, want 3", got)
@@ -506,18 +537,19 @@ func TestIntegrationConsole(t *testing.T) {
 	b.do("previous page", click(`.pager button:first-child`))
 	b.waitFor("page 1 again", `document.querySelectorAll("tbody tr").length === 20 && document.querySelector(".pager span").textContent === "Page 1"`)
 	b.shot("zones")
-	b.do("search paging.example", set("[name=q]", "paging.example"), click("form[role=search] button"))
+	b.do("search paging.example", set("[name=q]", "paging.example"), chromedp.SendKeys(chromedp.CSS("[name=q]"), kb.Enter))
 	b.waitFor("the first 20 results", `document.querySelectorAll("tbody tr").length === 20 && document.querySelector("tbody th a").textContent === "z00.paging.example." && ![...document.querySelectorAll(".pager button")].pop().disabled`)
 	b.do("next page of results", click(`.pager button:last-child`))
 	b.waitFor("the last 2 results", `document.querySelectorAll("tbody tr").length === 2 && [...document.querySelectorAll(".pager button")].pop().disabled`)
 
 	// Zones: search finds the zone.
-	b.do("search zones", click(`#nav a[href="#/zones"]`), chromedp.WaitVisible(chromedp.CSS("[name=q]")),
-		set("[name=q]", "console-test.example"), click("form[role=search] button"))
+	b.do("search zones", set("[name=q]", "console-test.example"), chromedp.SendKeys(chromedp.CSS("[name=q]"), kb.Enter))
 	b.waitFor("the search result", `document.querySelectorAll("tbody tr").length === 1 && document.querySelector("tbody th a").textContent === "console-test.example."`)
 
 	// A health check that turns unhealthy when its endpoint stops.
-	b.do("create a health check", click(`#nav a[href="#/healthchecks"]`), click(".titlebar button.primary"),
+	b.do("open health checks", click(`#nav a[href="#/healthchecks"]`))
+	b.waitFor("the health checks page", `document.querySelector("h1").textContent === "Health checks"`)
+	b.do("create a health check", click(".titlebar button.primary"),
 		chromedp.WaitVisible(chromedp.CSS("[name=ip_address]")),
 		set("[name=ip_address]", "127.0.0.1"), set("[name=port]", targetPort), set("[name=resource_path]", "/"),
 		set("[name=request_interval]", "1"), set("[name=failure_threshold]", "1"))
@@ -531,7 +563,7 @@ func TestIntegrationConsole(t *testing.T) {
 	b.waitFor("every region sees it fail", `document.querySelectorAll("table.regions tbody tr .status[data-status=UNHEALTHY]").length === 3`)
 	b.shot("healthcheck")
 	b.do("back to the list", click(`#nav a[href="#/healthchecks"]`))
-	b.waitFor("the list shows it unhealthy", `document.querySelector("tbody .status[data-status=UNHEALTHY]")`)
+	b.waitFor("the list shows it unhealthy", `document.querySelector("tr[data-check] .status[data-status=UNHEALTHY]")`)
 
 	// Signing out forgets the key.
 	b.do("sign out", click("#nav button.link"), chromedp.WaitVisible(chromedp.ID("api-key")))

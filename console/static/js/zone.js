@@ -208,7 +208,7 @@ export function zoneView(main, zoneId, tab) {
                 h("td", { class: "num c-ttl", "data-label": "TTL" }, rs.alias_target ? "alias" : rs.ttl),
                 h("td", null, rs.alias_target ? `→ ${rs.alias_target.dns_name}` : h("ul", { class: "values" }, (rs.records || []).map((v) => h("li", null, v)))),
                 h("td", { class: "row-actions" },
-                  st ? h("span", { class: "badge" }, st.action === "DELETE" ? "to delete" : "edited") : null,
+                  st ? h("span", { class: "badge" }, { DELETE: "to delete", UPSERT: "edited", CREATE: "to create" }[st.action]) : null,
                   st?.action === "DELETE" ? null : h("button", { type: "button", onclick: () => edit(rs), "aria-label": `Edit ${label}` }, "Edit"),
                   st ? h("button", { type: "button", onclick: () => unstage(rs), "aria-label": `Undo the staged change of ${label}` }, "Undo") :
                     apexCore(rs) ? null : h("button", { type: "button", class: "danger", onclick: () => remove(rs), "aria-label": `Delete ${label}` }, "Delete")));
@@ -269,9 +269,13 @@ export function zoneView(main, zoneId, tab) {
           await load();
           loadZone();
         } catch (e) {
-          mount(msg, errorBox(e));
-          for (const d of e.details || []) {
-            if (d.index !== undefined && errAt.has(d.index)) mount(errAt.get(d.index), h("p", { role: "alert", class: "error-text" }, d.message));
+          // Details about one change show under it; the rest in the box.
+          const atChange = (d) => d.index !== undefined && errAt.has(d.index);
+          mount(msg, errorBox({ code: e.code, message: e.message, requestId: e.requestId, details: (e.details || []).filter((d) => !atChange(d)) }));
+          for (const d of (e.details || []).filter(atChange)) {
+            const box = errAt.get(d.index);
+            box.closest("li").classList.add("bad");
+            box.appendChild(h("p", { role: "alert", class: "error-text" }, d.field ? `${d.field}: ${d.message}` : d.message));
           }
         }
       }
