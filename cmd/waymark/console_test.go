@@ -373,12 +373,32 @@ func TestIntegrationConsole(t *testing.T) {
 		b.do("stage the latency record set "+l.id, click("form.editor button[type=submit]"))
 		b.waitFor("the editor closes", `!document.querySelector("form.editor")`)
 	}
-	b.waitFor("the batch lists seven changes", `document.querySelectorAll(".batch .diff-list > li").length === 7`)
+	// The other routing policies and an alias, in the same batch.
+	b.addRecord("geo", "A", "60", "192.0.2.51", set("form.editor [name=policy]", "geolocation"),
+		set("form.editor [name=set_identifier]", "europe"), set("form.editor [name=continent]", "EU"))
+	b.addRecord("geo", "A", "60", "192.0.2.52", set("form.editor [name=policy]", "geolocation"),
+		set("form.editor [name=set_identifier]", "default"), set("form.editor [name=country]", "*"))
+	b.addRecord("mv", "A", "60", "192.0.2.61", set("form.editor [name=policy]", "multivalue"),
+		set("form.editor [name=set_identifier]", "one"))
+	for _, f := range []struct{ id, role, ip string }{{"primary", "PRIMARY", "192.0.2.71"}, {"secondary", "SECONDARY", "192.0.2.72"}} {
+		b.addRecord("fo", "A", "60", f.ip, set("form.editor [name=policy]", "failover"),
+			set("form.editor [name=set_identifier]", f.id), set("form.editor [name=failover]", f.role))
+	}
+	b.fillRecord("alias", "A", "60", "", func() []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{click("form.editor [name=alias]"), set("form.editor [name=alias_name]", "www.console-test.example.")}
+	}()...)
+	b.do("stage the alias", click("form.editor button[type=submit]"))
+	b.waitFor("the editor closes", `!document.querySelector("form.editor")`)
+	b.waitFor("the batch lists thirteen changes", `document.querySelectorAll(".batch .diff-list > li").length === 13`)
 	diff := b.eval(`document.querySelector(".batch").textContent`)
 	for _, want := range []string{
 		"+ www.console-test.example. 300 IN A 192.0.2.10", "+ console-test.example. 3600 IN MX 10 mail.console-test.example.",
 		"+ app.console-test.example. 60 IN A 192.0.2.1  ; weighted 70 [blue]", "+ app.console-test.example. 60 IN A 192.0.2.2  ; weighted 30 [green]",
 		"+ api.console-test.example. 60 IN A 192.0.2.42  ; latency eu-central-1 [frankfurt]",
+		"+ geo.console-test.example. 60 IN A 192.0.2.51  ; geo EU [europe]", "+ geo.console-test.example. 60 IN A 192.0.2.52  ; geo * [default]",
+		"+ mv.console-test.example. 60 IN A 192.0.2.61  ; multivalue [one]",
+		"+ fo.console-test.example. 60 IN A 192.0.2.71  ; failover primary [primary]", "+ fo.console-test.example. 60 IN A 192.0.2.72  ; failover secondary [secondary]",
+		"+ alias.console-test.example. ALIAS A → www.console-test.example.",
 	} {
 		if !strings.Contains(diff, want) {
 			t.Errorf("the diff lacks %q:\n%s", want, diff)
@@ -400,9 +420,16 @@ func TestIntegrationConsole(t *testing.T) {
 		t.Errorf("the live view showed %q, want PENDING,INSYNC", got)
 	}
 	first := b.eval(`document.querySelector(".change").dataset.change`)
-	b.waitFor("the table has the new record sets", `document.querySelectorAll("table.rrsets tbody tr").length === 9 && !document.querySelector("table.rrsets tr.staged-create")`)
-	if got := lookupA(t, s.dnsAddr, "www."+zone); got != "192.0.2.10,192.0.2.11" {
-		t.Errorf("www A = %s after INSYNC", got)
+	b.waitFor("the table has the new record sets", `document.querySelectorAll("table.rrsets tbody tr").length === 15 && !document.querySelector("table.rrsets tr.staged-create")`)
+	for name, want := range map[string]string{
+		"www": "192.0.2.10,192.0.2.11", "alias": "192.0.2.10,192.0.2.11", // the alias follows www
+		"geo": "192.0.2.52", // no GeoIP database: the default location
+		"fo":  "192.0.2.71", // no health check: the primary
+		"mv":  "192.0.2.61",
+	} {
+		if got := lookupA(t, s.dnsAddr, name+"."+zone); got != want {
+			t.Errorf("%s A = %s after INSYNC, want %s", name, got, want)
+		}
 	}
 	b.shot("records")
 
@@ -432,7 +459,7 @@ func TestIntegrationConsole(t *testing.T) {
 	}
 	b.do("submit the edit", click(".batch button.primary"))
 	b.waitFor("the second change is INSYNC", fmt.Sprintf(`(() => { const c = document.querySelector(".change"); return c && c.dataset.change !== %q && c.querySelector(".status[data-status=INSYNC]"); })()`, first))
-	b.waitFor("the TXT row is gone", `document.querySelectorAll("table.rrsets tbody tr").length === 8 && ![...document.querySelectorAll("table.rrsets td")].some(td => td.textContent === "TXT")`)
+	b.waitFor("the TXT row is gone", `document.querySelectorAll("table.rrsets tbody tr").length === 14 && ![...document.querySelectorAll("table.rrsets td")].some(td => td.textContent === "TXT")`)
 	if got := lookupA(t, s.dnsAddr, "www."+zone); got != "192.0.2.20" {
 		t.Errorf("www A = %s after the edit", got)
 	}
@@ -502,7 +529,7 @@ func TestIntegrationConsole(t *testing.T) {
 
 	// Narrow screen: nothing wider than the viewport.
 	b.do("narrow screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)), click(`.tabs a[href$="/records"]`))
-	b.waitFor("the records", `document.querySelectorAll("table.rrsets tbody tr").length >= 8`)
+	b.waitFor("the records", `document.querySelectorAll("table.rrsets tbody tr").length >= 14`)
 	if got := b.eval(`String(document.documentElement.scrollWidth) + " " + String(window.innerWidth)`); func() bool {
 		f := strings.Fields(got)
 		w, _ := strconv.Atoi(f[0])
