@@ -352,6 +352,7 @@ func TestIntegrationConsole(t *testing.T) {
 	b.do("submit the zone", click("form[aria-label='Create hosted zone'] button[type=submit]"))
 	b.waitFor("the zone page", fmt.Sprintf(`document.querySelector("h1") && document.querySelector("h1").textContent === %q`, zone))
 	b.waitFor("the records table", `document.querySelectorAll("table.rrsets tbody tr").length === 2`) // SOA, NS
+	zoneID := b.eval(`document.querySelector("dl.facts dd code").textContent`)
 
 	// Three types and a weighted pair, in one batch.
 	b.addRecord("www", "A", "300", "192.0.2.10\n192.0.2.11")
@@ -591,6 +592,32 @@ func TestIntegrationConsole(t *testing.T) {
 	b.shot("healthcheck")
 	b.do("back to the list", click(`#nav a[href="#/healthchecks"]`))
 	b.waitFor("the list shows it unhealthy", `document.querySelector("tr[data-check] .status[data-status=UNHEALTHY]")`)
+
+	// Attach the (now unhealthy) check to the failover primary: the
+	// console shows the record set's check as unhealthy and the
+	// nameservers answer the secondary.
+	hcID := b.eval(`document.querySelector("tr[data-check]").dataset.check`)
+	b.do("open the zone", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = %q`, "/zones/"+zoneID+"/records")))
+	b.do("edit the failover primary", click(`button[aria-label="Edit fo.console-test.example. A primary"]`),
+		chromedp.WaitVisible(chromedp.CSS("form.editor")), set("form.editor [name=health_check]", hcID),
+		click("form.editor button[type=submit]"))
+	b.waitFor("the batch has the health check", `document.querySelector(".batch") && document.querySelector(".batch").textContent.includes("+ health check")`)
+	b.do("submit", click(".batch button.primary"))
+	b.waitFor("the change is INSYNC", `document.querySelector(".change .status[data-status=INSYNC]")`)
+	b.waitFor("the primary shows its check unhealthy", `document.querySelector('tr[data-key="fo.console-test.example.|A|primary"] .status[data-status=UNHEALTHY]')`)
+	deadline := time.Now().Add(30 * time.Second)
+	for got := lookupA(t, s.dnsAddr, "fo."+zone); got != "192.0.2.72"; got = lookupA(t, s.dnsAddr, "fo."+zone) {
+		if time.Now().After(deadline) {
+			t.Fatalf("fo A = %s with the primary unhealthy, want the secondary 192.0.2.72", got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.do("ask why", click(`.tabs a[href$="/test"]`), chromedp.WaitVisible(chromedp.CSS("[name=client_ip]")),
+		set("form [name=name]", "fo.console-test.example"), click("form button.primary"))
+	b.waitFor("the answer is the secondary", `document.querySelector(".answer td code") && document.querySelector(".answer td code").textContent === "192.0.2.72"`)
+	if got := b.eval(`document.querySelector("ol.explain").textContent`); !strings.Contains(strings.ToLower(got), "unhealthy") {
+		t.Errorf("the explanation does not say the primary is unhealthy: %s", got)
+	}
 
 	// Signing out forgets the key.
 	b.do("sign out", click("#nav button.link"), chromedp.WaitVisible(chromedp.ID("api-key")))

@@ -54,6 +54,7 @@ export function policyText(rs) {
     default: s = "simple";
   }
   if (rs.set_identifier) s += ` [${rs.set_identifier}]`;
+  if (rs.alias_target) s += rs.alias_target.evaluate_target_health ? ", alias (evaluates target health)" : ", alias";
   if (rs.health_check_id) s += " + health check";
   return s;
 }

@@ -134,7 +134,10 @@ export function zoneView(main, zoneId, tab) {
     filter.addEventListener("input", renderTable);
 
     // Menus of the editor; a failure leaves them empty, not the page broken.
-    api.get("/v1/healthchecks", { max_items: 100 }).then((r) => { ctx.healthChecks = r.health_checks; }).catch(() => {});
+    api.get("/v1/healthchecks", { max_items: 100 }).then((r) => {
+      ctx.healthChecks = r.health_checks;
+      renderTable();
+    }).catch(() => {});
     api.get("/v1/cidrcollections").then((r) => { ctx.cidrCollections = r.cidr_collections; }).catch(() => {});
 
     async function load() {
@@ -188,6 +191,14 @@ export function zoneView(main, zoneId, tab) {
       return batch.find((c) => key(c.rrset) === key(rs) || (c.before && key(c.before) === key(rs)));
     }
 
+    // healthOf links a record set's health check, with its status.
+    function healthOf(rs) {
+      if (!rs.health_check_id) return null;
+      const c = ctx.healthChecks.find((x) => x.id === rs.health_check_id);
+      return h("a", { class: "hc-link", href: `#/healthchecks/${encodeURIComponent(rs.health_check_id)}`, "aria-label": `Health check of ${rs.name} ${rs.set_identifier || ""}: ${c ? c.status : "status unknown"}` },
+        c ? h("span", { class: ["status", c.status === "HEALTHY" ? "healthy" : "unhealthy"], dataset: { status: c.status } }, c.status) : "health check");
+    }
+
     function renderTable() {
       if (!page) return;
       const f = filter.value.trim().toLowerCase();
@@ -204,8 +215,8 @@ export function zoneView(main, zoneId, tab) {
               const label = `${rs.name} ${rs.type}${rs.set_identifier ? " " + rs.set_identifier : ""}`;
               return h("tr", { class: st ? `staged-${st.action.toLowerCase()}` : "", dataset: { key: key(rs) } },
                 h("th", { scope: "row" }, rs.name), h("td", { class: "c-type", "data-label": "Type" }, rs.type),
-                h("td", { class: "c-route", "data-label": "Routing" }, policyText(rs)),
-                h("td", { class: "num c-ttl", "data-label": "TTL" }, rs.alias_target ? "alias" : rs.ttl),
+                h("td", { class: "c-route", "data-label": "Routing" }, policyText(rs), healthOf(rs)),
+                h("td", { class: "num c-ttl", "data-label": "TTL" }, rs.alias_target ? "—" : rs.ttl),
                 h("td", null, rs.alias_target ? `→ ${rs.alias_target.dns_name}` : h("ul", { class: "values" }, (rs.records || []).map((v) => h("li", null, v)))),
                 h("td", { class: "row-actions" },
                   st ? h("span", { class: "badge" }, { DELETE: "to delete", UPSERT: "edited", CREATE: "to create" }[st.action]) : null,
@@ -216,7 +227,7 @@ export function zoneView(main, zoneId, tab) {
             created.map((c) => h("tr", { class: "staged-create" },
               h("th", { scope: "row" }, c.rrset.name), h("td", { class: "c-type", "data-label": "Type" }, c.rrset.type),
               h("td", { class: "c-route", "data-label": "Routing" }, policyText(c.rrset)),
-              h("td", { class: "num c-ttl", "data-label": "TTL" }, c.rrset.alias_target ? "alias" : c.rrset.ttl),
+              h("td", { class: "num c-ttl", "data-label": "TTL" }, c.rrset.alias_target ? "—" : c.rrset.ttl),
               h("td", null, c.rrset.alias_target ? `→ ${c.rrset.alias_target.dns_name}` : h("ul", { class: "values" }, (c.rrset.records || []).map((v) => h("li", null, v)))),
               h("td", { class: "row-actions" }, h("span", { class: "badge" }, "new"),
                 h("button", { type: "button", onclick: () => edit(null, c), "aria-label": `Edit the new ${c.rrset.name} ${c.rrset.type}` }, "Edit"),
