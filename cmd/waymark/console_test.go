@@ -314,13 +314,18 @@ func (b *browser) fillRecord(name, typ, ttl, values string, extra ...chromedp.Ac
 }
 
 // TestIntegrationConsole drives the web console in headless Chromium
-// against a whole Waymark in the test process: sign in, create a zone,
-// stage record sets of three types and a weighted pair as one change
-// batch, see its diff and follow it to INSYNC (and the nameserver answer
-// it), edit and delete a record set, import a zone file with one bad line
-// and find the error on that line, export, test-answer, and a health check
-// turning unhealthy when its endpoint goes away. Any JavaScript error
-// fails it.
+// against a whole Waymark in the test process (API, relay, tracker, health
+// aggregator, two nameservers, three health checker regions): sign in
+// with the keyboard, create a zone, stage record sets of three types, a
+// weighted pair and every other routing policy and an alias as one change
+// batch, check its diff, follow it from PENDING to INSYNC and ask the
+// nameserver; a batch the API refuses, with the error under its change;
+// edit and delete a record set; walk the page with Tab; import a zone
+// file with one bad line and find the error on that line; export;
+// test-answer from Frankfurt; narrow screen; zone paging and search; a
+// health check turning unhealthy when its endpoint goes away, by region
+// and in its history, then failing a failover pair over. Any JavaScript
+// error, Content-Security-Policy violation or unlabelled control fails it.
 func TestIntegrationConsole(t *testing.T) {
 	t.Parallel()
 	s := startConsoleStack(t)
