@@ -358,6 +358,9 @@ func TestIntegrationConsole(t *testing.T) {
 	b.waitFor("the zone page", fmt.Sprintf(`document.querySelector("h1") && document.querySelector("h1").textContent === %q`, zone))
 	b.waitFor("the records table", `document.querySelectorAll("table.rrsets tbody tr").length === 2`) // SOA, NS
 	zoneID := b.eval(`document.querySelector("dl.facts dd code").textContent`)
+	if got := b.eval(`document.title`); got != "console-test.example. Record sets · Waymark console" {
+		t.Errorf("the zone page's title is %q", got)
+	}
 
 	// Three types and a weighted pair, in one batch.
 	b.addRecord("www", "A", "300", "192.0.2.10\n192.0.2.11")

@@ -2,7 +2,7 @@
 // over the URL fragment (#/zones/…), so that no view's state, and never
 // the API key, goes to the server in a URL.
 
-import { h, mount, errorBox, announce } from "./dom.js";
+import { h, mount, errorBox, announce, title } from "./dom.js";
 import * as api from "./api.js";
 import { zonesView } from "./zones.js";
 import { zoneView } from "./zone.js";
@@ -76,6 +76,7 @@ function signOut() {
 }
 
 function signIn(err) {
+  title("Sign in");
   const key = h("input", { id: "api-key", name: "api_key", type: "password", autocomplete: "off", required: true, spellcheck: "false" });
   const msg = h("div");
   if (err) mount(msg, errorBox(err));

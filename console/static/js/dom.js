@@ -16,7 +16,7 @@ export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   if (attrs) {
     for (const [k, v] of Object.entries(attrs)) {
-      if (v === undefined || v === null || v === false && !BOOLEAN.has(k)) continue;
+      if (v === undefined || v === null || (v === false && !BOOLEAN.has(k))) continue;
       if (k.startsWith("on") && typeof v === "function") {
         el.addEventListener(k.slice(2).toLowerCase(), v);
       } else if (k === "class") {
@@ -90,6 +90,11 @@ export function time(s) {
   if (!s) return "";
   const d = new Date(s);
   return h("time", { datetime: s, title: s }, d.toLocaleString());
+}
+
+/** title sets the document's title for the view shown. */
+export function title(s) {
+  document.title = s ? `${s} · Waymark console` : "Waymark console";
 }
 
 /** announce tells screen readers about something that happened. */

@@ -1,7 +1,7 @@
 // Health checks: the list with each check's status, creation, and one
 // check's status by region, last failures and history, refreshed live.
 
-import { h, mount, field, select, errorBox, announce, time } from "./dom.js";
+import { h, mount, field, select, errorBox, announce, time, title } from "./dom.js";
 import * as api from "./api.js";
 import { go } from "./app.js";
 import { healthCheckLabel } from "./records.js";
@@ -30,6 +30,7 @@ export function healthChecksView(main) {
   let marker = "";
   let timer = null;
   let stopped = false;
+  title("Health checks");
   mount(main,
     h("div", { class: "titlebar" }, h("h1", null, "Health checks"),
       h("button", { type: "button", class: "primary", onclick: showCreate }, "Create health check")),
@@ -151,6 +152,7 @@ export function healthCheckView(main, id) {
 
   function renderHead(c, st) {
     if (!changed(head, [c, st.status, st.status_changed_at])) return;
+    title(`Health check ${healthCheckLabel(c)}: ${st.status}`);
     const cfg = c.config;
     mount(head,
       h("div", { class: "titlebar" }, h("h1", null, "Health check ", statusBadge(st.status)),

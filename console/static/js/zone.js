@@ -3,7 +3,7 @@
 // zone-file import with errors shown on their lines, export, and
 // test-answer.
 
-import { h, mount, field, select, errorBox, announce } from "./dom.js";
+import { h, mount, field, select, errorBox, announce, title } from "./dom.js";
 import * as api from "./api.js";
 import { go } from "./app.js";
 import { tracker } from "./change.js";
@@ -70,6 +70,7 @@ export function zoneView(main, zoneId, tab) {
 
   function renderHead() {
     const z = zone.hosted_zone;
+    title(`${z.name} ${Object.fromEntries(tabs)[tab]}`);
     mount(head,
       h("p", { class: "crumbs" }, h("a", { href: "#/zones" }, "Hosted zones"), " / "),
       h("div", { class: "titlebar" }, h("h1", null, z.name),

@@ -1,6 +1,6 @@
 // The hosted zones: search, paging, creation.
 
-import { h, mount, field, errorBox, announce } from "./dom.js";
+import { h, mount, field, errorBox, announce, title } from "./dom.js";
 import * as api from "./api.js";
 import { go } from "./app.js";
 
@@ -14,6 +14,7 @@ const PAGE = 20;
  */
 export function zonesView(main, q) {
   const term = (q.get("q") || "").trim().toLowerCase().replace(/\.$/, "");
+  title(term ? `Zones: ${term}` : "Hosted zones");
   const listBox = h("div", { "aria-live": "polite" });
   const createBox = h("div");
   const search = h("input", { type: "search", name: "q", value: term, placeholder: "example.com", spellcheck: "false", autocomplete: "off" });
