@@ -123,9 +123,10 @@ func startConsoleStack(t *testing.T) *consoleStack {
 }
 
 // browser drives one headless Chromium tab and records every JavaScript
-// error the console causes: uncaught exceptions, console.error calls and
-// browser log errors other than network ones (an API answering 400 to a
-// bad zone file is expected; a Content-Security-Policy violation is not).
+// error the console causes: uncaught exceptions, console.error and
+// console.warn calls, and browser log errors other than network ones (an
+// API answering 400 to a bad zone file is expected; a
+// Content-Security-Policy violation is not).
 type browser struct {
 	t    *testing.T
 	ctx  context.Context
@@ -170,7 +171,8 @@ func newBrowser(t *testing.T, base string) *browser {
 			}
 			msg += fmt.Sprintf(" at %s:%d", d.URL, d.LineNumber)
 		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+			switch ev.Type {
+			case runtime.ConsoleAPICalledTypeError, runtime.ConsoleAPICalledTypeAssert, runtime.ConsoleAPICalledTypeWarning:
 				var parts []string
 				for _, a := range ev.Args {
 					parts = append(parts, string(a.Value)+a.Description)
