@@ -68,19 +68,24 @@ export function zoneView(main, zoneId, tab) {
     return true;
   }
 
+  // The head is built once; a reload (after a change is INSYNC) only
+  // refreshes its facts, so that the tabs and buttons keep their focus.
+  const facts = h("dl", { class: "facts" });
   function renderHead() {
     const z = zone.hosted_zone;
     title(`${z.name} ${Object.fromEntries(tabs)[tab]}`);
+    mount(facts,
+      h("dt", null, "Zone id"), h("dd", null, h("code", null, z.id)),
+      h("dt", null, "Version (SOA serial)"), h("dd", { dataset: { field: "version" } }, z.version),
+      h("dt", null, "Record sets"), h("dd", null, z.record_set_count),
+      h("dt", null, "Name servers"), h("dd", null, (zone.delegation_set?.name_servers || []).join(", ")),
+      z.comment ? [h("dt", null, "Comment"), h("dd", null, z.comment)] : null);
+    if (head.contains(facts)) return;
     mount(head,
       h("p", { class: "crumbs" }, h("a", { href: "#/zones" }, "Hosted zones"), " / "),
       h("div", { class: "titlebar" }, h("h1", null, z.name),
         h("button", { type: "button", class: "danger", onclick: confirmDelete }, "Delete zone")),
-      h("dl", { class: "facts" },
-        h("dt", null, "Zone id"), h("dd", null, h("code", null, z.id)),
-        h("dt", null, "Version (SOA serial)"), h("dd", { dataset: { field: "version" } }, z.version),
-        h("dt", null, "Record sets"), h("dd", null, z.record_set_count),
-        h("dt", null, "Name servers"), h("dd", null, (zone.delegation_set?.name_servers || []).join(", ")),
-        z.comment ? [h("dt", null, "Comment"), h("dd", null, z.comment)] : null),
+      facts,
       h("div", { id: "delete-confirm" }),
       h("nav", { class: "tabs", "aria-label": "Zone sections" }, tabs.map(([t, label]) =>
         h("a", { href: `#/zones/${encodeURIComponent(zoneId)}/${t}`, "aria-current": t === tab ? "page" : undefined }, label))));
@@ -134,16 +139,15 @@ export function zoneView(main, zoneId, tab) {
       editorBox, batchBox, changeBox, tableBox);
     filter.addEventListener("input", renderTable);
 
-    // Menus of the editor; a failure leaves them empty, not the page broken.
-    api.get("/v1/healthchecks", { max_items: 100 }).then((r) => {
-      ctx.healthChecks = r.health_checks;
-      renderTable();
-    }).catch(() => {});
+    // Menus of the editor, and the health checks' status for the table; a
+    // failure leaves them empty, not the page broken.
+    const checksLoaded = api.get("/v1/healthchecks", { max_items: 100 }).then((r) => { ctx.healthChecks = r.health_checks; }).catch(() => {});
     api.get("/v1/cidrcollections").then((r) => { ctx.cidrCollections = r.cidr_collections; }).catch(() => {});
 
     async function load() {
       try {
-        page = await api.get(`/v1/hostedzones/${api.enc(zoneId)}/rrsets`, { max_items: PAGE, ...(start || {}) });
+        // One render per load, with the checks' status in it.
+        [page] = await Promise.all([api.get(`/v1/hostedzones/${api.enc(zoneId)}/rrsets`, { max_items: PAGE, ...(start || {}) }), checksLoaded]);
         renderTable();
       } catch (e) {
         mount(tableBox, errorBox(e));
