@@ -141,13 +141,13 @@ export function zoneView(main, zoneId, tab) {
 
     // Menus of the editor, and the health checks' status for the table; a
     // failure leaves them empty, not the page broken.
-    const checksLoaded = api.get("/v1/healthchecks", { max_items: 100 }).then((r) => { ctx.healthChecks = r.health_checks; }).catch(() => {});
     api.get("/v1/cidrcollections").then((r) => { ctx.cidrCollections = r.cidr_collections; }).catch(() => {});
 
     async function load() {
       try {
-        // One render per load, with the checks' status in it.
-        [page] = await Promise.all([api.get(`/v1/hostedzones/${api.enc(zoneId)}/rrsets`, { max_items: PAGE, ...(start || {}) }), checksLoaded]);
+        // One render per load, with the checks' current status in it.
+        const checks = api.get("/v1/healthchecks", { max_items: 100 }).then((r) => { ctx.healthChecks = r.health_checks; }).catch(() => {});
+        [page] = await Promise.all([api.get(`/v1/hostedzones/${api.enc(zoneId)}/rrsets`, { max_items: PAGE, ...(start || {}) }), checks]);
         renderTable();
       } catch (e) {
         mount(tableBox, errorBox(e));
