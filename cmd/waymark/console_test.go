@@ -326,8 +326,9 @@ func (b *browser) fillRecord(name, typ, ttl, values string, extra ...chromedp.Ac
 // file with one bad line and find the error on that line; export;
 // test-answer from Frankfurt; narrow screen; zone paging and search; a
 // health check turning unhealthy when its endpoint goes away, by region
-// and in its history, then failing a failover pair over. Any JavaScript
-// error, Content-Security-Policy violation or unlabelled control fails it.
+// and in its history, then failing a failover pair over; a calculated
+// check over it; disabling it in its settings. Any JavaScript error,
+// Content-Security-Policy violation or unlabelled control fails it.
 func TestIntegrationConsole(t *testing.T) {
 	t.Parallel()
 	s := startConsoleStack(t)
@@ -627,6 +628,37 @@ func TestIntegrationConsole(t *testing.T) {
 	b.waitFor("the answer is the secondary", `document.querySelector(".answer td code") && document.querySelector(".answer td code").textContent === "192.0.2.72"`)
 	if got := b.eval(`document.querySelector("ol.explain").textContent`); !strings.Contains(strings.ToLower(got), "unhealthy") {
 		t.Errorf("the explanation does not say the primary is unhealthy: %s", got)
+	}
+
+	// A calculated check over it, made in the console, is unhealthy with
+	// its only child.
+	b.do("open health checks", click(`#nav a[href="#/healthchecks"]`))
+	b.waitFor("the list", `document.querySelector("h1").textContent === "Health checks" && document.querySelector("tr[data-check]")`)
+	b.do("fill a calculated check", click(".titlebar button.primary"), chromedp.WaitVisible(chromedp.CSS("[name=type]")),
+		set("[name=type]", "CALCULATED"), chromedp.WaitVisible(chromedp.CSS("[name=child_health_checks]")),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('[name=child_health_checks] option[value=%q]').selected = true`, hcID)),
+		set("[name=health_threshold]", "1"))
+	b.checkLabels("create a calculated check")
+	if got := b.eval(`String(document.querySelector("[name=ip_address]").offsetParent === null)`); got != "true" {
+		t.Errorf("a calculated check's form shows the endpoint fields")
+	}
+	b.do("create the calculated check", click("form[aria-label='Create health check'] button[type=submit]"))
+	b.waitFor("the calculated check is unhealthy", fmt.Sprintf(`location.hash.startsWith("#/healthchecks/") && location.hash !== %q &&
+		document.querySelector("h1 .status[data-status=UNHEALTHY]") && document.querySelector("dl.facts").textContent.includes("CALCULATED")`, "#/healthchecks/"+hcID))
+
+	// Disabling the HTTP check in its settings makes it healthy, and the
+	// nameservers answer the primary again.
+	b.do("open the HTTP check", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = %q`, "/healthchecks/"+hcID)))
+	b.waitFor("its settings", fmt.Sprintf(`location.hash === %q && document.querySelector("#set-disabled")`, "#/healthchecks/"+hcID))
+	b.checkLabels("health check settings")
+	b.do("disable it", click("#set-disabled"), click("form[aria-label=Settings] button[type=submit]"))
+	b.waitFor("the disabled check is healthy", `document.querySelector("h1 .status[data-status=HEALTHY]") && document.querySelector("dl.facts").textContent.includes("Disabled")`)
+	deadline = time.Now().Add(30 * time.Second)
+	for got := lookupA(t, s.dnsAddr, "fo."+zone); got != "192.0.2.71"; got = lookupA(t, s.dnsAddr, "fo."+zone) {
+		if time.Now().After(deadline) {
+			t.Fatalf("fo A = %s with the primary's check disabled, want the primary 192.0.2.71", got)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 
 	// Signing out forgets the key.

@@ -28,6 +28,7 @@ export function healthChecksView(main) {
   const createBox = h("div");
   const markers = [];
   let marker = "";
+  let latest = []; // the checks listed last, children for a calculated check
   let timer = null;
   let stopped = false;
   title("Health checks");
@@ -41,6 +42,7 @@ export function healthChecksView(main) {
     try {
       const r = await api.get("/v1/healthchecks", { max_items: 50, marker });
       if (stopped) return;
+      latest = r.health_checks;
       render(r);
     } catch (e) {
       if (stopped) return;
@@ -68,7 +70,9 @@ export function healthChecksView(main) {
   }
 
   function showCreate() {
-    const type = select({ name: "type" }, ["HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP"], "HTTP");
+    const type = select({ name: "type" }, ["HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP", "CALCULATED"], "HTTP");
+    const children = select({ name: "child_health_checks", multiple: true, size: "5" }, latest.map((c) => [c.id, healthCheckLabel(c)]));
+    const healthThreshold = h("input", { name: "health_threshold", type: "number", min: "0", max: "256", value: "1" });
     const ip = h("input", { name: "ip_address", spellcheck: "false", placeholder: "192.0.2.10" });
     const fqdn = h("input", { name: "fqdn", spellcheck: "false", placeholder: "www.example.com" });
     const port = h("input", { name: "port", type: "number", min: "1", max: "65535", placeholder: "80" });
@@ -78,12 +82,42 @@ export function healthChecksView(main) {
     const threshold = h("input", { name: "failure_threshold", type: "number", min: "1", max: "10", value: "3" });
     const inverted = h("input", { type: "checkbox", name: "inverted", id: "hc-inverted" });
     const msg = h("div");
+    const endpoint = h("div", { class: "grid2" },
+      field("IP address", ip, "Where probes go; without it the domain name is resolved"),
+      field("Domain name (Host header and SNI)", fqdn), field("Port", port),
+      field("Path", path), field("Search string (string match types)", search),
+      field("Request interval (seconds)", interval, "10 or 30; shorter where the operator allows it"),
+      field("Failure threshold", threshold));
+    const calculated = h("div", { class: "grid2" },
+      field("Child health checks", children, "Ctrl or Shift to choose several"),
+      field("Healthy when at least this many children are", healthThreshold));
+    const refresh = () => {
+      endpoint.hidden = type.value === "CALCULATED";
+      calculated.hidden = type.value !== "CALCULATED";
+    };
+    type.addEventListener("change", refresh);
+    refresh();
+    async function create(cfg) {
+      try {
+        const r = await api.post("/v1/healthchecks", { caller_reference: crypto.randomUUID(), config: cfg });
+        announce("Health check created");
+        go(`/healthchecks/${encodeURIComponent(r.health_check.id)}`);
+      } catch (ex) {
+        mount(msg, errorBox(ex));
+      }
+    }
     mount(createBox, h("form", {
       class: "panel", "aria-label": "Create health check",
       onkeydown: (e) => { if (e.key === "Escape") createBox.replaceChildren(); },
       onsubmit: async (e) => {
         e.preventDefault();
         const cfg = { type: type.value };
+        if (type.value === "CALCULATED") {
+          cfg.child_health_checks = [...children.selectedOptions].map((o) => o.value);
+          cfg.health_threshold = Number(healthThreshold.value);
+          if (inverted.checked) cfg.inverted = true;
+          return create(cfg);
+        }
         if (ip.value.trim()) cfg.ip_address = ip.value.trim();
         if (fqdn.value.trim()) cfg.fqdn = fqdn.value.trim();
         if (port.value) cfg.port = Number(port.value);
@@ -92,21 +126,11 @@ export function healthChecksView(main) {
         if (interval.value) cfg.request_interval = Number(interval.value);
         if (threshold.value) cfg.failure_threshold = Number(threshold.value);
         if (inverted.checked) cfg.inverted = true;
-        try {
-          const r = await api.post("/v1/healthchecks", { caller_reference: crypto.randomUUID(), config: cfg });
-          announce("Health check created");
-          go(`/healthchecks/${encodeURIComponent(r.health_check.id)}`);
-        } catch (ex) {
-          mount(msg, errorBox(ex));
-        }
+        return create(cfg);
       },
     }, h("h2", null, "Create health check"),
-    h("div", { class: "grid2" },
-      field("Type", type), field("IP address", ip, "Where probes go; without it the domain name is resolved"),
-      field("Domain name (Host header and SNI)", fqdn), field("Port", port),
-      field("Path", path), field("Search string (string match types)", search),
-      field("Request interval (seconds)", interval, "10 or 30; shorter where the operator allows it"),
-      field("Failure threshold", threshold)),
+    h("div", { class: "grid2" }, field("Type", type)),
+    endpoint, calculated,
     h("div", { class: "field check" }, inverted, h("label", { for: "hc-inverted" }, "Invert the status")),
     msg,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Create"),
@@ -127,7 +151,8 @@ export function healthCheckView(main, id) {
   const msg = h("div");
   let timer = null;
   let stopped = false;
-  mount(main, h("p", { class: "crumbs" }, h("a", { href: "#/healthchecks" }, "Health checks"), " / "), head, msg, statusBox, failBox, histBox);
+  const settingsBox = h("div");
+  mount(main, h("p", { class: "crumbs" }, h("a", { href: "#/healthchecks" }, "Health checks"), " / "), head, msg, statusBox, failBox, histBox, settingsBox);
   const base = `/v1/healthchecks/${api.enc(id)}`;
 
   async function load() {
@@ -138,6 +163,7 @@ export function healthCheckView(main, id) {
       ]);
       if (stopped) return;
       renderHead(hc.health_check, st);
+      renderSettings(hc.health_check);
       renderStatus(st);
       renderFailures(lf);
       renderHistory(hist);
@@ -164,6 +190,35 @@ export function healthCheckView(main, id) {
         h("dt", null, "Status since"), h("dd", null, time(st.status_changed_at)),
         cfg.inverted ? [h("dt", null, "Inverted"), h("dd", null, "yes")] : null,
         cfg.disabled ? [h("dt", null, "Disabled"), h("dd", null, "yes")] : null));
+  }
+
+  // renderSettings is the form of what may change in a check (Route 53's
+  // UpdateHealthCheck), rebuilt only when the check's version moves.
+  function renderSettings(c) {
+    if (!changed(settingsBox, c.version)) return;
+    const cfg = c.config;
+    const threshold = h("input", { name: "failure_threshold", type: "number", min: "1", max: "10", value: cfg.failure_threshold ?? 3 });
+    const inverted = h("input", { type: "checkbox", name: "inverted", id: "set-inverted", checked: Boolean(cfg.inverted) });
+    const disabled = h("input", { type: "checkbox", name: "disabled", id: "set-disabled", checked: Boolean(cfg.disabled) });
+    const out = h("div");
+    mount(settingsBox, h("form", {
+      class: "panel", "aria-label": "Settings",
+      onsubmit: async (e) => {
+        e.preventDefault();
+        try {
+          await api.patch(base, { version: c.version, failure_threshold: Number(threshold.value), inverted: inverted.checked, disabled: disabled.checked });
+          announce("Health check updated");
+          load();
+        } catch (ex) {
+          mount(out, errorBox(ex));
+        }
+      },
+    }, h("h2", null, "Settings"),
+    h("div", { class: "grid2" }, field("Failure threshold", threshold, "Consecutive failures before a region calls it unhealthy")),
+    h("div", { class: "field check" }, inverted, h("label", { for: "set-inverted" }, "Inverted (healthy when the endpoint fails)")),
+    h("div", { class: "field check" }, disabled, h("label", { for: "set-disabled" }, "Disabled (probing stops; the check counts as healthy)")),
+    out,
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save"))));
   }
 
   function renderStatus(st) {
