@@ -43,8 +43,9 @@ func chromiumPath(t *testing.T) string {
 }
 
 // consoleStack is `waymark dev` inside the test: the API process (relay,
-// tracker, health aggregator) on a fresh schema, embedded NATS, one
-// nameserver and health checkers for three regions.
+// tracker, health aggregator) on a fresh schema, embedded NATS, two
+// nameservers and health checkers for three regions, all started by the
+// functions `waymark dev` uses.
 type consoleStack struct {
 	url     string // the API's base URL
 	token   string // a tenant's API key token
