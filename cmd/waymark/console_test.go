@@ -588,7 +588,7 @@ func TestIntegrationConsole(t *testing.T) {
 
 	// A health check that turns unhealthy when its endpoint stops.
 	b.do("open health checks", click(`#nav a[href="#/healthchecks"]`))
-	b.waitFor("the health checks page", `document.querySelector("h1").textContent === "Health checks"`)
+	b.waitFor("the health checks page", `document.querySelector("h1") && document.querySelector("h1").textContent === "Health checks"`)
 	b.do("create a health check", click(".titlebar button.primary"),
 		chromedp.WaitVisible(chromedp.CSS("[name=ip_address]")),
 		set("[name=ip_address]", "127.0.0.1"), set("[name=port]", targetPort), set("[name=resource_path]", "/"),
@@ -634,7 +634,7 @@ func TestIntegrationConsole(t *testing.T) {
 	// A calculated check over it, made in the console, is unhealthy with
 	// its only child.
 	b.do("open health checks", click(`#nav a[href="#/healthchecks"]`))
-	b.waitFor("the list", `document.querySelector("h1").textContent === "Health checks" && document.querySelector("tr[data-check]")`)
+	b.waitFor("the list", `document.querySelector("h1") && document.querySelector("h1").textContent === "Health checks" && document.querySelector("tr[data-check]")`)
 	b.do("fill a calculated check", click(".titlebar button.primary"), chromedp.WaitVisible(chromedp.CSS("[name=type]")),
 		set("[name=type]", "CALCULATED"), chromedp.WaitVisible(chromedp.CSS("[name=child_health_checks]")),
 		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('[name=child_health_checks] option[value=%q]').selected = true`, hcID)),
@@ -661,6 +661,16 @@ func TestIntegrationConsole(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+
+	// Delete a zone, after confirming.
+	b.do("find z21", chromedp.Evaluate[chromedp.Void](`location.hash = "/zones?q=z21.paging.example"`))
+	b.waitFor("z21 listed", `document.querySelectorAll("tbody tr").length === 1 && document.querySelector("tbody th a").textContent === "z21.paging.example."`)
+	b.do("open z21", click("tbody th a"))
+	b.waitFor("z21's page", `document.querySelector("h1") && document.querySelector("h1").textContent === "z21.paging.example."`)
+	b.do("delete z21", click(".titlebar button.danger"), chromedp.WaitVisible(chromedp.CSS("[role=alertdialog]")), click("[role=alertdialog] button.danger"))
+	b.waitFor("back at the zones", `document.querySelector("h1") && document.querySelector("h1").textContent === "Hosted zones"`)
+	b.do("look for z21", set("[name=q]", "z21.paging.example"), chromedp.SendKeys(chromedp.CSS("[name=q]"), kb.Enter))
+	b.waitFor("z21 is gone", `document.querySelector("main").textContent.includes("No zone is z21.paging.example or below it.")`)
 
 	// Signing out forgets the key.
 	b.do("sign out", click("#nav button.link"), chromedp.WaitVisible(chromedp.ID("api-key")))
