@@ -246,6 +246,19 @@ func (b *browser) checkLabels(where string) {
 	}
 }
 
+// fitsWidth fails the test if the page is wider than the viewport: on a
+// phone it would scroll sideways.
+func (b *browser) fitsWidth(where string) {
+	b.t.Helper()
+	got := b.eval(`String(document.documentElement.scrollWidth) + " " + String(window.innerWidth)`)
+	f := strings.Fields(got)
+	w, _ := strconv.Atoi(f[0])
+	v, _ := strconv.Atoi(f[1])
+	if w > v {
+		b.t.Errorf("%s: the page is wider than a phone's screen (scrollWidth, innerWidth = %s)", where, got)
+	}
+}
+
 // eval evaluates a JavaScript expression returning a string.
 func (b *browser) eval(expr string) string {
 	b.t.Helper()
@@ -543,14 +556,7 @@ func TestIntegrationConsole(t *testing.T) {
 	// Narrow screen: nothing wider than the viewport.
 	b.do("narrow screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)), click(`.tabs a[href$="/records"]`))
 	b.waitFor("the records", `document.querySelectorAll("table.rrsets tbody tr").length >= 14`)
-	if got := b.eval(`String(document.documentElement.scrollWidth) + " " + String(window.innerWidth)`); func() bool {
-		f := strings.Fields(got)
-		w, _ := strconv.Atoi(f[0])
-		v, _ := strconv.Atoi(f[1])
-		return w > v
-	}() {
-		t.Errorf("the page is wider than a phone's screen (scrollWidth, innerWidth = %s)", got)
-	}
+	b.fitsWidth("record sets")
 	b.shot("records-narrow")
 	b.do("wide screen", chromedp.EmulateViewport(1280, 900))
 
@@ -671,6 +677,22 @@ func TestIntegrationConsole(t *testing.T) {
 	b.waitFor("back at the zones", `document.querySelector("h1") && document.querySelector("h1").textContent === "Hosted zones"`)
 	b.do("look for z21", set("[name=q]", "z21.paging.example"), chromedp.SendKeys(chromedp.CSS("[name=q]"), kb.Enter))
 	b.waitFor("z21 is gone", `document.querySelector("main").textContent.includes("No zone is z21.paging.example or below it.")`)
+
+	// The other pages fit a phone's screen too.
+	b.do("narrow screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+	for _, p := range []struct{ hash, ready string }{
+		{"/zones", `document.querySelectorAll("tbody tr").length === 20`},
+		{"/zones/" + zoneID + "/import", `document.querySelector("[name=zonefile]")`},
+		{"/zones/" + zoneID + "/export", `document.querySelector("pre.zonefile") && document.querySelector("pre.zonefile").textContent.includes("www.")`},
+		{"/zones/" + zoneID + "/test", `document.querySelector("[name=client_ip]")`},
+		{"/healthchecks", `document.querySelector("tr[data-check]")`},
+		{"/healthchecks/" + hcID, `document.querySelector("table.regions")`},
+	} {
+		b.do("open "+p.hash, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = %q`, p.hash)))
+		b.waitFor(p.hash+" on a phone", fmt.Sprintf(`location.hash === %q && (%s)`, "#"+p.hash, p.ready))
+		b.fitsWidth(p.hash)
+	}
+	b.do("wide screen", chromedp.EmulateViewport(1280, 900))
 
 	// Signing out forgets the key.
 	b.do("sign out", click("#nav button.link"), chromedp.WaitVisible(chromedp.ID("api-key")))
