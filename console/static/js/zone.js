@@ -276,6 +276,14 @@ export function zoneView(main, zoneId, tab) {
 
       async function submit() {
         const changes = batch.map((c) => ({ action: c.action, rrset: c.rrset }));
+        // One submission at a time: a double click must not send it twice.
+        const button = batchBox.querySelector(".batch button.primary");
+        button.disabled = true;
+        msg.replaceChildren();
+        for (const box of errAt.values()) {
+          box.replaceChildren();
+          box.closest("li").classList.remove("bad");
+        }
         try {
           const r = await api.post(`/v1/hostedzones/${api.enc(zoneId)}/rrsets/changes`, { comment: comment.value || undefined, changes });
           batch.length = 0;
@@ -285,6 +293,7 @@ export function zoneView(main, zoneId, tab) {
           await load();
           loadZone();
         } catch (e) {
+          button.disabled = false;
           // Details about one change show under it; the rest in the box.
           const atChange = (d) => d.index !== undefined && errAt.has(d.index);
           mount(msg, errorBox({ code: e.code, message: e.message, requestId: e.requestId, details: (e.details || []).filter((d) => !atChange(d)) }));
@@ -329,6 +338,8 @@ export function zoneView(main, zoneId, tab) {
           e.preventDefault();
           mount(msg);
           linesBox.replaceChildren();
+          const button = e.currentTarget.querySelector("button[type=submit]");
+          button.disabled = true;
           try {
             const r = await api.call("POST", `/v1/hostedzones/${api.enc(zoneId)}/import`, { text: text.value, contentType: "text/dns" });
             announce("Zone file imported");
@@ -340,6 +351,8 @@ export function zoneView(main, zoneId, tab) {
           } catch (ex) {
             mount(msg, errorBox({ ...ex, message: ex.message, details: [] }));
             showLines(ex.details || []);
+          } finally {
+            button.disabled = false;
           }
         },
       },
