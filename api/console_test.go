@@ -26,9 +26,14 @@ func TestConsoleMounted(t *testing.T) {
 		{"/console/zones/Z123", http.StatusOK, "", true},
 		{"/v1/hostedzones", http.StatusUnauthorized, "", false},
 		{"/consoles", http.StatusNotFound, "", false},
+		{"POST /console/", http.StatusMethodNotAllowed, "", false},
 	} {
+		method, path, ok := strings.Cut(tc.path, " ")
+		if !ok {
+			method, path = "GET", tc.path
+		}
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
+		h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
 		if rec.Code != tc.status {
 			t.Errorf("GET %s: %d, want %d: %.200s", tc.path, rec.Code, tc.status, rec.Body)
 		}

@@ -127,8 +127,6 @@ func NewRouter(cfg Config) http.Handler {
 	// same Service, tenants, keys and per-tenant rate limit, in Route 53's
 	// REST-XML with SigV4. It has its own route table and authentication.
 	r.Handle(route53.Prefix+"/*", h.route53())
-	// The web console (api/console.go): static files, not the JSON API.
-	mountConsole(r)
 	return r
 }
 
@@ -240,6 +238,11 @@ func (h *handler) routes() []route {
 		{"POST", "/v1/hostedzones/{id}/tags", tenant, jsonBody, h.changeTags(controlplane.TagHostedZone)},
 		{"GET", "/v1/healthchecks/{id}/tags", tenant, jsonBody, h.listTags(controlplane.TagHealthCheck)},
 		{"POST", "/v1/healthchecks/{id}/tags", tenant, jsonBody, h.changeTags(controlplane.TagHealthCheck)},
+
+		// The web console's files (api/console.go), not the JSON API.
+		{"GET", "/console", public, noBody, h.consoleRedirect},
+		{"GET", "/console/*", public, noBody, h.consoleFiles()},
+		{"HEAD", "/console/*", public, noBody, h.consoleFiles()},
 	}
 }
 
