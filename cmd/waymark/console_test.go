@@ -27,6 +27,7 @@ import (
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
 	"github.com/waymark-dns/waymark/internal/testkit"
+	"github.com/waymark-dns/waymark/nspool"
 )
 
 // chromiumPath is Debian's chromium (.ci/apt.d/i15b.txt); WAYMARK_CHROMIUM
@@ -68,11 +69,18 @@ func startConsoleStack(t *testing.T) *consoleStack {
 		JWTKey:     []byte(strings.Repeat("j", 32)),
 		AdminToken: "console-test-admin-token",
 	}
+	// A pool without addresses: each nameserver serves every zone on its
+	// one listener.
+	pool, err := nspool.Parse("ns1.waymark.test.,ns2.waymark.test.", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cp, err := startControlPlane(ctx, controlPlaneOptions{
 		DatabaseURL:         dsn,
 		NATSURL:             ns.ClientURL(),
 		Listen:              "127.0.0.1:0",
-		NameServers:         []string{"ns1.waymark.test.", "ns2.waymark.test."},
+		Pool:                pool,
+		PredictableSets:     true,
 		Secrets:             sec,
 		RateLimit:           1e6,
 		AllowPrivateTargets: true,
@@ -100,7 +108,7 @@ func startConsoleStack(t *testing.T) *consoleStack {
 		srv, err := startNameserver(ctx, nameserverOptions{
 			NodeID: "console-" + region, Region: region, Listen: "127.0.0.1:0",
 			NATSURL: ns.ClientURL(), APIURL: s.url, AdminToken: sec.AdminToken,
-			CacheDir: t.TempDir(), LatencyTable: table, Logger: log,
+			CacheDir: t.TempDir(), LatencyTable: table, Logger: log, Pool: pool,
 		})
 		if err != nil {
 			t.Fatalf("start nameserver: %v", err)
