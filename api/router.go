@@ -72,6 +72,17 @@ type Config struct {
 	// TestAnswer asks a nameserver for a test answer (GET
 	// /v1/hostedzones/{id}/test-answer). Nil: that endpoint answers 503.
 	TestAnswer TestAnswerFunc
+	// Database, if set, makes requests fail fast (503) while the database
+	// is down and is what GET /readyz reports. The caller runs it.
+	Database *DatabaseGate
+	// RequestTimeout is every request's deadline (default 15 s); a long
+	// poll (?wait=) gets controlplane.MaxChangeWait on top.
+	RequestTimeout time.Duration
+	// RetryAfter is the Retry-After of 503 answers (default 2 s).
+	RetryAfter time.Duration
+	// WriteTimeout is the HTTP server's write timeout, which long polls
+	// extend for themselves; zero when the server has none.
+	WriteTimeout time.Duration
 }
 
 // handler holds the router's dependencies; every endpoint is a method.
@@ -106,6 +117,12 @@ func NewRouter(cfg Config) http.Handler {
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = DefaultRetryAfter
+	}
 	h := &handler{
 		cfg:    cfg,
 		svc:    cfg.Service,
@@ -115,7 +132,7 @@ func NewRouter(cfg Config) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(h.requestID, h.accessLog, h.recoverer)
+	r.Use(h.requestID, h.accessLog, h.recoverer, h.deadline)
 	r.NotFound(h.serve(h.notFound))
 	r.MethodNotAllowed(h.serve(h.methodNotAllowed))
 	for _, rt := range h.routes() {
@@ -289,9 +306,18 @@ func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
-// readyz answers 200 when ReadyFunc succeeds, 503 otherwise: a readiness
-// probe. The cause is logged, not shown.
+// readyz answers 200 when ReadyFunc succeeds (and the database gate is
+// open), 503 otherwise: a readiness probe. With a gate the answer says why
+// (without addresses); the full cause is logged.
 func (h *handler) readyz(w http.ResponseWriter, r *http.Request) error {
+	if g := h.cfg.Database; g != nil {
+		if down, since, _ := g.state(); down != nil {
+			h.log.WarnContext(r.Context(), "not ready", "err", down, "since", since)
+			w.Header().Set("Retry-After", h.retryAfterSeconds())
+			return apiError(codeServiceUnavailable, "not ready: "+reason(down, g.timeout)+
+				" (since "+since.UTC().Format(time.RFC3339)+")")
+		}
+	}
 	if h.cfg.ReadyFunc != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()

@@ -40,6 +40,35 @@ type controlPlaneOptions struct {
 	AllowPrivateTargets bool
 	MinHealthInterval   int
 	Logger              *slog.Logger
+	// Database bounds every wait on PostgreSQL; HTTP the server's
+	// timeouts and request deadline (docs/operations.md).
+	Database controlplane.DatabaseOptions
+	HTTP     httpOptions
+}
+
+// httpOptions are the API server's timeouts; zero fields take defaults.
+type httpOptions struct {
+	ReadHeaderTimeout time.Duration // default 10 s
+	ReadTimeout       time.Duration // whole request, body included; default 60 s
+	WriteTimeout      time.Duration // response; long polls extend it; default 60 s
+	IdleTimeout       time.Duration // keep-alive; default 120 s
+	RequestTimeout    time.Duration // handler deadline; default api.DefaultRequestTimeout
+	GateInterval      time.Duration // database check period; default 1 s
+	GateTimeout       time.Duration // one database check; default 1 s
+}
+
+func (o httpOptions) withDefaults() httpOptions {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.ReadHeaderTimeout, 10*time.Second)
+	def(&o.ReadTimeout, 60*time.Second)
+	def(&o.WriteTimeout, 60*time.Second)
+	def(&o.IdleTimeout, 120*time.Second)
+	def(&o.RequestTimeout, api.DefaultRequestTimeout)
+	return o
 }
 
 // controlPlane is a running API process: HTTP server, outbox relay and
@@ -64,7 +93,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	if err := migrations.Up(ctx, o.DatabaseURL, log.With("component", "migrate")); err != nil {
 		return nil, err
 	}
-	pool, err := pgxpool.New(ctx, o.DatabaseURL)
+	pool, err := controlplane.NewPool(ctx, o.DatabaseURL, o.Database)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
@@ -118,7 +147,12 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		pool.Close()
 		return nil, err
 	}
+	ho := o.HTTP.withDefaults()
+	gate := api.NewDatabaseGate(pool.Ping, api.GateOptions{Interval: ho.GateInterval, Timeout: ho.GateTimeout})
 	router := api.NewRouter(api.Config{
+		Database:       gate,
+		RequestTimeout: ho.RequestTimeout,
+		WriteTimeout:   ho.WriteTimeout,
 		Service:       svc,
 		AdminToken:    o.Secrets.AdminToken,
 		SignupEnabled: o.SignupEnabled,
@@ -138,13 +172,16 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		nc:      nc,
 		srv: &http.Server{
 			Handler:           router,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       120 * time.Second,
+			ReadHeaderTimeout: ho.ReadHeaderTimeout,
+			ReadTimeout:       ho.ReadTimeout,
+			WriteTimeout:      ho.WriteTimeout,
+			IdleTimeout:       ho.IdleTimeout,
 		},
 		done: make(chan error, 4),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{Logger: log.With("component", "relay")})
 	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log.With("component", "tracker")})
+	go gate.Run(ctx)
 	go func() { cp.done <- nameErr("relay", relay.Run(ctx)) }()
 	go func() { cp.done <- nameErr("tracker", tracker.Run(ctx)) }()
 	// Every API process campaigns; exactly one aggregates health.
