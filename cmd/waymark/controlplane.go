@@ -153,12 +153,12 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		Database:       gate,
 		RequestTimeout: ho.RequestTimeout,
 		WriteTimeout:   ho.WriteTimeout,
-		Service:       svc,
-		AdminToken:    o.Secrets.AdminToken,
-		SignupEnabled: o.SignupEnabled,
-		RateLimit:     o.RateLimit,
-		Logger:        log.With("component", "api"),
-		ReadyFunc:     func(ctx context.Context) error { return pool.Ping(ctx) },
+		Service:        svc,
+		AdminToken:     o.Secrets.AdminToken,
+		SignupEnabled:  o.SignupEnabled,
+		RateLimit:      o.RateLimit,
+		Logger:         log.With("component", "api"),
+		ReadyFunc:      func(ctx context.Context) error { return pool.Ping(ctx) },
 		// test-answer asks a live nameserver over NATS, so that the
 		// answer is the one a nameserver really gives.
 		TestAnswer: func(ctx context.Context, req event.TestAnswerRequest) (event.TestAnswerResponse, error) {
