@@ -132,7 +132,7 @@ func NewRouter(cfg Config) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(h.requestID, h.accessLog, h.recoverer, h.deadline)
+	r.Use(h.requestID, h.accessLog, h.recoverer, h.plainURL, h.deadline)
 	r.NotFound(h.serve(h.notFound))
 	r.MethodNotAllowed(h.serve(h.methodNotAllowed))
 	for _, rt := range h.routes() {
