@@ -360,8 +360,9 @@ type Nameserver struct {
 	NodeID     string
 	Region     string
 	AppliedSeq uint64
-	// Lag is how many stream events the node is behind the newest event
-	// the relay has published.
+	// Lag is how many events the node is behind: those published on the
+	// stream after the last one it applied, plus those still waiting in
+	// the outbox (a relay that cannot reach NATS leaves every node behind).
 	Lag           uint64
 	Ready         bool
 	Zones         int
@@ -380,7 +381,8 @@ func (s *Service) ListNameservers(ctx context.Context) ([]Nameserver, error) {
 	rows, err := s.pool.Query(ctx,
 		`SELECT n.node_id, n.region, n.applied_seq, n.ready, n.zones, n.first_seen_at, n.last_heartbeat,
 		        n.ready AND n.live_until > $1,
-		        GREATEST(coalesce((SELECT max(stream_seq) FROM outbox_event), 0) - n.applied_seq, 0), n.serves
+		        GREATEST(coalesce((SELECT max(stream_seq) FROM outbox_event), 0) - n.applied_seq, 0)
+		        + (SELECT count(*) FROM outbox_event WHERE published_at IS NULL), n.serves
 		   FROM nameserver n ORDER BY n.region, n.node_id`, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("list nameservers: %w", err)
