@@ -679,3 +679,27 @@ func TestIntegrationLagCountsOutbox(t *testing.T) {
 		t.Fatalf("ListNameservers: %+v, want one node with lag 3", list)
 	}
 }
+
+// TestIntegrationUnservableReported: a node's count of record sets it
+// could not load reaches ListNameservers through its heartbeats.
+func TestIntegrationUnservableReported(t *testing.T) {
+	t.Parallel()
+	e := newPropEnv(t)
+	nc, _ := e.connect(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	tr := NewTracker(e.svc.pool, nc, TrackerConfig{})
+	done := make(chan struct{})
+	go func() { defer close(done); _ = tr.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	fleet := runFakeFleet(t, nc)
+	fleet.mu.Lock()
+	fleet.nodes["bad"] = event.Heartbeat{NodeID: "bad", Region: "r", Ready: true, Unservable: 2}
+	fleet.mu.Unlock()
+	testkit.Eventually(t, 5*time.Second, func() error {
+		list, err := e.svc.ListNameservers(ctx)
+		if err == nil && (len(list) != 1 || list[0].Unservable != 2) {
+			err = fmt.Errorf("nameservers %+v, want one with 2 unservable record sets", list)
+		}
+		return err
+	})
+}

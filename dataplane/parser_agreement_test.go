@@ -119,6 +119,9 @@ func TestUnservableDataIsServfail(t *testing.T) {
 	if !errors.Is(err, ErrSkippedRecords) {
 		t.Fatalf("got %v, want ErrSkippedRecords", err)
 	}
+	if n := s.Unservable(); n != 1 {
+		t.Errorf("Unservable() = %d, want 1", n)
+	}
 	h := readyHandler(s)
 	for _, qt := range []uint16{dns.TypeDS, dns.TypeA} {
 		if m := ask(t, h, "bad.example.net.", qt); m.Rcode != dns.RcodeServerFailure {
@@ -156,5 +159,8 @@ func TestUnservableDataIsServfail(t *testing.T) {
 	}
 	if m := ask(t, h, "bad.example.net.", dns.TypeDS); m.Rcode != dns.RcodeNameError {
 		t.Errorf("deleted: rcode %s, want NXDOMAIN", dns.RcodeToString[m.Rcode])
+	}
+	if n := s.Unservable(); n != 0 {
+		t.Errorf("Unservable() = %d after the delete, want 0", n)
 	}
 }
