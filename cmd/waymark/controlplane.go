@@ -57,6 +57,19 @@ type httpOptions struct {
 	GateTimeout       time.Duration // one database check; default 1 s
 }
 
+// newHTTPServer is the API's server with o's timeouts (o has its
+// defaults): slow headers and slow bodies are cut off, idle keep-alive
+// connections closed.
+func newHTTPServer(h http.Handler, o httpOptions) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: o.ReadHeaderTimeout,
+		ReadTimeout:       o.ReadTimeout,
+		WriteTimeout:      o.WriteTimeout,
+		IdleTimeout:       o.IdleTimeout,
+	}
+}
+
 func (o httpOptions) withDefaults() httpOptions {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -170,14 +183,8 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		Addr:    ln.Addr().String(),
 		pool:    pool,
 		nc:      nc,
-		srv: &http.Server{
-			Handler:           router,
-			ReadHeaderTimeout: ho.ReadHeaderTimeout,
-			ReadTimeout:       ho.ReadTimeout,
-			WriteTimeout:      ho.WriteTimeout,
-			IdleTimeout:       ho.IdleTimeout,
-		},
-		done: make(chan error, 4),
+		srv:     newHTTPServer(router, ho),
+		done:    make(chan error, 4),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{Logger: log.With("component", "relay")})
 	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log.With("component", "tracker")})
