@@ -39,6 +39,10 @@ const (
 	DefaultMaxBodyBytes      = 1 << 20                      // 1 MiB: JSON bodies
 	DefaultMaxImportBytes    = controlplane.MaxZoneFileSize // zone files (8 MiB)
 	DefaultLimiterMaxEntries = 100000
+	// Failed authentications allowed per client address and per key id:
+	// a burst, then a steady rate per second.
+	DefaultAuthFailBurst = 20
+	DefaultAuthFailRate  = 1.0
 )
 
 // Config configures the router. Only Service is required.
@@ -78,6 +82,12 @@ type Config struct {
 	// RequestTimeout is every request's deadline (default 15 s); a long
 	// poll (?wait=) gets controlplane.MaxChangeWait on top.
 	RequestTimeout time.Duration
+	// AuthFailRate and AuthFailBurst bound failed authentications per
+	// client address and per API key id (defaults 1/s, burst 20). Once a
+	// bucket is empty, requests from that address or naming that key are
+	// answered 429 before any database or cryptographic work.
+	AuthFailRate  float64
+	AuthFailBurst int
 	// RetryAfter is the Retry-After of 503 answers (default 2 s).
 	RetryAfter time.Duration
 	// WriteTimeout is the HTTP server's write timeout, which long polls
@@ -92,6 +102,9 @@ type handler struct {
 	log    *slog.Logger
 	tenant *limiterSet // per-tenant request rate
 	signup *limiterSet // per-client-IP sign-up rate
+	// authFail counts failed authentications per client IP ("ip:…") and
+	// per key id ("key:…").
+	authFail *limiterSet
 }
 
 // NewRouter returns the API's http.Handler.
@@ -120,15 +133,22 @@ func NewRouter(cfg Config) http.Handler {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
+	if cfg.AuthFailRate <= 0 {
+		cfg.AuthFailRate = DefaultAuthFailRate
+	}
+	if cfg.AuthFailBurst <= 0 {
+		cfg.AuthFailBurst = DefaultAuthFailBurst
+	}
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = DefaultRetryAfter
 	}
 	h := &handler{
-		cfg:    cfg,
-		svc:    cfg.Service,
-		log:    cfg.Logger,
-		tenant: newLimiterSet(cfg.RateLimit, cfg.RateBurst, DefaultLimiterMaxEntries),
-		signup: newLimiterSet(float64(cfg.SignupPerMinute)/60, cfg.SignupPerMinute, DefaultLimiterMaxEntries),
+		cfg:      cfg,
+		svc:      cfg.Service,
+		log:      cfg.Logger,
+		tenant:   newLimiterSet(cfg.RateLimit, cfg.RateBurst, DefaultLimiterMaxEntries),
+		signup:   newLimiterSet(float64(cfg.SignupPerMinute)/60, cfg.SignupPerMinute, DefaultLimiterMaxEntries),
+		authFail: newLimiterSet(cfg.AuthFailRate, cfg.AuthFailBurst, DefaultLimiterMaxEntries),
 	}
 
 	r := chi.NewRouter()

@@ -370,3 +370,18 @@ func unauthorizedUnlessInternal(err error) error {
 	}
 	return err
 }
+
+// TokenKeyID returns the key id an API key token names, without any
+// database or cryptographic work, or "" if bearer is not shaped like one
+// (a JWT, garbage). The HTTP layer throttles failed authentication by it.
+func TokenKeyID(bearer string) string {
+	rest, ok := strings.CutPrefix(bearer, TokenPrefix)
+	if !ok {
+		return ""
+	}
+	keyID, _, _ := strings.Cut(rest, "_")
+	if !plausibleKeyID(keyID) {
+		return ""
+	}
+	return keyID
+}
