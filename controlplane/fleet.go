@@ -311,50 +311,37 @@ func (s *Service) ChangeProgress(ctx context.Context, tenantID, changeID string)
 
 // WaitChange returns the change once it is INSYNC, or its current state
 // when timeout (at most MaxChangeWait) passes first; it is not an error
-// for the change to still be PENDING. It polls the change's row by primary
-// key with a short, growing interval (5 ms to 25 ms, then 250 ms after the
-// first second), which keeps it free of per-waiter database connections.
-// An error is returned only for an unknown change, a database failure or
-// the end of ctx.
+// for the change to still be PENDING. It reads the change's row when it
+// starts and when it ends; in between it waits on the Service's one change
+// notifier (notifier.go), which watches every waited change with one query
+// per INSYNC notification, so that a thousand waiters cost the database
+// about what one does. An error is returned only for an unknown change, a
+// database failure or the end of ctx.
 func (s *Service) WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (ChangeInfo, error) {
 	timeout = min(max(timeout, 0), MaxChangeWait)
+	c, err := s.changeRow(ctx, s.pool, tenantID, changeID)
+	if err != nil || c.Status == StatusInSync || timeout == 0 {
+		return c, err
+	}
 	// Timers, not the service's clock: this is a wait in real time, which
 	// a test's frozen clock must not make endless.
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	slow := time.NewTimer(time.Second)
-	defer slow.Stop()
-	expired, slowed := timeout == 0, false
-	interval := 5 * time.Millisecond
-	for {
-		c, err := s.changeRow(ctx, s.pool, tenantID, changeID)
-		if err != nil {
-			return ChangeInfo{}, err
-		}
-		if c.Status == StatusInSync || expired {
-			return c, nil
-		}
-		poll := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			poll.Stop()
-			return ChangeInfo{}, ctx.Err()
-		case <-deadline.C:
-			expired = true
-		case <-slow.C:
-			slowed = true
-		case <-poll.C:
-		}
-		poll.Stop()
-		// Changes usually go INSYNC within tens of milliseconds; one
-		// that takes longer waits for a slow or dead nameserver, and is
-		// polled less often.
-		ceiling := 25 * time.Millisecond
-		if slowed {
-			ceiling = 250 * time.Millisecond
-		}
-		interval = min(interval*2, ceiling)
+	insync, cancel := s.notifier().wait(c.ID)
+	defer cancel()
+	select {
+	case <-ctx.Done():
+		return ChangeInfo{}, ctx.Err()
+	case <-deadline.C:
+	case <-insync:
 	}
+	return s.changeRow(ctx, s.pool, tenantID, changeID)
+}
+
+// notifier returns the Service's change notifier.
+func (s *Service) notifier() *changeNotifier {
+	s.notifierOnce.Do(func() { s.changes = newChangeNotifier(s) })
+	return s.changes
 }
 
 // Nameserver is one member of the fleet as the trackers last saw it.

@@ -81,6 +81,11 @@ type Service struct {
 	// started by the first commit that needs one.
 	wakeOnce sync.Once
 	wake     chan struct{}
+
+	// changes is the one change notifier that every long poll shares
+	// (notifier.go), made by the first WaitChange.
+	notifierOnce sync.Once
+	changes      *changeNotifier
 }
 
 // New returns a Service using pool, which must reach a migrated database.
