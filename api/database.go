@@ -99,12 +99,17 @@ func (g *DatabaseGate) CheckNow(ctx context.Context) {
 	}
 }
 
-// state returns the current failure (nil while up), when it began, and
-// the context that the next outage cancels.
-func (g *DatabaseGate) state() (error, time.Time, context.Context) {
+// gateState is a DatabaseGate at one moment.
+type gateState struct {
+	down   error           // the current failure; nil while up
+	since  time.Time       // when down began
+	outage context.Context // cancelled when the next outage begins
+}
+
+func (g *DatabaseGate) state() gateState {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.down, g.since, g.outage
+	return gateState{down: g.down, since: g.since, outage: g.outage}
 }
 
 // reason describes a check's failure for /readyz without revealing
@@ -153,15 +158,15 @@ func (h *handler) deadline(next http.Handler) http.Handler {
 		ctx, cancel := context.WithTimeoutCause(r.Context(), timeout, errRequestTimeout)
 		defer cancel()
 		if g := h.cfg.Database; g != nil {
-			down, _, outage := g.state()
-			if down != nil {
+			st := g.state()
+			if st.down != nil {
 				h.writeError(w, r, errDatabaseDown)
 				return
 			}
 			var cancelCause context.CancelCauseFunc
 			ctx, cancelCause = context.WithCancelCause(ctx)
 			defer cancelCause(nil)
-			stop := context.AfterFunc(outage, func() { cancelCause(errDatabaseDown) })
+			stop := context.AfterFunc(st.outage, func() { cancelCause(errDatabaseDown) })
 			defer stop()
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))

@@ -331,11 +331,11 @@ func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) error {
 // (without addresses); the full cause is logged.
 func (h *handler) readyz(w http.ResponseWriter, r *http.Request) error {
 	if g := h.cfg.Database; g != nil {
-		if down, since, _ := g.state(); down != nil {
-			h.log.WarnContext(r.Context(), "not ready", "err", down, "since", since)
+		if st := g.state(); st.down != nil {
+			h.log.WarnContext(r.Context(), "not ready", "err", st.down, "since", st.since)
 			w.Header().Set("Retry-After", h.retryAfterSeconds())
-			return apiError(codeServiceUnavailable, "not ready: "+reason(down, g.timeout)+
-				" (since "+since.UTC().Format(time.RFC3339)+")")
+			return apiError(codeServiceUnavailable, "not ready: "+reason(st.down, g.timeout)+
+				" (since "+st.since.UTC().Format(time.RFC3339)+")")
 		}
 	}
 	if h.cfg.ReadyFunc != nil {
