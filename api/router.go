@@ -88,6 +88,10 @@ type Config struct {
 	// answered 429 before any database or cryptographic work.
 	AuthFailRate  float64
 	AuthFailBurst int
+	// ExpensivePerTenant is how many expensive requests (export, import,
+	// test answer) one tenant may have in flight; more are answered 429
+	// with Retry-After. Default DefaultExpensivePerTenant.
+	ExpensivePerTenant int
 	// RetryAfter is the Retry-After of 503 answers (default 2 s).
 	RetryAfter time.Duration
 	// WriteTimeout is the HTTP server's write timeout, which long polls
@@ -105,6 +109,7 @@ type handler struct {
 	// authFail counts failed authentications per client IP ("ip:…") and
 	// per key id ("key:…").
 	authFail *limiterSet
+	budget   *budgets // per-tenant expensive requests in flight
 }
 
 // NewRouter returns the API's http.Handler.
@@ -139,6 +144,9 @@ func NewRouter(cfg Config) http.Handler {
 	if cfg.AuthFailBurst <= 0 {
 		cfg.AuthFailBurst = DefaultAuthFailBurst
 	}
+	if cfg.ExpensivePerTenant <= 0 {
+		cfg.ExpensivePerTenant = DefaultExpensivePerTenant
+	}
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = DefaultRetryAfter
 	}
@@ -149,6 +157,7 @@ func NewRouter(cfg Config) http.Handler {
 		tenant:   newLimiterSet(cfg.RateLimit, cfg.RateBurst, DefaultLimiterMaxEntries),
 		signup:   newLimiterSet(float64(cfg.SignupPerMinute)/60, cfg.SignupPerMinute, DefaultLimiterMaxEntries),
 		authFail: newLimiterSet(cfg.AuthFailRate, cfg.AuthFailBurst, DefaultLimiterMaxEntries),
+		budget:   newBudgets(cfg.ExpensivePerTenant),
 	}
 
 	r := chi.NewRouter()
