@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/waymark-dns/waymark/controlplane"
 )
 
@@ -115,19 +114,7 @@ func (g *DatabaseGate) state() gateState {
 // reason describes a check's failure for /readyz without revealing
 // addresses or credentials.
 func reason(err error, timeout time.Duration) string {
-	var ce *pgconn.ConnectError
-	var pe *pgconn.PgError
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):
-		return "database did not answer within " + timeout.String()
-	case errors.As(err, &ce):
-		return "cannot connect to the database"
-	case errors.As(err, &pe):
-		return "database refused: SQLSTATE " + pe.Code
-	case controlplane.IsUnavailable(err):
-		return "database connection failed"
-	}
-	return "database check failed"
+	return controlplane.DescribeUnavailable(err, timeout)
 }
 
 // isProbe reports whether r is a liveness or readiness probe, which the

@@ -144,3 +144,22 @@ func IsUnavailable(err error) bool {
 	}
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
+
+// DescribeUnavailable says in a few words, without addresses or
+// credentials, why a database check failed (timeout is the check's
+// timeout), for a readiness probe to show.
+func DescribeUnavailable(err error, timeout time.Duration) string {
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):
+		return "database did not answer within " + timeout.String()
+	case errors.As(err, &ce):
+		return "cannot connect to the database"
+	case errors.As(err, &pe):
+		return "database refused: SQLSTATE " + pe.Code
+	case IsUnavailable(err):
+		return "database connection failed"
+	}
+	return "database check failed"
+}
