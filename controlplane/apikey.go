@@ -137,6 +137,10 @@ func (s *Service) ListAPIKeys(ctx context.Context, tenantID string) ([]APIKey, e
 // (CodeInvalidInput): without a key the tenant could never authenticate
 // again, and only the operator could help; create a new key first.
 func (s *Service) DeleteAPIKey(ctx context.Context, tenantID, keyID string) error {
+	// Forgotten before and after the commit: a request authenticated in
+	// between may cache the key again, and must not keep it.
+	s.auth.forgetKey(keyID)
+	defer s.auth.forgetKey(keyID)
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		n, err := lockTenantKeys(ctx, tx, tenantID)
 		if err != nil {
@@ -187,6 +191,10 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 		return Principal{}, errUnauthorized()
 	}
 	if rest, ok := strings.CutPrefix(bearer, TokenPrefix); ok {
+		now := s.cfg.NowFunc()
+		if p, ok := s.auth.get(bearer, now); ok {
+			return p, nil
+		}
 		keyID, secret, ok := strings.Cut(rest, "_")
 		if !ok || !plausibleKeyID(keyID) || secret == "" {
 			return Principal{}, errUnauthorized()
@@ -203,7 +211,9 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 			return Principal{}, errUnauthorized()
 		}
 		s.touchKey(ctx, keyID, row.lastUsed)
-		return Principal{TenantID: row.tenantID, KeyID: keyID}, nil
+		p := Principal{TenantID: row.tenantID, KeyID: keyID}
+		s.auth.put(bearer, p, now)
+		return p, nil
 	}
 	if strings.Count(bearer, ".") == 2 {
 		return s.authenticateToken(ctx, bearer)
