@@ -11,11 +11,14 @@
 #   4. DNS queries per second vs Knot (bench/dns_vs_knot.sh, when present)
 #   5. propagation latency, submit → INSYNC (internal/e2e, when present)
 #   6. abuse beside Knot: TCP floods, spoofed-source UDP flood, RRL cost (bench/abuse.sh)
+#   7. views and sharding: one `waymark nameserver` serving 8 pool names
+#      (100,000 zones on sets of 4) vs one view vs Knot, qps over 8
+#      addresses; RSS and cold start of a node serving 2 of 8 names
 #
 # Loopback only; every server it starts is stopped on exit. Servers are
 # pinned to core 0 and load generators to core 1 where that matters (parts
-# 2 and 4). Bounded: each step has a timeout; the whole run takes 18–28
-# minutes on two cores.
+# 2, 4 and 7). Bounded: each step has a timeout; parts 1-6 take 18–28
+# minutes on two cores, part 7 another 2–6 (skipped when the budget is spent).
 #
 # Environment: DURATION seconds per throughput run (10), RECORDS for part 2
 # (1000000), SKIP (space-separated part numbers to skip, e.g. "4 5"),
@@ -25,7 +28,9 @@
 # after exec at which part 2 reads VmRSS: 8s,30s,60s; the last is the
 # reported figure; 8s,30s,60s,120s for two minutes, 8s,20s for a quick
 # run), NS_FLAGS (extra `waymark nameserver` flags, e.g. --memory-limit
-# 400MiB), NS_LAYOUTS (one many), PROPAGATION_N changes (300), KEEP=1 keeps the work dir,
+# 400MiB), NS_LAYOUTS (one many), PROPAGATION_N changes (300), VIEWS_PORT (24053) and
+# VIEWS_KNOT_PORT (24054) on 127.0.0.1-8 and VIEWS_ROUNDS (2) for part 7,
+# KEEP=1 keeps the work dir,
 # BENCH_REV=<git revision> benchmarks that commit (exported with git archive
 # into the work dir) instead of the working tree — for a stable figure
 # while the tree is being edited.
@@ -44,6 +49,9 @@ NS_SAMPLES=${NS_SAMPLES:-8s,30s,60s}
 NS_FLAGS=${NS_FLAGS:-}
 NS_LAYOUTS=${NS_LAYOUTS:-one many}
 PROPAGATION_N=${PROPAGATION_N:-300}
+VIEWS_PORT=${VIEWS_PORT:-24053}
+VIEWS_KNOT_PORT=${VIEWS_KNOT_PORT:-24054}
+VIEWS_ROUNDS=${VIEWS_ROUNDS:-2}
 PGUSER=${PGUSER:-postgres}
 PGHOST=${PGHOST:-127.0.0.1}
 export PGUSER PGHOST
@@ -184,13 +192,13 @@ SQL
 fi
 
 # ---------------------------------------------------------------- 2
-knot_conf() { # dir -> writes dir/knot/knot.conf
+knot_conf() { # dir [listen] -> writes dir/knot/knot.conf
 	mkdir -p "$1/knot/run" "$1/knot/db"
 	{
 		cat <<CONF
 server:
     rundir: "$1/knot/run"
-    listen: 127.0.0.1@$KNOT_PORT
+    listen: ${2:-127.0.0.1@$KNOT_PORT}
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1
@@ -357,6 +365,89 @@ if ! skip 6; then
 	put abuse.legit_p99_us.knot "$(lg knot p99_us)" "lost $(lg knot lost_pct) %"
 	put "ratio: qps RRL+cookies on ÷ off" "$(awk '/^qps ratio on\/off:/ { print $NF }' "$a")" "normal mix, median of rounds"
 	put "ratio: CPU/query off ÷ on" "$(awk '/^CPU per query ratio off\/on:/ { print $6 }' "$a")" "1 = RRL and cookies cost nothing"
+fi
+
+# ---------------------------------------------------------------- 7
+# Views and sharding, through the production nameserver (`waymark
+# nameserver`, NATS pointed at a closed port, the snapshot served by nsmem
+# measure as the control plane would; --rrl-off, since every query comes
+# from 127.0.0.1 and Knot here has no mod-rrl: part 6 measures RRL). The same 100,000 zones of 10 records
+# on random sets of 4 of 8 pool names ns1..ns8.bench.test. on 127.0.0.1..8:
+#   views  the pool of 8 names, one view each (every zone in 4 of them)
+#   one    one pool name listening on the same 8 addresses, every zone in
+#          its one view (same sockets, same load: only the views differ)
+#   knot   Knot on the same 8 addresses, the same zones
+#   shard  --serve ns1,ns2: the zones on sets holding either (the filtered
+#          snapshot the control plane sends such a node)
+# qps: 8 dnsperf processes on core 1, one per address, each with the queries
+# of zones visible on its name, summed; the server on core 0. Rounds
+# alternate the servers; each figure is the mean of the rounds.
+if ! skip 7; then
+	d=$work/views
+	say "7. views and sharding: 100,000 zones on sets of 4 of 8 pool names"
+	timeout -k 5 "$(budget 120)" "$work/nsmem" genviews -out "$d" || exit 1
+	p8= p1=ns1.bench.test.= knot_listen=
+	for i in 1 2 3 4 5 6 7 8; do
+		p8+="ns$i.bench.test.=127.0.0.$i,"
+		p1+="127.0.0.$i/"
+		knot_listen+="127.0.0.$i@$VIEWS_KNOT_PORT, "
+	done
+	knot_conf "$d" "[ ${knot_listen%, } ]"
+	cat >"$d/perf8.sh" <<'SH'
+#!/bin/sh
+# perf8.sh DIR PORT DURATION: one dnsperf per address 127.0.0.1..8, summed.
+for k in 1 2 3 4 5 6 7 8; do
+	dnsperf -s "127.0.0.$k" -p "$2" -d "$1/queries-$k.txt" -l "$3" -c 1 -T 1 -q 16 >"$1/perf-$k.out" 2>&1 &
+done
+wait
+awk '/Queries per second:/ { q += $4 } /Queries lost:/ { l += $3 } END { printf "RESULT qps %.0f\nRESULT lost %d\n", q, l }' "$1"/perf-[1-8].out
+SH
+	chmod +x "$d/perf8.sh"
+	vm() { # label pool snapshot [--serve names] [-then ...]: one waymark nameserver
+		local label=$1 pool=$2 snap=$3
+		shift 3
+		local then=()
+		[ "${1:-}" = -then ] && then=(-then "$2") && shift 2
+		WAYMARK_ADMIN_TOKEN=bench WAYMARK_NAMESERVERS=$pool taskset -c 1 timeout -k 5 "$(budget 240)" \
+			"$work/nsmem" measure -label "$label" -addr "127.0.0.1:$VIEWS_PORT" -probe "$d/probe.txt" \
+			-snapshot "$snap" "${then[@]}" -- taskset -c 0 "$work/waymark" nameserver --region bench \
+			--node-id "bench-$label" --listen "127.0.0.1:$VIEWS_PORT" --nats-url nats://127.0.0.1:1 --api '{URL}' --rrl-off "$@"
+	}
+	for r in $(seq 1 "$VIEWS_ROUNDS"); do
+		skip 7 && break
+		o=$d/round$r.txt
+		vm views "$p8" "$d/snapshot-views.json" -then "$d/perf8.sh $d $VIEWS_PORT $DURATION" 2>"$d/views.log" | tee -a "$o"
+		vm one "$p1" "$d/snapshot-one.json" -then "$d/perf8.sh $d $VIEWS_PORT $DURATION" 2>"$d/one.log" | tee -a "$o"
+		taskset -c 1 timeout -k 5 "$(budget 240)" "$work/nsmem" measure -label knot -addr "127.0.0.1:$VIEWS_KNOT_PORT" \
+			-probe "$d/probe.txt" -then "$d/perf8.sh $d $VIEWS_KNOT_PORT $DURATION" -- \
+			taskset -c 0 knotd -c "$d/knot/knot.conf" 2>"$d/knot.log" | tee -a "$o"
+		vm shard "$p8" "$d/snapshot-shard.json" --serve ns1,ns2 2>"$d/shard.log" | tee -a "$o"
+	done
+	# Each RESULT qps line follows its server's own lines: tag it with the
+	# label of the RESULT line before it.
+	awk '$1 == "RESULT" { if ($2 == "qps" || $2 == "lost") $2 = lbl "_" $2; else { lbl = $2; sub(/_.*/, "", lbl) } print }' "$d"/round*.txt >"$d/all.txt"
+	vmean() { awk -v k="$1" '$1 == "RESULT" && $2 == k { s += $3; n++; v = v (v == "" ? "" : ", ") $3 } END { if (n) printf "%.1f\t%s\n", s / n, v; else print "-\t" }' "$d/all.txt"; }
+	fig() { vmean "$1" | cut -f1; }
+	each() { vmean "$1" | cut -f2; }
+	q8=$(fig views_qps) q1=$(fig one_qps) qk=$(fig knot_qps)
+	put views.qps.8views "$q8" "one nameserver, 8 pool names on 127.0.0.1-8, 100,000 zones on sets of 4; rounds: $(each views_qps); lost $(each views_lost)"
+	put views.qps.1view "$q1" "same zones, one pool name on the same 8 addresses; rounds: $(each one_qps)"
+	put views.qps.knot "$qk" "Knot on the same 8 addresses; rounds: $(each knot_qps)"
+	put "ratio: views qps 8 views ÷ 1 view" "$(ratio "$q8" "$q1")" "target >= 0.95"
+	put "ratio: views qps 8 views ÷ knot" "$(ratio "$q8" "$qk")" "target >= 1"
+	zs=$(grep -o '"id":' "$d/snapshot-shard.json" | wc -l)
+	# Our RSS is read once every probe answers (no GC is forced: the
+	# production binary has no hook for it), so it holds the decoded
+	# snapshot's garbage; Knot's once stable.
+	for k in rss_ready_mib load_ms; do
+		a=$(fig "views_$k") b=$(fig "shard_$k")
+		put "views.$k.serve8of8" "$a" "rounds: $(each "views_$k")"
+		put "views.$k.serve2of8" "$b" "--serve ns1,ns2: $zs of 100,000 zones; rounds: $(each "shard_$k")"
+		put "views.$k.1view" "$(fig "one_$k")" "rounds: $(each "one_$k")"
+		put "ratio: views $k 2 of 8 ÷ 8 of 8" "$(ratio "$b" "$a")" ""
+	done
+	put views.rss_mib.knot "$(fig knot_rss_mib)" "100,000 zones; cold start $(fig knot_load_ms) ms"
+	[ -n "${KEEP:-}" ] || rm -rf "$d/zones"
 fi
 
 # ---------------------------------------------------------------- summary

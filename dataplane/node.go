@@ -349,7 +349,7 @@ func (n *Node) publishHeartbeat() {
 	nc := n.nc
 	hb := event.Heartbeat{
 		NodeID: n.cfg.NodeID, Region: n.cfg.Region, AppliedSeq: n.appliedLocked(),
-		Ready: n.ready, Zones: n.store.Len(), Sent: n.cfg.Now().UTC(), Serves: n.cfg.Serves,
+		Ready: n.ready, Zones: n.store.Len(), Unservable: n.store.Unservable(), Sent: n.cfg.Now().UTC(), Serves: n.cfg.Serves,
 	}
 	n.mu.Unlock()
 	if nc == nil {

@@ -231,7 +231,7 @@ func (n *Node) install(r io.Reader) (uint64, error) {
 					continue
 				}
 				if err != nil {
-					n.log.Warn("zone installed with problems", "zone", z.id, "err", err)
+					n.log.Error("zone installed with problems; names of unservable record sets answer SERVFAIL", "zone", z.id, "err", err)
 				}
 				mu.Lock()
 				seen[z.id] = true
@@ -477,7 +477,7 @@ func (n *Node) handle(subject string, data []byte, seq uint64) {
 		n.log.Debug("zone needs a re-fetch", "zone", ev.ZoneID, "seq", seq, "result", res, "err", err)
 		n.markStale(ev.ZoneID, seq)
 	case err != nil:
-		n.log.Warn("zone event applied with problems", "zone", ev.ZoneID, "seq", seq, "err", err)
+		n.log.Error("zone event applied with problems; names of unservable record sets answer SERVFAIL", "zone", ev.ZoneID, "seq", seq, "err", err)
 	}
 }
 
@@ -606,7 +606,7 @@ func (n *Node) resyncZone(ctx context.Context, zoneID string) (bool, error) {
 		n.store.RemoveZone(zoneID)
 	} else if v, ok := n.store.Version(zoneID); !ok || v < z.Version {
 		if err := n.store.ReplaceZone(z); err != nil {
-			n.log.Warn("zone installed with problems", "zone", zoneID, "err", err)
+			n.log.Error("zone installed with problems; names of unservable record sets answer SERVFAIL", "zone", zoneID, "err", err)
 		}
 	}
 	n.applyMu.Unlock()

@@ -27,7 +27,11 @@
 //	    "RESULT L_<key> <value>". With -samples 8s,30s,60s it reads VmRSS
 //	    at those times after exec instead, then VmHWM (the peak), sending
 //	    nothing to the process: what it does with its memory, it does by
-//	    itself.
+//	    itself. With -then SCRIPT it then runs SCRIPT
+//	    (sh -c, SERVER_PID in its environment) while the server still runs,
+//	    for example a throughput run against the loaded server.
+//	nsmem genviews -out DIR
+//	    writes the data set of the views benchmark (see views.go).
 //
 // Each server runs in its own process, so its RSS holds nothing else.
 package main
@@ -74,6 +78,8 @@ func main() {
 		err = measure(os.Args[2:])
 	case "mkcache":
 		err = mkcache(os.Args[2:])
+	case "genviews":
+		err = genViews(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -325,6 +331,7 @@ func measure(args []string) error {
 	usr1 := fs.Bool("usr1", false, "settle by sending SIGUSR1 and waiting for \"settled\" (nsmem serve)")
 	settleDelay := fs.Duration("settle-delay", 0, "wait this long after the first answers before settling")
 	samples := fs.String("samples", "", "comma-separated times after exec (8s,30s,60s) at which to read VmRSS, then VmHWM; replaces settling unless -usr1")
+	then := fs.String("then", "", "shell command to run against the server once measured (SERVER_PID set)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -482,6 +489,19 @@ func measure(args []string) error {
 	}
 	fmt.Printf("%s: %.1f MiB settled\n", *label, float64(rssSettled)/1024)
 	fmt.Printf("RESULT %s_rss_mib %.1f\n", *label, float64(rssSettled)/1024)
+	if *then == "" {
+		return nil
+	}
+	sh := exec.Command("/bin/sh", "-c", *then)
+	sh.Stdout, sh.Stderr = os.Stdout, os.Stderr
+	sh.Env = append(os.Environ(), fmt.Sprintf("SERVER_PID=%d", pid))
+	sh.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := sh.Run(); err != nil {
+		return fmt.Errorf("%s: -then: %w", *label, err)
+	}
+	if _, err := vmRSS(pid); err != nil {
+		return fmt.Errorf("%s: the server is gone after -then: %w", *label, err)
+	}
 	return nil
 }
 

@@ -27,6 +27,7 @@ var rules = []rule{
 	{pkg: "zonecfg", transitive: []string{module, "github.com/jackc/", "github.com/go-chi/", "github.com/nats-io/"}},
 	{pkg: "healthcfg", transitive: []string{module, "github.com/"}},
 	{pkg: "nspool", transitive: []string{module, "github.com/jackc/", "github.com/go-chi/", "github.com/nats-io/"}},
+	{pkg: "console", transitive: []string{module, "github.com/"}}, // embedded files and net/http only
 	{pkg: "event", transitive: []string{module + "controlplane", module + "dataplane", module + "api", module + "healthcheck", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "dataplane", transitive: []string{module + "controlplane", module + "api", module + "healthcheck", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "healthcheck", transitive: []string{module + "controlplane", module + "api", module + "dataplane", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
@@ -44,8 +45,9 @@ var arrows = map[string][]string{
 	"nspool":            nil,
 	"event":             {"healthcfg", "zonecfg"},
 	"controlplane":      {"event", "healthcfg", "internal/retry", "nspool", "zonecfg"},
-	"api":               {"api/route53", "controlplane", "event", "healthcfg", "zonecfg"},
+	"api":               {"api/route53", "console", "controlplane", "event", "healthcfg", "zonecfg"},
 	"api/route53":       {"controlplane", "event", "healthcfg", "zonecfg"},
+	"console":           nil,
 	"dataplane":         {"event", "internal/httpcomp", "internal/retry", "nspool", "zonecfg"},
 	"healthcheck":       {"event", "healthcfg", "internal/retry"},
 	"migrations":        nil,
