@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/waymark-dns/waymark/api/route53"
 )
 
 // TestRouteTable checks that the route table lists every route once and
@@ -27,6 +28,9 @@ func TestRouteTable(t *testing.T) {
 	router := NewRouter(Config{}).(chi.Routes)
 	got := map[string]bool{}
 	err := chi.Walk(router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if route == route53.Prefix+"/*" {
+			return nil // the Route 53 API's mount: its own route table (api/route53/routes.go)
+		}
 		got[method+" "+route] = true
 		return nil
 	})

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/waymark-dns/waymark/api/route53"
 	"github.com/waymark-dns/waymark/controlplane"
 )
 
@@ -19,6 +20,10 @@ type Service interface {
 	FleetService
 	HealthCheckService
 	CIDRService
+	TagService
+	// The Route 53-compatible API's needs (api/route53), mounted beside
+	// the route table.
+	route53.Service
 }
 
 // The compiler keeps Service and the control plane in step.
@@ -86,4 +91,10 @@ type CIDRService interface {
 	DeleteCIDRCollection(ctx context.Context, tenantID, id string) error
 	ChangeCIDRCollection(ctx context.Context, tenantID, id string, version *int64, changes []controlplane.CIDRChange) (controlplane.CIDRChangeResult, error)
 	ListCIDRBlocks(ctx context.Context, tenantID, id, location string) ([]controlplane.CIDRBlock, error)
+}
+
+// TagService serves the tags of hosted zones and health checks.
+type TagService interface {
+	ChangeTags(ctx context.Context, tenantID string, typ controlplane.TagResourceType, resourceID string, add []controlplane.Tag, remove []string) error
+	ListTags(ctx context.Context, tenantID string, typ controlplane.TagResourceType, resourceID string) (controlplane.ResourceTags, error)
 }

@@ -25,6 +25,7 @@ import (
 //  2. healthCheckLockClass: every health check write (healthcheck.go).
 //  3. insyncLockKey: the relay and the trackers recording INSYNC
 //     (relay.go, fleet.go).
+//  4. tagLockClass, per tagged resource: tag changes (tags.go).
 const (
 	// DefaultRelayLockKey is the session lock that elects the relay
 	// leader ("wmrelay" in ASCII).
@@ -47,6 +48,10 @@ const (
 	// statement still saw the old data, and a change both had made ready
 	// would wait for the next heartbeat.
 	insyncLockKey int64 = DefaultRelayLockKey + 1
+	// tagLockClass is the first key of the transaction lock that
+	// serialises the tag changes of one resource, so that its tag count
+	// limit holds; the second is the hash of the resource id ("WTAG").
+	tagLockClass int32 = 0x57544147
 )
 
 // lockInSync takes insyncLockKey in tx.
@@ -66,6 +71,14 @@ func lockInSync(ctx context.Context, tx pgx.Tx) error {
 func lockHealthChecks(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(waymark_lock_key($1))`, healthCheckLockClass); err != nil {
 		return fmt.Errorf("lock health checks: %w", err)
+	}
+	return nil
+}
+
+// lockTags serialises tag changes of the resource id in tx.
+func lockTags(ctx context.Context, tx pgx.Tx, id string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(waymark_lock_key($1, hashtext($2)))`, tagLockClass, id); err != nil {
+		return fmt.Errorf("lock tags: %w", err)
 	}
 	return nil
 }

@@ -10,6 +10,9 @@
 // Results are printed one per line as "RESULT <key> <value>" for
 // bench/run.sh, after human-readable lines.
 //
+// With -route53 (the default) the 16-client runs are repeated through the
+// Route 53-compatible API (XML + SigV4) right after each JSON run.
+//
 // Usage: go run ./bench/cpbench [-duration 10s] [-clients 16]
 package main
 
@@ -32,6 +35,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats-server/v2/server"
@@ -59,6 +63,7 @@ type options struct {
 	maxConns   int
 	skipList   bool
 	batchNames int
+	route53    bool
 }
 
 func run() error {
@@ -72,6 +77,7 @@ func run() error {
 	flag.IntVar(&o.maxConns, "pool-max-conns", 0, "database pool size (0: pgxpool's default, as `waymark api` uses)")
 	flag.BoolVar(&o.skipList, "skip-list", false, "skip the ListRRSets latency part")
 	flag.IntVar(&o.batchNames, "names", 1000, "distinct owner names each zone's upserts cycle over")
+	flag.BoolVar(&o.route53, "route53", true, "also send the 16-client batches through the Route 53 API (XML + SigV4)")
 	flag.Parse()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -156,21 +162,33 @@ func run() error {
 	}
 
 	var results []result
-	r, err := throughput(ctx, c, zones[:1], 1, o, "single-record batches, 1 client")
+	r, err := throughput(ctx, c, zones[:1], 1, o, "single-record batches, 1 client", nil)
 	if err != nil {
 		return err
 	}
 	results = append(results, r.named("cp_single_1"))
-	r, err = throughput(ctx, c, zones, 1, o, fmt.Sprintf("single-record batches, %d clients", o.clients))
-	if err != nil {
-		return err
+	// Each JSON run is followed at once by the same batches through the
+	// Route 53 API (XML + SigV4), so that the two are measured side by
+	// side on the same zones.
+	rc := &r53Client{base: c.base, keyID: key.ID, secret: key.Secret, hc: c.hc, signer: v4.NewSigner()}
+	for _, size := range []int{1, 100} {
+		label, name := fmt.Sprintf("single-record batches, %d clients", o.clients), "single_16"
+		if size > 1 {
+			label, name = fmt.Sprintf("%d-record batches, %d clients", size, o.clients), fmt.Sprintf("batch%d_16", size)
+		}
+		r, err = throughput(ctx, c, zones, size, o, label, nil)
+		if err != nil {
+			return err
+		}
+		results = append(results, r.named("cp_"+name))
+		if o.route53 {
+			r, err = throughput(ctx, c, zones, size, o, label+", Route 53 XML+SigV4", rc)
+			if err != nil {
+				return err
+			}
+			results = append(results, r.named("r53_"+name))
+		}
 	}
-	results = append(results, r.named("cp_single_16"))
-	r, err = throughput(ctx, c, zones, 100, o, fmt.Sprintf("100-record batches, %d clients", o.clients))
-	if err != nil {
-		return err
-	}
-	results = append(results, r.named("cp_batch100_16"))
 
 	var lists []result
 	if !o.skipList {
@@ -372,7 +390,7 @@ func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
 
 // throughput runs one client per zone for o.duration, each sending change
 // batches of size UPSERTs back to back, and reports batches per second.
-func throughput(ctx context.Context, c *client, zoneIDs []string, size int, o options, label string) (result, error) {
+func throughput(ctx context.Context, c *client, zoneIDs []string, size int, o options, label string, rc *r53Client) (result, error) {
 	names := make([]string, len(zoneIDs))
 	for i, id := range zoneIDs {
 		var z struct {
@@ -401,7 +419,13 @@ func throughput(ctx context.Context, c *client, zoneIDs []string, size int, o op
 			for k := 0; time.Now().Before(deadline); k++ {
 				b := batch(names[i], k*size, size, o.batchNames)
 				t0 := time.Now()
-				if err := c.do(ctx, http.MethodPost, path, b, nil); err != nil {
+				var err error
+				if rc != nil {
+					err = rc.changeBatch(ctx, zoneIDs[i], b)
+				} else {
+					err = c.do(ctx, http.MethodPost, path, b, nil)
+				}
+				if err != nil {
 					errs.Add(1)
 					firstEr.CompareAndSwap(nil, err.Error())
 					continue

@@ -164,6 +164,7 @@ func runDev(ctx context.Context, args []string) error {
 	fmt.Printf(`
 Waymark is running.
   API          %s   (openapi.yaml describes it)
+  console      %s/console/   (sign in with the API key below)
   DNS          %s   (UDP and TCP)
   NATS         %s
   checkers     %s
@@ -171,11 +172,12 @@ Waymark is running.
   tenant       %s
   API key      %s
 
-  source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS, WAYMARK_NAMESERVERS
+  source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS, WAYMARK_NAMESERVERS, AWS_*
   curl -s -H "Authorization: Bearer $WAYMARK_API_KEY" $WAYMARK_API/v1/hostedzones
+  aws route53 list-hosted-zones      # the Route 53 API, same key (docs/route53.md)
 
 Press Ctrl-C to stop.
-`, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), *tenantName, token, envFile)
+`, apiURL, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), *tenantName, token, envFile)
 	return cp.Wait(ctx)
 }
 
@@ -259,6 +261,17 @@ export WAYMARK_DNS_PORT=%s
 # The nameserver pool: each name answers on its address, port WAYMARK_DNS_PORT.
 export WAYMARK_NAMESERVERS=%s
 `, apiURL, token, admin, dnsAddr, port, pool)
+	// The same key as an AWS key pair, for the Route 53 API: the AWS CLI
+	// and SDKs read these (docs/route53.md).
+	if keyID, secret, ok := strings.Cut(strings.TrimPrefix(token, controlplane.TokenPrefix), "_"); ok {
+		content += fmt.Sprintf(`export AWS_ACCESS_KEY_ID=%s
+export AWS_SECRET_ACCESS_KEY=%s
+export AWS_REGION=us-east-1
+export AWS_DEFAULT_REGION=us-east-1
+export AWS_ENDPOINT_URL_ROUTE_53=%s
+export AWS_EC2_METADATA_DISABLED=true
+`, keyID, secret, apiURL)
+	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
 		return err

@@ -28,6 +28,7 @@ var rules = []rule{
 	{pkg: "zonecfg", transitive: []string{module, "github.com/jackc/", "github.com/go-chi/", "github.com/nats-io/"}},
 	{pkg: "healthcfg", transitive: []string{module, "github.com/"}},
 	{pkg: "nspool", transitive: []string{module, "github.com/jackc/", "github.com/go-chi/", "github.com/nats-io/"}},
+	{pkg: "console", transitive: []string{module, "github.com/"}}, // embedded files and net/http only
 	{pkg: "event", transitive: []string{module + "controlplane", module + "dataplane", module + "api", module + "healthcheck", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "dataplane", transitive: []string{module + "controlplane", module + "api", module + "healthcheck", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "healthcheck", transitive: []string{module + "controlplane", module + "api", module + "dataplane", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
@@ -36,6 +37,7 @@ var rules = []rule{
 	{pkg: "client", transitive: []string{module}},
 	// The tenant command line is a client of the API, through the SDK.
 	{pkg: "internal/cli", transitive: []string{module + "controlplane", module + "api", module + "dataplane", module + "healthcheck", module + "migrations", module + "zonecfg", module + "event", "github.com/jackc/", "github.com/nats-io/", "github.com/go-chi/"}},
+	{pkg: "api/route53", direct: []string{"github.com/jackc/", "github.com/nats-io/", "github.com/go-chi/", module + "migrations"}, transitive: []string{module + "dataplane", module + "healthcheck", module + "migrations"}},
 	{pkg: "api", direct: []string{"github.com/jackc/", "github.com/nats-io/", module + "migrations"}, transitive: []string{module + "dataplane", module + "healthcheck", module + "migrations"}},
 }
 
@@ -48,17 +50,20 @@ var arrows = map[string][]string{
 	"nspool":             nil,
 	"event":              {"healthcfg", "zonecfg"},
 	"controlplane":       {"event", "healthcfg", "internal/retry", "nspool", "zonecfg"},
-	"api":                {"controlplane", "event", "healthcfg", "zonecfg"},
-	"dataplane":          {"event", "internal/retry", "nspool", "zonecfg"},
+	"api":                {"api/route53", "console", "controlplane", "event", "healthcfg", "zonecfg"},
+	"api/route53":        {"controlplane", "event", "healthcfg", "zonecfg"},
+	"console":            nil,
+	"dataplane":          {"event", "internal/httpcomp", "internal/retry", "nspool", "zonecfg"},
 	"healthcheck":        {"event", "healthcfg", "internal/retry"},
 	"migrations":         nil,
 	"client":             nil,
-	"cmd/waymark":        {"api", "controlplane", "dataplane", "event", "healthcfg", "healthcheck", "internal/cli", "migrations", "nspool"},
+	"cmd/waymark":        {"api", "controlplane", "dataplane", "event", "healthcfg", "healthcheck", "internal/cli", "internal/httpcomp", "migrations", "nspool"},
 	"internal/cli":       {"client"},
 	"internal/devserver": {"internal/pgtest", "migrations"},
 	"internal/deps":      nil,
 	"internal/dnstest":   {"zonecfg"},
 	"internal/e2e":       nil,
+	"internal/httpcomp":  nil,
 	"internal/natstest":  nil,
 	"internal/pgtest":    {"migrations"},
 	"internal/retry":     nil,
@@ -66,6 +71,7 @@ var arrows = map[string][]string{
 	"bench/cpbench":      {"api", "controlplane", "migrations"},
 	"bench/nsbench":      {"dataplane", "event", "internal/dnstest", "zonecfg"},
 	"bench/nsmem":        {"dataplane"},
+	"bench/nsprod":       {"controlplane", "migrations", "zonecfg"},
 	"bench/mkgeoip":      nil,
 	"bench/abuse":        nil,
 }
