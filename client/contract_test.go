@@ -131,6 +131,16 @@ func contracts() map[string]contract {
 			_, err := c.GetHealthCheckHistory(ctx, "h1", &GetHealthCheckHistoryInput{MaxItems: 2, Before: 7})
 			return err
 		}, nil, typeOf[HealthCheckHistoryOutput]()},
+		"listZoneTags": {func(ctx context.Context, c *Client) error { _, err := c.ListZoneTags(ctx, "z1"); return err }, nil, typeOf[Tags]()},
+		"changeZoneTags": {func(ctx context.Context, c *Client) error {
+			_, err := c.ChangeZoneTags(ctx, "z1", TagChange{Add: []Tag{{Key: "k", Value: "v"}}, Remove: []string{"old"}})
+			return err
+		}, typeOf[TagChange](), typeOf[Tags]()},
+		"listHealthCheckTags": {func(ctx context.Context, c *Client) error { _, err := c.ListHealthCheckTags(ctx, "h1"); return err }, nil, typeOf[Tags]()},
+		"changeHealthCheckTags": {func(ctx context.Context, c *Client) error {
+			_, err := c.ChangeHealthCheckTags(ctx, "h1", TagChange{Add: []Tag{{Key: "k", Value: "v"}}, Remove: []string{"old"}})
+			return err
+		}, typeOf[TagChange](), typeOf[Tags]()},
 		"getNameserverSnapshot": {func(ctx context.Context, c *Client) error {
 			_, err := c.GetNameserverSnapshot(ctx, &GetNameserverSnapshotInput{Serve: []string{"ns1.waymark.test."}})
 			return err

@@ -172,6 +172,15 @@ func TestIntegrationEveryOperation(t *testing.T) {
 		t.Errorf("HostedZones listed %v, want %v", listed, names)
 	}
 	zone := zoneIDs[0]
+	if tg := must(c.ChangeZoneTags(ctx, zone, TagChange{Add: []Tag{{Key: "env", Value: "prod"}, {Key: "old", Value: "x"}}}))(t, "ChangeZoneTags"); len(tg.Tags) != 2 || tg.ResourceType != "hostedzone" {
+		t.Errorf("ChangeZoneTags %+v", tg)
+	}
+	if tg := must(c.ChangeZoneTags(ctx, zone, TagChange{Remove: []string{"old"}}))(t, "ChangeZoneTags remove"); len(tg.Tags) != 1 {
+		t.Errorf("ChangeZoneTags remove %+v", tg)
+	}
+	if tg := must(c.ListZoneTags(ctx, zone))(t, "ListZoneTags"); len(tg.Tags) != 1 || tg.Tags[0] != (Tag{Key: "env", Value: "prod"}) || tg.ResourceID != zone {
+		t.Errorf("ListZoneTags %+v", tg)
+	}
 	if g := must(c.GetHostedZone(ctx, zone))(t, "GetHostedZone"); g.HostedZone.Name != names[0] || g.DelegationSet == nil {
 		t.Errorf("GetHostedZone %+v", g)
 	}
@@ -391,6 +400,12 @@ func exerciseHealthChecks(ctx context.Context, t *testing.T, c *Client) {
 	lf := must(c.GetHealthCheckLastFailure(ctx, id))(t, "GetHealthCheckLastFailure")
 	if len(lf.Checkers) == 0 || !strings.Contains(lf.Checkers[0].Reason, "500") {
 		t.Errorf("GetHealthCheckLastFailure %+v", lf)
+	}
+	if tg := must(c.ChangeHealthCheckTags(ctx, id, TagChange{Add: []Tag{{Key: "team", Value: "web"}}}))(t, "ChangeHealthCheckTags"); len(tg.Tags) != 1 || tg.ResourceType != "healthcheck" {
+		t.Errorf("ChangeHealthCheckTags %+v", tg)
+	}
+	if tg := must(c.ListHealthCheckTags(ctx, id))(t, "ListHealthCheckTags"); len(tg.Tags) != 1 || tg.Tags[0] != (Tag{Key: "team", Value: "web"}) {
+		t.Errorf("ListHealthCheckTags %+v", tg)
 	}
 	h := must(c.GetHealthCheckHistory(ctx, id, &GetHealthCheckHistoryInput{MaxItems: 10}))(t, "GetHealthCheckHistory")
 	if len(h.Transitions) == 0 || h.Transitions[0].Status != Unhealthy {

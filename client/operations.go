@@ -94,6 +94,11 @@ var (
 	opGetHealthCheckLastFailure = operation{"getHealthCheckLastFailure", "GET", "/v1/healthchecks/{id}/last-failure"}
 	opGetHealthCheckHistory     = operation{"getHealthCheckHistory", "GET", "/v1/healthchecks/{id}/history"}
 
+	opListZoneTags          = operation{"listZoneTags", "GET", "/v1/hostedzones/{id}/tags"}
+	opChangeZoneTags        = operation{"changeZoneTags", "POST", "/v1/hostedzones/{id}/tags"}
+	opListHealthCheckTags   = operation{"listHealthCheckTags", "GET", "/v1/healthchecks/{id}/tags"}
+	opChangeHealthCheckTags = operation{"changeHealthCheckTags", "POST", "/v1/healthchecks/{id}/tags"}
+
 	opGetNameserverSnapshot = operation{"getNameserverSnapshot", "GET", "/v1/nameserver/snapshot"}
 	opGetNameserverZone     = operation{"getNameserverZone", "GET", "/v1/nameserver/zones/{id}"}
 	opListNameservers       = operation{"listNameservers", "GET", "/v1/nameservers"}
@@ -112,6 +117,7 @@ func operations() []operation {
 		opExportZone, opImportZone, opGetChange,
 		opCreateHealthCheck, opListHealthChecks, opGetHealthCheck, opUpdateHealthCheck, opDeleteHealthCheck,
 		opGetHealthCheckStatus, opGetHealthCheckLastFailure, opGetHealthCheckHistory,
+		opListZoneTags, opChangeZoneTags, opListHealthCheckTags, opChangeHealthCheckTags,
 		opGetNameserverSnapshot, opGetNameserverZone, opListNameservers,
 	}
 }

@@ -319,3 +319,25 @@ func callOut[T any](ctx context.Context, c *Client, r request) (*T, error) {
 	}
 	return &out, nil
 }
+
+// ListZoneTags returns a hosted zone's tags, by key.
+func (c *Client) ListZoneTags(ctx context.Context, zoneID string) (*Tags, error) {
+	return callOut[Tags](ctx, c, request{op: opListZoneTags, pathArgs: []string{zoneID}})
+}
+
+// ChangeZoneTags adds (or overwrites) and removes a hosted zone's tags in
+// one step and returns the tags after the change.
+func (c *Client) ChangeZoneTags(ctx context.Context, zoneID string, in TagChange) (*Tags, error) {
+	return callOut[Tags](ctx, c, request{op: opChangeZoneTags, pathArgs: []string{zoneID}, body: in})
+}
+
+// ListHealthCheckTags returns a health check's tags, by key.
+func (c *Client) ListHealthCheckTags(ctx context.Context, healthCheckID string) (*Tags, error) {
+	return callOut[Tags](ctx, c, request{op: opListHealthCheckTags, pathArgs: []string{healthCheckID}})
+}
+
+// ChangeHealthCheckTags adds (or overwrites) and removes a health check's
+// tags in one step and returns the tags after the change.
+func (c *Client) ChangeHealthCheckTags(ctx context.Context, healthCheckID string, in TagChange) (*Tags, error) {
+	return callOut[Tags](ctx, c, request{op: opChangeHealthCheckTags, pathArgs: []string{healthCheckID}, body: in})
+}

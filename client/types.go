@@ -627,8 +627,33 @@ type Nameserver struct {
 	Ready bool `json:"ready"`
 	Live  bool `json:"live"`
 	Zones int  `json:"zones"`
+	// UnservableRRSets counts record sets the node received but could not
+	// load (it answers SERVFAIL for their names); non-zero means the
+	// planes disagree on what is valid.
+	UnservableRRSets int `json:"unservable_rrsets"`
 	// Serves are the pool names the node serves; empty: all of them.
 	Serves        []string  `json:"serves"`
 	FirstSeen     time.Time `json:"first_seen"`
 	LastHeartbeat time.Time `json:"last_heartbeat"`
+}
+
+// Tag is one key and value on a hosted zone or health check.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Tags are a resource's tags, by key.
+type Tags struct {
+	// ResourceType is "hostedzone" or "healthcheck".
+	ResourceType string `json:"resource_type"`
+	ResourceID   string `json:"resource_id"`
+	Tags         []Tag  `json:"tags"`
+}
+
+// TagChange adds (or overwrites) and removes tags in one step: at most 10
+// of each per request, 50 tags per resource.
+type TagChange struct {
+	Add    []Tag    `json:"add,omitempty"`
+	Remove []string `json:"remove,omitempty"`
 }
