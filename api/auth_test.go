@@ -2,10 +2,13 @@ package api
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/waymark-dns/waymark/controlplane"
 )
 
 func TestIntegrationAuth(t *testing.T) {
@@ -218,5 +221,55 @@ func TestLimiterSetPrunes(t *testing.T) {
 	s.take("z", later)
 	if _, ok := s.m["x"]; !ok || len(s.m) > 3 {
 		t.Fatalf("got %v", s.m)
+	}
+}
+
+// TestIntegrationAuthFailureThrottle: wrong credentials are counted per
+// client address and per key id; past the burst both are answered 429
+// with Retry-After before any lookup, and they recover at the rate.
+func TestIntegrationAuthFailureThrottle(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, func(c *Config) { c.AuthFailBurst, c.AuthFailRate = 5, 1 })
+	_, tok1 := a.tenant("victim")
+	_, tok2 := a.tenant("bystander")
+	id1 := controlplane.TokenKeyID(tok1)
+	if id1 == "" {
+		t.Fatalf("TokenKeyID(%q) is empty", tok1)
+	}
+	wrong := controlplane.TokenPrefix + id1 + "_wrongsecret"
+	call := func(from, tok string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "http://waymark.test/v1/hostedzones", nil)
+		r.RemoteAddr = from + ":4000"
+		r.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		a.h.ServeHTTP(rec, r)
+		return rec
+	}
+	for i := range 5 {
+		if rec := call("198.51.100.1", wrong); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d, want 401", i+1, rec.Code)
+		}
+	}
+	for _, tc := range []struct {
+		name, from, tok string
+		want            int
+	}{
+		{"the attacker's address", "198.51.100.1", wrong, http.StatusTooManyRequests},
+		{"the attacker's address, another key", "198.51.100.1", tok2, http.StatusTooManyRequests},
+		{"the attacked key, elsewhere", "198.51.100.2", tok1, http.StatusTooManyRequests},
+		{"another key, elsewhere", "198.51.100.2", tok2, http.StatusOK},
+		{"a garbage token, elsewhere", "198.51.100.3", "garbage", http.StatusUnauthorized},
+	} {
+		rec := call(tc.from, tc.tok)
+		if rec.Code != tc.want {
+			t.Errorf("%s: status %d, want %d: %s", tc.name, rec.Code, tc.want, rec.Body)
+		}
+		if tc.want == http.StatusTooManyRequests && rec.Header().Get("Retry-After") != "1" {
+			t.Errorf("%s: Retry-After %q, want 1", tc.name, rec.Header().Get("Retry-After"))
+		}
+	}
+	a.clock.Advance(2 * time.Second)
+	if rec := call("198.51.100.2", tok1); rec.Code != http.StatusOK {
+		t.Errorf("after the refill: status %d, want 200", rec.Code)
 	}
 }

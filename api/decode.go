@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/waymark-dns/waymark/controlplane"
 )
@@ -65,6 +66,10 @@ func decodeStrict(body io.Reader, dst any) error {
 	if err != nil {
 		return err
 	}
+	// encoding/json would turn invalid UTF-8 into U+FFFD silently.
+	if !utf8.Valid(data) {
+		return invalidInput("request body is not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -78,7 +83,50 @@ func decodeStrict(body io.Reader, dst any) error {
 	if err := json.Unmarshal(data, &generic); err != nil {
 		return decodeError(err)
 	}
+	if err := plainText(generic, ""); err != nil {
+		return err
+	}
 	return exactKeys(generic, reflect.TypeOf(dst), "")
+}
+
+// plainText rejects control characters (C0, DEL, C1; NUL among them) in
+// every string and key of v: no field of the API is meant to hold them,
+// and PostgreSQL text cannot hold NUL at all. Record data spells such bytes
+// as \DDD escapes, which are plain text.
+func plainText(v any, path string) error {
+	bad := func(s, field string) error {
+		for _, r := range s {
+			if r < 0x20 || r == 0x7f || (0x80 <= r && r <= 0x9f) {
+				field = strings.TrimPrefix(field, ".")
+				return &controlplane.Error{
+					Code:    controlplane.CodeInvalidInput,
+					Message: fmt.Sprintf("field %q contains the control character U+%04X; send plain text", field, r),
+					Details: []controlplane.Detail{{Field: field, Message: "control character"}},
+				}
+			}
+		}
+		return nil
+	}
+	switch x := v.(type) {
+	case string:
+		return bad(x, path)
+	case map[string]any:
+		for key, val := range x {
+			if err := bad(key, path+"."+key); err != nil {
+				return err
+			}
+			if err := plainText(val, path+"."+key); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, val := range x {
+			if err := plainText(val, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // exactKeys checks that every object key in v names a field of t by its
@@ -195,4 +243,37 @@ func jsonKind(kind string) string {
 
 func invalidInput(msg string) *controlplane.Error {
 	return apiError(controlplane.CodeInvalidInput, msg)
+}
+
+// plainURL answers 400 for a request whose path or query parameters hold
+// invalid UTF-8 or control characters (%00 in an id), before any handler
+// passes them to the database.
+func (h *handler) plainURL(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := plainRequestURL(r); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func plainRequestURL(r *http.Request) error {
+	if !utf8.ValidString(r.URL.Path) {
+		return invalidInput("the request path is not valid UTF-8")
+	}
+	if err := plainText(r.URL.Path, "path"); err != nil {
+		return err
+	}
+	for k, vs := range r.URL.Query() {
+		for _, v := range vs {
+			if !utf8.ValidString(k) || !utf8.ValidString(v) {
+				return invalidInput(fmt.Sprintf("query parameter %q is not valid UTF-8", k))
+			}
+			if err := plainText(map[string]any{k: v}, "query"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

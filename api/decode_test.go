@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -123,4 +124,38 @@ func FuzzDecodeChangeBatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestIntegrationControlCharacters: NUL, other control characters and
+// invalid UTF-8 in any string field, key, path or query parameter are 400
+// InvalidInput, never 500.
+func TestIntegrationControlCharacters(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t, nil)
+	_, tok := a.tenant("text")
+	zone := a.zone(tok, "text.example.")
+	for _, tc := range []req{
+		{method: "POST", path: "/v1/apikeys", bearer: tok, body: `{"description":"a\u0000b"}`},
+		{method: "POST", path: "/v1/apikeys", bearer: tok, body: "{\"description\":\"a\xffb\"}"},
+		{method: "POST", path: "/v1/apikeys", bearer: tok, body: `{"description":"bell\u0007"}`},
+		{method: "POST", path: "/v1/apikeys", bearer: tok, body: `{"description":"c1\u0085"}`},
+		{method: "POST", path: "/v1/hostedzones", bearer: tok, body: `{"name":"nul.example.","caller_reference":"r\u0000"}`},
+		{method: "PATCH", path: "/v1/hostedzones/" + zone, bearer: tok, body: `{"comment":"x\u0000"}`},
+		{method: "POST", path: "/v1/hostedzones/" + zone + "/rrsets/changes", bearer: tok,
+			body: `{"changes":[{"action":"UPSERT","rrset":{"name":"a.text.example.","type":"TXT","ttl":60,"records":["\"x\u0000\""]}}]}`},
+		{method: "GET", path: "/v1/hostedzones/Z%00", bearer: tok},
+		{method: "GET", path: "/v1/hostedzones?caller_reference=%00", bearer: tok},
+		{method: "GET", path: "/v1/hostedzones/%FF", bearer: tok},
+	} {
+		r := a.do(tc)
+		if r.status != http.StatusBadRequest {
+			t.Errorf("%s %s %q: status %d, want 400: %s", tc.method, tc.path, tc.body, r.status, r.body)
+			continue
+		}
+		if c := r.errorCode(t); c != string(controlplane.CodeInvalidInput) {
+			t.Errorf("%s %s: code %s", tc.method, tc.path, c)
+		}
+	}
+	// Plain text, non-ASCII included, is still accepted.
+	a.must(http.StatusCreated, req{method: "POST", path: "/v1/apikeys", bearer: tok, body: `{"description":"clé déploiement ✓"}`})
 }

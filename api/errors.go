@@ -117,6 +117,13 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if !ok {
 		var mbe *http.MaxBytesError
 		switch {
+		case unavailable(r, err):
+			// The database is down, unreachable or too slow: the request
+			// may succeed later, so say so instead of "internal error".
+			h.log.WarnContext(r.Context(), "database unavailable", "request_id", requestID(r.Context()),
+				"method", r.Method, "path", r.URL.Path, "err", err)
+			w.Header().Set("Retry-After", h.retryAfterSeconds())
+			e, status = apiError(codeServiceUnavailable, "the service is temporarily unavailable; retry later"), http.StatusServiceUnavailable
 		case errors.As(err, &mbe):
 			e, status = apiError(codePayloadTooLarge, "request body is too large"), http.StatusRequestEntityTooLarge
 		default:

@@ -76,6 +76,7 @@ type nameserverJSON struct {
 	Ready         bool      `json:"ready"`
 	Live          bool      `json:"live"`
 	Zones         int       `json:"zones"`
+	Unservable    int       `json:"unservable_rrsets"`
 	Serves        []string  `json:"serves"`
 	FirstSeen     time.Time `json:"first_seen"`
 	LastHeartbeat time.Time `json:"last_heartbeat"`
@@ -95,7 +96,7 @@ func (h *handler) listNameservers(w http.ResponseWriter, r *http.Request) error 
 	for _, n := range list {
 		out.Nameservers = append(out.Nameservers, nameserverJSON{
 			NodeID: n.NodeID, Region: n.Region, AppliedSeq: n.AppliedSeq, Lag: n.Lag,
-			Ready: n.Ready, Live: n.Live, Zones: n.Zones, Serves: append([]string{}, n.Serves...),
+			Ready: n.Ready, Live: n.Live, Zones: n.Zones, Unservable: n.Unservable, Serves: append([]string{}, n.Serves...),
 			FirstSeen: n.FirstSeen.UTC(), LastHeartbeat: n.LastHeartbeat.UTC(),
 		})
 	}

@@ -188,8 +188,12 @@ func (h *handler) requireTenant(next http.Handler) http.Handler {
 			h.writeError(w, r, apiError(controlplane.CodeForbidden, "the operator token cannot act as a tenant"))
 			return
 		}
+		if !h.authAllowed(w, r, tok) {
+			return
+		}
 		p, err := h.svc.Authenticate(r.Context(), tok)
 		if err != nil {
+			h.authFailed(r, tok, err)
 			h.writeError(w, r, err)
 			return
 		}
@@ -216,6 +220,9 @@ func (h *handler) requireAdmin(next http.Handler) http.Handler {
 			h.writeError(w, r, apiError(controlplane.CodeForbidden, "the admin API is disabled on this server"))
 			return
 		}
+		if !h.authAllowed(w, r, tok) {
+			return
+		}
 		if _, err := h.svc.Authenticate(r.Context(), tok); err == nil {
 			h.writeError(w, r, apiError(controlplane.CodeForbidden, "this endpoint needs the operator token"))
 			return
@@ -223,8 +230,42 @@ func (h *handler) requireAdmin(next http.Handler) http.Handler {
 			h.writeError(w, r, err)
 			return
 		}
+		h.authFailed(r, tok, controlplane.Errorf(controlplane.CodeUnauthorized, "invalid credentials"))
 		h.writeError(w, r, errUnauthorized("invalid credentials"))
 	})
+}
+
+// authAllowed answers 429 and returns false when the client address, or
+// the API key the token names, has used up its failed authentications;
+// it costs no database or cryptographic work, so a flood of wrong secrets
+// stays cheap.
+func (h *handler) authAllowed(w http.ResponseWriter, r *http.Request, tok string) bool {
+	now := h.cfg.NowFunc()
+	wait, blocked := h.authFail.exhausted("ip:"+clientIP(r), now)
+	if id := controlplane.TokenKeyID(tok); !blocked && id != "" {
+		wait, blocked = h.authFail.exhausted("key:"+id, now)
+	}
+	if !blocked {
+		return true
+	}
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	h.writeError(w, r, apiError(codeThrottling,
+		"too many failed authentications; retry after "+strconv.Itoa(secs)+"s"))
+	return false
+}
+
+// authFailed spends one failure of the client address and of the key id
+// when err says the credentials were wrong.
+func (h *handler) authFailed(r *http.Request, tok string, err error) {
+	if !controlplane.IsCode(err, controlplane.CodeUnauthorized) {
+		return
+	}
+	now := h.cfg.NowFunc()
+	h.authFail.take("ip:"+clientIP(r), now)
+	if id := controlplane.TokenKeyID(tok); id != "" {
+		h.authFail.take("key:"+id, now)
+	}
 }
 
 // rateLimit applies the tenant's token bucket (after requireTenant).
@@ -331,6 +372,22 @@ func (s *limiterSet) take(key string, now time.Time) (time.Duration, bool) {
 	wait := res.DelayFrom(now)
 	res.CancelAt(now)
 	return wait, false
+}
+
+// exhausted reports whether key's bucket has no token at now, and how long
+// until it has one, without spending any.
+func (s *limiterSet) exhausted(key string, now time.Time) (time.Duration, bool) {
+	s.mu.Lock()
+	lim, ok := s.m[key]
+	s.mu.Unlock()
+	if !ok {
+		return 0, false
+	}
+	tok := lim.TokensAt(now)
+	if tok >= 1 {
+		return 0, false
+	}
+	return time.Duration((1 - tok) / float64(s.limit) * float64(time.Second)), true
 }
 
 // pruneLocked drops buckets that are full again: forgetting them changes

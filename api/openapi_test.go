@@ -264,6 +264,10 @@ func exerciseFleet(t *testing.T, a *testAPI, token string) {
 	}
 }
 
+// undocumentedRoutes are the routes of the router that are not the JSON
+// API, so not in openapi.yaml: the web console's files (api/console.go).
+var undocumentedRoutes = []string{"GET /console", "GET /console/*", "HEAD /console/*"}
+
 // checkCoverage fails unless every operation in openapi.yaml was seen by
 // a, and every route of the router is in openapi.yaml.
 func checkCoverage(t *testing.T, a *testAPI) {
@@ -290,6 +294,9 @@ func checkCoverage(t *testing.T, a *testAPI) {
 		op := method + " " + route
 		if strings.HasPrefix(route, route53.Prefix+"/") {
 			return nil // the Route 53 API, not part of openapi.yaml (docs/route53.md)
+		}
+		if slices.Contains(undocumentedRoutes, op) {
+			return nil
 		}
 		if !documented[op] {
 			t.Errorf("route %s is not in openapi.yaml", op)

@@ -39,6 +39,10 @@ const (
 	DefaultMaxBodyBytes      = 1 << 20                      // 1 MiB: JSON bodies
 	DefaultMaxImportBytes    = controlplane.MaxZoneFileSize // zone files (8 MiB)
 	DefaultLimiterMaxEntries = 100000
+	// Failed authentications allowed per client address and per key id:
+	// a burst, then a steady rate per second.
+	DefaultAuthFailBurst = 20
+	DefaultAuthFailRate  = 1.0
 )
 
 // Config configures the router. Only Service is required.
@@ -72,6 +76,27 @@ type Config struct {
 	// TestAnswer asks a nameserver for a test answer (GET
 	// /v1/hostedzones/{id}/test-answer). Nil: that endpoint answers 503.
 	TestAnswer TestAnswerFunc
+	// Database, if set, makes requests fail fast (503) while the database
+	// is down and is what GET /readyz reports. The caller runs it.
+	Database *DatabaseGate
+	// RequestTimeout is every request's deadline (default 15 s); a long
+	// poll (?wait=) gets controlplane.MaxChangeWait on top.
+	RequestTimeout time.Duration
+	// AuthFailRate and AuthFailBurst bound failed authentications per
+	// client address and per API key id (defaults 1/s, burst 20). Once a
+	// bucket is empty, requests from that address or naming that key are
+	// answered 429 before any database or cryptographic work.
+	AuthFailRate  float64
+	AuthFailBurst int
+	// ExpensivePerTenant is how many expensive requests (export, import,
+	// test answer) one tenant may have in flight; more are answered 429
+	// with Retry-After. Default DefaultExpensivePerTenant.
+	ExpensivePerTenant int
+	// RetryAfter is the Retry-After of 503 answers (default 2 s).
+	RetryAfter time.Duration
+	// WriteTimeout is the HTTP server's write timeout, which long polls
+	// extend for themselves; zero when the server has none.
+	WriteTimeout time.Duration
 }
 
 // handler holds the router's dependencies; every endpoint is a method.
@@ -81,6 +106,10 @@ type handler struct {
 	log    *slog.Logger
 	tenant *limiterSet // per-tenant request rate
 	signup *limiterSet // per-client-IP sign-up rate
+	// authFail counts failed authentications per client IP ("ip:…") and
+	// per key id ("key:…").
+	authFail *limiterSet
+	budget   *budgets // per-tenant expensive requests in flight
 }
 
 // NewRouter returns the API's http.Handler.
@@ -106,16 +135,33 @@ func NewRouter(cfg Config) http.Handler {
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.AuthFailRate <= 0 {
+		cfg.AuthFailRate = DefaultAuthFailRate
+	}
+	if cfg.AuthFailBurst <= 0 {
+		cfg.AuthFailBurst = DefaultAuthFailBurst
+	}
+	if cfg.ExpensivePerTenant <= 0 {
+		cfg.ExpensivePerTenant = DefaultExpensivePerTenant
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = DefaultRetryAfter
+	}
 	h := &handler{
-		cfg:    cfg,
-		svc:    cfg.Service,
-		log:    cfg.Logger,
-		tenant: newLimiterSet(cfg.RateLimit, cfg.RateBurst, DefaultLimiterMaxEntries),
-		signup: newLimiterSet(float64(cfg.SignupPerMinute)/60, cfg.SignupPerMinute, DefaultLimiterMaxEntries),
+		cfg:      cfg,
+		svc:      cfg.Service,
+		log:      cfg.Logger,
+		tenant:   newLimiterSet(cfg.RateLimit, cfg.RateBurst, DefaultLimiterMaxEntries),
+		signup:   newLimiterSet(float64(cfg.SignupPerMinute)/60, cfg.SignupPerMinute, DefaultLimiterMaxEntries),
+		authFail: newLimiterSet(cfg.AuthFailRate, cfg.AuthFailBurst, DefaultLimiterMaxEntries),
+		budget:   newBudgets(cfg.ExpensivePerTenant),
 	}
 
 	r := chi.NewRouter()
-	r.Use(h.requestID, h.accessLog, h.recoverer)
+	r.Use(h.requestID, h.accessLog, h.recoverer, h.plainURL, h.deadline)
 	r.NotFound(h.serve(h.notFound))
 	r.MethodNotAllowed(h.serve(h.methodNotAllowed))
 	for _, rt := range h.routes() {
@@ -238,6 +284,11 @@ func (h *handler) routes() []route {
 		{"POST", "/v1/hostedzones/{id}/tags", tenant, jsonBody, h.changeTags(controlplane.TagHostedZone)},
 		{"GET", "/v1/healthchecks/{id}/tags", tenant, jsonBody, h.listTags(controlplane.TagHealthCheck)},
 		{"POST", "/v1/healthchecks/{id}/tags", tenant, jsonBody, h.changeTags(controlplane.TagHealthCheck)},
+
+		// The web console's files (api/console.go), not the JSON API.
+		{"GET", "/console", public, noBody, h.consoleRedirect},
+		{"GET", "/console/*", public, noBody, h.consoleFiles()},
+		{"HEAD", "/console/*", public, noBody, h.consoleFiles()},
 	}
 }
 
@@ -284,9 +335,18 @@ func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
-// readyz answers 200 when ReadyFunc succeeds, 503 otherwise: a readiness
-// probe. The cause is logged, not shown.
+// readyz answers 200 when ReadyFunc succeeds (and the database gate is
+// open), 503 otherwise: a readiness probe. With a gate the answer says why
+// (without addresses); the full cause is logged.
 func (h *handler) readyz(w http.ResponseWriter, r *http.Request) error {
+	if g := h.cfg.Database; g != nil {
+		if st := g.state(); st.down != nil {
+			h.log.WarnContext(r.Context(), "not ready", "err", st.down, "since", st.since)
+			w.Header().Set("Retry-After", h.retryAfterSeconds())
+			return apiError(codeServiceUnavailable, "not ready: "+reason(st.down, g.timeout)+
+				" (since "+st.since.UTC().Format(time.RFC3339)+")")
+		}
+	}
 	if h.cfg.ReadyFunc != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()

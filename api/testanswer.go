@@ -50,6 +50,11 @@ type answerRecordJSON struct {
 // ("198.51.100.0/24") or an address (then /24 for IPv4, /56 for IPv6, as
 // resolvers commonly send).
 func (h *handler) testAnswer(w http.ResponseWriter, r *http.Request) error {
+	release, err := h.expensive(w, r)
+	if err != nil {
+		return err
+	}
+	defer release()
 	q := r.URL.Query()
 	z, err := h.svc.GetZone(r.Context(), tenantID(r), chi.URLParam(r, "id"))
 	if err != nil {

@@ -123,6 +123,11 @@ func (h *handler) listRRSets(w http.ResponseWriter, r *http.Request) error {
 // exportZone is GET /v1/hostedzones/{id}/export: the zone as an RFC 1035
 // master file.
 func (h *handler) exportZone(w http.ResponseWriter, r *http.Request) error {
+	release, err := h.expensive(w, r)
+	if err != nil {
+		return err
+	}
+	defer release()
 	text, err := h.svc.ExportZone(r.Context(), tenantID(r), chi.URLParam(r, "id"))
 	if err != nil {
 		return err
@@ -141,6 +146,11 @@ func (h *handler) importZone(w http.ResponseWriter, r *http.Request) error {
 	if err := requireMediaType(r, "text/dns", "text/plain"); err != nil {
 		return err
 	}
+	release, err := h.expensive(w, r)
+	if err != nil {
+		return err
+	}
+	defer release()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err

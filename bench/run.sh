@@ -5,22 +5,32 @@
 #
 #   1. control plane through the real HTTP API (bench/cpbench) vs pgbench, and the
 #      same batches through the Route 53 API (XML + SigV4) vs the JSON API
-#   2. nameserver memory and cold start, 1,000,000 records (bench/nsmem) vs Knot DNS
+#   2. nameserver memory and cold start, 1,000,000 records: the production
+#      binaries (waymark api + waymark nameserver, bench/nsprod, bench/nsmem) vs Knot DNS
 #   3. Go benchmarks of ./dataplane and ./api
 #   4. DNS queries per second vs Knot (bench/dns_vs_knot.sh, when present)
 #   5. propagation latency, submit → INSYNC (internal/e2e, when present)
 #   6. abuse beside Knot: TCP floods, spoofed-source UDP flood, RRL cost (bench/abuse.sh)
+#   7. views and sharding: one `waymark nameserver` serving 8 pool names
+#      (100,000 zones on sets of 4) vs one view vs Knot, qps over 8
+#      addresses; RSS and cold start of a node serving 2 of 8 names
 #
 # Loopback only; every server it starts is stopped on exit. Servers are
 # pinned to core 0 and load generators to core 1 where that matters (parts
-# 2 and 4). Bounded: each step has a timeout; the whole run takes 12–18
-# minutes on two cores.
+# 2, 4 and 7). Bounded: each step has a timeout; parts 1-6 take 18–28
+# minutes on two cores, part 7 another 2–6 (skipped when the budget is spent).
 #
 # Environment: DURATION seconds per throughput run (10), RECORDS for part 2
 # (1000000), SKIP (space-separated part numbers to skip, e.g. "4 5"),
 # BUDGET seconds for the whole run (1500),
 # DATABASE_URL base (postgres://postgres@127.0.0.1:5432), NSMEM_PORT (5421),
-# KNOT_PORT (5422), PROPAGATION_N changes (300), KEEP=1 keeps the work dir,
+# KNOT_PORT (5422), API_PORT (5423), NATS_PORT (5424), NS_SAMPLES (times
+# after exec at which part 2 reads VmRSS: 8s,30s,60s; the last is the
+# reported figure; 8s,30s,60s,120s for two minutes, 8s,20s for a quick
+# run), NS_FLAGS (extra `waymark nameserver` flags, e.g. --memory-limit
+# 400MiB), NS_LAYOUTS (one many), PROPAGATION_N changes (300), VIEWS_PORT (24053) and
+# VIEWS_KNOT_PORT (24054) on 127.0.0.1-8 and VIEWS_ROUNDS (2) for part 7,
+# KEEP=1 keeps the work dir,
 # BENCH_REV=<git revision> benchmarks that commit (exported with git archive
 # into the work dir) instead of the working tree — for a stable figure
 # while the tree is being edited.
@@ -33,7 +43,15 @@ SKIP=" ${SKIP:-} "
 PGBASE=${DATABASE_URL_BASE:-postgres://postgres@127.0.0.1:5432}
 NSMEM_PORT=${NSMEM_PORT:-5421}
 KNOT_PORT=${KNOT_PORT:-5422}
+API_PORT=${API_PORT:-5423}
+NATS_PORT=${NATS_PORT:-5424}
+NS_SAMPLES=${NS_SAMPLES:-8s,30s,60s}
+NS_FLAGS=${NS_FLAGS:-}
+NS_LAYOUTS=${NS_LAYOUTS:-one many}
 PROPAGATION_N=${PROPAGATION_N:-300}
+VIEWS_PORT=${VIEWS_PORT:-24053}
+VIEWS_KNOT_PORT=${VIEWS_KNOT_PORT:-24054}
+VIEWS_ROUNDS=${VIEWS_ROUNDS:-2}
 PGUSER=${PGUSER:-postgres}
 PGHOST=${PGHOST:-127.0.0.1}
 export PGUSER PGHOST
@@ -95,6 +113,7 @@ command -v dnsperf >/dev/null || need+=(dnsperf)
 command -v dig >/dev/null || need+=(bind9-dnsutils)
 command -v pgbench >/dev/null || need+=(postgresql-client)
 command -v taskset >/dev/null || need+=(util-linux)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
 	say "installing ${need[*]}"
 	export DEBIAN_FRONTEND=noninteractive
@@ -107,7 +126,8 @@ fi
 psql -d postgres -Atc 'select 1' >/dev/null || { echo "bench: PostgreSQL is required on $PGHOST:5432" >&2; exit 1; }
 
 say "build"
-go build -o "$work/cpbench" ./bench/cpbench && go build -o "$work/nsmem" ./bench/nsmem || exit 1
+go build -o "$work/cpbench" ./bench/cpbench && go build -o "$work/nsmem" ./bench/nsmem &&
+	go build -o "$work/nsprod" ./bench/nsprod && go build -o "$work/waymark" ./cmd/waymark || exit 1
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 put load_avg_start "$(cut -d' ' -f1 /proc/loadavg)" "1-min load average before the run (2 cores)"
 
@@ -172,13 +192,13 @@ SQL
 fi
 
 # ---------------------------------------------------------------- 2
-knot_conf() { # dir -> writes dir/knot/knot.conf
+knot_conf() { # dir [listen] -> writes dir/knot/knot.conf
 	mkdir -p "$1/knot/run" "$1/knot/db"
 	{
 		cat <<CONF
 server:
     rundir: "$1/knot/run"
-    listen: 127.0.0.1@$KNOT_PORT
+    listen: ${2:-127.0.0.1@$KNOT_PORT}
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1
@@ -199,35 +219,87 @@ CONF
 		cat "$1/knot-zones.conf"
 	} >"$1/knot/knot.conf"
 }
+# wait_http URL: until it answers 200 (30 s at most).
+wait_http() {
+	local i
+	for i in $(seq 300); do
+		curl -sf -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	echo "bench: $1 did not come up" >&2
+	return 1
+}
 if ! skip 2; then
-	for layout in one many; do
+	# The production binaries, as an operator starts them: `waymark api`
+	# (PostgreSQL, NATS) and `waymark nameserver` against it, each in its
+	# own process; NATS is nsprod natsd (the nats-server library, as
+	# `waymark dev` embeds it). The data set is the same as Knot's.
+	export WAYMARK_MASTER_KEY=$(printf '%064d' 1) WAYMARK_JWT_KEY=$(printf '%064d' 2) WAYMARK_ADMIN_TOKEN=bench-admin-token-0123456789
+	nsdb="$PGBASE/waymark_nsbench?sslmode=disable"
+	last_sample=${NS_SAMPLES##*,}
+	for layout in $NS_LAYOUTS; do
 		skip 2 && break
 		d=$work/ns-$layout
 		say "2. nameserver memory and cold start: $RECORDS records, layout '$layout'"
 		timeout -k 5 $(budget 180) "$work/nsmem" gen -layout "$layout" -records "$RECORDS" -out "$d" || exit 1
 		knot_conf "$d"
-		m() { taskset -c 1 timeout -k 5 "$(budget 240)" "$work/nsmem" measure -probe "$d/probe.txt" "$@"; }
-		m -label knot -addr "127.0.0.1:$KNOT_PORT" -- \
+		psql -d postgres -qc 'DROP DATABASE IF EXISTS waymark_nsbench WITH (FORCE)' -c 'CREATE DATABASE waymark_nsbench' || exit 1
+		timeout -k 5 $(budget 300) "$work/nsprod" seed -database-url "$nsdb" -layout "$layout" -records "$RECORDS" || exit 1
+		"$work/nsprod" natsd -listen "127.0.0.1:$NATS_PORT" -dir "$d/nats" >"$d/natsd.log" 2>&1 &
+		natsd_pid=$!
+		taskset -c 1 "$work/waymark" api --database-url "$nsdb" --nats-url "nats://127.0.0.1:$NATS_PORT" \
+			--listen "127.0.0.1:$API_PORT" >"$d/api.log" 2>&1 &
+		api_pid=$!
+		wait_http "http://127.0.0.1:$API_PORT/readyz" || exit 1
+		m() { taskset -c 1 timeout -k 5 "$(budget 300)" "$work/nsmem" measure -probe "$d/probe.txt" "$@"; }
+		ns() { # the nameserver command line, as an operator would run it
+			# --rrl-off: the probes all come from 127.0.0.1, one client to
+			# response rate limiting; Knot runs without its rrl module too.
+			echo taskset -c 0 "$work/waymark" nameserver --region bench --node-id "bench-$layout" \
+				--listen "127.0.0.1:$NSMEM_PORT" --api "http://127.0.0.1:$API_PORT" \
+				--nats-url "nats://127.0.0.1:$NATS_PORT" --cache-dir "$d/cache" --rrl-off $NS_FLAGS
+		}
+		m -label knot -samples "$NS_SAMPLES" -addr "127.0.0.1:$KNOT_PORT" -- \
 			taskset -c 0 knotd -c "$d/knot/knot.conf" | tee "$d/knot.txt"
-		m -label ours -usr1 -addr "127.0.0.1:$NSMEM_PORT" -snapshot "$d/snapshot.json" -- \
-			taskset -c 0 "$work/nsmem" serve -addr "127.0.0.1:$NSMEM_PORT" -snapshot-url '{URL}' | tee "$d/snap.txt"
-		# The node writes its own cache (nsmem mkcache), in its own format.
-		timeout -k 5 "$(budget 120)" "$work/nsmem" mkcache -snapshot "$d/snapshot.json" -cache-dir "$d/cache" || exit 1
-		m -label cache -usr1 -settle-delay 5s -addr "127.0.0.1:$NSMEM_PORT" -- \
-			taskset -c 0 "$work/nsmem" serve -addr "127.0.0.1:$NSMEM_PORT" -cache-dir "$d/cache" | tee "$d/cache.txt"
-		k=$(result "$d/knot.txt" knot_rss_mib)
-		o=$(result "$d/snap.txt" ours_rss_mib)
+		# From the control plane: an empty cache directory. On its way out
+		# (SIGTERM) the nameserver writes its cache, if the cache loop
+		# had not yet.
+		m -label cp -samples "$NS_SAMPLES" -addr "127.0.0.1:$NSMEM_PORT" -- $(ns) 2>"$d/ns-cp.log" | tee "$d/cp.txt"
+		# While it is away, changes: 100 new record sets in the big zone,
+		# or one in each of 100 zones. From the cache, with the control
+		# plane and NATS up, the node loads its cache and fetches only
+		# those, from the stream.
+		if [ "$layout" = one ]; then chg="-zones 1 -sets 100"; else chg="-zones 100 -sets 1"; fi
+		timeout -k 5 $(budget 120) "$work/nsprod" change -database-url "$nsdb" $chg || exit 1
+		m -label cache -samples "$NS_SAMPLES" -addr "127.0.0.1:$NSMEM_PORT" -- $(ns) 2>"$d/ns-cache.log" | tee "$d/cache.txt"
+		grep -h -E 'caught up|loaded the' "$d/ns-cp.log" "$d/ns-cache.log" | cut -c1-200
+		kill "$api_pid" "$natsd_pid" 2>/dev/null
+		wait "$api_pid" "$natsd_pid" 2>/dev/null
+		# Extra, labelled: the harness (nsmem serve: the same node from
+		# the snapshot file, then runtime.GC + debug.FreeOSMemory on
+		# SIGUSR1), the figure earlier versions of this table reported.
+		m -label harness -usr1 -addr "127.0.0.1:$NSMEM_PORT" -snapshot "$d/snapshot.json" -- \
+			taskset -c 0 "$work/nsmem" serve -addr "127.0.0.1:$NSMEM_PORT" -snapshot-url '{URL}' | tee "$d/harness.txt"
 		desc="1 zone"
 		[ "$layout" = many ] && desc="$((RECORDS / 10)) zones of 10"
-		put "ns.$layout.rss_mib.waymark" "$o" "$desc; after GC; $(result "$d/snap.txt" ours_rss_ready_mib) MiB at first answer"
-		put "ns.$layout.rss_mib.knot" "$k" "$desc"
-		put "ratio: ns.$layout RSS waymark ÷ knot" "$(ratio "$o" "$k")" "target <= 1"
-		put "ns.$layout.coldstart_ms.snapshot" "$(result "$d/snap.txt" ours_load_ms)" "start → every probe answered; snapshot over HTTP; target < 2000"
-		put "ns.$layout.coldstart_ms.cache" "$(result "$d/cache.txt" cache_load_ms)" "from the on-disk cache"
-		put "ns.$layout.coldstart_ms.knot" "$(result "$d/knot.txt" knot_load_ms)" "from master files"
-		put "ratio: ns.$layout cold start waymark(snapshot) ÷ knot" "$(ratio "$(result "$d/snap.txt" ours_load_ms)" "$(result "$d/knot.txt" knot_load_ms)")" ""
+		at=$(awk -v s="$last_sample" 'BEGIN { sub(/s$/, "", s); print s }')
+		k=$(result "$d/knot.txt" "knot_rss_${at}s_mib")
+		o=$(result "$d/cp.txt" "cp_rss_${at}s_mib")
+		put "ns.$layout.rss_mib.waymark" "$o" "$desc; production binary, RSS ${at} s after exec, no help; at first answer $(result "$d/cp.txt" cp_rss_ready_mib)"
+		put "ns.$layout.hwm_mib.waymark" "$(result "$d/cp.txt" cp_hwm_mib)" "VmHWM, peak during the load (from the control plane)"
+		put "ns.$layout.rss_mib.waymark_cache" "$(result "$d/cache.txt" "cache_rss_${at}s_mib")" "started from the cache; VmHWM $(result "$d/cache.txt" cache_hwm_mib)"
+		put "ns.$layout.rss_mib.knot" "$k" "$desc; RSS ${at} s after exec; VmHWM $(result "$d/knot.txt" knot_hwm_mib)"
+		put "ratio: ns.$layout RSS waymark ÷ knot" "$(ratio "$o" "$k")" "target <= 1.0, later <= 0.8"
+		put "ns.$layout.coldstart_ms.cp" "$(result "$d/cp.txt" cp_load_ms)" "exec → every probe answered; snapshot from waymark api (PostgreSQL)"
+		caught=$(sed -n 's/.*caught up from the zone stream.* events=\([0-9]*\).*/\1/p' "$d/ns-cache.log" | head -1)
+		put "ns.$layout.coldstart_ms.cache" "$(result "$d/cache.txt" cache_load_ms)" "exec → every probe answered; on-disk cache + ${caught:-no} events caught up from the stream"
+		put "ns.$layout.coldstart_ms.knot" "$(result "$d/knot.txt" knot_load_ms)" "exec → every probe answered; master files"
+		put "ratio: ns.$layout cold start waymark(cp) ÷ knot" "$(ratio "$(result "$d/cp.txt" cp_load_ms)" "$(result "$d/knot.txt" knot_load_ms)")" "target < 2"
+		put "ratio: ns.$layout cold start waymark(cache) ÷ knot" "$(ratio "$(result "$d/cache.txt" cache_load_ms)" "$(result "$d/knot.txt" knot_load_ms)")" "target <= 1"
+		put "ns.$layout.rss_mib.harness_gc" "$(result "$d/harness.txt" harness_rss_mib)" "extra: bench harness (nsmem serve), after a forced GC + FreeOSMemory; cold start $(result "$d/harness.txt" harness_load_ms) ms from a file"
 		rm -rf "$d"
 	done
+	psql -d postgres -qc 'DROP DATABASE IF EXISTS waymark_nsbench WITH (FORCE)' || true
 fi
 
 # ---------------------------------------------------------------- 3
@@ -293,6 +365,89 @@ if ! skip 6; then
 	put abuse.legit_p99_us.knot "$(lg knot p99_us)" "lost $(lg knot lost_pct) %"
 	put "ratio: qps RRL+cookies on ÷ off" "$(awk '/^qps ratio on\/off:/ { print $NF }' "$a")" "normal mix, median of rounds"
 	put "ratio: CPU/query off ÷ on" "$(awk '/^CPU per query ratio off\/on:/ { print $6 }' "$a")" "1 = RRL and cookies cost nothing"
+fi
+
+# ---------------------------------------------------------------- 7
+# Views and sharding, through the production nameserver (`waymark
+# nameserver`, NATS pointed at a closed port, the snapshot served by nsmem
+# measure as the control plane would; --rrl-off, since every query comes
+# from 127.0.0.1 and Knot here has no mod-rrl: part 6 measures RRL). The same 100,000 zones of 10 records
+# on random sets of 4 of 8 pool names ns1..ns8.bench.test. on 127.0.0.1..8:
+#   views  the pool of 8 names, one view each (every zone in 4 of them)
+#   one    one pool name listening on the same 8 addresses, every zone in
+#          its one view (same sockets, same load: only the views differ)
+#   knot   Knot on the same 8 addresses, the same zones
+#   shard  --serve ns1,ns2: the zones on sets holding either (the filtered
+#          snapshot the control plane sends such a node)
+# qps: 8 dnsperf processes on core 1, one per address, each with the queries
+# of zones visible on its name, summed; the server on core 0. Rounds
+# alternate the servers; each figure is the mean of the rounds.
+if ! skip 7; then
+	d=$work/views
+	say "7. views and sharding: 100,000 zones on sets of 4 of 8 pool names"
+	timeout -k 5 "$(budget 120)" "$work/nsmem" genviews -out "$d" || exit 1
+	p8= p1=ns1.bench.test.= knot_listen=
+	for i in 1 2 3 4 5 6 7 8; do
+		p8+="ns$i.bench.test.=127.0.0.$i,"
+		p1+="127.0.0.$i/"
+		knot_listen+="127.0.0.$i@$VIEWS_KNOT_PORT, "
+	done
+	knot_conf "$d" "[ ${knot_listen%, } ]"
+	cat >"$d/perf8.sh" <<'SH'
+#!/bin/sh
+# perf8.sh DIR PORT DURATION: one dnsperf per address 127.0.0.1..8, summed.
+for k in 1 2 3 4 5 6 7 8; do
+	dnsperf -s "127.0.0.$k" -p "$2" -d "$1/queries-$k.txt" -l "$3" -c 1 -T 1 -q 16 >"$1/perf-$k.out" 2>&1 &
+done
+wait
+awk '/Queries per second:/ { q += $4 } /Queries lost:/ { l += $3 } END { printf "RESULT qps %.0f\nRESULT lost %d\n", q, l }' "$1"/perf-[1-8].out
+SH
+	chmod +x "$d/perf8.sh"
+	vm() { # label pool snapshot [--serve names] [-then ...]: one waymark nameserver
+		local label=$1 pool=$2 snap=$3
+		shift 3
+		local then=()
+		[ "${1:-}" = -then ] && then=(-then "$2") && shift 2
+		WAYMARK_ADMIN_TOKEN=bench WAYMARK_NAMESERVERS=$pool taskset -c 1 timeout -k 5 "$(budget 240)" \
+			"$work/nsmem" measure -label "$label" -addr "127.0.0.1:$VIEWS_PORT" -probe "$d/probe.txt" \
+			-snapshot "$snap" "${then[@]}" -- taskset -c 0 "$work/waymark" nameserver --region bench \
+			--node-id "bench-$label" --listen "127.0.0.1:$VIEWS_PORT" --nats-url nats://127.0.0.1:1 --api '{URL}' --rrl-off "$@"
+	}
+	for r in $(seq 1 "$VIEWS_ROUNDS"); do
+		skip 7 && break
+		o=$d/round$r.txt
+		vm views "$p8" "$d/snapshot-views.json" -then "$d/perf8.sh $d $VIEWS_PORT $DURATION" 2>"$d/views.log" | tee -a "$o"
+		vm one "$p1" "$d/snapshot-one.json" -then "$d/perf8.sh $d $VIEWS_PORT $DURATION" 2>"$d/one.log" | tee -a "$o"
+		taskset -c 1 timeout -k 5 "$(budget 240)" "$work/nsmem" measure -label knot -addr "127.0.0.1:$VIEWS_KNOT_PORT" \
+			-probe "$d/probe.txt" -then "$d/perf8.sh $d $VIEWS_KNOT_PORT $DURATION" -- \
+			taskset -c 0 knotd -c "$d/knot/knot.conf" 2>"$d/knot.log" | tee -a "$o"
+		vm shard "$p8" "$d/snapshot-shard.json" --serve ns1,ns2 2>"$d/shard.log" | tee -a "$o"
+	done
+	# Each RESULT qps line follows its server's own lines: tag it with the
+	# label of the RESULT line before it.
+	awk '$1 == "RESULT" { if ($2 == "qps" || $2 == "lost") $2 = lbl "_" $2; else { lbl = $2; sub(/_.*/, "", lbl) } print }' "$d"/round*.txt >"$d/all.txt"
+	vmean() { awk -v k="$1" '$1 == "RESULT" && $2 == k { s += $3; n++; v = v (v == "" ? "" : ", ") $3 } END { if (n) printf "%.1f\t%s\n", s / n, v; else print "-\t" }' "$d/all.txt"; }
+	fig() { vmean "$1" | cut -f1; }
+	each() { vmean "$1" | cut -f2; }
+	q8=$(fig views_qps) q1=$(fig one_qps) qk=$(fig knot_qps)
+	put views.qps.8views "$q8" "one nameserver, 8 pool names on 127.0.0.1-8, 100,000 zones on sets of 4; rounds: $(each views_qps); lost $(each views_lost)"
+	put views.qps.1view "$q1" "same zones, one pool name on the same 8 addresses; rounds: $(each one_qps)"
+	put views.qps.knot "$qk" "Knot on the same 8 addresses; rounds: $(each knot_qps)"
+	put "ratio: views qps 8 views ÷ 1 view" "$(ratio "$q8" "$q1")" "target >= 0.95"
+	put "ratio: views qps 8 views ÷ knot" "$(ratio "$q8" "$qk")" "target >= 1"
+	zs=$(grep -o '"id":' "$d/snapshot-shard.json" | wc -l)
+	# Our RSS is read once every probe answers (no GC is forced: the
+	# production binary has no hook for it), so it holds the decoded
+	# snapshot's garbage; Knot's once stable.
+	for k in rss_ready_mib load_ms; do
+		a=$(fig "views_$k") b=$(fig "shard_$k")
+		put "views.$k.serve8of8" "$a" "rounds: $(each "views_$k")"
+		put "views.$k.serve2of8" "$b" "--serve ns1,ns2: $zs of 100,000 zones; rounds: $(each "shard_$k")"
+		put "views.$k.1view" "$(fig "one_$k")" "rounds: $(each "one_$k")"
+		put "ratio: views $k 2 of 8 ÷ 8 of 8" "$(ratio "$b" "$a")" ""
+	done
+	put views.rss_mib.knot "$(fig knot_rss_mib)" "100,000 zones; cold start $(fig knot_load_ms) ms"
+	[ -n "${KEEP:-}" ] || rm -rf "$d/zones"
 fi
 
 # ---------------------------------------------------------------- summary

@@ -137,6 +137,10 @@ func (s *Service) ListAPIKeys(ctx context.Context, tenantID string) ([]APIKey, e
 // (CodeInvalidInput): without a key the tenant could never authenticate
 // again, and only the operator could help; create a new key first.
 func (s *Service) DeleteAPIKey(ctx context.Context, tenantID, keyID string) error {
+	// Forgotten before and after the commit: a request authenticated in
+	// between may cache the key again, and must not keep it.
+	s.auth.forgetKey(keyID)
+	defer s.auth.forgetKey(keyID)
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		n, err := lockTenantKeys(ctx, tx, tenantID)
 		if err != nil {
@@ -187,6 +191,10 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 		return Principal{}, errUnauthorized()
 	}
 	if rest, ok := strings.CutPrefix(bearer, TokenPrefix); ok {
+		now := s.cfg.NowFunc()
+		if p, ok := s.auth.get(bearer, now); ok {
+			return p, nil
+		}
 		keyID, secret, ok := strings.Cut(rest, "_")
 		if !ok || !plausibleKeyID(keyID) || secret == "" {
 			return Principal{}, errUnauthorized()
@@ -203,7 +211,9 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 			return Principal{}, errUnauthorized()
 		}
 		s.touchKey(ctx, keyID, row.lastUsed)
-		return Principal{TenantID: row.tenantID, KeyID: keyID}, nil
+		p := Principal{TenantID: row.tenantID, KeyID: keyID}
+		s.auth.put(bearer, p, now)
+		return p, nil
 	}
 	if strings.Count(bearer, ".") == 2 {
 		return s.authenticateToken(ctx, bearer)
@@ -369,4 +379,19 @@ func unauthorizedUnlessInternal(err error) error {
 		return errUnauthorized()
 	}
 	return err
+}
+
+// TokenKeyID returns the key id an API key token names, without any
+// database or cryptographic work, or "" if bearer is not shaped like one
+// (a JWT, garbage). The HTTP layer throttles failed authentication by it.
+func TokenKeyID(bearer string) string {
+	rest, ok := strings.CutPrefix(bearer, TokenPrefix)
+	if !ok {
+		return ""
+	}
+	keyID, _, _ := strings.Cut(rest, "_")
+	if !plausibleKeyID(keyID) {
+		return ""
+	}
+	return keyID
 }

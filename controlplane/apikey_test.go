@@ -375,3 +375,42 @@ func TestIntegrationKeyQuotaConcurrent(t *testing.T) {
 		t.Errorf("%d concurrent creations of one name succeeded, want 1", ok)
 	}
 }
+
+// TestIntegrationAuthCache: a successful authentication is remembered for
+// AuthCacheTTL (a key removed behind the Service's back, as by another API
+// process, works until then and not after), and DeleteAPIKey forgets it
+// at once.
+func TestIntegrationAuthCache(t *testing.T) {
+	t.Parallel()
+	s, clock := newAuthTestService(t)
+	ctx := context.Background()
+	tn, _, err := s.CreateTenant(ctx, "cache")
+	if err != nil {
+		t.Fatal(err)
+	}
+	elsewhere, err := s.CreateAPIKey(ctx, tn.ID, "deleted elsewhere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	here, err := s.CreateAPIKey(ctx, tn.ID, "deleted here")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []NewAPIKey{elsewhere, here} {
+		if _, err := s.Authenticate(ctx, k.Token); err != nil {
+			t.Fatalf("Authenticate: %v", err)
+		}
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM api_key WHERE id = $1`, elsewhere.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.Authenticate(ctx, elsewhere.Token); err != nil || p.KeyID != elsewhere.ID {
+		t.Fatalf("within the TTL: %+v, %v; want the cached principal", p, err)
+	}
+	if err := s.DeleteAPIKey(ctx, tn.ID, here.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, func() error { _, err := s.Authenticate(ctx, here.Token); return err }(), CodeUnauthorized)
+	clock.Advance(DefaultAuthCacheTTL)
+	wantCode(t, func() error { _, err := s.Authenticate(ctx, elsewhere.Token); return err }(), CodeUnauthorized)
+}

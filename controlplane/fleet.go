@@ -194,33 +194,35 @@ func (t *Tracker) flush(ctx context.Context) error {
 		if len(batch) > 0 {
 			n := len(batch)
 			ids, regions := make([]string, n), make([]string, n)
-			applied, zones := make([]int64, n), make([]int32, n)
+			applied, zones, unservable := make([]int64, n), make([]int32, n), make([]int32, n)
 			ready := make([]bool, n)
 			serves := make([]string, n) // comma-joined: no arrays of arrays in unnest
 			received, sent, liveUntil := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 			for i, h := range batch {
 				ids[i], regions[i] = h.NodeID, h.Region
 				applied[i], zones[i], ready[i] = int64(h.AppliedSeq), int32(h.Zones), h.Ready
+				unservable[i] = int32(min(h.Unservable, 1<<31-1))
 				received[i], sent[i] = h.received.UTC(), h.Sent.UTC()
 				liveUntil[i] = h.received.Add(t.cfg.LiveTimeout).UTC()
 				serves[i] = strings.Join(h.Serves, ",")
 			}
 			if _, err := tx.Exec(ctx,
 				`INSERT INTO nameserver AS ns (node_id, region, applied_seq, ready, zones,
-				                               first_seen_at, last_heartbeat, sent_at, live_until, serves)
+				                               first_seen_at, last_heartbeat, sent_at, live_until, serves, unservable)
 				 SELECT v.id, v.region, v.applied, v.ready, v.zones, v.received, v.received, v.sent, v.live_until,
-				        coalesce(string_to_array(nullif(v.serves, ''), ','), '{}')
+				        coalesce(string_to_array(nullif(v.serves, ''), ','), '{}'), v.unservable
 				   FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bool[], $5::int[],
-				               $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[])
-				        AS v(id, region, applied, ready, zones, received, sent, live_until, serves)
+				               $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::int[])
+				        AS v(id, region, applied, ready, zones, received, sent, live_until, serves, unservable)
 				 ON CONFLICT (node_id) DO UPDATE
 				    SET region = excluded.region, applied_seq = excluded.applied_seq,
 				        ready = excluded.ready, zones = excluded.zones, serves = excluded.serves,
+				        unservable = excluded.unservable,
 				        last_heartbeat = excluded.last_heartbeat, sent_at = excluded.sent_at,
 				        live_until = excluded.live_until
 				  WHERE ns.sent_at IS NULL OR excluded.sent_at > ns.sent_at
 				     OR (excluded.sent_at = ns.sent_at AND excluded.applied_seq > ns.applied_seq)`,
-				ids, regions, applied, ready, zones, received, sent, liveUntil, serves); err != nil {
+				ids, regions, applied, ready, zones, received, sent, liveUntil, serves, unservable); err != nil {
 				return fmt.Errorf("record heartbeats: %w", err)
 			}
 		}
@@ -309,50 +311,37 @@ func (s *Service) ChangeProgress(ctx context.Context, tenantID, changeID string)
 
 // WaitChange returns the change once it is INSYNC, or its current state
 // when timeout (at most MaxChangeWait) passes first; it is not an error
-// for the change to still be PENDING. It polls the change's row by primary
-// key with a short, growing interval (5 ms to 25 ms, then 250 ms after the
-// first second), which keeps it free of per-waiter database connections.
-// An error is returned only for an unknown change, a database failure or
-// the end of ctx.
+// for the change to still be PENDING. It reads the change's row when it
+// starts and when it ends; in between it waits on the Service's one change
+// notifier (notifier.go), which watches every waited change with one query
+// per INSYNC notification, so that a thousand waiters cost the database
+// about what one does. An error is returned only for an unknown change, a
+// database failure or the end of ctx.
 func (s *Service) WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (ChangeInfo, error) {
 	timeout = min(max(timeout, 0), MaxChangeWait)
+	c, err := s.changeRow(ctx, s.pool, tenantID, changeID)
+	if err != nil || c.Status == StatusInSync || timeout == 0 {
+		return c, err
+	}
 	// Timers, not the service's clock: this is a wait in real time, which
 	// a test's frozen clock must not make endless.
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	slow := time.NewTimer(time.Second)
-	defer slow.Stop()
-	expired, slowed := timeout == 0, false
-	interval := 5 * time.Millisecond
-	for {
-		c, err := s.changeRow(ctx, s.pool, tenantID, changeID)
-		if err != nil {
-			return ChangeInfo{}, err
-		}
-		if c.Status == StatusInSync || expired {
-			return c, nil
-		}
-		poll := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			poll.Stop()
-			return ChangeInfo{}, ctx.Err()
-		case <-deadline.C:
-			expired = true
-		case <-slow.C:
-			slowed = true
-		case <-poll.C:
-		}
-		poll.Stop()
-		// Changes usually go INSYNC within tens of milliseconds; one
-		// that takes longer waits for a slow or dead nameserver, and is
-		// polled less often.
-		ceiling := 25 * time.Millisecond
-		if slowed {
-			ceiling = 250 * time.Millisecond
-		}
-		interval = min(interval*2, ceiling)
+	insync, cancel := s.notifier().wait(c.ID)
+	defer cancel()
+	select {
+	case <-ctx.Done():
+		return ChangeInfo{}, ctx.Err()
+	case <-deadline.C:
+	case <-insync:
 	}
+	return s.changeRow(ctx, s.pool, tenantID, changeID)
+}
+
+// notifier returns the Service's change notifier.
+func (s *Service) notifier() *changeNotifier {
+	s.notifierOnce.Do(func() { s.changes = newChangeNotifier(s) })
+	return s.changes
 }
 
 // Nameserver is one member of the fleet as the trackers last saw it.
@@ -360,11 +349,16 @@ type Nameserver struct {
 	NodeID     string
 	Region     string
 	AppliedSeq uint64
-	// Lag is how many stream events the node is behind the newest event
-	// the relay has published.
-	Lag           uint64
-	Ready         bool
-	Zones         int
+	// Lag is how many events the node is behind: those published on the
+	// stream after the last one it applied, plus those still waiting in
+	// the outbox (a relay that cannot reach NATS leaves every node behind).
+	Lag   uint64
+	Ready bool
+	Zones int
+	// Unservable is how many record sets the node could not load (it
+	// answers SERVFAIL for their names): non-zero means the planes
+	// disagree on what is valid.
+	Unservable    int
 	FirstSeen     time.Time
 	LastHeartbeat time.Time
 	// Live is true when the node is ready and was heard from within the
@@ -378,9 +372,10 @@ type Nameserver struct {
 // trackers' ForgetAfter (default 24 h), by region and node id.
 func (s *Service) ListNameservers(ctx context.Context) ([]Nameserver, error) {
 	rows, err := s.pool.Query(ctx,
-		`SELECT n.node_id, n.region, n.applied_seq, n.ready, n.zones, n.first_seen_at, n.last_heartbeat,
+		`SELECT n.node_id, n.region, n.applied_seq, n.ready, n.zones, n.unservable, n.first_seen_at, n.last_heartbeat,
 		        n.ready AND n.live_until > $1,
-		        GREATEST(coalesce((SELECT max(stream_seq) FROM outbox_event), 0) - n.applied_seq, 0), n.serves
+		        GREATEST(coalesce((SELECT max(stream_seq) FROM outbox_event), 0) - n.applied_seq, 0)
+		        + (SELECT count(*) FROM outbox_event WHERE published_at IS NULL), n.serves
 		   FROM nameserver n ORDER BY n.region, n.node_id`, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("list nameservers: %w", err)
@@ -388,7 +383,7 @@ func (s *Service) ListNameservers(ctx context.Context) ([]Nameserver, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Nameserver, error) {
 		var n Nameserver
 		var applied, lag int64
-		err := row.Scan(&n.NodeID, &n.Region, &applied, &n.Ready, &n.Zones, &n.FirstSeen, &n.LastHeartbeat, &n.Live, &lag, &n.Serves)
+		err := row.Scan(&n.NodeID, &n.Region, &applied, &n.Ready, &n.Zones, &n.Unservable, &n.FirstSeen, &n.LastHeartbeat, &n.Live, &lag, &n.Serves)
 		n.AppliedSeq, n.Lag = uint64(applied), uint64(lag)
 		n.FirstSeen, n.LastHeartbeat = n.FirstSeen.UTC(), n.LastHeartbeat.UTC()
 		return n, err

@@ -75,7 +75,16 @@ func (e *elector) run(ctx context.Context, lead func(ctx context.Context, conn *
 
 // campaign connects, waits for the lock and leads until lead returns.
 func (e *elector) campaign(ctx context.Context, lead func(ctx context.Context, conn *pgx.Conn) error) error {
-	conn, err := pgx.ConnectConfig(ctx, e.pool.Config().ConnConfig.Copy())
+	cc := e.pool.Config().ConnConfig.Copy()
+	// The lock session waits for the lock as long as the current leader
+	// holds it: the pool's statement and lock timeouts must not end that
+	// wait (their defaults come from DatabaseOptions).
+	if cc.RuntimeParams == nil {
+		cc.RuntimeParams = map[string]string{}
+	}
+	cc.RuntimeParams["statement_timeout"] = "0"
+	cc.RuntimeParams["lock_timeout"] = "0"
+	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return fmt.Errorf("connect for leadership: %w", err)
 	}

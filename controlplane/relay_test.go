@@ -653,3 +653,53 @@ func TestIntegrationTrackerForgetsSilentNameservers(t *testing.T) {
 		return err
 	})
 }
+
+// TestIntegrationLagCountsOutbox: events not yet published (no relay
+// runs here) count in every nameserver's lag.
+func TestIntegrationLagCountsOutbox(t *testing.T) {
+	t.Parallel()
+	e := newPropEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.pool.Exec(ctx,
+		`INSERT INTO nameserver (node_id, region, applied_seq, ready) VALUES ('n1', 'r1', 0, true)`); err != nil {
+		t.Fatal(err)
+	}
+	e.createZone(t, "ZLAG", "lag.test.")
+	e.upsert(t, "ZLAG", "www.lag.test.", "192.0.2.1")
+	e.upsert(t, "ZLAG", "www.lag.test.", "192.0.2.2")
+	n, err := e.unpublished(ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("unpublished: %d, %v; want 3", n, err)
+	}
+	list, err := e.svc.ListNameservers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Lag != 3 {
+		t.Fatalf("ListNameservers: %+v, want one node with lag 3", list)
+	}
+}
+
+// TestIntegrationUnservableReported: a node's count of record sets it
+// could not load reaches ListNameservers through its heartbeats.
+func TestIntegrationUnservableReported(t *testing.T) {
+	t.Parallel()
+	e := newPropEnv(t)
+	nc, _ := e.connect(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	tr := NewTracker(e.svc.pool, nc, TrackerConfig{})
+	done := make(chan struct{})
+	go func() { defer close(done); _ = tr.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	fleet := runFakeFleet(t, nc)
+	fleet.mu.Lock()
+	fleet.nodes["bad"] = event.Heartbeat{NodeID: "bad", Region: "r", Ready: true, Unservable: 2}
+	fleet.mu.Unlock()
+	testkit.Eventually(t, 5*time.Second, func() error {
+		list, err := e.svc.ListNameservers(ctx)
+		if err == nil && (len(list) != 1 || list[0].Unservable != 2) {
+			err = fmt.Errorf("nameservers %+v, want one with 2 unservable record sets", list)
+		}
+		return err
+	})
+}

@@ -66,6 +66,11 @@ type Config struct {
 	Logger *slog.Logger
 	// HealthChecks are the operator's settings for health checks.
 	HealthChecks HealthCheckOptions
+	// AuthCacheTTL is how long a successful API key authentication is
+	// remembered (default DefaultAuthCacheTTL; negative: not at all). A
+	// key deleted through another API process keeps working here for at
+	// most that long; through this one it stops at once.
+	AuthCacheTTL time.Duration
 	// OnLeader, if set, is called with true when RunLeader starts leading
 	// for key and with false when it stops (tests wait on it).
 	OnLeader func(key int64, leading bool)
@@ -81,6 +86,13 @@ type Service struct {
 	// started by the first commit that needs one.
 	wakeOnce sync.Once
 	wake     chan struct{}
+
+	// changes is the one change notifier that every long poll shares
+	// (notifier.go), made by the first WaitChange.
+	notifierOnce sync.Once
+	changes      *changeNotifier
+
+	auth *authCache // successful API key authentications
 }
 
 // New returns a Service using pool, which must reach a migrated database.
@@ -139,7 +151,10 @@ func New(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{pool: pool, cfg: cfg}, nil
+	if cfg.AuthCacheTTL == 0 {
+		cfg.AuthCacheTTL = DefaultAuthCacheTTL
+	}
+	return &Service{pool: pool, cfg: cfg, auth: newAuthCache(cfg.AuthCacheTTL, DefaultAuthCacheSize)}, nil
 }
 
 func (s *Service) now() time.Time { return s.cfg.NowFunc().UTC() }

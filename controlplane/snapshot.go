@@ -64,10 +64,15 @@ func (s *Service) ZoneSnapshot(ctx context.Context, zoneID string) (event.ZoneSt
 }
 
 // WriteSnapshot writes the snapshot as the JSON of event.Snapshot to w,
-// zone by zone, without holding it in memory: 1,000,000 records stream in
-// about a second. The "seq" member comes first so that readers can stream
-// too. On error the JSON is left unterminated, so a reader can never
-// mistake a truncated snapshot for a complete one.
+// without holding it in memory: zones and record sets are read in one
+// REPEATABLE READ transaction, as eachSnapshotRaw does, but each record
+// set goes out as its row arrives (PostgreSQL sends the rows of the query
+// as it produces them; pgx hands them over one by one), so a zone of a
+// million record sets is never materialised here and the nameserver
+// decodes it while the database is still reading. The "seq" member comes
+// first so that readers can stream too. On error the JSON is left
+// unterminated, so a reader can never mistake a truncated snapshot for a
+// complete one.
 func (s *Service) WriteSnapshot(ctx context.Context, w io.Writer) error {
 	return s.WriteSnapshotServing(ctx, w, nil)
 }
@@ -76,42 +81,216 @@ func (s *Service) WriteSnapshot(ctx context.Context, w io.Writer) error {
 // delegation set holds one of the pool names serves (all zones when empty):
 // what a nameserver serving only those names loads.
 func (s *Service) WriteSnapshotServing(ctx context.Context, w io.Writer, serves []string) error {
+	f := snapshotFilter{serves: serves}.norm()
 	bw := bufio.NewWriterSize(w, 256<<10)
-	first := true
-	var buf []byte
-	err := s.eachSnapshotRaw(ctx, snapshotFilter{serves: serves}, func(seq uint64) error {
-		_, err := bw.WriteString(`{"seq":` + strconv.FormatUint(seq, 10) + `,"zones":[`)
-		return err
-	}, func(z rawZone) error {
-		if !first {
-			if err := bw.WriteByte(','); err != nil {
-				return err
-			}
-		}
-		first = false
-		buf = z.appendJSON(buf[:0])
-		_, err := bw.Write(buf)
-		return err
-	})
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("snapshot: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	var seq int64
+	if err := tx.QueryRow(ctx,
+		`SELECT coalesce(max(stream_seq), 0) FROM outbox_event WHERE published_at IS NOT NULL`).Scan(&seq); err != nil {
+		return fmt.Errorf("snapshot: stream position: %w", err)
+	}
+	zones, err := snapshotZones(ctx, tx, f)
 	if err != nil {
 		return err
 	}
-	if _, err := bw.WriteString("]}\n"); err != nil {
+	buf := make([]byte, 0, 64<<10)
+	buf = append(buf, `{"seq":`...)
+	buf = strconv.AppendInt(buf, seq, 10)
+	buf = append(buf, `,"zones":[`...)
+	// Zones and record sets come in the same order (zone id), so the
+	// record sets' rows are merged into the zone list as they arrive;
+	// zones without record sets are written where they fall.
+	next, open := 0, -1
+	sets := 0 // record sets written in the open zone
+	flush := func() error {
+		if len(buf) < 32<<10 {
+			return nil
+		}
+		_, err := bw.Write(buf)
+		buf = buf[:0]
 		return err
 	}
+	closeZone := func() {
+		buf = append(buf, ']')
+		if c := zones[open].CIDRCollections; len(c) > 0 {
+			buf = append(buf, `,"cidr_collections":`...)
+			buf = append(buf, c...)
+		}
+		buf = append(buf, '}')
+	}
+	openZone := func(i int) {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		z := &zones[i]
+		buf = append(buf, `{"id":`...)
+		buf = appendJSONString(buf, z.ID)
+		buf = append(buf, `,"name":`...)
+		buf = appendJSONString(buf, z.Name)
+		buf = append(buf, `,"tenant_id":`...)
+		buf = appendJSONString(buf, z.TenantID)
+		buf = append(buf, `,"version":`...)
+		buf = strconv.AppendInt(buf, z.Version, 10)
+		buf = appendNameServers(buf, z.NameServers)
+		buf = append(buf, `,"rrsets":[`...)
+		open, sets = i, 0
+	}
+	rows, err := tx.Query(ctx, snapshotRRSetsSQL, f.zoneID, f.serves)
+	if err != nil {
+		return fmt.Errorf("snapshot: record sets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v := rows.RawValues()
+		if len(v) != 9 {
+			return errors.New("snapshot: record sets: unexpected columns")
+		}
+		if open < 0 || string(v[0]) != zones[open].ID {
+			if open >= 0 {
+				closeZone()
+			}
+			for next < len(zones) && zones[next].ID != string(v[0]) {
+				openZone(next)
+				closeZone()
+				next++
+			}
+			if next == len(zones) {
+				// Both queries order by the same column: cannot happen.
+				return fmt.Errorf("snapshot: record sets of zone %q out of order", v[0])
+			}
+			openZone(next)
+			next++
+		}
+		if sets > 0 {
+			buf = append(buf, ',')
+		}
+		sets++
+		buf = appendRRSetJSON(buf, v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8])
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("snapshot: record sets: %w", err)
+	}
+	if open >= 0 {
+		closeZone()
+	}
+	for ; next < len(zones); next++ {
+		openZone(next)
+		closeZone()
+	}
+	buf = append(buf, "]}\n"...)
+	if _, err := bw.Write(buf); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+		return fmt.Errorf("snapshot: commit: %w", err)
+	}
 	return bw.Flush()
+}
+
+// snapshotRRSetsSQL selects the record sets of the zones a snapshotFilter
+// picks ($1 a zone id or empty, $2 pool names or empty), in the order of
+// the primary key (an index scan: no sort), every column as text so that
+// rows can be copied into JSON as they are.
+const snapshotRRSetsSQL = `SELECT zone_id, name, type, set_identifier, ttl::text, rdata::text,
+        coalesce(routing::text, ''), coalesce(alias_target::text, ''), coalesce(health_check_id, '')
+   FROM rrset
+  WHERE ($1 = '' OR zone_id = $1)
+    AND (cardinality($2::text[]) = 0 OR zone_id IN (
+         SELECT z.id FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
+          WHERE d.name_servers && $2))
+  ORDER BY zone_id, sort_name, type, set_identifier`
+
+// appendRRSetJSON appends one record set's JSON from its row: the same
+// members, in the same order, as rawZone.appendJSON writes.
+func appendRRSetJSON[S string | []byte](b []byte, name, typ, setID, ttl, records, routing, alias, hcID S) []byte {
+	b = append(b, `{"name":`...)
+	b = appendJSONString(b, name)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, typ)
+	if len(setID) > 0 {
+		b = append(b, `,"set_identifier":`...)
+		b = appendJSONString(b, setID)
+	}
+	b = append(b, `,"ttl":`...)
+	b = append(b, ttl...)
+	b = append(b, `,"records":`...)
+	b = append(b, records...)
+	if len(hcID) > 0 {
+		b = append(b, `,"health_check_id":`...)
+		b = appendJSONString(b, hcID)
+	}
+	if len(alias) > 0 && string(alias) != "null" {
+		b = append(b, `,"alias_target":`...)
+		b = append(b, alias...)
+	}
+	if inner := objectMembers([]byte(routing)); len(inner) > 0 {
+		b = append(b, ',')
+		b = append(b, inner...)
+	}
+	return append(b, '}')
+}
+
+// snapshotZones returns the zones f picks in id order, with no record
+// sets but their delegation set's names and their CIDR collections.
+func snapshotZones(ctx context.Context, tx pgx.Tx, f snapshotFilter) ([]rawZone, error) {
+	zrows, err := tx.Query(ctx,
+		`SELECT z.id, z.name, z.tenant_id, z.version, d.name_servers
+		   FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
+		  WHERE ($1 = '' OR z.id = $1) AND (cardinality($2::text[]) = 0 OR d.name_servers && $2)
+		  ORDER BY z.id`, f.zoneID, f.serves)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: zones: %w", err)
+	}
+	zones, err := pgx.CollectRows(zrows, func(row pgx.CollectableRow) (rawZone, error) {
+		var z rawZone
+		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version, &z.NameServers)
+		z.RRSets = []rawRRSet{}
+		return z, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: zones: %w", err)
+	}
+	if len(zones) == 0 {
+		return zones, nil
+	}
+	if err := snapshotCIDRCollections(ctx, tx, f.zoneID, zones); err != nil {
+		return nil, err
+	}
+	return zones, nil
+}
+
+// appendNameServers appends the "name_servers" member, if any.
+func appendNameServers(b []byte, names []string) []byte {
+	if len(names) == 0 {
+		return b
+	}
+	b = append(b, `,"name_servers":[`...)
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, n)
+	}
+	return append(b, ']')
 }
 
 // rawZone is event.ZoneState with record values kept as the database's
 // JSON text, to avoid decoding and re-encoding every record.
 type rawZone struct {
-	ID       string     `json:"id"`
-	Name     string     `json:"name"`
-	TenantID string     `json:"tenant_id"`
-	Version  int64      `json:"version"`
-	RRSets   []rawRRSet `json:"rrsets"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	TenantID string `json:"tenant_id"`
+	Version  int64  `json:"version"`
 	// NameServers are the pool names of the zone's delegation set.
-	NameServers []string `json:"name_servers,omitempty"`
+	NameServers []string   `json:"name_servers,omitempty"`
+	RRSets      []rawRRSet `json:"rrsets"`
 	// CIDRCollections is the JSON of the collections the zone's record
 	// sets reference (event.ZoneState.CIDRCollections), nil if none.
 	CIDRCollections json.RawMessage `json:"cidr_collections,omitempty"`
@@ -144,46 +323,16 @@ func (z *rawZone) appendJSON(b []byte) []byte {
 	b = appendJSONString(b, z.TenantID)
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, z.Version, 10)
-	if len(z.NameServers) > 0 {
-		b = append(b, `,"name_servers":[`...)
-		for i, n := range z.NameServers {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, n)
-		}
-		b = append(b, ']')
-	}
+	b = appendNameServers(b, z.NameServers)
 	b = append(b, `,"rrsets":[`...)
+	var ttl []byte
 	for i, r := range z.RRSets {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"name":`...)
-		b = appendJSONString(b, r.Name)
-		b = append(b, `,"type":`...)
-		b = appendJSONString(b, r.Type)
-		if r.SetIdentifier != "" {
-			b = append(b, `,"set_identifier":`...)
-			b = appendJSONString(b, r.SetIdentifier)
-		}
-		b = append(b, `,"ttl":`...)
-		b = strconv.AppendUint(b, uint64(r.TTL), 10)
-		b = append(b, `,"records":`...)
-		b = append(b, r.Records...)
-		if r.HealthCheckID != "" {
-			b = append(b, `,"health_check_id":`...)
-			b = appendJSONString(b, r.HealthCheckID)
-		}
-		if len(r.Alias) > 0 {
-			b = append(b, `,"alias_target":`...)
-			b = append(b, r.Alias...)
-		}
-		if inner := objectMembers(r.Routing); len(inner) > 0 {
-			b = append(b, ',')
-			b = append(b, inner...)
-		}
-		b = append(b, '}')
+		ttl = strconv.AppendUint(ttl[:0], uint64(r.TTL), 10)
+		b = appendRRSetJSON(b, []byte(r.Name), []byte(r.Type), []byte(r.SetIdentifier), ttl,
+			[]byte(r.Records), []byte(r.Routing), []byte(r.Alias), []byte(r.HealthCheckID))
 	}
 	b = append(b, ']')
 	if len(z.CIDRCollections) > 0 {
@@ -206,10 +355,10 @@ func objectMembers(obj json.RawMessage) []byte {
 // appendJSONString appends s as a JSON string. Plain ASCII, which DNS
 // names and ids are, is copied as it is; anything else goes through
 // encoding/json.
-func appendJSONString(b []byte, s string) []byte {
+func appendJSONString[S string | []byte](b []byte, s S) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
+			q, _ := json.Marshal(string(s))
 			return append(b, q...)
 		}
 	}
@@ -240,14 +389,19 @@ type snapshotFilter struct {
 	serves []string
 }
 
+// norm returns f with serves non-nil, as the queries' text[] wants it.
+func (f snapshotFilter) norm() snapshotFilter {
+	if f.serves == nil {
+		f.serves = []string{}
+	}
+	return f
+}
+
 // eachSnapshotRaw reads the zones f picks in one REPEATABLE READ
 // transaction, calling seqFn with the stream position first, then zoneFn
 // for each zone.
 func (s *Service) eachSnapshotRaw(ctx context.Context, f snapshotFilter, seqFn func(uint64) error, zoneFn func(rawZone) error) error {
-	zoneID, serves := f.zoneID, f.serves
-	if serves == nil {
-		serves = []string{}
-	}
+	f = f.norm()
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("snapshot: begin: %w", err)
@@ -266,38 +420,11 @@ func (s *Service) eachSnapshotRaw(ctx context.Context, f snapshotFilter, seqFn f
 	}
 
 	// Zones first (small), then every record set in zone order, merged.
-	zrows, err := tx.Query(ctx,
-		`SELECT z.id, z.name, z.tenant_id, z.version, d.name_servers
-		   FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
-		  WHERE ($1 = '' OR z.id = $1) AND (cardinality($2::text[]) = 0 OR d.name_servers && $2)
-		  ORDER BY z.id`, zoneID, serves)
-	if err != nil {
-		return fmt.Errorf("snapshot: zones: %w", err)
-	}
-	zones, err := pgx.CollectRows(zrows, func(row pgx.CollectableRow) (rawZone, error) {
-		var z rawZone
-		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version, &z.NameServers)
-		z.RRSets = []rawRRSet{}
-		return z, err
-	})
-	if err != nil {
-		return fmt.Errorf("snapshot: zones: %w", err)
-	}
-	if len(zones) == 0 {
-		return nil
-	}
-	if err := snapshotCIDRCollections(ctx, tx, zoneID, zones); err != nil {
+	zones, err := snapshotZones(ctx, tx, f)
+	if err != nil || len(zones) == 0 {
 		return err
 	}
-	rows, err := tx.Query(ctx,
-		`SELECT zone_id, name, type, set_identifier, ttl, rdata::text,
-		        coalesce(routing::text, ''), coalesce(alias_target::text, ''), coalesce(health_check_id, '')
-		   FROM rrset
-		  WHERE ($1 = '' OR zone_id = $1)
-		    AND (cardinality($2::text[]) = 0 OR zone_id IN (
-		         SELECT z.id FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
-		          WHERE d.name_servers && $2))
-		  ORDER BY zone_id, sort_name, type, set_identifier`, zoneID, serves)
+	rows, err := tx.Query(ctx, snapshotRRSetsSQL, f.zoneID, f.serves)
 	if err != nil {
 		return fmt.Errorf("snapshot: record sets: %w", err)
 	}
@@ -311,8 +438,7 @@ func (s *Service) eachSnapshotRaw(ctx context.Context, f snapshotFilter, seqFn f
 	var (
 		cur                          *rawZone
 		zid, name, typ, setID, rdata string
-		routing, alias, hcID         string
-		ttl                          int64
+		routing, alias, hcID, ttl    string
 	)
 	emit := func(z *rawZone) error {
 		delete(byID, z.ID)
@@ -335,7 +461,11 @@ func (s *Service) eachSnapshotRaw(ctx context.Context, f snapshotFilter, seqFn f
 				continue // cannot happen: rrset references hosted_zone
 			}
 		}
-		r := rawRRSet{Name: name, Type: typ, SetIdentifier: setID, TTL: uint32(ttl),
+		t, err := strconv.ParseUint(ttl, 10, 32)
+		if err != nil {
+			return fmt.Errorf("snapshot: record set %s %s: ttl %s", name, typ, ttl)
+		}
+		r := rawRRSet{Name: name, Type: typ, SetIdentifier: setID, TTL: uint32(t),
 			Records: json.RawMessage(rdata), HealthCheckID: hcID}
 		if routing != "" && routing != "null" {
 			r.Routing = json.RawMessage(routing)

@@ -2,7 +2,8 @@ package dataplane
 
 import (
 	"encoding/json"
-	"strconv"
+	"io"
+	"slices"
 
 	"github.com/waymark-dns/waymark/zonecfg"
 )
@@ -25,7 +26,7 @@ func decodeRRSet(raw []byte, rs *zonecfg.RRSet) error {
 // rs in any state) for whatever it does not handle. raw is one valid JSON
 // value (the decoder has checked it).
 func decodeSimpleRRSet(raw []byte, rs *zonecfg.RRSet) bool {
-	p := jsonScan{b: raw}
+	p := jsonScan{b: raw, pin: -1}
 	if !p.rrset(rs) {
 		return false
 	}
@@ -88,24 +89,81 @@ func (p *jsonScan) rrset(rs *zonecfg.RRSet) bool {
 }
 
 // jsonScan reads JSON; what its methods accept is valid JSON.
+//
+// It reads either a slice held whole (r nil) or a stream: then b is a
+// window onto r that fill moves along and refills, so a snapshot is never
+// held whole. Every method that reaches the end of b calls fill and goes
+// on; fill keeps the bytes from i on (from pin on, when pin >= 0), so
+// positions held across calls are taken as pins.
 type jsonScan struct {
-	b []byte
-	i int
+	b   []byte
+	i   int
+	r   io.Reader // nil: b is all there is
+	err error     // the first read error other than io.EOF
+	pin int       // -1, or the offset in b fill must keep
+	eof bool
+}
+
+// fill reads more of r into b, keeping b[keep:] where keep is i (or pin),
+// and reports whether any bytes were added. A window full of kept bytes
+// doubles: a single value larger than the window (a huge record set)
+// still fits.
+func (p *jsonScan) fill() bool {
+	if p.r == nil || p.eof {
+		return false
+	}
+	keep := p.i
+	if p.pin >= 0 && p.pin < keep {
+		keep = p.pin
+	}
+	if keep > 0 {
+		n := copy(p.b, p.b[keep:])
+		p.b = p.b[:n]
+		p.i -= keep
+		if p.pin >= 0 {
+			p.pin -= keep
+		}
+	}
+	if len(p.b) == cap(p.b) {
+		p.b = slices.Grow(p.b, max(cap(p.b), 512))
+	}
+	added := false
+	for {
+		n, err := p.r.Read(p.b[len(p.b):cap(p.b)])
+		p.b = p.b[:len(p.b)+n]
+		added = added || n > 0
+		if err != nil {
+			p.eof = true
+			if err != io.EOF {
+				p.err = err
+			}
+			return added
+		}
+		// Enough to go on with: do not wait for a full window.
+		if added && len(p.b) >= cap(p.b)/2 || len(p.b) == cap(p.b) {
+			return added
+		}
+	}
 }
 
 func (p *jsonScan) peek() byte {
-	if p.i < len(p.b) {
+	if p.i < len(p.b) || p.fill() {
 		return p.b[p.i]
 	}
 	return 0
 }
 
 func (p *jsonScan) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
+	for {
+		for p.i < len(p.b) {
+			switch p.b[p.i] {
+			case ' ', '\t', '\n', '\r':
+				p.i++
+			default:
+				return
+			}
+		}
+		if !p.fill() {
 			return
 		}
 	}
@@ -126,33 +184,54 @@ func (p *jsonScan) str() (string, bool) {
 	if p.peek() != '"' {
 		return "", false
 	}
-	start := p.i + 1
-	for j := start; j < len(p.b); j++ {
+	for j := p.i + 1; ; j++ {
+		if j >= len(p.b) {
+			off := j - p.i
+			if !p.fill() {
+				return "", false
+			}
+			j = p.i + off
+		}
 		switch c := p.b[j]; {
 		case c == '"':
+			s := string(p.b[p.i+1 : j])
 			p.i = j + 1
-			return string(p.b[start:j]), true
+			return s, true
 		case c == '\\' || c < 0x20 || c >= 0x7f:
 			return "", false
 		}
 	}
-	return "", false
 }
 
 // uint32 reads a number that is a plain decimal uint32.
 func (p *jsonScan) uint32() (uint32, bool) {
-	start := p.i
-	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-		p.i++
+	var v uint64
+	digits := 0
+	leadingZero := false
+	for ; ; p.i++ {
+		c := p.peek() // may refill
+		if c < '0' || c > '9' {
+			break
+		}
+		if digits == 0 {
+			leadingZero = c == '0'
+		}
+		digits++
+		if digits > 10 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
 	}
-	if p.i-start > 1 && p.b[start] == '0' {
-		return 0, false // a leading zero is not JSON
+	if digits == 0 || digits > 1 && leadingZero {
+		return 0, false // none, or a leading zero, which is not JSON
 	}
 	if c := p.peek(); c == '.' || c == 'e' || c == 'E' || c == '-' {
 		return 0, false
 	}
-	v, err := strconv.ParseUint(string(p.b[start:p.i]), 10, 32)
-	return uint32(v), err == nil
+	if v > 1<<32-1 {
+		return 0, false
+	}
+	return uint32(v), true
 }
 
 // strs reads an array of strings (not null).

@@ -73,6 +73,12 @@ func lookup(zs *zoneSet, qname string, qtype uint16, cl client, res *result) {
 			}
 		}
 	}
+	if z.badNames[qname] > 0 {
+		// Record data the control plane accepted but this server cannot
+		// pack: the name exists, so neither NXDOMAIN nor NODATA is true.
+		res.rcode, res.ede = dns.RcodeServerFailure, edeInvalidData
+		return
+	}
 	res.aa = true
 	name := qname
 	for hops := 0; ; hops++ {

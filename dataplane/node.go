@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -19,6 +20,9 @@ const (
 	DefaultReportDelay       = 20 * time.Millisecond
 	DefaultCacheInterval     = 10 * time.Second
 	DefaultRetryInterval     = time.Second
+	DefaultCatchUpTimeout    = 5 * time.Second
+	DefaultReleaseAfter      = 50000
+	DefaultReleaseDelay      = time.Second
 )
 
 // NodeConfig configures a Node: the sync side of one nameserver.
@@ -37,8 +41,9 @@ type NodeConfig struct {
 	AdminToken  string
 	// HTTPClient fetches snapshots. Default: a client with a 60 s timeout.
 	HTTPClient *http.Client
-	// CacheDir keeps the on-disk copy of the zones the node starts from
-	// when the control plane is unreachable. Empty disables the cache.
+	// CacheDir keeps the on-disk copy of the zones the node starts from,
+	// catching up from the stream (or from the snapshot when the stream
+	// cannot). Empty disables the cache.
 	CacheDir string
 	// CacheInterval is how often the cache is rewritten when something
 	// changed. Default 10 s. It is also written on shutdown.
@@ -51,6 +56,22 @@ type NodeConfig struct {
 	// RetryInterval is the base delay before retrying the control plane or
 	// NATS. Default 1 s.
 	RetryInterval time.Duration
+	// CatchUpTimeout bounds how long a node that starts from its cache
+	// waits for the zone stream before it loads the snapshot instead (the
+	// stream unreachable, or too slow to deliver). Default 5 s.
+	CatchUpTimeout time.Duration
+	// ReleaseMemory returns the memory the heap no longer uses to the
+	// operating system; the node calls it once the initial sync is done
+	// and after large changes, when the garbage they leave would
+	// otherwise keep the process at its peak. Default debug.FreeOSMemory.
+	ReleaseMemory func()
+	// ReleaseAfter is how many record sets installed or changed since the
+	// last release make the next one due: it then runs once the node has
+	// been quiet for ReleaseDelay. Default 50,000; negative never
+	// releases, not even after the initial sync.
+	ReleaseAfter int
+	// ReleaseDelay is the quiet time before a due release. Default 1 s.
+	ReleaseDelay time.Duration
 	// Store receives the zones. Default: a new empty store.
 	Store *Store
 	// Serves are the pool names this node serves (empty: all). The
@@ -68,9 +89,10 @@ type NodeConfig struct {
 }
 
 // Node keeps a Store in step with the control plane. It loads the zones
-// from a control-plane snapshot (or, when the control plane is
-// unreachable, its on-disk cache), then consumes the zone stream from the
-// snapshot's position, applying each event in order; a zone that misses an
+// from its on-disk cache and the stream's events since (or, without a
+// usable cache or when the stream lacks those events, from a
+// control-plane snapshot), then consumes the zone stream from that
+// position, applying each event in order; a zone that misses an
 // event is re-fetched alone. It reports the highest stream sequence it has
 // fully applied on the heartbeat subject, promptly after applying and every
 // HeartbeatInterval. Through control-plane, PostgreSQL or NATS outages it
@@ -97,9 +119,11 @@ type Node struct {
 	// unserved are zones on none of the Serves names' sets (skipUnserved).
 	unserved map[string]struct{}
 	dirty    bool // state changed since the last cache write
+	churn    int  // record sets changed since the last memory release
 
-	report     chan struct{} // wakes the reporter
-	resyncWake chan struct{} // wakes the zone re-fetcher
+	report      chan struct{} // wakes the reporter
+	resyncWake  chan struct{} // wakes the zone re-fetcher
+	releaseWake chan struct{} // a memory release is due
 }
 
 // staleZone records the stream sequences at which a zone was found to be
@@ -132,6 +156,18 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	if cfg.RetryInterval <= 0 {
 		cfg.RetryInterval = DefaultRetryInterval
 	}
+	if cfg.CatchUpTimeout <= 0 {
+		cfg.CatchUpTimeout = DefaultCatchUpTimeout
+	}
+	if cfg.ReleaseMemory == nil {
+		cfg.ReleaseMemory = debug.FreeOSMemory
+	}
+	if cfg.ReleaseAfter == 0 {
+		cfg.ReleaseAfter = DefaultReleaseAfter
+	}
+	if cfg.ReleaseDelay <= 0 {
+		cfg.ReleaseDelay = DefaultReleaseDelay
+	}
 	if cfg.Store == nil {
 		cfg.Store = NewStore()
 	}
@@ -147,11 +183,12 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	}
 	return &Node{
 		cfg: cfg, store: cfg.Store, http: hc,
-		log:        cfg.Logger.With("component", "sync", "node", cfg.NodeID),
-		stale:      map[string]staleZone{},
-		unserved:   map[string]struct{}{},
-		report:     make(chan struct{}, 1),
-		resyncWake: make(chan struct{}, 1),
+		log:         cfg.Logger.With("component", "sync", "node", cfg.NodeID),
+		stale:       map[string]staleZone{},
+		unserved:    map[string]struct{}{},
+		report:      make(chan struct{}, 1),
+		resyncWake:  make(chan struct{}, 1),
+		releaseWake: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -210,7 +247,7 @@ func (n *Node) Run(ctx context.Context) error {
 	defer stopBg()
 	wg.Go(func() { n.reporter(bgCtx) })
 
-	if !n.initialLoad(ctx) {
+	if !n.initialLoad(ctx, nc) {
 		n.shutdown()
 		return nil
 	}
@@ -222,6 +259,10 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	n.log.Info("nameserver ready", "zones", n.store.Len(), "seq", n.AppliedSeq())
 	n.signalReport()
+	// The load's garbage (decoded record sets, buffers) goes back to the
+	// operating system once the answers have started.
+	wg.Go(func() { n.memoryLoop(bgCtx) })
+	n.releaseDue(-1)
 
 	wg.Go(func() { n.resyncLoop(ctx) })
 	// The cache is written by the cache loop, CacheInterval after a
@@ -308,7 +349,7 @@ func (n *Node) publishHeartbeat() {
 	nc := n.nc
 	hb := event.Heartbeat{
 		NodeID: n.cfg.NodeID, Region: n.cfg.Region, AppliedSeq: n.appliedLocked(),
-		Ready: n.ready, Zones: n.store.Len(), Sent: n.cfg.Now().UTC(), Serves: n.cfg.Serves,
+		Ready: n.ready, Zones: n.store.Len(), Unservable: n.store.Unservable(), Sent: n.cfg.Now().UTC(), Serves: n.cfg.Serves,
 	}
 	n.mu.Unlock()
 	if nc == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/internal/httpcomp"
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/testkit"
 	"github.com/waymark-dns/waymark/zonecfg"
@@ -29,11 +30,12 @@ type fakeCP struct {
 	t  *testing.T
 	js jetstream.JetStream
 
-	mu    sync.Mutex
-	seq   uint64
-	zones map[string]event.ZoneState
-	down  bool
-	hits  int
+	mu        sync.Mutex
+	seq       uint64
+	zones     map[string]event.ZoneState
+	down      bool
+	hits      int
+	snapshots int // full snapshots served
 }
 
 func newFakeCP(t *testing.T, js jetstream.JetStream) (*fakeCP, *httptest.Server) {
@@ -41,7 +43,8 @@ func newFakeCP(t *testing.T, js jetstream.JetStream) (*fakeCP, *httptest.Server)
 	if _, err := js.CreateOrUpdateStream(context.Background(), event.ZoneStreamConfig(1)); err != nil {
 		t.Fatalf("create stream: %v", err)
 	}
-	srv := httptest.NewServer(f)
+	// Compressed as `waymark api` serves the nameserver endpoints.
+	srv := httptest.NewServer(httpcomp.Prefix("/v1/nameserver/", f))
 	t.Cleanup(srv.Close)
 	return f, srv
 }
@@ -60,6 +63,7 @@ func (f *fakeCP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.URL.Path == "/v1/nameserver/snapshot":
+		f.snapshots++
 		snap := event.Snapshot{Seq: f.seq, Zones: []event.ZoneState{}}
 		for _, z := range f.zones {
 			snap.Zones = append(snap.Zones, z)
@@ -174,11 +178,21 @@ func newNodeEnv(t *testing.T) *nodeEnv {
 // waits for Run to return.
 func (e *nodeEnv) start(t *testing.T, id, cacheDir string) (*Node, func()) {
 	t.Helper()
-	n, err := NewNode(NodeConfig{
+	return e.startWith(t, id, cacheDir, nil)
+}
+
+// startWith is start with the config changed by edit first.
+func (e *nodeEnv) startWith(t *testing.T, id, cacheDir string, edit func(*NodeConfig)) (*Node, func()) {
+	t.Helper()
+	cfg := NodeConfig{
 		NodeID: id, Region: "test", NATSURL: e.nats.ClientURL(),
 		SnapshotURL: e.url, AdminToken: "admin", CacheDir: cacheDir,
 		HeartbeatInterval: 50 * time.Millisecond, RetryInterval: 50 * time.Millisecond,
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	n, err := NewNode(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,4 +404,159 @@ func TestIntegrationNodeIgnoresCorruptCache(t *testing.T) {
 	}
 	e.cp.setDown(false)
 	syncConverged(t, n2, 1, "Z1", 1)
+}
+
+func (f *fakeCP) snapshotsServed() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snapshots
+}
+
+// TestIntegrationNodeCatchesUpFromCache: a node restarted with a current
+// cache fetches only what changed while it was away, from the stream, and
+// says it is ready only once it has.
+func TestIntegrationNodeCatchesUpFromCache(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	dir := t.TempDir()
+	e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.1"))
+	n, stop := e.start(t, "n1", dir)
+	_, seq := e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.2"))
+	syncConverged(t, n, seq, "Z1", 2)
+	stop()
+	if got := e.cp.snapshotsServed(); got != 1 {
+		t.Fatalf("%d snapshots served to the first node, want 1", got)
+	}
+
+	// While it is away: a change to a zone it has, and a new zone.
+	e.cp.commit("Z1", "one.test.", syncA("mail.one.test.", "192.0.2.3"))
+	e.cp.commit("Z2", "two.test.")
+	_, seq = e.cp.commit("Z2", "two.test.", syncA("www.two.test.", "192.0.2.4"))
+
+	// Every heartbeat says whether the node is ready and how far it has
+	// applied, read together: the first ready one must be caught up.
+	ready := make(chan uint64, 100)
+	sub, err := e.nc.Subscribe(event.HeartbeatSubject, func(m *nats.Msg) {
+		if hb, err := event.DecodeHeartbeat(m.Data); err == nil && hb.NodeID == "n2" && hb.Ready {
+			ready <- hb.AppliedSeq
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	n2, _ := e.start(t, "n2", dir)
+	select {
+	case at := <-ready:
+		if at < seq {
+			t.Fatalf("ready at sequence %d, before catching up to %d", at, seq)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no ready heartbeat")
+	}
+	syncConverged(t, n2, seq, "Z2", 2)
+	if v, _ := n2.Store().Version("Z1"); v != 3 {
+		t.Fatalf("got Z1 at %d, want 3", v)
+	}
+	if got := e.cp.snapshotsServed(); got != 1 {
+		t.Fatalf("%d snapshots served in all, want 1: the restart fetched the whole snapshot", got)
+	}
+}
+
+// TestIntegrationNodeCacheAheadOfStream: a stream recreated empty (its
+// sequences start again below the cache's) cannot bring the cache up to
+// date: the node loads the snapshot.
+func TestIntegrationNodeCacheAheadOfStream(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	dir := t.TempDir()
+	e.cp.commit("Z1", "one.test.")
+	e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.1"))
+	_, seq := e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.2"))
+	n, stop := e.start(t, "n1", dir)
+	syncConverged(t, n, seq, "Z1", 3)
+	stop()
+
+	ctx := context.Background()
+	if err := e.cp.js.DeleteStream(ctx, event.StreamName); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cp.js.CreateStream(ctx, event.ZoneStreamConfig(1)); err != nil {
+		t.Fatal(err)
+	}
+	_, seq = e.cp.commit("Z2", "two.test.") // sequence 1 of the new stream
+	n2, _ := e.start(t, "n2", dir)
+	syncConverged(t, n2, seq, "Z2", 1)
+	if got := e.cp.snapshotsServed(); got != 2 {
+		t.Fatalf("%d snapshots served, want 2 (the restart had to load one)", got)
+	}
+}
+
+// TestIntegrationNodeReleasesMemory: the node returns memory after its
+// initial sync and after a large change, by itself.
+func TestIntegrationNodeReleasesMemory(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	e.cp.commit("Z1", "one.test.")
+	var mu sync.Mutex
+	releases := 0
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return releases
+	}
+	n, _ := e.startWith(t, "n1", "", func(c *NodeConfig) {
+		c.ReleaseAfter = 3
+		c.ReleaseDelay = 10 * time.Millisecond
+		c.ReleaseMemory = func() {
+			mu.Lock()
+			releases++
+			mu.Unlock()
+		}
+	})
+	syncConverged(t, n, 1, "Z1", 1)
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if count() < 1 {
+			return fmt.Errorf("no release after the initial sync")
+		}
+		return nil
+	})
+	before := count()
+	_, seq := e.cp.commit("Z1", "one.test.", syncA("a.one.test.", "192.0.2.1"), syncA("b.one.test.", "192.0.2.2"),
+		syncA("c.one.test.", "192.0.2.3"))
+	syncConverged(t, n, seq, "Z1", 2)
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if count() <= before {
+			return fmt.Errorf("no release after a change of 3 record sets")
+		}
+		return nil
+	})
+}
+
+// TestIntegrationNodeCacheWithoutStream: a node whose cache is usable but
+// whose NATS is unreachable cannot know what changed: after CatchUpTimeout
+// it loads the snapshot, and so serves the control plane's current state.
+func TestIntegrationNodeCacheWithoutStream(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	dir := t.TempDir()
+	e.cp.commit("Z1", "one.test.")
+	n, stop := e.start(t, "n1", dir)
+	syncConverged(t, n, 1, "Z1", 1)
+	stop()
+	e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.1"))
+
+	n2, _ := e.startWith(t, "n2", dir, func(c *NodeConfig) {
+		c.NATSURL = "nats://127.0.0.1:1" // nothing listens there
+		c.CatchUpTimeout = 100 * time.Millisecond
+	})
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if v, _ := n2.Store().Version("Z1"); !n2.Ready() || v != 2 {
+			return fmt.Errorf("ready %v, Z1 at %d; want ready at 2", n2.Ready(), v)
+		}
+		return nil
+	})
+	if got := e.cp.snapshotsServed(); got != 2 {
+		t.Fatalf("%d snapshots served, want 2", got)
+	}
 }

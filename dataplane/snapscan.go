@@ -11,27 +11,68 @@ import (
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
+// snapshotWindow is the size of the window the snapshot is read through:
+// the body is never held whole, only about this much of it (more while a
+// single value larger than this is read).
+const snapshotWindow = 1 << 20
+
 // decodeSnapshot reads the JSON of an event.Snapshot, sending each zone
 // to zones as soon as its id and name are known, and its record sets on
 // the zone's chunks as they are decoded. Every zone sent has its chunks
 // closed by the time it returns; after an error, a zone cut short has err
 // set.
 //
-// The body is scanned once, by hand: json.Decoder scanned each record set
+// The body is scanned once, by hand, through a window that moves along
+// it as it arrives (jsonScan.fill): json.Decoder scanned each record set
 // twice (once to find its end, once more to hand over its bytes), a
-// quarter of the load. Structure (objects, arrays, keys) is checked here;
+// quarter of the load, and reading the body whole first held it all in
+// memory. Structure (objects, arrays, keys) is checked here;
 // every value the scanner does not read itself (escapes, numbers other
 // than a TTL, unknown members, unusual record sets) is cut out with
 // skipValue and given to encoding/json, which checks it, so the result
 // and the errors are encoding/json's. As with json.Decoder, anything after
-// the snapshot's closing brace is ignored.
+// the snapshot's closing brace is ignored (and not read).
 func decodeSnapshot(r io.Reader, zones chan<- *zoneStream) (uint64, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return 0, err
+	return decodeSnapshotWindow(r, zones, snapshotWindow)
+}
+
+// decodeSnapshotWindow is decodeSnapshot with a window of the given
+// initial size (tests use tiny ones, to move it often).
+func decodeSnapshotWindow(r io.Reader, zones chan<- *zoneStream, window int) (uint64, error) {
+	p := &jsonScan{r: r, b: make([]byte, 0, max(window, 1)), pin: -1}
+	seq, err := p.snapshot(zones)
+	if err != nil && p.err != nil {
+		// The JSON broke off because the body did.
+		return 0, fmt.Errorf("%w (%v)", p.err, err)
 	}
-	p := &jsonScan{b: b}
-	return p.snapshot(zones)
+	return seq, err
+}
+
+// avail reports whether n bytes from i on are in the window, filling it
+// as needed.
+func (p *jsonScan) avail(n int) bool {
+	for len(p.b)-p.i < n {
+		if !p.fill() {
+			return false
+		}
+	}
+	return true
+}
+
+// valueEnd returns where the JSON value at i ends, as skipValue does,
+// refilling the window until the whole value is in it.
+func (p *jsonScan) valueEnd() (int, bool) {
+	for {
+		end, ok := skipValue(p.b, p.i)
+		// A value reaching the window's end (a number, say) may go on
+		// past it.
+		if ok && end < len(p.b) || p.r == nil || p.eof {
+			return end, ok
+		}
+		if !p.fill() {
+			return skipValue(p.b, p.i)
+		}
+	}
 }
 
 func (p *jsonScan) errorf(format string, args ...any) error {
@@ -147,7 +188,8 @@ func (p *jsonScan) key() (string, error) {
 
 // value decodes the value at p.i into v with encoding/json.
 func (p *jsonScan) value(v any) error {
-	end, ok := skipValue(p.b, p.i)
+	p.ws()
+	end, ok := p.valueEnd()
 	if !ok {
 		return p.errorf("want a value")
 	}
@@ -160,7 +202,8 @@ func (p *jsonScan) value(v any) error {
 
 // skip checks and skips the value at p.i.
 func (p *jsonScan) skip() error {
-	end, ok := skipValue(p.b, p.i)
+	p.ws()
+	end, ok := p.valueEnd()
 	if !ok || !json.Valid(p.b[p.i:end]) {
 		return p.errorf("invalid JSON value")
 	}
@@ -326,8 +369,8 @@ func (p *jsonScan) zone(zones chan<- *zoneStream) (err error) {
 
 // rrsets decodes a JSON array of record sets (or null) onto chunks.
 func (p *jsonScan) rrsets(chunks chan<- []zonecfg.RRSet) error {
-	if end := p.i + 4; end <= len(p.b) && string(p.b[p.i:end]) == "null" {
-		p.i = end
+	if p.avail(4) && string(p.b[p.i:p.i+4]) == "null" {
+		p.i += 4
 		return nil
 	}
 	if !p.byte('[') {
@@ -339,8 +382,13 @@ func (p *jsonScan) rrsets(chunks chan<- []zonecfg.RRSet) error {
 	err := p.elements(func() error {
 		chunk = append(chunk, zonecfg.RRSet{})
 		rs := &chunk[len(chunk)-1]
-		start := p.i
-		if !p.rrset(rs) {
+		// The pin keeps the set's first byte in the window, for the
+		// fallback.
+		p.pin = p.i
+		ok := p.rrset(rs)
+		start := p.pin
+		p.pin = -1
+		if !ok {
 			p.i = start
 			*rs = zonecfg.RRSet{}
 			if err := p.value(rs); err != nil {

@@ -356,6 +356,18 @@ func (s *Store) ZoneIDs() []string {
 }
 
 // Len returns the number of zones held.
+// Unservable is how many record sets of all zones could not be packed
+// (their names are answered SERVFAIL).
+func (s *Store) Unservable() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, z := range s.byID {
+		n += z.unservable()
+	}
+	return n
+}
+
 func (s *Store) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

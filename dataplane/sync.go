@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/internal/httpcomp"
 	"github.com/waymark-dns/waymark/internal/retry"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
@@ -24,11 +25,54 @@ import (
 // needs (it was purged or aged out): only a full snapshot can heal that.
 var errStreamGap = errors.New("zone stream no longer holds the next event")
 
-// initialLoad fills the store from a control-plane snapshot, falling back
-// to the cache, retrying until one works. It reports false if ctx ended
-// first.
-func (n *Node) initialLoad(ctx context.Context) bool {
+// initialLoad fills the store, retrying until it can; it reports false if
+// ctx ended first.
+//
+// A node with a cache starts from it and fetches only what changed while
+// it was away: the stream's events since the cache's sequence (catchUp),
+// as it would have consumed them running. Only when the stream no longer
+// holds them (or cannot be reached) does it load the whole snapshot; when
+// the control plane is unreachable too, it serves the cache and catches up
+// once they are back. A node without a usable cache, or serving only some
+// pool names, loads the snapshot first.
+func (n *Node) initialLoad(ctx context.Context, nc *nats.Conn) bool {
 	triedCache := false
+	// A node serving only some pool names (Serves) does not start from
+	// its cache while the control plane can be asked: the cache does not
+	// record which names it was filtered for, nor which zones were left
+	// out, and the names may have changed since.
+	if n.cfg.CacheDir != "" && len(n.cfg.Serves) == 0 {
+		triedCache = true
+		seq, err := n.loadCache()
+		if err == nil {
+			n.log.Info("loaded the zone cache", "seq", seq, "zones", n.store.Len())
+			applied, err := n.catchUp(ctx, nc, seq)
+			if err == nil {
+				n.log.Info("caught up from the zone stream", "from", seq, "events", applied, "seq", n.AppliedSeq())
+				return true
+			}
+			if ctx.Err() != nil {
+				return false
+			}
+			n.log.Warn("cannot catch up from the zone stream; loading the snapshot", "from", seq, "err", err)
+			if n.cfg.SnapshotURL == "" {
+				return true
+			}
+			err = n.loadSnapshot(ctx)
+			switch {
+			case err == nil:
+				n.log.Info("loaded the control-plane snapshot", "seq", n.AppliedSeq(), "zones", n.store.Len())
+			case ctx.Err() != nil:
+				return false
+			default:
+				// The consumer keeps trying the stream, and a gap there
+				// the snapshot, once they are back.
+				n.log.Warn("control-plane snapshot unavailable; serving the cache", "err", err)
+			}
+			return true
+		}
+		n.log.Warn("zone cache unavailable", "err", err)
+	}
 	backoff := retry.NewBackoff(n.cfg.RetryInterval/4, 8*n.cfg.RetryInterval)
 	for {
 		if n.cfg.SnapshotURL != "" {
@@ -57,6 +101,78 @@ func (n *Node) initialLoad(ctx context.Context) bool {
 	}
 }
 
+// catchUp applies the stream's events after from, up to the stream's last
+// sequence when it starts, and returns how many it applied. It fails with
+// errStreamGap when the stream no longer holds them all (aged out,
+// purged, or a new stream whose sequences start again below from), and
+// with any other error when the stream cannot be read: no answer, or no
+// event, within CatchUpTimeout. Zones whose events do not apply are marked stale, as in
+// steady state, and re-fetched alone once the node runs.
+func (n *Node) catchUp(ctx context.Context, nc *nats.Conn, from uint64) (int, error) {
+	cctx, cancel := context.WithTimeout(ctx, n.cfg.CatchUpTimeout)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return 0, err
+	}
+	st, err := js.Stream(cctx, event.StreamName)
+	if err != nil {
+		return 0, fmt.Errorf("zone stream: %w", err)
+	}
+	state := st.CachedInfo().State
+	switch {
+	case state.LastSeq < from:
+		return 0, fmt.Errorf("%w: the stream ends at %d, the cache is at %d", errStreamGap, state.LastSeq, from)
+	case state.LastSeq == from:
+		return 0, nil
+	case state.FirstSeq > from+1:
+		return 0, fmt.Errorf("%w: the stream starts at %d, the cache is at %d", errStreamGap, state.FirstSeq, from)
+	}
+	cons, err := js.OrderedConsumer(cctx, event.StreamName, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{event.ZoneSubjectAll},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    from + 1,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("create consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1000))
+	if err != nil {
+		return 0, fmt.Errorf("consume: %w", err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	// A long catch-up (a day of events) may take longer than the timeout;
+	// the stream falling silent for that long may not.
+	idle := time.AfterFunc(n.cfg.CatchUpTimeout, it.Stop)
+	defer idle.Stop()
+	applied := 0
+	for {
+		n.mu.Lock()
+		last := n.lastSeq
+		n.mu.Unlock()
+		if last >= state.LastSeq {
+			return applied, nil
+		}
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() == nil {
+				err = fmt.Errorf("no event for %s at %d of %d: %w", n.cfg.CatchUpTimeout, last, state.LastSeq, err)
+			}
+			return applied, err
+		}
+		idle.Reset(n.cfg.CatchUpTimeout)
+		ok, err := n.applyMsg(msg)
+		if err != nil {
+			return applied, err
+		}
+		if ok {
+			applied++
+		}
+	}
+}
+
 // loadSnapshot fetches the control plane's snapshot and installs it.
 func (n *Node) loadSnapshot(ctx context.Context) error {
 	path := "/v1/nameserver/snapshot"
@@ -77,6 +193,7 @@ func (n *Node) loadSnapshot(ctx context.Context) error {
 	clear(n.stale)
 	n.dirty = true
 	n.mu.Unlock()
+	n.releaseDue(-1)
 	return nil
 }
 
@@ -85,8 +202,8 @@ func (n *Node) loadSnapshot(ctx context.Context) error {
 //
 // One goroutine reads the body and scans its JSON once, decoding record
 // sets one at a time (no slice of a million record sets); it hands them
-// to the zone's builder in chunks as they come. The body is held whole
-// while it is scanned: about its size again in memory at the start. Builders run on
+// to the zone's builder in chunks as they come. The body is read through
+// a window as it arrives, never held whole. Builders run on
 // several workers, so on more than one core packing and building overlap
 // with the download and the decoding, and small zones build in parallel.
 func (n *Node) install(r io.Reader) (uint64, error) {
@@ -114,7 +231,7 @@ func (n *Node) install(r io.Reader) (uint64, error) {
 					continue
 				}
 				if err != nil {
-					n.log.Warn("zone installed with problems", "zone", z.id, "err", err)
+					n.log.Error("zone installed with problems; names of unservable record sets answer SERVFAIL", "zone", z.id, "err", err)
 				}
 				mu.Lock()
 				seen[z.id] = true
@@ -212,6 +329,10 @@ func (n *Node) get(ctx context.Context, path string) (io.ReadCloser, error) {
 	if n.cfg.AdminToken != "" {
 		req.Header.Set("Authorization", "Bearer "+n.cfg.AdminToken)
 	}
+	// Asked for explicitly, so decoded here (the transport decodes only
+	// the gzip it asks for itself): a control plane that does not
+	// compress answers as it is.
+	req.Header.Set("Accept-Encoding", httpcomp.AcceptEncoding)
 	resp, err := n.http.Do(req)
 	if err != nil {
 		return nil, err
@@ -224,7 +345,11 @@ func (n *Node) get(ctx context.Context, path string) (io.ReadCloser, error) {
 		}
 		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, b)
 	}
-	return resp.Body, nil
+	body, err := httpcomp.Decode(resp)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	return body, nil
 }
 
 var errNotFound = errors.New("not found")
@@ -292,28 +417,41 @@ func (n *Node) consume(ctx context.Context, nc *nats.Conn, start uint64) error {
 		if err != nil {
 			return err
 		}
-		md, err := msg.Metadata()
+		ok, err := n.applyMsg(msg)
 		if err != nil {
-			continue
+			return err
 		}
-		seq := md.Sequence.Stream
-		n.mu.Lock()
-		last := n.lastSeq
-		n.mu.Unlock()
-		switch {
-		case seq <= last:
-			continue // delivered again after a consumer reset
-		case seq > last+1:
-			return fmt.Errorf("%w: got %d after %d", errStreamGap, seq, last)
+		if ok {
+			// The reporter sends at once, or coalesces within a burst.
+			n.signalReport()
 		}
-		n.handle(msg.Subject(), msg.Data(), seq)
-		n.mu.Lock()
-		n.lastSeq = seq
-		n.dirty = true
-		n.mu.Unlock()
-		// The reporter sends at once, or coalesces within a burst.
-		n.signalReport()
 	}
+}
+
+// applyMsg applies one message of the zone stream in order: it reports
+// false for one already applied, and errStreamGap when the message is not
+// the next one.
+func (n *Node) applyMsg(msg jetstream.Msg) (bool, error) {
+	md, err := msg.Metadata()
+	if err != nil {
+		return false, nil
+	}
+	seq := md.Sequence.Stream
+	n.mu.Lock()
+	last := n.lastSeq
+	n.mu.Unlock()
+	switch {
+	case seq <= last:
+		return false, nil // delivered again after a consumer reset
+	case seq > last+1:
+		return false, fmt.Errorf("%w: got %d after %d", errStreamGap, seq, last)
+	}
+	n.handle(msg.Subject(), msg.Data(), seq)
+	n.mu.Lock()
+	n.lastSeq = seq
+	n.dirty = true
+	n.mu.Unlock()
+	return true, nil
 }
 
 // handle applies one stream event; a zone it cannot be applied to is
@@ -333,12 +471,13 @@ func (n *Node) handle(subject string, data []byte, seq uint64) {
 	n.applyMu.Lock()
 	res, err := n.store.Apply(ev)
 	n.applyMu.Unlock()
+	n.releaseDue(len(ev.Deletes) + len(ev.Upserts))
 	switch {
 	case res == Gap, res == UnknownZone, res == 0:
 		n.log.Debug("zone needs a re-fetch", "zone", ev.ZoneID, "seq", seq, "result", res, "err", err)
 		n.markStale(ev.ZoneID, seq)
 	case err != nil:
-		n.log.Warn("zone event applied with problems", "zone", ev.ZoneID, "seq", seq, "err", err)
+		n.log.Error("zone event applied with problems; names of unservable record sets answer SERVFAIL", "zone", ev.ZoneID, "seq", seq, "err", err)
 	}
 }
 
@@ -467,10 +606,11 @@ func (n *Node) resyncZone(ctx context.Context, zoneID string) (bool, error) {
 		n.store.RemoveZone(zoneID)
 	} else if v, ok := n.store.Version(zoneID); !ok || v < z.Version {
 		if err := n.store.ReplaceZone(z); err != nil {
-			n.log.Warn("zone installed with problems", "zone", zoneID, "err", err)
+			n.log.Error("zone installed with problems; names of unservable record sets answer SERVFAIL", "zone", zoneID, "err", err)
 		}
 	}
 	n.applyMu.Unlock()
+	n.releaseDue(len(z.RRSets))
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.dirty = true

@@ -54,6 +54,7 @@ const (
 	edeNotReady         = 14 // SERVFAIL before the initial sync
 	edeNotAuthoritative = 20 // REFUSED: not a zone (or class) we serve
 	edeNotSupported     = 21 // NOTIMP, and REFUSED for zone transfers
+	edeInvalidData      = 24 // SERVFAIL: a record set at the name could not be loaded
 )
 
 // ednsUDPSize is the payload size we advertise and the most we send over

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"sort"
@@ -81,6 +82,14 @@ type zone struct {
 	// cidr holds the CIDR collections the zone's IP-based record sets use,
 	// by collection id (routing_cidr.go); replaced, never changed.
 	cidr map[string]*cidrColl
+	// bad holds the record sets the control plane sent but this server
+	// could not pack (by key, with their owner's wire name), and badNames
+	// how many of them each owner has. Queries for such a name are
+	// answered SERVFAIL, never NXDOMAIN or NODATA: the data exists, this
+	// server just cannot serve it. Nil when there are none (the usual
+	// case); copied on write by a builder.
+	bad      map[zonecfg.Key]string
+	badNames map[string]int
 }
 
 // ErrSkippedRecords is wrapped by the error ReplaceZone and Apply return
@@ -94,6 +103,7 @@ type zoneBuilder struct {
 	w       *mapWriter[node]
 	tmp     []byte // packing scratch space
 	skipped []error
+	badCopy bool // z.bad and z.badNames are this builder's own
 }
 
 // buildZone makes a zone from a full zone state. An error that does not
@@ -158,12 +168,50 @@ func (b *zoneBuilder) finish() (*zone, error) {
 	return z, nil
 }
 
-// upsert replaces (or adds) the record set with rs's key.
+// upsert replaces (or adds) the record set with rs's key. One that does
+// not pack replaces the old version too: it is remembered as bad (SERVFAIL
+// for its name) rather than left answering stale data or nothing.
 func (b *zoneBuilder) upsert(rs zonecfg.RRSet) {
-	if owner, set, ok := b.pack(rs); ok {
+	owner, set, ok := b.pack(rs)
+	if ok {
+		b.setBad(rs.Key(), "", false)
 		b.put(owner, set)
+		return
+	}
+	if w, err := wireName(rs.Name); err == nil && isSubName(w, b.z.name) {
+		b.remove(rs.Key())
+		b.setBad(rs.Key(), w, true)
 	}
 }
+
+// setBad records (bad true) or forgets that the record set k at owner
+// could not be packed.
+func (b *zoneBuilder) setBad(k zonecfg.Key, owner string, bad bool) {
+	z := b.z
+	old, was := z.bad[k]
+	if was == bad {
+		return
+	}
+	if !b.badCopy {
+		z.bad, z.badNames = maps.Clone(z.bad), maps.Clone(z.badNames)
+		if z.bad == nil {
+			z.bad, z.badNames = map[zonecfg.Key]string{}, map[string]int{}
+		}
+		b.badCopy = true
+	}
+	if bad {
+		z.bad[k] = owner
+		z.badNames[owner]++
+		return
+	}
+	delete(z.bad, k)
+	if z.badNames[old]--; z.badNames[old] <= 0 {
+		delete(z.badNames, old)
+	}
+}
+
+// Unservable is how many record sets of the zone could not be packed.
+func (z *zone) unservable() int { return len(z.bad) }
 
 // pack packs rs for this zone; a record set that is invalid or outside the
 // zone is noted as skipped and reported not ok.
@@ -213,6 +261,7 @@ func (b *zoneBuilder) put(owner string, set rrset) {
 
 // remove deletes the record set with key k, and the nodes it leaves empty.
 func (b *zoneBuilder) remove(k zonecfg.Key) {
+	b.setBad(k, "", false)
 	owner, err := wireName(k.Name)
 	if err != nil {
 		return
@@ -304,28 +353,16 @@ func packRRSet(rs zonecfg.RRSet, tmp []byte) (string, rrset, error) {
 	return owner, set, err
 }
 
-// packGeneral packs any record set through miekg's parser.
+// packGeneral packs any record set through zonecfg's packer, the same
+// code that decides on the control plane what is accepted.
 func packGeneral(rs zonecfg.RRSet, tmp []byte) (string, rrset, error) {
 	owner, err := wireName(rs.Name)
 	if err != nil {
 		return "", rrset{}, err
 	}
-	rrs, err := rs.Parse()
+	buf, rrs, _, err := rs.Pack(tmp)
 	if err != nil {
 		return "", rrset{}, err
-	}
-	var buf []byte
-	for _, rr := range rrs {
-		end, err := dns.PackRR(rr, tmp, 0, nil, false)
-		if errors.Is(err, dns.ErrBuf) {
-			tmp = make([]byte, 2*dns.MaxMsgSize) // a record of up to 64 KiB
-			end, err = dns.PackRR(rr, tmp, 0, nil, false)
-		}
-		if err != nil {
-			return "", rrset{}, err
-		}
-		// Skip owner, TYPE, CLASS and TTL; keep RDLENGTH and RDATA.
-		buf = append(buf, tmp[len(owner)+8:end]...)
 	}
 	set := rrset{
 		rdata: string(buf),

@@ -127,11 +127,15 @@ func DecodeZoneEvent(b []byte) (ZoneEvent, error) {
 // applying events: who it is, where, and the highest stream sequence it has
 // fully applied. Ready is false until its initial sync is done.
 type Heartbeat struct {
-	NodeID     string    `json:"node_id"`
-	Region     string    `json:"region"`
-	AppliedSeq uint64    `json:"applied_seq"`
-	Ready      bool      `json:"ready"`
-	Zones      int       `json:"zones"`
+	NodeID     string `json:"node_id"`
+	Region     string `json:"region"`
+	AppliedSeq uint64 `json:"applied_seq"`
+	Ready      bool   `json:"ready"`
+	Zones      int    `json:"zones"`
+	// Unservable is how many record sets the node received but could not
+	// load (it answers SERVFAIL for their names); zero when the planes
+	// agree on what is valid.
+	Unservable int       `json:"unservable,omitempty"`
 	Sent       time.Time `json:"sent"`
 	// Serves are the pool names the node serves; empty: all of them. A
 	// change is INSYNC once every live node serving one of its zone's

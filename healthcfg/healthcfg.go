@@ -363,22 +363,54 @@ func checkFQDN(s string, allowPrivate bool) (string, error) {
 
 // PublicTarget reports whether a is a publicly routable unicast
 // address: not private (RFC 1918, RFC 4193), loopback, link-local,
-// multicast, unspecified, shared (RFC 6598), benchmarking (RFC 2544),
-// "this network" or reserved (RFC 5735 and friends). Route 53 refuses
-// other targets, and Waymark does too unless the operator allows them: the
-// control plane applies it to IP addresses at creation, the checkers to
-// the addresses they resolve.
+// site-local (fec0::/10), multicast, unspecified, shared (RFC 6598),
+// benchmarking (RFC 2544), "this network" or reserved (RFC 5735 and
+// friends); and not an IPv6 form of a refused IPv4 address: IPv4-mapped,
+// NAT64 (64:ff9b::/96, RFC 6052) and 6to4 (2002::/16, RFC 3056) addresses
+// are judged by the IPv4 address they carry, while the IPv4-compatible
+// (::/96), IPv4-translated (::ffff:0:0:0/96), local-use NAT64
+// (64:ff9b:1::/48), Teredo and discard ranges are refused whole. Route 53
+// refuses other targets, and Waymark does too unless the operator allows
+// them: the control plane applies it to IP addresses at creation, the
+// checkers to the addresses they probe.
 func PublicTarget(a netip.Addr) bool {
 	a = a.Unmap()
 	if !a.IsValid() || a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
 		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() {
 		return false
 	}
-	for _, p := range []string{"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4",
-		"64:ff9b:1::/48", "100::/64", "2001::/23"} {
-		if netip.MustParsePrefix(p).Contains(a) {
+	for _, p := range refusedPrefixes {
+		if p.Contains(a) {
 			return false
+		}
+	}
+	if a.Is6() {
+		b := a.As16()
+		switch {
+		case nat64.Contains(a):
+			return PublicTarget(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
+		case sixToFour.Contains(a):
+			return PublicTarget(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
 		}
 	}
 	return true
 }
+
+// Prefixes PublicTarget refuses whole, beyond netip's predicates.
+var refusedPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"), netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated, RFC 4291 §2.5.5.1)
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated (RFC 2765)
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64 (RFC 8215)
+	netip.MustParsePrefix("100::/64"),        // discard-only (RFC 6666)
+	netip.MustParsePrefix("2001::/23"),       // IETF protocol assignments, Teredo among them
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated, RFC 3879)
+}
+
+// IPv6 ranges whose addresses carry an IPv4 address.
+var (
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour = netip.MustParsePrefix("2002::/16")
+)

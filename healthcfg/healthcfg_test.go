@@ -15,6 +15,11 @@ func TestPublicTarget(t *testing.T) {
 		"10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false, "127.0.0.1": false, "169.254.1.1": false,
 		"100.64.0.1": false, "0.1.2.3": false, "224.0.0.1": false, "255.255.255.255": false, "198.18.0.1": false,
 		"::1": false, "fe80::1": false, "fc00::1": false, "ff02::1": false, "::": false, "::ffff:10.0.0.1": false,
+		// IPv6 forms of refused IPv4 addresses, and ranges refused whole.
+		"64:ff9b::7f00:1": false, "64:ff9b::a9fe:a9fe": false, "64:ff9b::a00:1": false, "64:ff9b::808:808": true,
+		"64:ff9b:1::808:808": false, "2002:7f00:1::1": false, "2002:a9fe:a9fe::1": false, "2002:808:808::1": true,
+		"::127.0.0.1": false, "::8.8.8.8": false, "::ffff:0:7f00:1": false, "::ffff:127.0.0.1": false,
+		"fec0::1": false, "feff::1": false, "2001:0:4136:e378::1": false, "100::1": false,
 	} {
 		if got := PublicTarget(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("%s: got %v, want %v", addr, got, want)
@@ -95,6 +100,20 @@ func TestConfigEqual(t *testing.T) {
 		mod(&b)
 		if a.Equal(b) || b.Equal(a) {
 			t.Errorf("%s: configs equal", name)
+		}
+	}
+}
+
+// TestCheckTargetIPRefusesEmbeddedForms: creation refuses the IPv6 forms
+// of loopback and metadata addresses outside development.
+func TestCheckTargetIPRefusesEmbeddedForms(t *testing.T) {
+	t.Parallel()
+	for _, a := range []string{"64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::1", "::127.0.0.1", "fec0::1", "::ffff:169.254.169.254"} {
+		if _, err := checkTargetIP(a, false); err == nil {
+			t.Errorf("%s accepted", a)
+		}
+		if _, err := checkTargetIP(a, true); err != nil {
+			t.Errorf("%s refused in development: %v", a, err)
 		}
 	}
 }

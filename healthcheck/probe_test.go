@@ -240,6 +240,13 @@ func TestProbeTCPAndTargets(t *testing.T) {
 		{"tcp-down", check(t, healthcfg.TCP, deadAddr, "", ""), true, false, "Connection refused"},
 		{"http-down", check(t, healthcfg.HTTP, deadAddr, "/", ""), true, false, "Connection refused"},
 		{"private-refused", check(t, healthcfg.TCP, ln.Addr().String(), "", ""), false, false, "not a public address"},
+		// IPv6 forms of loopback and metadata addresses, refused at probe
+		// time too (a check stored before the filter knew them).
+		{"nat64-loopback-refused", ipCheck("64:ff9b::7f00:1"), false, false, "not a public address"},
+		{"nat64-metadata-refused", ipCheck("64:ff9b::a9fe:a9fe"), false, false, "not a public address"},
+		{"6to4-loopback-refused", ipCheck("2002:7f00:1::1"), false, false, "not a public address"},
+		{"v4-compatible-refused", ipCheck("::127.0.0.1"), false, false, "not a public address"},
+		{"site-local-refused", ipCheck("fec0::1"), false, false, "not a public address"},
 		{"fqdn-resolved", event.HealthCheck{Config: healthcfg.Config{Type: healthcfg.TCP, FQDN: "localhost", Port: portOf(t, ln.Addr().String())}}, true, true, "Success"},
 		{"fqdn-unresolvable", event.HealthCheck{Config: healthcfg.Config{Type: healthcfg.TCP, FQDN: "no-such-host.invalid", Port: 80}}, true, false, "DNS resolution failed"},
 		{"calculated-not-probed", event.HealthCheck{Config: healthcfg.Config{Type: healthcfg.Calculated, IPAddress: "127.0.0.1"}}, true, false, "not probed"},
@@ -254,6 +261,11 @@ func TestProbeTCPAndTargets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ipCheck is a TCP check of ip, port 80.
+func ipCheck(ip string) event.HealthCheck {
+	return event.HealthCheck{ID: "hc", Version: 1, Config: healthcfg.Config{Type: healthcfg.TCP, IPAddress: ip, Port: 80, RequestInterval: 1, FailureThreshold: 1}}
 }
 
 func portOf(t *testing.T, addr string) int {

@@ -73,33 +73,47 @@ var ErrInvalidRecord = errors.New("invalid record")
 // ParseRecord parses one record's RDATA in presentation format for a record
 // of the given canonical name, type and TTL, and returns the parsed RR and
 // its canonical RDATA text. It rejects input that a zone-file parser would
-// read as more (or less) than one record: newlines, comments, directives.
+// read as more (or less) than one record: newlines, comments, directives;
+// and data that the nameservers could not pack and serve (AppendRData).
 func ParseRecord(name, typ string, ttl uint32, value string) (dns.RR, string, error) {
+	rr, err := parseRecord(name, typ, ttl, value)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, _, err := AppendRData(nil, rr, nil); err != nil {
+		return nil, "", fmt.Errorf("%w: %q is not valid %s data: %v", ErrInvalidRecord, value, typ, err)
+	}
+	return rr, RData(rr), nil
+}
+
+// parseRecord is ParseRecord without the packing check, for callers that
+// pack the record themselves (RRSet.Pack).
+func parseRecord(name, typ string, ttl uint32, value string) (dns.RR, error) {
 	if len(value) > MaxValueLength {
-		return nil, "", fmt.Errorf("%w: value is longer than %d characters", ErrInvalidRecord, MaxValueLength)
+		return nil, fmt.Errorf("%w: value is longer than %d characters", ErrInvalidRecord, MaxValueLength)
 	}
 	v := strings.TrimSpace(value)
 	if v == "" {
-		return nil, "", fmt.Errorf("%w: empty value", ErrInvalidRecord)
+		return nil, fmt.Errorf("%w: empty value", ErrInvalidRecord)
 	}
 	if err := checkSingleLine(v); err != nil {
-		return nil, "", fmt.Errorf("%w: %q: %v", ErrInvalidRecord, value, err)
+		return nil, fmt.Errorf("%w: %q: %v", ErrInvalidRecord, value, err)
 	}
 	code := TypeCode(typ)
 	if code == 0 {
-		return nil, "", fmt.Errorf("%w: unsupported record type %q", ErrInvalidRecord, typ)
+		return nil, fmt.Errorf("%w: unsupported record type %q", ErrInvalidRecord, typ)
 	}
 	rr, err := dns.NewRR(name + " " + strconv.FormatUint(uint64(ttl), 10) + " IN " + typ + " " + v)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %q is not valid %s data: %v", ErrInvalidRecord, value, typ, parseErrText(err))
+		return nil, fmt.Errorf("%w: %q is not valid %s data: %v", ErrInvalidRecord, value, typ, parseErrText(err))
 	}
 	if rr == nil || rr.Header().Rrtype != code {
-		return nil, "", fmt.Errorf("%w: %q is not valid %s data", ErrInvalidRecord, value, typ)
+		return nil, fmt.Errorf("%w: %q is not valid %s data", ErrInvalidRecord, value, typ)
 	}
 	if err := checkRData(rr); err != nil {
-		return nil, "", fmt.Errorf("%w: %q: %v", ErrInvalidRecord, value, err)
+		return nil, fmt.Errorf("%w: %q: %v", ErrInvalidRecord, value, err)
 	}
-	return rr, RData(rr), nil
+	return rr, nil
 }
 
 // RData returns the presentation form of rr's data, without the header.
@@ -153,6 +167,10 @@ func checkRData(rr dns.RR) error {
 		if r.Digest == "" {
 			return errors.New("DS digest is empty")
 		}
+	case *dns.SVCB:
+		return checkSVCB(r.Value)
+	case *dns.HTTPS:
+		return checkSVCB(r.Value)
 	}
 	return nil
 }
@@ -229,35 +247,48 @@ func (rs RRSet) Validate() error {
 // alias record set has none: Parse returns nil, and an error if it has
 // values.
 func (rs RRSet) Parse() ([]dns.RR, error) {
+	_, rrs, _, err := rs.Pack(nil)
+	return rrs, err
+}
+
+// Pack validates rs as Parse does and returns the parsed records and their
+// wire form: each record's RDLENGTH and RDATA, concatenated in order (what
+// a nameserver stores). tmp is scratch space; the grown buffer is returned
+// for reuse. Every value goes through AppendRData exactly once.
+func (rs RRSet) Pack(tmp []byte) (rdata []byte, rrs []dns.RR, scratch []byte, err error) {
 	if rs.Alias != nil {
 		if len(rs.Records) != 0 {
-			return nil, fmt.Errorf("%w: an alias record set has no values", ErrInvalidRecord)
+			return nil, nil, tmp, fmt.Errorf("%w: an alias record set has no values", ErrInvalidRecord)
 		}
-		return nil, nil
+		return nil, nil, tmp, nil
 	}
 	if len(rs.Records) == 0 {
-		return nil, fmt.Errorf("%w: a record set needs at least one value", ErrInvalidRecord)
+		return nil, nil, tmp, fmt.Errorf("%w: a record set needs at least one value", ErrInvalidRecord)
 	}
 	if len(rs.Records) > MaxValuesPerRRSet {
-		return nil, fmt.Errorf("%w: at most %d values per record set", ErrInvalidRecord, MaxValuesPerRRSet)
+		return nil, nil, tmp, fmt.Errorf("%w: at most %d values per record set", ErrInvalidRecord, MaxValuesPerRRSet)
 	}
 	if (rs.Type == "CNAME" || rs.Type == "SOA") && len(rs.Records) != 1 {
-		return nil, fmt.Errorf("%w: a %s record set has exactly one value", ErrInvalidRecord, rs.Type)
+		return nil, nil, tmp, fmt.Errorf("%w: a %s record set has exactly one value", ErrInvalidRecord, rs.Type)
 	}
-	out := make([]dns.RR, 0, len(rs.Records))
+	rrs = make([]dns.RR, 0, len(rs.Records))
 	seen := make(map[string]bool, len(rs.Records))
 	for _, v := range rs.Records {
-		rr, canon, err := ParseRecord(rs.Name, rs.Type, rs.TTL, v)
+		rr, err := parseRecord(rs.Name, rs.Type, rs.TTL, v)
 		if err != nil {
-			return nil, err
+			return nil, nil, tmp, err
 		}
+		canon := RData(rr)
 		if seen[canon] {
-			return nil, fmt.Errorf("%w: duplicate value %q", ErrInvalidRecord, v)
+			return nil, nil, tmp, fmt.Errorf("%w: duplicate value %q", ErrInvalidRecord, v)
 		}
 		seen[canon] = true
-		out = append(out, rr)
+		if rdata, tmp, err = AppendRData(rdata, rr, tmp); err != nil {
+			return nil, nil, tmp, fmt.Errorf("%w: %q is not valid %s data: %v", ErrInvalidRecord, v, rs.Type, err)
+		}
+		rrs = append(rrs, rr)
 	}
-	return out, nil
+	return rdata, rrs, tmp, nil
 }
 
 // Canonical returns the canonical RDATA of every value, in order. It is the

@@ -24,13 +24,21 @@
 //	    all are answered, and prints the time that took and the child's
 //	    VmRSS then and once settled (with -usr1: SIGUSR1, then "settled"
 //	    on its stdout; else when VmRSS is stable for a second), as
-//	    "RESULT L_<key> <value>".
+//	    "RESULT L_<key> <value>". With -samples 8s,30s,60s it reads VmRSS
+//	    at those times after exec instead, then VmHWM (the peak), sending
+//	    nothing to the process: what it does with its memory, it does by
+//	    itself. With -then SCRIPT it then runs SCRIPT
+//	    (sh -c, SERVER_PID in its environment) while the server still runs,
+//	    for example a throughput run against the loaded server.
+//	nsmem genviews -out DIR
+//	    writes the data set of the views benchmark (see views.go).
 //
 // Each server runs in its own process, so its RSS holds nothing else.
 package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -70,6 +78,8 @@ func main() {
 		err = measure(os.Args[2:])
 	case "mkcache":
 		err = mkcache(os.Args[2:])
+	case "genviews":
+		err = genViews(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -214,7 +224,7 @@ func serve(args []string) error {
 		NodeID: "nsmem", Region: "bench",
 		NATSURL:     "nats://127.0.0.1:1",
 		SnapshotURL: *snapURL,
-		AdminToken:  "bench",
+		AdminToken:  cmp.Or(os.Getenv("WAYMARK_ADMIN_TOKEN"), "bench"),
 		CacheDir:    *cacheDir,
 		Store:       store,
 		SetReady: func(r bool) {
@@ -320,6 +330,8 @@ func measure(args []string) error {
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	usr1 := fs.Bool("usr1", false, "settle by sending SIGUSR1 and waiting for \"settled\" (nsmem serve)")
 	settleDelay := fs.Duration("settle-delay", 0, "wait this long after the first answers before settling")
+	samples := fs.String("samples", "", "comma-separated times after exec (8s,30s,60s) at which to read VmRSS, then VmHWM; replaces settling unless -usr1")
+	then := fs.String("then", "", "shell command to run against the server once measured (SERVER_PID set)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -426,6 +438,35 @@ func measure(args []string) error {
 		return err
 	}
 
+	fmt.Printf("%s: %d probe names answered %s after start; VmRSS %.1f MiB then\n",
+		*label, len(probes), load.Round(time.Millisecond), float64(rssReady)/1024)
+	fmt.Printf("RESULT %s_load_ms %d\n", *label, load.Milliseconds())
+	fmt.Printf("RESULT %s_rss_ready_mib %.1f\n", *label, float64(rssReady)/1024)
+	if *samples != "" {
+		// The process as it is, with no help: VmRSS at fixed times after
+		// exec, then the peak.
+		for _, f := range strings.Split(*samples, ",") {
+			at, err := time.ParseDuration(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("-samples: %v", err)
+			}
+			time.Sleep(time.Until(t0.Add(at)))
+			v, err := procStatus(pid, "VmRSS:")
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%s: VmRSS %.1f MiB at %s\n", *label, float64(v)/1024, at)
+			fmt.Printf("RESULT %s_rss_%ds_mib %.1f\n", *label, int(at.Seconds()), float64(v)/1024)
+		}
+		hwm, err := procStatus(pid, "VmHWM:")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("RESULT %s_hwm_mib %.1f\n", *label, float64(hwm)/1024)
+		if !*usr1 {
+			return nil
+		}
+	}
 	// Settle: the child says so (ours, after a GC), or its RSS stops moving.
 	time.Sleep(*settleDelay)
 	var rssSettled int
@@ -446,11 +487,21 @@ func measure(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: %d probe names answered %s after start; VmRSS %.1f MiB then, %.1f MiB settled\n",
-		*label, len(probes), load.Round(time.Millisecond), float64(rssReady)/1024, float64(rssSettled)/1024)
-	fmt.Printf("RESULT %s_load_ms %d\n", *label, load.Milliseconds())
-	fmt.Printf("RESULT %s_rss_ready_mib %.1f\n", *label, float64(rssReady)/1024)
+	fmt.Printf("%s: %.1f MiB settled\n", *label, float64(rssSettled)/1024)
 	fmt.Printf("RESULT %s_rss_mib %.1f\n", *label, float64(rssSettled)/1024)
+	if *then == "" {
+		return nil
+	}
+	sh := exec.Command("/bin/sh", "-c", *then)
+	sh.Stdout, sh.Stderr = os.Stdout, os.Stderr
+	sh.Env = append(os.Environ(), fmt.Sprintf("SERVER_PID=%d", pid))
+	sh.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := sh.Run(); err != nil {
+		return fmt.Errorf("%s: -then: %w", *label, err)
+	}
+	if _, err := vmRSS(pid); err != nil {
+		return fmt.Errorf("%s: the server is gone after -then: %w", *label, err)
+	}
 	return nil
 }
 
@@ -479,18 +530,21 @@ func stableRSS(pid int, limit time.Duration) (int, error) {
 }
 
 // vmRSS returns the VmRSS of pid in KiB.
-func vmRSS(pid int) (int, error) {
+func vmRSS(pid int) (int, error) { return procStatus(pid, "VmRSS:") }
+
+// procStatus returns a KiB field of /proc/PID/status (VmRSS:, VmHWM:).
+func procStatus(pid int, field string) (int, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			f := strings.Fields(rest)
 			if len(f) > 0 {
 				return strconv.Atoi(f[0])
 			}
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+	return 0, fmt.Errorf("no %s for pid %d", field, pid)
 }

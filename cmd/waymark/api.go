@@ -16,6 +16,7 @@ func runAPI(ctx context.Context, args []string) error {
 	signup := fs.Bool("signup", env("WAYMARK_SIGNUP", "") == "true", "open sign-up at POST /v1/signup (WAYMARK_SIGNUP=true)")
 	allowPrivate := fs.Bool("allow-private-targets", env("WAYMARK_ALLOW_PRIVATE_TARGETS", "") == "true",
 		"let health checks target private and loopback addresses (development only)")
+	dbOpts, httpOpts := timeoutFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,6 +40,8 @@ func runAPI(ctx context.Context, args []string) error {
 		SignupEnabled:       *signup,
 		AllowPrivateTargets: *allowPrivate,
 		Logger:              log,
+		Database:            *dbOpts,
+		HTTP:                *httpOpts,
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/nspool"
@@ -116,4 +117,42 @@ func poolFlags(fs *flag.FlagSet) poolSettings {
 // pool parses the pool settings.
 func (p poolSettings) pool() (nspool.Pool, error) {
 	return nspool.Parse(*p.spec, *p.setSize)
+}
+
+// envDuration is env for a duration setting; an unparsable value is
+// reported by the flag package when the flag is parsed.
+func envDuration(key string, def time.Duration) time.Duration {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s=%q is not a duration (such as 5s); using %s\n", key, v, def)
+		return def
+	}
+	return d
+}
+
+// timeoutFlags registers the API process's database and HTTP timeouts on
+// fs (each with its WAYMARK_* environment variable; docs/operations.md
+// lists them) and returns where they are stored. Zero means the default.
+func timeoutFlags(fs *flag.FlagSet) (*controlplane.DatabaseOptions, *httpOptions) {
+	db, h := &controlplane.DatabaseOptions{}, &httpOptions{}
+	d := func(p *time.Duration, name, key, usage string) {
+		fs.DurationVar(p, name, envDuration(key, 0), usage+" ("+key+"; 0 = default)")
+	}
+	d(&db.ConnectTimeout, "db-connect-timeout", "WAYMARK_DB_CONNECT_TIMEOUT", "PostgreSQL connect timeout")
+	d(&db.StatementTimeout, "db-statement-timeout", "WAYMARK_DB_STATEMENT_TIMEOUT", "PostgreSQL statement_timeout")
+	d(&db.LockTimeout, "db-lock-timeout", "WAYMARK_DB_LOCK_TIMEOUT", "PostgreSQL lock_timeout")
+	d(&db.IdleInTransactionTimeout, "db-idle-in-transaction-timeout", "WAYMARK_DB_IDLE_IN_TRANSACTION_TIMEOUT",
+		"PostgreSQL idle_in_transaction_session_timeout")
+	d(&h.ReadHeaderTimeout, "http-read-header-timeout", "WAYMARK_HTTP_READ_HEADER_TIMEOUT", "time to read request headers")
+	d(&h.ReadTimeout, "http-read-timeout", "WAYMARK_HTTP_READ_TIMEOUT", "time to read a whole request")
+	d(&h.WriteTimeout, "http-write-timeout", "WAYMARK_HTTP_WRITE_TIMEOUT", "time to write a response (long polls extend it)")
+	d(&h.IdleTimeout, "http-idle-timeout", "WAYMARK_HTTP_IDLE_TIMEOUT", "keep-alive idle timeout")
+	d(&h.RequestTimeout, "request-timeout", "WAYMARK_REQUEST_TIMEOUT", "deadline of every request (long polls add their wait)")
+	d(&h.GateInterval, "db-check-interval", "WAYMARK_DB_CHECK_INTERVAL", "how often the database is checked")
+	d(&h.GateTimeout, "db-check-timeout", "WAYMARK_DB_CHECK_TIMEOUT", "how long one database check may take")
+	return db, h
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/healthcheck"
+	"github.com/waymark-dns/waymark/internal/httpcomp"
 	"github.com/waymark-dns/waymark/migrations"
 	"github.com/waymark-dns/waymark/nspool"
 )
@@ -40,6 +41,48 @@ type controlPlaneOptions struct {
 	AllowPrivateTargets bool
 	MinHealthInterval   int
 	Logger              *slog.Logger
+	// Database bounds every wait on PostgreSQL; HTTP the server's
+	// timeouts and request deadline (docs/operations.md).
+	Database controlplane.DatabaseOptions
+	HTTP     httpOptions
+}
+
+// httpOptions are the API server's timeouts; zero fields take defaults.
+type httpOptions struct {
+	ReadHeaderTimeout time.Duration // default 10 s
+	ReadTimeout       time.Duration // whole request, body included; default 60 s
+	WriteTimeout      time.Duration // response; long polls extend it; default 60 s
+	IdleTimeout       time.Duration // keep-alive; default 120 s
+	RequestTimeout    time.Duration // handler deadline; default api.DefaultRequestTimeout
+	GateInterval      time.Duration // database check period; default 1 s
+	GateTimeout       time.Duration // one database check; default 1 s
+}
+
+// newHTTPServer is the API's server with o's timeouts (o has its
+// defaults): slow headers and slow bodies are cut off, idle keep-alive
+// connections closed.
+func newHTTPServer(h http.Handler, o httpOptions) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: o.ReadHeaderTimeout,
+		ReadTimeout:       o.ReadTimeout,
+		WriteTimeout:      o.WriteTimeout,
+		IdleTimeout:       o.IdleTimeout,
+	}
+}
+
+func (o httpOptions) withDefaults() httpOptions {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.ReadHeaderTimeout, 10*time.Second)
+	def(&o.ReadTimeout, 60*time.Second)
+	def(&o.WriteTimeout, 60*time.Second)
+	def(&o.IdleTimeout, 120*time.Second)
+	def(&o.RequestTimeout, api.DefaultRequestTimeout)
+	return o
 }
 
 // controlPlane is a running API process: HTTP server, outbox relay and
@@ -64,7 +107,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	if err := migrations.Up(ctx, o.DatabaseURL, log.With("component", "migrate")); err != nil {
 		return nil, err
 	}
-	pool, err := pgxpool.New(ctx, o.DatabaseURL)
+	pool, err := controlplane.NewPool(ctx, o.DatabaseURL, o.Database)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
@@ -118,13 +161,18 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		pool.Close()
 		return nil, err
 	}
+	ho := o.HTTP.withDefaults()
+	gate := api.NewDatabaseGate(pool.Ping, api.GateOptions{Interval: ho.GateInterval, Timeout: ho.GateTimeout})
 	router := api.NewRouter(api.Config{
-		Service:       svc,
-		AdminToken:    o.Secrets.AdminToken,
-		SignupEnabled: o.SignupEnabled,
-		RateLimit:     o.RateLimit,
-		Logger:        log.With("component", "api"),
-		ReadyFunc:     func(ctx context.Context) error { return pool.Ping(ctx) },
+		Database:       gate,
+		RequestTimeout: ho.RequestTimeout,
+		WriteTimeout:   ho.WriteTimeout,
+		Service:        svc,
+		AdminToken:     o.Secrets.AdminToken,
+		SignupEnabled:  o.SignupEnabled,
+		RateLimit:      o.RateLimit,
+		Logger:         log.With("component", "api"),
+		ReadyFunc:      func(ctx context.Context) error { return pool.Ping(ctx) },
 		// test-answer asks a live nameserver over NATS, so that the
 		// answer is the one a nameserver really gives.
 		TestAnswer: func(ctx context.Context, req event.TestAnswerRequest) (event.TestAnswerResponse, error) {
@@ -136,15 +184,12 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		Addr:    ln.Addr().String(),
 		pool:    pool,
 		nc:      nc,
-		srv: &http.Server{
-			Handler:           router,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       120 * time.Second,
-		},
-		done: make(chan error, 4),
+		srv:     newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
+		done:    make(chan error, 4),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{Logger: log.With("component", "relay")})
 	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log.With("component", "tracker")})
+	go gate.Run(ctx)
 	go func() { cp.done <- nameErr("relay", relay.Run(ctx)) }()
 	go func() { cp.done <- nameErr("tracker", tracker.Run(ctx)) }()
 	// Every API process campaigns; exactly one aggregates health.

@@ -164,6 +164,7 @@ func runDev(ctx context.Context, args []string) error {
 	fmt.Printf(`
 Waymark is running.
   API          %s   (openapi.yaml describes it)
+  console      %s/console/   (sign in with the API key below)
   DNS          %s   (UDP and TCP)
   NATS         %s
   checkers     %s
@@ -176,7 +177,7 @@ Waymark is running.
   aws route53 list-hosted-zones      # the Route 53 API, same key (docs/route53.md)
 
 Press Ctrl-C to stop.
-`, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), *tenantName, token, envFile)
+`, apiURL, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), *tenantName, token, envFile)
 	return cp.Wait(ctx)
 }
 

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -219,8 +221,20 @@ func runNameserver(ctx context.Context, args []string) error {
 	poolCfg := poolFlags(fs)
 	serve := fs.String("serve", env("WAYMARK_SERVE", ""), "pool names this nameserver serves, e.g. ns1,ns2 (WAYMARK_SERVE); empty: all")
 	limitFlags := dnsLimitFlags(fs)
+	memLimit := fs.String("memory-limit", env("WAYMARK_MEMORY_LIMIT", ""),
+		"soft memory limit of the process, as GOMEMLIMIT: 512MiB, 2GiB, bytes (WAYMARK_MEMORY_LIMIT); empty leaves GOMEMLIMIT or none")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *memLimit != "" {
+		limit, err := parseMemoryLimit(*memLimit)
+		if err != nil {
+			return fmt.Errorf("--memory-limit: %w", err)
+		}
+		// The garbage collector works harder as the heap nears the limit,
+		// so a load's garbage cannot push the process far past it; it is
+		// soft: live zones beyond it are kept, at the cost of GC time.
+		debug.SetMemoryLimit(limit)
 	}
 	limits, err := limitFlags()
 	if err != nil {
@@ -249,4 +263,27 @@ func runNameserver(ctx context.Context, args []string) error {
 	}
 	log.Info("nameserver listening", "on", strings.Join(ns.Listening, ", "))
 	return <-ns.done
+}
+
+// parseMemoryLimit reads a size as GOMEMLIMIT does: a number of bytes with
+// an optional unit B, KiB, MiB, GiB or TiB.
+func parseMemoryLimit(s string) (int64, error) {
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, mult = rest, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size such as 512MiB or 2GiB", s)
+	}
+	if n > (1<<63-1)/mult {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return n * mult, nil
 }

@@ -1,8 +1,9 @@
 // Package deps holds the tests that keep the import rules of DESIGN.md §2
 // and docs/decisions.md: the control plane and the data plane meet only in
 // zonecfg, healthcfg, event and on the wire, a nameserver or health
-// checker never links a database driver, and the API never reaches the
-// schema (migrations) but through the control plane.
+// checker never links a database driver, the API never reaches the
+// schema (migrations) but through the control plane, and the SDK (client)
+// links only the standard library.
 package deps
 
 import (
@@ -27,10 +28,15 @@ var rules = []rule{
 	{pkg: "zonecfg", transitive: []string{module, "github.com/jackc/", "github.com/go-chi/", "github.com/nats-io/"}},
 	{pkg: "healthcfg", transitive: []string{module, "github.com/"}},
 	{pkg: "nspool", transitive: []string{module, "github.com/jackc/", "github.com/go-chi/", "github.com/nats-io/"}},
+	{pkg: "console", transitive: []string{module, "github.com/"}}, // embedded files and net/http only
 	{pkg: "event", transitive: []string{module + "controlplane", module + "dataplane", module + "api", module + "healthcheck", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "dataplane", transitive: []string{module + "controlplane", module + "api", module + "healthcheck", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "healthcheck", transitive: []string{module + "controlplane", module + "api", module + "dataplane", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "controlplane", transitive: []string{module + "api", module + "dataplane", module + "healthcheck", "github.com/go-chi/"}},
+	// The SDK is for programs outside Waymark: nothing of the server.
+	{pkg: "client", transitive: []string{module}},
+	// The tenant command line is a client of the API, through the SDK.
+	{pkg: "internal/cli", transitive: []string{module + "controlplane", module + "api", module + "dataplane", module + "healthcheck", module + "migrations", module + "zonecfg", module + "event", "github.com/jackc/", "github.com/nats-io/", "github.com/go-chi/"}},
 	{pkg: "api/route53", direct: []string{"github.com/jackc/", "github.com/nats-io/", "github.com/go-chi/", module + "migrations"}, transitive: []string{module + "dataplane", module + "healthcheck", module + "migrations"}},
 	{pkg: "api", direct: []string{"github.com/jackc/", "github.com/nats-io/", module + "migrations"}, transitive: []string{module + "dataplane", module + "healthcheck", module + "migrations"}},
 }
@@ -39,29 +45,35 @@ var rules = []rule{
 // (non-test code): the real dependency graph, drawn in one place. A new
 // arrow is a design decision; make it here, and keep DESIGN.md true.
 var arrows = map[string][]string{
-	"zonecfg":           nil,
-	"healthcfg":         nil,
-	"nspool":            nil,
-	"event":             {"healthcfg", "zonecfg"},
-	"controlplane":      {"event", "healthcfg", "internal/retry", "nspool", "zonecfg"},
-	"api":               {"api/route53", "controlplane", "event", "healthcfg", "zonecfg"},
-	"api/route53":       {"controlplane", "event", "healthcfg", "zonecfg"},
-	"dataplane":         {"event", "internal/retry", "nspool", "zonecfg"},
-	"healthcheck":       {"event", "healthcfg", "internal/retry"},
-	"migrations":        nil,
-	"cmd/waymark":       {"api", "controlplane", "dataplane", "event", "healthcfg", "healthcheck", "migrations", "nspool"},
-	"internal/deps":     nil,
-	"internal/dnstest":  {"zonecfg"},
-	"internal/e2e":      nil,
-	"internal/natstest": nil,
-	"internal/pgtest":   {"migrations"},
-	"internal/retry":    nil,
-	"internal/testkit":  nil,
-	"bench/cpbench":     {"api", "controlplane", "migrations"},
-	"bench/nsbench":     {"dataplane", "event", "internal/dnstest", "zonecfg"},
-	"bench/nsmem":       {"dataplane"},
-	"bench/mkgeoip":     nil,
-	"bench/abuse":       nil,
+	"zonecfg":            nil,
+	"healthcfg":          nil,
+	"nspool":             nil,
+	"event":              {"healthcfg", "zonecfg"},
+	"controlplane":       {"event", "healthcfg", "internal/retry", "nspool", "zonecfg"},
+	"api":                {"api/route53", "console", "controlplane", "event", "healthcfg", "zonecfg"},
+	"api/route53":        {"controlplane", "event", "healthcfg", "zonecfg"},
+	"console":            nil,
+	"dataplane":          {"event", "internal/httpcomp", "internal/retry", "nspool", "zonecfg"},
+	"healthcheck":        {"event", "healthcfg", "internal/retry"},
+	"migrations":         nil,
+	"client":             nil,
+	"cmd/waymark":        {"api", "controlplane", "dataplane", "event", "healthcfg", "healthcheck", "internal/cli", "internal/httpcomp", "migrations", "nspool"},
+	"internal/cli":       {"client"},
+	"internal/devserver": {"internal/pgtest", "migrations"},
+	"internal/deps":      nil,
+	"internal/dnstest":   {"zonecfg"},
+	"internal/e2e":       nil,
+	"internal/httpcomp":  nil,
+	"internal/natstest":  nil,
+	"internal/pgtest":    {"migrations"},
+	"internal/retry":     nil,
+	"internal/testkit":   nil,
+	"bench/cpbench":      {"api", "controlplane", "migrations"},
+	"bench/nsbench":      {"dataplane", "event", "internal/dnstest", "zonecfg"},
+	"bench/nsmem":        {"dataplane"},
+	"bench/nsprod":       {"controlplane", "migrations", "zonecfg"},
+	"bench/mkgeoip":      nil,
+	"bench/abuse":        nil,
 }
 
 // TestArrows checks every package's imports of the module against arrows,
@@ -123,5 +135,16 @@ func TestImportRules(t *testing.T) {
 			check("imports", direct, r.direct)
 			check("depends on", all, r.transitive)
 		})
+	}
+}
+
+// TestClientStandardLibraryOnly keeps the SDK free of third-party
+// modules, so that importing it adds nothing to a program's go.mod.
+func TestClientStandardLibraryOnly(t *testing.T) {
+	t.Parallel()
+	for _, p := range goList(t, `{{if not .Standard}}{{.ImportPath}}{{end}}`, "client", true) {
+		if p != module+"client" {
+			t.Errorf("client depends on %s", p)
+		}
 	}
 }

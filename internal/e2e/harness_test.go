@@ -19,6 +19,7 @@ import (
 	"github.com/waymark-dns/waymark/api"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/dataplane"
+	"github.com/waymark-dns/waymark/internal/httpcomp"
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
 	"github.com/waymark-dns/waymark/internal/testkit"
@@ -88,7 +89,9 @@ func newCluster(t testing.TB, cfg clusterConfig) *cluster {
 		t: t, pool: pool, svc: svc, nats: natstest.Run(t), liveTimeout: cfg.LiveTimeout,
 		relays: map[string]context.CancelFunc{}, ns: map[string]*nameserver{},
 	}
-	router := api.NewRouter(api.Config{Service: svc, AdminToken: adminToken, RateLimit: 1e6, RateBurst: 1e6})
+	// Compressed on the wire as `waymark api` serves it.
+	router := httpcomp.Prefix("/v1/nameserver/",
+		api.NewRouter(api.Config{Service: svc, AdminToken: adminToken, RateLimit: 1e6, RateBurst: 1e6}))
 	c.api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c.apiOff.Load() {
 			// As good as unreachable: the nameserver cannot use it.

@@ -1,0 +1,495 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/waymark-dns/waymark/internal/devserver"
+	"github.com/waymark-dns/waymark/internal/testkit"
+)
+
+// dev is the `waymark dev` that the tests and examples of this package
+// run against, started by TestMain: the real binary on a fresh schema.
+var dev *devserver.Server
+
+func TestMain(m *testing.M) { os.Exit(runTests(m)) }
+
+func runTests(m *testing.M) int {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "waymark-client-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bin, err := devserver.Build(ctx, dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	dev, err = devserver.Start(ctx, devserver.Options{Binary: bin})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer dev.Close()
+	// The examples use NewFromEnv, as a program would after
+	// `source .waymark/dev.env`.
+	os.Setenv(EnvAPI, dev.API)
+	os.Setenv(EnvAPIKey, dev.APIKey)
+	code := m.Run()
+	if code != 0 {
+		out := dev.Output()
+		fmt.Fprintf(os.Stderr, "--- waymark dev output (last 8 KB):\n%s\n", out[max(0, len(out)-8192):])
+	}
+	return code
+}
+
+// recorder is a transport that notes each operation answered 2xx.
+type recorder struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil && res.StatusCode < 300 {
+		for _, o := range operations() {
+			if o.Method == req.Method && pathPattern(o.Path).MatchString(req.URL.EscapedPath()) {
+				r.mu.Lock()
+				r.seen[o.ID] = true
+				r.mu.Unlock()
+			}
+		}
+	}
+	return res, err
+}
+
+// tenantClient returns a client of a new tenant of the dev server, and
+// the operator's client, both recording into rec.
+func tenantClient(t *testing.T, rec *recorder) (tenant, operator *Client) {
+	t.Helper()
+	hc := &http.Client{Transport: rec}
+	op, err := New(dev.API, WithToken(dev.AdminToken), WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	out, err := op.CreateTenant(ctx, CreateTenantInput{Name: fmt.Sprintf("%s-%d", strings.ToLower(t.Name()), time.Now().UnixNano())})
+	if err != nil {
+		t.Fatalf("CreateTenant: %v", err)
+	}
+	if !strings.HasPrefix(out.APIKey.Token, "wmk_") || out.Tenant.ID == "" {
+		t.Fatalf("got %+v", out)
+	}
+	c, err := New(dev.API, WithToken(out.APIKey.Token), WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, op
+}
+
+// must(f())(t, "f") is f's value, failing the test if f failed.
+func must[T any](v T, err error) func(t *testing.T, what string) T {
+	return func(t *testing.T, what string) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return v
+	}
+}
+
+// TestIntegrationEveryOperation drives every operation of the SDK against
+// the real server (PostgreSQL, NATS JetStream, a nameserver, health
+// checkers in three regions), checks the answers, and finally that every
+// operation of openapi.yaml answered 2xx at least once.
+func TestIntegrationEveryOperation(t *testing.T) {
+	rec := &recorder{seen: map[string]bool{}}
+	c, op := tenantClient(t, rec)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	// Probes.
+	if s := must(c.Healthz(ctx))(t, "Healthz"); s.Status != "ok" {
+		t.Errorf("healthz %+v", s)
+	}
+	must(c.Readyz(ctx))(t, "Readyz")
+
+	// Sign-up (waymark dev opens it with --signup), keys and tokens.
+	su := must(op.Signup(ctx, CreateTenantInput{Name: fmt.Sprintf("signup-%d", time.Now().UnixNano())}))(t, "Signup")
+	if su.APIKey.Token == "" {
+		t.Errorf("signup %+v", su)
+	}
+	nk := must(c.CreateAPIKey(ctx, CreateAPIKeyInput{Description: "second"}))(t, "CreateAPIKey")
+	keys := must(c.ListAPIKeys(ctx))(t, "ListAPIKeys")
+	if len(keys.APIKeys) != 2 || keys.APIKeys[1].Description != "second" {
+		t.Errorf("keys %+v", keys)
+	}
+	c2 := must(New(dev.API, WithToken(nk.APIKey.Token), WithHTTPClient(&http.Client{Transport: rec})))(t, "New")
+	tok := must(c2.CreateToken(ctx))(t, "CreateToken")
+	if tok.TokenType != "Bearer" || !tok.ExpiresAt.After(time.Now()) {
+		t.Errorf("token %+v", tok)
+	}
+	jwt := must(New(dev.API, WithToken(tok.Token), WithHTTPClient(&http.Client{Transport: rec})))(t, "New")
+	must(jwt.ListAPIKeys(ctx))(t, "ListAPIKeys with the JWT")
+	if err := c.DeleteAPIKey(ctx, nk.APIKey.ID); err != nil {
+		t.Fatalf("DeleteAPIKey: %v", err)
+	}
+	if _, err := c2.ListAPIKeys(ctx); !IsCode(err, CodeUnauthorized) {
+		t.Errorf("a deleted key: got %v, want Unauthorized", err)
+	}
+
+	// Zones, three of them, listed one per page.
+	suffix := fmt.Sprintf("%x", time.Now().UnixNano())
+	names := []string{"alpha-" + suffix + ".test.", "bravo-" + suffix + ".test.", "charlie-" + suffix + ".test."}
+	var zoneIDs []string
+	for _, n := range names {
+		z := must(c.CreateHostedZone(ctx, CreateHostedZoneInput{Name: n, Comment: "sdk"}))(t, "CreateHostedZone")
+		if z.HostedZone.Name != n || z.Change.Status != StatusPending || len(z.DelegationSet.NameServers) == 0 || z.HostedZone.CallerReference == "" {
+			t.Fatalf("CreateHostedZone %+v", z)
+		}
+		zoneIDs = append(zoneIDs, z.HostedZone.ID)
+	}
+	var listed []string
+	for z, err := range c.HostedZones(ctx, &ListHostedZonesInput{MaxItems: 1}) {
+		if err != nil {
+			t.Fatalf("HostedZones: %v", err)
+		}
+		listed = append(listed, z.Name)
+	}
+	if !slices.Equal(listed, names) {
+		t.Errorf("HostedZones listed %v, want %v", listed, names)
+	}
+	zone := zoneIDs[0]
+	if tg := must(c.ChangeZoneTags(ctx, zone, TagChange{Add: []Tag{{Key: "env", Value: "prod"}, {Key: "old", Value: "x"}}}))(t, "ChangeZoneTags"); len(tg.Tags) != 2 || tg.ResourceType != "hostedzone" {
+		t.Errorf("ChangeZoneTags %+v", tg)
+	}
+	if tg := must(c.ChangeZoneTags(ctx, zone, TagChange{Remove: []string{"old"}}))(t, "ChangeZoneTags remove"); len(tg.Tags) != 1 {
+		t.Errorf("ChangeZoneTags remove %+v", tg)
+	}
+	if tg := must(c.ListZoneTags(ctx, zone))(t, "ListZoneTags"); len(tg.Tags) != 1 || tg.Tags[0] != (Tag{Key: "env", Value: "prod"}) || tg.ResourceID != zone {
+		t.Errorf("ListZoneTags %+v", tg)
+	}
+	if g := must(c.GetHostedZone(ctx, zone))(t, "GetHostedZone"); g.HostedZone.Name != names[0] || g.DelegationSet == nil {
+		t.Errorf("GetHostedZone %+v", g)
+	}
+	if u := must(c.UpdateHostedZone(ctx, zone, UpdateHostedZoneInput{Comment: "renamed"}))(t, "UpdateHostedZone"); u.HostedZone.Comment != "renamed" {
+		t.Errorf("UpdateHostedZone %+v", u)
+	}
+
+	// A change batch, waited for.
+	apex := names[0]
+	www := "www." + apex
+	ch := must(c.ChangeRRSets(ctx, zone, ChangeBatch{Comment: "first records", Changes: []RRSetChange{
+		{Action: ActionCreate, RRSet: RRSet{Name: www, Type: "A", TTL: Ptr[int64](300), Records: []string{"192.0.2.10", "192.0.2.11"}}},
+		{Action: ActionCreate, RRSet: RRSet{Name: apex, Type: "MX", TTL: Ptr[int64](3600), Records: []string{"10 mail." + apex}}},
+		{Action: ActionCreate, RRSet: RRSet{Name: "mail." + apex, Type: "A", TTL: Ptr[int64](300), Records: []string{"192.0.2.25"}}},
+	}}))(t, "ChangeRRSets")
+	var progress int
+	done := must(c.WaitInSync(ctx, ch.Change.ID, &WaitOptions{PollTimeout: 5 * time.Second,
+		OnProgress: func(*GetChangeOutput) { progress++ }}))(t, "WaitInSync")
+	if done.Change.Status != StatusInSync || done.Change.InSyncAt == nil || progress == 0 ||
+		done.Propagation == nil || done.Propagation.LiveNameservers < 1 || done.Propagation.AppliedNameservers != done.Propagation.LiveNameservers {
+		t.Errorf("WaitInSync %+v %+v (progress calls %d)", done.Change, done.Propagation, progress)
+	}
+	if g := must(c.GetChange(ctx, ch.Change.ID, nil))(t, "GetChange"); g.Change.Status != StatusInSync || g.Change.Comment != "first records" {
+		t.Errorf("GetChange %+v", g.Change)
+	}
+
+	// Record sets, two per page.
+	var rrsets []string
+	for rs, err := range c.RRSets(ctx, zone, &ListRRSetsInput{MaxItems: 2}) {
+		if err != nil {
+			t.Fatalf("RRSets: %v", err)
+		}
+		rrsets = append(rrsets, rs.Name+" "+rs.Type)
+	}
+	want := []string{apex + " MX", apex + " NS", apex + " SOA", "mail." + apex + " A", www + " A"}
+	if !slices.Equal(rrsets, want) {
+		t.Errorf("RRSets %v, want %v", rrsets, want)
+	}
+	page := must(c.ListRRSets(ctx, zone, &ListRRSetsInput{Name: www, Type: "A", MaxItems: 1}))(t, "ListRRSets")
+	if len(page.RRSets) != 1 || page.RRSets[0].TTL == nil || *page.RRSets[0].TTL != 300 || len(page.RRSets[0].Records) != 2 {
+		t.Errorf("ListRRSets from www: %+v", page)
+	}
+
+	// What the nameserver answers.
+	ans := must(c.TestAnswer(ctx, zone, TestAnswerInput{Name: www, Type: "A", ClientIP: "198.51.100.7"}))(t, "TestAnswer")
+	var data []string
+	for _, r := range ans.Records {
+		data = append(data, r.Data)
+	}
+	slices.Sort(data)
+	if ans.ResponseCode != "NOERROR" || !slices.Equal(data, []string{"192.0.2.10", "192.0.2.11"}) || len(ans.Explanation) == 0 {
+		t.Errorf("TestAnswer %+v", ans)
+	}
+
+	// Zone files: export, import, and an import with a bad line.
+	file := must(c.ExportZone(ctx, zone))(t, "ExportZone")
+	if !strings.Contains(string(file), www) {
+		t.Errorf("export:\n%s", file)
+	}
+	imp := must(c.ImportZone(ctx, zone, append(file, []byte("api."+apex+" 300 IN CNAME "+www+"\n")...)))(t, "ImportZone")
+	must(c.WaitInSync(ctx, imp.Change.ID, nil))(t, "WaitInSync import")
+	_, err := c.ImportZone(ctx, zone, []byte("$ORIGIN "+apex+"\nok 300 IN A 192.0.2.9\nbad 300 IN A not-an-ip\n"))
+	if e, ok := AsError(err); !ok || e.Code != CodeInvalidInput || len(e.Details) == 0 || e.Details[0].Line != 3 || e.RequestID == "" {
+		t.Errorf("bad import: %#v", err)
+	}
+	_, err = c.ChangeRRSets(ctx, zone, ChangeBatch{Changes: []RRSetChange{
+		{Action: ActionCreate, RRSet: RRSet{Name: www, Type: "A", TTL: Ptr[int64](300), Records: []string{"192.0.2.10"}}}}})
+	if e, ok := AsError(err); !ok || e.Code != CodeInvalidChangeBatch || e.StatusCode != 400 || len(e.Details) != 1 || e.Details[0].Index == nil || *e.Details[0].Index != 0 {
+		t.Errorf("duplicate CREATE: %#v", err)
+	}
+
+	// CIDR collections.
+	cc := must(c.CreateCidrCollection(ctx, CreateCidrCollectionInput{Name: "offices"}))(t, "CreateCidrCollection")
+	chc := must(c.ChangeCidrCollection(ctx, cc.Collection.ID, ChangeCidrCollectionInput{
+		Changes: []CidrChange{{LocationName: "paris", Action: CidrActionPut, CIDRList: []string{"192.0.2.0/24", "2001:db8::/48"}}}}))(t, "ChangeCidrCollection")
+	if chc.Collection.Version != cc.Collection.Version+1 {
+		t.Errorf("ChangeCidrCollection %+v", chc)
+	}
+	if l := must(c.ListCidrCollections(ctx))(t, "ListCidrCollections"); len(l.CidrCollections) != 1 || l.CidrCollections[0].Name != "offices" {
+		t.Errorf("ListCidrCollections %+v", l)
+	}
+	if g := must(c.GetCidrCollection(ctx, cc.Collection.ID))(t, "GetCidrCollection"); len(g.Locations) != 1 || g.Locations[0].BlockCount != 2 {
+		t.Errorf("GetCidrCollection %+v", g)
+	}
+	if l := must(c.ListCidrLocations(ctx, cc.Collection.ID))(t, "ListCidrLocations"); len(l.Locations) != 1 || l.Locations[0].LocationName != "paris" {
+		t.Errorf("ListCidrLocations %+v", l)
+	}
+	if b := must(c.ListCidrBlocks(ctx, cc.Collection.ID, &ListCidrBlocksInput{Location: "paris"}))(t, "ListCidrBlocks"); len(b.Blocks) != 2 {
+		t.Errorf("ListCidrBlocks %+v", b)
+	}
+	if err := c.DeleteCidrCollection(ctx, cc.Collection.ID); err != nil {
+		t.Errorf("DeleteCidrCollection: %v", err)
+	}
+
+	// Reusable delegation sets.
+	ds := must(c.CreateDelegationSet(ctx, CreateDelegationSetInput{}))(t, "CreateDelegationSet")
+	if ds.DelegationSet.ID == "" || len(ds.DelegationSet.NameServers) == 0 || len(ds.DelegationSet.PoolNames) == 0 {
+		t.Errorf("CreateDelegationSet %+v", ds)
+	}
+	if l := must(c.ListDelegationSets(ctx))(t, "ListDelegationSets"); len(l.DelegationSets) != 1 || l.DelegationSets[0].ID != ds.DelegationSet.ID {
+		t.Errorf("ListDelegationSets %+v", l)
+	}
+	if g := must(c.GetDelegationSet(ctx, ds.DelegationSet.ID))(t, "GetDelegationSet"); !slices.Equal(g.DelegationSet.NameServers, ds.DelegationSet.NameServers) {
+		t.Errorf("GetDelegationSet %+v", g)
+	}
+	if err := c.DeleteDelegationSet(ctx, ds.DelegationSet.ID); err != nil {
+		t.Errorf("DeleteDelegationSet: %v", err)
+	}
+	if _, err := c.GetDelegationSet(ctx, ds.DelegationSet.ID); !IsCode(err, "NoSuchDelegationSet") {
+		t.Errorf("a deleted delegation set: %v", err)
+	}
+
+	exerciseHealthChecks(ctx, t, c)
+
+	// The operator's endpoints.
+	snap := must(op.GetNameserverSnapshot(ctx, nil))(t, "GetNameserverSnapshot")
+	if !slices.ContainsFunc(snap.Zones, func(z ZoneState) bool { return z.ID == zone }) {
+		t.Errorf("snapshot at %d lacks zone %s", snap.Seq, zone)
+	}
+	zs := must(op.GetNameserverZone(ctx, zone))(t, "GetNameserverZone")
+	if zs.Name != apex || len(zs.RRSets) < 5 {
+		t.Errorf("GetNameserverZone %+v", zs)
+	}
+	fleet := must(op.ListNameservers(ctx))(t, "ListNameservers")
+	if len(fleet.Nameservers) != 1 || !fleet.Nameservers[0].Live || fleet.Nameservers[0].Region != "us-east-1" {
+		t.Errorf("ListNameservers %+v", fleet)
+	}
+	if _, err := c.ListNameservers(ctx); !IsCode(err, CodeForbidden) {
+		t.Errorf("a tenant listing nameservers: got %v, want Forbidden", err)
+	}
+
+	// Deleting: not while records remain; empty it, then delete.
+	if _, err := c.DeleteHostedZone(ctx, zone); !IsCode(err, CodeHostedZoneNotEmpty) {
+		t.Errorf("DeleteHostedZone of a full zone: %v", err)
+	}
+	var dels []RRSetChange
+	for rs, err := range c.RRSets(ctx, zone, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rs.Type != "SOA" && !(rs.Type == "NS" && rs.Name == apex) {
+			dels = append(dels, RRSetChange{Action: ActionDelete, RRSet: rs})
+		}
+	}
+	must(c.ChangeRRSets(ctx, zone, ChangeBatch{Changes: dels}))(t, "ChangeRRSets delete all")
+	must(c.DeleteHostedZone(ctx, zone))(t, "DeleteHostedZone")
+	_, err = c.GetHostedZone(ctx, zone)
+	if e, ok := AsError(err); !ok || e.Code != CodeNoSuchHostedZone || e.StatusCode != 404 || e.RequestID == "" {
+		t.Errorf("a deleted zone: %#v", err)
+	}
+
+	for _, o := range operations() {
+		if !rec.seen[o.ID] {
+			t.Errorf("operation %s (%s %s) was not exercised successfully", o.ID, o.Method, o.Path)
+		}
+	}
+}
+
+// exerciseHealthChecks creates two checks of a local HTTP server, lists
+// them one per page, sees the checkers in three regions find it healthy,
+// makes it fail and sees the check go UNHEALTHY with a last failure and a
+// transition in its history, then deletes them.
+func exerciseHealthChecks(ctx context.Context, t *testing.T, c *Client) {
+	t.Helper()
+	var failing atomic.Bool
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if failing.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	t.Cleanup(target.Close)
+	host, port := splitHostPort(t, target.Listener.Addr().String())
+	cfg := HealthCheckConfig{Type: HealthCheckHTTP, IPAddress: host, Port: port, ResourcePath: "/", RequestInterval: 1, FailureThreshold: 1}
+	hc := must(c.CreateHealthCheck(ctx, CreateHealthCheckInput{Config: cfg}))(t, "CreateHealthCheck")
+	other := must(c.CreateHealthCheck(ctx, CreateHealthCheckInput{Config: HealthCheckConfig{Type: HealthCheckTCP, IPAddress: host, Port: port, RequestInterval: 1}}))(t, "CreateHealthCheck")
+	var ids []string
+	for h, err := range c.HealthChecks(ctx, &ListHealthChecksInput{MaxItems: 1}) {
+		if err != nil {
+			t.Fatalf("HealthChecks: %v", err)
+		}
+		ids = append(ids, h.ID)
+	}
+	wantIDs := []string{hc.HealthCheck.ID, other.HealthCheck.ID}
+	slices.Sort(wantIDs)
+	if !slices.Equal(ids, wantIDs) {
+		t.Errorf("HealthChecks %v, want %v", ids, wantIDs)
+	}
+	id := hc.HealthCheck.ID
+	if g := must(c.GetHealthCheck(ctx, id))(t, "GetHealthCheck"); g.HealthCheck.Config.Port != port || g.HealthCheck.Version != 1 {
+		t.Errorf("GetHealthCheck %+v", g)
+	}
+	u := must(c.UpdateHealthCheck(ctx, id, UpdateHealthCheckInput{Version: Ptr[int64](1), FailureThreshold: Ptr(2)}))(t, "UpdateHealthCheck")
+	if u.HealthCheck.Version != 2 || u.HealthCheck.Config.FailureThreshold != 2 {
+		t.Errorf("UpdateHealthCheck %+v", u)
+	}
+	if _, err := c.UpdateHealthCheck(ctx, id, UpdateHealthCheckInput{Version: Ptr[int64](1), FailureThreshold: Ptr(1)}); !IsCode(err, "HealthCheckVersionMismatch") {
+		t.Errorf("a stale version: %v", err)
+	}
+	// status is nil once the check and its three regions all say want.
+	status := func(want string) func() error {
+		return func() error {
+			s, err := c.GetHealthCheckStatus(ctx, id)
+			if err != nil {
+				return err
+			}
+			if s.Status != want || len(s.Checkers) != 3 || slices.ContainsFunc(s.Checkers, func(k HealthCheckerCheck) bool { return k.Status != want }) {
+				return fmt.Errorf("want three regions %s, got %+v", want, s)
+			}
+			return nil
+		}
+	}
+	testkit.Eventually(t, time.Minute, status(Healthy))
+	failing.Store(true)
+	testkit.Eventually(t, time.Minute, status(Unhealthy))
+	lf := must(c.GetHealthCheckLastFailure(ctx, id))(t, "GetHealthCheckLastFailure")
+	if len(lf.Checkers) == 0 || !strings.Contains(lf.Checkers[0].Reason, "500") {
+		t.Errorf("GetHealthCheckLastFailure %+v", lf)
+	}
+	if tg := must(c.ChangeHealthCheckTags(ctx, id, TagChange{Add: []Tag{{Key: "team", Value: "web"}}}))(t, "ChangeHealthCheckTags"); len(tg.Tags) != 1 || tg.ResourceType != "healthcheck" {
+		t.Errorf("ChangeHealthCheckTags %+v", tg)
+	}
+	if tg := must(c.ListHealthCheckTags(ctx, id))(t, "ListHealthCheckTags"); len(tg.Tags) != 1 || tg.Tags[0] != (Tag{Key: "team", Value: "web"}) {
+		t.Errorf("ListHealthCheckTags %+v", tg)
+	}
+	h := must(c.GetHealthCheckHistory(ctx, id, &GetHealthCheckHistoryInput{MaxItems: 10}))(t, "GetHealthCheckHistory")
+	if len(h.Transitions) == 0 || h.Transitions[0].Status != Unhealthy {
+		t.Errorf("GetHealthCheckHistory %+v", h)
+	}
+	var n int
+	for tr, err := range c.HealthCheckTransitions(ctx, id, &GetHealthCheckHistoryInput{MaxItems: 1}) {
+		if err != nil {
+			t.Fatalf("HealthCheckTransitions: %v", err)
+		}
+		if n == 0 && tr.Status != Unhealthy {
+			t.Errorf("newest transition %+v", tr)
+		}
+		n++
+	}
+	if n != len(h.Transitions) {
+		t.Errorf("HealthCheckTransitions yielded %d, the page of 10 has %d", n, len(h.Transitions))
+	}
+	for _, id := range wantIDs {
+		if err := c.DeleteHealthCheck(ctx, id); err != nil {
+			t.Errorf("DeleteHealthCheck: %v", err)
+		}
+	}
+}
+
+func splitHostPort(t *testing.T, addr string) (string, int) {
+	t.Helper()
+	m := regexp.MustCompile(`^(.*):(\d+)$`).FindStringSubmatch(addr)
+	if m == nil {
+		t.Fatalf("address %q", addr)
+	}
+	var p int
+	fmt.Sscan(m[2], &p)
+	return m[1], p
+}
+
+// TestIntegrationIteratorStopsEarly: breaking out of an iterator fetches
+// no further page, and an error ends the iteration as its last pair.
+func TestIntegrationIteratorStopsEarly(t *testing.T) {
+	var pages atomic.Int32
+	counting := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.URL.Path == "/v1/hostedzones" && r.Method == "GET" {
+			pages.Add(1)
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	rec := &recorder{seen: map[string]bool{}}
+	tc, _ := tenantClient(t, rec)
+	ctx := context.Background()
+	for i := range 3 {
+		must(tc.CreateHostedZone(ctx, CreateHostedZoneInput{Name: fmt.Sprintf("early%d-%x.test", i, time.Now().UnixNano())}))(t, "CreateHostedZone")
+	}
+	c := must(New(dev.API, WithToken(tc.token), WithHTTPClient(counting)))(t, "New")
+	n := 0
+	for _, err := range c.HostedZones(ctx, &ListHostedZonesInput{MaxItems: 1}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 2 {
+			break
+		}
+	}
+	if got := pages.Load(); got != 2 {
+		t.Errorf("%d pages fetched for 2 zones of 1 per page", got)
+	}
+	var errs []error
+	for _, err := range c.RRSets(ctx, "no-such-zone", nil) {
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || !IsCode(errs[0], CodeNoSuchHostedZone) {
+		t.Errorf("RRSets of a missing zone yielded %v", errs)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestIntegrationUnauthorized: a bad token is a 401 Unauthorized with a
+// request id.
+func TestIntegrationUnauthorized(t *testing.T) {
+	c := must(New(dev.API, WithToken("wmk_nope_nope")))(t, "New")
+	_, err := c.ListHostedZones(context.Background(), nil)
+	if e, ok := AsError(err); !ok || e.StatusCode != 401 || e.Code != CodeUnauthorized || e.RequestID == "" {
+		t.Fatalf("got %#v", err)
+	}
+}

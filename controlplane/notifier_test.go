@@ -1,0 +1,130 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/waymark-dns/waymark/internal/testkit"
+)
+
+// TestIntegrationLongPollsShareOneNotifier starts many long polls on
+// pending changes and checks that, while they wait, the database sees the
+// notifier's one query per backstop tick and nothing per waiter; then that
+// one INSYNC notification wakes them all. It logs PostgreSQL commits per
+// second per 1,000 waiters (pg_stat_database.xact_commit, the whole test
+// database: other tests running at the same time inflate it); set
+// WAYMARK_NOTIFIER_WINDOW (e.g. 10s) to measure over a longer window.
+func TestIntegrationLongPollsShareOneNotifier(t *testing.T) {
+	t.Parallel()
+	const waiters = 1000
+	e := newPropEnv(t)
+	ctx := context.Background()
+	e.createZone(t, "ZNF", "nf.test.")
+	changes := []ChangeInfo{
+		e.upsert(t, "ZNF", "a.nf.test.", "192.0.2.1"),
+		e.upsert(t, "ZNF", "b.nf.test.", "192.0.2.2"),
+	}
+	var wg sync.WaitGroup
+	results := make(chan ChangeInfo, waiters)
+	for i := range waiters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := e.svc.WaitChange(ctx, e.tenant, changes[i%2].ID, 50*time.Second)
+			if err != nil {
+				t.Errorf("WaitChange: %v", err)
+			}
+			results <- c
+		}()
+	}
+	n := e.svc.notifier()
+	testkit.Eventually(t, 20*time.Second, func() error {
+		n.mu.Lock()
+		got := 0
+		for _, l := range n.waiters {
+			got += len(l)
+		}
+		n.mu.Unlock()
+		if got != waiters {
+			return fmt.Errorf("%d waiters registered", got)
+		}
+		return nil
+	})
+
+	window := 3 * time.Second
+	if v := os.Getenv("WAYMARK_NOTIFIER_WINDOW"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			window = d
+		}
+	}
+	commits := func() int64 {
+		var c int64
+		if err := e.svc.pool.QueryRow(ctx,
+			`SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`).Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// The waiters' first reads reach pg_stat_database only when their
+	// connections flush statistics (up to 10 s when idle): start the
+	// window once a backstop tick passes with only a handful of commits.
+	testkit.Eventually(t, 30*time.Second, func() error {
+		c, q := commits(), n.queries.Load()
+		testkit.Eventually(t, 5*time.Second, func() error {
+			if n.queries.Load() == q {
+				return fmt.Errorf("no tick yet")
+			}
+			return nil
+		})
+		if d := commits() - c; d > 10 {
+			return fmt.Errorf("%d commits in one tick: statistics still flushing", d)
+		}
+		return nil
+	})
+	q0, c0, t0 := n.queries.Load(), commits(), time.Now()
+	ticks := int64(window / notifierBackstop)
+	last, lastQ := c0, q0
+	var perTick []int64
+	testkit.Eventually(t, window+20*time.Second, func() error {
+		if q := n.queries.Load(); q != lastQ {
+			c := commits()
+			perTick = append(perTick, c-last)
+			last, lastQ = c, q
+		}
+		if d := n.queries.Load() - q0; d < ticks {
+			return fmt.Errorf("%d notifier queries", d)
+		}
+		return nil
+	})
+	c1, elapsed := commits(), time.Since(t0)
+	queries := n.queries.Load() - q0
+	slices.Sort(perTick)
+	t.Logf("%d waiters over %s: %d notifier queries; pg_stat_database xact_commit %.1f/s per 1,000 waiters "+
+		"(whole test database, late statistics flushes of the waiters' first reads included); per tick: median %d, max %d",
+		waiters, elapsed.Round(time.Millisecond), queries, float64(c1-c0)/elapsed.Seconds()*1000/waiters,
+		perTick[len(perTick)/2], perTick[len(perTick)-1])
+	// One query per tick, whatever the number of waiters (a slow machine
+	// may let a tick or two more pass).
+	if queries > ticks+3 {
+		t.Errorf("%d notifier queries in %d backstop ticks: not one per tick", queries, ticks)
+	}
+
+	// One notification wakes every waiter.
+	if _, err := e.svc.pool.Exec(ctx,
+		`WITH u AS (UPDATE change SET status = 'INSYNC', insync_at = now() WHERE id = ANY($1) RETURNING 1)
+		 SELECT pg_notify($2, '') FROM u LIMIT 1`, []string{changes[0].ID, changes[1].ID}, insyncChannel); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(results)
+	for c := range results {
+		if c.Status != StatusInSync {
+			t.Fatalf("a waiter returned %+v, want INSYNC", c)
+		}
+	}
+}
