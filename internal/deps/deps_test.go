@@ -27,6 +27,8 @@ type rule struct {
 var rules = []rule{
 	{pkg: "zonecfg", transitive: []string{module, "github.com/jackc/", "github.com/go-chi/", "github.com/nats-io/"}},
 	{pkg: "healthcfg", transitive: []string{module, "github.com/"}},
+	// DNSSEC primitives: keys, sealing, signing; no zones, no storage.
+	{pkg: "dnssec", transitive: []string{module, "github.com/jackc/", "github.com/go-chi/", "github.com/nats-io/"}},
 	{pkg: "nspool", transitive: []string{module, "github.com/jackc/", "github.com/go-chi/", "github.com/nats-io/"}},
 	{pkg: "console", transitive: []string{module, "github.com/"}}, // embedded files and net/http only
 	{pkg: "event", transitive: []string{module + "controlplane", module + "dataplane", module + "api", module + "healthcheck", "github.com/jackc/", "github.com/go-chi/"}},
@@ -48,8 +50,9 @@ var arrows = map[string][]string{
 	"zonecfg":            nil,
 	"healthcfg":          nil,
 	"nspool":             nil,
+	"dnssec":             nil,
 	"event":              {"healthcfg", "zonecfg"},
-	"controlplane":       {"event", "healthcfg", "internal/retry", "nspool", "zonecfg"},
+	"controlplane":       {"dnssec", "event", "healthcfg", "internal/retry", "nspool", "zonecfg"},
 	"api":                {"api/route53", "console", "controlplane", "event", "healthcfg", "zonecfg"},
 	"api/route53":        {"controlplane", "event", "healthcfg", "zonecfg"},
 	"console":            nil,
