@@ -171,7 +171,7 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		Serves:      served.Names(),
 		SetReady:    base.SetReady,
 		ReportDelay: o.ReportDelay,
-		Logger:      o.Logger.With("component", "sync"),
+		Logger:      o.Logger,
 	})
 	if err != nil {
 		stopRouting()
