@@ -118,6 +118,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		AllowedNames:    o.AllowedNames,
 		MasterKey:       o.Secrets.MasterKey,
 		JWTKey:          o.Secrets.JWTKey,
+		FleetKey:        o.Secrets.FleetKey,
 		Logger:          log.With("component", "controlplane"),
 		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{
 			AllowPrivateTargets: o.AllowPrivateTargets,

@@ -113,6 +113,7 @@ func runDev(ctx context.Context, args []string) error {
 	for i, region := range splitList(*regions) {
 		addr := net.JoinHostPort(host, strconv.Itoa(basePort+i))
 		ns, err := startNameserver(ctx, nameserverOptions{
+			FleetKey:     sec.FleetKey,
 			NodeID:       "dev-" + region,
 			Region:       region,
 			Listen:       addr,
