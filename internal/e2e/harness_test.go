@@ -19,6 +19,7 @@ import (
 	"github.com/waymark-dns/waymark/api"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/dataplane"
+	"github.com/waymark-dns/waymark/dnssec"
 	"github.com/waymark-dns/waymark/internal/httpcomp"
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
@@ -164,6 +165,9 @@ func (c *cluster) stopRelay(name string) {
 func (c *cluster) startNameserver(id, region, cacheDir string) *nameserver {
 	c.t.Helper()
 	store := dataplane.NewStore()
+	// The fleet key the control plane's default derives from its master
+	// key, so that signed zones are served (dnssec_test.go).
+	store.SetSigning(dataplane.SigningConfig{FleetKey: dnssec.FleetKeyFrom([]byte(strings.Repeat("m", 32)))})
 	srv := dataplane.NewServer(store, dataplane.Config{Addr: "127.0.0.1:0"})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := srv.Start(ctx); err != nil {

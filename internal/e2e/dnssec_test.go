@@ -1,0 +1,225 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/internal/testkit"
+	"github.com/waymark-dns/waymark/zonecfg"
+)
+
+// TestDNSSECUnbound signs a zone through the control plane and has a real
+// validating resolver (Debian's unbound, the zone's DS as its only trust
+// anchor, a stub to a Waymark nameserver) validate its answers: AD on
+// positive, wildcard, CNAME, routed, NXDOMAIN, NODATA, DNSKEY, CDS, ANY and
+// both kinds of delegation; and SERVFAIL with a wrong trust anchor.
+func TestDNSSECUnbound(t *testing.T) {
+	unbound, err := exec.LookPath("unbound")
+	if err != nil {
+		t.Skip("unbound is not installed (.ci/apt.d/i10.txt)")
+	}
+	t.Parallel()
+	c := newCluster(t, clusterConfig{})
+	ns := c.startNameserver("ns-dnssec", "r1", t.TempDir())
+	const zone = "signed.example.com."
+	z, create := c.createZone(zone)
+	ctx := context.Background()
+	set := func(name, typ string, values ...string) controlplane.RRSetChange {
+		return controlplane.RRSetChange{Action: controlplane.ActionUpsert,
+			RRSet: zonecfg.RRSet{Name: name, Type: typ, TTL: 60, Records: values}}
+	}
+	w := func(id string, weight uint8, ip string) controlplane.RRSetChange {
+		return controlplane.RRSetChange{Action: controlplane.ActionUpsert, RRSet: zonecfg.RRSet{
+			Name: "weighted." + zone, Type: "A", TTL: 60, Records: []string{ip},
+			SetIdentifier: id, Routing: zonecfg.Routing{Weight: &weight}}}
+	}
+	if _, err := c.svc.ChangeRRSets(ctx, c.tenant, z.ID, controlplane.ChangeBatch{Changes: []controlplane.RRSetChange{
+		set("www."+zone, "A", "192.0.2.1", "192.0.2.2"),
+		set("www."+zone, "TXT", `"hello"`),
+		set("alias."+zone, "CNAME", "www."+zone),
+		set("*.wild."+zone, "A", "192.0.2.9"),
+		set("a.b.ent."+zone, "A", "192.0.2.10"),
+		set("insecure."+zone, "NS", "ns.insecure.example.net."),
+		set("secure."+zone, "NS", "ns.secure.example.net."),
+		set("secure."+zone, "DS", "12345 13 2 3F2E1D0C3F2E1D0C3F2E1D0C3F2E1D0C3F2E1D0C3F2E1D0C3F2E1D0C3F2E1D0C"),
+		w("one", 10, "192.0.2.21"), w("two", 10, "192.0.2.22"),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	enable, err := c.svc.EnableDNSSEC(ctx, c.tenant, z.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.waitInSync(create, 10*time.Second)
+	c.waitInSync(enable, 10*time.Second)
+	info, err := c.svc.GetDNSSEC(ctx, c.tenant, z.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := zone + " IN DS " + info.KeySigningKeys[0].DSRecord
+	nsAddr := ns.srv.UDPAddr().String()
+
+	good := startUnbound(t, unbound, zone, nsAddr, ds)
+	for _, tc := range []struct {
+		name   string
+		qtype  uint16
+		rcodes []int
+		answer bool
+	}{
+		{"www." + zone, dns.TypeA, []int{dns.RcodeSuccess}, true},
+		{"WwW.SiGnEd.ExAmPlE.cOm.", dns.TypeA, []int{dns.RcodeSuccess}, true},
+		{"www." + zone, dns.TypeTXT, []int{dns.RcodeSuccess}, true},
+		{"alias." + zone, dns.TypeA, []int{dns.RcodeSuccess}, true},
+		{"host.wild." + zone, dns.TypeA, []int{dns.RcodeSuccess}, true},
+		{"weighted." + zone, dns.TypeA, []int{dns.RcodeSuccess}, true},
+		{zone, dns.TypeDNSKEY, []int{dns.RcodeSuccess}, true},
+		{zone, dns.TypeCDS, []int{dns.RcodeSuccess}, true},
+		{zone, dns.TypeSOA, []int{dns.RcodeSuccess}, true},
+		{"secure." + zone, dns.TypeDS, []int{dns.RcodeSuccess}, true},
+		// Denials: compact denial makes NXDOMAIN a NODATA unless the
+		// resolver knows RFC 9824; both validate.
+		{"nothere." + zone, dns.TypeA, []int{dns.RcodeSuccess, dns.RcodeNameError}, false},
+		{"www." + zone, dns.TypeMX, []int{dns.RcodeSuccess}, false},
+		{"b.ent." + zone, dns.TypeA, []int{dns.RcodeSuccess}, false},
+		{"insecure." + zone, dns.TypeDS, []int{dns.RcodeSuccess}, false},
+	} {
+		t.Run(tc.name+"/"+dns.TypeToString[tc.qtype], func(t *testing.T) {
+			r := resolve(t, good, tc.name, tc.qtype)
+			if !r.AuthenticatedData {
+				t.Errorf("AD not set:\n%s", r)
+			}
+			ok := false
+			for _, rc := range tc.rcodes {
+				ok = ok || r.Rcode == rc
+			}
+			if !ok || tc.answer != (len(r.Answer) > 0) {
+				t.Errorf("rcode %s with %d answers:\n%s", dns.RcodeToString[r.Rcode], len(r.Answer), r)
+			}
+		})
+	}
+
+	// delv validates on its own, from the same trust anchor, through
+	// unbound (with CD set, so unbound's own validation does not count).
+	if delv, err := exec.LookPath("delv"); err == nil {
+		anchors := filepath.Join(t.TempDir(), "anchors.conf")
+		f := strings.Fields(info.KeySigningKeys[0].DSRecord)
+		if err := os.WriteFile(anchors, []byte(fmt.Sprintf("trust-anchors { %s static-ds %s %s %s \"%s\"; };\n",
+			zone, f[0], f[1], f[2], f[3])), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		host, port, _ := net.SplitHostPort(good)
+		for _, q := range [][2]string{{"www." + zone, "A"}, {"host.wild." + zone, "A"}, {"nothere." + zone, "A"}, {"www." + zone, "MX"}} {
+			out, err := exec.Command(delv, "@"+host, "-p", port, "-a", anchors, "+root="+zone, q[0], q[1]).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "; fully validated") && !strings.Contains(string(out), "; negative response, fully validated") {
+				t.Errorf("delv %s %s: %v\n%s", q[0], q[1], err, out)
+			}
+		}
+	}
+
+	// A trust anchor that does not match: the zone is bogus.
+	f := strings.Fields(info.KeySigningKeys[0].DSRecord)
+	wrong := fmt.Sprintf("%s IN DS %s %s %s %s", zone, f[0], f[1], f[2], strings.Repeat("AB", 32))
+	bad := startUnbound(t, unbound, zone, nsAddr, wrong)
+	if r := resolve(t, bad, "www."+zone, dns.TypeA); r.Rcode != dns.RcodeServerFailure {
+		t.Errorf("wrong trust anchor: rcode %s, want SERVFAIL", dns.RcodeToString[r.Rcode])
+	}
+}
+
+// startUnbound runs a validating unbound on a free loopback port with ds
+// as the trust anchor of zone, stubbed to the nameserver at nsAddr, and
+// returns its address once it answers.
+func startUnbound(t *testing.T, bin, zone, nsAddr, ds string) string {
+	t.Helper()
+	dir := t.TempDir()
+	port := freeUDPPort(t)
+	host, nsPort, _ := net.SplitHostPort(nsAddr)
+	conf := fmt.Sprintf(`server:
+	interface: 127.0.0.1
+	port: %d
+	do-tcp: yes
+	username: ""
+	chroot: ""
+	directory: %q
+	pidfile: %q
+	use-syslog: no
+	logfile: ""
+	verbosity: 1
+	do-not-query-localhost: no
+	module-config: "validator iterator"
+	trust-anchor: %q
+	val-log-level: 2
+	qname-minimisation: no
+	access-control: 127.0.0.0/8 allow
+stub-zone:
+	name: %q
+	stub-addr: %s@%s
+`, port, dir, filepath.Join(dir, "unbound.pid"), ds, zone, host, nsPort)
+	path := filepath.Join(dir, "unbound.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "-d", "-c", path)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start unbound: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("unbound output:\n%s", out.String())
+		}
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	testkit.Eventually(t, 10*time.Second, func() error {
+		m := new(dns.Msg)
+		m.SetQuestion(zone, dns.TypeSOA)
+		_, _, err := (&dns.Client{Timeout: 500 * time.Millisecond}).Exchange(m, addr)
+		return err
+	})
+	return addr
+}
+
+// resolve asks the resolver at addr with DO set.
+func resolve(t *testing.T, addr, name string, qtype uint16) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.SetEdns0(1232, true)
+	r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(m, addr)
+	if err != nil {
+		t.Fatalf("resolve %s %s: %v", name, dns.TypeToString[qtype], err)
+	}
+	return r
+}
+
+// freeUDPPort returns a loopback port free for UDP and TCP at the moment.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		_ = pc.Close()
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			_ = l.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
