@@ -174,8 +174,8 @@ func (b *zoneBuilder) finish() (*zone, error) {
 
 // setDNSSEC replaces the zone's signing material; nil leaves it as it is
 // and an unsigned value (no ZSK) makes the zone unsigned. Material that
-// cannot be read is a skipped record set: the zone stays unsigned rather
-// than half signed, and the error is reported like other bad data.
+// cannot be read is reported like other bad data, and the zone's DO=1
+// answers are SERVFAIL.
 func (b *zoneBuilder) setDNSSEC(cfg *zonecfg.DNSSEC) {
 	if cfg == nil {
 		return
@@ -186,8 +186,11 @@ func (b *zoneBuilder) setDNSSEC(cfg *zonecfg.DNSSEC) {
 	}
 	k, err := newZoneKeys(b.z.origin, cfg)
 	if err != nil {
+		// Still a signed zone: its DO=1 answers are SERVFAIL, never
+		// unsigned data.
 		b.skipped = append(b.skipped, fmt.Errorf("dnssec: %w", err))
-		return
+		k = &zoneKeys{cfg: cfg}
+		k.once.Do(func() { k.err = err })
 	}
 	b.z.keys = k
 }
