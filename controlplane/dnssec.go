@@ -144,6 +144,9 @@ type signingKey struct {
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 	StatusSince        time.Time
+	// SinceVersion is the zone version of the change that gave the key
+	// its status; 0 until that change is committed (commitZoneKeys).
+	SinceVersion int64
 }
 
 func (k *signingKey) flags() uint16 {
@@ -407,7 +410,7 @@ func (s *Service) kskInfo(zone string, k signingKey) KeySigningKey {
 func (s *Service) dnssecOpts() DNSSECOptions { return s.cfg.DNSSEC.norm() }
 
 func (s *Service) setStatus(k *signingKey, status string) {
-	k.Status, k.UpdatedAt, k.StatusSince = status, s.now(), s.now()
+	k.Status, k.UpdatedAt, k.StatusSince, k.SinceVersion = status, s.now(), s.now(), 0
 }
 
 // newKey generates a key and seals its private half under the master
@@ -494,7 +497,7 @@ func loadZoneKeys(ctx context.Context, tx pgx.Tx, tenantID, id string, lock bool
 		return nil, err
 	}
 	rows, err := tx.Query(ctx, `SELECT name, kind, status, algorithm, key_tag, public_key, sealed_private,
-	       caller_reference, created_at, updated_at, status_since
+	       caller_reference, created_at, updated_at, status_since, since_version
 	  FROM dnssec_key WHERE zone_id = $1 ORDER BY kind, created_at, name`, id)
 	if err != nil {
 		return nil, err
@@ -504,7 +507,7 @@ func loadZoneKeys(ctx context.Context, tx pgx.Tx, tenantID, id string, lock bool
 		var alg int16
 		var tag int32
 		err := row.Scan(&k.Name, &k.Kind, &k.Status, &alg, &tag, &k.PublicKey, &k.Sealed,
-			&k.CallerReference, &k.CreatedAt, &k.UpdatedAt, &k.StatusSince)
+			&k.CallerReference, &k.CreatedAt, &k.UpdatedAt, &k.StatusSince, &k.SinceVersion)
 		k.Algorithm, k.KeyTag = uint8(alg), uint16(tag)
 		return k, err
 	})
@@ -516,6 +519,12 @@ func loadZoneKeys(ctx context.Context, tx pgx.Tx, tenantID, id string, lock bool
 // publishes it as a change (PENDING until every nameserver has it, like
 // a change batch).
 func (s *Service) dnssecChange(ctx context.Context, tenantID, zoneID string, fn func(*zoneKeys) error) (ChangeInfo, error) {
+	return s.dnssecChangeTx(ctx, tenantID, zoneID, func(_ pgx.Tx, z *zoneKeys) error { return fn(z) })
+}
+
+// dnssecChangeTx is dnssecChange for steps that also read inside the
+// transaction (dnssec_roll.go).
+func (s *Service) dnssecChangeTx(ctx context.Context, tenantID, zoneID string, fn func(pgx.Tx, *zoneKeys) error) (ChangeInfo, error) {
 	id, ok := cleanID(zoneID)
 	if !ok {
 		return ChangeInfo{}, errNoSuchZone(displayID(zoneID))
@@ -533,7 +542,7 @@ func (s *Service) dnssecChange(ctx context.Context, tenantID, zoneID string, fn 
 	if err != nil {
 		return ChangeInfo{}, lockError(err)
 	}
-	if err := fn(z); err != nil {
+	if err := fn(tx, z); err != nil {
 		return ChangeInfo{}, err
 	}
 	info, err := s.commitZoneKeys(ctx, tx, tenantID, z)
@@ -561,12 +570,16 @@ func (s *Service) commitZoneKeys(ctx context.Context, tx pgx.Tx, tenantID string
 	}
 	var b pgx.Batch
 	b.Queue(`DELETE FROM dnssec_key WHERE zone_id = $1`, z.id)
-	for _, k := range z.keys {
+	for i := range z.keys {
+		k := &z.keys[i]
+		if k.SinceVersion == 0 {
+			k.SinceVersion = z.version + 1 // this change
+		}
 		b.Queue(`INSERT INTO dnssec_key (zone_id, name, kind, status, algorithm, key_tag, public_key, sealed_private,
-		             caller_reference, created_at, updated_at, status_since)
-		         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		             caller_reference, created_at, updated_at, status_since, since_version)
+		         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 			z.id, k.Name, k.Kind, k.Status, int16(k.Algorithm), int32(k.KeyTag), k.PublicKey, k.Sealed,
-			k.CallerReference, k.CreatedAt, k.UpdatedAt, k.StatusSince)
+			k.CallerReference, k.CreatedAt, k.UpdatedAt, k.StatusSince, k.SinceVersion)
 	}
 	b.Queue(`UPDATE hosted_zone SET version = $2, dnssec_status = $3, dnssec = $4 WHERE id = $1`,
 		z.id, z.version+1, z.status, stored)

@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -279,5 +281,89 @@ func TestIntegrationDNSSECTypesRefused(t *testing.T) {
 				rrs(ActionCreate, "a.types.example.", tc.typ, 300, tc.value)}})
 			wantErr(t, err, CodeInvalidChangeBatch)
 		})
+	}
+}
+
+// TestIntegrationZSKRollover drives a pre-publish ZSK roll with an
+// injected clock: publish, sign with the new key once the change is
+// INSYNC and the DNSKEY TTL has passed, remove the old one after
+// RetireAfter; then a scheduled roll when the key's lifetime is over.
+func TestIntegrationZSKRollover(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	e := newZoneEnv(t, func(c *Config) {
+		c.NowFunc = clock
+		c.DNSSEC = DNSSECOptions{DNSKEYTTL: time.Minute, RetireAfter: 2 * time.Minute, ZSKLifetime: time.Hour}
+	})
+	ctx := context.Background()
+	tenant := testTenant(t, e.pool)
+	z := e.mustZone(t, tenant, "roll.example.")
+	insync := func() {
+		t.Helper()
+		if _, err := e.pool.Exec(ctx, `UPDATE change SET status = 'INSYNC', insync_at = $2 WHERE zone_id = $1 AND status = 'PENDING'`,
+			z.ID, clock()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step := func(wantChanged bool) *zonecfg.DNSSEC {
+		t.Helper()
+		n, err := e.s.AdvanceDNSSEC(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (n > 0) != wantChanged {
+			t.Fatalf("AdvanceDNSSEC changed %d zones, want changed %v", n, wantChanged)
+		}
+		ev := e.lastEvent(t, z.ID)
+		verifyDNSKEYSigs(t, "roll.example.", ev.DNSSEC)
+		return ev.DNSSEC
+	}
+	zsks := func(d *zonecfg.DNSSEC) (active uint16, all int) {
+		for _, k := range d.ZSKs {
+			if k.Active {
+				active = k.KeyTag
+			}
+		}
+		return active, len(d.ZSKs)
+	}
+	if _, err := e.s.EnableDNSSEC(ctx, tenant, z.ID); err != nil {
+		t.Fatal(err)
+	}
+	insync()
+	first, _ := zsks(step(false))
+
+	if _, err := e.s.RollZSK(ctx, tenant, z.ID); err != nil {
+		t.Fatal(err)
+	}
+	advance(2 * time.Minute)
+	if a, n := zsks(step(false)); a != first || n != 2 { // published, but the change is PENDING
+		t.Fatalf("active %d of %d, want the first key of 2", a, n)
+	}
+	insync()
+	advance(59 * time.Second)
+	step(false) // within the DNSKEY TTL of INSYNC
+	advance(2 * time.Second)
+	second, n := zsks(step(true))
+	if second == first || second == 0 || n != 2 {
+		t.Fatalf("after the TTL: active %d (first %d) of %d keys", second, first, n)
+	}
+	insync()
+	advance(119 * time.Second)
+	step(false)
+	advance(2 * time.Second)
+	if a, n := zsks(step(true)); a != second || n != 1 {
+		t.Fatalf("after RetireAfter: active %d of %d, want %d alone", a, n, second)
+	}
+	insync()
+	advance(time.Hour)
+	if a, n := zsks(step(true)); a != second || n != 2 {
+		t.Fatalf("scheduled roll: active %d of %d, want %d and a published key", a, n, second)
+	}
+	info, err := e.s.GetDNSSEC(ctx, tenant, z.ID)
+	if err != nil || len(info.ZoneSigningKeys) != 2 || info.ZoneSigningKeys[1].Status != KeyStatusPublished {
+		t.Fatalf("GetDNSSEC %+v %v", info.ZoneSigningKeys, err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -222,4 +224,113 @@ func freeUDPPort(t *testing.T) int {
 	}
 	t.Fatal("no free port")
 	return 0
+}
+
+// TestDNSSECZSKRollUnderLoad rolls a zone's ZSK (timings of seconds)
+// while a caching, validating unbound answers a steady stream of
+// queries: not one SERVFAIL, every answer validated.
+func TestDNSSECZSKRollUnderLoad(t *testing.T) {
+	unbound, err := exec.LookPath("unbound")
+	if err != nil {
+		t.Skip("unbound is not installed (.ci/apt.d/i10.txt)")
+	}
+	t.Parallel()
+	c := newCluster(t, clusterConfig{DNSSEC: controlplane.DNSSECOptions{
+		// A second of margin past the TTL: resolvers count TTLs in whole
+		// seconds, so a 2 s TTL can live almost 3 s in a cache.
+		DNSKEYTTL: 2 * time.Second, PublishDelay: time.Second, RetireAfter: 3 * time.Second, ZSKLifetime: time.Hour}})
+	ns := c.startNameserver("ns-roll", "r1", t.TempDir())
+	const zone = "roll.example.com."
+	z, create := c.createZone(zone)
+	ctx := context.Background()
+	if _, err := c.svc.ChangeRRSets(ctx, c.tenant, z.ID, controlplane.ChangeBatch{Changes: []controlplane.RRSetChange{
+		{Action: controlplane.ActionUpsert, RRSet: zonecfg.RRSet{Name: "www." + zone, Type: "A", TTL: 1, Records: []string{"192.0.2.1"}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	enable, err := c.svc.EnableDNSSEC(ctx, c.tenant, z.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.waitInSync(create, 10*time.Second)
+	c.waitInSync(enable, 10*time.Second)
+	info, err := c.svc.GetDNSSEC(ctx, c.tenant, z.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := info.ZoneSigningKeys[0].KeyTag
+	res := startUnbound(t, unbound, zone, ns.srv.UDPAddr().String(), zone+" IN DS "+info.KeySigningKeys[0].DSRecord)
+
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var asked, servfail, unvalidated atomic.Int64
+	var mu sync.Mutex
+	var lastBad string
+	go func() {
+		defer close(done)
+		cl := &dns.Client{Timeout: 3 * time.Second}
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			name := "www." + zone
+			if i%3 == 2 {
+				name = fmt.Sprintf("n%d.%s", i, zone) // a denial, signed afresh
+			}
+			m := new(dns.Msg)
+			m.SetQuestion(name, dns.TypeA)
+			m.SetEdns0(1232, true)
+			r, _, err := cl.Exchange(m, res)
+			asked.Add(1)
+			switch {
+			case err != nil || r.Rcode == dns.RcodeServerFailure:
+				servfail.Add(1)
+				mu.Lock()
+				lastBad = fmt.Sprint(name, err, r)
+				mu.Unlock()
+			case !r.AuthenticatedData:
+				unvalidated.Add(1)
+				mu.Lock()
+				lastBad = r.String()
+				mu.Unlock()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+
+	if _, err := c.svc.RollZSK(ctx, c.tenant, z.ID); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 60*time.Second, func() error {
+		if _, err := c.svc.AdvanceDNSSEC(ctx); err != nil {
+			return err
+		}
+		info, err := c.svc.GetDNSSEC(ctx, c.tenant, z.ID)
+		if err != nil {
+			return err
+		}
+		if len(info.ZoneSigningKeys) != 1 || info.ZoneSigningKeys[0].KeyTag == first {
+			return fmt.Errorf("ZSKs %+v", info.ZoneSigningKeys)
+		}
+		return nil
+	})
+	// The stream goes on until the last step has reached the nameserver
+	// and a few more queries have been answered after it.
+	after := asked.Load() + 25
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if n := asked.Load(); n < after {
+			return fmt.Errorf("only %d queries so far", n)
+		}
+		return nil
+	})
+	close(stop)
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if servfail.Load() > 0 || unvalidated.Load() > 0 {
+		t.Fatalf("%d queries during the roll: %d SERVFAIL, %d without AD; last: %s", asked.Load(), servfail.Load(), unvalidated.Load(), lastBad)
+	}
+	t.Logf("%d queries during the ZSK roll, all validated", asked.Load())
 }

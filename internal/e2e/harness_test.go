@@ -67,6 +67,8 @@ type clusterConfig struct {
 	// Pool is the nameserver pool (default: the control plane's), with
 	// predictable delegation sets.
 	Pool nspool.Pool
+	// DNSSEC are the control plane's signing timings (dnssec_test.go).
+	DNSSEC controlplane.DNSSECOptions
 }
 
 func newCluster(t testing.TB, cfg clusterConfig) *cluster {
@@ -80,6 +82,7 @@ func newCluster(t testing.TB, cfg clusterConfig) *cluster {
 		JWTKey:       []byte(strings.Repeat("j", 32)),
 		HealthChecks: cfg.HealthChecks,
 		Pool:         cfg.Pool,
+		DNSSEC:       cfg.DNSSEC,
 		// First free names in pool order, so that tests know which.
 		PredictableSets: true,
 	})
