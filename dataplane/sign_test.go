@@ -3,7 +3,11 @@ package dataplane
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +17,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/waymark-dns/waymark/dnssec"
+	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/internal/dnstest"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
@@ -305,4 +310,53 @@ func FuzzSignedAnswers(f *testing.F) {
 		}
 		checkSigned(t, name, r, keys, "example.com.")
 	})
+}
+
+// TestCacheKeepsSigning: a node restarted from its cache still signs (a
+// signed zone must never come back unsigned), and the cache holds the ZSK
+// only wrapped.
+func TestCacheKeepsSigning(t *testing.T) {
+	dir := t.TempDir()
+	var zones []event.ZoneState
+	var keys []*dns.DNSKEY
+	for _, z := range testZones(t) {
+		if z.Name == "example.com." {
+			z.DNSSEC, keys = testMaterial(t, z.ID, z.Name)
+		}
+		zones = append(zones, z)
+	}
+	src := cacheNode(t, dir, zones)
+	if err := src.writeCache(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, cacheFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv := sha256.Sum256([]byte("example.com. zsk1"))
+	for _, form := range [][]byte{priv[:], []byte(base64.StdEncoding.EncodeToString(priv[:])), []byte(hex.EncodeToString(priv[:]))} {
+		if bytes.Contains(raw, form) {
+			t.Fatal("the ZSK is in plain text in the cache")
+		}
+	}
+	dst := cacheNode(t, t.TempDir(), nil)
+	dst.cfg.CacheDir = dir
+	if _, err := dst.loadCache(); err != nil {
+		t.Fatal(err)
+	}
+	dst.Store().SetSigning(SigningConfig{FleetKey: testFleetKey, Now: func() time.Time { return signClock }})
+	h := NewHandler(dst.Store())
+	h.SetReady(true)
+	m := new(dns.Msg)
+	m.SetQuestion("www.example.com.", dns.TypeA)
+	m.SetEdns0(1232, true)
+	wire, _ := m.Pack()
+	r := new(dns.Msg)
+	if err := r.Unpack(h.ServeWire(nil, wire, testClient, false)); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Answer) != 3 {
+		t.Fatalf("from the cache: %s", r)
+	}
+	checkSigned(t, "from the cache", r, keys, "example.com.")
 }

@@ -1,9 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +19,10 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/dnssec"
+	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/internal/testkit"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
@@ -333,4 +341,112 @@ func TestDNSSECZSKRollUnderLoad(t *testing.T) {
 		t.Fatalf("%d queries during the roll: %d SERVFAIL, %d without AD; last: %s", asked.Load(), servfail.Load(), unvalidated.Load(), lastBad)
 	}
 	t.Logf("%d queries during the ZSK roll, all validated", asked.Load())
+}
+
+// TestDNSSECNoPlainKeysOnTheWire looks for every private key of a signed
+// zone (after a ZSK roll, so several), in raw, hex and base64 form, in
+// every message of the zone stream, in the snapshot the nameservers load
+// and in a nameserver's on-disk cache.
+func TestDNSSECNoPlainKeysOnTheWire(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, clusterConfig{})
+	cacheDir := t.TempDir()
+	ns := c.startNameserver("ns-keys", "r1", cacheDir)
+	z, create := c.createZone("keys.example.com.")
+	ctx := context.Background()
+	enable, err := c.svc.EnableDNSSEC(ctx, c.tenant, z.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roll, err := c.svc.RollZSK(ctx, c.tenant, z.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []controlplane.ChangeInfo{create, enable, roll} {
+		c.waitInSync(ch, 10*time.Second)
+	}
+	rows, err := c.pool.Query(ctx, `SELECT name, sealed_private FROM dnssec_key WHERE zone_id = $1`, z.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forms [][]byte
+	for rows.Next() {
+		var name string
+		var sealed []byte
+		if err := rows.Scan(&name, &sealed); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := dnssec.Open([]byte(strings.Repeat("m", 32)), sealed, dnssec.KeyAD(z.ID, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		forms = append(forms, raw, []byte(hex.EncodeToString(raw)), []byte(base64.StdEncoding.EncodeToString(raw)))
+	}
+	if len(forms) != 3*3 {
+		t.Fatalf("%d key forms, want 9 (a KSK and two ZSKs)", len(forms))
+	}
+	check := func(where string, b []byte) {
+		t.Helper()
+		if len(b) == 0 {
+			t.Fatalf("%s: nothing to look at", where)
+		}
+		for _, f := range forms {
+			if bytes.Contains(b, f) {
+				t.Fatalf("a private key is in plain text in %s", where)
+			}
+		}
+	}
+
+	// Every message of the zone stream.
+	js := c.jetstream()
+	cons, err := js.OrderedConsumer(ctx, event.StreamName, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.FetchNoWait(1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stream bytes.Buffer
+	signed := 0
+	for m := range batch.Messages() {
+		stream.Write(m.Data())
+		if bytes.Contains(m.Data(), []byte(`"dnssec"`)) {
+			signed++
+		}
+	}
+	if signed < 2 {
+		t.Fatalf("%d zone events carry signing material, want 2", signed)
+	}
+	check("the zone stream", stream.Bytes())
+
+	// The snapshot, as a nameserver fetches it.
+	req, _ := http.NewRequest("GET", c.api.URL+"/v1/nameserver/snapshot", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !bytes.Contains(snap, []byte(`"dnssec"`)) {
+		t.Fatalf("snapshot without signing material (%v): %.200s", err, snap)
+	}
+	check("the snapshot", snap)
+
+	// The nameserver's cache, written as it stops.
+	ns.stop()
+	files, _ := filepath.Glob(filepath.Join(cacheDir, "*"))
+	var cache []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cache = append(cache, b...)
+	}
+	if !bytes.Contains(cache, []byte(`"wrapped"`)) {
+		t.Fatal("the cache holds no signing material")
+	}
+	check("the nameserver cache", cache)
 }
