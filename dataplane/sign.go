@@ -163,6 +163,8 @@ func NewSigner(cfg SigningConfig) *Signer {
 // signScratch is per-query scratch space for signing.
 type signScratch struct {
 	sets  []*rrset // synthesized RRSIG and NSEC sets, owned by the query
+	ans   []rrRef  // the answer and authority sections as lookup left them
+	auth  []rrRef
 	key   []byte
 	wire  []byte
 	types []uint16
@@ -182,7 +184,11 @@ func (sg *Signer) sign(zs *zoneSet, q *request, res *result, sc *signScratch) {
 		return
 	}
 	sc.sets = sc.sets[:0]
-	if err := sg.signResult(zs, z, q, res, sc); err != nil {
+	err := sg.signResult(zs, z, q, res, sc)
+	// Drop the references to zone data, as result.release does.
+	clear(sc.ans)
+	clear(sc.auth)
+	if err != nil {
 		res.release()
 		res.reset()
 		res.rcode, res.ede = dns.RcodeServerFailure, edeDNSSECIndeterminate
@@ -222,8 +228,11 @@ func anySigned(zs *zoneSet, res *result) bool {
 func (sg *Signer) signResult(zs *zoneSet, z *zone, q *request, res *result, sc *signScratch) error {
 	var err error
 	// Answer: every set, in place, each followed by its RRSIG.
-	ans := res.answer
-	res.answer = make([]rrRef, 0, 2*len(ans)+1)
+	// The sections are rebuilt in place (the pooled result's capacity),
+	// from copies of what lookup put there.
+	sc.ans = append(sc.ans[:0], res.answer...)
+	ans := sc.ans
+	res.answer = res.answer[:0]
 	for i := range ans {
 		res.answer = append(res.answer, ans[i])
 		if i+1 < len(ans) && ans[i+1].owner == ans[i].owner && ans[i+1].set.typ == ans[i].set.typ {
@@ -239,8 +248,9 @@ func (sg *Signer) signResult(zs *zoneSet, z *zone, q *request, res *result, sc *
 		return err
 	}
 	// Authority: a negative answer's SOA, or a referral's NS.
-	auth := res.authority
-	res.authority = make([]rrRef, 0, 2*len(auth)+3)
+	sc.auth = append(sc.auth[:0], res.authority...)
+	auth := sc.auth
+	res.authority = res.authority[:0]
 	negative := res.rcode == dns.RcodeNameError || res.aa && len(ans) == 0
 	for i := range auth {
 		a := auth[i]
@@ -415,7 +425,7 @@ func (sg *Signer) rrsig(z *zone, owner string, set *rrset, origTTL, ttl uint32, 
 	ck = binary.BigEndian.AppendUint32(ck, origTTL)
 	ck = append(ck, set.rdata...)
 	sc.key = ck
-	sig, err := sg.cache.get(string(ck), now, func() (*rrset, time.Time, error) {
+	sig, err := sg.cache.get(ck, now, func() (*rrset, time.Time, error) {
 		return sg.make(key, owner, set, origTTL, now)
 	})
 	if err != nil {
@@ -495,9 +505,20 @@ func newSigCache(max int) *sigCache {
 }
 
 // get returns the cached signature for key, or makes it with mk.
-func (c *sigCache) get(key string, now time.Time, mk func() (*rrset, time.Time, error)) (*rrset, error) {
+func (c *sigCache) get(kb []byte, now time.Time, mk func() (*rrset, time.Time, error)) (*rrset, error) {
 	c.mu.Lock()
-	e, ok := c.m[key]
+	e, ok := c.m[string(kb)] // no allocation for the lookup
+	if ok {
+		select {
+		case <-e.done:
+			if e.err == nil && now.Before(e.refresh) {
+				c.mu.Unlock()
+				return e.set, nil
+			}
+		default:
+		}
+	}
+	key := string(kb)
 	if ok {
 		select {
 		case <-e.done:

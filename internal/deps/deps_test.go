@@ -72,7 +72,7 @@ var arrows = map[string][]string{
 	"internal/retry":     nil,
 	"internal/testkit":   nil,
 	"bench/cpbench":      {"api", "controlplane", "migrations"},
-	"bench/nsbench":      {"dataplane", "event", "internal/dnstest", "zonecfg"},
+	"bench/nsbench":      {"dataplane", "dnssec", "event", "internal/dnstest", "zonecfg"},
 	"bench/nsmem":        {"dataplane"},
 	"bench/nsprod":       {"controlplane", "migrations", "zonecfg"},
 	"bench/mkgeoip":      nil,
