@@ -35,6 +35,15 @@ const (
 	SigningStatusDeleting   = "DELETING"
 )
 
+// ksKStatusShown is a KSK's status as the API shows it: a retiring key
+// (RETIRED inside, dnssec_parent.go) is Route 53's DELETING.
+func kskStatusShown(status string) string {
+	if status == KeyStatusRetired {
+		return SigningStatusDeleting
+	}
+	return status
+}
+
 // Key statuses. KSKs are ACTIVE or INACTIVE, as in Route 53; a ZSK is
 // PUBLISHED (in the DNSKEY set, not signing yet), ACTIVE or RETIRED
 // (published until signatures made with it have left caches).
@@ -66,6 +75,10 @@ type DNSSECOptions struct {
 	// RetireAfter is how long a replaced ZSK stays published: the largest
 	// TTL signed with it. Default one week, the TTL cap of signed zones.
 	RetireAfter time.Duration
+	// ParentDSTTL is the TTL of the DS sets written into parents hosted
+	// here (dnssec_parent.go), and how long a leaving KSK waits after its
+	// DS is gone. Default 1 hour.
+	ParentDSTTL time.Duration
 	// Signatures are the validity windows of the signatures made here.
 	Signatures dnssec.Timing
 }
@@ -79,6 +92,9 @@ func (o DNSSECOptions) norm() DNSSECOptions {
 	}
 	if o.ZSKLifetime <= 0 {
 		o.ZSKLifetime = 30 * 24 * time.Hour
+	}
+	if o.ParentDSTTL < time.Second {
+		o.ParentDSTTL = time.Hour
 	}
 	if o.RetireAfter <= 0 {
 		o.RetireAfter = 7 * 24 * time.Hour
@@ -253,7 +269,7 @@ func (s *Service) ActivateKeySigningKey(ctx context.Context, tenantID, zoneID, n
 // last active KSK of a signing zone and for a KSK whose DS the parent
 // (hosted here) still holds.
 func (s *Service) DeactivateKeySigningKey(ctx context.Context, tenantID, zoneID, name string) (ChangeInfo, error) {
-	return s.dnssecChange(ctx, tenantID, zoneID, func(z *zoneKeys) error {
+	return s.dnssecChangeTx(ctx, tenantID, zoneID, func(tx pgx.Tx, z *zoneKeys) error {
 		k := z.find("KSK", name)
 		switch {
 		case k == nil:
@@ -263,6 +279,14 @@ func (s *Service) DeactivateKeySigningKey(ctx context.Context, tenantID, zoneID,
 		case z.status != SigningStatusNotSigning && z.count("KSK", KeyStatusActive) == 1:
 			return Errorf(CodeKeySigningKeyInUse,
 				"key-signing key %q is the zone's only active one; disable DNSSEC signing first", name)
+		}
+		if _, managed, err := s.managedParent(ctx, tx, z); err != nil {
+			return err
+		} else if managed && z.status != SigningStatusNotSigning {
+			// The parent is ours: the key keeps signing until its DS
+			// has left the parent (dnssec_parent.go).
+			s.setStatus(k, KeyStatusRetired)
+			return nil
 		}
 		if err := s.refuseIfInParentDS(ctx, z, k); err != nil {
 			return err
@@ -323,7 +347,18 @@ func (s *Service) EnableDNSSEC(ctx context.Context, tenantID, zoneID string) (Ch
 // bogus for every validating resolver. The ZSKs are dropped; the KSKs
 // stay for a later enable.
 func (s *Service) DisableDNSSEC(ctx context.Context, tenantID, zoneID string) (ChangeInfo, error) {
-	return s.dnssecChange(ctx, tenantID, zoneID, func(z *zoneKeys) error {
+	return s.dnssecChangeTx(ctx, tenantID, zoneID, func(tx pgx.Tx, z *zoneKeys) error {
+		if _, managed, err := s.managedParent(ctx, tx, z); err != nil {
+			return err
+		} else if managed && z.status == SigningStatusSigning {
+			// DELETING: the DS leaves the parent first, then signing
+			// stops (dnssec_parent.go).
+			z.status = SigningStatusDeleting
+			return nil
+		}
+		if z.status == SigningStatusDeleting {
+			return Errorf(CodePriorRequestNotComplete, "DNSSEC signing of this hosted zone is already being removed")
+		}
 		for i := range z.keys {
 			if z.keys[i].Kind == "KSK" {
 				if err := s.refuseIfInParentDS(ctx, z, &z.keys[i]); err != nil {
@@ -403,7 +438,7 @@ func (s *Service) kskInfo(zone string, k signingKey) KeySigningKey {
 		DigestAlgorithmMnemonic: "SHA-256", DigestAlgorithmType: int(dns.SHA256),
 		DigestValue: ds.Digest, PublicKey: k.PublicKey,
 		DSRecord: zonecfg.RData(ds), DNSKEYRecord: zonecfg.RData(key),
-		Status: k.Status, CreatedAt: k.CreatedAt, LastModifiedAt: k.UpdatedAt,
+		Status: kskStatusShown(k.Status), CreatedAt: k.CreatedAt, LastModifiedAt: k.UpdatedAt,
 	}
 }
 
@@ -613,7 +648,7 @@ func (s *Service) signingMaterial(z *zoneKeys) (*zonecfg.DNSSEC, error) {
 	var dnskeys, cds, cdnskey []dns.RR
 	var ksks []*dnssec.Key
 	for _, k := range z.keys {
-		if k.Kind == "KSK" && k.Status != KeyStatusActive {
+		if k.Kind == "KSK" && k.Status != KeyStatusActive && k.Status != KeyStatusRetired {
 			continue
 		}
 		raw, err := dnssec.Open(s.cfg.MasterKey, k.Sealed, dnssec.KeyAD(z.id, k.Name))
@@ -630,10 +665,13 @@ func (s *Service) signingMaterial(z *zoneKeys) (*zonecfg.DNSSEC, error) {
 		if k.Kind == "KSK" {
 			clear(raw)
 			ksks = append(ksks, key)
-			c := key.DS().ToCDS()
-			c.Hdr.Ttl = ttl
-			cds = append(cds, c)
-			cdnskey = append(cdnskey, key.DNSKEY.ToCDNSKEY())
+			if k.Status == KeyStatusActive && z.status == SigningStatusSigning {
+				// A retiring key is no longer offered to parents.
+				c := key.DS().ToCDS()
+				c.Hdr.Ttl = ttl
+				cds = append(cds, c)
+				cdnskey = append(cdnskey, key.DNSKEY.ToCDNSKEY())
+			}
 			continue
 		}
 		wrapped, err := dnssec.Seal(s.fleetKey(), raw, dnssec.KeyAD(z.id, k.Name), s.cfg.Rand)
@@ -649,6 +687,13 @@ func (s *Service) signingMaterial(z *zoneKeys) (*zonecfg.DNSSEC, error) {
 		// Nothing can be signed: the nameservers stop signing rather
 		// than serve a broken chain.
 		return &zonecfg.DNSSEC{}, nil
+	}
+	if z.status == SigningStatusDeleting {
+		// RFC 8078 §4: the parent is asked to remove the DS set.
+		cds = []dns.RR{&dns.CDS{DS: dns.DS{Hdr: dns.RR_Header{Name: z.name, Rrtype: dns.TypeCDS, Class: dns.ClassINET, Ttl: ttl},
+			Digest: "00"}}}
+		cdnskey = []dns.RR{&dns.CDNSKEY{DNSKEY: dns.DNSKEY{Hdr: dns.RR_Header{Name: z.name, Rrtype: dns.TypeCDNSKEY, Class: dns.ClassINET, Ttl: ttl},
+			Protocol: 3, PublicKey: "AA=="}}}
 	}
 	for _, c := range cds {
 		out.CDS = append(out.CDS, zonecfg.RData(c))

@@ -62,7 +62,7 @@ func (s *Service) RunDNSSEC(ctx context.Context, interval time.Duration) error {
 // AdvanceDNSSEC takes every DNSSEC step that is due, in every signing
 // zone, and returns the number of zones changed.
 func (s *Service) AdvanceDNSSEC(ctx context.Context) (int, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, tenant_id FROM hosted_zone WHERE dnssec_status = 'SIGNING' ORDER BY id`)
+	rows, err := s.pool.Query(ctx, `SELECT id, tenant_id FROM hosted_zone WHERE dnssec_status IN ('SIGNING', 'DELETING') ORDER BY id`)
 	if err != nil {
 		return 0, err
 	}
@@ -78,6 +78,11 @@ func (s *Service) AdvanceDNSSEC(ctx context.Context) (int, error) {
 	var errs []error
 	for _, z := range zones {
 		changed, err := s.advanceZone(ctx, z.tenant, z.id)
+		if err == nil {
+			var parent bool
+			parent, err = s.advanceParent(ctx, z.tenant, z.id)
+			changed = changed || parent
+		}
 		if err != nil {
 			if IsCode(err, CodePriorRequestNotComplete) {
 				continue // busy; next tick

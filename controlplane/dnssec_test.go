@@ -123,8 +123,9 @@ func TestIntegrationDNSSECLifecycle(t *testing.T) {
 	wantErr(t, err, CodeKeySigningKeyWithActiveStatusNotFound)
 }
 
-// TestIntegrationDNSSECParentDS: a KSK whose DS the parent (same tenant,
-// hosted here) holds cannot be deactivated, deleted or disabled.
+// TestIntegrationDNSSECParentDS: a KSK whose DS a parent of the same
+// tenant holds, a parent that does not delegate to the zone (so Waymark
+// does not manage its DS), cannot be deactivated, deleted or disabled.
 func TestIntegrationDNSSECParentDS(t *testing.T) {
 	t.Parallel()
 	e := newZoneEnv(t)
@@ -140,10 +141,136 @@ func TestIntegrationDNSSECParentDS(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.mustChange(t, tenant, parent.ID,
-		rrs(ActionCreate, "child.parent.example.", "NS", 300, "ns1.waymark.test."),
 		rrs(ActionCreate, "child.parent.example.", "DS", 300, info.KeySigningKeys[0].DSRecord))
 	_, err = e.s.DisableDNSSEC(ctx, tenant, child.ID)
 	wantErr(t, err, CodeKeySigningKeyInParentDSRecord)
+}
+
+// TestIntegrationDNSSECManagedParent: with the parent hosted here by the
+// same tenant and delegating to the zone, the DS follows the KSKs by
+// itself: added once a key is INSYNC, double-DS during a KSK roll, the
+// old key kept (DELETING) until its DS has left the parent and the DS TTL
+// has passed, and disable through DELETING.
+func TestIntegrationDNSSECManagedParent(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	e := newZoneEnv(t, func(c *Config) { c.NowFunc = clock })
+	ctx := context.Background()
+	tenant := testTenant(t, e.pool)
+	parent := e.mustZone(t, tenant, "managed.example.")
+	child := e.mustZone(t, tenant, "kid.managed.example.")
+	e.mustChange(t, tenant, parent.ID, rrs(ActionCreate, "kid.managed.example.", "NS", 300, "ns1.waymark.test."))
+	insync := func() {
+		t.Helper()
+		if _, err := e.pool.Exec(ctx, `UPDATE change SET status = 'INSYNC', insync_at = $1 WHERE status = 'PENDING'`, clock()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step := func() {
+		t.Helper()
+		if _, err := e.s.AdvanceDNSSEC(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parentDS := func() []string {
+		t.Helper()
+		var ds []string
+		err := e.pool.QueryRow(ctx, `SELECT rdata FROM rrset WHERE zone_id = $1 AND name = 'kid.managed.example.' AND type = 'DS'`, parent.ID).Scan(&ds)
+		if err != nil && err.Error() != "no rows in result set" {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	ksks := func() map[string]KeySigningKey {
+		t.Helper()
+		info, err := e.s.GetDNSSEC(ctx, tenant, child.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]KeySigningKey{"": {Status: info.ServeSignature}}
+		for _, k := range info.KeySigningKeys {
+			out[k.Name] = k
+		}
+		return out
+	}
+	if _, err := e.s.EnableDNSSEC(ctx, tenant, child.ID); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	if ds := parentDS(); len(ds) != 0 {
+		t.Fatalf("DS in the parent before the signed zone is INSYNC: %v", ds)
+	}
+	insync()
+	step()
+	k1 := ksks()["waymark_ksk_1"]
+	if ds := parentDS(); len(ds) != 1 || !strings.EqualFold(ds[0], k1.DSRecord) {
+		t.Fatalf("parent DS %v, want %s", ds, k1.DSRecord)
+	}
+	// A KSK roll: the new key is added, double DS.
+	if _, _, err := e.s.CreateKeySigningKey(ctx, tenant, child.ID, CreateKeySigningKeyInput{Name: "ksk_two", Status: "ACTIVE"}); err != nil {
+		t.Fatal(err)
+	}
+	insync()
+	step()
+	if ds := parentDS(); len(ds) != 2 {
+		t.Fatalf("parent DS %v, want both keys", ds)
+	}
+	insync()
+	// The old key leaves: DELETING until its DS is gone and the TTL passed.
+	if _, err := e.s.DeactivateKeySigningKey(ctx, tenant, child.ID, "waymark_ksk_1"); err != nil {
+		t.Fatal(err)
+	}
+	if st := ksks()["waymark_ksk_1"].Status; st != "DELETING" {
+		t.Fatalf("retiring KSK is %s", st)
+	}
+	if ev := e.lastEvent(t, child.ID); len(ev.DNSSEC.DNSKEYSigs) != 2 || len(ev.DNSSEC.CDS) != 1 {
+		t.Fatalf("while retiring: %d DNSKEY signatures, %d CDS; want 2 and 1", len(ev.DNSSEC.DNSKEYSigs), len(ev.DNSSEC.CDS))
+	}
+	insync()
+	step()
+	if ds := parentDS(); len(ds) != 1 || !strings.EqualFold(ds[0], ksks()["ksk_two"].DSRecord) {
+		t.Fatalf("parent DS %v, want only the new key", ds)
+	}
+	insync()
+	advance(59 * time.Minute)
+	step()
+	if st := ksks()["waymark_ksk_1"].Status; st != "DELETING" {
+		t.Fatalf("within the DS TTL the old KSK is %s", st)
+	}
+	advance(2 * time.Minute)
+	step()
+	if st := ksks()["waymark_ksk_1"].Status; st != "INACTIVE" {
+		t.Fatalf("after the DS TTL the old KSK is %s", st)
+	}
+	verifyDNSKEYSigs(t, "kid.managed.example.", e.lastEvent(t, child.ID).DNSSEC)
+	// Disable goes through DELETING.
+	insync()
+	if _, err := e.s.DisableDNSSEC(ctx, tenant, child.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st := ksks()[""].Status; st != SigningStatusDeleting {
+		t.Fatalf("disable: %s, want DELETING", st)
+	}
+	if ev := e.lastEvent(t, child.ID); !ev.DNSSEC.Signed() || len(ev.DNSSEC.CDS) != 1 || ev.DNSSEC.CDS[0] != "0 0 0 00" {
+		t.Fatalf("DELETING material: %+v", ev.DNSSEC)
+	}
+	insync()
+	step()
+	if ds := parentDS(); len(ds) != 0 {
+		t.Fatalf("parent DS %v after disable", ds)
+	}
+	insync()
+	advance(61 * time.Minute)
+	step()
+	if st := ksks()[""].Status; st != SigningStatusNotSigning {
+		t.Fatalf("after the DS TTL: %s, want NOT_SIGNING", st)
+	}
+	if ev := e.lastEvent(t, child.ID); ev.DNSSEC == nil || ev.DNSSEC.Signed() {
+		t.Fatalf("the nameservers still sign: %+v", ev.DNSSEC)
+	}
 }
 
 // TestIntegrationDNSSECNoPlainKeys looks for every private key, in raw,

@@ -177,7 +177,7 @@ func (sg *Signer) sign(zs *zoneSet, q *request, res *result, sc *signScratch) {
 	if res.rcode != dns.RcodeSuccess && res.rcode != dns.RcodeNameError {
 		return
 	}
-	z := zs.find(q.lname)
+	z := zoneFor(zs, q.lname, q.qtype)
 	if z == nil || z.keys == nil && !anySigned(zs, res) {
 		return
 	}
@@ -187,6 +187,21 @@ func (sg *Signer) sign(zs *zoneSet, q *request, res *result, sc *signScratch) {
 		res.reset()
 		res.rcode, res.ede = dns.RcodeServerFailure, edeDNSSECIndeterminate
 	}
+}
+
+// zoneFor returns the zone whose data name and typ are: the most specific
+// zone holding the name, but for a DS at a zone's apex, which belongs to
+// the parent when it is served here and delegates (as lookup answers it).
+func zoneFor(zs *zoneSet, name string, typ uint16) *zone {
+	z := zs.find(name)
+	if z != nil && typ == dns.TypeDS && name == z.name && name != rootName {
+		if p := zs.find(parentName(name)); p != nil {
+			if n, ok := p.names.get(name); ok && n.find(dns.TypeNS) != nil {
+				return p
+			}
+		}
+	}
+	return z
 }
 
 // edeDNSSECIndeterminate is RFC 8914's code 5: this server cannot make
@@ -230,7 +245,10 @@ func (sg *Signer) signResult(zs *zoneSet, z *zone, q *request, res *result, sc *
 	for i := range auth {
 		a := auth[i]
 		res.authority = append(res.authority, a)
-		az := zs.find(a.owner)
+		az := zoneFor(zs, a.owner, a.set.typ)
+		if a.set.typ == dns.TypeSOA {
+			az = zs.find(a.owner) // a zone's own apex
+		}
 		if az == nil || az.keys == nil {
 			continue
 		}
@@ -258,7 +276,7 @@ func (sg *Signer) signResult(zs *zoneSet, z *zone, q *request, res *result, sc *
 // one routed answer are consecutive), or nil if its zone is unsigned.
 func (sg *Signer) sigFor(zs *zoneSet, ans []rrRef, i int, sc *signScratch) (*rrRef, error) {
 	a := ans[i]
-	z := zs.find(a.owner)
+	z := zoneFor(zs, a.owner, a.set.typ)
 	if z == nil || z.keys == nil {
 		return nil, nil
 	}
@@ -324,7 +342,7 @@ func (sg *Signer) denial(zs *zoneSet, z *zone, q *request, res *result, ans []rr
 			return nil
 		}
 		last.set.records(func(rdata string) { name = lowerWire(targetName(rdata, 0)) })
-		if dz := zs.find(name); dz != nil {
+		if dz := zoneFor(zs, name, q.qtype); dz != nil {
 			z = dz
 		}
 		if z.keys == nil {

@@ -147,7 +147,7 @@ func TestDNSSECUnbound(t *testing.T) {
 // startUnbound runs a validating unbound on a free loopback port with ds
 // as the trust anchor of zone, stubbed to the nameserver at nsAddr, and
 // returns its address once it answers.
-func startUnbound(t *testing.T, bin, zone, nsAddr, ds string) string {
+func startUnbound(t *testing.T, bin, zone, nsAddr, ds string, moreStubs ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	port := freeUDPPort(t)
@@ -173,6 +173,9 @@ stub-zone:
 	name: %q
 	stub-addr: %s@%s
 `, port, dir, filepath.Join(dir, "unbound.pid"), ds, zone, host, nsPort)
+	for _, z := range moreStubs {
+		conf += fmt.Sprintf("stub-zone:\n\tname: %q\n\tstub-addr: %s@%s\n", z, host, nsPort)
+	}
 	path := filepath.Join(dir, "unbound.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -449,4 +452,163 @@ func TestDNSSECNoPlainKeysOnTheWire(t *testing.T) {
 		t.Fatal("the cache holds no signing material")
 	}
 	check("the nameserver cache", cache)
+}
+
+// TestDNSSECKSKRollWithParent rolls the KSK of a zone whose parent is
+// hosted here by the same tenant, while a caching, validating unbound
+// (trusting only the parent's DS) answers a steady stream of queries for
+// the child: the DS in the parent follows the keys by itself (double DS,
+// then the old one withdrawn), and not one answer fails validation.
+func TestDNSSECKSKRollWithParent(t *testing.T) {
+	unbound, err := exec.LookPath("unbound")
+	if err != nil {
+		t.Skip("unbound is not installed (.ci/apt.d/i10.txt)")
+	}
+	t.Parallel()
+	c := newCluster(t, clusterConfig{DNSSEC: controlplane.DNSSECOptions{
+		DNSKEYTTL: 2 * time.Second, PublishDelay: time.Second, ParentDSTTL: 2 * time.Second,
+		RetireAfter: 3 * time.Second, ZSKLifetime: time.Hour}})
+	ns := c.startNameserver("ns-ksk", "r1", t.TempDir())
+	const parentName, childName = "kskroll.example.com.", "child.kskroll.example.com."
+	ctx := context.Background()
+	parent, pc := c.createZone(parentName)
+	child, cc := c.createZone(childName)
+	up := func(zoneID, name, typ string, ttl uint32, values ...string) controlplane.ChangeInfo {
+		ch, err := c.svc.ChangeRRSets(ctx, c.tenant, zoneID, controlplane.ChangeBatch{Changes: []controlplane.RRSetChange{
+			{Action: controlplane.ActionUpsert, RRSet: zonecfg.RRSet{Name: name, Type: typ, TTL: ttl, Records: values}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	up(parent.ID, childName, "NS", 60, "ns1.waymark.test.")
+	up(child.ID, "www."+childName, "A", 1, "192.0.2.7")
+	pe, err := c.svc.EnableDNSSEC(ctx, c.tenant, parent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce, err := c.svc.EnableDNSSEC(ctx, c.tenant, child.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []controlplane.ChangeInfo{pc, cc, pe, ce} {
+		c.waitInSync(ch, 10*time.Second)
+	}
+	parentDS := func() int {
+		st, err := c.svc.ZoneSnapshot(ctx, parent.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rs := range st.RRSets {
+			if rs.Name == childName && rs.Type == "DS" {
+				return len(rs.Records)
+			}
+		}
+		return 0
+	}
+	kskStatus := func(name string) string {
+		info, err := c.svc.GetDNSSEC(ctx, c.tenant, child.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range info.KeySigningKeys {
+			if k.Name == name {
+				return k.Status
+			}
+		}
+		return ""
+	}
+	// until waits for cond, taking DNSSEC steps as the leader would.
+	until := func(what string, cond func() bool) {
+		t.Helper()
+		testkit.Eventually(t, 60*time.Second, func() error {
+			if _, err := c.svc.AdvanceDNSSEC(ctx); err != nil {
+				return err
+			}
+			if !cond() {
+				return fmt.Errorf("not yet: %s", what)
+			}
+			return nil
+		})
+	}
+	until("the child's DS in the parent", func() bool { return parentDS() == 1 })
+	// Let the DS change reach the nameserver before the resolver starts.
+	until("the parent's changes INSYNC", func() bool {
+		z, err := c.svc.ZoneSnapshot(ctx, parent.ID)
+		if err != nil {
+			return false
+		}
+		v, ok := ns.node.Store().Version(parent.ID)
+		return ok && v == z.Version
+	})
+	info, err := c.svc.GetDNSSEC(ctx, c.tenant, parent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := startUnbound(t, unbound, parentName, ns.srv.UDPAddr().String(),
+		parentName+" IN DS "+info.KeySigningKeys[0].DSRecord, childName)
+	if r := resolve(t, res, "www."+childName, dns.TypeA); !r.AuthenticatedData || len(r.Answer) == 0 {
+		t.Fatalf("the child does not validate through the parent's DS:\n%s", r)
+	}
+
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var asked, bad atomic.Int64
+	var mu sync.Mutex
+	var lastBad string
+	go func() {
+		defer close(done)
+		cl := &dns.Client{Timeout: 3 * time.Second}
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			name := "www." + childName
+			if i%3 == 2 {
+				name = fmt.Sprintf("n%d.%s", i, childName)
+			}
+			m := new(dns.Msg)
+			m.SetQuestion(name, dns.TypeA)
+			m.SetEdns0(1232, true)
+			r, _, err := cl.Exchange(m, res)
+			asked.Add(1)
+			if err != nil || r.Rcode == dns.RcodeServerFailure || !r.AuthenticatedData {
+				bad.Add(1)
+				mu.Lock()
+				lastBad = fmt.Sprint(name, " ", err, " ", r)
+				mu.Unlock()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+
+	if _, _, err := c.svc.CreateKeySigningKey(ctx, c.tenant, child.ID, controlplane.CreateKeySigningKeyInput{Name: "ksk_two", Status: "ACTIVE"}); err != nil {
+		t.Fatal(err)
+	}
+	until("double DS in the parent", func() bool { return parentDS() == 2 })
+	// The old KSK leaves: it signs on until its DS has left the parent
+	// and the DS TTL has passed, so resolvers holding either DS set
+	// validate throughout.
+	if _, err := c.svc.DeactivateKeySigningKey(ctx, c.tenant, child.ID, "waymark_ksk_1"); err != nil {
+		t.Fatal(err)
+	}
+	until("the old DS withdrawn", func() bool { return parentDS() == 1 })
+	until("the old KSK inactive", func() bool { return kskStatus("waymark_ksk_1") == controlplane.KeyStatusInactive })
+	after := asked.Load() + 25
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if n := asked.Load(); n < after {
+			return fmt.Errorf("only %d queries", n)
+		}
+		return nil
+	})
+	close(stop)
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if bad.Load() > 0 {
+		t.Fatalf("%d of %d queries during the KSK roll failed or were not validated; last: %s", bad.Load(), asked.Load(), lastBad)
+	}
+	t.Logf("%d queries during the KSK roll, all validated", asked.Load())
 }
