@@ -43,6 +43,7 @@ func run() error {
 	tcpMax := flag.Int("tcp-max-conns", 0, "open TCP connections at most (0: the nameserver's default)")
 	sign := flag.Bool("sign", false, "sign the zone with DNSSEC (fresh keys) and sign DO=1 answers online (../dnssec_vs_knot.sh)")
 	sigCache := flag.Int("sig-cache", 0, "signature cache size with -sign (0: the nameserver's default)")
+	sigBudget := flag.Int("sign-budget", -1, "fresh signatures per second for UDP answers, per node and per zone, with -sign (-1: unlimited, so that dnsperf counts real answers, not TC; 0: the nameserver's default)")
 	flag.Parse()
 	if *zoneFile == "" || *origin == "" {
 		return fmt.Errorf("-zone and -origin are required")
@@ -69,7 +70,7 @@ func run() error {
 		if st.DNSSEC, err = signingMaterial(st.ID, *origin, fleetKey); err != nil {
 			return err
 		}
-		store.SetSigning(dataplane.SigningConfig{FleetKey: fleetKey, CacheSize: *sigCache})
+		store.SetSigning(dataplane.SigningConfig{FleetKey: fleetKey, CacheSize: *sigCache, Budget: *sigBudget, ZoneBudget: *sigBudget})
 	}
 	if err := store.ReplaceZone(st); err != nil {
 		return err
