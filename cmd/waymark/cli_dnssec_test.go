@@ -15,7 +15,9 @@ func TestCLIDNSSEC(t *testing.T) {
 	ok(t, "", "zones", "create", zone)
 	ok(t, "", "dnssec", "enable", zone, "--wait")
 	var info struct {
-		Status         struct{ ServeSignature string `json:"serve_signature"` }
+		Status struct {
+			ServeSignature string `json:"serve_signature"`
+		}
 		KeySigningKeys []struct {
 			Name     string
 			DSRecord string `json:"ds_record"`
