@@ -40,6 +40,7 @@ type Service interface {
 	healthCheckService
 	cidrService
 	tagService
+	dnssecService
 }
 
 // zoneService is what the hosted zone, record set and change operations
