@@ -106,7 +106,7 @@ var (
 
 // operations lists every operation, for the contract test.
 func operations() []operation {
-	return []operation{
+	return append([]operation{
 		opHealthz, opReadyz,
 		opCreateTenant, opSignup, opListAPIKeys, opCreateAPIKey, opDeleteAPIKey, opCreateToken,
 		opCreateDelegationSet, opListDelegationSets, opGetDelegationSet, opDeleteDelegationSet,
@@ -119,5 +119,5 @@ func operations() []operation {
 		opGetHealthCheckStatus, opGetHealthCheckLastFailure, opGetHealthCheckHistory,
 		opListZoneTags, opChangeZoneTags, opListHealthCheckTags, opChangeHealthCheckTags,
 		opGetNameserverSnapshot, opGetNameserverZone, opListNameservers,
-	}
+	}, dnssecOperations()...)
 }
