@@ -67,7 +67,7 @@ var arrows = map[string][]string{
 	"internal/dnstest":   {"zonecfg"},
 	"internal/e2e":       nil,
 	"internal/httpcomp":  nil,
-	"internal/natstest":  nil,
+	"internal/natstest":  {"internal/testkit"},
 	"internal/pgtest":    {"migrations"},
 	"internal/retry":     nil,
 	"internal/testkit":   nil,
