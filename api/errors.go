@@ -34,7 +34,9 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 	switch code {
 	case controlplane.CodeInvalidInput, controlplane.CodeInvalidDomainName,
 		controlplane.CodeInvalidChangeBatch, controlplane.CodeInvalidPaginationToken,
-		controlplane.CodeDelegationSetNotReusable:
+		controlplane.CodeDelegationSetNotReusable,
+		controlplane.CodeInvalidKeySigningKeyName, controlplane.CodeInvalidKeySigningKeyStatus,
+		controlplane.CodeTooManyKeySigningKeys:
 		return http.StatusBadRequest, true
 	case controlplane.CodeTooManyHostedZones, controlplane.CodeTooManyRecords, controlplane.CodeTooManyKeys,
 		controlplane.CodeTooManyHealthChecks, controlplane.CodeLimitsExceeded:
@@ -45,7 +47,8 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 		return http.StatusForbidden, true
 	case controlplane.CodeNoSuchHostedZone, controlplane.CodeNoSuchChange,
 		controlplane.CodeNoSuchKey, controlplane.CodeNoSuchTenant, controlplane.CodeNoSuchHealthCheck, codeNotFound,
-		controlplane.CodeNoSuchCidrCollection, controlplane.CodeNoSuchCidrLocation, controlplane.CodeNoSuchDelegationSet:
+		controlplane.CodeNoSuchCidrCollection, controlplane.CodeNoSuchCidrLocation, controlplane.CodeNoSuchDelegationSet,
+		controlplane.CodeNoSuchKeySigningKey:
 		return http.StatusNotFound, true
 	case controlplane.CodeHostedZoneAlreadyExists, controlplane.CodeTenantAlreadyExists,
 		controlplane.CodeHostedZoneNotEmpty, controlplane.CodeConflictingDomainExists,
@@ -54,7 +57,10 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 		controlplane.CodeCidrCollectionAlreadyExists, controlplane.CodeCidrCollectionVersionMismatch,
 		controlplane.CodeCidrCollectionInUse, controlplane.CodeCidrBlockInUse,
 		controlplane.CodeDelegationSetInUse, controlplane.CodeDelegationSetAlreadyCreated,
-		controlplane.CodeDelegationSetAlreadyReusable, controlplane.CodeDelegationSetNotAvailable:
+		controlplane.CodeDelegationSetAlreadyReusable, controlplane.CodeDelegationSetNotAvailable,
+		controlplane.CodeKeySigningKeyAlreadyExists, controlplane.CodeKeySigningKeyWithActiveStatusNotFound,
+		controlplane.CodeKeySigningKeyInParentDSRecord, controlplane.CodeKeySigningKeyInUse,
+		controlplane.CodeDNSSECNotEnabled:
 		return http.StatusConflict, true
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed, true

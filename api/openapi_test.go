@@ -77,6 +77,7 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 		t.Fatalf("got %s", r.body)
 	}
 	a.must(http.StatusOK, req{method: "GET", path: "/v1/hostedzones/" + zone, bearer: token})
+	exerciseDNSSEC(t, a, token, zone)
 	r = a.must(http.StatusOK, req{method: "PATCH", path: "/v1/hostedzones/" + zone, bearer: token, body: map[string]string{"comment": "renamed"}})
 	if !strings.Contains(string(r.body), `"comment":"renamed"`) {
 		t.Errorf("got %s", r.body)

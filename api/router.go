@@ -188,10 +188,12 @@ func (h *handler) route53() http.Handler {
 			infoFrom(r.Context()).principal = &controlplane.Principal{TenantID: tenant, KeyID: keyID}
 			auditPrincipal(r.Context(), tenant, keyID)
 		},
-		Now:          h.cfg.NowFunc,
-		MaxBodyBytes: h.cfg.MaxBodyBytes,
-		TestAnswer:   h.cfg.TestAnswer,
-		Logger:       h.log,
+		AuthThrottled: h.authThrottled,
+		AuthFailed:    h.authFailedKey,
+		Now:           h.cfg.NowFunc,
+		MaxBodyBytes:  h.cfg.MaxBodyBytes,
+		TestAnswer:    h.cfg.TestAnswer,
+		Logger:        h.log,
 	})
 }
 
@@ -249,6 +251,16 @@ func (h *handler) routes() []route {
 		{"POST", "/v1/hostedzones/{id}/import", tenant, importBody, h.importZone},
 		// ZoneService and Config.TestAnswer (a nameserver over NATS).
 		{"GET", "/v1/hostedzones/{id}/test-answer", tenant, jsonBody, h.testAnswer},
+
+		// DNSSEC (DNSSECService, dnssec.go).
+		{"POST", "/v1/hostedzones/{id}/keysigningkeys", tenant, jsonBody, h.createKSK},
+		{"POST", "/v1/hostedzones/{id}/keysigningkeys/{name}/activate", tenant, jsonBody, h.kskChange(DNSSECService.ActivateKeySigningKey)},
+		{"POST", "/v1/hostedzones/{id}/keysigningkeys/{name}/deactivate", tenant, jsonBody, h.kskChange(DNSSECService.DeactivateKeySigningKey)},
+		{"DELETE", "/v1/hostedzones/{id}/keysigningkeys/{name}", tenant, jsonBody, h.kskChange(DNSSECService.DeleteKeySigningKey)},
+		{"GET", "/v1/hostedzones/{id}/dnssec", tenant, jsonBody, h.getDNSSEC},
+		{"POST", "/v1/hostedzones/{id}/dnssec/enable", tenant, jsonBody, h.zoneChange(DNSSECService.EnableDNSSEC)},
+		{"POST", "/v1/hostedzones/{id}/dnssec/disable", tenant, jsonBody, h.zoneChange(DNSSECService.DisableDNSSEC)},
+		{"POST", "/v1/hostedzones/{id}/dnssec/zsk-rollover", tenant, jsonBody, h.zoneChange(DNSSECService.RollZSK)},
 
 		// Changes and the nameserver fleet (FleetService).
 		{"GET", "/v1/changes/{id}", tenant, noBody, h.getChange},

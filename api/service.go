@@ -22,6 +22,7 @@ type Service interface {
 	CIDRService
 	TagService
 	AuditService
+	DNSSECService
 	// The Route 53-compatible API's needs (api/route53), mounted beside
 	// the route table.
 	route53.Service
@@ -51,7 +52,7 @@ type ZoneService interface {
 	DeleteZone(ctx context.Context, tenantID, zoneID string) (controlplane.ChangeInfo, error)
 	ChangeRRSets(ctx context.Context, tenantID, zoneID string, b controlplane.ChangeBatch) (controlplane.ChangeInfo, error)
 	ListRRSets(ctx context.Context, tenantID, zoneID string, in controlplane.ListRRSetsInput) (controlplane.RRSetPage, error)
-	ExportZone(ctx context.Context, tenantID, zoneID string) (string, error)
+	ExportZone(ctx context.Context, tenantID, zoneID string, w io.Writer) error
 	ImportZone(ctx context.Context, tenantID, zoneID string, zoneFile string) (controlplane.ChangeInfo, error)
 }
 

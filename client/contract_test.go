@@ -68,6 +68,26 @@ func contracts() map[string]contract {
 			_, err := c.UpdateHostedZone(ctx, "z1", UpdateHostedZoneInput{Comment: "c"})
 			return err
 		}, typeOf[UpdateHostedZoneInput](), typeOf[HostedZoneOutput]()},
+		"createKeySigningKey": {func(ctx context.Context, c *Client) error {
+			_, err := c.CreateKeySigningKey(ctx, "z1", CreateKeySigningKeyInput{Name: "k1", Status: "ACTIVE", CallerReference: "r"})
+			return err
+		}, typeOf[CreateKeySigningKeyInput](), typeOf[CreateKeySigningKeyOutput]()},
+		"deleteKeySigningKey": {func(ctx context.Context, c *Client) error {
+			_, err := c.DeleteKeySigningKey(ctx, "z1", "k1")
+			return err
+		}, nil, typeOf[ChangeOutput]()},
+		"activateKeySigningKey": {func(ctx context.Context, c *Client) error {
+			_, err := c.ActivateKeySigningKey(ctx, "z1", "k1")
+			return err
+		}, nil, typeOf[ChangeOutput]()},
+		"deactivateKeySigningKey": {func(ctx context.Context, c *Client) error {
+			_, err := c.DeactivateKeySigningKey(ctx, "z1", "k1")
+			return err
+		}, nil, typeOf[ChangeOutput]()},
+		"getDNSSEC":        {func(ctx context.Context, c *Client) error { _, err := c.GetDNSSEC(ctx, "z1"); return err }, nil, typeOf[DNSSECOutput]()},
+		"enableDNSSEC":     {func(ctx context.Context, c *Client) error { _, err := c.EnableDNSSEC(ctx, "z1"); return err }, nil, typeOf[ChangeOutput]()},
+		"disableDNSSEC":    {func(ctx context.Context, c *Client) error { _, err := c.DisableDNSSEC(ctx, "z1"); return err }, nil, typeOf[ChangeOutput]()},
+		"rollZSK":          {func(ctx context.Context, c *Client) error { _, err := c.RollZSK(ctx, "z1"); return err }, nil, typeOf[ChangeOutput]()},
 		"deleteHostedZone": {func(ctx context.Context, c *Client) error { _, err := c.DeleteHostedZone(ctx, "z1"); return err }, nil, typeOf[ChangeOutput]()},
 		"changeRRSets": {func(ctx context.Context, c *Client) error {
 			_, err := c.ChangeRRSets(ctx, "z1", ChangeBatch{Comment: "c", Changes: []RRSetChange{{Action: ActionCreate,

@@ -188,6 +188,22 @@ func TestIntegrationEveryOperation(t *testing.T) {
 		t.Errorf("UpdateHostedZone %+v", u)
 	}
 
+	// DNSSEC: a KSK, signing with a roll, and back to unsigned.
+	ksk := must(c.CreateKeySigningKey(ctx, zone, CreateKeySigningKeyInput{Name: "ksk_sdk", Status: "INACTIVE"}))(t, "CreateKeySigningKey")
+	if ksk.KeySigningKey.DSRecord == "" || ksk.KeySigningKey.Flag != 257 {
+		t.Errorf("CreateKeySigningKey %+v", ksk)
+	}
+	must(c.ActivateKeySigningKey(ctx, zone, "ksk_sdk"))(t, "ActivateKeySigningKey")
+	en := must(c.EnableDNSSEC(ctx, zone))(t, "EnableDNSSEC")
+	must(c.WaitInSync(ctx, en.Change.ID, &WaitOptions{PollTimeout: 5 * time.Second}))(t, "WaitInSync enable")
+	must(c.RollZSK(ctx, zone))(t, "RollZSK")
+	if d := must(c.GetDNSSEC(ctx, zone))(t, "GetDNSSEC"); d.Status.ServeSignature != "SIGNING" || len(d.KeySigningKeys) != 1 || len(d.ZoneSigningKeys) != 2 {
+		t.Errorf("GetDNSSEC %+v", d)
+	}
+	must(c.DisableDNSSEC(ctx, zone))(t, "DisableDNSSEC")
+	must(c.DeactivateKeySigningKey(ctx, zone, "ksk_sdk"))(t, "DeactivateKeySigningKey")
+	must(c.DeleteKeySigningKey(ctx, zone, "ksk_sdk"))(t, "DeleteKeySigningKey")
+
 	// A change batch, waited for.
 	apex := names[0]
 	www := "www." + apex

@@ -107,7 +107,7 @@ var (
 
 // operations lists every operation, for the contract test.
 func operations() []operation {
-	return []operation{
+	return append([]operation{
 		opHealthz, opReadyz,
 		opCreateTenant, opSignup, opListAPIKeys, opCreateAPIKey, opDeleteAPIKey, opCreateToken,
 		opCreateDelegationSet, opListDelegationSets, opGetDelegationSet, opDeleteDelegationSet,
@@ -121,5 +121,5 @@ func operations() []operation {
 		opListZoneTags, opChangeZoneTags, opListHealthCheckTags, opChangeHealthCheckTags,
 		opGetNameserverSnapshot, opGetNameserverZone, opListNameservers,
 		opListAuditLog,
-	}
+	}, dnssecOperations()...)
 }

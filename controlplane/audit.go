@@ -115,6 +115,23 @@ func (s *Service) queueAudit(ctx context.Context, b *pgx.Batch) (func(), error) 
 	return func() { e.recorded = true }, nil
 }
 
+// auditInTx writes ctx's pending entry in tx, for writers that manage
+// their own transaction; the returned func marks it written, to be called
+// after COMMIT succeeds.
+func (s *Service) auditInTx(ctx context.Context, tx pgx.Tx) (func(), error) {
+	e := pendingAudit(ctx)
+	if e == nil {
+		return func() {}, nil
+	}
+	if err := s.prepareAudit(e); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, insertAuditSQL, auditArgs(e)...); err != nil {
+		return nil, fmt.Errorf("insert audit entry: %w", err)
+	}
+	return func() { e.recorded = true }, nil
+}
+
 // inTx runs fn in a transaction and writes ctx's audit entry in it: what
 // every writer outside txInTwoTrips uses instead of pgx.BeginFunc.
 func (s *Service) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
@@ -178,7 +195,7 @@ type AuditFilter struct {
 	// Target selects entries whose target starts with it.
 	Target string
 	// Failed selects failures only (true) or successes only (false).
-	Failed      *bool
+	Failed       *bool
 	Since, Until time.Time
 	// NextToken continues a previous page.
 	NextToken string

@@ -52,6 +52,17 @@ const (
 	CodeDelegationSetNotReusable     Code = "DelegationSetNotReusable"
 	CodeDelegationSetAlreadyCreated  Code = "DelegationSetAlreadyCreated"
 	CodeDelegationSetAlreadyReusable Code = "DelegationSetAlreadyReusable"
+
+	// DNSSEC (dnssec.go), Route 53's codes.
+	CodeNoSuchKeySigningKey                   Code = "NoSuchKeySigningKey"
+	CodeKeySigningKeyAlreadyExists            Code = "KeySigningKeyAlreadyExists"
+	CodeInvalidKeySigningKeyName              Code = "InvalidKeySigningKeyName"
+	CodeInvalidKeySigningKeyStatus            Code = "InvalidKeySigningKeyStatus"
+	CodeKeySigningKeyWithActiveStatusNotFound Code = "KeySigningKeyWithActiveStatusNotFound"
+	CodeKeySigningKeyInParentDSRecord         Code = "KeySigningKeyInParentDSRecord"
+	CodeKeySigningKeyInUse                    Code = "KeySigningKeyInUse"
+	CodeTooManyKeySigningKeys                 Code = "TooManyKeySigningKeys"
+	CodeDNSSECNotEnabled                      Code = "DNSSECNotEnabled"
 )
 
 // Detail is one specific problem inside an error, such as one failing

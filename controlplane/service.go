@@ -71,6 +71,11 @@ type Config struct {
 	// key deleted through another API process keeps working here for at
 	// most that long; through this one it stops at once.
 	AuthCacheTTL time.Duration
+	// FleetKey wraps the ZSKs that nameservers receive (AES-256-GCM, 32
+	// bytes). Default: derived from MasterKey (dnssec.FleetKeyFrom).
+	FleetKey []byte
+	// DNSSEC are the signing settings (dnssec.go).
+	DNSSEC DNSSECOptions
 	// OnLeader, if set, is called with true when RunLeader starts leading
 	// for key and with false when it stops (tests wait on it).
 	OnLeader func(key int64, leading bool)

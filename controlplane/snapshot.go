@@ -136,6 +136,7 @@ func (s *Service) WriteSnapshotServing(ctx context.Context, w io.Writer, serves 
 		buf = append(buf, `,"version":`...)
 		buf = strconv.AppendInt(buf, z.Version, 10)
 		buf = appendNameServers(buf, z.NameServers)
+		buf = appendDNSSEC(buf, z.DNSSEC)
 		buf = append(buf, `,"rrsets":[`...)
 		open, sets = i, 0
 	}
@@ -241,7 +242,7 @@ func appendRRSetJSON[S string | []byte](b []byte, name, typ, setID, ttl, records
 // sets but their delegation set's names and their CIDR collections.
 func snapshotZones(ctx context.Context, tx pgx.Tx, f snapshotFilter) ([]rawZone, error) {
 	zrows, err := tx.Query(ctx,
-		`SELECT z.id, z.name, z.tenant_id, z.version, d.name_servers
+		`SELECT z.id, z.name, z.tenant_id, z.version, d.name_servers, z.dnssec
 		   FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
 		  WHERE ($1 = '' OR z.id = $1) AND (cardinality($2::text[]) = 0 OR d.name_servers && $2)
 		  ORDER BY z.id`, f.zoneID, f.serves)
@@ -250,7 +251,9 @@ func snapshotZones(ctx context.Context, tx pgx.Tx, f snapshotFilter) ([]rawZone,
 	}
 	zones, err := pgx.CollectRows(zrows, func(row pgx.CollectableRow) (rawZone, error) {
 		var z rawZone
-		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version, &z.NameServers)
+		var dnssec []byte
+		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version, &z.NameServers, &dnssec)
+		z.DNSSEC = dnssec
 		z.RRSets = []rawRRSet{}
 		return z, err
 	})
@@ -281,6 +284,16 @@ func appendNameServers(b []byte, names []string) []byte {
 	return append(b, ']')
 }
 
+// appendDNSSEC appends the "dnssec" member (zonecfg.DNSSEC, as stored), if
+// the zone is signed.
+func appendDNSSEC(b []byte, raw json.RawMessage) []byte {
+	if len(raw) == 0 {
+		return b
+	}
+	b = append(b, `,"dnssec":`...)
+	return append(b, raw...)
+}
+
 // rawZone is event.ZoneState with record values kept as the database's
 // JSON text, to avoid decoding and re-encoding every record.
 type rawZone struct {
@@ -294,6 +307,9 @@ type rawZone struct {
 	// CIDRCollections is the JSON of the collections the zone's record
 	// sets reference (event.ZoneState.CIDRCollections), nil if none.
 	CIDRCollections json.RawMessage `json:"cidr_collections,omitempty"`
+	// DNSSEC is hosted_zone.dnssec (zonecfg.DNSSEC's JSON), nil if the
+	// zone is not signed.
+	DNSSEC json.RawMessage `json:"dnssec,omitempty"`
 }
 
 type rawRRSet struct {
@@ -324,6 +340,7 @@ func (z *rawZone) appendJSON(b []byte) []byte {
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, z.Version, 10)
 	b = appendNameServers(b, z.NameServers)
+	b = appendDNSSEC(b, z.DNSSEC)
 	b = append(b, `,"rrsets":[`...)
 	var ttl []byte
 	for i, r := range z.RRSets {

@@ -362,13 +362,13 @@ func (s *Service) DeleteZone(ctx context.Context, tenantID, zoneID string) (Chan
 	if !ok {
 		return ChangeInfo{}, errNoSuchZone(displayID(zoneID))
 	}
-	var name, setID string
+	var name, setID, signing string
 	var version int64
 	var found, extra bool
 	read := func(b *pgx.Batch) {
-		b.Queue(`SELECT name, version, delegation_set_id FROM hosted_zone WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, id, tenantID).
+		b.Queue(`SELECT name, version, delegation_set_id, dnssec_status FROM hosted_zone WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, id, tenantID).
 			QueryRow(func(row pgx.Row) error {
-				err := row.Scan(&name, &version, &setID)
+				err := row.Scan(&name, &version, &setID, &signing)
 				if errors.Is(err, pgx.ErrNoRows) {
 					return nil
 				}
@@ -386,6 +386,12 @@ func (s *Service) DeleteZone(ctx context.Context, tenantID, zoneID string) (Chan
 	write := func(wb *pgx.Batch) error {
 		if !found {
 			return errNoSuchZone(id)
+		}
+		if signing != SigningStatusNotSigning {
+			// A signed zone deleted with its DS still in the parent
+			// would be bogus everywhere (dnssec.go).
+			return Errorf(CodeHostedZoneNotEmpty,
+				"The hosted zone is signed with DNSSEC; disable signing before deleting it.")
 		}
 		if extra {
 			return Errorf(CodeHostedZoneNotEmpty,

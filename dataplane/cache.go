@@ -32,7 +32,10 @@ const cacheFile = "zones.bin"
 //	header  "WMZC" | format u16 | 0 u16 | seq u64 | zones u32
 //	zone    id s16 | tenant s16 | origin s16 |
 //	        delegation set pool names, comma-separated s16 | version u64 |
-//	        CIDR collections (JSON, may be empty) s32 | sets u32
+//	        CIDR collections (JSON, may be empty) s32 |
+//	        DNSSEC signing material (JSON zonecfg.DNSSEC: ZSKs wrapped
+//	        under the fleet key, never in plain text; empty if unsigned) s32 |
+//	        sets u32
 //	set     owner (wire name) s8 | type u16 | ttl u32 | records u16 |
 //	        set identifier s16 | RDATA (as rrset.rdata) s32 |
 //	        routing fields (JSON zonecfg.RRSet, empty for simple sets) s32
@@ -44,7 +47,7 @@ const cacheFile = "zones.bin"
 const (
 	cacheMagic  = "WMZC"
 	cacheEnd    = "WMZE"
-	cacheFormat = 2
+	cacheFormat = 3
 )
 
 // cacheLoop rewrites the cache every CacheInterval when the state changed.
@@ -111,6 +114,14 @@ func (c *cacheWriter) zone(z *zone) error {
 	c.s16(strings.Join(z.servers, ","))
 	c.u64(uint64(z.version))
 	c.s32(string(cidr))
+	var signing []byte
+	if z.keys != nil {
+		var err error
+		if signing, err = json.Marshal(z.keys.cfg); err != nil {
+			return err
+		}
+	}
+	c.s32(string(signing))
 	sets := 0
 	z.names.all(func(_ string, n node) { sets += len(n.sets) })
 	c.u32(uint32(sets))
@@ -298,6 +309,7 @@ type cachedZone struct {
 	servers            string // comma-separated pool names
 	version            int64
 	cidr               string
+	dnssec             string // JSON zonecfg.DNSSEC, or empty
 	owners             []string
 	sets               []rrset
 	routes             []string
@@ -305,7 +317,7 @@ type cachedZone struct {
 
 // zone reads one zone.
 func (r *cacheReader) zone() cachedZone {
-	cz := cachedZone{id: r.s16(), tenant: r.s16(), origin: r.s16(), servers: r.s16(), version: int64(r.u64()), cidr: r.s32()}
+	cz := cachedZone{id: r.s16(), tenant: r.s16(), origin: r.s16(), servers: r.s16(), version: int64(r.u64()), cidr: r.s32(), dnssec: r.s32()}
 	n := int(r.u32())
 	if r.err != nil || n > (len(r.b)-r.off)/19 { // 19: the smallest set
 		r.err = errCorruptCache
@@ -351,6 +363,13 @@ func (cz *cachedZone) build() (*zone, error) {
 			return nil, fmt.Errorf("zone %s: CIDR collections: %w", cz.id, err)
 		}
 		b.setCIDR(cs)
+	}
+	if cz.dnssec != "" {
+		var d zonecfg.DNSSEC
+		if err := json.Unmarshal([]byte(cz.dnssec), &d); err != nil {
+			return nil, fmt.Errorf("zone %s: DNSSEC: %w", cz.id, err)
+		}
+		b.setDNSSEC(&d)
 	}
 	for i, owner := range cz.owners {
 		if skipName(owner) != len(owner) || !isSubName(owner, name) {

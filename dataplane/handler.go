@@ -170,8 +170,15 @@ func (h *Handler) answer(out []byte, q *request, res *result, from netip.Addr) [
 		h.stats.CookiesBadCookie.Add(1)
 	case !h.ready.Load():
 		res.rcode, res.ede = dns.RcodeServerFailure, edeNotReady
+	case q.qtype == dns.TypeNXNAME:
+		// RFC 9824 §3.3: NXNAME is a meta type, never asked for.
+		res.rcode = dns.RcodeFormatError
 	default:
-		lookup(h.store.load().view(h.view), q.lname, q.qtype, client{addr: from, ecs: q.ecs, rt: h.routing.Load()}, res)
+		zs := h.store.load().view(h.view)
+		lookup(zs, q.lname, q.qtype, client{addr: from, ecs: q.ecs, rt: h.routing.Load()}, res)
+		if q.do {
+			h.store.signer.Load().sign(zs, q, res, &res.sign)
+		}
 	}
 	if h.rrl != nil && !q.tcp && cookie != cookieValid {
 		switch h.rrl.account(from, q, res) {

@@ -30,6 +30,7 @@ type result struct {
 	answer     []rrRef
 	authority  []rrRef
 	additional []rrRef
+	sign       signScratch // DO=1 answers' scratch space (sign.go); kept by reset
 }
 
 func (r *result) reset() {
@@ -80,6 +81,14 @@ func lookup(zs *zoneSet, qname string, qtype uint16, cl client, res *result) {
 		return
 	}
 	res.aa = true
+	if z.keys != nil && qname == z.name {
+		// DNSKEY, CDS and CDNSKEY come with the zone's signing material,
+		// signed by the control plane (sign.go).
+		if s, _ := z.keys.apexSet(qtype); s != nil {
+			res.answer = append(res.answer, rrRef{owner: qname, set: s, ttl: s.ttl})
+			return
+		}
+	}
 	name := qname
 	for hops := 0; ; hops++ {
 		if cut, cn, ok := z.findCut(name, qtype == dns.TypeDS); ok {

@@ -82,7 +82,7 @@ type NodeConfig struct {
 	// SetReady is called with true once the initial sync is done (the DNS
 	// server should answer only then) and with false on shutdown.
 	SetReady func(bool)
-	// Logger receives sync events. Default: discard.
+	// Logger receives sync events; the caller adds the node's identity (node, region). Default: discard.
 	Logger *slog.Logger
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
@@ -183,7 +183,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	}
 	return &Node{
 		cfg: cfg, store: cfg.Store, http: hc,
-		log:         cfg.Logger.With("component", "sync", "node", cfg.NodeID),
+		log:         cfg.Logger.With("component", "sync"),
 		stale:       map[string]staleZone{},
 		unserved:    map[string]struct{}{},
 		report:      make(chan struct{}, 1),

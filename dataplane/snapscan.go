@@ -317,6 +317,8 @@ func (p *jsonScan) zone(zones chan<- *zoneStream) (err error) {
 			return p.value(&st.Version)
 		case "cidr_collections":
 			return p.value(&st.CIDRCollections)
+		case "dnssec":
+			return p.value(&st.DNSSEC)
 		case "name_servers":
 			st.NameServers = nil
 			if !p.byte('[') {

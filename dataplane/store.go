@@ -48,6 +48,9 @@ const zoneSetShards = 256
 // new zone before swapping it in.
 type Store struct {
 	set atomic.Pointer[zoneViews]
+	// signer signs the answers of signed zones to DO=1 queries (sign.go);
+	// the default has no fleet key, so those answers are SERVFAIL.
+	signer atomic.Pointer[Signer]
 
 	// names are the pool names of the views, by view index; empty: one
 	// view serving every zone. viewOf is the reverse.
@@ -65,6 +68,9 @@ type Store struct {
 // NewStore returns an empty store with one view, in which every zone is
 // visible.
 func NewStore() *Store { return NewStoreViews(nil) }
+
+// SetSigning configures online signing for every view of the store.
+func (s *Store) SetSigning(cfg SigningConfig) { s.signer.Store(NewSigner(cfg)) }
 
 // load returns the current zones of every view.
 func (s *Store) load() *zoneViews { return s.set.Load() }
@@ -234,7 +240,7 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 			return AlreadyApplied, nil
 		}
 		z, err := buildZone(event.ZoneState{ID: ev.ZoneID, Name: ev.ZoneName, TenantID: ev.TenantID, Version: ev.ToVersion,
-			RRSets: ev.Upserts, CIDRCollections: ev.CIDRCollections, NameServers: ev.NameServers})
+			RRSets: ev.Upserts, CIDRCollections: ev.CIDRCollections, NameServers: ev.NameServers, DNSSEC: ev.DNSSEC})
 		if z == nil {
 			return 0, err
 		}
@@ -251,6 +257,7 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 		}
 		b := cur.edit(ev.ToVersion)
 		b.setCIDR(ev.CIDRCollections)
+		b.setDNSSEC(ev.DNSSEC)
 		for _, k := range ev.Deletes {
 			b.remove(k)
 		}

@@ -36,6 +36,7 @@ func NewStoreViews(names []string) *Store {
 		zv.views[i] = &zoneSet{byName: newShardMapSeeded[*zone](seed, zoneSetShards, 0)}
 	}
 	s.set.Store(zv)
+	s.signer.Store(NewSigner(SigningConfig{}))
 	return s
 }
 

@@ -23,6 +23,7 @@ type request struct {
 	qclass  uint16
 	edns    bool
 	do      bool
+	co      bool   // Compact Answers OK (RFC 9824): NXDOMAIN stays NXDOMAIN
 	udpSize uint16 // the client's advertised payload size
 	tcp     bool
 	// rcode, when not success, is the answer decided while parsing
@@ -142,7 +143,7 @@ func parseFast(b []byte, q *request, lbuf *[maxNameWire + 1]byte) bool {
 		if len(o) != plainOptLen || o[0] != 0 || be16(o[1:]) != dns.TypeOPT || o[6] != 0 || be16(o[9:]) != 0 {
 			return false // not root, not OPT, version ≠ 0 or options present
 		}
-		q.edns, q.udpSize, q.do = true, be16(o[3:]), o[7]&0x80 != 0
+		q.edns, q.udpSize, q.do, q.co = true, be16(o[3:]), o[7]&0x80 != 0, o[7]&0x40 != 0
 	} else if end != len(b) {
 		return false
 	}
@@ -186,7 +187,7 @@ func fromMsg(m *dns.Msg, q *request, tcp bool) bool {
 			q.rcode = dns.RcodeFormatError
 			return true
 		}
-		q.edns, q.udpSize, q.do = true, opt.UDPSize(), opt.Do()
+		q.edns, q.udpSize, q.do, q.co = true, opt.UDPSize(), opt.Do(), opt.Co()
 		if opt.Version() != 0 {
 			q.rcode = dns.RcodeBadVers // RFC 6891 §6.1.3
 		}
@@ -375,6 +376,9 @@ func appendResponse(out []byte, q *request, res *result) []byte {
 		var flags byte
 		if q.do {
 			flags = 0x80 // RFC 3225 §3: DO is copied
+			if q.co {
+				flags |= 0x40 // RFC 9824 §4: so is CO, by a server that knows it
+			}
 		}
 		b = append(b, 0, 0, byte(dns.TypeOPT), byte(ednsUDPSize>>8), byte(ednsUDPSize&0xff),
 			byte(res.rcode>>4), 0, flags, 0)

@@ -90,6 +90,9 @@ type zone struct {
 	// case); copied on write by a builder.
 	bad      map[zonecfg.Key]string
 	badNames map[string]int
+	// keys is the signing material of a signed zone (sign.go), nil for
+	// an unsigned one.
+	keys *zoneKeys
 }
 
 // ErrSkippedRecords is wrapped by the error ReplaceZone and Apply return
@@ -115,6 +118,7 @@ func buildZone(st event.ZoneState) (*zone, error) {
 	}
 	b.z.tenant, b.z.version, b.z.servers = st.TenantID, st.Version, st.NameServers
 	b.setCIDR(st.CIDRCollections)
+	b.setDNSSEC(st.DNSSEC)
 	for _, rs := range st.RRSets {
 		b.upsert(rs)
 	}
@@ -166,6 +170,29 @@ func (b *zoneBuilder) finish() (*zone, error) {
 		return z, fmt.Errorf("%w: zone %s: %w", ErrSkippedRecords, z.origin, errors.Join(b.skipped...))
 	}
 	return z, nil
+}
+
+// setDNSSEC replaces the zone's signing material; nil leaves it as it is
+// and an unsigned value (no ZSK) makes the zone unsigned. Material that
+// cannot be read is reported like other bad data, and the zone's DO=1
+// answers are SERVFAIL.
+func (b *zoneBuilder) setDNSSEC(cfg *zonecfg.DNSSEC) {
+	if cfg == nil {
+		return
+	}
+	b.z.keys = nil
+	if !cfg.Signed() {
+		return
+	}
+	k, err := newZoneKeys(b.z.origin, cfg)
+	if err != nil {
+		// Still a signed zone: its DO=1 answers are SERVFAIL, never
+		// unsigned data.
+		b.skipped = append(b.skipped, fmt.Errorf("dnssec: %w", err))
+		k = &zoneKeys{cfg: cfg}
+		k.once.Do(func() { k.err = err })
+	}
+	b.z.keys = k
 }
 
 // upsert replaces (or adds) the record set with rs's key. One that does
@@ -499,6 +526,9 @@ func targetOffset(t uint16) (int, bool) {
 func (z *zone) state() event.ZoneState {
 	st := event.ZoneState{ID: z.id, Name: z.origin, TenantID: z.tenant, Version: z.version, CIDRCollections: z.cidrStates(),
 		NameServers: z.servers}
+	if z.keys != nil {
+		st.DNSSEC = z.keys.cfg
+	}
 	buf := make([]byte, 0, 512)
 	z.names.all(func(owner string, n node) {
 		name := presentationName(owner)

@@ -86,8 +86,12 @@ type ZoneEvent struct {
 	// NameServers are the pool names of the zone's delegation set, on
 	// zone.created (a zone's set never changes): a nameserver serves the
 	// zone only on the addresses of those names.
-	NameServers []string  `json:"name_servers,omitempty"`
-	Committed   time.Time `json:"committed"`
+	NameServers []string `json:"name_servers,omitempty"`
+	// DNSSEC, when set, replaces the zone's signing material (nil:
+	// unchanged; one without keys: the zone is no longer signed). See
+	// zonecfg.DNSSEC.
+	DNSSEC    *zonecfg.DNSSEC `json:"dnssec,omitempty"`
+	Committed time.Time       `json:"committed"`
 }
 
 // Encode returns the wire form of e.

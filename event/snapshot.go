@@ -16,6 +16,8 @@ type ZoneState struct {
 	// NameServers are the pool names of the zone's delegation set. Empty
 	// (caches and snapshots from before delegation sets): served on all.
 	NameServers []string `json:"name_servers,omitempty"`
+	// DNSSEC is the zone's signing material; nil: not signed.
+	DNSSEC *zonecfg.DNSSEC `json:"dnssec,omitempty"`
 }
 
 // Snapshot is the control plane's full state at stream position Seq:

@@ -48,6 +48,16 @@ func r53Code(code controlplane.Code) (r53 string, status int, ok bool) {
 		controlplane.CodeDelegationSetAlreadyCreated, controlplane.CodeDelegationSetAlreadyReusable:
 		// All 400 in Route 53's model, NoSuchDelegationSet included.
 		return string(code), http.StatusBadRequest, true
+	case controlplane.CodeInvalidKeySigningKeyName, controlplane.CodeInvalidKeySigningKeyStatus,
+		controlplane.CodeKeySigningKeyWithActiveStatusNotFound, controlplane.CodeKeySigningKeyInParentDSRecord,
+		controlplane.CodeKeySigningKeyInUse, controlplane.CodeTooManyKeySigningKeys:
+		return string(code), http.StatusBadRequest, true
+	case controlplane.CodeDNSSECNotEnabled:
+		return "DNSSECNotFound", http.StatusBadRequest, true
+	case controlplane.CodeNoSuchKeySigningKey:
+		return string(code), http.StatusNotFound, true
+	case controlplane.CodeKeySigningKeyAlreadyExists:
+		return string(code), http.StatusConflict, true
 	case controlplane.CodeTooManyRecords:
 		// The zone's record-set quota: Route 53 reports it in the batch.
 		return "InvalidChangeBatch", http.StatusBadRequest, true

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"github.com/waymark-dns/waymark/dnssec"
 	"log/slog"
 	"os"
 	"strconv"
@@ -30,6 +31,9 @@ type secrets struct {
 	MasterKey  []byte // encrypts API key secrets at rest
 	JWTKey     []byte // signs short-lived tokens
 	AdminToken string // the operator's bearer token
+	// FleetKey wraps DNSSEC zone-signing keys for the nameservers
+	// (WAYMARK_FLEET_KEY, optional: derived from the master key).
+	FleetKey []byte
 }
 
 // secretsFromEnv reads WAYMARK_MASTER_KEY and WAYMARK_JWT_KEY (hex, 32
@@ -43,11 +47,26 @@ func secretsFromEnv() (secrets, error) {
 	if s.JWTKey, err = hexKey("WAYMARK_JWT_KEY"); err != nil {
 		return s, err
 	}
+	if s.FleetKey, err = fleetKeyFromEnv(); err != nil {
+		return s, err
+	}
+	if s.FleetKey == nil {
+		s.FleetKey = dnssec.FleetKeyFrom(s.MasterKey)
+	}
 	s.AdminToken = os.Getenv("WAYMARK_ADMIN_TOKEN")
 	if len(s.AdminToken) < 16 {
 		return s, fmt.Errorf("WAYMARK_ADMIN_TOKEN must be set to at least 16 characters")
 	}
 	return s, nil
+}
+
+// fleetKeyFromEnv reads WAYMARK_FLEET_KEY (hex, 32 bytes), the key that
+// unwraps DNSSEC zone-signing keys on nameservers; nil when unset.
+func fleetKeyFromEnv() ([]byte, error) {
+	if strings.TrimSpace(os.Getenv("WAYMARK_FLEET_KEY")) == "" {
+		return nil, nil
+	}
+	return hexKey("WAYMARK_FLEET_KEY")
 }
 
 func hexKey(name string) ([]byte, error) {

@@ -45,6 +45,10 @@ type controlPlaneOptions struct {
 	// timeouts and request deadline (docs/operations.md).
 	Database controlplane.DatabaseOptions
 	HTTP     httpOptions
+	// DNSSEC are the signing timings; DNSSECInterval how often the
+	// leader takes due rollover steps (docs/dnssec.md).
+	DNSSEC         controlplane.DNSSECOptions
+	DNSSECInterval time.Duration
 }
 
 // httpOptions are the API server's timeouts; zero fields take defaults.
@@ -118,6 +122,8 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		AllowedNames:    o.AllowedNames,
 		MasterKey:       o.Secrets.MasterKey,
 		JWTKey:          o.Secrets.JWTKey,
+		FleetKey:        o.Secrets.FleetKey,
+		DNSSEC:          o.DNSSEC,
 		Logger:          log.With("component", "controlplane"),
 		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{
 			AllowPrivateTargets: o.AllowPrivateTargets,
@@ -185,7 +191,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		pool:    pool,
 		nc:      nc,
 		srv:     newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
-		done:    make(chan error, 4),
+		done:    make(chan error, 5),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{Logger: log.With("component", "relay")})
 	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log.With("component", "tracker")})
@@ -195,6 +201,12 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	// Every API process campaigns; exactly one aggregates health.
 	go func() {
 		cp.done <- nameErr("health", svc.RunLeader(ctx, controlplane.DefaultHealthLockKey, agg.Run))
+	}()
+	// And exactly one takes the DNSSEC rollover steps.
+	go func() {
+		cp.done <- nameErr("dnssec", svc.RunLeader(ctx, controlplane.DefaultDNSSECLockKey, func(ctx context.Context) error {
+			return svc.RunDNSSEC(ctx, o.DNSSECInterval)
+		}))
 	}()
 	go func() {
 		err := cp.srv.Serve(ln)

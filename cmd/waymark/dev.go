@@ -96,6 +96,9 @@ func runDev(ctx context.Context, args []string) error {
 		AllowPrivateTargets: true,
 		MinHealthInterval:   1,
 		Logger:              log,
+		// Short DNSSEC timings, so that a roll can be watched.
+		DNSSEC:         devDNSSEC(),
+		DNSSECInterval: 5 * time.Second,
 	})
 	if err != nil {
 		return err
@@ -113,6 +116,7 @@ func runDev(ctx context.Context, args []string) error {
 	for i, region := range splitList(*regions) {
 		addr := net.JoinHostPort(host, strconv.Itoa(basePort+i))
 		ns, err := startNameserver(ctx, nameserverOptions{
+			FleetKey:     sec.FleetKey,
 			NodeID:       "dev-" + region,
 			Region:       region,
 			Listen:       addr,
@@ -171,6 +175,7 @@ Waymark is running.
   PostgreSQL   %s
   tenant       %s
   API key      %s
+  DNSSEC       short timings for development: DNSKEY TTL 1m, ZSK roll every 1h, retired keys kept 5m
 
   source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS, WAYMARK_NAMESERVERS, AWS_*
   curl -s -H "Authorization: Bearer $WAYMARK_API_KEY" $WAYMARK_API/v1/hostedzones
@@ -179,6 +184,12 @@ Waymark is running.
 Press Ctrl-C to stop.
 `, apiURL, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), *tenantName, token, envFile)
 	return cp.Wait(ctx)
+}
+
+// devDNSSEC returns the DNSSEC timings of `waymark dev`: minutes, not
+// days, so that a roll can be watched.
+func devDNSSEC() controlplane.DNSSECOptions {
+	return controlplane.DNSSECOptions{DNSKEYTTL: time.Minute, ZSKLifetime: time.Hour, RetireAfter: 5 * time.Minute}
 }
 
 // devSecrets loads the dev secrets from path, creating them on first run.

@@ -27,14 +27,14 @@ func runHealthchecker(ctx context.Context, args []string) error {
 	if *region == "" {
 		return errors.New("--region is required")
 	}
-	log := newLogger().With("node", *nodeID, "region", *region)
+	log := newLogger()
 	nc, err := nats.Connect(*natsURL, nats.Name("waymark-healthchecker"), nats.MaxReconnects(-1),
 		nats.RetryOnFailedConnect(true), nats.ReconnectWait(500*time.Millisecond))
 	if err != nil {
 		return fmt.Errorf("nats %s: %w", *natsURL, err)
 	}
 	defer nc.Close()
-	log.Info("health checker running", "nats", *natsURL)
+	log.Info("health checker running", "nats", *natsURL, "region", *region, "node", *nodeID)
 	return runChecker(ctx, nc, *region, *nodeID, *allowPrivate, log)
 }
 
@@ -45,7 +45,7 @@ func runChecker(ctx context.Context, nc *nats.Conn, region, nodeID string, allow
 		NodeID:              nodeID,
 		NATS:                nc,
 		AllowPrivateTargets: allowPrivate,
-		Logger:              log.With("component", "healthchecker"),
+		Logger:              log,
 	})
 	if err != nil {
 		return err

@@ -20,6 +20,9 @@ import (
 
 // nameserverOptions configures one nameserver: DNS listener plus sync node.
 type nameserverOptions struct {
+	// FleetKey unwraps the ZSKs of signed zones; without it their DO=1
+	// answers are SERVFAIL.
+	FleetKey   []byte
 	NodeID     string
 	Region     string
 	Listen     string
@@ -110,6 +113,7 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		return nil, err
 	}
 	store := dataplane.NewStoreViews(served.Names())
+	store.SetSigning(dataplane.SigningConfig{FleetKey: o.FleetKey})
 	if len(o.Pool.Servers) > 0 {
 		if err := store.SetSystemZones(o.Pool.SystemZones(o.hostmaster())); err != nil {
 			return nil, fmt.Errorf("the fleet's own zones: %w", err)
@@ -171,7 +175,7 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		Serves:      served.Names(),
 		SetReady:    base.SetReady,
 		ReportDelay: o.ReportDelay,
-		Logger:      o.Logger.With("component", "sync"),
+		Logger:      o.Logger,
 	})
 	if err != nil {
 		stopRouting()
@@ -251,9 +255,16 @@ func runNameserver(ctx context.Context, args []string) error {
 	if token == "" {
 		return errors.New("WAYMARK_ADMIN_TOKEN must be set: the nameserver reads snapshots with it")
 	}
+	fleetKey, err := fleetKeyFromEnv()
+	if err != nil {
+		return err
+	}
 	log := newLogger().With("node", *nodeID, "region", *region)
+	if fleetKey == nil {
+		log.Warn("WAYMARK_FLEET_KEY is not set: DNSSEC-signed zones answer SERVFAIL to DO=1 queries")
+	}
 	ns, err := startNameserver(ctx, nameserverOptions{
-		NodeID: *nodeID, Region: *region, Listen: *listen, NATSURL: *natsURL,
+		FleetKey: fleetKey, NodeID: *nodeID, Region: *region, Listen: *listen, NATSURL: *natsURL,
 		APIURL: *apiURL, AdminToken: token, CacheDir: *cacheDir,
 		GeoIPDB: *geoip, LatencyTable: *latency, Logger: log,
 		Pool: pool, Serve: splitList(*serve), Limits: limits,

@@ -19,6 +19,7 @@ import (
 	"github.com/waymark-dns/waymark/api"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/dataplane"
+	"github.com/waymark-dns/waymark/dnssec"
 	"github.com/waymark-dns/waymark/internal/httpcomp"
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
@@ -66,6 +67,8 @@ type clusterConfig struct {
 	// Pool is the nameserver pool (default: the control plane's), with
 	// predictable delegation sets.
 	Pool nspool.Pool
+	// DNSSEC are the control plane's signing timings (dnssec_test.go).
+	DNSSEC controlplane.DNSSECOptions
 }
 
 func newCluster(t testing.TB, cfg clusterConfig) *cluster {
@@ -79,6 +82,7 @@ func newCluster(t testing.TB, cfg clusterConfig) *cluster {
 		JWTKey:       []byte(strings.Repeat("j", 32)),
 		HealthChecks: cfg.HealthChecks,
 		Pool:         cfg.Pool,
+		DNSSEC:       cfg.DNSSEC,
 		// First free names in pool order, so that tests know which.
 		PredictableSets: true,
 	})
@@ -164,6 +168,9 @@ func (c *cluster) stopRelay(name string) {
 func (c *cluster) startNameserver(id, region, cacheDir string) *nameserver {
 	c.t.Helper()
 	store := dataplane.NewStore()
+	// The fleet key the control plane's default derives from its master
+	// key, so that signed zones are served (dnssec_test.go).
+	store.SetSigning(dataplane.SigningConfig{FleetKey: dnssec.FleetKeyFrom([]byte(strings.Repeat("m", 32)))})
 	srv := dataplane.NewServer(store, dataplane.Config{Addr: "127.0.0.1:0"})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := srv.Start(ctx); err != nil {
