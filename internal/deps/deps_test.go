@@ -79,6 +79,8 @@ var arrows = map[string][]string{
 	"bench/nsprod":       {"controlplane", "migrations", "zonecfg"},
 	"bench/mkgeoip":      nil,
 	"bench/abuse":        nil,
+	"registrar/epp":      nil,
+	"registrar/rdap":     nil,
 	"registrar/registry": {"controlplane", "nspool", "zonecfg"},
 }
 
