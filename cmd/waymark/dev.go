@@ -158,7 +158,7 @@ func runDev(ctx context.Context, args []string) error {
 		defer hnc.Close()
 		for i, region := range hcRegions {
 			go func() {
-				if err := runChecker(ctx, hnc, region, "dev-hc-"+region, true, log, checkerRegistry(reg, i)); err != nil {
+				if err := runChecker(ctx, hnc, region, "dev-hc-"+region, true, 1, log, checkerRegistry(reg, i)); err != nil {
 					log.Error("health checker stopped", "region", region, "err", err)
 				}
 			}()

@@ -23,8 +23,12 @@ func runHealthchecker(ctx context.Context, args []string) error {
 	natsURL := fs.String("nats-url", env("WAYMARK_NATS_URL", nats.DefaultURL), "NATS URLs (WAYMARK_NATS_URL)")
 	allowPrivate := fs.Bool("allow-private-targets", env("WAYMARK_ALLOW_PRIVATE_TARGETS", "") == "true",
 		"probe private and loopback addresses too; must match the API's setting (development only)")
+	replicas := replicasFlag(fs)
 	metricsListen := fs.String("metrics-listen", env("WAYMARK_METRICS_LISTEN", ""), "address serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9154 (WAYMARK_METRICS_LISTEN); empty: none")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkReplicas(*replicas); err != nil {
 		return err
 	}
 	if *region == "" {
@@ -47,17 +51,19 @@ func runHealthchecker(ctx context.Context, args []string) error {
 		log.Info("metrics listening", "addr", addr)
 	}
 	log.Info("health checker running", "nats", *natsURL, "region", *region, "node", *nodeID)
-	return runChecker(ctx, nc, *region, *nodeID, *allowPrivate, log, reg)
+	return runChecker(ctx, nc, *region, *nodeID, *allowPrivate, *replicas, log, reg)
 }
 
 // runChecker probes the checks of one region until ctx ends.
+// replicas applies only if this checker creates the configuration bucket;
 // reg, when set, receives the probe metrics.
-func runChecker(ctx context.Context, nc *nats.Conn, region, nodeID string, allowPrivate bool, log *slog.Logger, reg prometheus.Registerer) error {
+func runChecker(ctx context.Context, nc *nats.Conn, region, nodeID string, allowPrivate bool, replicas int, log *slog.Logger, reg prometheus.Registerer) error {
 	c, err := healthcheck.NewChecker(healthcheck.Config{
 		Region:              region,
 		NodeID:              nodeID,
 		NATS:                nc,
 		AllowPrivateTargets: allowPrivate,
+		Replicas:            replicas,
 		Logger:              log,
 		Metrics:             reg,
 	})

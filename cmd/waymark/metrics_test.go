@@ -9,8 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"regexp"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,7 +79,7 @@ func TestIntegrationMetricsEveryProcess(t *testing.T) {
 	t.Cleanup(hnc.Close)
 	metrics.Connected(hcReg, "waymark_nats_connected", "1 while the process's NATS connection is up.", hnc.IsConnected)
 	hcDone := make(chan struct{})
-	go func() { defer close(hcDone); _ = runChecker(ctx, hnc, "us-east-1", "m-hc", true, log, hcReg) }()
+	go func() { defer close(hcDone); _ = runChecker(ctx, hnc, "us-east-1", "m-hc", true, 1, log, hcReg) }()
 	t.Cleanup(func() { cancel(); <-hcDone })
 	hcMetrics, err := metrics.Serve(ctx, "127.0.0.1:0", hcReg, log)
 	if err != nil {
