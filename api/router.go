@@ -176,14 +176,15 @@ func NewRouter(cfg Config) http.Handler {
 	r.NotFound(h.serve(h.notFound))
 	r.MethodNotAllowed(h.serve(h.methodNotAllowed))
 	for _, rt := range h.routes() {
-		mw := append(h.access(rt.access), h.bodyLimit(rt.body)...)
+		mw := append([]func(http.Handler) http.Handler{h.audit(rt)}, h.access(rt.access)...)
+		mw = append(mw, h.bodyLimit(rt.body)...)
 		r.With(mw...).Method(rt.method, rt.path, h.serve(rt.handle))
 	}
 
 	// The Route 53-compatible API (api/route53) under its own prefix: the
 	// same Service, tenants, keys and per-tenant rate limit, in Route 53's
 	// REST-XML with SigV4. It has its own route table and authentication.
-	r.Handle(route53.Prefix+"/*", h.route53())
+	r.Handle(route53.Prefix+"/*", h.auditRoute53(h.route53()))
 	return r
 }
 
@@ -196,6 +197,7 @@ func (h *handler) route53() http.Handler {
 		RequestID: func(r *http.Request) string { return requestID(r.Context()) },
 		Authenticated: func(r *http.Request, tenant, keyID string) {
 			infoFrom(r.Context()).principal = &controlplane.Principal{TenantID: tenant, KeyID: keyID}
+			auditPrincipal(r.Context(), tenant, keyID)
 		},
 		AuthThrottled: h.authThrottled,
 		AuthFailed:    h.authFailedKey,
@@ -308,6 +310,9 @@ func (h *handler) routes() []route {
 		{"POST", "/v1/hostedzones/{id}/tags", tenant, jsonBody, h.changeTags(controlplane.TagHostedZone)},
 		{"GET", "/v1/healthchecks/{id}/tags", tenant, jsonBody, h.listTags(controlplane.TagHealthCheck)},
 		{"POST", "/v1/healthchecks/{id}/tags", tenant, jsonBody, h.changeTags(controlplane.TagHealthCheck)},
+
+		// The audit log (AuditService).
+		{"GET", "/v1/auditlog", tenant, noBody, h.listAudit},
 
 		// The web console's files (api/console.go), not the JSON API.
 		{"GET", "/console", public, noBody, h.consoleRedirect},

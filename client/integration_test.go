@@ -352,6 +352,12 @@ func TestIntegrationEveryOperation(t *testing.T) {
 		t.Errorf("a deleted zone: %#v", err)
 	}
 
+	// The audit log holds the zone's deletion, newest first.
+	al := must(c.ListAuditLog(ctx, &ListAuditLogInput{MaxItems: 1, API: "v1", Result: "success"}))(t, "ListAuditLog")
+	if len(al.Entries) != 1 || al.Entries[0].Operation != "DELETE /v1/hostedzones/{id}" || al.NextToken == "" {
+		t.Errorf("ListAuditLog %+v", al)
+	}
+
 	for _, o := range operations() {
 		if !rec.seen[o.ID] {
 			t.Errorf("operation %s (%s %s) was not exercised successfully", o.ID, o.Method, o.Path)

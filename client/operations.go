@@ -94,6 +94,7 @@ var (
 	opGetHealthCheckStatus      = operation{"getHealthCheckStatus", "GET", "/v1/healthchecks/{id}/status"}
 	opGetHealthCheckLastFailure = operation{"getHealthCheckLastFailure", "GET", "/v1/healthchecks/{id}/last-failure"}
 	opGetHealthCheckHistory     = operation{"getHealthCheckHistory", "GET", "/v1/healthchecks/{id}/history"}
+	opListAuditLog              = operation{"listAuditLog", "GET", "/v1/auditlog"}
 
 	opListZoneTags          = operation{"listZoneTags", "GET", "/v1/hostedzones/{id}/tags"}
 	opChangeZoneTags        = operation{"changeZoneTags", "POST", "/v1/hostedzones/{id}/tags"}
@@ -120,5 +121,6 @@ func operations() []operation {
 		opGetHealthCheckStatus, opGetHealthCheckLastFailure, opGetHealthCheckHistory,
 		opListZoneTags, opChangeZoneTags, opListHealthCheckTags, opChangeHealthCheckTags,
 		opGetNameserverSnapshot, opGetNameserverZone, opListNameservers,
+		opListAuditLog,
 	}, dnssecOperations()...)
 }
