@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/waymark-dns/waymark/api/route53"
 	"github.com/waymark-dns/waymark/controlplane"
 )
@@ -100,6 +101,9 @@ type Config struct {
 	// WriteTimeout is the HTTP server's write timeout, which long polls
 	// extend for themselves; zero when the server has none.
 	WriteTimeout time.Duration
+	// Metrics, when set, is the process's Prometheus registry: the API
+	// adds its request metrics to it and serves it at GET /metrics.
+	Metrics *prometheus.Registry
 }
 
 // handler holds the router's dependencies; every endpoint is a method.
@@ -113,6 +117,8 @@ type handler struct {
 	// per key id ("key:…").
 	authFail *limiterSet
 	budget   *budgets // per-tenant expensive requests in flight
+	// metricsOf is nil without Config.Metrics (metrics.go).
+	metricsOf *apiMetrics
 }
 
 // NewRouter returns the API's http.Handler.
@@ -164,7 +170,12 @@ func NewRouter(cfg Config) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(h.requestID, h.accessLog, h.recoverer, h.plainURL, h.deadline)
+	r.Use(h.requestID, h.accessLog)
+	if cfg.Metrics != nil {
+		h.metricsOf = newAPIMetrics(cfg.Metrics)
+		r.Use(h.metricsOf.measure)
+	}
+	r.Use(h.recoverer, h.plainURL, h.deadline)
 	r.NotFound(h.serve(h.notFound))
 	r.MethodNotAllowed(h.serve(h.methodNotAllowed))
 	for _, rt := range h.routes() {
@@ -233,6 +244,7 @@ func (h *handler) routes() []route {
 		// Probes.
 		{"GET", "/healthz", public, noBody, h.healthz},
 		{"GET", "/readyz", public, noBody, h.readyz},
+		{"GET", "/metrics", public, noBody, h.metrics},
 
 		// Tenants, API keys and tokens (TenantService).
 		{"POST", "/v1/tenants", admin, jsonBody, h.createTenant},

@@ -40,6 +40,7 @@ func contracts() map[string]contract {
 	return map[string]contract{
 		"healthz": {func(ctx context.Context, c *Client) error { _, err := c.Healthz(ctx); return err }, nil, typeOf[Status]()},
 		"readyz":  {func(ctx context.Context, c *Client) error { _, err := c.Readyz(ctx); return err }, nil, typeOf[Status]()},
+		"metrics": {func(ctx context.Context, c *Client) error { _, err := c.Metrics(ctx); return err }, nil, nil},
 		"createTenant": {func(ctx context.Context, c *Client) error {
 			_, err := c.CreateTenant(ctx, CreateTenantInput{Name: "t"})
 			return err

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -125,6 +126,9 @@ func TestIntegrationEveryOperation(t *testing.T) {
 		t.Errorf("healthz %+v", s)
 	}
 	must(c.Readyz(ctx))(t, "Readyz")
+	if m := must(c.Metrics(ctx))(t, "Metrics"); !bytes.Contains(m, []byte(`waymark_up{role="dev"} 1`)) {
+		t.Errorf("waymark dev's /metrics has no waymark_up{role=\"dev\"}:\n%.500s", m)
+	}
 
 	// Sign-up (waymark dev opens it with --signup), keys and tokens.
 	su := must(op.Signup(ctx, CreateTenantInput{Name: fmt.Sprintf("signup-%d", time.Now().UnixNano())}))(t, "Signup")

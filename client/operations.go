@@ -51,6 +51,7 @@ func (o operation) url(base string, args []string) (string, error) {
 var (
 	opHealthz = operation{"healthz", "GET", "/healthz"}
 	opReadyz  = operation{"readyz", "GET", "/readyz"}
+	opMetrics = operation{"metrics", "GET", "/metrics"}
 
 	opCreateTenant = operation{"createTenant", "POST", "/v1/tenants"}
 	opSignup       = operation{"signup", "POST", "/v1/signup"}
@@ -108,7 +109,7 @@ var (
 // operations lists every operation, for the contract test.
 func operations() []operation {
 	return append([]operation{
-		opHealthz, opReadyz,
+		opHealthz, opReadyz, opMetrics,
 		opCreateTenant, opSignup, opListAPIKeys, opCreateAPIKey, opDeleteAPIKey, opCreateToken,
 		opCreateDelegationSet, opListDelegationSets, opGetDelegationSet, opDeleteDelegationSet,
 		opCreateHostedZone, opListHostedZones, opGetHostedZone, opUpdateHostedZone, opDeleteHostedZone,
