@@ -80,6 +80,7 @@ var arrows = map[string][]string{
 	"bench/mkgeoip":      nil,
 	"bench/abuse":        nil,
 	"registrar/registry": {"controlplane", "nspool", "zonecfg"},
+	"registrar":          {"controlplane", "registrar/registry"},
 }
 
 // TestArrows checks every package's imports of the module against arrows,
