@@ -21,6 +21,7 @@ type Service interface {
 	HealthCheckService
 	CIDRService
 	TagService
+	AuditService
 	DNSSECService
 	// The Route 53-compatible API's needs (api/route53), mounted beside
 	// the route table.
