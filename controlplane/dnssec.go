@@ -81,6 +81,18 @@ type DNSSECOptions struct {
 	ParentDSTTL time.Duration
 	// Signatures are the validity windows of the signatures made here.
 	Signatures dnssec.Timing
+	// ParentDS, when set, asks a parent that is not hosted here by the
+	// same tenant, through its nameservers, for the DS it publishes
+	// (dnssec/parentds): a KSK whose DS it holds is not deactivated or
+	// deleted, nor signing disabled (KeySigningKeyInParentDSRecord).
+	// Nil: only parents hosted here are checked.
+	ParentDS ParentDSLookup
+}
+
+// ParentDSLookup returns the DS records ("keytag algorithm digesttype
+// digest") a zone's parent publishes (parentds.Lookup).
+type ParentDSLookup interface {
+	ParentDS(ctx context.Context, zone string) ([]string, error)
 }
 
 func (o DNSSECOptions) norm() DNSSECOptions {
@@ -505,6 +517,15 @@ func (s *Service) inParentDS(ctx context.Context, z *zoneKeys, k *signingKey) (b
 	sets, err = pgx.CollectRows(rows, pgx.RowTo[[]string])
 	if err != nil {
 		return false, err
+	}
+	if lookup := s.dnssecOpts().ParentDS; lookup != nil {
+		// The parent elsewhere, asked over DNS. If it cannot be asked
+		// (no answer within the lookup's timeout), the call goes ahead
+		// as it did before this check: the parent's DS is then the
+		// operator's to have removed (docs/dnssec.md).
+		if remote, err := lookup.ParentDS(ctx, z.name); err == nil {
+			sets = append(sets, remote)
+		}
 	}
 	for _, set := range sets {
 		for _, v := range set {

@@ -27,7 +27,8 @@ import (
 //     and once that is INSYNC and the DS TTL has passed, signing stops.
 //
 // Parents elsewhere still need Route 53's order: DS removed by hand first
-// (KeySigningKeyInParentDSRecord otherwise).
+// (KeySigningKeyInParentDSRecord otherwise, when DNSSECOptions.ParentDS
+// can ask them).
 
 // rowQuerier is what the parent checks read through: a transaction or
 // the pool.

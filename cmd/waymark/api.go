@@ -5,6 +5,9 @@ import (
 	"flag"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/dnssec/parentds"
 )
 
 func runAPI(ctx context.Context, args []string) error {
@@ -18,6 +21,8 @@ func runAPI(ctx context.Context, args []string) error {
 		"let health checks target private and loopback addresses (development only)")
 	dbOpts, httpOpts := timeoutFlags(fs)
 	replicas := replicasFlag(fs)
+	parentResolver := fs.String("parent-ds-resolver", env("WAYMARK_PARENT_DS_RESOLVER", ""),
+		"host:port of a recursive resolver: with it, a parent zone outside Waymark is asked through its nameservers for a KSK's DS before the key may go (WAYMARK_PARENT_DS_RESOLVER); empty: only parents hosted here are checked")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -33,6 +38,10 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger()
+	var dnssecOpts controlplane.DNSSECOptions
+	if *parentResolver != "" {
+		dnssecOpts.ParentDS = parentds.Lookup{Resolver: *parentResolver}
+	}
 	cp, err := startControlPlane(ctx, controlPlaneOptions{
 		DatabaseURL:         *dsn,
 		NATSURL:             *natsURL,
@@ -47,6 +56,7 @@ func runAPI(ctx context.Context, args []string) error {
 		Database:            *dbOpts,
 		HTTP:                *httpOpts,
 		NATSReplicas:        *replicas,
+		DNSSEC:              dnssecOpts,
 	})
 	if err != nil {
 		return err
