@@ -11,8 +11,8 @@ import (
 
 	"github.com/waymark-dns/waymark/nspool"
 	"github.com/waymark-dns/waymark/registrar/rdap"
-	"github.com/waymark-dns/waymark/registrar/regrdap"
 	"github.com/waymark-dns/waymark/registrar/registry"
+	"github.com/waymark-dns/waymark/registrar/regrdap"
 )
 
 // devTLD is the TLD the development registry runs.

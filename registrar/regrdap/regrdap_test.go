@@ -16,8 +16,8 @@ import (
 	"github.com/waymark-dns/waymark/internal/pgtest"
 	"github.com/waymark-dns/waymark/nspool"
 	wrdap "github.com/waymark-dns/waymark/registrar/rdap"
-	"github.com/waymark-dns/waymark/registrar/regrdap"
 	"github.com/waymark-dns/waymark/registrar/registry"
+	"github.com/waymark-dns/waymark/registrar/regrdap"
 )
 
 // open returns a registry on its own schema with the TLD wmk and the
