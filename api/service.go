@@ -22,6 +22,7 @@ type Service interface {
 	CIDRService
 	TagService
 	DNSSECService
+	TransferService
 	// The Route 53-compatible API's needs (api/route53), mounted beside
 	// the route table.
 	route53.Service

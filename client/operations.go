@@ -119,5 +119,5 @@ func operations() []operation {
 		opGetHealthCheckStatus, opGetHealthCheckLastFailure, opGetHealthCheckHistory,
 		opListZoneTags, opChangeZoneTags, opListHealthCheckTags, opChangeHealthCheckTags,
 		opGetNameserverSnapshot, opGetNameserverZone, opListNameservers,
-	}, dnssecOperations()...)
+	}, append(dnssecOperations(), transferOperations()...)...)
 }
