@@ -17,14 +17,19 @@ const DefaultChangeWait = 30 * time.Second
 // lazyWriter sends the 200 header only with the first byte of the body, so
 // that an error before any output can still be answered properly.
 type lazyWriter struct {
-	w       http.ResponseWriter
-	started bool
+	w           http.ResponseWriter
+	contentType string // "" is application/json
+	started     bool
 }
 
 func (l *lazyWriter) Write(p []byte) (int, error) {
 	if !l.started {
 		l.started = true
-		l.w.Header().Set("Content-Type", "application/json")
+		ct := l.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		l.w.Header().Set("Content-Type", ct)
 		l.w.WriteHeader(http.StatusOK)
 	}
 	return l.w.Write(p)

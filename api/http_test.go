@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -22,8 +23,8 @@ func (panicService) ChangeProgress(context.Context, string, string) (controlplan
 	panic("boom")
 }
 
-func (panicService) ExportZone(context.Context, string, string) (string, error) {
-	return "", errors.New("database on fire: password=hunter2")
+func (panicService) ExportZone(context.Context, string, string, io.Writer) error {
+	return errors.New("database on fire: password=hunter2")
 }
 
 // syncBuffer is a log sink safe for the router's concurrent writes.

@@ -240,11 +240,7 @@ func (h *handler) requireAdmin(next http.Handler) http.Handler {
 // it costs no database or cryptographic work, so a flood of wrong secrets
 // stays cheap.
 func (h *handler) authAllowed(w http.ResponseWriter, r *http.Request, tok string) bool {
-	now := h.cfg.NowFunc()
-	wait, blocked := h.authFail.exhausted("ip:"+clientIP(r), now)
-	if id := controlplane.TokenKeyID(tok); !blocked && id != "" {
-		wait, blocked = h.authFail.exhausted("key:"+id, now)
-	}
+	wait, blocked := h.authThrottled(r, controlplane.TokenKeyID(tok))
 	if !blocked {
 		return true
 	}
@@ -255,16 +251,34 @@ func (h *handler) authAllowed(w http.ResponseWriter, r *http.Request, tok string
 	return false
 }
 
+// authThrottled reports whether the client address of r, or the API key
+// id keyID ("" for none), has used up its failed authentications: the one
+// throttle of /v1 and of the Route 53 API (route53.Config.AuthThrottled).
+func (h *handler) authThrottled(r *http.Request, keyID string) (wait time.Duration, blocked bool) {
+	now := h.cfg.NowFunc()
+	wait, blocked = h.authFail.exhausted("ip:"+clientIP(r), now)
+	if !blocked && keyID != "" {
+		wait, blocked = h.authFail.exhausted("key:"+keyID, now)
+	}
+	return wait, blocked
+}
+
 // authFailed spends one failure of the client address and of the key id
 // when err says the credentials were wrong.
 func (h *handler) authFailed(r *http.Request, tok string, err error) {
 	if !controlplane.IsCode(err, controlplane.CodeUnauthorized) {
 		return
 	}
+	h.authFailedKey(r, controlplane.TokenKeyID(tok))
+}
+
+// authFailedKey spends one failure of the client address of r and of the
+// API key id keyID ("" for none).
+func (h *handler) authFailedKey(r *http.Request, keyID string) {
 	now := h.cfg.NowFunc()
 	h.authFail.take("ip:"+clientIP(r), now)
-	if id := controlplane.TokenKeyID(tok); id != "" {
-		h.authFail.take("key:"+id, now)
+	if keyID != "" {
+		h.authFail.take("key:"+keyID, now)
 	}
 }
 

@@ -186,10 +186,12 @@ func (h *handler) route53() http.Handler {
 		Authenticated: func(r *http.Request, tenant, keyID string) {
 			infoFrom(r.Context()).principal = &controlplane.Principal{TenantID: tenant, KeyID: keyID}
 		},
-		Now:          h.cfg.NowFunc,
-		MaxBodyBytes: h.cfg.MaxBodyBytes,
-		TestAnswer:   h.cfg.TestAnswer,
-		Logger:       h.log,
+		AuthThrottled: h.authThrottled,
+		AuthFailed:    h.authFailedKey,
+		Now:           h.cfg.NowFunc,
+		MaxBodyBytes:  h.cfg.MaxBodyBytes,
+		TestAnswer:    h.cfg.TestAnswer,
+		Logger:        h.log,
 	})
 }
 

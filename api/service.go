@@ -52,7 +52,7 @@ type ZoneService interface {
 	DeleteZone(ctx context.Context, tenantID, zoneID string) (controlplane.ChangeInfo, error)
 	ChangeRRSets(ctx context.Context, tenantID, zoneID string, b controlplane.ChangeBatch) (controlplane.ChangeInfo, error)
 	ListRRSets(ctx context.Context, tenantID, zoneID string, in controlplane.ListRRSetsInput) (controlplane.RRSetPage, error)
-	ExportZone(ctx context.Context, tenantID, zoneID string) (string, error)
+	ExportZone(ctx context.Context, tenantID, zoneID string, w io.Writer) error
 	ImportZone(ctx context.Context, tenantID, zoneID string, zoneFile string) (controlplane.ChangeInfo, error)
 }
 

@@ -121,20 +121,24 @@ func (h *handler) listRRSets(w http.ResponseWriter, r *http.Request) error {
 }
 
 // exportZone is GET /v1/hostedzones/{id}/export: the zone as an RFC 1035
-// master file.
+// master file, streamed as the control plane reads it. An error after the
+// first byte cannot become a status any more: the response is cut off
+// (no final chunk), so the client sees a broken transfer, never a short
+// file that looks whole.
 func (h *handler) exportZone(w http.ResponseWriter, r *http.Request) error {
 	release, err := h.expensive(w, r)
 	if err != nil {
 		return err
 	}
 	defer release()
-	text, err := h.svc.ExportZone(r.Context(), tenantID(r), chi.URLParam(r, "id"))
-	if err != nil {
-		return err
+	lw := &lazyWriter{w: w, contentType: "text/dns; charset=utf-8"}
+	if err := h.svc.ExportZone(r.Context(), tenantID(r), chi.URLParam(r, "id"), lw); err != nil {
+		if !lw.started {
+			return err
+		}
+		h.log.WarnContext(r.Context(), "zone export cut off", "err", err)
+		panic(http.ErrAbortHandler)
 	}
-	w.Header().Set("Content-Type", "text/dns; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, text)
 	return nil
 }
 

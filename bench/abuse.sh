@@ -23,8 +23,10 @@
 #   4. queries per second of the normal mix (60% A, 20% NXDOMAIN, 20% NODATA
 #      over 100,000 names, dnsperf from 127.0.0.1) against Waymark with RRL
 #      accounting and cookies on (rate 1,000,000: every answer counted,
-#      none limited, since dnsperf is one client) and off, alternating,
-#      median of ROUNDS (5); qps and the server's CPU time per query.
+#      none limited, since dnsperf is one client), the same with a client
+#      cookie in every query (dnsperf -E 10:…, so every answer computes a
+#      server cookie), and off, alternating, median of ROUNDS (5); qps and
+#      the server's CPU time per query.
 #
 # Each server runs on core 0 (one UDP and one TCP worker for Knot,
 # GOMAXPROCS=1 for Waymark); attackers and dnsperf run on core 1. Every
@@ -209,11 +211,15 @@ if [[ $SKIP != *" 4 "* ]]; then
 	echo "== 4. qps of the normal mix, RRL accounting and cookies on vs off (median of $ROUNDS)"
 	declare -A qps cpu
 	for round in $(seq 1 "$ROUNDS"); do
-		for mode in on off; do
-			if [ "$mode" = on ]; then start waymark -rrl-rate 1000000 -cookies || exit 1; else start waymark || exit 1; fi
+		for mode in on cookie off; do
+			if [ "$mode" = off ]; then start waymark || exit 1; else start waymark -rrl-rate 1000000 -cookies || exit 1; fi
+			# "cookie": every query carries a client cookie (as BIND and
+			# Unbound send), so each answer computes a server cookie.
+			ecookie=()
+			[ "$mode" = cookie ] && ecookie=(-E 10:0102030405060708)
 			before=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
 			taskset -c 1 timeout -k 5 $((DURATION + 30)) dnsperf -s 127.0.0.1 -p "$WAYMARK_PORT" -d "$work/queries.txt" \
-				-l "$DURATION" -c 8 -T 1 -q 100 >"$work/dnsperf.txt" 2>&1
+				-l "$DURATION" -c 8 -T 1 -q 100 "${ecookie[@]}" >"$work/dnsperf.txt" 2>&1
 			after=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
 			stop
 			read -r q c < <(awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" '
@@ -233,4 +239,9 @@ if [[ $SKIP != *" 4 "* ]]; then
 	echo "median: on $on qps ($con us CPU/query), off $off qps ($coff us CPU/query)"
 	awk -v a="$on" -v b="$off" 'BEGIN { if (b > 0) printf "qps ratio on/off: %.3f\n", a / b }'
 	awk -v a="$con" -v b="$coff" 'BEGIN { if (a > 0) printf "CPU per query ratio off/on: %.3f (1 = no cost)\n", b / a }'
+	ck=$(printf '%s' "${qps[cookie]}" | median)
+	cck=$(printf '%s' "${cpu[cookie]}" | median)
+	echo "median: cookie $ck qps ($cck us CPU/query)"
+	awk -v a="$ck" -v b="$off" 'BEGIN { if (b > 0) printf "qps ratio cookie/off: %.3f\n", a / b }'
+	awk -v a="$cck" -v b="$coff" 'BEGIN { if (a > 0) printf "CPU per query ratio off/cookie: %.3f (1 = no cost)\n", b / a }'
 fi

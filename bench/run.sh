@@ -14,6 +14,8 @@
 #   7. views and sharding: one `waymark nameserver` serving 8 pool names
 #      (100,000 zones on sets of 4) vs one view vs Knot, qps over 8
 #      addresses; RSS and cold start of a node serving 2 of 8 names
+#   8. DNSSEC: signed answers vs Knot pre-signed and mod-onlinesign, DO=0
+#      signed vs unsigned (bench/dnssec_vs_knot.sh, when present)
 #
 # Loopback only; every server it starts is stopped on exit. Servers are
 # pinned to core 0 and load generators to core 1 where that matters (parts
@@ -448,6 +450,23 @@ SH
 	done
 	put views.rss_mib.knot "$(fig knot_rss_mib)" "100,000 zones; cold start $(fig knot_load_ms) ms"
 	[ -n "${KEEP:-}" ] || rm -rf "$d/zones"
+fi
+
+# ---------------------------------------------------------------- 8
+if ! skip 8; then
+	if [ -x bench/dnssec_vs_knot.sh ]; then
+		say "8. DNSSEC: signed answers vs Knot (bench/dnssec_vs_knot.sh)"
+		DURATION=$DURATION timeout -k 5 $(budget 300) bench/dnssec_vs_knot.sh 2>&1 | tee "$work/dnssec.txt"
+		d=$work/dnssec.txt
+		for k in waymark/positive/1 knot-presigned/positive/1 knot-onlinesign/positive/1 waymark/nxdomain/1 knot-onlinesign/nxdomain/1 waymark/positive/0 waymark-unsigned/positive/0; do
+			put "dnssec.qps.$k" "$(awk -v k="$k" '$1 == k { print $2 }' "$d")" "median of rounds; DO=1 unless /0"
+		done
+		put "ratio: dnssec cached signed ÷ knot pre-signed" "$(awk '/^signed positive/ { print $(NF-3) }' "$d")" "target ≥ 0.8"
+		put "ratio: dnssec unique NXDOMAIN ÷ knot onlinesign" "$(awk '/^unique NXDOMAIN/ { print $(NF-3) }' "$d")" "target ≥ 1.5"
+		put "ratio: dnssec DO=0 signed ÷ unsigned" "$(awk '/^DO=0 on the signed/ { print $(NF-3) }' "$d")" "target ≥ 0.95"
+	else
+		echo "bench/dnssec_vs_knot.sh not present: skipped"
+	fi
 fi
 
 # ---------------------------------------------------------------- summary

@@ -51,18 +51,28 @@ type ChangeBatch struct {
 // Concurrent batches on one zone are serialised by a row lock on the zone;
 // batches on different zones do not wait for each other.
 func (s *Service) ChangeRRSets(ctx context.Context, tenantID, zoneID string, b ChangeBatch) (ChangeInfo, error) {
+	id, changes, details, err := prepareBatch(zoneID, b)
+	if err != nil {
+		return ChangeInfo{}, err
+	}
+	return s.applyChanges(ctx, tenantID, id, b.Comment, changes, details, batchOptions{})
+}
+
+// prepareBatch checks a batch on its own, without the zone: the zone id,
+// the comment, the limits and each change (its failures in details).
+func prepareBatch(zoneID string, b ChangeBatch) (string, []preparedChange, []Detail, error) {
 	id, ok := cleanID(zoneID)
 	if !ok {
-		return ChangeInfo{}, errNoSuchZone(displayID(zoneID))
+		return "", nil, nil, errNoSuchZone(displayID(zoneID))
 	}
 	if err := checkText("Comment", b.Comment, 0, MaxCommentLength); err != nil {
-		return ChangeInfo{}, err
+		return "", nil, nil, err
 	}
 	if len(b.Changes) == 0 {
-		return ChangeInfo{}, Errorf(CodeInvalidInput, "A change batch must contain at least one change.")
+		return "", nil, nil, Errorf(CodeInvalidInput, "A change batch must contain at least one change.")
 	}
 	if err := checkBatchLimits(b.Changes); err != nil {
-		return ChangeInfo{}, err
+		return "", nil, nil, err
 	}
 	changes := make([]preparedChange, len(b.Changes))
 	var details []Detail
@@ -73,7 +83,7 @@ func (s *Service) ChangeRRSets(ctx context.Context, tenantID, zoneID string, b C
 			details = append(details, indexDetail(i, msg))
 		}
 	}
-	return s.applyChanges(ctx, tenantID, id, b.Comment, changes, details, batchOptions{})
+	return id, changes, details, nil
 }
 
 // GetChange returns the status of one of the tenant's changes.

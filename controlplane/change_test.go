@@ -632,7 +632,7 @@ func TestIntegrationChangeTenancy(t *testing.T) {
 	wantErr(t, err, CodeNoSuchHostedZone)
 	_, err = e.s.ListRRSets(ctx, b, z.ID, ListRRSetsInput{})
 	wantErr(t, err, CodeNoSuchHostedZone)
-	_, err = e.s.ExportZone(ctx, b, z.ID)
+	_, err = exportText(ctx, e.s, b, z.ID)
 	wantErr(t, err, CodeNoSuchHostedZone)
 	_, err = e.s.ImportZone(ctx, b, z.ID, "x 60 IN A 192.0.2.1\n")
 	wantErr(t, err, CodeNoSuchHostedZone)

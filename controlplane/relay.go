@@ -33,8 +33,9 @@ type RelayConfig struct {
 	// LockKey is the advisory lock that elects one leader among all relays
 	// sharing a database. Default DefaultRelayLockKey.
 	LockKey int64
-	// Replicas is the zone stream's replica count when the relay creates
-	// it. Default 1.
+	// Replicas is the zone stream's replica count: the relay creates the
+	// stream with it, or updates an existing stream to it, every time it
+	// starts leading (WAYMARK_NATS_REPLICAS). Default 1.
 	Replicas int
 	// BatchSize is the number of outbox rows published in one pipelined
 	// batch before their acks are recorded. Default 256.
@@ -82,7 +83,7 @@ type Relay struct {
 var errStreamBehind = errors.New("zone stream acknowledged an already used sequence")
 
 // NewRelay returns a relay that reads the outbox through pool and
-// publishes through js.
+// publishes on js's connection.
 func NewRelay(pool *pgxpool.Pool, js jetstream.JetStream, cfg RelayConfig) *Relay {
 	if cfg.LockKey == 0 {
 		cfg.LockKey = DefaultRelayLockKey
@@ -104,6 +105,18 @@ func NewRelay(pool *pgxpool.Pool, js jetstream.JetStream, cfg RelayConfig) *Rela
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	// The relay needs its own JetStream context whose async publishes
+	// time out: without a timeout, a publish whose ack never comes (sent
+	// while the stream's leader was moving to another node) stays pending
+	// in the context forever, and once 4000 such publishes have piled up
+	// every new publish fails with ErrTooManyStalledMsgs — the relay then
+	// publishes nothing until the connection happens to reconnect. With the
+	// timeout a lost ack expires with its batch and the batch is retried.
+	if own, err := jetstream.New(js.Conn(),
+		jetstream.WithPublishAsyncTimeout(cfg.AckWait),
+		jetstream.WithPublishAsyncMaxPending(4*cfg.BatchSize)); err == nil {
+		js = own
 	}
 	return &Relay{pool: pool, js: js, cfg: cfg, log: cfg.Logger.With("component", "relay")}
 }

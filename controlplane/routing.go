@@ -57,6 +57,13 @@ func scanStoredRRSet(row pgx.CollectableRow) (storedRRSet, error) {
 	if err := row.Scan(&rs.Name, &rs.Type, &rs.SetIdentifier, &ttl, &rs.Records, &rs.RData, &r, &rs.Alias, &hc); err != nil {
 		return rs, err
 	}
+	fillStoredRRSet(&rs, ttl, r, hc)
+	return rs, nil
+}
+
+// fillStoredRRSet completes a record set scanned from rrsetColumns with
+// its TTL, routing column and health check column.
+func fillStoredRRSet(rs *storedRRSet, ttl int64, r *zonecfg.Routing, hc *string) {
 	rs.TTL = uint32(ttl)
 	if r != nil {
 		alias := rs.Alias
@@ -69,7 +76,6 @@ func scanStoredRRSet(row pgx.CollectableRow) (storedRRSet, error) {
 	if rs.Alias != nil {
 		rs.Records, rs.RData = []string{}, []string{}
 	}
-	return rs, nil
 }
 
 // sameRouting reports whether two record sets have the same routing

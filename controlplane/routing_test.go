@@ -457,7 +457,7 @@ func TestIntegrationRoutingZoneFileRoundTrip(t *testing.T) {
 	wa.RRSet.SetIdentifier, wa.RRSet.Weight = "x", new(uint8(3))
 	e.mustChange(t, e.tenant, z.ID, alias(ActionCreate, "rr.example", "A", z.ID, "t.rr.example"), wa)
 	before := e.allRRSets(t, e.tenant, z.ID)
-	text, err := e.s.ExportZone(ctx, e.tenant, z.ID)
+	text, err := exportText(ctx, e.s, e.tenant, z.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

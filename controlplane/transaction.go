@@ -38,6 +38,30 @@ const zoneLockTimeout = 10 * time.Second
 // prepareChange, by index; changes that failed there are skipped here.
 func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment string,
 	changes []preparedChange, details []Detail, opt batchOptions) (ChangeInfo, error) {
+	read, write, info := s.prepareApply(ctx, tenantID, zoneID, comment, changes, details, opt)
+	if err := s.txInTwoTripsQ(ctx, read, write); err != nil {
+		return ChangeInfo{}, applyError(err)
+	}
+	s.wakeRelay()
+	return *info, nil
+}
+
+// applyError maps a failed batch's error.
+func applyError(err error) error {
+	var pe *pgconn.PgError
+	// lock_not_available, or a deadlock between two batches whose
+	// aliases point at each other's zones: both retryable.
+	if errors.As(err, &pe) && (pe.Code == "55P03" || pe.Code == "40P01") {
+		return Errorf(CodePriorRequestNotComplete,
+			"The request was rejected because a prior request for this hosted zone was still being processed.")
+	}
+	return err
+}
+
+// prepareApply builds the two round trips of applyChanges; info is set
+// once write has succeeded.
+func (s *Service) prepareApply(ctx context.Context, tenantID, zoneID, comment string,
+	changes []preparedChange, details []Detail, opt batchOptions) (read func(*pgx.Batch), write func(querier, *pgx.Batch) error, info *ChangeInfo) {
 	names := make([]string, 0, len(changes))
 	seen := make(map[string]bool, len(changes))
 	for _, c := range changes {
@@ -61,7 +85,7 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 	if lockTimeout <= 0 {
 		lockTimeout = zoneLockTimeout
 	}
-	read := func(b *pgx.Batch) {
+	read = func(b *pgx.Batch) {
 		b.Queue(`SELECT set_config('lock_timeout', $1, true)`, fmt.Sprintf("%dms", lockTimeout.Milliseconds()))
 		b.Queue(`SELECT z.name, z.version, z.rrset_count, t.record_quota
 		         FROM hosted_zone z JOIN tenant t ON t.id = z.tenant_id
@@ -76,8 +100,8 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 			})
 		queueLoadRRSets(b, tenantID, zoneID, names, &loaded)
 	}
-	var info ChangeInfo
-	write := func(q querier, wb *pgx.Batch) error {
+	info = &ChangeInfo{}
+	write = func(q querier, wb *pgx.Batch) error {
 		if !found {
 			return errNoSuchZone(zoneID)
 		}
@@ -149,25 +173,15 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 				}
 				continue
 			}
-			var err error
-			if info, err = s.queueChange(wb, tenantID, comment, ev); err != nil {
+			ci, err := s.queueChange(wb, tenantID, comment, ev)
+			if err != nil {
 				return err
 			}
+			*info = ci
 		}
 		return nil
 	}
-	if err := s.txInTwoTripsQ(ctx, read, write); err != nil {
-		var pe *pgconn.PgError
-		// lock_not_available, or a deadlock between two batches whose
-		// aliases point at each other's zones: both retryable.
-		if errors.As(err, &pe) && (pe.Code == "55P03" || pe.Code == "40P01") {
-			return ChangeInfo{}, Errorf(CodePriorRequestNotComplete,
-				"The request was rejected because a prior request for this hosted zone was still being processed.")
-		}
-		return ChangeInfo{}, err
-	}
-	s.wakeRelay()
-	return info, nil
+	return read, write, info
 }
 
 // txInTwoTrips runs a read-decide-write transaction in two round trips:

@@ -99,34 +99,77 @@ type ZonePage struct {
 // unique per tenant and never reused (HostedZoneAlreadyExists).
 // docs/controlplane.md and docs/delegation.md explain these choices.
 func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZoneInput) (Zone, ChangeInfo, error) {
-	name, err := validateZoneName(in.Name)
+	p, err := s.prepareCreateZone(tenantID, in, false)
 	if err != nil {
 		return Zone{}, ChangeInfo{}, err
 	}
-	if err := s.checkZoneName(name); err != nil {
-		return Zone{}, ChangeInfo{}, err
+	if err := s.txInTwoTrips(ctx, p.read, p.write); err != nil {
+		return Zone{}, ChangeInfo{}, createZoneError(err)
+	}
+	s.wakeRelay()
+	return *p.zone, *p.info, nil
+}
+
+// zoneTrips is a zone creation ready to run: the statements of its two
+// round trips and, once write has succeeded, the zone and its change.
+type zoneTrips struct {
+	read  func(*pgx.Batch)
+	write func(*pgx.Batch) error
+	zone  *Zone
+	info  *ChangeInfo
+}
+
+// createZoneError maps a failed creation's error.
+func createZoneError(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		// The tenant row lock makes this unreachable, but a unique
+		// violation must never read as an internal error.
+		return errCallerReferenceUsed()
+	}
+	return err
+}
+
+// prepareCreateZone validates in and builds the transaction of CreateZone.
+// tld allows a top-level domain and skips the hosting rules of
+// checkZoneName: only the registry's TLD zones (ZoneTx.CreateTLDZone).
+func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld bool) (*zoneTrips, error) {
+	var name string
+	var err error
+	if tld {
+		name, err = validateTLDName(in.Name)
+	} else {
+		name, err = validateZoneName(in.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !tld {
+		if err := s.checkZoneName(name); err != nil {
+			return nil, err
+		}
 	}
 	var reuseID string
 	if in.DelegationSetID != "" {
 		id, ok := cleanID(in.DelegationSetID)
 		if !ok {
-			return Zone{}, ChangeInfo{}, errNoSuchDelegationSet(displayID(in.DelegationSetID))
+			return nil, errNoSuchDelegationSet(displayID(in.DelegationSetID))
 		}
 		reuseID = id
 	}
 	if err := checkText("CallerReference", in.CallerReference, 1, MaxCallerReferenceLength); err != nil {
-		return Zone{}, ChangeInfo{}, err
+		return nil, err
 	}
 	if err := checkText("Comment", in.Comment, 0, MaxCommentLength); err != nil {
-		return Zone{}, ChangeInfo{}, err
+		return nil, err
 	}
 	id, err := s.newID(prefixZone)
 	if err != nil {
-		return Zone{}, ChangeInfo{}, err
+		return nil, err
 	}
 	setID, err := s.newID(prefixDelegationSet)
 	if err != nil {
-		return Zone{}, ChangeInfo{}, err
+		return nil, err
 	}
 
 	// Two round trips. The reads lock the tenant row (serialising its
@@ -236,17 +279,7 @@ func (s *Service) CreateZone(ctx context.Context, tenantID string, in CreateZone
 		}
 		return nil
 	}
-	if err := s.txInTwoTrips(ctx, read, write); err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "23505" {
-			// The tenant row lock makes this unreachable, but a unique
-			// violation must never read as an internal error.
-			return Zone{}, ChangeInfo{}, errCallerReferenceUsed()
-		}
-		return Zone{}, ChangeInfo{}, err
-	}
-	s.wakeRelay()
-	return zone, info, nil
+	return &zoneTrips{read: read, write: write, zone: &zone, info: &info}, nil
 }
 
 // GetZone returns one of the tenant's zones.
@@ -468,6 +501,19 @@ func validateZoneName(raw string) (string, error) {
 		return "", Errorf(CodeInvalidDomainName, "%s is not a valid hosted zone name: a zone name cannot start with *.", name)
 	case len(splitLabels(name)) < 2:
 		return "", Errorf(CodeInvalidDomainName, "%s is a top-level domain and cannot be hosted.", name)
+	}
+	return name, nil
+}
+
+// validateTLDName canonicalises the name of a registry's TLD zone: one or
+// more labels (a TLD may be "co.example."), not the root, not a wildcard.
+func validateTLDName(raw string) (string, error) {
+	name, err := zonecfg.CanonicalName(raw)
+	if err != nil {
+		return "", Errorf(CodeInvalidDomainName, "%v", err)
+	}
+	if name == "." || zonecfg.IsWildcard(name) {
+		return "", Errorf(CodeInvalidDomainName, "%s is not a valid top-level domain.", name)
 	}
 	return name, nil
 }

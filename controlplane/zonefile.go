@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,24 +29,76 @@ const (
 	defaultZoneFileTTL = 3600
 )
 
-// ExportZone returns the zone as an RFC 1035 master file: an $ORIGIN line,
-// then the apex SOA (its serial is the zone version, as the nameservers
-// serve it), the apex NS, and every other record set in listing order, all
-// with absolute names and canonical record data, so that any zone-file
-// parser reads it back the same. Record sets that a master file cannot
-// express — routing policies, alias records, health checks — are written as
-// extension lines, comments to every other parser, which ImportZone reads
-// back (docs/routing.md):
+// exportPageSets is how many record sets one query of ExportZone reads:
+// the export's memory is about one page, and a pool connection is held for
+// one page's query at a time.
+const exportPageSets = 500
+
+// exportAttempts is how often ExportZone starts again when a change lands
+// before the first byte has left for the writer.
+const exportAttempts = 3
+
+// ExportZone writes the zone to w as an RFC 1035 master file: an $ORIGIN
+// line, then the apex SOA (its serial is the zone version, as the
+// nameservers serve it), the apex NS, and every other record set in listing
+// order, all with absolute names and canonical record data, so that any
+// zone-file parser reads it back the same. Record sets that a master file
+// cannot express — routing policies, alias records, health checks — are
+// written as extension lines, comments to every other parser, which
+// ImportZone reads back (docs/routing.md):
 //
 //	; waymark:rrset {"name":"www.example.com.","type":"A","set_identifier":"eu","ttl":60,"records":["192.0.2.1"],"region":"eu-west-1"}
-func (s *Service) ExportZone(ctx context.Context, tenantID, zoneID string) (string, error) {
+//
+// The zone is streamed: it is read in pages of exportPageSets record sets,
+// each one short query of its own, and written out between them, so that
+// neither the whole zone nor a pool connection is held while a slow client
+// reads (issue 16: one export used to hold one of four connections for the
+// whole zone). Each page's query reads the zone's version in the same
+// statement; the version rises with every change, so one version from the
+// first read to the last means every page saw the same zone. A change that
+// lands before any byte reached w restarts the export; one that lands
+// later fails it with CodePriorRequestNotComplete after part of the file
+// was written (the HTTP handler then cuts the response off, so no client
+// takes a mix of two versions for a complete file).
+func (s *Service) ExportZone(ctx context.Context, tenantID, zoneID string, w io.Writer) error {
 	id, ok := cleanID(zoneID)
 	if !ok {
-		return "", errNoSuchZone(displayID(zoneID))
+		return errNoSuchZone(displayID(zoneID))
 	}
+	cw := &countingWriter{w: w}
+	for attempt := 1; ; attempt++ {
+		err := s.exportZone(ctx, tenantID, id, cw)
+		if !errors.Is(err, errZoneChangedDuringExport) {
+			return err
+		}
+		if cw.n > 0 || attempt == exportAttempts {
+			return Errorf(CodePriorRequestNotComplete,
+				"The hosted zone %s changed while it was being exported; export it again.", id)
+		}
+	}
+}
+
+// errZoneChangedDuringExport is a version change seen between two pages.
+var errZoneChangedDuringExport = errors.New("zone changed during export")
+
+// countingWriter counts the bytes that reached w.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// exportZone is one attempt of ExportZone.
+func (s *Service) exportZone(ctx context.Context, tenantID, id string, w io.Writer) error {
 	var zone Zone
-	var sets []storedRRSet
-	// One snapshot, so that the SOA serial matches the records.
+	var apex []storedRRSet
+	// The zone and its apex SOA and NS in one snapshot, so that the SOA
+	// serial written first is the version the pages are checked against.
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
 		func(tx pgx.Tx) error {
 			var err error
@@ -58,61 +111,154 @@ func (s *Service) ExportZone(ctx context.Context, tenantID, zoneID string) (stri
 				return err
 			}
 			rows, _ := tx.Query(ctx, `SELECT `+rrsetColumns+` FROM rrset
-			                          WHERE zone_id = $1 AND EXISTS (SELECT 1 FROM hosted_zone WHERE id = $1 AND tenant_id = $2)
-			                          ORDER BY sort_name, type, set_identifier`, id, tenantID)
-			sets, err = pgx.CollectRows(rows, scanStoredRRSet)
+			                          WHERE zone_id = $1 AND sort_name = $2 AND type IN ('SOA', 'NS') AND set_identifier = ''
+			                          ORDER BY type DESC`, id, zonecfg.SortKey(zone.Name))
+			apex, err = pgx.CollectRows(rows, scanStoredRRSet)
 			if err != nil {
-				return fmt.Errorf("read record sets: %w", err)
+				return fmt.Errorf("read apex record sets: %w", err)
 			}
 			return nil
 		})
 	if err != nil {
-		return "", err
+		return err
 	}
-	return formatZoneFile(zone, sets), nil
+	bw := bufio.NewWriterSize(w, 64<<10)
+	zf := zoneFileWriter{zone: zone, w: bw}
+	zf.header()
+	for _, rs := range apex { // SOA, then NS
+		zf.set(rs)
+	}
+	var last exportKey
+	for first := true; ; first = false {
+		page, err := s.exportPage(ctx, tenantID, id, zone.Version, first, last)
+		if err != nil {
+			return err
+		}
+		for _, p := range page {
+			zf.set(p.set)
+		}
+		if zf.err != nil {
+			return zf.err
+		}
+		if len(page) < exportPageSets {
+			break
+		}
+		last = page[len(page)-1].key
+	}
+	if zf.err != nil {
+		return zf.err
+	}
+	return bw.Flush()
 }
 
-// formatZoneFile writes the master file of ExportZone; sets are in listing
-// order.
-func formatZoneFile(zone Zone, sets []storedRRSet) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "; Hosted zone %s (%s), version %d\n", zone.Name, zone.ID, zone.Version)
-	fmt.Fprintf(&b, "$ORIGIN %s\n", zone.Name)
-	isApex := func(rs storedRRSet, typ string) bool {
-		return rs.Name == zone.Name && rs.Type == typ && rs.SetIdentifier == ""
+// exportKey is a record set's position in listing order.
+type exportKey struct{ sortName, typ, setID string }
+
+// exportRow is one record set of a page, with its position.
+type exportRow struct {
+	key exportKey
+	set storedRRSet
+}
+
+// exportPage reads the record sets after last (from the start when first)
+// and checks that the zone is still at version; an empty page checks it
+// with a query of its own.
+func (s *Service) exportPage(ctx context.Context, tenantID, id string, version int64, first bool, last exportKey) ([]exportRow, error) {
+	after := `(sort_name, type, set_identifier) > ($4, $5, $6)`
+	args := []any{id, tenantID, exportPageSets, last.sortName, last.typ, last.setID}
+	if first {
+		after, args = `true`, args[:3]
 	}
-	write := func(rs storedRRSet, prefix string) {
-		for _, v := range rs.RData {
-			fmt.Fprintf(&b, "%s%s\t%d\tIN\t%s\t%s\n", prefix, rs.Name, rs.TTL, rs.Type, v)
+	rows, _ := s.pool.Query(ctx, `SELECT (SELECT version FROM hosted_zone WHERE id = $1 AND tenant_id = $2),
+	                              sort_name, `+rrsetColumns+` FROM rrset
+	                              WHERE zone_id = $1 AND `+after+`
+	                              ORDER BY sort_name, type, set_identifier LIMIT $3`, args...)
+	var seen []*int64
+	page, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (exportRow, error) {
+		var v *int64
+		var r exportRow
+		var ttl int64
+		var rt *zonecfg.Routing
+		var hc *string
+		rs := &r.set
+		if err := row.Scan(&v, &r.key.sortName, &rs.Name, &rs.Type, &rs.SetIdentifier, &ttl, &rs.Records, &rs.RData, &rt, &rs.Alias, &hc); err != nil {
+			return r, err
 		}
+		fillStoredRRSet(rs, ttl, rt, hc)
+		r.key.typ, r.key.setID = rs.Type, rs.SetIdentifier
+		seen = append(seen[:0], v)
+		return r, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read record sets: %w", err)
 	}
-	for _, rs := range sets {
-		if isApex(rs, "SOA") {
+	if len(page) == 0 {
+		var v *int64
+		if err := s.pool.QueryRow(ctx, `SELECT (SELECT version FROM hosted_zone WHERE id = $1 AND tenant_id = $2)`,
+			id, tenantID).Scan(&v); err != nil {
+			return nil, fmt.Errorf("read zone version: %w", err)
+		}
+		seen = []*int64{v}
+	}
+	if seen[0] == nil || *seen[0] != version {
+		return nil, errZoneChangedDuringExport
+	}
+	return page, nil
+}
+
+// zoneFileWriter writes the lines of ExportZone; the first write error
+// sticks in err.
+type zoneFileWriter struct {
+	zone Zone
+	w    *bufio.Writer
+	err  error
+	// wroteApex has bit 1 once the apex SOA is written, bit 2 the apex NS.
+	wroteApex int
+}
+
+func (z *zoneFileWriter) printf(format string, a ...any) {
+	if z.err == nil {
+		_, z.err = fmt.Fprintf(z.w, format, a...)
+	}
+}
+
+func (z *zoneFileWriter) header() {
+	z.printf("; Hosted zone %s (%s), version %d\n", z.zone.Name, z.zone.ID, z.zone.Version)
+	z.printf("$ORIGIN %s\n", z.zone.Name)
+}
+
+// set writes one record set: the apex SOA with the zone version as its
+// serial, extension record sets as extension lines, the rest as records.
+// The apex SOA and NS come first, read apart; set skips them in the pages.
+func (z *zoneFileWriter) set(rs storedRRSet) {
+	apex := rs.Name == z.zone.Name && rs.SetIdentifier == ""
+	switch {
+	case apex && rs.Type == "SOA":
+		if z.wroteApex&1 != 0 {
+			return
+		}
+		z.wroteApex |= 1
+		if len(rs.RData) > 0 {
 			if f := strings.Fields(rs.RData[0]); len(f) == 7 {
-				f[2] = strconv.FormatInt(zone.Version, 10)
+				f[2] = strconv.FormatInt(z.zone.Version, 10)
 				rs.RData = []string{strings.Join(f, " ")}
 			}
-			write(rs, "")
 		}
-	}
-	for _, rs := range sets {
-		if isApex(rs, "NS") {
-			write(rs, "")
+	case apex && rs.Type == "NS":
+		if z.wroteApex&2 != 0 {
+			return
 		}
+		z.wroteApex |= 2
+	case isExtension(rs.RRSet):
+		ext := rs.RRSet
+		ext.Records = rs.RData
+		j, _ := json.Marshal(ext)
+		z.printf("%s%s\n", extensionPrefix, j)
+		return
 	}
-	for _, rs := range sets {
-		switch {
-		case isApex(rs, "SOA") || isApex(rs, "NS"):
-		case isExtension(rs.RRSet):
-			ext := rs.RRSet
-			ext.Records = rs.RData
-			j, _ := json.Marshal(ext)
-			fmt.Fprintf(&b, "%s%s\n", extensionPrefix, j)
-		default:
-			write(rs, "")
-		}
+	for _, v := range rs.RData {
+		z.printf("%s\t%d\tIN\t%s\t%s\n", rs.Name, rs.TTL, rs.Type, v)
 	}
-	return b.String()
 }
 
 // ImportZone reads an RFC 1035 master file (origin: the zone's name;

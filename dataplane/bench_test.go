@@ -55,7 +55,10 @@ func BenchmarkServeDNS(b *testing.B) {
 	add("a-edns", "h12345.bench.example.", dns.TypeA, true)
 	add("nxdomain", "nothere.bench.example.", dns.TypeA, false)
 	add("nodata", "h12345.bench.example.", dns.TypeAAAA, false)
-	for _, name := range []string{"a", "a-edns", "nxdomain", "nodata"} {
+	// A client cookie, as resolvers send on every query (RFC 7873).
+	add("a-cookie", "h12345.bench.example.", dns.TypeA, true)
+	queries["a-cookie"].IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"}}
+	for _, name := range []string{"a", "a-edns", "nxdomain", "nodata", "a-cookie"} {
 		wire, err := queries[name].Pack()
 		if err != nil {
 			b.Fatal(err)

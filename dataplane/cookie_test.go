@@ -1,8 +1,10 @@
 package dataplane
 
 import (
+	"bytes"
 	"encoding/hex"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -227,5 +229,65 @@ func TestCookieAge(t *testing.T) {
 	serverCookie(&sc, j.secrets.Load().cur, client, uint32(now.Unix()), from)
 	if j.valid(j.secrets.Load(), client, sc[:], uint32(now.Unix()), netip.MustParseAddr("192.0.2.2")) {
 		t.Error("a cookie validates from another address")
+	}
+}
+
+// TestCookieFastPathAgrees sends COOKIE options of every kind through the
+// fast parser and through miekg's, with the same secret and clock: the
+// answers must be the same octets, and the fast parser must take the
+// well-formed ones (they are the common query of a cookie-capable
+// resolver, and the general path costs allocations).
+func TestCookieFastPathAgrees(t *testing.T) {
+	t.Parallel()
+	now := func() time.Time { return time.Unix(1_800_000_000, 0) }
+	secret := bytes.Repeat([]byte{5}, cookieSecretLen)
+	store := testStore(t)
+	fast, slow := NewHandler(store), NewHandler(store)
+	for _, h := range []*Handler{fast, slow} {
+		h.SetReady(true)
+		h.cookies = newCookieJar(CookieConfig{Secret: secret, Now: now}, h.stats)
+	}
+	slow.noFast = true
+	client := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	var valid [serverCookieLen]byte
+	serverCookie(&valid, sipKey(secret), client, uint32(now().Unix()), testClient)
+	bad := valid
+	bad[15] ^= 1
+	for _, tc := range []struct {
+		name     string
+		opts     [][]byte // COOKIE options' data
+		wantFast bool
+	}{
+		{"client cookie", [][]byte{client}, true},
+		{"valid server cookie", [][]byte{append(slices.Clone(client), valid[:]...)}, true},
+		{"bad server cookie", [][]byte{append(slices.Clone(client), bad[:]...)}, true},
+		{"malformed", [][]byte{{1, 2, 3}}, false},
+		{"too long", [][]byte{bytes.Repeat([]byte{1}, 41)}, false},
+		{"two cookies", [][]byte{client, client}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := new(dns.Msg)
+			m.SetQuestion("www.example.com.", dns.TypeA)
+			m.SetEdns0(1232, false)
+			for _, o := range tc.opts {
+				m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: hex.EncodeToString(o)})
+			}
+			wire, err := m.Pack()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var req request
+			var lbuf [maxNameWire + 1]byte
+			if got := parseFast(wire, &req, &lbuf); got != tc.wantFast {
+				t.Errorf("fast parser took it: %v, want %v", got, tc.wantFast)
+			}
+			a, b := fast.ServeWire(nil, wire, testClient, false), slow.ServeWire(nil, wire, testClient, false)
+			if !bytes.Equal(a, b) {
+				t.Errorf("fast and general paths differ:\nfast %x\nslow %x", a, b)
+			}
+			if len(a) == 0 {
+				t.Error("no answer")
+			}
+		})
 	}
 }

@@ -135,6 +135,63 @@ type SigningConfig struct {
 	// CacheSize bounds the signature cache, in signatures. Default
 	// DefaultSignatureCacheSize.
 	CacheSize int
+	// Budget is how many fresh signatures a second the node makes for
+	// UDP queries, and ZoneBudget how many for any one zone (bursts of a
+	// second's worth); over either, a UDP answer that needs a signature
+	// not in the cache is sent empty with TC=1, so the resolver retries
+	// over TCP, where signing is not budgeted: never unsigned data, and
+	// a flood of random names over UDP cannot take every core. Zero:
+	// DefaultSigningBudget and DefaultZoneSigningBudget; negative:
+	// unlimited.
+	Budget, ZoneBudget int
+}
+
+// Default signing budgets: about a core's worth of P-256 signatures for
+// the node, a third of it for one zone.
+const (
+	DefaultSigningBudget     = 30000
+	DefaultZoneSigningBudget = 10000
+)
+
+// MaxSignedTTL is the largest TTL served in a signed zone's DO=1 answers
+// (Route 53 caps TTLs of signed zones at a week): a validator must not
+// keep data longer than the signatures' refresh margin.
+const MaxSignedTTL = 7 * 24 * 3600
+
+// errOverBudget is a fresh signature refused by the signing budget.
+var errOverBudget = errors.New("dataplane: signing budget spent")
+
+// budget is a token bucket of signatures per second; nil is unlimited.
+type budget struct {
+	mu     sync.Mutex
+	rate   float64
+	tokens float64
+	last   time.Time
+}
+
+func newBudget(perSecond int) *budget {
+	if perSecond < 0 {
+		return nil
+	}
+	return &budget{rate: float64(perSecond), tokens: float64(perSecond)}
+}
+
+// take spends one token at now, if there is one.
+func (b *budget) take(now time.Time) bool {
+	if b == nil {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.last.IsZero() {
+		b.tokens = min(b.rate, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // DefaultSignatureCacheSize is the default bound of the signature cache:
@@ -147,6 +204,12 @@ type Signer struct {
 	now      func() time.Time
 	timing   dnssec.Timing
 	cache    *sigCache
+	// node is the node's signing budget; zones the per-zone ones, by
+	// zone id, made on first use (zoneRate each).
+	node     *budget
+	zoneRate int
+	zonesMu  sync.Mutex
+	zones    map[string]*budget
 }
 
 // NewSigner returns a Signer for cfg.
@@ -157,12 +220,42 @@ func NewSigner(cfg SigningConfig) *Signer {
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = DefaultSignatureCacheSize
 	}
-	return &Signer{fleetKey: cfg.FleetKey, now: cfg.Now, timing: cfg.Timing.Norm(), cache: newSigCache(cfg.CacheSize)}
+	if cfg.Budget == 0 {
+		cfg.Budget = DefaultSigningBudget
+	}
+	if cfg.ZoneBudget == 0 {
+		cfg.ZoneBudget = DefaultZoneSigningBudget
+	}
+	return &Signer{fleetKey: cfg.FleetKey, now: cfg.Now, timing: cfg.Timing.Norm(), cache: newSigCache(cfg.CacheSize),
+		node: newBudget(cfg.Budget), zoneRate: cfg.ZoneBudget, zones: map[string]*budget{}}
+}
+
+// spend takes a fresh signature from the node's and the zone's budgets.
+func (sg *Signer) spend(zoneID string, now time.Time) bool {
+	if sg.zoneRate >= 0 {
+		sg.zonesMu.Lock()
+		b := sg.zones[zoneID]
+		if b == nil {
+			if len(sg.zones) > 100000 {
+				clear(sg.zones) // bounded: budgets start afresh
+			}
+			b = newBudget(sg.zoneRate)
+			sg.zones[zoneID] = b
+		}
+		sg.zonesMu.Unlock()
+		if !b.take(now) {
+			return false
+		}
+	}
+	return sg.node.take(now)
 }
 
 // signScratch is per-query scratch space for signing.
 type signScratch struct {
 	sets  []*rrset // synthesized RRSIG and NSEC sets, owned by the query
+	ans   []rrRef  // the answer and authority sections as lookup left them
+	auth  []rrRef
+	udp   bool // fresh signatures are budgeted
 	key   []byte
 	wire  []byte
 	types []uint16
@@ -182,7 +275,19 @@ func (sg *Signer) sign(zs *zoneSet, q *request, res *result, sc *signScratch) {
 		return
 	}
 	sc.sets = sc.sets[:0]
-	if err := sg.signResult(zs, z, q, res, sc); err != nil {
+	sc.udp = !q.tcp
+	err := sg.signResult(zs, z, q, res, sc)
+	// Drop the references to zone data, as result.release does.
+	clear(sc.ans)
+	clear(sc.auth)
+	if errors.Is(err, errOverBudget) {
+		rcode := res.rcode
+		res.release()
+		res.reset()
+		res.rcode, res.tc = rcode, true
+		return
+	}
+	if err != nil {
 		res.release()
 		res.reset()
 		res.rcode, res.ede = dns.RcodeServerFailure, edeDNSSECIndeterminate
@@ -222,9 +327,15 @@ func anySigned(zs *zoneSet, res *result) bool {
 func (sg *Signer) signResult(zs *zoneSet, z *zone, q *request, res *result, sc *signScratch) error {
 	var err error
 	// Answer: every set, in place, each followed by its RRSIG.
-	ans := res.answer
-	res.answer = make([]rrRef, 0, 2*len(ans)+1)
+	// The sections are rebuilt in place (the pooled result's capacity),
+	// from copies of what lookup put there.
+	sc.ans = append(sc.ans[:0], res.answer...)
+	ans := sc.ans
+	res.answer = res.answer[:0]
 	for i := range ans {
+		if ans[i].ttl > MaxSignedTTL {
+			ans[i].ttl = MaxSignedTTL
+		}
 		res.answer = append(res.answer, ans[i])
 		if i+1 < len(ans) && ans[i+1].owner == ans[i].owner && ans[i+1].set.typ == ans[i].set.typ {
 			continue // a routed answer in several parts: one RRset, one RRSIG after the last
@@ -239,11 +350,13 @@ func (sg *Signer) signResult(zs *zoneSet, z *zone, q *request, res *result, sc *
 		return err
 	}
 	// Authority: a negative answer's SOA, or a referral's NS.
-	auth := res.authority
-	res.authority = make([]rrRef, 0, 2*len(auth)+3)
+	sc.auth = append(sc.auth[:0], res.authority...)
+	auth := sc.auth
+	res.authority = res.authority[:0]
 	negative := res.rcode == dns.RcodeNameError || res.aa && len(ans) == 0
 	for i := range auth {
 		a := auth[i]
+		a.ttl = min(a.ttl, MaxSignedTTL)
 		res.authority = append(res.authority, a)
 		az := zoneFor(zs, a.owner, a.set.typ)
 		if a.set.typ == dns.TypeSOA {
@@ -255,7 +368,7 @@ func (sg *Signer) signResult(zs *zoneSet, z *zone, q *request, res *result, sc *
 		switch {
 		case a.set.typ == dns.TypeSOA:
 			negative = true
-			sig, e := sg.rrsig(az, a.owner, a.set, a.set.ttl, a.ttl, sc)
+			sig, e := sg.rrsig(az, a.owner, a.set, min(a.set.ttl, MaxSignedTTL), a.ttl, sc)
 			if e != nil {
 				return e
 			}
@@ -317,8 +430,9 @@ func mergeSets(parts []rrRef) *rrset {
 func (sg *Signer) delegation(z *zone, cut string, res *result, sc *signScratch) error {
 	n, _ := z.names.get(cut)
 	if ds := n.find(dns.TypeDS); ds != nil {
-		res.authority = append(res.authority, rrRef{owner: cut, set: ds, ttl: ds.ttl})
-		sig, err := sg.rrsig(z, cut, ds, ds.ttl, ds.ttl, sc)
+		ttl := min(ds.ttl, MaxSignedTTL)
+		res.authority = append(res.authority, rrRef{owner: cut, set: ds, ttl: ttl})
+		sig, err := sg.rrsig(z, cut, ds, ttl, ttl, sc)
 		if err != nil {
 			return err
 		}
@@ -415,7 +529,10 @@ func (sg *Signer) rrsig(z *zone, owner string, set *rrset, origTTL, ttl uint32, 
 	ck = binary.BigEndian.AppendUint32(ck, origTTL)
 	ck = append(ck, set.rdata...)
 	sc.key = ck
-	sig, err := sg.cache.get(string(ck), now, func() (*rrset, time.Time, error) {
+	sig, err := sg.cache.get(ck, now, func() (*rrset, time.Time, error) {
+		if sc.udp && !sg.spend(z.id, now) {
+			return nil, time.Time{}, errOverBudget
+		}
 		return sg.make(key, owner, set, origTTL, now)
 	})
 	if err != nil {
@@ -495,9 +612,20 @@ func newSigCache(max int) *sigCache {
 }
 
 // get returns the cached signature for key, or makes it with mk.
-func (c *sigCache) get(key string, now time.Time, mk func() (*rrset, time.Time, error)) (*rrset, error) {
+func (c *sigCache) get(kb []byte, now time.Time, mk func() (*rrset, time.Time, error)) (*rrset, error) {
 	c.mu.Lock()
-	e, ok := c.m[key]
+	e, ok := c.m[string(kb)] // no allocation for the lookup
+	if ok {
+		select {
+		case <-e.done:
+			if e.err == nil && now.Before(e.refresh) {
+				c.mu.Unlock()
+				return e.set, nil
+			}
+		default:
+		}
+	}
+	key := string(kb)
 	if ok {
 		select {
 		case <-e.done:

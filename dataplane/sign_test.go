@@ -361,3 +361,47 @@ func TestCacheKeepsSigning(t *testing.T) {
 	}
 	checkSigned(t, "from the cache", r, keys, "example.com.")
 }
+
+// TestSigningBudget: over the zone's budget a UDP answer that needs a
+// fresh signature is empty with TC=1 (never unsigned); over TCP it is
+// signed; cached signatures cost nothing.
+func TestSigningBudget(t *testing.T) {
+	store, keys := signedStore(t)
+	store.SetSigning(SigningConfig{FleetKey: testFleetKey, Now: func() time.Time { return signClock }, ZoneBudget: 4})
+	h := NewHandler(store)
+	h.SetReady(true)
+	ask := func(name string, tcp bool) *dns.Msg {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		m.SetEdns0(1232, true)
+		wire, _ := m.Pack()
+		r := new(dns.Msg)
+		if err := r.Unpack(h.ServeWire(nil, wire, testClient, tcp)); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	truncated := 0
+	for i := range 10 {
+		r := ask(fmt.Sprintf("n%d.example.com.", i), false)
+		if r.Truncated {
+			truncated++
+			if len(r.Answer)+len(r.Ns) != 0 {
+				t.Fatalf("a truncated answer carries data: %s", r)
+			}
+			continue
+		}
+		checkSigned(t, "within budget", r, keys, "example.com.")
+	}
+	// Four signatures: the SOA's and three NSECs, then TC.
+	if truncated != 7 {
+		t.Errorf("%d of 10 fresh UDP denials truncated, want 7", truncated)
+	}
+	if r := ask("n9.example.com.", true); r.Truncated || len(r.Ns) != 4 {
+		t.Errorf("over TCP: %s", r)
+	}
+	if r := ask("n0.example.com.", false); r.Truncated {
+		t.Errorf("a cached denial was truncated: %s", r)
+	}
+}

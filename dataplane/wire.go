@@ -94,7 +94,7 @@ func isPlainType(t uint16) bool {
 
 // parseFast reads the common query directly from the packet: one question
 // in class IN with an uncompressed name, no answer or authority records and
-// at most a plain OPT (version 0, no options). Anything else returns false
+// at most an OPT of version 0 with no option or one COOKIE option. Anything else returns false
 // and goes through miekg's parser. lbuf receives the lowercased name;
 // q.lname aliases it, so lbuf must not change until the response is built.
 func parseFast(b []byte, q *request, lbuf *[maxNameWire + 1]byte) bool {
@@ -140,8 +140,24 @@ func parseFast(b []byte, q *request, lbuf *[maxNameWire + 1]byte) bool {
 	}
 	if ar == 1 {
 		o := b[end:]
-		if len(o) != plainOptLen || o[0] != 0 || be16(o[1:]) != dns.TypeOPT || o[6] != 0 || be16(o[9:]) != 0 {
-			return false // not root, not OPT, version ≠ 0 or options present
+		if len(o) < plainOptLen || o[0] != 0 || be16(o[1:]) != dns.TypeOPT || o[6] != 0 ||
+			plainOptLen+int(be16(o[9:])) != len(o) {
+			return false // not root, not OPT, version ≠ 0 or a bad length
+		}
+		if opts := o[plainOptLen:]; len(opts) > 0 {
+			// One well-formed COOKIE option, what resolvers send on
+			// every query (RFC 7873), is read here rather than by
+			// miekg's parser, which costs ten allocations (it holds the
+			// cookie as hex). Any other option goes the general way.
+			if len(opts) < 4 || be16(opts) != dns.EDNS0COOKIE || 4+int(be16(opts[2:])) != len(opts) ||
+				len(opts)-4 > len(q.cookie) {
+				return false
+			}
+			c := opts[4:]
+			if _, _, err := parseCookie(c); err != nil {
+				return false // malformed: FORMERR from the general path
+			}
+			q.cookieLen = copy(q.cookie[:], c)
 		}
 		q.edns, q.udpSize, q.do, q.co = true, be16(o[3:]), o[7]&0x80 != 0, o[7]&0x40 != 0
 	} else if end != len(b) {

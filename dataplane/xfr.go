@@ -143,7 +143,11 @@ type xfrWriter struct {
 func (w *xfrWriter) start(rcode int) {
 	w.buf = w.buf[:0]
 	w.buf = binary.BigEndian.AppendUint16(w.buf, w.id)
-	w.buf = append(w.buf, 0x84, byte(rcode&0xf)) // QR, AA; opcode QUERY
+	flags := byte(0x80) // QR; opcode QUERY
+	if rcode == dns.RcodeSuccess {
+		flags |= 0x04 // AA: only on the zone's data, as on other refusals
+	}
+	w.buf = append(w.buf, flags, byte(rcode&0xf))
 	w.buf = append(w.buf, 0, 1, 0, 0, 0, 0, 0, 0)
 	w.buf = append(w.buf, w.question...)
 	w.count = 0

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +42,7 @@ type Service interface {
 	healthCheckService
 	cidrService
 	tagService
+	dnssecService
 }
 
 // zoneService is what the hosted zone, record set and change operations
@@ -64,6 +67,16 @@ type Config struct {
 	// Allow takes one request from the tenant's rate limit, the one /v1
 	// uses; false means throttled. Nil allows everything.
 	Allow func(tenantID string) bool
+	// AuthThrottled reports whether the client address of r, or the key
+	// id, has used up its failed authentications, and when to retry. It is
+	// asked as soon as the key id is read from the Authorization header,
+	// before any database or cryptographic work (the payload hash
+	// included); AuthFailed spends one failure of both when a signature
+	// names an unknown key or does not match. /v1 passes its own throttle
+	// (api.Config.AuthFailRate, AuthFailBurst), so the two APIs share one
+	// budget. Nil: no throttle.
+	AuthThrottled func(r *http.Request, keyID string) (retryAfter time.Duration, throttled bool)
+	AuthFailed    func(r *http.Request, keyID string)
 	// RequestID returns the id of a request (the API's X-Request-Id), sent
 	// back as x-amzn-RequestId and in error bodies. Nil makes one.
 	RequestID func(r *http.Request) string
@@ -170,7 +183,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &call{w: w, r: r, ctx: r.Context(), params: params, body: body}
 	if !op.public {
-		tenant, keyID, err := h.authenticate(r, body)
+		tenant, keyID, err := h.authenticate(w, r, body)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -259,7 +272,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 // be judged without the key (shape, scope, time window) is judged first,
 // so that a caller who has not produced a complete, timely signature
 // learns nothing about which key ids exist.
-func (h *Handler) authenticate(r *http.Request, body []byte) (tenantID, keyID string, err error) {
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, body []byte) (tenantID, keyID string, err error) {
 	v := r.Header.Get("Authorization")
 	if v == "" {
 		return "", "", newError(http.StatusForbidden, "MissingAuthenticationToken", "Missing Authentication Token")
@@ -268,6 +281,31 @@ func (h *Handler) authenticate(r *http.Request, body []byte) (tenantID, keyID st
 	if serr != nil {
 		return "", "", sigHTTPError(serr)
 	}
+	throttleID := a.KeyID // the limiter's keys stay short
+	if len(throttleID) > 128 {
+		throttleID = ""
+	}
+	if h.cfg.AuthThrottled != nil {
+		if wait, throttled := h.cfg.AuthThrottled(r, throttleID); throttled {
+			secs := max(1, int(math.Ceil(wait.Seconds())))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			return "", "", newError(http.StatusBadRequest, "Throttling",
+				"Too many failed authentications; retry after "+strconv.Itoa(secs)+"s.")
+		}
+	}
+	tenantID, keyID, err = h.verify(r, a, body)
+	if h.cfg.AuthFailed != nil {
+		var e *r53Error
+		if errors.As(err, &e) && (e.Code == "InvalidClientTokenId" || e.Code == "SignatureDoesNotMatch") {
+			h.cfg.AuthFailed(r, throttleID)
+		}
+	}
+	return tenantID, keyID, err
+}
+
+// verify is authenticate after the throttle: the checks of a parsed
+// Authorization header.
+func (h *Handler) verify(r *http.Request, a authHeader, body []byte) (tenantID, keyID string, err error) {
 	t, serr := requestTime(r)
 	if serr != nil {
 		return "", "", sigHTTPError(serr)

@@ -56,8 +56,8 @@ var operations = []operation{
 	{name: "ActivateKeySigningKey", method: "POST", pattern: "/keysigningkey/{}/{}/activate"},
 	{name: "DeactivateKeySigningKey", method: "POST", pattern: "/keysigningkey/{}/{}/deactivate"},
 	{name: "DeleteKeySigningKey", method: "DELETE", pattern: "/keysigningkey/{}/{}"},
-	{name: "EnableHostedZoneDNSSEC", method: "POST", pattern: "/hostedzone/{}/enable-dnssec"},
-	{name: "DisableHostedZoneDNSSEC", method: "POST", pattern: "/hostedzone/{}/disable-dnssec"},
+	{name: "EnableHostedZoneDNSSEC", method: "POST", pattern: "/hostedzone/{}/enable-dnssec", run: enableDNSSEC},
+	{name: "DisableHostedZoneDNSSEC", method: "POST", pattern: "/hostedzone/{}/disable-dnssec", run: disableDNSSEC},
 	{name: "GetDNSSEC", method: "GET", pattern: "/hostedzone/{}/dnssec", run: getDNSSEC},
 
 	// Tags.

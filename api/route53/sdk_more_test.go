@@ -284,9 +284,23 @@ func TestIntegrationSDKMisc(t *testing.T) {
 	if !errors.As(err, &nsz) {
 		t.Fatalf("GetDNSSEC of a missing zone: %v", err)
 	}
-	_, err = c.EnableHostedZoneDNSSEC(ctx, &r53.EnableHostedZoneDNSSECInput{HostedZoneId: zone.HostedZone.Id})
+	// DNSSEC: enable (a KSK is made), read it back, disable.
+	en, err := c.EnableHostedZoneDNSSEC(ctx, &r53.EnableHostedZoneDNSSECInput{HostedZoneId: zone.HostedZone.Id})
+	if err != nil || en.ChangeInfo == nil || en.ChangeInfo.Status != types.ChangeStatusPending {
+		t.Fatalf("EnableHostedZoneDNSSEC: %+v %v", en, err)
+	}
+	dnssec, err = c.GetDNSSEC(ctx, &r53.GetDNSSECInput{HostedZoneId: zone.HostedZone.Id})
+	if err != nil || *dnssec.Status.ServeSignature != "SIGNING" || len(dnssec.KeySigningKeys) != 1 ||
+		dnssec.KeySigningKeys[0].Flag != 257 || *dnssec.KeySigningKeys[0].DSRecord == "" || *dnssec.KeySigningKeys[0].Status != "ACTIVE" {
+		t.Fatalf("GetDNSSEC after enable: %+v %v", dnssec, err)
+	}
+	if _, err := c.DisableHostedZoneDNSSEC(ctx, &r53.DisableHostedZoneDNSSECInput{HostedZoneId: zone.HostedZone.Id}); err != nil {
+		t.Fatalf("DisableHostedZoneDNSSEC: %v", err)
+	}
+	_, err = c.CreateKeySigningKey(ctx, &r53.CreateKeySigningKeyInput{HostedZoneId: zone.HostedZone.Id, Name: aws.String("k1"),
+		CallerReference: aws.String("r"), KeyManagementServiceArn: aws.String("arn:aws:kms:us-east-1:1:key/x"), Status: aws.String("ACTIVE")})
 	if code := apiCode(t, err); code != "InvalidAction" {
-		t.Fatalf("EnableHostedZoneDNSSEC: %v", err)
+		t.Fatalf("CreateKeySigningKey: %v", err)
 	}
 	res := s.signed(t, keyID, secret, http.MethodGet, "/2013-04-01/nosuchthing", "", time.Now())
 	if res.status != http.StatusBadRequest || !strings.Contains(res.body, "<Code>InvalidAction</Code>") {

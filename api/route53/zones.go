@@ -324,24 +324,3 @@ func (h *Handler) baseURL(r *http.Request) string {
 	}
 	return scheme + "://" + r.Host
 }
-
-type getDNSSECResponse struct {
-	XMLName xml.Name `xml:"https://route53.amazonaws.com/doc/2013-04-01/ GetDNSSECResponse"`
-	Status  struct {
-		ServeSignature string `xml:"ServeSignature"`
-	} `xml:"Status"`
-	KeySigningKeys []struct{} `xml:"KeySigningKeys>member"`
-}
-
-// getDNSSEC is GET /hostedzone/{Id}/dnssec. Waymark does not sign zones
-// yet, so every zone is NOT_SIGNING with no key-signing keys, which is
-// what Route 53 answers for a zone that never had DNSSEC; Terraform reads
-// it on every zone destroy.
-func getDNSSEC(h *Handler, c *call) (int, any, error) {
-	if _, err := h.svc.GetZone(c.ctx, c.tenant, c.params[0]); err != nil {
-		return 0, nil, err
-	}
-	var out getDNSSECResponse
-	out.Status.ServeSignature = "NOT_SIGNING"
-	return http.StatusOK, out, nil
-}

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -40,6 +41,9 @@ func run() error {
 	rrlTable := flag.Int("rrl-table-size", 0, "rate-limit buckets (0: the default)")
 	cookies := flag.Bool("cookies", false, "answer DNS cookies (as Knot's mod-cookies)")
 	tcpMax := flag.Int("tcp-max-conns", 0, "open TCP connections at most (0: the nameserver's default)")
+	sign := flag.Bool("sign", false, "sign the zone with DNSSEC (fresh keys) and sign DO=1 answers online (../dnssec_vs_knot.sh)")
+	sigCache := flag.Int("sig-cache", 0, "signature cache size with -sign (0: the nameserver's default)")
+	sigBudget := flag.Int("sign-budget", -1, "fresh signatures per second for UDP answers, per node and per zone, with -sign (-1: unlimited, so that dnsperf counts real answers, not TC; 0: the nameserver's default)")
 	flag.Parse()
 	if *zoneFile == "" || *origin == "" {
 		return fmt.Errorf("-zone and -origin are required")
@@ -57,7 +61,18 @@ func run() error {
 		sets = routedSets(sets)
 	}
 	store := dataplane.NewStore()
-	if err := store.ReplaceZone(event.ZoneState{ID: "ZBENCH", Name: *origin, Version: 1, RRSets: sets}); err != nil {
+	st := event.ZoneState{ID: "ZBENCH", Name: *origin, Version: 1, RRSets: sets}
+	if *sign {
+		fleetKey := make([]byte, 32)
+		if _, err := rand.Read(fleetKey); err != nil {
+			return err
+		}
+		if st.DNSSEC, err = signingMaterial(st.ID, *origin, fleetKey); err != nil {
+			return err
+		}
+		store.SetSigning(dataplane.SigningConfig{FleetKey: fleetKey, CacheSize: *sigCache, Budget: *sigBudget, ZoneBudget: *sigBudget})
+	}
+	if err := store.ReplaceZone(st); err != nil {
 		return err
 	}
 	n := len(sets)

@@ -17,7 +17,11 @@ func runAPI(ctx context.Context, args []string) error {
 	allowPrivate := fs.Bool("allow-private-targets", env("WAYMARK_ALLOW_PRIVATE_TARGETS", "") == "true",
 		"let health checks target private and loopback addresses (development only)")
 	dbOpts, httpOpts := timeoutFlags(fs)
+	replicas := replicasFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkReplicas(*replicas); err != nil {
 		return err
 	}
 	sec, err := secretsFromEnv()
@@ -42,6 +46,7 @@ func runAPI(ctx context.Context, args []string) error {
 		Logger:              log,
 		Database:            *dbOpts,
 		HTTP:                *httpOpts,
+		NATSReplicas:        *replicas,
 	})
 	if err != nil {
 		return err

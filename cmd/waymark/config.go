@@ -175,3 +175,22 @@ func timeoutFlags(fs *flag.FlagSet) (*controlplane.DatabaseOptions, *httpOptions
 	d(&h.GateTimeout, "db-check-timeout", "WAYMARK_DB_CHECK_TIMEOUT", "how long one database check may take")
 	return db, h
 }
+
+// replicasFlag registers --nats-replicas (WAYMARK_NATS_REPLICAS): the
+// replica count of the zone stream and of every KV bucket, applied when
+// they are created and, by the API's relay and health aggregator, to
+// existing ones on start. 3 on a three-node NATS cluster survives the loss
+// of any one node; it must not exceed the cluster's size.
+func replicasFlag(fs *flag.FlagSet) *int {
+	n, _ := strconv.Atoi(env("WAYMARK_NATS_REPLICAS", "1"))
+	return fs.Int("nats-replicas", n,
+		"replicas of the zone stream and KV buckets, 1-5; at most the NATS cluster's size (WAYMARK_NATS_REPLICAS)")
+}
+
+// checkReplicas rejects a replica count JetStream would refuse.
+func checkReplicas(n int) error {
+	if n < 1 || n > 5 {
+		return fmt.Errorf("--nats-replicas %d: must be 1 to 5", n)
+	}
+	return nil
+}

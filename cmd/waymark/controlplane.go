@@ -49,6 +49,9 @@ type controlPlaneOptions struct {
 	// leader takes due rollover steps (docs/dnssec.md).
 	DNSSEC         controlplane.DNSSECOptions
 	DNSSECInterval time.Duration
+	// NATSReplicas is the replica count of the zone stream and the KV
+	// buckets (--nats-replicas); 0 means 1.
+	NATSReplicas int
 }
 
 // httpOptions are the API server's timeouts; zero fields take defaults.
@@ -157,9 +160,10 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		return nil, fmt.Errorf("listen %s: %w", o.Listen, err)
 	}
 	agg, err := healthcheck.NewAggregator(healthcheck.AggregatorConfig{
-		NATS:   nc,
-		Store:  svc,
-		Logger: log.With("component", "health"),
+		NATS:     nc,
+		Store:    svc,
+		Replicas: o.NATSReplicas,
+		Logger:   log.With("component", "health"),
 	})
 	if err != nil {
 		_ = ln.Close()
@@ -193,7 +197,8 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		srv:     newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
 		done:    make(chan error, 5),
 	}
-	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{Logger: log.With("component", "relay")})
+	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{
+		Replicas: o.NATSReplicas, Logger: log.With("component", "relay")})
 	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log.With("component", "tracker")})
 	go gate.Run(ctx)
 	go func() { cp.done <- nameErr("relay", relay.Run(ctx)) }()

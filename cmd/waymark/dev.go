@@ -153,7 +153,7 @@ func runDev(ctx context.Context, args []string) error {
 		defer hnc.Close()
 		for _, region := range hcRegions {
 			go func() {
-				if err := runChecker(ctx, hnc, region, "dev-hc-"+region, true, log); err != nil {
+				if err := runChecker(ctx, hnc, region, "dev-hc-"+region, true, 1, log); err != nil {
 					log.Error("health checker stopped", "region", region, "err", err)
 				}
 			}()

@@ -21,7 +21,11 @@ func runHealthchecker(ctx context.Context, args []string) error {
 	natsURL := fs.String("nats-url", env("WAYMARK_NATS_URL", nats.DefaultURL), "NATS URLs (WAYMARK_NATS_URL)")
 	allowPrivate := fs.Bool("allow-private-targets", env("WAYMARK_ALLOW_PRIVATE_TARGETS", "") == "true",
 		"probe private and loopback addresses too; must match the API's setting (development only)")
+	replicas := replicasFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkReplicas(*replicas); err != nil {
 		return err
 	}
 	if *region == "" {
@@ -35,16 +39,18 @@ func runHealthchecker(ctx context.Context, args []string) error {
 	}
 	defer nc.Close()
 	log.Info("health checker running", "nats", *natsURL, "region", *region, "node", *nodeID)
-	return runChecker(ctx, nc, *region, *nodeID, *allowPrivate, log)
+	return runChecker(ctx, nc, *region, *nodeID, *allowPrivate, *replicas, log)
 }
 
 // runChecker probes the checks of one region until ctx ends.
-func runChecker(ctx context.Context, nc *nats.Conn, region, nodeID string, allowPrivate bool, log *slog.Logger) error {
+// replicas applies only if this checker creates the configuration bucket.
+func runChecker(ctx context.Context, nc *nats.Conn, region, nodeID string, allowPrivate bool, replicas int, log *slog.Logger) error {
 	c, err := healthcheck.NewChecker(healthcheck.Config{
 		Region:              region,
 		NodeID:              nodeID,
 		NATS:                nc,
 		AllowPrivateTargets: allowPrivate,
+		Replicas:            replicas,
 		Logger:              log,
 	})
 	if err != nil {

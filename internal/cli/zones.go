@@ -27,6 +27,7 @@ func tree() *command {
 		nameserversCommand(),
 		testAnswerCommand(),
 		cidrCommand(),
+		dnssecCommand(),
 		completionCommand(),
 	}}
 }

@@ -34,7 +34,9 @@ var rules = []rule{
 	{pkg: "event", transitive: []string{module + "controlplane", module + "dataplane", module + "api", module + "healthcheck", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "dataplane", transitive: []string{module + "controlplane", module + "api", module + "healthcheck", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
 	{pkg: "healthcheck", transitive: []string{module + "controlplane", module + "api", module + "dataplane", module + "migrations", "github.com/jackc/", "github.com/go-chi/"}},
-	{pkg: "controlplane", transitive: []string{module + "api", module + "dataplane", module + "healthcheck", "github.com/go-chi/"}},
+	// The registrar builds on the control plane (controlplane.ZoneTx),
+	// never the other way round.
+	{pkg: "controlplane", transitive: []string{module + "api", module + "dataplane", module + "healthcheck", module + "registrar", "github.com/go-chi/"}},
 	// The SDK is for programs outside Waymark: nothing of the server.
 	{pkg: "client", transitive: []string{module}},
 	// The tenant command line is a client of the API, through the SDK.
@@ -67,16 +69,19 @@ var arrows = map[string][]string{
 	"internal/dnstest":   {"zonecfg"},
 	"internal/e2e":       nil,
 	"internal/httpcomp":  nil,
-	"internal/natstest":  nil,
+	"internal/natstest":  {"internal/testkit"},
 	"internal/pgtest":    {"migrations"},
 	"internal/retry":     nil,
 	"internal/testkit":   nil,
 	"bench/cpbench":      {"api", "controlplane", "migrations"},
-	"bench/nsbench":      {"dataplane", "event", "internal/dnstest", "zonecfg"},
+	"bench/nsbench":      {"dataplane", "dnssec", "event", "internal/dnstest", "zonecfg"},
 	"bench/nsmem":        {"dataplane"},
 	"bench/nsprod":       {"controlplane", "migrations", "zonecfg"},
 	"bench/mkgeoip":      nil,
 	"bench/abuse":        nil,
+	"registrar/epp":      nil,
+	"registrar/rdap":     nil,
+	"registrar/registry": {"controlplane", "nspool", "zonecfg"},
 }
 
 // TestArrows checks every package's imports of the module against arrows,

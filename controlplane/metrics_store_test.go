@@ -1,0 +1,117 @@
+package controlplane
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/waymark-dns/waymark/event"
+	"github.com/waymark-dns/waymark/healthcfg"
+)
+
+func TestIntegrationQueryMetricsZone(t *testing.T) {
+	t.Parallel()
+	e := newZoneEnv(t)
+	ctx := context.Background()
+	tenant, other := testTenant(t, e.pool), testTenant(t, e.pool)
+	z := e.mustZone(t, tenant, "metrics.test.")
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	err := e.s.RecordZoneQueries(ctx, []ZoneQueryCount{
+		{ZoneID: z.ID, Minute: t0, Region: "eu-west-1", RCode: "NOERROR", Queries: 5},
+		{ZoneID: z.ID, Minute: t0.Add(30 * time.Second), Region: "eu-west-1", RCode: "NOERROR", Queries: 2}, // same minute
+		{ZoneID: z.ID, Minute: t0, Region: "us-east-1", RCode: "NXDOMAIN", Queries: 3},
+		{ZoneID: z.ID, Minute: t0.Add(2 * time.Minute), Region: "us-east-1", RCode: "NOERROR", Queries: 4},
+		{ZoneID: "ZGONE", Minute: t0, Region: "us-east-1", RCode: "NOERROR", Queries: 9}, // dropped
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second report of the same minute adds.
+	if err := e.s.RecordZoneQueries(ctx, []ZoneQueryCount{{ZoneID: z.ID, Minute: t0, Region: "eu-west-1", RCode: "NOERROR", Queries: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	q := MetricQuery{Namespace: NamespaceHostedZone, ResourceID: z.ID, Metric: MetricDNSQueries,
+		Start: t0, End: t0.Add(5 * time.Minute), Period: time.Minute}
+	for _, tc := range []struct {
+		name   string
+		mod    func(*MetricQuery)
+		want   []Datapoint
+		code   Code
+		tenant string
+	}{
+		{name: "per-minute", want: []Datapoint{{t0, 11}, {t0.Add(2 * time.Minute), 4}}},
+		{name: "5-minute", mod: func(q *MetricQuery) { q.Period = 5 * time.Minute }, want: []Datapoint{{t0, 15}}},
+		{name: "rcode", mod: func(q *MetricQuery) { q.RCode = "nxdomain" }, want: []Datapoint{{t0, 3}}},
+		{name: "region", mod: func(q *MetricQuery) { q.Region = "us-east-1" }, want: []Datapoint{{t0, 3}, {t0.Add(2 * time.Minute), 4}}},
+		{name: "range", mod: func(q *MetricQuery) { q.Start = t0.Add(time.Minute) }, want: []Datapoint{{t0.Add(2 * time.Minute), 4}}},
+		{name: "other-tenant", tenant: other, code: CodeNoSuchHostedZone},
+		{name: "bad-period", mod: func(q *MetricQuery) { q.Period = 90 * time.Second }, code: CodeInvalidInput},
+		{name: "too-many", mod: func(q *MetricQuery) { q.End = t0.Add(1441 * time.Minute) }, code: CodeInvalidInput},
+		{name: "backwards", mod: func(q *MetricQuery) { q.End = t0 }, code: CodeInvalidInput},
+		{name: "unknown", mod: func(q *MetricQuery) { q.Metric = "nope" }, code: CodeInvalidInput},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := q
+			if tc.mod != nil {
+				tc.mod(&q)
+			}
+			tn := tenant
+			if tc.tenant != "" {
+				tn = tc.tenant
+			}
+			got, err := e.s.QueryMetrics(ctx, tn, q)
+			if tc.code != "" {
+				wantErr(t, err, tc.code)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Metric != MetricDNSQueries || got.Period != int(q.Period/time.Second) || !slices.Equal(got.Datapoints, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	n, err := e.s.PruneMetrics(ctx, t0.Add(time.Minute))
+	if err != nil || n != 2 {
+		t.Errorf("PruneMetrics = %d, %v; want the 2 rows of the first minute", n, err)
+	}
+}
+
+func TestIntegrationQueryMetricsHealthStatus(t *testing.T) {
+	t.Parallel()
+	s, tenant := newHealthTestService(t, HealthCheckOptions{Options: healthcfg.Options{AllowPrivateTargets: true}})
+	ctx := context.Background()
+	hc, err := s.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: "m",
+		Config: healthcfg.Config{Type: "TCP", IPAddress: "192.0.2.5", Port: 22}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Put the history in the minutes after the check's creation.
+	t0 := hc.CreatedAt.UTC().Truncate(time.Minute).Add(time.Minute)
+	err = s.SaveHealth(ctx, nil, []event.HealthStatus{
+		{CheckID: hc.ID, Healthy: false, Changed: t0.Add(70 * time.Second)},
+		{CheckID: hc.ID, Healthy: true, Changed: t0.Add(190 * time.Second)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.QueryMetrics(ctx, tenant, MetricQuery{Namespace: NamespaceHealthCheck, ResourceID: hc.ID,
+		Metric: MetricHealthCheckStatus, Start: t0.Add(-3 * time.Minute), End: t0.Add(5 * time.Minute), Period: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Minutes before creation have no datapoint; the creation minute and
+	// t0 are healthy; t0+1 and t0+2 saw unhealthy, t0+3 saw the recovery
+	// (lowest: 0), t0+4 healthy.
+	want := []Datapoint{{t0.Add(-time.Minute), 1}, {t0, 1}, {t0.Add(time.Minute), 0}, {t0.Add(2 * time.Minute), 0},
+		{t0.Add(3 * time.Minute), 0}, {t0.Add(4 * time.Minute), 1}}
+	if !slices.Equal(got.Datapoints, want) {
+		t.Errorf("status series:\n got %+v\nwant %+v", got.Datapoints, want)
+	}
+	if _, err := s.QueryMetrics(ctx, "TNOBODY", MetricQuery{Namespace: NamespaceHealthCheck, ResourceID: hc.ID,
+		Metric: MetricHealthCheckStatus, Start: t0, End: t0.Add(time.Minute), Period: time.Minute}); !IsCode(err, CodeNoSuchHealthCheck) {
+		t.Errorf("another tenant: %v", err)
+	}
+}

@@ -1,0 +1,113 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// This file lets a package that the control plane does not know (the
+// registrar, which controlplane must not import) create hosted zones and
+// change record sets in the same PostgreSQL transaction as rows of its
+// own: a domain registration, its ledger charge, the tenant's new hosted
+// zone and the delegation in the TLD zone commit together or not at all.
+
+// ZoneTx is one open transaction of Service.InTx. Its methods run the same
+// statements, checks and outbox writes as the Service methods of the same
+// names; Tx gives the caller the transaction for its own statements. It
+// is not safe for concurrent use, and is dead once InTx returns.
+type ZoneTx struct {
+	s  *Service
+	tx pgx.Tx
+}
+
+// InTx runs fn in one transaction and commits it if fn returns nil. An
+// error from fn, or any failed statement, rolls everything back. The
+// relay is woken after the commit, so that the changes fn made are
+// published as soon as they are durable.
+func (s *Service) InTx(ctx context.Context, fn func(ctx context.Context, zt *ZoneTx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(ctx, &ZoneTx{s: s, tx: tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		if e, ok := AsError(err); ok {
+			return e
+		}
+		return fmt.Errorf("commit: %w", err)
+	}
+	s.wakeRelay()
+	return nil
+}
+
+// Tx is the transaction, for the caller's own statements.
+func (zt *ZoneTx) Tx() pgx.Tx { return zt.tx }
+
+// CreateZone is Service.CreateZone inside the transaction.
+func (zt *ZoneTx) CreateZone(ctx context.Context, tenantID string, in CreateZoneInput) (Zone, ChangeInfo, error) {
+	return zt.createZone(ctx, tenantID, in, false)
+}
+
+// CreateTLDZone creates the zone of a registry's top-level domain: as
+// CreateZone, but a single label is allowed and the hosting rules (public
+// suffixes, reserved names) do not apply. Its delegation set shares no name
+// with any zone below it, and zones created below it later get sets
+// disjoint from it, so a tenant's zone can never answer for the TLD.
+func (zt *ZoneTx) CreateTLDZone(ctx context.Context, tenantID string, in CreateZoneInput) (Zone, ChangeInfo, error) {
+	return zt.createZone(ctx, tenantID, in, true)
+}
+
+func (zt *ZoneTx) createZone(ctx context.Context, tenantID string, in CreateZoneInput, tld bool) (Zone, ChangeInfo, error) {
+	p, err := zt.s.prepareCreateZone(tenantID, in, tld)
+	if err != nil {
+		return Zone{}, ChangeInfo{}, err
+	}
+	write := func(_ querier, b *pgx.Batch) error { return p.write(b) }
+	if err := zt.trips(ctx, p.read, write); err != nil {
+		return Zone{}, ChangeInfo{}, createZoneError(err)
+	}
+	return *p.zone, *p.info, nil
+}
+
+// ChangeRRSets is Service.ChangeRRSets inside the transaction.
+func (zt *ZoneTx) ChangeRRSets(ctx context.Context, tenantID, zoneID string, b ChangeBatch) (ChangeInfo, error) {
+	id, changes, details, err := prepareBatch(zoneID, b)
+	if err != nil {
+		return ChangeInfo{}, err
+	}
+	read, write, info := zt.s.prepareApply(ctx, tenantID, id, b.Comment, changes, details, batchOptions{})
+	if err := zt.trips(ctx, read, write); err != nil {
+		return ChangeInfo{}, applyError(err)
+	}
+	return *info, nil
+}
+
+// trips sends read's batch, then write's, inside the transaction.
+func (zt *ZoneTx) trips(ctx context.Context, read func(*pgx.Batch), write func(querier, *pgx.Batch) error) error {
+	rb := &pgx.Batch{}
+	read(rb)
+	if err := zt.tx.SendBatch(ctx, rb).Close(); err != nil {
+		if e, ok := AsError(err); ok {
+			return e
+		}
+		return fmt.Errorf("read: %w", err)
+	}
+	wb := &pgx.Batch{}
+	if err := write(zt.tx, wb); err != nil {
+		return err
+	}
+	if err := zt.tx.SendBatch(ctx, wb).Close(); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return e
+		}
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
+}
