@@ -274,22 +274,22 @@ func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, writ
 	z := h.store.load().view(h.view).find(lname)
 	t := m.IsTsig()
 	if z == nil || z.name != lname || z.xfr == nil || t == nil {
-			return refuse()
+		return refuse()
 	}
 	keyName := strings.ToLower(t.Hdr.Name)
 	key := z.xfr.cfg.Key(keyName)
 	signer := h.store.signer.Load()
 	if key == nil || signer == nil || !strings.EqualFold(dns.Fqdn(t.Algorithm), tsigAlgName(key.Algorithm)) ||
 		!z.xfr.allows(keyName, from) {
-			return refuse()
+		return refuse()
 	}
 	secret, err := dnssec.Open(signer.fleetKey, key.Wrapped, zonecfg.TSIGKeyAD(z.id, key.Name))
 	if err != nil {
-			return refuse()
+		return refuse()
 	}
 	defer clear(secret)
 	if err := dns.TsigVerify(req, base64.StdEncoding.EncodeToString(secret), "", false); err != nil {
-			return refuse()
+		return refuse()
 	}
 	reqMAC, _ := hex.DecodeString(t.MAC)
 	w.keyName, w.alg, w.mac, w.now = keyName, tsigAlgName(key.Algorithm), reqMAC, uint64(now.Unix())
@@ -299,7 +299,7 @@ func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, writ
 		// A signed zone (its signatures are made online), or one this
 		// server holds incompletely: refused, signed, so the secondary
 		// knows the refusal is ours.
-			w.start(dns.RcodeRefused)
+		w.start(dns.RcodeRefused)
 		w.flush()
 		return w.err
 	}
