@@ -143,6 +143,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			e, status = apiError(codeInternalError, "internal error; quote the request id when reporting it"), http.StatusInternalServerError
 		}
 	}
+	auditError(r.Context(), string(e.Code))
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="waymark"`)
 	}

@@ -198,6 +198,7 @@ func (h *handler) requireTenant(next http.Handler) http.Handler {
 			return
 		}
 		infoFrom(r.Context()).principal = &p
+		auditPrincipal(r.Context(), p.TenantID, p.KeyID)
 		next.ServeHTTP(w, r)
 	})
 }

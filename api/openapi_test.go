@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -30,12 +31,14 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 	a := newTestAPIWith(t, controlplane.HealthCheckOptions{Options: healthcfg.Options{MinRequestInterval: 1}}, func(c *Config) {
 		c.SignupEnabled = true
 		c.TestAnswer = answer
+		c.Metrics = prometheus.NewRegistry()
 	})
 	a.strictRequests = true
 
 	// Health.
 	a.must(http.StatusOK, req{method: "GET", path: "/healthz"})
 	a.must(http.StatusOK, req{method: "GET", path: "/readyz"})
+	a.must(http.StatusOK, req{method: "GET", path: "/metrics"})
 
 	// Tenants, sign-up, keys, tokens.
 	_, token := a.tenant("contract")
@@ -208,6 +211,8 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 	exerciseTags(t, a, token)
 	exerciseRouting(t, a, token, lastTestAnswer)
 	exerciseFleet(t, a, token)
+	a.must(http.StatusOK, req{method: "GET", path: "/v1/auditlog?max_items=2&result=success&api=v1", bearer: token})
+	a.must(http.StatusBadRequest, req{method: "GET", path: "/v1/auditlog?next_token=x", bearer: token})
 	checkCoverage(t, a)
 }
 

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/waymark-dns/waymark/api/route53"
 	"github.com/waymark-dns/waymark/controlplane"
 )
@@ -97,6 +98,9 @@ type Config struct {
 	// WriteTimeout is the HTTP server's write timeout, which long polls
 	// extend for themselves; zero when the server has none.
 	WriteTimeout time.Duration
+	// Metrics, when set, is the process's Prometheus registry: the API
+	// adds its request metrics to it and serves it at GET /metrics.
+	Metrics *prometheus.Registry
 }
 
 // handler holds the router's dependencies; every endpoint is a method.
@@ -110,6 +114,8 @@ type handler struct {
 	// per key id ("key:…").
 	authFail *limiterSet
 	budget   *budgets // per-tenant expensive requests in flight
+	// metricsOf is nil without Config.Metrics (metrics.go).
+	metricsOf *apiMetrics
 }
 
 // NewRouter returns the API's http.Handler.
@@ -161,18 +167,24 @@ func NewRouter(cfg Config) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(h.requestID, h.accessLog, h.recoverer, h.plainURL, h.deadline)
+	r.Use(h.requestID, h.accessLog)
+	if cfg.Metrics != nil {
+		h.metricsOf = newAPIMetrics(cfg.Metrics)
+		r.Use(h.metricsOf.measure)
+	}
+	r.Use(h.recoverer, h.plainURL, h.deadline)
 	r.NotFound(h.serve(h.notFound))
 	r.MethodNotAllowed(h.serve(h.methodNotAllowed))
 	for _, rt := range h.routes() {
-		mw := append(h.access(rt.access), h.bodyLimit(rt.body)...)
+		mw := append([]func(http.Handler) http.Handler{h.audit(rt)}, h.access(rt.access)...)
+		mw = append(mw, h.bodyLimit(rt.body)...)
 		r.With(mw...).Method(rt.method, rt.path, h.serve(rt.handle))
 	}
 
 	// The Route 53-compatible API (api/route53) under its own prefix: the
 	// same Service, tenants, keys and per-tenant rate limit, in Route 53's
 	// REST-XML with SigV4. It has its own route table and authentication.
-	r.Handle(route53.Prefix+"/*", h.route53())
+	r.Handle(route53.Prefix+"/*", h.auditRoute53(h.route53()))
 	return r
 }
 
@@ -185,6 +197,7 @@ func (h *handler) route53() http.Handler {
 		RequestID: func(r *http.Request) string { return requestID(r.Context()) },
 		Authenticated: func(r *http.Request, tenant, keyID string) {
 			infoFrom(r.Context()).principal = &controlplane.Principal{TenantID: tenant, KeyID: keyID}
+			auditPrincipal(r.Context(), tenant, keyID)
 		},
 		AuthThrottled: h.authThrottled,
 		AuthFailed:    h.authFailedKey,
@@ -228,6 +241,7 @@ func (h *handler) routes() []route {
 		// Probes.
 		{"GET", "/healthz", public, noBody, h.healthz},
 		{"GET", "/readyz", public, noBody, h.readyz},
+		{"GET", "/metrics", public, noBody, h.metrics},
 
 		// Tenants, API keys and tokens (TenantService).
 		{"POST", "/v1/tenants", admin, jsonBody, h.createTenant},
@@ -302,6 +316,9 @@ func (h *handler) routes() []route {
 		{"POST", "/v1/hostedzones/{id}/tags", tenant, jsonBody, h.changeTags(controlplane.TagHostedZone)},
 		{"GET", "/v1/healthchecks/{id}/tags", tenant, jsonBody, h.listTags(controlplane.TagHealthCheck)},
 		{"POST", "/v1/healthchecks/{id}/tags", tenant, jsonBody, h.changeTags(controlplane.TagHealthCheck)},
+
+		// The audit log (AuditService).
+		{"GET", "/v1/auditlog", tenant, noBody, h.listAudit},
 
 		// The web console's files (api/console.go), not the JSON API.
 		{"GET", "/console", public, noBody, h.consoleRedirect},

@@ -21,6 +21,7 @@ type Service interface {
 	HealthCheckService
 	CIDRService
 	TagService
+	AuditService
 	DNSSECService
 	TransferService
 	// The Route 53-compatible API's needs (api/route53), mounted beside

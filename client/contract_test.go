@@ -40,6 +40,7 @@ func contracts() map[string]contract {
 	return map[string]contract{
 		"healthz": {func(ctx context.Context, c *Client) error { _, err := c.Healthz(ctx); return err }, nil, typeOf[Status]()},
 		"readyz":  {func(ctx context.Context, c *Client) error { _, err := c.Readyz(ctx); return err }, nil, typeOf[Status]()},
+		"metrics": {func(ctx context.Context, c *Client) error { _, err := c.Metrics(ctx); return err }, nil, nil},
 		"createTenant": {func(ctx context.Context, c *Client) error {
 			_, err := c.CreateTenant(ctx, CreateTenantInput{Name: "t"})
 			return err
@@ -158,6 +159,11 @@ func contracts() map[string]contract {
 			_, err := c.GetHealthCheckLastFailure(ctx, "h1")
 			return err
 		}, nil, typeOf[HealthCheckLastFailureOutput]()},
+		"listAuditLog": {func(ctx context.Context, c *Client) error {
+			_, err := c.ListAuditLog(ctx, &ListAuditLogInput{MaxItems: 2, NextToken: "t", Operation: "o", KeyID: "k",
+				API: "v1", Target: "/v1", Result: "success", Since: time.Unix(1, 0), Until: time.Unix(2, 0)})
+			return err
+		}, nil, typeOf[AuditLogOutput]()},
 		"getHealthCheckHistory": {func(ctx context.Context, c *Client) error {
 			_, err := c.GetHealthCheckHistory(ctx, "h1", &GetHealthCheckHistoryInput{MaxItems: 2, Before: 7})
 			return err

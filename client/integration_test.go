@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -125,6 +126,9 @@ func TestIntegrationEveryOperation(t *testing.T) {
 		t.Errorf("healthz %+v", s)
 	}
 	must(c.Readyz(ctx))(t, "Readyz")
+	if m := must(c.Metrics(ctx))(t, "Metrics"); !bytes.Contains(m, []byte(`waymark_up{role="dev"} 1`)) {
+		t.Errorf("waymark dev's /metrics has no waymark_up{role=\"dev\"}:\n%.500s", m)
+	}
 
 	// Sign-up (waymark dev opens it with --signup), keys and tokens.
 	su := must(op.Signup(ctx, CreateTenantInput{Name: fmt.Sprintf("signup-%d", time.Now().UnixNano())}))(t, "Signup")
@@ -365,6 +369,12 @@ func TestIntegrationEveryOperation(t *testing.T) {
 	_, err = c.GetHostedZone(ctx, zone)
 	if e, ok := AsError(err); !ok || e.Code != CodeNoSuchHostedZone || e.StatusCode != 404 || e.RequestID == "" {
 		t.Errorf("a deleted zone: %#v", err)
+	}
+
+	// The audit log holds the zone's deletion, newest first.
+	al := must(c.ListAuditLog(ctx, &ListAuditLogInput{MaxItems: 1, API: "v1", Result: "success"}))(t, "ListAuditLog")
+	if len(al.Entries) != 1 || al.Entries[0].Operation != "DELETE /v1/hostedzones/{id}" || al.NextToken == "" {
+		t.Errorf("ListAuditLog %+v", al)
 	}
 
 	for _, o := range operations() {

@@ -51,6 +51,7 @@ func (o operation) url(base string, args []string) (string, error) {
 var (
 	opHealthz = operation{"healthz", "GET", "/healthz"}
 	opReadyz  = operation{"readyz", "GET", "/readyz"}
+	opMetrics = operation{"metrics", "GET", "/metrics"}
 
 	opCreateTenant = operation{"createTenant", "POST", "/v1/tenants"}
 	opSignup       = operation{"signup", "POST", "/v1/signup"}
@@ -93,6 +94,7 @@ var (
 	opGetHealthCheckStatus      = operation{"getHealthCheckStatus", "GET", "/v1/healthchecks/{id}/status"}
 	opGetHealthCheckLastFailure = operation{"getHealthCheckLastFailure", "GET", "/v1/healthchecks/{id}/last-failure"}
 	opGetHealthCheckHistory     = operation{"getHealthCheckHistory", "GET", "/v1/healthchecks/{id}/history"}
+	opListAuditLog              = operation{"listAuditLog", "GET", "/v1/auditlog"}
 
 	opListZoneTags          = operation{"listZoneTags", "GET", "/v1/hostedzones/{id}/tags"}
 	opChangeZoneTags        = operation{"changeZoneTags", "POST", "/v1/hostedzones/{id}/tags"}
@@ -107,7 +109,7 @@ var (
 // operations lists every operation, for the contract test.
 func operations() []operation {
 	return append([]operation{
-		opHealthz, opReadyz,
+		opHealthz, opReadyz, opMetrics,
 		opCreateTenant, opSignup, opListAPIKeys, opCreateAPIKey, opDeleteAPIKey, opCreateToken,
 		opCreateDelegationSet, opListDelegationSets, opGetDelegationSet, opDeleteDelegationSet,
 		opCreateHostedZone, opListHostedZones, opGetHostedZone, opUpdateHostedZone, opDeleteHostedZone,
@@ -119,5 +121,6 @@ func operations() []operation {
 		opGetHealthCheckStatus, opGetHealthCheckLastFailure, opGetHealthCheckHistory,
 		opListZoneTags, opChangeZoneTags, opListHealthCheckTags, opChangeHealthCheckTags,
 		opGetNameserverSnapshot, opGetNameserverZone, opListNameservers,
+		opListAuditLog,
 	}, append(dnssecOperations(), transferOperations()...)...)
 }

@@ -32,6 +32,14 @@ func (c *Client) Healthz(ctx context.Context) (*Status, error) {
 	return callOut[Status](ctx, c, request{op: opHealthz})
 }
 
+// Metrics returns the server's Prometheus exposition (GET /metrics), in
+// the text format: for operators' tools, not tenants'.
+func (c *Client) Metrics(ctx context.Context) ([]byte, error) {
+	var out []byte
+	err := c.call(ctx, request{op: opMetrics, rawResult: &out}, nil)
+	return out, err
+}
+
 // Readyz is the readiness probe (GET /readyz); 503 when not ready.
 func (c *Client) Readyz(ctx context.Context) (*Status, error) {
 	return callOut[Status](ctx, c, request{op: opReadyz})

@@ -87,7 +87,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, tenantID, description string
 		return NewAPIKey{}, err
 	}
 	var key NewAPIKey
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		n, err := lockTenantKeys(ctx, tx, tenantID)
 		if err != nil {
 			return err
@@ -141,7 +141,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, tenantID, keyID string) erro
 	// between may cache the key again, and must not keep it.
 	s.auth.forgetKey(keyID)
 	defer s.auth.forgetKey(keyID)
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		n, err := lockTenantKeys(ctx, tx, tenantID)
 		if err != nil {
 			if IsCode(err, CodeNoSuchTenant) {

@@ -94,7 +94,7 @@ func (s *Service) CreateCIDRCollection(ctx context.Context, tenantID, name, call
 	}
 	var out CIDRCollection
 	created := false
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		// Serialise a tenant's creations so that the limit holds.
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM tenant WHERE id = $1 FOR UPDATE`, tenantID); err != nil {
 			return fmt.Errorf("lock tenant: %w", err)
@@ -240,7 +240,7 @@ func (s *Service) DeleteCIDRCollection(ctx context.Context, tenantID, id string)
 	if !ok {
 		return errNoSuchCIDRCollection(id)
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var found bool
 		err := tx.QueryRow(ctx, `SELECT true FROM cidr_collection WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, cid, tenantID).Scan(&found)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -396,7 +396,7 @@ func prepareCIDRChanges(changes []CIDRChange) (puts, dels []cidrKey, err error) 
 
 func (s *Service) changeCIDRCollection(ctx context.Context, tenantID, cid string, version *int64, puts, dels []cidrKey) (CIDRChangeResult, error) {
 	var res CIDRChangeResult
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, fmt.Sprintf("%dms", zoneLockTimeout.Milliseconds())); err != nil {
 			return err
 		}

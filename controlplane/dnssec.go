@@ -584,9 +584,14 @@ func (s *Service) dnssecChangeTx(ctx context.Context, tenantID, zoneID string, f
 	if err != nil {
 		return ChangeInfo{}, err
 	}
+	audited, err := s.auditInTx(ctx, tx) // audit.go
+	if err != nil {
+		return ChangeInfo{}, err
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return ChangeInfo{}, err
 	}
+	audited()
 	return info, nil
 }
 

@@ -188,7 +188,7 @@ func (s *Service) CreateHealthCheck(ctx context.Context, tenantID string, in Cre
 		return HealthCheck{}, err
 	}
 	var out HealthCheck
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockHealthChecks(ctx, tx); err != nil {
 			return err
 		}
@@ -364,7 +364,7 @@ func (s *Service) ListHealthChecks(ctx context.Context, tenantID, marker string,
 // HealthCheckVersionMismatch.
 func (s *Service) UpdateHealthCheck(ctx context.Context, tenantID, id string, in UpdateHealthCheckInput) (HealthCheck, error) {
 	var out HealthCheck
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockHealthChecks(ctx, tx); err != nil {
 			return err
 		}
@@ -472,7 +472,7 @@ func applyUpdate(c healthcfg.Config, in UpdateHealthCheckInput) (healthcfg.Confi
 // checking that it exists, is live and is the tenant's): that makes it and
 // a concurrent delete wait for each other, so neither slips past.
 func (s *Service) DeleteHealthCheck(ctx context.Context, tenantID, id string) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockHealthChecks(ctx, tx); err != nil {
 			return err
 		}

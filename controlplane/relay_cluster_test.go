@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -232,5 +233,53 @@ func TestIntegrationRelayClusterLosesStreamLeaderAndRelay(t *testing.T) {
 		killed, killAt, len(ids)+zones, node.events, len(ids)+zones-node.events)
 	if node.events != zones+changes {
 		t.Fatalf("nameserver applied %d events, want %d", node.events, zones+changes)
+	}
+}
+
+// TestIntegrationRelayLostAcksExpire checks the relay's own JetStream
+// context: a publish whose ack never comes (here a subscriber that
+// swallows it, as a stream leader that died after receiving it would) must
+// fail after the ack wait and leave the pending set, or enough of them
+// would stall every later publish (ErrTooManyStalledMsgs).
+func TestIntegrationRelayLostAcksExpire(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Run(t)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	sub, err := nc.SubscribeSync("swallowed.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRelay(nil, js, RelayConfig{AckWait: 200 * time.Millisecond, BatchSize: 4})
+	var futures []jetstream.PubAckFuture
+	for i := range 8 {
+		f, err := r.js.PublishMsgAsync(&nats.Msg{Subject: fmt.Sprintf("swallowed.%d", i), Data: []byte("x")})
+		if err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+		futures = append(futures, f)
+	}
+	for i, f := range futures {
+		select {
+		case <-f.Ok():
+			t.Fatalf("publish %d acknowledged by nobody", i)
+		case err := <-f.Err():
+			if !errors.Is(err, jetstream.ErrAsyncPublishTimeout) {
+				t.Fatalf("publish %d: got %v, want ErrAsyncPublishTimeout", i, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("publish %d: still pending after 5 s: lost acks never expire", i)
+		}
+	}
+	if n := r.js.PublishAsyncPending(); n != 0 {
+		t.Fatalf("%d publishes still pending after their acks expired", n)
 	}
 }

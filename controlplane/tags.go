@@ -121,7 +121,7 @@ func (s *Service) ChangeTags(ctx context.Context, tenantID string, typ TagResour
 			return Errorf(CodeInvalidInput, "Tag key %q is both added and removed", k)
 		}
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var found bool
 		if err := tx.QueryRow(ctx, exists, id, tenantID).Scan(&found); err != nil {
 			return fmt.Errorf("find tagged resource: %w", err)

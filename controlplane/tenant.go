@@ -39,7 +39,12 @@ func (s *Service) CreateTenant(ctx context.Context, name string) (Tenant, NewAPI
 	}
 	t := Tenant{ID: id, Name: name, CreatedAt: s.now()}
 	var key NewAPIKey
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	// An operator's or a sign-up's call has no tenant until this one: the
+	// new tenant's log starts with its own creation.
+	if e := AuditFrom(ctx); e != nil && e.TenantID == "" {
+		e.TenantID = t.ID
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx,
 			`INSERT INTO tenant (id, name, created_at) VALUES ($1, $2, $3)`,
 			t.ID, t.Name, t.CreatedAt); err != nil {

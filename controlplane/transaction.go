@@ -222,6 +222,12 @@ func (s *Service) txInTwoTripsQ(ctx context.Context, read func(*pgx.Batch), writ
 		rollback()
 		return err
 	}
+	// The call's audit entry commits with its effect (audit.go).
+	audited, err := s.queueAudit(ctx, wb)
+	if err != nil {
+		rollback()
+		return err
+	}
 	wb.Queue("COMMIT")
 	if err := conn.SendBatch(ctx, wb).Close(); err != nil {
 		rollback()
@@ -237,5 +243,6 @@ func (s *Service) txInTwoTripsQ(ctx context.Context, read func(*pgx.Batch), writ
 		rollback()
 		return fmt.Errorf("write: transaction not committed (status %c)", st)
 	}
+	audited()
 	return nil
 }

@@ -374,9 +374,13 @@ func (s *Service) UpdateZoneComment(ctx context.Context, tenantID, zoneID, comme
 	if err := checkText("Comment", comment, 0, MaxCommentLength); err != nil {
 		return Zone{}, err
 	}
-	row := s.pool.QueryRow(ctx, `UPDATE hosted_zone SET comment = $3 WHERE id = $1 AND tenant_id = $2
-	                             RETURNING `+zoneColumns, id, tenantID, comment)
-	z, err := s.scanZone(row)
+	var z Zone
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		z, err = s.scanZone(tx.QueryRow(ctx, `UPDATE hosted_zone SET comment = $3 WHERE id = $1 AND tenant_id = $2
+	                             RETURNING `+zoneColumns, id, tenantID, comment))
+		return err
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Zone{}, errNoSuchZone(id)
 	}

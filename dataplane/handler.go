@@ -39,6 +39,7 @@ type Handler struct {
 	rrl     *rrl
 	cookies *cookieJar
 	stats   *Stats
+	qstats  *queryStats // nil: metrics off (metrics.go)
 	// tcpIdle, set by NewServer, is the TCP idle timeout in force, which
 	// answers advertise to clients asking with edns-tcp-keepalive.
 	tcpIdle func() time.Duration
@@ -200,6 +201,9 @@ func (h *Handler) answer(out []byte, q *request, res *result, from netip.Addr) [
 		}
 	}
 	resp := appendResponse(out, q, res)
+	if h.qstats != nil {
+		h.qstats.count(q, res.rcode, resp)
+	}
 	res.release()
 	return resp
 }

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"time"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -297,6 +298,12 @@ func (s *Server) serve(out, b []byte, from netip.Addr, tcp bool) (resp []byte) {
 			resp = nil
 		}
 	}()
+	if qs := s.handler.qstats; qs != nil {
+		start := time.Now()
+		resp = s.handler.ServeWire(out, b, from, tcp)
+		qs.observe(tcp, time.Since(start))
+		return resp
+	}
 	return s.handler.ServeWire(out, b, from, tcp)
 }
 

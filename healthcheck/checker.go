@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/internal/retry"
 )
@@ -61,6 +62,8 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives operational logs. Default: discard.
 	Logger *slog.Logger
+	// Metrics, when set, receives the probe metrics (metrics.go).
+	Metrics prometheus.Registerer
 }
 
 // Checker is one health checker process's work loop: it follows the
@@ -75,6 +78,7 @@ type Checker struct {
 	log    *slog.Logger
 	prober *Prober
 	sem    chan struct{}
+	probes *probeMetrics // nil without Config.Metrics
 
 	// Run's goroutine owns these.
 	checks map[string]event.HealthCheck
@@ -122,6 +126,7 @@ func NewChecker(cfg Config) (*Checker, error) {
 			UserAgent: DefaultUserAgent + " (" + cfg.Region + ")",
 		},
 		sem:     make(chan struct{}, cfg.MaxConcurrent),
+		probes:  newProbeMetrics(cfg.Metrics, cfg.Region),
 		running: map[string]*probeTask{},
 	}, nil
 }
@@ -337,8 +342,10 @@ func (c *Checker) probeLoop(ctx context.Context, hc event.HealthCheck) {
 		case <-ctx.Done():
 			return
 		}
+		start := time.Now()
 		res := c.prober.Probe(ctx, hc)
 		<-c.sem
+		c.probes.observe(string(hc.Type), res, time.Since(start))
 		if ctx.Err() != nil {
 			return // stopped or reconfigured mid-probe: the result is moot
 		}

@@ -148,6 +148,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 				"The request processing has failed because of an unknown error; quote the request id when reporting it.")
 		}
 	}
+	if a := controlplane.AuditFrom(r.Context()); a != nil {
+		a.Result = e.Code
+	}
 	typ := "Sender"
 	if e.Status >= 500 {
 		typ = "Receiver"

@@ -176,6 +176,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Date", h.cfg.Now().UTC().Format(http.TimeFormat))
 
 	op, params, known := route(r)
+	if a := controlplane.AuditFrom(r.Context()); a != nil && known {
+		// Audited by the API around this handler: name the operation;
+		// the read-only POSTs (ListTagsForResources) are not audited.
+		a.Operation = op.name
+		a.Skip = !mutatingOperation(op.name)
+	}
 	body, err := h.readBody(w, r)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -422,4 +428,10 @@ func decodeXML(body []byte, root string, v any) error {
 		return errInvalidInput("Invalid XML: " + err.Error())
 	}
 	return nil
+}
+
+// mutatingOperation reports whether a Route 53 operation changes state:
+// all but the List and Get ones (some of which are POSTs).
+func mutatingOperation(name string) bool {
+	return !strings.HasPrefix(name, "List") && !strings.HasPrefix(name, "Get") && !strings.HasPrefix(name, "Test")
 }

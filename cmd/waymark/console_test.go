@@ -126,7 +126,7 @@ func startConsoleStack(t *testing.T) *consoleStack {
 		}
 		t.Cleanup(hc.Close)
 		done := make(chan struct{})
-		go func() { defer close(done); _ = runChecker(ctx, hc, region, "console-hc-"+region, true, 1, log) }()
+		go func() { defer close(done); _ = runChecker(ctx, hc, region, "console-hc-"+region, true, 1, log, nil) }()
 		t.Cleanup(func() { cancel(); <-done })
 	}
 	return s

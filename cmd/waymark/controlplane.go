@@ -12,12 +12,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/waymark-dns/waymark/api"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/healthcheck"
 	"github.com/waymark-dns/waymark/internal/httpcomp"
+	"github.com/waymark-dns/waymark/internal/metrics"
 	"github.com/waymark-dns/waymark/migrations"
 	"github.com/waymark-dns/waymark/nspool"
 )
@@ -52,6 +54,9 @@ type controlPlaneOptions struct {
 	// NATSReplicas is the replica count of the zone stream and the KV
 	// buckets (--nats-replicas); 0 means 1.
 	NATSReplicas int
+	// Metrics is the process's Prometheus registry, served at GET
+	// /metrics on the API port; nil makes one (role "api").
+	Metrics *prometheus.Registry
 }
 
 // httpOptions are the API server's timeouts; zero fields take defaults.
@@ -173,7 +178,12 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	}
 	ho := o.HTTP.withDefaults()
 	gate := api.NewDatabaseGate(pool.Ping, api.GateOptions{Interval: ho.GateInterval, Timeout: ho.GateTimeout})
+	if o.Metrics == nil {
+		o.Metrics = metrics.NewRegistry("api")
+	}
+	registerControlPlaneMetrics(o.Metrics, pool, nc)
 	router := api.NewRouter(api.Config{
+		Metrics:        o.Metrics,
 		Database:       gate,
 		RequestTimeout: ho.RequestTimeout,
 		WriteTimeout:   ho.WriteTimeout,

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/internal/metrics"
 	"github.com/waymark-dns/waymark/nspool"
 )
 
@@ -85,7 +86,10 @@ func runDev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// One registry for every role of the process, served on the API port.
+	reg := metrics.NewRegistry("dev")
 	cp, err := startControlPlane(ctx, controlPlaneOptions{
+		Metrics:             reg,
 		DatabaseURL:         *dsn,
 		NATSURL:             *natsURL,
 		Listen:              *listen,
@@ -129,6 +133,7 @@ func runDev(ctx context.Context, args []string) error {
 			Logger:       log.With("node", "dev-"+region),
 			Pool:         pool,
 			Limits:       limits,
+			Metrics:      nsRegistry(reg, i),
 		})
 		if err != nil {
 			cp.Close()
@@ -151,9 +156,9 @@ func runDev(ctx context.Context, args []string) error {
 			return fmt.Errorf("nats for health checkers: %w", err)
 		}
 		defer hnc.Close()
-		for _, region := range hcRegions {
+		for i, region := range hcRegions {
 			go func() {
-				if err := runChecker(ctx, hnc, region, "dev-hc-"+region, true, 1, log); err != nil {
+				if err := runChecker(ctx, hnc, region, "dev-hc-"+region, true, 1, log, checkerRegistry(reg, i)); err != nil {
 					log.Error("health checker stopped", "region", region, "err", err)
 				}
 			}()

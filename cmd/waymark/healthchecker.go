@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/waymark-dns/waymark/healthcheck"
+	"github.com/waymark-dns/waymark/internal/metrics"
 )
 
 func runHealthchecker(ctx context.Context, args []string) error {
@@ -22,6 +24,7 @@ func runHealthchecker(ctx context.Context, args []string) error {
 	allowPrivate := fs.Bool("allow-private-targets", env("WAYMARK_ALLOW_PRIVATE_TARGETS", "") == "true",
 		"probe private and loopback addresses too; must match the API's setting (development only)")
 	replicas := replicasFlag(fs)
+	metricsListen := fs.String("metrics-listen", env("WAYMARK_METRICS_LISTEN", ""), "address serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9154 (WAYMARK_METRICS_LISTEN); empty: none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,13 +41,23 @@ func runHealthchecker(ctx context.Context, args []string) error {
 		return fmt.Errorf("nats %s: %w", *natsURL, err)
 	}
 	defer nc.Close()
+	reg := metrics.NewRegistry("healthchecker")
+	metrics.Connected(reg, "waymark_nats_connected", "1 while the process's NATS connection is up.", nc.IsConnected)
+	if *metricsListen != "" {
+		addr, err := metrics.Serve(ctx, *metricsListen, reg, log)
+		if err != nil {
+			return fmt.Errorf("metrics listen: %w", err)
+		}
+		log.Info("metrics listening", "addr", addr)
+	}
 	log.Info("health checker running", "nats", *natsURL, "region", *region, "node", *nodeID)
-	return runChecker(ctx, nc, *region, *nodeID, *allowPrivate, *replicas, log)
+	return runChecker(ctx, nc, *region, *nodeID, *allowPrivate, *replicas, log, reg)
 }
 
 // runChecker probes the checks of one region until ctx ends.
-// replicas applies only if this checker creates the configuration bucket.
-func runChecker(ctx context.Context, nc *nats.Conn, region, nodeID string, allowPrivate bool, replicas int, log *slog.Logger) error {
+// replicas applies only if this checker creates the configuration bucket;
+// reg, when set, receives the probe metrics.
+func runChecker(ctx context.Context, nc *nats.Conn, region, nodeID string, allowPrivate bool, replicas int, log *slog.Logger, reg prometheus.Registerer) error {
 	c, err := healthcheck.NewChecker(healthcheck.Config{
 		Region:              region,
 		NodeID:              nodeID,
@@ -52,6 +65,7 @@ func runChecker(ctx context.Context, nc *nats.Conn, region, nodeID string, allow
 		AllowPrivateTargets: allowPrivate,
 		Replicas:            replicas,
 		Logger:              log,
+		Metrics:             reg,
 	})
 	if err != nil {
 		return err

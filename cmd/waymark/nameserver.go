@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/waymark-dns/waymark/dataplane"
+	"github.com/waymark-dns/waymark/internal/metrics"
 	"github.com/waymark-dns/waymark/nspool"
 )
 
@@ -48,6 +50,8 @@ type nameserverOptions struct {
 	Hostmaster string
 	// Limits are the TCP, rate-limiting and cookie settings.
 	Limits dnsLimits
+	// Metrics, when set, receives the DNS and sync metrics.
+	Metrics prometheus.Registerer
 }
 
 // nameserver is a running DNS server fed by a sync node.
@@ -57,6 +61,7 @@ type nameserver struct {
 	// Listening describes the listeners: "ns1.waymark.test. 127.0.0.1:5300".
 	Listening []string
 	Node      *dataplane.Node
+	nc        *nats.Conn // its NATS connection (waymark_nats_connected)
 	done      chan error
 }
 
@@ -120,6 +125,10 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		}
 	}
 	ns := &nameserver{done: make(chan error, 1)}
+	var dm *dataplane.Metrics
+	if o.Metrics != nil {
+		dm = dataplane.NewMetrics(o.Metrics)
+	}
 	base := dataplane.NewHandler(store)
 	shutdown := func() {
 		for _, s := range ns.Servers {
@@ -129,6 +138,9 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 	for _, l := range listeners {
 		srv := dataplane.NewServer(store, dataplane.Config{Addr: l.addr, Logger: o.Logger.With("component", "dns"),
 			Handler: base.ForView(l.view), TCP: o.Limits.TCP, RRL: o.Limits.RRL, Cookies: o.Limits.Cookies})
+		if dm != nil {
+			dm.EnableMetrics(srv)
+		}
 		if err := srv.Start(ctx); err != nil {
 			shutdown()
 			return nil, fmt.Errorf("dns listen %s: %w", l.addr, err)
@@ -183,6 +195,10 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		return nil, err
 	}
 	ns.Node = node
+	ns.nc = nc
+	if dm != nil {
+		dm.SetNode(node)
+	}
 	logDNSLimits(o.Logger.With("component", "dns"), o.Limits)
 	go reportDNSStats(ctx, ns.Servers, o.Limits.StatsInterval, o.Logger.With("component", "dns"))
 	go func() {
@@ -225,6 +241,7 @@ func runNameserver(ctx context.Context, args []string) error {
 	poolCfg := poolFlags(fs)
 	serve := fs.String("serve", env("WAYMARK_SERVE", ""), "pool names this nameserver serves, e.g. ns1,ns2 (WAYMARK_SERVE); empty: all")
 	limitFlags := dnsLimitFlags(fs)
+	metricsListen := fs.String("metrics-listen", env("WAYMARK_METRICS_LISTEN", ""), "address serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9153 (WAYMARK_METRICS_LISTEN); empty: none")
 	memLimit := fs.String("memory-limit", env("WAYMARK_MEMORY_LIMIT", ""),
 		"soft memory limit of the process, as GOMEMLIMIT: 512MiB, 2GiB, bytes (WAYMARK_MEMORY_LIMIT); empty leaves GOMEMLIMIT or none")
 	if err := fs.Parse(args); err != nil {
@@ -260,6 +277,14 @@ func runNameserver(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger().With("node", *nodeID, "region", *region)
+	reg := metrics.NewRegistry("nameserver")
+	if *metricsListen != "" {
+		addr, err := metrics.Serve(ctx, *metricsListen, reg, log)
+		if err != nil {
+			return fmt.Errorf("metrics listen: %w", err)
+		}
+		log.Info("metrics listening", "addr", addr)
+	}
 	if fleetKey == nil {
 		log.Warn("WAYMARK_FLEET_KEY is not set: DNSSEC-signed zones answer SERVFAIL to DO=1 queries")
 	}
@@ -268,10 +293,12 @@ func runNameserver(ctx context.Context, args []string) error {
 		APIURL: *apiURL, AdminToken: token, CacheDir: *cacheDir,
 		GeoIPDB: *geoip, LatencyTable: *latency, Logger: log,
 		Pool: pool, Serve: splitList(*serve), Limits: limits,
+		Metrics: reg,
 	})
 	if err != nil {
 		return err
 	}
+	metrics.Connected(reg, "waymark_nats_connected", "1 while the process's NATS connection is up.", ns.nc.IsConnected)
 	log.Info("nameserver listening", "on", strings.Join(ns.Listening, ", "))
 	return <-ns.done
 }

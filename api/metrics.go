@@ -1,0 +1,88 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// apiMetrics counts requests by route pattern (never the path: a zone id
+// would be a label per zone), method and status, and times them.
+type apiMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	handler  http.Handler
+}
+
+func newAPIMetrics(reg *prometheus.Registry) *apiMetrics {
+	m := &apiMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "waymark_api_requests_total",
+			Help: "HTTP requests by route pattern, method and status (429: rate limited).",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "waymark_api_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern and method.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"route", "method"}),
+		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// metricsRecorder keeps the status a handler wrote.
+type metricsRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *metricsRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *metricsRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes of
+// streamed answers).
+func (w *metricsRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// measure is the middleware that feeds apiMetrics.
+func (m *apiMetrics) measure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &metricsRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
+		m.duration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+	})
+}
+
+// metrics serves the Prometheus exposition of the process (Config.Metrics);
+// without a registry there is no such endpoint.
+func (h *handler) metrics(w http.ResponseWriter, r *http.Request) error {
+	if h.metricsOf == nil {
+		return errNoEndpoint(r)
+	}
+	h.metricsOf.handler.ServeHTTP(w, r)
+	return nil
+}

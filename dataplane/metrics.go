@@ -1,0 +1,202 @@
+package dataplane
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// queryStats counts the answers one handler sent, by protocol and rcode
+// and by query type, in fixed arrays of atomics: counting allocates
+// nothing and takes no lock. It exists only once metrics are enabled
+// (Server.EnableMetrics); a nil *queryStats counts nothing.
+type queryStats struct {
+	byRcode   [2][maxCountedRcode + 2]atomic.Uint64 // [tcp][rcode], the last slot for any other rcode
+	byType    [len(countedTypes) + 1]atomic.Uint64  // the last slot for any other type
+	truncated [2]atomic.Uint64                      // answers sent with TC set
+	// latency observes the time to answer one query, per protocol.
+	latency [2]prometheus.Observer
+}
+
+// maxCountedRcode is the highest rcode with a slot of its own: BADCOOKIE
+// (23) is the highest one the handler sends.
+const maxCountedRcode = dns.RcodeBadCookie
+
+// countedTypes are the query types with a counter of their own; every
+// other type counts as OTHER, so that the label set stays small.
+var countedTypes = [...]uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeMX, dns.TypeNS, dns.TypeSOA,
+	dns.TypeTXT, dns.TypeSRV, dns.TypePTR, dns.TypeCAA, dns.TypeHTTPS, dns.TypeSVCB, dns.TypeDS, dns.TypeDNSKEY,
+	dns.TypeANY}
+
+func typeSlot(t uint16) int {
+	for i, c := range countedTypes {
+		if c == t {
+			return i
+		}
+	}
+	return len(countedTypes)
+}
+
+// count records one answer; resp is the packed response (its header says
+// whether it was truncated).
+func (qs *queryStats) count(q *request, rcode int, resp []byte) {
+	p := 0
+	if q.tcp {
+		p = 1
+	}
+	if rcode < 0 || rcode > maxCountedRcode {
+		rcode = maxCountedRcode + 1
+	}
+	qs.byRcode[p][rcode].Add(1)
+	qs.byType[typeSlot(q.qtype)].Add(1)
+	if len(resp) > 2 && resp[2]&0x02 != 0 {
+		qs.truncated[p].Add(1)
+	}
+}
+
+// observe records the time one answer took.
+func (qs *queryStats) observe(tcp bool, d time.Duration) {
+	p := 0
+	if tcp {
+		p = 1
+	}
+	qs.latency[p].Observe(d.Seconds())
+}
+
+var protoNames = [2]string{"udp", "tcp"}
+
+// Metrics exposes a nameserver to Prometheus: the answers of its servers
+// (by rcode, protocol and view; by query type), answer latency, truncated
+// and rate-limited responses, TCP admission, cookies, and the sync node's
+// state. Create it with NewMetrics, then EnableMetrics on each server.
+type Metrics struct {
+	mu      sync.Mutex // guards servers and node
+	servers []*Server
+	node    *Node
+	latency *prometheus.HistogramVec
+
+	queries, types, truncated, abuse, zones, applied, unservable *prometheus.Desc
+}
+
+// NewMetrics registers the nameserver's collectors on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "waymark_dns_answer_duration_seconds",
+			Help:    "Time from a query's arrival in the handler to its packed answer, by protocol.",
+			Buckets: []float64{5e-6, 10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 5e-3, 25e-3},
+		}, []string{"protocol"}),
+		queries:    prometheus.NewDesc("waymark_dns_queries_total", "DNS answers sent, by rcode, protocol and view (pool name; \"\" without views).", []string{"rcode", "protocol", "view"}, nil),
+		types:      prometheus.NewDesc("waymark_dns_queries_by_type_total", "DNS answers sent, by query type (OTHER for types without a counter of their own).", []string{"qtype"}, nil),
+		truncated:  prometheus.NewDesc("waymark_dns_truncated_total", "Answers sent with TC set (too large for UDP, or slipped by rate limiting), by protocol.", []string{"protocol"}, nil),
+		abuse:      prometheus.NewDesc("waymark_dns_protection_total", "Counters of dataplane.Stats (docs/operations.md): TCP admission, response rate limiting, cookies, FORMERR headers.", []string{"counter"}, nil),
+		zones:      prometheus.NewDesc("waymark_dns_zones_loaded", "Zones in the nameserver's store.", nil, nil),
+		applied:    prometheus.NewDesc("waymark_sync_applied_sequence", "The last zone-stream sequence the nameserver applied.", nil, nil),
+		unservable: prometheus.NewDesc("waymark_dns_unservable_rrsets", "Record sets held but not servable (answered SERVFAIL).", nil, nil),
+	}
+	reg.MustRegister(m, m.latency)
+	return m
+}
+
+// EnableMetrics makes s count its answers and time them for m. Call it
+// before Start.
+func (m *Metrics) EnableMetrics(s *Server) {
+	qs := &queryStats{}
+	for p, name := range protoNames {
+		qs.latency[p] = m.latency.WithLabelValues(name)
+	}
+	s.handler.qstats = qs
+	m.mu.Lock()
+	m.servers = append(m.servers, s)
+	m.mu.Unlock()
+}
+
+// SetNode adds the sync node's state (applied sequence) to the metrics.
+func (m *Metrics) SetNode(n *Node) {
+	m.mu.Lock()
+	m.node = n
+	m.mu.Unlock()
+}
+
+// Describe implements prometheus.Collector.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{m.queries, m.types, m.truncated, m.abuse, m.zones, m.applied, m.unservable} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector: it reads the counters at scrape
+// time, so the hot path never touches Prometheus' own structures.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	m.mu.Lock()
+	servers, node := m.servers, m.node
+	m.mu.Unlock()
+	type key struct {
+		rcode int
+		proto int
+		view  string
+	}
+	byRcode := map[key]uint64{}
+	var byType [len(countedTypes) + 1]uint64
+	var trunc [2]uint64
+	var stats StatsSnapshot
+	var store *Store
+	for _, s := range servers {
+		qs := s.handler.qstats
+		store = s.handler.store
+		view := ""
+		if names := store.Views(); len(names) > 1 || (len(names) == 1 && names[0] != "") {
+			view = names[s.handler.view]
+		}
+		for p := range qs.byRcode {
+			for rc := range qs.byRcode[p] {
+				if n := qs.byRcode[p][rc].Load(); n > 0 {
+					byRcode[key{rc, p, view}] += n
+				}
+			}
+			trunc[p] += qs.truncated[p].Load()
+		}
+		for i := range qs.byType {
+			byType[i] += qs.byType[i].Load()
+		}
+		stats = stats.Add(s.Stats())
+	}
+	for k, n := range byRcode {
+		ch <- prometheus.MustNewConstMetric(m.queries, prometheus.CounterValue, float64(n), rcodeName(k.rcode), protoNames[k.proto], k.view)
+	}
+	for i, n := range byType {
+		name := "OTHER"
+		if i < len(countedTypes) {
+			name = dns.TypeToString[countedTypes[i]]
+		}
+		ch <- prometheus.MustNewConstMetric(m.types, prometheus.CounterValue, float64(n), name)
+	}
+	for p, n := range trunc {
+		ch <- prometheus.MustNewConstMetric(m.truncated, prometheus.CounterValue, float64(n), protoNames[p])
+	}
+	args := stats.LogArgs()
+	for i := 0; i < len(args); i += 2 {
+		ch <- prometheus.MustNewConstMetric(m.abuse, prometheus.CounterValue, float64(args[i+1].(uint64)), args[i].(string))
+	}
+	if store != nil {
+		ch <- prometheus.MustNewConstMetric(m.zones, prometheus.GaugeValue, float64(store.Len()))
+		ch <- prometheus.MustNewConstMetric(m.unservable, prometheus.GaugeValue, float64(store.Unservable()))
+	}
+	if node != nil {
+		ch <- prometheus.MustNewConstMetric(m.applied, prometheus.GaugeValue, float64(node.AppliedSeq()))
+	}
+}
+
+func rcodeName(rc int) string {
+	if rc > maxCountedRcode {
+		return "OTHER"
+	}
+	if s, ok := dns.RcodeToString[rc]; ok {
+		return s
+	}
+	return strconv.Itoa(rc)
+}
