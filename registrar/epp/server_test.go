@@ -46,6 +46,7 @@ type rig struct {
 	addr    string
 	roots   *x509.CertPool
 	clients map[string]tls.Certificate
+	server  tls.Certificate
 }
 
 func newRig(t *testing.T, tune func(*Server)) *rig {
@@ -54,7 +55,7 @@ func newRig(t *testing.T, tune func(*Server)) *rig {
 	roots := x509.NewCertPool()
 	roots.AddCert(sc.Leaf)
 	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
-	r := &rig{reg: newMemRegistry(now), roots: roots, clients: map[string]tls.Certificate{}}
+	r := &rig{reg: newMemRegistry(now), roots: roots, clients: map[string]tls.Certificate{}, server: sc}
 	for _, id := range []string{"reg-a", "reg-b"} {
 		c := selfSigned(t, id, false)
 		r.clients[id] = c
