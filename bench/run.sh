@@ -187,6 +187,9 @@ SQL
 	put r53.single.16clients.batches_per_s "$r1" "Route 53 API (XML + SigV4), right after the JSON run; p50 $(result "$c" r53_single_16_p50_ms) ms, p99 $(result "$c" r53_single_16_p99_ms) ms"
 	put r53.batch100.16clients.batches_per_s "$r100" "p50 $(result "$c" r53_batch100_16_p50_ms) ms, p99 $(result "$c" r53_batch100_16_p99_ms) ms"
 	put "ratio: Route 53 XML ÷ JSON, single-record batches" "$(ratio "$r1" "$wm")" "target >= 0.8"
+	na=$(result "$c" cp_single_16_noaudit_batches_per_s)
+	put cp.single.16clients.noaudit.batches_per_s "$na" "the audit log off, right after the run with it; p50 $(result "$c" cp_single_16_noaudit_p50_ms) ms, p99 $(result "$c" cp_single_16_noaudit_p99_ms) ms"
+	put "ratio: batches/s with the audit log ÷ without" "$(ratio "$wm" "$na")" "single-record batches, 16 clients; target >= 0.95"
 	put "ratio: Route 53 XML ÷ JSON, 100-record batches" "$(ratio "$r100" "$(result "$c" cp_batch100_16_batches_per_s)")" "target >= 0.8"
 	put cp.list.max100.p50_ms "$(result "$c" list100_p50_ms)" "p99 $(result "$c" list100_p99_ms) ms; 10,000-set zone walked in pages of 100"
 	put cp.list.max300.first.p50_ms "$(result "$c" list300_first_p50_ms)" "p99 $(result "$c" list300_first_p99_ms) ms"

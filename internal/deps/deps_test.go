@@ -75,6 +75,7 @@ var arrows = map[string][]string{
 	"internal/retry":     nil,
 	"internal/testkit":   nil,
 	"bench/cpbench":      {"api", "controlplane", "migrations"},
+	"bench/cpabuse":      {"api", "controlplane", "migrations", "zonecfg"},
 	"bench/nsbench":      {"dataplane", "dnssec", "event", "internal/dnstest", "zonecfg"},
 	"bench/nsmem":        {"dataplane"},
 	"bench/nsprod":       {"controlplane", "migrations", "zonecfg"},
