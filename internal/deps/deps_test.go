@@ -84,6 +84,7 @@ var arrows = map[string][]string{
 	"registrar/epp":      nil,
 	"registrar/rdap":     nil,
 	"registrar/registry": {"controlplane", "nspool", "zonecfg"},
+	"registrar":          {"controlplane", "registrar/registry"},
 }
 
 // TestArrows checks every package's imports of the module against arrows,
