@@ -87,6 +87,7 @@ var arrows = map[string][]string{
 	"registrar/registry": {"controlplane", "nspool", "zonecfg"},
 	"registrar":          {"controlplane", "registrar/registry"},
 	"registrar/regrdap":  {"registrar/rdap", "registrar/registry"},
+	"registrar/regepp":   {"registrar/epp", "registrar/registry"},
 }
 
 // TestArrows checks every package's imports of the module against arrows,
