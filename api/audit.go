@@ -33,7 +33,7 @@ func mutating(method string) bool {
 // operation "METHOD /path/pattern".
 func (h *handler) audit(rt route) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		if !mutating(rt.method) {
+		if !mutating(rt.method) || h.cfg.NoAuditLog {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +50,7 @@ func (h *handler) audit(rt route) func(http.Handler) http.Handler {
 // names the operation (and skips the read-only POSTs).
 func (h *handler) auditRoute53(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !mutating(r.Method) {
+		if !mutating(r.Method) || h.cfg.NoAuditLog {
 			next.ServeHTTP(w, r)
 			return
 		}

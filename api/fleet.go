@@ -129,21 +129,22 @@ type changeProgressResponse struct {
 func (h *handler) getChange(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
 	q := r.URL.Query()
+	var c controlplane.ChangeInfo
+	var p controlplane.Progress
+	var err error
 	switch wait := q.Get("wait"); wait {
 	case "":
+		c, p, err = h.svc.ChangeProgress(r.Context(), tenantID(r), id)
 	case "insync", "INSYNC":
-		timeout, err := parseWaitTimeout(q.Get("timeout"))
-		if err != nil {
-			return err
+		timeout, terr := parseWaitTimeout(q.Get("timeout"))
+		if terr != nil {
+			return terr
 		}
-		if _, err := h.svc.WaitChange(r.Context(), tenantID(r), id, timeout); err != nil {
-			return err
-		}
+		c, p, err = h.svc.WaitChangeProgress(r.Context(), tenantID(r), id, timeout)
 	default:
 		return controlplane.Errorf(controlplane.CodeInvalidInput,
 			"wait must be insync, not %q", wait)
 	}
-	c, p, err := h.svc.ChangeProgress(r.Context(), tenantID(r), id)
 	if err != nil {
 		return err
 	}

@@ -95,6 +95,9 @@ type Config struct {
 	ExpensivePerTenant int
 	// RetryAfter is the Retry-After of 503 answers (default 2 s).
 	RetryAfter time.Duration
+	// NoAuditLog turns the audit log off (api/audit.go): only for
+	// bench/cpbench, which measures what the log costs. No command sets it.
+	NoAuditLog bool
 	// WriteTimeout is the HTTP server's write timeout, which long polls
 	// extend for themselves; zero when the server has none.
 	WriteTimeout time.Duration

@@ -64,6 +64,7 @@ type FleetService interface {
 	ListNameservers(ctx context.Context) ([]controlplane.Nameserver, error)
 	ChangeProgress(ctx context.Context, tenantID, changeID string) (controlplane.ChangeInfo, controlplane.Progress, error)
 	WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (controlplane.ChangeInfo, error)
+	WaitChangeProgress(ctx context.Context, tenantID, changeID string, timeout time.Duration) (controlplane.ChangeInfo, controlplane.Progress, error)
 }
 
 // DelegationSetService serves /v1/delegationsets (reusable delegation sets).

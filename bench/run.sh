@@ -16,6 +16,9 @@
 #      addresses; RSS and cold start of a node serving 2 of 8 names
 #   8. DNSSEC: signed answers vs Knot pre-signed and mod-onlinesign, DO=0
 #      signed vs unsigned (bench/dnssec_vs_knot.sh, when present)
+#   9. control plane under one abusive tenant (bench/cpabuse): other
+#      tenants' GET p99 during exports and 4,000 long polls vs idle, and
+#      PostgreSQL transactions/s per 1,000 waiters
 #
 # Loopback only; every server it starts is stopped on exit. Servers are
 # pinned to core 0 and load generators to core 1 where that matters (parts
@@ -184,6 +187,9 @@ SQL
 	put r53.single.16clients.batches_per_s "$r1" "Route 53 API (XML + SigV4), right after the JSON run; p50 $(result "$c" r53_single_16_p50_ms) ms, p99 $(result "$c" r53_single_16_p99_ms) ms"
 	put r53.batch100.16clients.batches_per_s "$r100" "p50 $(result "$c" r53_batch100_16_p50_ms) ms, p99 $(result "$c" r53_batch100_16_p99_ms) ms"
 	put "ratio: Route 53 XML ÷ JSON, single-record batches" "$(ratio "$r1" "$wm")" "target >= 0.8"
+	na=$(result "$c" cp_single_16_noaudit_batches_per_s)
+	put cp.single.16clients.noaudit.batches_per_s "$na" "the audit log off, right after the run with it; p50 $(result "$c" cp_single_16_noaudit_p50_ms) ms, p99 $(result "$c" cp_single_16_noaudit_p99_ms) ms"
+	put "ratio: batches/s with the audit log ÷ without" "$(ratio "$wm" "$na")" "single-record batches, 16 clients; target >= 0.95"
 	put "ratio: Route 53 XML ÷ JSON, 100-record batches" "$(ratio "$r100" "$(result "$c" cp_batch100_16_batches_per_s)")" "target >= 0.8"
 	put cp.list.max100.p50_ms "$(result "$c" list100_p50_ms)" "p99 $(result "$c" list100_p99_ms) ms; 10,000-set zone walked in pages of 100"
 	put cp.list.max300.first.p50_ms "$(result "$c" list300_first_p50_ms)" "p99 $(result "$c" list300_first_p99_ms) ms"
@@ -367,6 +373,7 @@ if ! skip 6; then
 	put abuse.legit_p99_us.knot "$(lg knot p99_us)" "lost $(lg knot lost_pct) %"
 	put "ratio: qps RRL+cookies on ÷ off" "$(awk '/^qps ratio on\/off:/ { print $NF }' "$a")" "normal mix, median of rounds"
 	put "ratio: CPU/query off ÷ on" "$(awk '/^CPU per query ratio off\/on:/ { print $6 }' "$a")" "1 = RRL and cookies cost nothing"
+	put "ratio: qps client cookies in every query ÷ off" "$(awk '/^qps ratio cookie\/off:/ { print $NF }' "$a")" "RRL and cookies on, dnsperf -E 10:…; median of rounds"
 fi
 
 # ---------------------------------------------------------------- 7
@@ -467,6 +474,18 @@ if ! skip 8; then
 	else
 		echo "bench/dnssec_vs_knot.sh not present: skipped"
 	fi
+fi
+
+# ---------------------------------------------------------------- 9
+if ! skip 9; then
+	say "9. control plane under one abusive tenant: exports and 4,000 long polls (bench/cpabuse)"
+	go build -o "$work/cpabuse" ./bench/cpabuse &&
+		timeout -k 5 $(budget 300) "$work/cpabuse" -duration "${DURATION}s" \
+			-database-url "$PGBASE/waymark_cpabuse_bench?sslmode=disable" 2>&1 | tee "$work/cpabuse.txt"
+	c=$work/cpabuse.txt
+	put "ratio: GET p99 during exports + 4,000 long polls ÷ idle" "$(awk '/^ratio GET p99/ { print $NF }' "$c")" "other tenants; target ≤ 2"
+	put "cpabuse.xact_per_s_per_1000_waiters" "$(awk '/^transactions\/s per 1000 waiters/ { print $NF }' "$c")" "pg_stat_database deltas above idle; target ≤ 50"
+	psql -d postgres -qc 'DROP DATABASE IF EXISTS waymark_cpabuse_bench WITH (FORCE)' || true
 fi
 
 # ---------------------------------------------------------------- summary

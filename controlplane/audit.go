@@ -226,11 +226,8 @@ func (s *Service) ListAudit(ctx context.Context, tenantID string, f AuditFilter)
 	}
 	var before int64
 	if f.NextToken != "" {
-		b, err := base64.RawURLEncoding.DecodeString(f.NextToken)
-		if err == nil {
-			before, err = strconv.ParseInt(string(b), 10, 64)
-		}
-		if err != nil || before <= 0 {
+		var ok bool
+		if before, ok = parseAuditToken(f.NextToken); !ok {
 			return AuditPage{}, Errorf(CodeInvalidInput, "next_token is not a token this API returned")
 		}
 	}
@@ -285,7 +282,7 @@ func (s *Service) ListAudit(ctx context.Context, tenantID string, f AuditFilter)
 			return AuditPage{}, fmt.Errorf("scan audit entry: %w", err)
 		}
 		if len(page.Entries) == limit {
-			page.NextToken = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(last, 10)))
+			page.NextToken = auditToken(last)
 			break
 		}
 		e.Time = e.Time.UTC()
@@ -297,4 +294,31 @@ func (s *Service) ListAudit(ctx context.Context, tenantID string, f AuditFilter)
 		return AuditPage{}, fmt.Errorf("list audit log: %w", err)
 	}
 	return page, nil
+}
+
+// auditToken is the next_token of a page whose last entry is seq: the
+// position, opaque to callers.
+func auditToken(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(seq, 10)))
+}
+
+// parseAuditToken reads a token of auditToken; ok is false for anything
+// else.
+func parseAuditToken(tok string) (seq int64, ok bool) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(b) == 0 || len(b) > 19 || b[0] == '0' {
+		return 0, false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	seq, err = strconv.ParseInt(string(b), 10, 64)
+	// Only the canonical spelling: base64 lets a last character carry
+	// stray bits, and a token must name one position one way.
+	if err != nil || seq <= 0 || auditToken(seq) != tok {
+		return 0, false
+	}
+	return seq, true
 }

@@ -318,6 +318,23 @@ func (s *Service) ChangeProgress(ctx context.Context, tenantID, changeID string)
 // about what one does. An error is returned only for an unknown change, a
 // database failure or the end of ctx.
 func (s *Service) WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (ChangeInfo, error) {
+	return s.waitChange(ctx, tenantID, changeID, timeout, true)
+}
+
+// WaitChangeProgress is WaitChange followed by ChangeProgress with one
+// read of the change's row fewer (the row read after the wait is
+// ChangeProgress's own): what GET /v1/changes/{id}?wait=insync answers.
+// Each long poll costs three reads (row, row, progress) instead of four.
+func (s *Service) WaitChangeProgress(ctx context.Context, tenantID, changeID string, timeout time.Duration) (ChangeInfo, Progress, error) {
+	if _, err := s.waitChange(ctx, tenantID, changeID, timeout, false); err != nil {
+		return ChangeInfo{}, Progress{}, err
+	}
+	return s.ChangeProgress(ctx, tenantID, changeID)
+}
+
+// waitChange is WaitChange; without reread, a wait that ran its course
+// returns no ChangeInfo, only whether it failed.
+func (s *Service) waitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration, reread bool) (ChangeInfo, error) {
 	timeout = min(max(timeout, 0), MaxChangeWait)
 	c, err := s.changeRow(ctx, s.pool, tenantID, changeID)
 	if err != nil || c.Status == StatusInSync || timeout == 0 {
@@ -334,6 +351,9 @@ func (s *Service) WaitChange(ctx context.Context, tenantID, changeID string, tim
 		return ChangeInfo{}, ctx.Err()
 	case <-deadline.C:
 	case <-insync:
+	}
+	if !reread {
+		return ChangeInfo{}, nil
 	}
 	return s.changeRow(ctx, s.pool, tenantID, changeID)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -601,9 +602,13 @@ type sigCache struct {
 }
 
 type sigEntry struct {
-	done    chan struct{} // closed once set, refresh and err are
-	set     *rrset
-	refresh time.Time
+	// wg is done once set, refresh and err are; ready says so without
+	// waiting. (No channel: a cache of 250,000 signatures would spend
+	// 24 MB on them.)
+	wg      sync.WaitGroup
+	ready   atomic.Bool
+	set     rrset // the RRSIG; callers keep a pointer into the entry
+	refresh int64 // Unix nanoseconds from which to re-make it
 	err     error
 }
 
@@ -611,57 +616,58 @@ func newSigCache(max int) *sigCache {
 	return &sigCache{max: max, m: make(map[string]*sigEntry, min(max, 1024))}
 }
 
+// fresh reports whether a finished entry can be served at now.
+func (e *sigEntry) fresh(now time.Time) bool {
+	return e.ready.Load() && e.err == nil && now.UnixNano() < e.refresh
+}
+
 // get returns the cached signature for key, or makes it with mk.
 func (c *sigCache) get(kb []byte, now time.Time, mk func() (*rrset, time.Time, error)) (*rrset, error) {
 	c.mu.Lock()
 	e, ok := c.m[string(kb)] // no allocation for the lookup
 	if ok {
-		select {
-		case <-e.done:
-			if e.err == nil && now.Before(e.refresh) {
-				c.mu.Unlock()
-				return e.set, nil
-			}
-		default:
-		}
-	}
-	key := string(kb)
-	if ok {
-		select {
-		case <-e.done:
-			if e.err == nil && now.Before(e.refresh) {
-				c.mu.Unlock()
-				return e.set, nil
-			}
-			ok = false // stale or failed: make a new one
-		default:
+		if e.fresh(now) {
 			c.mu.Unlock()
-			<-e.done // another query is making it
-			return e.set, e.err
+			return &e.set, nil
 		}
-	}
-	if !ok {
-		if len(c.m) >= c.max {
-			for k := range c.m {
-				delete(c.m, k)
-				break
+		if !e.ready.Load() {
+			c.mu.Unlock()
+			e.wg.Wait() // another query is making it
+			if e.err != nil {
+				return nil, e.err
 			}
+			return &e.set, nil
 		}
-		e = &sigEntry{done: make(chan struct{})}
-		c.m[key] = e
-		c.misses++
 	}
+	// Missing, stale or failed: make a new one.
+	key := string(kb)
+	if _, had := c.m[key]; !had && len(c.m) >= c.max {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	e = &sigEntry{}
+	e.wg.Add(1)
+	c.m[key] = e
+	c.misses++
 	c.mu.Unlock()
-	e.set, e.refresh, e.err = mk()
-	close(e.done)
-	if e.err != nil {
+	set, refresh, err := mk()
+	if set != nil {
+		e.set = *set
+	}
+	e.refresh, e.err = refresh.UnixNano(), err
+	e.ready.Store(true)
+	e.wg.Done()
+	if err != nil {
 		c.mu.Lock()
 		if c.m[key] == e {
 			delete(c.m, key)
 		}
 		c.mu.Unlock()
+		return nil, err
 	}
-	return e.set, e.err
+	return &e.set, nil
 }
 
 // len returns the number of cached signatures.

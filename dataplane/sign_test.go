@@ -405,3 +405,22 @@ func TestSigningBudget(t *testing.T) {
 		t.Errorf("a cached denial was truncated: %s", r)
 	}
 }
+
+// TestUnservableWithoutKeys: a signed zone the node cannot sign counts
+// as unservable in its heartbeats.
+func TestUnservableWithoutKeys(t *testing.T) {
+	store, _ := signedStore(t)
+	if n := store.Unservable(); n != 0 {
+		t.Fatalf("with the fleet key: %d unservable", n)
+	}
+	store.SetSigning(SigningConfig{FleetKey: bytes.Repeat([]byte{1}, 32)})
+	if n := store.Unservable(); n != 0 {
+		// The key was unwrapped already: it stays usable.
+		t.Fatalf("after a key change, the unwrapped key is lost: %d", n)
+	}
+	fresh, _ := signedStore(t)
+	fresh.SetSigning(SigningConfig{})
+	if n := fresh.Unservable(); n != 1 {
+		t.Fatalf("without the fleet key: %d unservable, want 1", n)
+	}
+}

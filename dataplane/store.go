@@ -364,13 +364,23 @@ func (s *Store) ZoneIDs() []string {
 
 // Len returns the number of zones held.
 // Unservable is how many record sets of all zones could not be packed
-// (their names are answered SERVFAIL).
+// (their names are answered SERVFAIL), plus one per signed zone this node
+// cannot sign.
 func (s *Store) Unservable() int {
+	sg := s.signer.Load()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for _, z := range s.byID {
 		n += z.unservable()
+		// A signed zone this node cannot sign (no fleet key, or material
+		// it cannot read) counts as one: its DO=1 answers are SERVFAIL,
+		// and the operator must see it (GET /v1/nameservers).
+		if z.keys != nil {
+			if _, err := z.keys.key(z.id, z.origin, sg.fleetKey); err != nil {
+				n++
+			}
+		}
 	}
 	return n
 }

@@ -141,6 +141,20 @@ func run() error {
 	}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
+	// The same API without the audit log, to measure what the log costs
+	// (issue 13: batches/s with it >= 0.95x without).
+	lnNoAudit, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srvNoAudit := &http.Server{
+		Handler: api.NewRouter(api.Config{
+			Service: svc, RateLimit: 1e9, RateBurst: 1e9, NoAuditLog: true,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() { _ = srvNoAudit.Serve(lnNoAudit) }()
+	defer srvNoAudit.Close()
 
 	c := &client{
 		base:  "http://" + ln.Addr().String(),
@@ -181,6 +195,16 @@ func run() error {
 			return err
 		}
 		results = append(results, r.named("cp_"+name))
+		if size == 1 {
+			// Right after, the same batches with the audit log off.
+			na := *c
+			na.base = "http://" + lnNoAudit.Addr().String()
+			r, err = throughput(ctx, &na, zones, size, o, label+", audit log off", nil)
+			if err != nil {
+				return err
+			}
+			results = append(results, r.named("cp_"+name+"_noaudit"))
+		}
 		if o.route53 {
 			r, err = throughput(ctx, c, zones, size, o, label+", Route 53 XML+SigV4", rc)
 			if err != nil {

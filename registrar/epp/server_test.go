@@ -46,15 +46,16 @@ type rig struct {
 	addr    string
 	roots   *x509.CertPool
 	clients map[string]tls.Certificate
+	server  tls.Certificate
 }
 
-func newRig(t *testing.T, tune func(*Server)) *rig {
+func newRig(t testing.TB, tune func(*Server)) *rig {
 	t.Helper()
 	sc := selfSigned(t, "epp.test", true)
 	roots := x509.NewCertPool()
 	roots.AddCert(sc.Leaf)
 	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
-	r := &rig{reg: newMemRegistry(now), roots: roots, clients: map[string]tls.Certificate{}}
+	r := &rig{reg: newMemRegistry(now), roots: roots, clients: map[string]tls.Certificate{}, server: sc}
 	for _, id := range []string{"reg-a", "reg-b"} {
 		c := selfSigned(t, id, false)
 		r.clients[id] = c
@@ -81,7 +82,7 @@ func newRig(t *testing.T, tune func(*Server)) *rig {
 	return r
 }
 
-func (r *rig) dial(t *testing.T, id string) *Client {
+func (r *rig) dial(t testing.TB, id string) *Client {
 	t.Helper()
 	cfg := &tls.Config{RootCAs: r.roots, MinVersion: tls.VersionTLS12}
 	if c, ok := r.clients[id]; ok {
@@ -95,7 +96,7 @@ func (r *rig) dial(t *testing.T, id string) *Client {
 	return c
 }
 
-func (r *rig) login(t *testing.T, id string) *Client {
+func (r *rig) login(t testing.TB, id string) *Client {
 	t.Helper()
 	c := r.dial(t, id)
 	if err := c.Login(context.Background(), id, "secret-"+id, ""); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -756,4 +757,30 @@ func parseTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, Errorf(CodeValueSyntax, "bad date %q", s)
+}
+
+// MarshalXML writes the secDNS info data with the "secDNS:" prefix: some
+// clients (Net::EPP::Simple among them) find dsData by prefixed tag name
+// rather than by namespace, and the prefix is what RFC 5910's examples use.
+func (s *SecDNSInfData) MarshalXML(e *xml.Encoder, _ xml.StartElement) error {
+	pfx := func(l string) xml.Name { return xml.Name{Local: "secDNS:" + l} }
+	start := xml.StartElement{Name: pfx("infData"), Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns:secDNS"}, Value: NSSecDNS}}}
+	if err := e.EncodeToken(start); err != nil {
+		return err
+	}
+	for _, d := range s.DSData {
+		ds := xml.StartElement{Name: pfx("dsData")}
+		if err := e.EncodeToken(ds); err != nil {
+			return err
+		}
+		for _, f := range []struct{ n, v string }{{"keyTag", strconv.Itoa(int(d.KeyTag))}, {"alg", strconv.Itoa(int(d.Alg))}, {"digestType", strconv.Itoa(int(d.DigestType))}, {"digest", d.Digest}} {
+			if err := e.EncodeElement(f.v, xml.StartElement{Name: pfx(f.n)}); err != nil {
+				return err
+			}
+		}
+		if err := e.EncodeToken(ds.End()); err != nil {
+			return err
+		}
+	}
+	return e.EncodeToken(start.End())
 }

@@ -55,7 +55,7 @@ var (
 	prv = Entity{Handle: "pv1", Roles: []string{"registrant"}, Name: "P Vate", City: "Bergen", CC: "NO", Email: "p@example.test", Private: true}
 )
 
-func newServer(t *testing.T) *httptest.Server {
+func newServer(t testing.TB) *httptest.Server {
 	t.Helper()
 	src := mapSource{
 		domains: map[string]Domain{
