@@ -5,6 +5,7 @@ package fleet
 import (
 	"context"
 
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -199,7 +200,7 @@ func (l *load) verify(t *testing.T, live []int) verdict {
 	// INSYNC, through whichever API answers.
 	deadline := time.Now().Add(3 * time.Minute)
 	for _, a := range acked {
-		var err error
+		err := errors.New("not asked: the 3-minute deadline had passed")
 		for time.Now().Before(deadline) {
 			var out *client.GetChangeOutput
 			for _, api := range l.apis {
