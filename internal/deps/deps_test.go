@@ -86,6 +86,7 @@ var arrows = map[string][]string{
 	"registrar/registry": {"controlplane", "nspool", "zonecfg"},
 	"registrar":          {"controlplane", "registrar/registry"},
 	"registrar/regrdap":  {"registrar/rdap", "registrar/registry"},
+	"registrar/regepp":   {"registrar/epp", "registrar/registry"},
 
 	// The process harness: pgtest for the schema, migrations for the database.
 	"internal/fleet":          {"internal/pgtest", "migrations"},
