@@ -63,6 +63,12 @@ const (
 	CodeKeySigningKeyInUse                    Code = "KeySigningKeyInUse"
 	CodeTooManyKeySigningKeys                 Code = "TooManyKeySigningKeys"
 	CodeDNSSECNotEnabled                      Code = "DNSSECNotEnabled"
+
+	// Zone transfers (tsig.go, transfers.go).
+	CodeNoSuchTSIGKey        Code = "NoSuchTSIGKey"
+	CodeTSIGKeyAlreadyExists Code = "TSIGKeyAlreadyExists"
+	CodeTSIGKeyInUse         Code = "TSIGKeyInUse"
+	CodeTransferNotAvailable Code = "TransferNotAvailable"
 )
 
 // Detail is one specific problem inside an error, such as one failing
