@@ -72,7 +72,7 @@ type Notifier struct {
 	// at the same version (the last part of a split change, a re-fetch)
 	// is not notified twice.
 	sent map[string]int64
-	wg      sync.WaitGroup
+	wg   sync.WaitGroup
 }
 
 // NewNotifier returns a notifier for store's zones.
