@@ -28,12 +28,6 @@ const (
 	AlarmInsufficientData = "INSUFFICIENT_DATA"
 )
 
-// CodeNoSuchAlarm: no alarm of the tenant has the id.
-const CodeNoSuchAlarm Code = "NoSuchAlarm"
-
-// CodeAlarmAlreadyExists: the tenant has an alarm of that name.
-const CodeAlarmAlreadyExists Code = "AlarmAlreadyExists"
-
 // Limits of an alarm's fields.
 const (
 	// MaxAlarmEvaluationPeriods bounds evaluation_periods (CloudWatch

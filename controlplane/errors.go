@@ -63,6 +63,10 @@ const (
 	CodeKeySigningKeyInUse                    Code = "KeySigningKeyInUse"
 	CodeTooManyKeySigningKeys                 Code = "TooManyKeySigningKeys"
 	CodeDNSSECNotEnabled                      Code = "DNSSECNotEnabled"
+
+	// Alarms (alarms.go).
+	CodeNoSuchAlarm        Code = "NoSuchAlarm"
+	CodeAlarmAlreadyExists Code = "AlarmAlreadyExists"
 )
 
 // Detail is one specific problem inside an error, such as one failing
