@@ -120,7 +120,7 @@ func TestGoldenResponses(t *testing.T) {
 	check("NoSuchHostedZone", do("GET", "/2013-04-01/hostedzone/ZAAAAAAAAAAAAAAAA", ""), http.StatusNotFound)
 	check("HostedZoneNotEmpty", do("DELETE", "/2013-04-01/hostedzone/"+zoneID, ""), http.StatusBadRequest)
 	check("GetDNSSEC", do("GET", "/2013-04-01/hostedzone/"+zoneID+"/dnssec", ""), http.StatusOK)
-	check("InvalidAction", do("POST", "/2013-04-01/keysigningkey", ""), http.StatusBadRequest)
+	check("InvalidAction", do("POST", "/2013-04-01/queryloggingconfig", ""), http.StatusBadRequest)
 
 	// Reusable delegation sets, last so that the ids above stay as they are.
 	w = do("POST", "/2013-04-01/delegationset", `<?xml version="1.0" encoding="UTF-8"?><CreateReusableDelegationSetRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><CallerReference>golden-set</CallerReference></CreateReusableDelegationSetRequest>`)

@@ -52,10 +52,10 @@ var operations = []operation{
 	{name: "GetReusableDelegationSetLimit", method: "GET", pattern: "/reusabledelegationsetlimit/{}/{}"},
 
 	// DNSSEC.
-	{name: "CreateKeySigningKey", method: "POST", pattern: "/keysigningkey"},
-	{name: "ActivateKeySigningKey", method: "POST", pattern: "/keysigningkey/{}/{}/activate"},
-	{name: "DeactivateKeySigningKey", method: "POST", pattern: "/keysigningkey/{}/{}/deactivate"},
-	{name: "DeleteKeySigningKey", method: "DELETE", pattern: "/keysigningkey/{}/{}"},
+	{name: "CreateKeySigningKey", method: "POST", pattern: "/keysigningkey", run: createKeySigningKey},
+	{name: "ActivateKeySigningKey", method: "POST", pattern: "/keysigningkey/{}/{}/activate", run: activateKeySigningKey},
+	{name: "DeactivateKeySigningKey", method: "POST", pattern: "/keysigningkey/{}/{}/deactivate", run: deactivateKeySigningKey},
+	{name: "DeleteKeySigningKey", method: "DELETE", pattern: "/keysigningkey/{}/{}", run: deleteKeySigningKey},
 	{name: "EnableHostedZoneDNSSEC", method: "POST", pattern: "/hostedzone/{}/enable-dnssec", run: enableDNSSEC},
 	{name: "DisableHostedZoneDNSSEC", method: "POST", pattern: "/hostedzone/{}/disable-dnssec", run: disableDNSSEC},
 	{name: "GetDNSSEC", method: "GET", pattern: "/hostedzone/{}/dnssec", run: getDNSSEC},

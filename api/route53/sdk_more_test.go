@@ -297,10 +297,10 @@ func TestIntegrationSDKMisc(t *testing.T) {
 	if _, err := c.DisableHostedZoneDNSSEC(ctx, &r53.DisableHostedZoneDNSSECInput{HostedZoneId: zone.HostedZone.Id}); err != nil {
 		t.Fatalf("DisableHostedZoneDNSSEC: %v", err)
 	}
-	_, err = c.CreateKeySigningKey(ctx, &r53.CreateKeySigningKeyInput{HostedZoneId: zone.HostedZone.Id, Name: aws.String("k1"),
-		CallerReference: aws.String("r"), KeyManagementServiceArn: aws.String("arn:aws:kms:us-east-1:1:key/x"), Status: aws.String("ACTIVE")})
+	_, err = c.CreateQueryLoggingConfig(ctx, &r53.CreateQueryLoggingConfigInput{HostedZoneId: zone.HostedZone.Id,
+		CloudWatchLogsLogGroupArn: aws.String("arn:aws:logs:us-east-1:1:log-group:/aws/route53/x")})
 	if code := apiCode(t, err); code != "InvalidAction" {
-		t.Fatalf("CreateKeySigningKey: %v", err)
+		t.Fatalf("CreateQueryLoggingConfig: %v", err)
 	}
 	res := s.signed(t, keyID, secret, http.MethodGet, "/2013-04-01/nosuchthing", "", time.Now())
 	if res.status != http.StatusBadRequest || !strings.Contains(res.body, "<Code>InvalidAction</Code>") {

@@ -32,6 +32,7 @@ func runDev(ctx context.Context, args []string) error {
 	dsn := fs.String("database-url", env("DATABASE_URL", defaultDatabaseURL), "PostgreSQL URL (DATABASE_URL); the database is created if missing")
 	natsURL := fs.String("nats-url", env("WAYMARK_NATS_URL", ""), "external NATS (WAYMARK_NATS_URL); empty runs an embedded server")
 	listen := fs.String("listen", env("WAYMARK_LISTEN", "127.0.0.1:8080"), "API listen address")
+	rdapListen := fs.String("rdap", env("WAYMARK_RDAP_LISTEN", "127.0.0.1:8081"), "RDAP listen address of the built-in registry (unauthenticated)")
 	dnsListen := fs.String("dns", env("WAYMARK_DNS_LISTEN", "127.0.0.1:5300"), "DNS address of the first nameserver; the others take the next ports")
 	regions := fs.String("regions", env("WAYMARK_REGIONS", "us-east-1"), "comma-separated regions, one in-process nameserver each")
 	checkRegions := fs.String("checker-regions", env("WAYMARK_CHECKER_REGIONS", "us-east-1,eu-west-1,ap-southeast-1"), "regions of the in-process health checkers")
@@ -115,6 +116,13 @@ func runDev(ctx context.Context, args []string) error {
 		return err
 	}
 
+	rdapURL, rdapSrv, err := startDevRDAP(ctx, cp, pool, *rdapListen, log)
+	if err != nil {
+		cp.Close()
+		return err
+	}
+	defer rdapSrv.Close()
+
 	basePort, _ := strconv.Atoi(port)
 	var dnsAddrs []string
 	for i, region := range splitList(*regions) {
@@ -166,7 +174,7 @@ func runDev(ctx context.Context, args []string) error {
 	}
 
 	envFile := filepath.Join(devDir, "dev.env")
-	if err := writeDevEnv(envFile, apiURL, token, sec.AdminToken, net.JoinHostPort(host, port), pool.String()); err != nil {
+	if err := writeDevEnv(envFile, apiURL, token, sec.AdminToken, net.JoinHostPort(host, port), pool.String(), rdapURL); err != nil {
 		cp.Close()
 		return err
 	}
@@ -178,16 +186,17 @@ Waymark is running.
   NATS         %s
   checkers     %s
   PostgreSQL   %s
+  RDAP         %s   (built-in registry for test., no authentication)
   tenant       %s
   API key      %s
   DNSSEC       short timings for development: DNSKEY TTL 1m, ZSK roll every 1h, retired keys kept 5m
 
-  source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS, WAYMARK_NAMESERVERS, AWS_*
+  source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS, WAYMARK_NAMESERVERS, WAYMARK_RDAP, AWS_*
   curl -s -H "Authorization: Bearer $WAYMARK_API_KEY" $WAYMARK_API/v1/hostedzones
   aws route53 list-hosted-zones      # the Route 53 API, same key (docs/route53.md)
 
 Press Ctrl-C to stop.
-`, apiURL, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), *tenantName, token, envFile)
+`, apiURL, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), rdapURL, *tenantName, token, envFile)
 	return cp.Wait(ctx)
 }
 
@@ -266,7 +275,7 @@ func devKey(ctx context.Context, svc *controlplane.Service, name, envPath string
 	return key.Token, nil
 }
 
-func writeDevEnv(path, apiURL, token, admin, dnsAddr, pool string) error {
+func writeDevEnv(path, apiURL, token, admin, dnsAddr, pool, rdapURL string) error {
 	_, port, _ := net.SplitHostPort(dnsAddr)
 	content := fmt.Sprintf(`# Written by waymark dev: source it to use the API with curl.
 export WAYMARK_API=%s
@@ -276,7 +285,9 @@ export WAYMARK_DNS=%s
 export WAYMARK_DNS_PORT=%s
 # The nameserver pool: each name answers on its address, port WAYMARK_DNS_PORT.
 export WAYMARK_NAMESERVERS=%s
-`, apiURL, token, admin, dnsAddr, port, pool)
+# RDAP of the built-in registry (test.): $WAYMARK_RDAP/domain/example.test
+export WAYMARK_RDAP=%s
+`, apiURL, token, admin, dnsAddr, port, pool, rdapURL)
 	// The same key as an AWS key pair, for the Route 53 API: the AWS CLI
 	// and SDKs read these (docs/route53.md).
 	if keyID, secret, ok := strings.Cut(strings.TrimPrefix(token, controlplane.TokenPrefix), "_"); ok {

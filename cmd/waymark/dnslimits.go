@@ -15,13 +15,16 @@ import (
 )
 
 // dnsLimits are the nameserver's protections against hostile traffic (TCP
-// limits, response rate limiting, DNS cookies), set by flags or
+// limits, response rate limiting, DNS cookies, signing budgets), set by flags or
 // environment on `waymark nameserver` and `waymark dev` alike. Every one
 // is described in docs/operations.md.
 type dnsLimits struct {
 	TCP     dataplane.TCPConfig
 	RRL     dataplane.RRLConfig
 	Cookies dataplane.CookieConfig
+	// Signing holds the signing budgets and the signature cache bound
+	// (FleetKey and the clock are set by the caller).
+	Signing dataplane.SigningConfig
 	// StatsInterval is how often the counters are logged when they
 	// changed; 0 never.
 	StatsInterval time.Duration
@@ -79,6 +82,9 @@ func dnsLimitFlags(fs *flag.FlagSet) func() (dnsLimits, error) {
 	cookiesOff := fs.Bool("cookies-off", envBool("WAYMARK_COOKIES_OFF"), "disable DNS cookies (WAYMARK_COOKIES_OFF)")
 	secret := fs.String("cookie-secret", os.Getenv("WAYMARK_COOKIE_SECRET"), "server cookie secret, 32 hex characters, shared by every server of an anycast address (WAYMARK_COOKIE_SECRET); empty: random per process")
 	prev := fs.String("cookie-secret-prev", os.Getenv("WAYMARK_COOKIE_SECRET_PREV"), "the previous cookie secret, still accepted during a rotation (WAYMARK_COOKIE_SECRET_PREV)")
+	signBudget := fs.Int("signing-budget", envInt("WAYMARK_SIGNING_BUDGET", dataplane.DefaultSigningBudget), "fresh DNSSEC signatures per second for UDP answers, the whole node; over it TC=1 (WAYMARK_SIGNING_BUDGET); -1 unlimited")
+	zoneBudget := fs.Int("zone-signing-budget", envInt("WAYMARK_ZONE_SIGNING_BUDGET", dataplane.DefaultZoneSigningBudget), "fresh DNSSEC signatures per second for UDP answers of any one zone (WAYMARK_ZONE_SIGNING_BUDGET); -1 unlimited")
+	sigCache := fs.Int("signature-cache-size", envInt("WAYMARK_SIGNATURE_CACHE_SIZE", dataplane.DefaultSignatureCacheSize), "signatures the signature cache keeps (WAYMARK_SIGNATURE_CACHE_SIZE)")
 	stats := fs.Duration("stats-interval", envDur("WAYMARK_DNS_STATS_INTERVAL", time.Minute), "log the DNS protection counters this often when they changed; 0 never (WAYMARK_DNS_STATS_INTERVAL)")
 	return func() (dnsLimits, error) {
 		l := dnsLimits{
@@ -91,6 +97,7 @@ func dnsLimitFlags(fs *flag.FlagSet) func() (dnsLimits, error) {
 				IPv4Prefix: *rrlV4, IPv6Prefix: *rrlV6, TableSize: *rrlTable,
 			},
 			Cookies:       dataplane.CookieConfig{Off: *cookiesOff},
+			Signing:       dataplane.SigningConfig{Budget: *signBudget, ZoneBudget: *zoneBudget, CacheSize: *sigCache},
 			StatsInterval: *stats,
 		}
 		if *rrlSlip == 0 {
@@ -101,6 +108,12 @@ func dnsLimitFlags(fs *flag.FlagSet) func() (dnsLimits, error) {
 			errs = append(errs, errors.New("--tcp-max-conns must be 0 (automatic) or positive, --tcp-max-conns-per-ip positive"))
 		case *rrlRate <= 0 || *rrlWindow <= 0 || *rrlTable <= 0:
 			errs = append(errs, errors.New("--rrl-rate, --rrl-window and --rrl-table-size must be positive"))
+		case *signBudget == 0 || *signBudget < -1 || *zoneBudget == 0 || *zoneBudget < -1:
+			// 0 would mean "the default" to the library, surprising on a
+			// command line; -1 is the only way to say unlimited.
+			errs = append(errs, errors.New("--signing-budget and --zone-signing-budget must be positive, or -1 for unlimited"))
+		case *sigCache <= 0:
+			errs = append(errs, errors.New("--signature-cache-size must be positive"))
 		case *rrlV4 < 1 || *rrlV4 > 32 || *rrlV6 < 1 || *rrlV6 > 128:
 			errs = append(errs, errors.New("--rrl-ipv4-prefix must be 1..32 and --rrl-ipv6-prefix 1..128"))
 		}
@@ -170,5 +183,7 @@ func logDNSLimits(log *slog.Logger, l dnsLimits) {
 	}
 	log.Info("dns protections", "rrl", rrl, "cookies", cookies,
 		"tcp_max_conns", l.TCP.MaxConns, "tcp_max_conns_per_ip", l.TCP.MaxConnsPerIP, // 0: automatic
-		"tcp_idle_timeout", l.TCP.IdleTimeout, "tcp_io_timeout", l.TCP.IOTimeout)
+		"tcp_idle_timeout", l.TCP.IdleTimeout, "tcp_io_timeout", l.TCP.IOTimeout,
+		"signing_budget", l.Signing.Budget, "zone_signing_budget", l.Signing.ZoneBudget, // -1: unlimited
+		"signature_cache_size", l.Signing.CacheSize)
 }

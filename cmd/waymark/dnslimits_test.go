@@ -28,6 +28,9 @@ func TestDNSLimitFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if l.Signing.Budget != dataplane.DefaultSigningBudget || l.Signing.ZoneBudget != dataplane.DefaultZoneSigningBudget || l.Signing.CacheSize != dataplane.DefaultSignatureCacheSize {
+		t.Errorf("signing defaults: %+v", l.Signing)
+	}
 	if l.RRL.Rate != dataplane.DefaultRRLRate || l.RRL.Off || l.Cookies.Off || l.TCP.MaxConns != 0 || l.TCP.MaxConnsPerIP != dataplane.DefaultTCPMaxConnsPerIP || l.TCP.IdleTimeout != 10*time.Second {
 		t.Errorf("defaults: %+v", l)
 	}
@@ -39,6 +42,15 @@ func TestDNSLimitFlags(t *testing.T) {
 	if l.RRL.Rate != 9 || l.RRL.Slip != -1 || l.TCP.IdleTimeout != 3*time.Second || l.TCP.MaxConns != 50 || len(l.Cookies.Secret) != 16 {
 		t.Errorf("flags and environment: %+v", l)
 	}
+	l, err = parse(map[string]string{"WAYMARK_SIGNING_BUDGET": "500", "WAYMARK_ZONE_SIGNING_BUDGET": "-1"}, "--signing-budget", "700", "--signature-cache-size", "1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Signing.Budget != 700 || l.Signing.ZoneBudget != -1 || l.Signing.CacheSize != 1000 {
+		t.Errorf("signing flags and environment: %+v", l.Signing)
+	}
+	t.Setenv("WAYMARK_SIGNING_BUDGET", "")
+	t.Setenv("WAYMARK_ZONE_SIGNING_BUDGET", "")
 	for _, c := range []struct {
 		args []string
 		want string
@@ -49,6 +61,9 @@ func TestDNSLimitFlags(t *testing.T) {
 		{[]string{"--tcp-max-conns-per-ip", "0"}, "positive"},
 		{[]string{"--tcp-max-conns", "-5"}, "positive"},
 		{[]string{"--rrl-ipv4-prefix", "33"}, "1..32"},
+		{[]string{"--signing-budget", "0"}, "-1 for unlimited"},
+		{[]string{"--zone-signing-budget", "-2"}, "-1 for unlimited"},
+		{[]string{"--signature-cache-size", "0"}, "--signature-cache-size must be positive"},
 	} {
 		t.Setenv("WAYMARK_COOKIE_SECRET", "")
 		if _, err := parse(nil, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {

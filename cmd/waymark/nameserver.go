@@ -48,7 +48,7 @@ type nameserverOptions struct {
 	Serve []string
 	// Hostmaster is the SOA RNAME of the fleet's own zones.
 	Hostmaster string
-	// Limits are the TCP, rate-limiting and cookie settings.
+	// Limits are the TCP, rate-limiting, cookie and signing-budget settings.
 	Limits dnsLimits
 	// Metrics, when set, receives the DNS and sync metrics.
 	Metrics prometheus.Registerer
@@ -118,7 +118,9 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		return nil, err
 	}
 	store := dataplane.NewStoreViews(served.Names())
-	store.SetSigning(dataplane.SigningConfig{FleetKey: o.FleetKey})
+	signing := o.Limits.Signing
+	signing.FleetKey = o.FleetKey
+	store.SetSigning(signing)
 	if len(o.Pool.Servers) > 0 {
 		if err := store.SetSystemZones(o.Pool.SystemZones(o.hostmaster())); err != nil {
 			return nil, fmt.Errorf("the fleet's own zones: %w", err)

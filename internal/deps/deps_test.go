@@ -62,7 +62,7 @@ var arrows = map[string][]string{
 	"healthcheck":        {"event", "healthcfg", "internal/retry"},
 	"migrations":         nil,
 	"client":             nil,
-	"cmd/waymark":        {"api", "controlplane", "dataplane", "dnssec", "event", "healthcfg", "healthcheck", "internal/cli", "internal/httpcomp", "internal/metrics", "migrations", "nspool"},
+	"cmd/waymark":        {"api", "controlplane", "dataplane", "dnssec", "event", "healthcfg", "healthcheck", "internal/cli", "internal/httpcomp", "internal/metrics", "migrations", "nspool", "registrar/rdap", "registrar/regrdap", "registrar/registry"},
 	"internal/cli":       {"client"},
 	"internal/devserver": {"internal/pgtest", "migrations"},
 	"internal/deps":      nil,
@@ -84,6 +84,9 @@ var arrows = map[string][]string{
 	"registrar/epp":      nil,
 	"registrar/rdap":     nil,
 	"registrar/registry": {"controlplane", "nspool", "zonecfg"},
+	"registrar":          {"controlplane", "registrar/registry"},
+	"registrar/regrdap":  {"registrar/rdap", "registrar/registry"},
+	"registrar/regepp":   {"registrar/epp", "registrar/registry"},
 }
 
 // TestArrows checks every package's imports of the module against arrows,

@@ -234,7 +234,7 @@ func (tx *Tx) CreateDomain(ctx context.Context, clID string, in DomainCreate) (C
 	}
 	price *= int64(in.Years)
 	if in.MaxPrice > 0 && price > in.MaxPrice {
-		return Created{}, errorf(ErrPolicy, "%s costs %d %s, more than the maximum price %d", name, price, tld.Prices.Currency, in.MaxPrice)
+		return Created{}, errorf(ErrPrice, "%s costs %d %s, more than the maximum price %d", name, price, tld.Prices.Currency, in.MaxPrice)
 	}
 	auth := in.AuthInfo
 	if auth == "" {
@@ -537,7 +537,7 @@ func (tx *Tx) RenewDomain(ctx context.Context, clID, name string, curExpiryYear,
 	if exp.After(now.AddDate(MaxYears, 0, 0)) {
 		return Created{}, errorf(ErrPolicy, "%s would expire more than %d years from now", d.Name, MaxYears)
 	}
-	tld, err := tx.r.TLD(ctx, d.TLD)
+	tld, err := tx.r.tld(ctx, tx.zt.Tx(), d.TLD)
 	if err != nil {
 		return Created{}, err
 	}
@@ -565,7 +565,7 @@ func (tx *Tx) DeleteDomain(ctx context.Context, clID, name string) (refund bool,
 			return true, tx.Release(ctx, d.Name)
 		}
 	}
-	tld, err := tx.r.TLD(ctx, d.TLD)
+	tld, err := tx.r.tld(ctx, tx.zt.Tx(), d.TLD)
 	if err != nil {
 		return false, err
 	}
@@ -586,7 +586,7 @@ func (tx *Tx) RestoreDomain(ctx context.Context, clID, name string) (Created, er
 	if d.RGP != RGPRedemption {
 		return Created{}, errorf(ErrStatusProhibits, "%s is not in redemption", d.Name)
 	}
-	tld, err := tx.r.TLD(ctx, d.TLD)
+	tld, err := tx.r.tld(ctx, tx.zt.Tx(), d.TLD)
 	if err != nil {
 		return Created{}, err
 	}
@@ -634,7 +634,7 @@ func (tx *Tx) publish(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	tld, err := tx.r.TLD(ctx, d.TLD)
+	tld, err := tx.r.tld(ctx, tx.zt.Tx(), d.TLD)
 	if err != nil {
 		return err
 	}

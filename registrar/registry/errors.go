@@ -22,6 +22,7 @@ const (
 	ErrNotPendingTransfer  Code = "NotPendingTransfer"  // 2301
 	ErrUnimplementedObject Code = "UnimplementedObject" // 2307: a TLD we do not run
 	ErrAssociationExists   Code = "AssociationExists"   // 2305: host in use
+	ErrPrice               Code = "PriceTooHigh"        // 2306: above the registrar's maximum price
 )
 
 // EPP returns the EPP result code of c.
@@ -33,7 +34,7 @@ func (c Code) EPP() int {
 		return 2303
 	case ErrStatusProhibits:
 		return 2304
-	case ErrPolicy:
+	case ErrPolicy, ErrPrice:
 		return 2306
 	case ErrParameterRange:
 		return 2004

@@ -287,7 +287,13 @@ func (r *Registry) TLD(ctx context.Context, name string) (TLD, error) {
 	if err != nil {
 		return TLD{}, errorf(ErrUnimplementedObject, "%q is not a TLD of this registry", name)
 	}
-	t, err := scanTLD(r.db.QueryRow(ctx, `SELECT `+tldColumns+` FROM registry_tld t WHERE t.tld = $1`, tld))
+	return r.tld(ctx, r.db, tld)
+}
+
+// tld reads a canonical TLD through q: inside a transaction, its own
+// connection (a second one from the pool could deadlock under load).
+func (r *Registry) tld(ctx context.Context, q querier, tld string) (TLD, error) {
+	t, err := scanTLD(q.QueryRow(ctx, `SELECT `+tldColumns+` FROM registry_tld t WHERE t.tld = $1`, tld))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return TLD{}, errorf(ErrUnimplementedObject, "%s is not a TLD of this registry", tld)
 	}
