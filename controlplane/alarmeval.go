@@ -218,15 +218,19 @@ func (s *Service) webhookClient() *http.Client {
 // it again: delivery is at least once. It returns how many it attempted.
 func (s *Service) DeliverNotifications(ctx context.Context, client *http.Client) (int, error) {
 	n := 0
-	for n < webhookBatch {
+	// A delivery that has begun is recorded even if ctx ends meanwhile
+	// (the leader stepping down): otherwise the POST would be sent and
+	// its row rolled back, and the next leader would send it again.
+	for n < webhookBatch && ctx.Err() == nil {
 		attempted := false
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*webhookTimeout)
+		err := pgx.BeginFunc(rctx, s.pool, func(tx pgx.Tx) error {
 			now := s.cfg.NowFunc().UTC()
 			var id int64
 			var attempts int
 			var u, secret string
 			var body []byte
-			err := tx.QueryRow(ctx, `SELECT id, url, secret, body, attempts FROM notification
+			err := tx.QueryRow(rctx, `SELECT id, url, secret, body, attempts FROM notification
 			    WHERE status = 'pending' AND next_attempt_at <= $1
 			    ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, now).Scan(&id, &u, &secret, &body, &attempts)
 			if errors.Is(err, pgx.ErrNoRows) {
@@ -236,7 +240,7 @@ func (s *Service) DeliverNotifications(ctx context.Context, client *http.Client)
 				return fmt.Errorf("next notification: %w", err)
 			}
 			attempted = true
-			code, derr := post(ctx, client, u, secret, body)
+			code, derr := post(rctx, client, u, secret, body)
 			attempts++
 			status, next := "pending", now
 			switch {
@@ -258,7 +262,7 @@ func (s *Service) DeliverNotifications(ctx context.Context, client *http.Client)
 			if code != 0 {
 				lastStatus = &code
 			}
-			_, err = tx.Exec(ctx, `UPDATE notification SET status = $2, attempts = $3, last_error = $4,
+			_, err = tx.Exec(rctx, `UPDATE notification SET status = $2, attempts = $3, last_error = $4,
 			        last_status = $5, next_attempt_at = $6,
 			        delivered_at = CASE WHEN $2 = 'delivered' THEN $7::timestamptz END
 			    WHERE id = $1`, id, status, attempts, errText, lastStatus, next, s.cfg.NowFunc().UTC())
@@ -267,6 +271,7 @@ func (s *Service) DeliverNotifications(ctx context.Context, client *http.Client)
 			}
 			return nil
 		})
+		cancel()
 		if err != nil {
 			return n, err
 		}
