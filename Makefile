@@ -5,7 +5,7 @@ PKGS  := ./...
 # Tests need PostgreSQL; NATS is embedded in the test process.
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/waymark_test?sslmode=disable
 
-.PHONY: help run build test test/fast lint fmt bench abuse fuzz clean
+.PHONY: help run build test test/fast lint fmt bench abuse fuzz clean fleet fleet-test
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,12 @@ bench: ## benchmarks: control plane, nameserver vs Knot DNS, propagation, abuse 
 
 abuse: ## the nameserver under TCP floods, a spoofed-source UDP flood and RRL, beside Knot DNS (bench/abuse.sh)
 	./bench/abuse.sh
+
+fleet: ## start the production roles as processes (3 NATS nodes, 2 APIs, 3 nameservers, 3 checkers) and print their addresses
+	$(GO) run ./internal/fleet/fleetup
+
+fleet-test: ## the fleet's fault tests: kill -9 NATS nodes, API processes, nameservers (internal/fleet, build tag fleet)
+	$(GO) test -count=1 -tags fleet -timeout 30m -v -run 'TestFleet' ./internal/fleet/
 
 clean: ## remove build output and the dev state in .waymark/
 	rm -rf bin .waymark

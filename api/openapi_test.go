@@ -44,6 +44,11 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 	_, token := a.tenant("contract")
 	a.must(http.StatusCreated, req{method: "POST", path: "/v1/signup", body: map[string]string{"name": "signed-up"}})
 	a.must(http.StatusOK, req{method: "GET", path: "/v1/apikeys", bearer: token})
+	// Zone transfers' TSIG keys (the zone's transfer configuration is
+	// exercised with the zone below).
+	a.must(http.StatusCreated, req{method: "POST", path: "/v1/tsigkeys", bearer: token,
+		body: map[string]string{"name": "contract-xfr.example.", "algorithm": "hmac-sha512"}})
+	a.must(http.StatusOK, req{method: "GET", path: "/v1/tsigkeys", bearer: token})
 	r := a.must(http.StatusCreated, req{method: "POST", path: "/v1/apikeys", bearer: token, body: map[string]string{"description": "second"}})
 	var key apiKeyResponse
 	r.decode(t, &key)
@@ -80,6 +85,12 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 		t.Fatalf("got %s", r.body)
 	}
 	a.must(http.StatusOK, req{method: "GET", path: "/v1/hostedzones/" + zone, bearer: token})
+	a.must(http.StatusOK, req{method: "PUT", path: "/v1/hostedzones/" + zone + "/transfers", bearer: token,
+		body: map[string]any{"allow": []map[string]any{{"tsig_key": "contract-xfr.example.", "cidrs": []string{"192.0.2.0/24"}}}}})
+	a.must(http.StatusOK, req{method: "GET", path: "/v1/hostedzones/" + zone + "/transfers", bearer: token})
+	a.must(http.StatusConflict, req{method: "DELETE", path: "/v1/tsigkeys/contract-xfr.example.", bearer: token})
+	a.must(http.StatusOK, req{method: "PUT", path: "/v1/hostedzones/" + zone + "/transfers", bearer: token, body: map[string]any{}})
+	a.must(http.StatusNoContent, req{method: "DELETE", path: "/v1/tsigkeys/contract-xfr.example.", bearer: token})
 	exerciseDNSSEC(t, a, token, zone)
 	r = a.must(http.StatusOK, req{method: "PATCH", path: "/v1/hostedzones/" + zone, bearer: token, body: map[string]string{"comment": "renamed"}})
 	if !strings.Contains(string(r.body), `"comment":"renamed"`) {

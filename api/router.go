@@ -276,6 +276,12 @@ func (h *handler) routes() []route {
 		{"POST", "/v1/hostedzones/{id}/dnssec/enable", tenant, jsonBody, h.zoneChange(DNSSECService.EnableDNSSEC)},
 		{"POST", "/v1/hostedzones/{id}/dnssec/disable", tenant, jsonBody, h.zoneChange(DNSSECService.DisableDNSSEC)},
 		{"POST", "/v1/hostedzones/{id}/dnssec/zsk-rollover", tenant, jsonBody, h.zoneChange(DNSSECService.RollZSK)},
+		// Zone transfers (TransferService, transfers.go).
+		{"GET", "/v1/tsigkeys", tenant, jsonBody, h.listTSIGKeys},
+		{"POST", "/v1/tsigkeys", tenant, jsonBody, h.createTSIGKey},
+		{"DELETE", "/v1/tsigkeys/{name}", tenant, jsonBody, h.deleteTSIGKey},
+		{"GET", "/v1/hostedzones/{id}/transfers", tenant, jsonBody, h.getTransfers},
+		{"PUT", "/v1/hostedzones/{id}/transfers", tenant, jsonBody, h.putTransfers},
 
 		// Changes and the nameserver fleet (FleetService).
 		{"GET", "/v1/changes/{id}", tenant, noBody, h.getChange},

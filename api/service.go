@@ -23,6 +23,7 @@ type Service interface {
 	TagService
 	AuditService
 	DNSSECService
+	TransferService
 	AlarmService
 	// The Route 53-compatible API's needs (api/route53), mounted beside
 	// the route table.

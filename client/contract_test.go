@@ -69,6 +69,17 @@ func contracts() map[string]contract {
 			_, err := c.UpdateHostedZone(ctx, "z1", UpdateHostedZoneInput{Comment: "c"})
 			return err
 		}, typeOf[UpdateHostedZoneInput](), typeOf[HostedZoneOutput]()},
+		"listTSIGKeys": {func(ctx context.Context, c *Client) error { _, err := c.ListTSIGKeys(ctx); return err }, nil, typeOf[TSIGKeysOutput]()},
+		"createTSIGKey": {func(ctx context.Context, c *Client) error {
+			_, err := c.CreateTSIGKey(ctx, CreateTSIGKeyInput{Name: "k.example.", Algorithm: "hmac-sha256"})
+			return err
+		}, typeOf[CreateTSIGKeyInput](), typeOf[TSIGKeyOutput]()},
+		"deleteTSIGKey": {func(ctx context.Context, c *Client) error { return c.DeleteTSIGKey(ctx, "k.example.") }, nil, nil},
+		"getTransfers":  {func(ctx context.Context, c *Client) error { _, err := c.GetTransfers(ctx, "z1"); return err }, nil, typeOf[TransfersOutput]()},
+		"putTransfers": {func(ctx context.Context, c *Client) error {
+			_, err := c.PutTransfers(ctx, "z1", TransferConfig{Allow: []TransferAllow{{TSIGKey: "k.example.", CIDRs: []string{"192.0.2.0/24"}}}})
+			return err
+		}, typeOf[TransferConfig](), typeOf[PutTransfersOutput]()},
 		"createKeySigningKey": {func(ctx context.Context, c *Client) error {
 			_, err := c.CreateKeySigningKey(ctx, "z1", CreateKeySigningKeyInput{Name: "k1", Status: "ACTIVE", CallerReference: "r"})
 			return err

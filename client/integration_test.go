@@ -192,6 +192,25 @@ func TestIntegrationEveryOperation(t *testing.T) {
 		t.Errorf("UpdateHostedZone %+v", u)
 	}
 
+	// Zone transfers: a TSIG key, a configuration naming it, the key in
+	// use until the configuration is cleared.
+	tk := must(c.CreateTSIGKey(ctx, CreateTSIGKeyInput{Name: "sdk-xfr.example.", Algorithm: "hmac-sha256"}))(t, "CreateTSIGKey")
+	if tk.TSIGKey.Secret == "" {
+		t.Errorf("CreateTSIGKey %+v: no secret", tk)
+	}
+	must(c.PutTransfers(ctx, zone, TransferConfig{Allow: []TransferAllow{{TSIGKey: "sdk-xfr.example.", CIDRs: []string{"192.0.2.0/24"}}}}))(t, "PutTransfers")
+	if tr := must(c.GetTransfers(ctx, zone))(t, "GetTransfers"); !tr.Available || len(tr.Transfers.Allow) != 1 {
+		t.Errorf("GetTransfers %+v", tr)
+	}
+	if l := must(c.ListTSIGKeys(ctx))(t, "ListTSIGKeys"); len(l.TSIGKeys) != 1 || l.TSIGKeys[0].Secret != "" || len(l.TSIGKeys[0].HostedZones) != 1 {
+		t.Errorf("ListTSIGKeys %+v", l)
+	}
+	if err := c.DeleteTSIGKey(ctx, "sdk-xfr.example."); err == nil {
+		t.Error("DeleteTSIGKey of a key in use succeeded")
+	}
+	must(c.PutTransfers(ctx, zone, TransferConfig{}))(t, "PutTransfers (off)")
+	must(0, c.DeleteTSIGKey(ctx, "sdk-xfr.example."))(t, "DeleteTSIGKey")
+
 	// DNSSEC: a KSK, signing with a roll, and back to unsigned.
 	ksk := must(c.CreateKeySigningKey(ctx, zone, CreateKeySigningKeyInput{Name: "ksk_sdk", Status: "INACTIVE"}))(t, "CreateKeySigningKey")
 	if ksk.KeySigningKey.DSRecord == "" || ksk.KeySigningKey.Flag != 257 {

@@ -122,5 +122,5 @@ func operations() []operation {
 		opListZoneTags, opChangeZoneTags, opListHealthCheckTags, opChangeHealthCheckTags,
 		opGetNameserverSnapshot, opGetNameserverZone, opListNameservers,
 		opListAuditLog,
-	}, dnssecOperations()...)
+	}, append(dnssecOperations(), transferOperations()...)...)
 }

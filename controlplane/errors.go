@@ -64,6 +64,12 @@ const (
 	CodeTooManyKeySigningKeys                 Code = "TooManyKeySigningKeys"
 	CodeDNSSECNotEnabled                      Code = "DNSSECNotEnabled"
 
+	// Zone transfers (tsig.go, transfers.go).
+	CodeNoSuchTSIGKey        Code = "NoSuchTSIGKey"
+	CodeTSIGKeyAlreadyExists Code = "TSIGKeyAlreadyExists"
+	CodeTSIGKeyInUse         Code = "TSIGKeyInUse"
+	CodeTransferNotAvailable Code = "TransferNotAvailable"
+
 	// Alarms (alarms.go).
 	CodeNoSuchAlarm        Code = "NoSuchAlarm"
 	CodeAlarmAlreadyExists Code = "AlarmAlreadyExists"

@@ -137,6 +137,7 @@ func (s *Service) WriteSnapshotServing(ctx context.Context, w io.Writer, serves 
 		buf = strconv.AppendInt(buf, z.Version, 10)
 		buf = appendNameServers(buf, z.NameServers)
 		buf = appendDNSSEC(buf, z.DNSSEC)
+		buf = appendRawMember(buf, "transfers", z.Transfers)
 		buf = append(buf, `,"rrsets":[`...)
 		open, sets = i, 0
 	}
@@ -242,7 +243,7 @@ func appendRRSetJSON[S string | []byte](b []byte, name, typ, setID, ttl, records
 // sets but their delegation set's names and their CIDR collections.
 func snapshotZones(ctx context.Context, tx pgx.Tx, f snapshotFilter) ([]rawZone, error) {
 	zrows, err := tx.Query(ctx,
-		`SELECT z.id, z.name, z.tenant_id, z.version, d.name_servers, z.dnssec
+		`SELECT z.id, z.name, z.tenant_id, z.version, d.name_servers, z.dnssec, z.transfers
 		   FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
 		  WHERE ($1 = '' OR z.id = $1) AND (cardinality($2::text[]) = 0 OR d.name_servers && $2)
 		  ORDER BY z.id`, f.zoneID, f.serves)
@@ -251,9 +252,9 @@ func snapshotZones(ctx context.Context, tx pgx.Tx, f snapshotFilter) ([]rawZone,
 	}
 	zones, err := pgx.CollectRows(zrows, func(row pgx.CollectableRow) (rawZone, error) {
 		var z rawZone
-		var dnssec []byte
-		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version, &z.NameServers, &dnssec)
-		z.DNSSEC = dnssec
+		var dnssec, transfers []byte
+		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version, &z.NameServers, &dnssec, &transfers)
+		z.DNSSEC, z.Transfers = dnssec, transfers
 		z.RRSets = []rawRRSet{}
 		return z, err
 	})
@@ -294,6 +295,18 @@ func appendDNSSEC(b []byte, raw json.RawMessage) []byte {
 	return append(b, raw...)
 }
 
+// appendRawMember appends the member name with the stored JSON raw, if
+// there is any.
+func appendRawMember(b []byte, name string, raw json.RawMessage) []byte {
+	if len(raw) == 0 {
+		return b
+	}
+	b = append(b, `,"`...)
+	b = append(b, name...)
+	b = append(b, `":`...)
+	return append(b, raw...)
+}
+
 // rawZone is event.ZoneState with record values kept as the database's
 // JSON text, to avoid decoding and re-encoding every record.
 type rawZone struct {
@@ -310,6 +323,9 @@ type rawZone struct {
 	// DNSSEC is hosted_zone.dnssec (zonecfg.DNSSEC's JSON), nil if the
 	// zone is not signed.
 	DNSSEC json.RawMessage `json:"dnssec,omitempty"`
+	// Transfers is hosted_zone.transfers (zonecfg.Transfers' JSON), nil
+	// if the zone has no transfer configuration.
+	Transfers json.RawMessage `json:"transfers,omitempty"`
 }
 
 type rawRRSet struct {
@@ -341,6 +357,7 @@ func (z *rawZone) appendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, z.Version, 10)
 	b = appendNameServers(b, z.NameServers)
 	b = appendDNSSEC(b, z.DNSSEC)
+	b = appendRawMember(b, "transfers", z.Transfers)
 	b = append(b, `,"rrsets":[`...)
 	var ttl []byte
 	for i, r := range z.RRSets {

@@ -35,6 +35,8 @@ const cacheFile = "zones.bin"
 //	        CIDR collections (JSON, may be empty) s32 |
 //	        DNSSEC signing material (JSON zonecfg.DNSSEC: ZSKs wrapped
 //	        under the fleet key, never in plain text; empty if unsigned) s32 |
+//	        transfer configuration (JSON zonecfg.Transfers: TSIG secrets
+//	        wrapped under the fleet key; empty if none) s32 |
 //	        sets u32
 //	set     owner (wire name) s8 | type u16 | ttl u32 | records u16 |
 //	        set identifier s16 | RDATA (as rrset.rdata) s32 |
@@ -47,7 +49,7 @@ const cacheFile = "zones.bin"
 const (
 	cacheMagic  = "WMZC"
 	cacheEnd    = "WMZE"
-	cacheFormat = 3
+	cacheFormat = 4
 )
 
 // cacheLoop rewrites the cache every CacheInterval when the state changed.
@@ -122,6 +124,14 @@ func (c *cacheWriter) zone(z *zone) error {
 		}
 	}
 	c.s32(string(signing))
+	var xfr []byte
+	if z.xfr != nil {
+		var err error
+		if xfr, err = json.Marshal(z.xfr.cfg); err != nil {
+			return err
+		}
+	}
+	c.s32(string(xfr))
 	sets := 0
 	z.names.all(func(_ string, n node) { sets += len(n.sets) })
 	c.u32(uint32(sets))
@@ -310,6 +320,7 @@ type cachedZone struct {
 	version            int64
 	cidr               string
 	dnssec             string // JSON zonecfg.DNSSEC, or empty
+	transfers          string // JSON zonecfg.Transfers, or empty
 	owners             []string
 	sets               []rrset
 	routes             []string
@@ -317,7 +328,7 @@ type cachedZone struct {
 
 // zone reads one zone.
 func (r *cacheReader) zone() cachedZone {
-	cz := cachedZone{id: r.s16(), tenant: r.s16(), origin: r.s16(), servers: r.s16(), version: int64(r.u64()), cidr: r.s32(), dnssec: r.s32()}
+	cz := cachedZone{id: r.s16(), tenant: r.s16(), origin: r.s16(), servers: r.s16(), version: int64(r.u64()), cidr: r.s32(), dnssec: r.s32(), transfers: r.s32()}
 	n := int(r.u32())
 	if r.err != nil || n > (len(r.b)-r.off)/19 { // 19: the smallest set
 		r.err = errCorruptCache
@@ -370,6 +381,13 @@ func (cz *cachedZone) build() (*zone, error) {
 			return nil, fmt.Errorf("zone %s: DNSSEC: %w", cz.id, err)
 		}
 		b.setDNSSEC(&d)
+	}
+	if cz.transfers != "" {
+		var t zonecfg.Transfers
+		if err := json.Unmarshal([]byte(cz.transfers), &t); err != nil {
+			return nil, fmt.Errorf("zone %s: transfers: %w", cz.id, err)
+		}
+		b.setTransfers(&t)
 	}
 	for i, owner := range cz.owners {
 		if skipName(owner) != len(owner) || !isSubName(owner, name) {

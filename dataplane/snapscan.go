@@ -319,6 +319,8 @@ func (p *jsonScan) zone(zones chan<- *zoneStream) (err error) {
 			return p.value(&st.CIDRCollections)
 		case "dnssec":
 			return p.value(&st.DNSSEC)
+		case "transfers":
+			return p.value(&st.Transfers)
 		case "name_servers":
 			st.NameServers = nil
 			if !p.byte('[') {

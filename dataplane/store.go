@@ -240,7 +240,8 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 			return AlreadyApplied, nil
 		}
 		z, err := buildZone(event.ZoneState{ID: ev.ZoneID, Name: ev.ZoneName, TenantID: ev.TenantID, Version: ev.ToVersion,
-			RRSets: ev.Upserts, CIDRCollections: ev.CIDRCollections, NameServers: ev.NameServers, DNSSEC: ev.DNSSEC})
+			RRSets: ev.Upserts, CIDRCollections: ev.CIDRCollections, NameServers: ev.NameServers, DNSSEC: ev.DNSSEC,
+			Transfers: ev.Transfers})
 		if z == nil {
 			return 0, err
 		}
@@ -258,6 +259,7 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 		b := cur.edit(ev.ToVersion)
 		b.setCIDR(ev.CIDRCollections)
 		b.setDNSSEC(ev.DNSSEC)
+		b.setTransfers(ev.Transfers)
 		for _, k := range ev.Deletes {
 			b.remove(k)
 		}

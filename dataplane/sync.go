@@ -310,6 +310,7 @@ func (zs *zoneStream) build() (*zone, error) {
 	b.z.tenant, b.z.version, b.z.servers = f.TenantID, f.Version, f.NameServers
 	b.setCIDR(f.CIDRCollections)
 	b.setDNSSEC(f.DNSSEC)
+	b.setTransfers(f.Transfers)
 	b.w = newMapWriter[node](total + total/4)
 	b.w.set(b.z.name, node{})
 	for _, part := range parts {

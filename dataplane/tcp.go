@@ -320,6 +320,19 @@ func (s *Server) serveConn(tc *tcpConn) {
 			return
 		}
 		tc.busy.Store(true)
+		if isTransferQuery(req[:n]) {
+			// Zone transfers stream many messages (xfr.go): what is
+			// pending goes first, then each message as it is made.
+			if !s.writeTCP(c, out) || s.handler.serveTransfer(req[:n], tc.addr, time.Now(), func(m []byte) error {
+				return s.writeFramed(c, m)
+			}) != nil {
+				return
+			}
+			out = out[:0]
+			tc.last.Store(time.Now().UnixNano())
+			tc.busy.Store(false)
+			continue
+		}
 		at := len(out)
 		out = append(out, 0, 0)
 		resp := s.serve(out[at+2:at+2], req[:n], tc.addr, true)

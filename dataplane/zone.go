@@ -93,6 +93,8 @@ type zone struct {
 	// keys is the signing material of a signed zone (sign.go), nil for
 	// an unsigned one.
 	keys *zoneKeys
+	// xfr is the outgoing transfer configuration (xfr.go); nil: none.
+	xfr *zoneXfr
 }
 
 // ErrSkippedRecords is wrapped by the error ReplaceZone and Apply return
@@ -119,6 +121,7 @@ func buildZone(st event.ZoneState) (*zone, error) {
 	b.z.tenant, b.z.version, b.z.servers = st.TenantID, st.Version, st.NameServers
 	b.setCIDR(st.CIDRCollections)
 	b.setDNSSEC(st.DNSSEC)
+	b.setTransfers(st.Transfers)
 	for _, rs := range st.RRSets {
 		b.upsert(rs)
 	}
@@ -528,6 +531,9 @@ func (z *zone) state() event.ZoneState {
 		NameServers: z.servers}
 	if z.keys != nil {
 		st.DNSSEC = z.keys.cfg
+	}
+	if z.xfr != nil {
+		st.Transfers = z.xfr.cfg
 	}
 	buf := make([]byte, 0, 512)
 	z.names.all(func(owner string, n node) {

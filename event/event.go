@@ -90,8 +90,11 @@ type ZoneEvent struct {
 	// DNSSEC, when set, replaces the zone's signing material (nil:
 	// unchanged; one without keys: the zone is no longer signed). See
 	// zonecfg.DNSSEC.
-	DNSSEC    *zonecfg.DNSSEC `json:"dnssec,omitempty"`
-	Committed time.Time       `json:"committed"`
+	DNSSEC *zonecfg.DNSSEC `json:"dnssec,omitempty"`
+	// Transfers, when set, replaces the zone's outgoing transfer
+	// configuration (nil: unchanged). See zonecfg.Transfers.
+	Transfers *zonecfg.Transfers `json:"transfers,omitempty"`
+	Committed time.Time          `json:"committed"`
 }
 
 // Encode returns the wire form of e.

@@ -18,6 +18,8 @@ type ZoneState struct {
 	NameServers []string `json:"name_servers,omitempty"`
 	// DNSSEC is the zone's signing material; nil: not signed.
 	DNSSEC *zonecfg.DNSSEC `json:"dnssec,omitempty"`
+	// Transfers is the zone's outgoing transfer configuration; nil: none.
+	Transfers *zonecfg.Transfers `json:"transfers,omitempty"`
 }
 
 // Snapshot is the control plane's full state at stream position Seq:

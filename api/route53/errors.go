@@ -52,6 +52,11 @@ func r53Code(code controlplane.Code) (r53 string, status int, ok bool) {
 		controlplane.CodeKeySigningKeyWithActiveStatusNotFound, controlplane.CodeKeySigningKeyInParentDSRecord,
 		controlplane.CodeKeySigningKeyInUse, controlplane.CodeTooManyKeySigningKeys:
 		return string(code), http.StatusBadRequest, true
+	case controlplane.CodeNoSuchTSIGKey, controlplane.CodeTSIGKeyAlreadyExists, controlplane.CodeTSIGKeyInUse,
+		controlplane.CodeTransferNotAvailable:
+		// Route 53 has no zone transfers; these come only from /v1, but
+		// the table covers every code.
+		return string(code), http.StatusBadRequest, true
 	case controlplane.CodeDNSSECNotEnabled:
 		return "DNSSECNotFound", http.StatusBadRequest, true
 	case controlplane.CodeNoSuchKeySigningKey:

@@ -33,6 +33,7 @@ func runDev(ctx context.Context, args []string) error {
 	natsURL := fs.String("nats-url", env("WAYMARK_NATS_URL", ""), "external NATS (WAYMARK_NATS_URL); empty runs an embedded server")
 	listen := fs.String("listen", env("WAYMARK_LISTEN", "127.0.0.1:8080"), "API listen address")
 	rdapListen := fs.String("rdap", env("WAYMARK_RDAP_LISTEN", "127.0.0.1:8081"), "RDAP listen address of the built-in registry (unauthenticated)")
+	eppListen := fs.String("epp", env("WAYMARK_EPP_LISTEN", "127.0.0.1:8700"), "EPP (TLS) listen address of the built-in registry")
 	dnsListen := fs.String("dns", env("WAYMARK_DNS_LISTEN", "127.0.0.1:5300"), "DNS address of the first nameserver; the others take the next ports")
 	regions := fs.String("regions", env("WAYMARK_REGIONS", "us-east-1"), "comma-separated regions, one in-process nameserver each")
 	checkRegions := fs.String("checker-regions", env("WAYMARK_CHECKER_REGIONS", "us-east-1,eu-west-1,ap-southeast-1"), "regions of the in-process health checkers")
@@ -116,12 +117,12 @@ func runDev(ctx context.Context, args []string) error {
 		return err
 	}
 
-	rdapURL, rdapSrv, err := startDevRDAP(ctx, cp, pool, *rdapListen, log)
+	devReg, err := startDevRegistry(ctx, cp, pool, *rdapListen, *eppListen, devDir, log)
 	if err != nil {
 		cp.Close()
 		return err
 	}
-	defer rdapSrv.Close()
+	defer devReg.Close()
 
 	basePort, _ := strconv.Atoi(port)
 	var dnsAddrs []string
@@ -174,7 +175,7 @@ func runDev(ctx context.Context, args []string) error {
 	}
 
 	envFile := filepath.Join(devDir, "dev.env")
-	if err := writeDevEnv(envFile, apiURL, token, sec.AdminToken, net.JoinHostPort(host, port), pool.String(), rdapURL); err != nil {
+	if err := writeDevEnv(envFile, apiURL, token, sec.AdminToken, net.JoinHostPort(host, port), pool.String(), devReg); err != nil {
 		cp.Close()
 		return err
 	}
@@ -187,16 +188,17 @@ Waymark is running.
   checkers     %s
   PostgreSQL   %s
   RDAP         %s   (built-in registry for test., no authentication)
+  EPP          %s   (TLS; registrar %s, client certificate %s)
   tenant       %s
   API key      %s
   DNSSEC       short timings for development: DNSKEY TTL 1m, ZSK roll every 1h, retired keys kept 5m
 
-  source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS, WAYMARK_NAMESERVERS, WAYMARK_RDAP, AWS_*
+  source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS, WAYMARK_NAMESERVERS, WAYMARK_RDAP, WAYMARK_EPP*, AWS_*
   curl -s -H "Authorization: Bearer $WAYMARK_API_KEY" $WAYMARK_API/v1/hostedzones
   aws route53 list-hosted-zones      # the Route 53 API, same key (docs/route53.md)
 
 Press Ctrl-C to stop.
-`, apiURL, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), rdapURL, *tenantName, token, envFile)
+`, apiURL, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), devReg.RDAPURL, devReg.EPPAddr, devEPPClientID, devReg.EPPCert, *tenantName, token, envFile)
 	return cp.Wait(ctx)
 }
 
@@ -275,7 +277,7 @@ func devKey(ctx context.Context, svc *controlplane.Service, name, envPath string
 	return key.Token, nil
 }
 
-func writeDevEnv(path, apiURL, token, admin, dnsAddr, pool, rdapURL string) error {
+func writeDevEnv(path, apiURL, token, admin, dnsAddr, pool string, reg *devRegistry) error {
 	_, port, _ := net.SplitHostPort(dnsAddr)
 	content := fmt.Sprintf(`# Written by waymark dev: source it to use the API with curl.
 export WAYMARK_API=%s
@@ -287,7 +289,14 @@ export WAYMARK_DNS_PORT=%s
 export WAYMARK_NAMESERVERS=%s
 # RDAP of the built-in registry (test.): $WAYMARK_RDAP/domain/example.test
 export WAYMARK_RDAP=%s
-`, apiURL, token, admin, dnsAddr, port, pool, rdapURL)
+# EPP of the built-in registry (TLS, RFC 5734): a registrar login, new at each start.
+export WAYMARK_EPP=%s
+export WAYMARK_EPP_CLIENT_ID=%s
+export WAYMARK_EPP_PASSWORD=%s
+export WAYMARK_EPP_CERT=%s
+export WAYMARK_EPP_KEY=%s
+export WAYMARK_EPP_CA=%s
+`, apiURL, token, admin, dnsAddr, port, pool, reg.RDAPURL, reg.EPPAddr, devEPPClientID, reg.EPPPassword, reg.EPPCert, reg.EPPKey, reg.EPPCA)
 	// The same key as an AWS key pair, for the Route 53 API: the AWS CLI
 	// and SDKs read these (docs/route53.md).
 	if keyID, secret, ok := strings.Cut(strings.TrimPrefix(token, controlplane.TokenPrefix), "_"); ok {

@@ -62,7 +62,7 @@ var arrows = map[string][]string{
 	"healthcheck":        {"event", "healthcfg", "internal/retry"},
 	"migrations":         nil,
 	"client":             nil,
-	"cmd/waymark":        {"api", "controlplane", "dataplane", "dnssec", "event", "healthcfg", "healthcheck", "internal/cli", "internal/httpcomp", "internal/metrics", "migrations", "nspool", "registrar/rdap", "registrar/regrdap", "registrar/registry"},
+	"cmd/waymark":        {"api", "controlplane", "dataplane", "dnssec", "event", "healthcfg", "healthcheck", "internal/cli", "internal/httpcomp", "internal/metrics", "migrations", "nspool", "registrar/epp", "registrar/rdap", "registrar/regepp", "registrar/regrdap", "registrar/registry"},
 	"internal/cli":       {"client"},
 	"internal/devserver": {"internal/pgtest", "migrations"},
 	"internal/deps":      nil,
@@ -87,6 +87,11 @@ var arrows = map[string][]string{
 	"registrar":          {"controlplane", "registrar/registry"},
 	"registrar/regrdap":  {"registrar/rdap", "registrar/registry"},
 	"registrar/regepp":   {"registrar/epp", "registrar/registry"},
+
+	// The process harness: pgtest for the schema, migrations for the database.
+	"internal/fleet":          {"internal/pgtest", "migrations"},
+	"internal/fleet/fleetup":  {"internal/fleet"},
+	"internal/fleet/natsnode": nil,
 }
 
 // TestArrows checks every package's imports of the module against arrows,
