@@ -51,6 +51,9 @@ type Store struct {
 	// signer signs the answers of signed zones to DO=1 queries (sign.go);
 	// the default has no fleet key, so those answers are SERVFAIL.
 	signer atomic.Pointer[Signer]
+	// notifier, while it runs, sends NOTIFYs for newly published zone
+	// versions (notify.go).
+	notifier atomic.Pointer[Notifier]
 
 	// names are the pool names of the views, by view index; empty: one
 	// view serving every zone. viewOf is the reverse.
@@ -286,6 +289,9 @@ func (s *Store) putLocked(z *zone) {
 		s.publishNameLocked(w, name)
 	}
 	s.set.Store(w.done())
+	if n := s.notifier.Load(); n != nil {
+		n.published(z)
+	}
 }
 
 // indexLocked records z under its id and name and returns the names whose

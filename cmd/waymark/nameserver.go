@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -202,6 +203,16 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		dm.SetNode(node)
 	}
 	logDNSLimits(o.Logger.With("component", "dns"), o.Limits)
+	// NOTIFYs leave from the first listener's address when it is a
+	// specific one: secondaries accept NOTIFY from their primaries only.
+	var notifyFrom netip.Addr
+	if ap, err := netip.ParseAddrPort(srv.UDPAddr().String()); err == nil && !ap.Addr().IsUnspecified() {
+		notifyFrom = ap.Addr()
+	}
+	go func() {
+		_ = dataplane.NewNotifier(store, dataplane.NotifyConfig{LocalAddr: notifyFrom,
+			Logger: o.Logger.With("component", "notify")}).Run(ctx)
+	}()
 	go reportDNSStats(ctx, ns.Servers, o.Limits.StatsInterval, o.Logger.With("component", "dns"))
 	go func() {
 		err := node.Run(ctx)

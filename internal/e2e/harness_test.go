@@ -187,12 +187,19 @@ func (c *cluster) startNameserver(id, region, cacheDir string) *nameserver {
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = node.Run(ctx) }()
+	// NOTIFYs to the zones' secondaries (xfr_test.go), retried quickly.
+	notified := make(chan struct{})
+	go func() {
+		defer close(notified)
+		_ = dataplane.NewNotifier(store, dataplane.NotifyConfig{MinRetry: 100 * time.Millisecond, MaxRetry: time.Second}).Run(ctx)
+	}()
 	var once sync.Once
 	ns := &nameserver{id: id, region: region, cacheDir: cacheDir, node: node, srv: srv}
 	ns.stop = func() {
 		once.Do(func() {
 			cancel()
 			<-done
+			<-notified
 			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer scancel()
 			_ = srv.Shutdown(sctx)
