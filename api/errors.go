@@ -48,11 +48,11 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 	case controlplane.CodeNoSuchHostedZone, controlplane.CodeNoSuchChange,
 		controlplane.CodeNoSuchKey, controlplane.CodeNoSuchTenant, controlplane.CodeNoSuchHealthCheck, codeNotFound,
 		controlplane.CodeNoSuchCidrCollection, controlplane.CodeNoSuchCidrLocation, controlplane.CodeNoSuchDelegationSet,
-		controlplane.CodeNoSuchKeySigningKey, controlplane.CodeNoSuchTSIGKey:
+		controlplane.CodeNoSuchKeySigningKey, controlplane.CodeNoSuchTSIGKey, controlplane.CodeNoSuchAlarm:
 		return http.StatusNotFound, true
 	case controlplane.CodeHostedZoneAlreadyExists, controlplane.CodeTenantAlreadyExists,
 		controlplane.CodeHostedZoneNotEmpty, controlplane.CodeConflictingDomainExists,
-		controlplane.CodePriorRequestNotComplete, controlplane.CodeHealthCheckAlreadyExists,
+		controlplane.CodePriorRequestNotComplete, controlplane.CodeHealthCheckAlreadyExists, controlplane.CodeAlarmAlreadyExists,
 		controlplane.CodeHealthCheckVersionMismatch, controlplane.CodeHealthCheckInUse,
 		controlplane.CodeTSIGKeyAlreadyExists, controlplane.CodeTSIGKeyInUse, controlplane.CodeTransferNotAvailable,
 		controlplane.CodeCidrCollectionAlreadyExists, controlplane.CodeCidrCollectionVersionMismatch,

@@ -208,6 +208,7 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 	a.must(http.StatusNotFound, req{method: "GET", path: "/v1/hostedzones/" + zone, bearer: token})
 
 	exerciseHealthChecks(t, a, token)
+	exerciseAlarms(t, a, token)
 	exerciseTags(t, a, token)
 	exerciseRouting(t, a, token, lastTestAnswer)
 	exerciseFleet(t, a, token)

@@ -320,6 +320,13 @@ func (h *handler) routes() []route {
 		{"GET", "/v1/healthchecks/{id}/tags", tenant, jsonBody, h.listTags(controlplane.TagHealthCheck)},
 		{"POST", "/v1/healthchecks/{id}/tags", tenant, jsonBody, h.changeTags(controlplane.TagHealthCheck)},
 
+		// Alarms (AlarmService).
+		{"POST", "/v1/alarms", tenant, jsonBody, h.createAlarm},
+		{"GET", "/v1/alarms", tenant, jsonBody, h.listAlarms},
+		{"GET", "/v1/alarms/{id}", tenant, jsonBody, h.getAlarm},
+		{"DELETE", "/v1/alarms/{id}", tenant, jsonBody, h.deleteAlarm},
+		{"GET", "/v1/alarms/{id}/history", tenant, jsonBody, h.alarmHistory},
+
 		// The audit log (AuditService).
 		{"GET", "/v1/auditlog", tenant, noBody, h.listAudit},
 

@@ -24,6 +24,7 @@ type Service interface {
 	AuditService
 	DNSSECService
 	TransferService
+	AlarmService
 	// The Route 53-compatible API's needs (api/route53), mounted beside
 	// the route table.
 	route53.Service
@@ -74,6 +75,15 @@ type DelegationSetService interface {
 	GetDelegationSet(ctx context.Context, tenantID, setID string) (controlplane.DelegationSet, error)
 	ListDelegationSets(ctx context.Context, tenantID string) ([]controlplane.DelegationSet, error)
 	DeleteDelegationSet(ctx context.Context, tenantID, setID string) error
+}
+
+// AlarmService serves /v1/alarms.
+type AlarmService interface {
+	CreateAlarm(ctx context.Context, tenantID string, in controlplane.CreateAlarmInput) (controlplane.Alarm, error)
+	GetAlarm(ctx context.Context, tenantID, id string) (controlplane.Alarm, error)
+	ListAlarms(ctx context.Context, tenantID string) ([]controlplane.Alarm, error)
+	DeleteAlarm(ctx context.Context, tenantID, id string) error
+	AlarmHistory(ctx context.Context, tenantID, id string) ([]controlplane.AlarmHistoryItem, error)
 }
 
 // HealthCheckService serves /v1/healthchecks.

@@ -69,6 +69,10 @@ const (
 	CodeTSIGKeyAlreadyExists Code = "TSIGKeyAlreadyExists"
 	CodeTSIGKeyInUse         Code = "TSIGKeyInUse"
 	CodeTransferNotAvailable Code = "TransferNotAvailable"
+
+	// Alarms (alarms.go).
+	CodeNoSuchAlarm        Code = "NoSuchAlarm"
+	CodeAlarmAlreadyExists Code = "AlarmAlreadyExists"
 )
 
 // Detail is one specific problem inside an error, such as one failing

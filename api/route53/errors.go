@@ -61,6 +61,12 @@ func r53Code(code controlplane.Code) (r53 string, status int, ok bool) {
 		return "DNSSECNotFound", http.StatusBadRequest, true
 	case controlplane.CodeNoSuchKeySigningKey:
 		return string(code), http.StatusNotFound, true
+	case controlplane.CodeNoSuchAlarm:
+		// Alarms are not on the Route 53 API (CloudWatch's are); the
+		// table stays complete.
+		return "ResourceNotFound", http.StatusNotFound, true
+	case controlplane.CodeAlarmAlreadyExists:
+		return "ResourceAlreadyExists", http.StatusConflict, true
 	case controlplane.CodeKeySigningKeyAlreadyExists:
 		return string(code), http.StatusConflict, true
 	case controlplane.CodeTooManyRecords:

@@ -51,6 +51,9 @@ type controlPlaneOptions struct {
 	// leader takes due rollover steps (docs/dnssec.md).
 	DNSSEC         controlplane.DNSSECOptions
 	DNSSECInterval time.Duration
+	// AlarmInterval is how often the alarm leader evaluates alarms and
+	// delivers webhooks. Zero means 10 s.
+	AlarmInterval time.Duration
 	// NATSReplicas is the replica count of the zone stream and the KV
 	// buckets (--nats-replicas); 0 means 1.
 	NATSReplicas int
@@ -205,7 +208,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		pool:    pool,
 		nc:      nc,
 		srv:     newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
-		done:    make(chan error, 5),
+		done:    make(chan error, 6),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{
 		Replicas: o.NATSReplicas, Logger: log.With("component", "relay")})
@@ -221,6 +224,12 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	go func() {
 		cp.done <- nameErr("dnssec", svc.RunLeader(ctx, controlplane.DefaultDNSSECLockKey, func(ctx context.Context) error {
 			return svc.RunDNSSEC(ctx, o.DNSSECInterval)
+		}))
+	}()
+	// And exactly one evaluates alarms and delivers their webhooks.
+	go func() {
+		cp.done <- nameErr("alarms", svc.RunLeader(ctx, controlplane.DefaultAlarmLockKey, func(ctx context.Context) error {
+			return svc.RunAlarms(ctx, o.AlarmInterval)
 		}))
 	}()
 	go func() {
