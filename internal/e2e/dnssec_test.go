@@ -35,7 +35,7 @@ import (
 func TestDNSSECUnbound(t *testing.T) {
 	unbound, err := exec.LookPath("unbound")
 	if err != nil {
-		t.Skip("unbound is not installed (.ci/apt.d/i10.txt)")
+		t.Fatal("unbound is not installed: .ci/apt.d/i10.txt lists it (apt-get install unbound)")
 	}
 	t.Parallel()
 	c := newCluster(t, clusterConfig{})
@@ -243,7 +243,7 @@ func freeUDPPort(t *testing.T) int {
 func TestDNSSECZSKRollUnderLoad(t *testing.T) {
 	unbound, err := exec.LookPath("unbound")
 	if err != nil {
-		t.Skip("unbound is not installed (.ci/apt.d/i10.txt)")
+		t.Fatal("unbound is not installed: .ci/apt.d/i10.txt lists it (apt-get install unbound)")
 	}
 	t.Parallel()
 	c := newCluster(t, clusterConfig{DNSSEC: controlplane.DNSSECOptions{
@@ -462,7 +462,7 @@ func TestDNSSECNoPlainKeysOnTheWire(t *testing.T) {
 func TestDNSSECKSKRollWithParent(t *testing.T) {
 	unbound, err := exec.LookPath("unbound")
 	if err != nil {
-		t.Skip("unbound is not installed (.ci/apt.d/i10.txt)")
+		t.Fatal("unbound is not installed: .ci/apt.d/i10.txt lists it (apt-get install unbound)")
 	}
 	t.Parallel()
 	c := newCluster(t, clusterConfig{DNSSEC: controlplane.DNSSECOptions{
