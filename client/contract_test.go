@@ -159,6 +159,16 @@ func contracts() map[string]contract {
 			_, err := c.GetHealthCheckLastFailure(ctx, "h1")
 			return err
 		}, nil, typeOf[HealthCheckLastFailureOutput]()},
+		"createAlarm": {func(ctx context.Context, c *Client) error {
+			_, err := c.CreateAlarm(ctx, CreateAlarmInput{Name: "a", Metric: AlarmMetric{Namespace: "healthcheck", Name: "health_check_status", ResourceID: "h1"},
+				Statistic: "Minimum", Period: 60, EvaluationPeriods: 1, Threshold: 1, Comparison: "LessThanThreshold",
+				AlarmActions: []AlarmActionInput{{Webhook: Webhook{URL: "https://hooks.example.com/w", Secret: "s"}}}})
+			return err
+		}, typeOf[CreateAlarmInput](), typeOf[AlarmOutput]()},
+		"listAlarms":      {func(ctx context.Context, c *Client) error { _, err := c.ListAlarms(ctx); return err }, nil, typeOf[AlarmsOutput]()},
+		"getAlarm":        {func(ctx context.Context, c *Client) error { _, err := c.GetAlarm(ctx, "a1"); return err }, nil, typeOf[AlarmOutput]()},
+		"deleteAlarm":     {func(ctx context.Context, c *Client) error { return c.DeleteAlarm(ctx, "a1") }, nil, nil},
+		"getAlarmHistory": {func(ctx context.Context, c *Client) error { _, err := c.GetAlarmHistory(ctx, "a1"); return err }, nil, typeOf[AlarmHistoryOutput]()},
 		"listAuditLog": {func(ctx context.Context, c *Client) error {
 			_, err := c.ListAuditLog(ctx, &ListAuditLogInput{MaxItems: 2, NextToken: "t", Operation: "o", KeyID: "k",
 				API: "v1", Target: "/v1", Result: "success", Since: time.Unix(1, 0), Until: time.Unix(2, 0)})
@@ -471,6 +481,10 @@ func compareSchema(t *testing.T, at string, s *openapi3.Schema, typ reflect.Type
 		case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint32, reflect.Uint64:
 		default:
 			t.Errorf("%s: %v for an integer", at, typ)
+		}
+	case s.Type.Is("number"):
+		if k := typ.Kind(); k != reflect.Float64 && k != reflect.Float32 {
+			t.Errorf("%s: %v for a number", at, typ)
 		}
 	case s.Type.Is("boolean"):
 		if typ.Kind() != reflect.Bool {

@@ -426,6 +426,24 @@ func exerciseHealthChecks(ctx context.Context, t *testing.T, c *Client) {
 	if _, err := c.UpdateHealthCheck(ctx, id, UpdateHealthCheckInput{Version: Ptr[int64](1), FailureThreshold: Ptr(1)}); !IsCode(err, "HealthCheckVersionMismatch") {
 		t.Errorf("a stale version: %v", err)
 	}
+	// An alarm on the check: created, listed, read, its history, deleted.
+	am := must(c.CreateAlarm(ctx, CreateAlarmInput{Name: "sdk-alarm", Metric: AlarmMetric{Namespace: "healthcheck", Name: "health_check_status", ResourceID: id},
+		Statistic: "Minimum", Period: 60, EvaluationPeriods: 1, Threshold: 1, Comparison: "LessThanThreshold",
+		AlarmActions: []AlarmActionInput{{Webhook: Webhook{URL: target.URL + "/hook", Secret: "sdk-secret"}}}}))(t, "CreateAlarm")
+	if a := am.Alarm; a.ID == "" || len(a.AlarmActions) != 1 || !a.AlarmActions[0].Webhook.SecretSet || a.DatapointsToAlarm != 1 {
+		t.Errorf("CreateAlarm %+v", a)
+	}
+	if l := must(c.ListAlarms(ctx))(t, "ListAlarms"); len(l.Alarms) != 1 || l.Alarms[0].ID != am.Alarm.ID {
+		t.Errorf("ListAlarms %+v", l)
+	}
+	if g := must(c.GetAlarm(ctx, am.Alarm.ID))(t, "GetAlarm"); g.Alarm.Name != "sdk-alarm" || g.Alarm.Metric.ResourceID != id {
+		t.Errorf("GetAlarm %+v", g)
+	}
+	must(c.GetAlarmHistory(ctx, am.Alarm.ID))(t, "GetAlarmHistory")
+	must(0, c.DeleteAlarm(ctx, am.Alarm.ID))(t, "DeleteAlarm")
+	if _, err := c.GetAlarm(ctx, am.Alarm.ID); !IsCode(err, "NoSuchAlarm") {
+		t.Errorf("a deleted alarm: %v", err)
+	}
 	// status is nil once the check and its three regions all say want.
 	status := func(want string) func() error {
 		return func() error {

@@ -122,5 +122,5 @@ func operations() []operation {
 		opListZoneTags, opChangeZoneTags, opListHealthCheckTags, opChangeHealthCheckTags,
 		opGetNameserverSnapshot, opGetNameserverZone, opListNameservers,
 		opListAuditLog,
-	}, append(dnssecOperations(), transferOperations()...)...)
+	}, append(append(dnssecOperations(), transferOperations()...), alarmOperations()...)...)
 }
