@@ -106,6 +106,9 @@ func (h *Handler) ServeWire(out, b []byte, from netip.Addr, tcp bool) []byte {
 		q.tcp = tcp
 		return h.answer(out, q, &sc.res, from)
 	}
+	if !tcp && isIXFRQuery(b) {
+		return h.serveUDPIXFR(out, b, from)
+	}
 	m := &sc.msg
 	*m = dns.Msg{}
 	if err := m.Unpack(b); err != nil {

@@ -20,17 +20,20 @@ import (
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
-// Outgoing zone transfers (docs/transfers.md): AXFR (RFC 5936) over TCP
-// only, to requests signed with TSIG (RFC 8945) by a key the zone's
-// configuration allows, from an address in that key's CIDRs. Everything
-// else is REFUSED, unsigned; over UDP transfer queries are always REFUSED
-// (wire.go). IXFR (RFC 1995) is answered with the whole zone in AXFR form
-// (§4 allows it) unless the secondary is up to date, when the answer is
-// the SOA alone. The SOA serial is the zone version.
+// Outgoing zone transfers (docs/transfers.md): AXFR (RFC 5936) and IXFR
+// (RFC 1995) over TCP, to requests signed with TSIG (RFC 8945) by a key
+// the zone's configuration allows, from an address in that key's CIDRs.
+// Everything else is REFUSED, unsigned. Over UDP an AXFR is REFUSED and an
+// allowed IXFR gets the SOA alone (RFC 1995 §2: the client then asks over
+// TCP). IXFR is answered from the journal (journal.go) when it holds the
+// chain of deltas from the client's serial, with the SOA alone when the
+// client is current, and with the whole zone in AXFR form (§4) otherwise.
+// The SOA serial is the zone version.
 //
 // Routed record sets and aliases are transferred as the answer a client
-// with no location gets when every health check is healthy (lookup with
-// no routing inputs): a secondary has no way to choose per client.
+// with no location gets when every health check is healthy, random
+// choices fixed per name (xfrSets): a secondary has no way to choose per
+// client.
 //
 // Signed zones are refused (a signed, authenticated REFUSED): the
 // nameservers sign online and a secondary would get no signatures.
@@ -91,8 +94,18 @@ func (x *zoneXfr) allows(key string, addr netip.Addr) bool {
 // look at the question only, so that the TCP loop can hand it to
 // serveTransfer. Anything malformed is left to the usual path.
 func isTransferQuery(b []byte) bool {
+	t := questionType(b)
+	return t == dns.TypeAXFR || t == dns.TypeIXFR
+}
+
+// isIXFRQuery reports whether the message b asks for IXFR.
+func isIXFRQuery(b []byte) bool { return questionType(b) == dns.TypeIXFR }
+
+// questionType returns the type asked by the query b (one question, an
+// uncompressed name), or 0.
+func questionType(b []byte) uint16 {
 	if len(b) < 12 || b[2]&0x80 != 0 || binary.BigEndian.Uint16(b[4:]) != 1 {
-		return false
+		return 0
 	}
 	off := 12
 	for off < len(b) {
@@ -102,15 +115,14 @@ func isTransferQuery(b []byte) bool {
 			break
 		}
 		if l&0xc0 != 0 {
-			return false
+			return 0
 		}
 		off += 1 + l
 	}
 	if off+4 > len(b) {
-		return false
+		return 0
 	}
-	t := binary.BigEndian.Uint16(b[off:])
-	return t == dns.TypeAXFR || t == dns.TypeIXFR
+	return binary.BigEndian.Uint16(b[off:])
 }
 
 // xfrMsgTarget is the size at which a transfer message is closed and a
@@ -236,10 +248,11 @@ func (w *xfrWriter) sign() {
 	binary.BigEndian.PutUint16(w.buf[10:], 1)
 }
 
-// serveTransfer answers the AXFR or IXFR request req from addr on a TCP
-// connection, handing each response message to write. It returns write's
-// first error (the connection is then unusable).
-func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, write func([]byte) error) (err error) {
+// serveTransfer answers the AXFR or IXFR request req from addr, handing
+// each response message to write. It returns write's first error (the
+// connection is then unusable). udp: the request came over UDP, which
+// gets one message at most (an AXFR is REFUSED, an allowed IXFR the SOA).
+func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, udp bool, write func([]byte) error) (err error) {
 	defer func() {
 		// A bug must cost this connection only, never the nameserver.
 		if r := recover(); r != nil {
@@ -259,7 +272,7 @@ func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, writ
 		w.flush()
 		return w.err
 	}
-	if w.question == nil || q.Qclass != dns.ClassINET || m.Opcode != dns.OpcodeQuery {
+	if w.question == nil || q.Qclass != dns.ClassINET || m.Opcode != dns.OpcodeQuery || (udp && q.Qtype != dns.TypeIXFR) {
 		return refuse()
 	}
 	if !h.ready.Load() {
@@ -303,54 +316,67 @@ func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, writ
 		w.flush()
 		return w.err
 	}
-	var soaRData string
-	z.soa.records(func(rd string) { soaRData = rd })
+	soa := soaRecord(z)
 	w.start(dns.RcodeSuccess)
-	w.add(z.name, dns.TypeSOA, z.soa.ttl, soaRData)
-	if q.Qtype == dns.TypeIXFR && ixfrUpToDate(m, uint32(z.version)) {
-		w.flush()
-		return w.err
+	w.add(soa.owner, soa.typ, soa.ttl, soa.rdata)
+	if q.Qtype == dns.TypeIXFR {
+		serial, ok := ixfrSerial(m)
+		if udp || (ok && int32(serial-uint32(z.version)) >= 0) {
+			// Up to date; or over UDP, where the answer is the SOA
+			// alone and the client comes back over TCP (RFC 1995 §2).
+			w.flush()
+			return w.err
+		}
+		if chain := h.store.journal.chain(z.id, serial, z.version); ok && chain != nil {
+			for _, d := range chain {
+				w.add(d.fromSOA.owner, d.fromSOA.typ, d.fromSOA.ttl, d.fromSOA.rdata)
+				for _, r := range d.del {
+					w.add(r.owner, r.typ, r.ttl, r.rdata)
+				}
+				w.add(d.toSOA.owner, d.toSOA.typ, d.toSOA.ttl, d.toSOA.rdata)
+				for _, r := range d.add {
+					w.add(r.owner, r.typ, r.ttl, r.rdata)
+				}
+			}
+			w.add(soa.owner, soa.typ, soa.ttl, soa.rdata)
+			w.flush()
+			return w.err
+		}
 	}
 	zs := h.store.load().view(h.view)
-	var res result
 	z.names.all(func(owner string, n node) {
 		if w.err != nil {
 			return
 		}
-		var done uint16 // the last routed type emitted at this owner
-		for i := range n.sets {
-			s := &n.sets[i]
-			switch {
-			case owner == z.name && s.typ == dns.TypeSOA:
-			case s.route == nil:
-				w.addSet(owner, s, s.ttl)
-			case s.typ != done:
-				done = s.typ
-				res.reset()
-				routedAnswer(zs, z, owner, n, s.typ, client{}, &res)
-				for _, r := range res.answer {
-					if r.owner == owner {
-						w.addSet(owner, r.set, r.ttl)
-					}
-				}
-				res.release()
-			}
-		}
+		xfrSets(zs, z, owner, n, 0, func(s *rrset, ttl uint32) { w.addSet(owner, s, ttl) })
 	})
-	w.add(z.name, dns.TypeSOA, z.soa.ttl, soaRData)
+	w.add(soa.owner, soa.typ, soa.ttl, soa.rdata)
 	w.flush()
 	return w.err
 }
 
-// ixfrUpToDate reports whether an IXFR request's SOA (authority section)
-// already has serial, or a later one in serial arithmetic (RFC 1982).
-func ixfrUpToDate(m *dns.Msg, serial uint32) bool {
+// serveUDPIXFR answers an IXFR that came over UDP, appending the one
+// message to out[:0]: the SOA alone when allowed (RFC 1995 §2), authorised
+// as over TCP. Its own function, so that the closure's capture does not
+// move ServeWire's buffer to the heap.
+func (h *Handler) serveUDPIXFR(out, b []byte, from netip.Addr) []byte {
+	out = out[:0]
+	_ = h.serveTransfer(b, from, time.Now(), true, func(m []byte) error {
+		out = append(out, m...)
+		return nil
+	})
+	return out
+}
+
+// ixfrSerial returns the serial of an IXFR request's SOA (authority
+// section), and false when it has none.
+func ixfrSerial(m *dns.Msg) (uint32, bool) {
 	for _, rr := range m.Ns {
 		if soa, ok := rr.(*dns.SOA); ok {
-			return int32(soa.Serial-serial) >= 0
+			return soa.Serial, true
 		}
 	}
-	return false
+	return 0, false
 }
 
 // appendQuestion appends q in wire form, or returns nil if its name is bad.

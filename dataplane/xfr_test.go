@@ -240,7 +240,7 @@ func FuzzServeTransfer(f *testing.F) {
 		if !isTransferQuery(req) {
 			return
 		}
-		err := h.serveTransfer(req, netip.MustParseAddr("127.0.0.1"), time.Unix(1700000000, 0), func(out []byte) error {
+		err := h.serveTransfer(req, netip.MustParseAddr("127.0.0.1"), time.Unix(1700000000, 0), false, func(out []byte) error {
 			if len(out) < 12 {
 				t.Fatalf("a %d-byte message", len(out))
 			}

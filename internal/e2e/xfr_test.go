@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/internal/testkit"
+	"github.com/waymark-dns/waymark/zonecfg"
 )
 
 // TestKnotSecondary runs Debian's knotd as a secondary of a Waymark zone
@@ -41,8 +43,14 @@ func TestKnotSecondary(t *testing.T) {
 	const zone = "knot-xfr.example."
 	z, ch := c.createZone(zone)
 	c.waitInSync(ch, 5*time.Second)
-	ch = c.upsertA(z.ID, "www."+zone, "192.0.2.10")
-	c.waitInSync(ch, 5*time.Second)
+	// 200 names, so that a full transfer and an incremental one differ
+	// in size by far.
+	var bulk []zonecfg.RRSet
+	for i := range 200 {
+		bulk = append(bulk, zonecfg.RRSet{Name: fmt.Sprintf("www%d.%s", i, zone), Type: "A", TTL: 60,
+			Records: []string{fmt.Sprintf("192.0.2.%d", i)}})
+	}
+	c.waitInSync(c.change(c.tenant, z.ID, bulk...), 5*time.Second)
 	key, err := c.svc.CreateTSIGKey(ctx, c.tenant, "knot."+zone, "hmac-sha256")
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +66,7 @@ func TestKnotSecondary(t *testing.T) {
 	c.waitInSync(ch, 5*time.Second)
 
 	nsAddr := ns.srv.TCPAddr().String()
-	knotAddr := startKnot(t, knotd, zone, key.Name, key.Secret, nsAddr, knotPort)
+	knotAddr, knotLog := startKnot(t, knotd, zone, key.Name, key.Secret, nsAddr, knotPort)
 
 	// Full transfer at start.
 	version := func(addr string) (uint32, error) {
@@ -86,7 +94,12 @@ func TestKnotSecondary(t *testing.T) {
 		return nil
 	})
 
-	// A change reaches Knot by NOTIFY within 2 s of its submission.
+	before, err := version(ns.srv.UDPAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A change reaches Knot by NOTIFY and IXFR within 2 s of its
+	// submission.
 	start := time.Now()
 	c.upsertA(z.ID, "new."+zone, "192.0.2.77")
 	testkit.Eventually(t, 2*time.Second, func() error {
@@ -100,10 +113,39 @@ func TestKnotSecondary(t *testing.T) {
 		return nil
 	})
 	t.Logf("change submitted to answered by knot: %s", time.Since(start))
+	// Knot's log: the bootstrap was an AXFR, the change an IXFR that
+	// carried the difference only (a fraction of the AXFR's bytes).
+	axfrBytes, ixfrBytes := knotXfrBytes(knotLog(), "AXFR"), knotXfrBytes(knotLog(), "IXFR")
+	if axfrBytes == 0 || ixfrBytes == 0 || ixfrBytes*5 > axfrBytes || strings.Contains(knotLog(), "AXFR-style") {
+		t.Errorf("knot transferred AXFR %d bytes, IXFR %d bytes; want an incremental IXFR far smaller", axfrBytes, ixfrBytes)
+	}
+	t.Logf("knot: AXFR %d bytes, IXFR after one change %d bytes", axfrBytes, ixfrBytes)
+
+	// kdig IXFR=serial (Knot's client and TSIG): the incremental form,
+	// SOA new, SOA old, SOA new, the added record, SOA new.
+	out, err := exec.Command(kdig, "@"+hostOf(nsAddr), "-p", portOf(nsAddr), "+tcp", "+nocomments", "+nostats",
+		"-y", "hmac-sha256:"+key.Name+":"+key.Secret, fmt.Sprintf("IXFR=%d", before), zone).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kdig IXFR=%d: %v\n%s", before, err, out)
+	}
+	var kinds []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if rr, err := dns.NewRR(line); err == nil && rr != nil {
+			if soa, ok := rr.(*dns.SOA); ok {
+				kinds = append(kinds, fmt.Sprintf("SOA %d", soa.Serial))
+			} else {
+				kinds = append(kinds, rr.Header().Name+" "+dns.TypeToString[rr.Header().Rrtype])
+			}
+		}
+	}
+	now := fmt.Sprintf("SOA %d", before+1)
+	if want := []string{now, fmt.Sprintf("SOA %d", before), now, "new." + zone + " A", now}; !slices.Equal(kinds, want) {
+		t.Errorf("kdig IXFR=%d: %q, want %q\n%s", before, kinds, want, out)
+	}
 
 	// Every record set of the zone (as kdig transfers it with the key:
 	// Knot's TSIG against ours) is answered the same by both.
-	out, err := exec.Command(kdig, "@"+hostOf(nsAddr), "-p", portOf(nsAddr), "+tcp", "+nocomments", "+nostats",
+	out, err = exec.Command(kdig, "@"+hostOf(nsAddr), "-p", portOf(nsAddr), "+tcp", "+nocomments", "+nostats",
 		"-y", "hmac-sha256:"+key.Name+":"+key.Secret, "AXFR", zone).CombinedOutput()
 	if err != nil {
 		t.Fatalf("kdig AXFR with the key: %v\n%s", err, out)
@@ -166,8 +208,9 @@ func answerStrings(t *testing.T, addr, name string, qtype uint16) []string {
 
 // startKnot runs knotd as a secondary of zone, transferring from primary
 // (host:port, TCP) with the TSIG key and accepting its NOTIFYs, listening
-// on 127.0.0.1:port; it returns the address.
-func startKnot(t *testing.T, bin, zone, keyName, secret, primary string, port int) string {
+// on 127.0.0.1:port; it returns the address and a function returning
+// knotd's log so far.
+func startKnot(t *testing.T, bin, zone, keyName, secret, primary string, port int) (string, func() string) {
 	t.Helper()
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`server:
@@ -209,7 +252,7 @@ zone:
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var out strings.Builder
+	var out syncBuffer
 	cmd := exec.Command(bin, "-c", path)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -222,7 +265,42 @@ zone:
 			t.Logf("knotd output:\n%s", out.String())
 		}
 	})
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), out.String
+}
+
+// knotXfrBytes returns the size of the last incoming transfer of kind
+// (AXFR or IXFR) knotd logged as finished, or 0.
+func knotXfrBytes(log, kind string) int {
+	n := 0
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, kind+", incoming") || !strings.Contains(line, "finished") {
+			continue
+		}
+		f := strings.Fields(line[strings.Index(line, "messages,")+len("messages,"):])
+		if len(f) > 0 {
+			n, _ = strconv.Atoi(f[0])
+		}
+	}
+	return n
+}
+
+// syncBuffer is a strings.Builder safe for a process writing while the
+// test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func hostOf(addr string) string { h, _, _ := net.SplitHostPort(addr); return h }
