@@ -185,6 +185,7 @@ func (l *Lifecycle) RunOnce(ctx context.Context) (Pass, error) {
 type tenantDomain struct {
 	tenantID  string
 	autoRenew bool
+	email     string // the registrant's, for notices
 }
 
 // domainBatch advances up to BatchSize due domains in one transaction and
@@ -270,8 +271,8 @@ func (l *Lifecycle) lockTenantDomains(ctx context.Context, q pgx.Tx, names []str
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err = q.Query(ctx, `SELECT name, tenant_id, auto_renew FROM registrar_domain WHERE name = ANY($1)
-	                          ORDER BY name FOR UPDATE SKIP LOCKED`, exists)
+	rows, err = q.Query(ctx, `SELECT name, tenant_id, auto_renew, coalesce(contacts->'registrant'->>'email', '') FROM registrar_domain
+	                          WHERE name = ANY($1) ORDER BY name FOR UPDATE SKIP LOCKED`, exists)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -279,7 +280,7 @@ func (l *Lifecycle) lockTenantDomains(ctx context.Context, q pgx.Tx, names []str
 	for rows.Next() {
 		var name string
 		var td tenantDomain
-		if err := rows.Scan(&name, &td.tenantID, &td.autoRenew); err != nil {
+		if err := rows.Scan(&name, &td.tenantID, &td.autoRenew, &td.email); err != nil {
 			rows.Close()
 			return nil, nil, err
 		}
@@ -346,7 +347,7 @@ func (l *Lifecycle) record(ctx context.Context, q pgx.Tx, step registry.Step, td
 			fmt.Sprintf("renewed automatically until %s", exp.Format(time.DateOnly)), now); err != nil {
 			return err
 		}
-		return l.s.queueMail(ctx, q, td.tenantID, d.Name, "autorenew", period, "", fmt.Sprintf("%s was renewed", d.Name),
+		return l.s.queueMail(ctx, q, td.tenantID, d.Name, "autorenew", period, td.email, fmt.Sprintf("%s was renewed", d.Name),
 			fmt.Sprintf("%s was renewed automatically for a year; it now expires on %s.\n", d.Name, exp.Format(time.DateOnly)))
 	case registry.StepExpire:
 		period := step.Period.UTC().Format(time.RFC3339)
@@ -354,7 +355,7 @@ func (l *Lifecycle) record(ctx context.Context, q pgx.Tx, step registry.Step, td
 			"expired without renewal: out of the DNS; renew it within the auto-renew grace period", now); err != nil {
 			return err
 		}
-		return l.s.queueMail(ctx, q, td.tenantID, d.Name, "expired", period, "", fmt.Sprintf("%s has expired", d.Name),
+		return l.s.queueMail(ctx, q, td.tenantID, d.Name, "expired", period, td.email, fmt.Sprintf("%s has expired", d.Name),
 			fmt.Sprintf("%s expired on %s and no longer resolves. Renew it to bring it back.\n", d.Name, step.Period.Format(time.DateOnly)))
 	case registry.StepRelease:
 		_, err := q.Exec(ctx, `DELETE FROM registrar_domain WHERE name = $1 AND tenant_id = $2`, d.Name, td.tenantID)

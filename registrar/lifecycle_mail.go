@@ -69,17 +69,11 @@ func oneLine(s string) string {
 }
 
 // queueMail writes a mail to the outbox unless one with the same kind,
-// domain and key was written before. An empty to sends it to the
-// domain's registrant.
+// domain and key was written before. A mail to nobody (a domain without
+// a registrant address) is not written.
 func (s *Service) queueMail(ctx context.Context, q pgx.Tx, tenantID, domain, kind, key, to, subject, body string) error {
 	if to == "" {
-		if err := q.QueryRow(ctx, `SELECT coalesce(contacts->'registrant'->>'email', '') FROM registrar_domain WHERE name = $1`,
-			domain).Scan(&to); err != nil && err != pgx.ErrNoRows {
-			return err
-		}
-		if to == "" {
-			return nil // no registrant address to write to
-		}
+		return nil
 	}
 	_, err := q.Exec(ctx, `INSERT INTO registrar_mail (tenant_id, domain, kind, dedupe, recipient, subject, body, created_at)
 	                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe) DO NOTHING`,

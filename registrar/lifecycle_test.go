@@ -219,7 +219,7 @@ func delegated(t *testing.T, server, name string, want bool) {
 }
 
 // pass runs one lifecycle pass.
-func pass(t *testing.T, w *world, cfg registrar.LifecycleConfig) registrar.Pass {
+func pass(t testing.TB, w *world, cfg registrar.LifecycleConfig) registrar.Pass {
 	t.Helper()
 	p, err := w.svc.NewLifecycle(cfg).RunOnce(context.Background())
 	if err != nil {

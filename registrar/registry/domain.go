@@ -398,8 +398,8 @@ func (tx *Tx) SetNameservers(ctx context.Context, clID, name string, hosts []str
 		// that it has glue; one outside every domain is external.
 		var sub *string
 		var exists bool
-		if err := tx.zt.Tx().QueryRow(ctx, `SELECT (SELECT name FROM registry_domain WHERE $1 LIKE '%.' || name ORDER BY length(name) DESC LIMIT 1),
-		                                   EXISTS (SELECT 1 FROM registry_host WHERE name = $1)`, n).Scan(&sub, &exists); err != nil {
+		if err := tx.zt.Tx().QueryRow(ctx, `SELECT (SELECT name FROM registry_domain WHERE name = ANY($2) ORDER BY length(name) DESC LIMIT 1),
+		                                   EXISTS (SELECT 1 FROM registry_host WHERE name = $1)`, n, parents(n)).Scan(&sub, &exists); err != nil {
 			return err
 		}
 		if sub != nil && !exists {
@@ -414,6 +414,19 @@ func (tx *Tx) SetNameservers(ctx context.Context, clID, name string, hosts []str
 	return tx.publish(ctx, d.Name)
 }
 
+// parents are the names strictly above a canonical host name, the
+// candidates for the domain it is inside: looked up by primary key, not
+// by a pattern over every domain.
+func parents(host string) []string {
+	var out []string
+	for i := 0; i < len(host)-1; i++ {
+		if host[i] == '.' {
+			out = append(out, host[i+1:])
+		}
+	}
+	return out
+}
+
 // CreateHost creates a host object. A host inside a domain of the registry
 // (subordinate) needs addresses, its glue, and that domain's registrar.
 func (tx *Tx) CreateHost(ctx context.Context, clID, raw string, addrs []netip.Addr) error {
@@ -423,8 +436,8 @@ func (tx *Tx) CreateHost(ctx context.Context, clID, raw string, addrs []netip.Ad
 	}
 	q := tx.zt.Tx()
 	var sub, subRegistrar *string
-	if err := q.QueryRow(ctx, `SELECT name, registrar_id FROM registry_domain WHERE $1 LIKE '%.' || name ORDER BY length(name) DESC LIMIT 1`,
-		name).Scan(&sub, &subRegistrar); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	if err := q.QueryRow(ctx, `SELECT name, registrar_id FROM registry_domain WHERE name = ANY($1) ORDER BY length(name) DESC LIMIT 1`,
+		parents(name)).Scan(&sub, &subRegistrar); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
 	switch {
@@ -759,6 +772,31 @@ func (tx *Tx) withdraw(ctx context.Context, name string) error {
 		return err
 	}
 	return tx.replace(ctx, name, zoneID, nil)
+}
+
+// withdrawFrom removes everything the TLD zone zoneID holds for a domain,
+// reading and clearing what it published in one statement (the
+// lifecycle's expiries, thousands in a batch).
+func (tx *Tx) withdrawFrom(ctx context.Context, name, zoneID string) error {
+	var raw []byte
+	err := tx.zt.Tx().QueryRow(ctx, `UPDATE registry_domain d SET published = '[]' FROM
+	        (SELECT name, published FROM registry_domain WHERE name = $1 FOR UPDATE) old
+	        WHERE d.name = old.name RETURNING old.published`, name).Scan(&raw)
+	if err != nil {
+		return err
+	}
+	var have published
+	if err := json.Unmarshal(raw, &have); err != nil {
+		return fmt.Errorf("published of %s: %w", name, err)
+	}
+	if len(have) == 0 {
+		return nil
+	}
+	changes := make([]controlplane.RRSetChange, len(have))
+	for i, rs := range have {
+		changes[i] = controlplane.RRSetChange{Action: controlplane.ActionDelete, RRSet: rs}
+	}
+	return tx.queue(ctx, zoneID, "delegation of "+name, changes)
 }
 
 // replace changes the TLD zone from what was last published for the domain

@@ -131,7 +131,7 @@ func (tx *Tx) Advance(ctx context.Context, d Domain, renew bool) (Step, error) {
 	// keeps the domain in the DNS (auto-renewal, the end of a grace
 	// period) or out of it (redemption to pending delete).
 	if step.Kind == StepExpire {
-		return step, tx.publish(ctx, d.Name)
+		return step, tx.withdrawFrom(ctx, d.Name, tld.ZoneID)
 	}
 	return step, nil
 }

@@ -20,6 +20,10 @@ import (
 // TenantName is the name of the tenant that owns the TLD zones.
 const TenantName = "waymark-registry"
 
+// TLDRecordQuota is the number of record sets a TLD zone may hold (the
+// registry tenant's record quota): two billion, no limit in practice.
+const TLDRecordQuota = 2_000_000_000
+
 // Config configures a Registry.
 type Config struct {
 	// Now is the registry's clock (the lifecycle's, too); default
@@ -61,6 +65,12 @@ func Open(ctx context.Context, db *pgxpool.Pool, svc *controlplane.Service, cfg 
 		return nil, fmt.Errorf("registry tenant: %w", err)
 	}
 	r.tenantID = t.ID
+	// A TLD zone holds the delegation of every domain: the tenant
+	// default of record sets per zone would cap a TLD at a few thousand.
+	if _, err := db.Exec(ctx, `UPDATE tenant SET record_quota = $2 WHERE id = $1 AND coalesce(record_quota, 0) < $2`,
+		t.ID, int32(TLDRecordQuota)); err != nil {
+		return nil, fmt.Errorf("registry tenant quota: %w", err)
+	}
 	return r, nil
 }
 
