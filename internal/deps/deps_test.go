@@ -81,6 +81,7 @@ var arrows = map[string][]string{
 	"bench/nsbench":      {"dataplane", "dnssec", "event", "internal/dnstest", "zonecfg"},
 	"bench/nsmem":        {"dataplane"},
 	"bench/nsprod":       {"controlplane", "migrations", "zonecfg"},
+	"bench/xfrbench":     {"dataplane", "dnssec", "event", "zonecfg"},
 	"bench/mkgeoip":      nil,
 	"bench/abuse":        nil,
 	"registrar/epp":      nil,
