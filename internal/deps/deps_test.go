@@ -85,7 +85,7 @@ var arrows = map[string][]string{
 	"registrar/epp":      nil,
 	"registrar/rdap":     nil,
 	"registrar/registry": {"controlplane", "nspool", "zonecfg"},
-	"registrar":          {"controlplane", "registrar/registry"},
+	"registrar":          {"controlplane", "registrar/registry", "zonecfg"},
 	"registrar/regrdap":  {"registrar/rdap", "registrar/registry"},
 	"registrar/regepp":   {"registrar/epp", "registrar/registry"},
 
