@@ -19,6 +19,9 @@
 #   9. control plane under one abusive tenant (bench/cpabuse): other
 #      tenants' GET p99 during exports and 4,000 long polls vs idle, and
 #      PostgreSQL transactions/s per 1,000 waiters
+#  10. registrar lifecycle: one pass over 10,000 domains expiring at once,
+#      without auto-renew (delegations withdrawn) and with (renewed and
+#      charged) (BenchmarkLifecycle10k in ./registrar)
 #
 # Loopback only; every server it starts is stopped on exit. Servers are
 # pinned to core 0 and load generators to core 1 where that matters (parts
@@ -486,6 +489,16 @@ if ! skip 9; then
 	put "ratio: GET p99 during exports + 4,000 long polls ÷ idle" "$(awk '/^ratio GET p99/ { print $NF }' "$c")" "other tenants; target ≤ 2"
 	put "cpabuse.xact_per_s_per_1000_waiters" "$(awk '/^transactions\/s per 1000 waiters/ { print $NF }' "$c")" "pg_stat_database deltas above idle; target ≤ 50"
 	psql -d postgres -qc 'DROP DATABASE IF EXISTS waymark_cpabuse_bench WITH (FORCE)' || true
+fi
+
+# ---------------------------------------------------------------- 10
+if ! skip 10; then
+	say "10. registrar lifecycle: 10,000 domains expiring at once, one pass (BenchmarkLifecycle10k)"
+	timeout -k 5 $(budget 400) go test -timeout "$(budget 400)s" -run '^$' -bench 'Lifecycle10k' -benchtime 1x ./registrar/ 2>&1 | tee "$work/lifecycle.txt"
+	for k in expire autorenew; do
+		put "registrar.lifecycle_10k_$k" "$(awk -v k="$k" '$1 ~ ("Lifecycle10k/" k) { for (i = 2; i < NF; i++) if ($(i + 1) == "s/pass") print $i " s" }' "$work/lifecycle.txt")" \
+			"one lifecycle pass over 10,000 domains expiring at once; target ≤ 30 s"
+	done
 fi
 
 # ---------------------------------------------------------------- summary

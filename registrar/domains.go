@@ -553,28 +553,21 @@ func validPhone(p string) bool {
 }
 
 // Delete deletes a domain. In the add grace period the registry releases
-// it at once and the registration is refunded; otherwise it leaves the
-// DNS and enters redemption, from which Restore brings it back.
+// it at once and the registration is refunded; in the renew, auto-renew
+// or transfer grace period that charge is refunded; otherwise it leaves
+// the DNS and enters redemption, from which Restore brings it back.
 func (s *Service) Delete(ctx context.Context, tenantID, name, ref string) (Operation, error) {
 	return s.mutate(ctx, tenantID, name, OpDelete, ref, func(ctx context.Context, m *mutation) error {
-		refund, err := m.tx.DeleteDomain(ctx, RegistrarID, m.name)
+		del, err := m.tx.Delete(ctx, RegistrarID, m.name)
 		if err != nil {
 			return fromRegistry(err)
 		}
-		if !refund {
-			return nil
-		}
-		var amount int64
-		var currency string
-		err = m.q.QueryRow(ctx, `SELECT amount, currency FROM registrar_ledger WHERE tenant_id = $1 AND domain = $2 AND kind = 'register'
-		                         ORDER BY id DESC LIMIT 1`, tenantID, m.name).Scan(&amount, &currency)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		// A delete in a grace period takes that period's charge back.
+		if err := s.refundGrace(ctx, m.q, tenantID, m.opID, del); err != nil {
 			return err
 		}
-		if amount > 0 {
-			if err := m.charge(ctx, tenantID, "refund", -amount, currency); err != nil {
-				return err
-			}
+		if !del.Released {
+			return nil
 		}
 		_, err = m.q.Exec(ctx, `DELETE FROM registrar_domain WHERE name = $1`, m.name)
 		return err
@@ -589,7 +582,14 @@ func (s *Service) Restore(ctx context.Context, tenantID, name, ref string) (Oper
 		if err != nil {
 			return fromRegistry(err)
 		}
-		return m.charge(ctx, tenantID, "restore", c.Price, c.Currency)
+		if err := m.charge(ctx, tenantID, "restore", c.Price, c.Currency); err != nil {
+			return err
+		}
+		// An expired domain comes back renewed, and that year is charged.
+		if c.RenewYears > 0 {
+			return m.charge(ctx, tenantID, "renew", c.RenewPrice, c.Currency)
+		}
+		return nil
 	})
 }
 

@@ -2,7 +2,6 @@ package registrar_test
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"testing"
 	"time"
@@ -10,17 +9,6 @@ import (
 	"github.com/waymark-dns/waymark/registrar"
 	"github.com/waymark-dns/waymark/registrar/registry"
 )
-
-func codeOf(err error) registrar.Code {
-	var e *registrar.Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	if err == nil {
-		return ""
-	}
-	return registrar.Code(err.Error())
-}
 
 // settled waits for an operation to be SUCCESSFUL.
 func settled(t *testing.T, w *world, tenant string, op registrar.Operation, err error) registrar.Operation {
@@ -237,15 +225,16 @@ func TestIntegrationDeleteRestore(t *testing.T) {
 	if c, _ := w.svc.Availability(ctx, "early.wmk"); c.Availability != registry.Available {
 		t.Errorf("after a delete in add grace: %+v", c)
 	}
+	if l, err := w.svc.Ledger(ctx, tenant, "early.wmk."); err != nil || len(l) != 2 || l[0].Amount+l[1].Amount != 0 || l[1].Kind != "refund" {
+		t.Errorf("ledger after a delete in add grace: %+v, %v", l, err)
+	}
 	if _, err := w.svc.GetDomain(ctx, tenant, "early.wmk"); codeOf(err) != registrar.CodeNoSuchDomain {
 		t.Errorf("get after release: %v", err)
 	}
 
 	op, err = w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "late.wmk", HostedZone: "create"})
 	settled(t, w, tenant, op, err)
-	w.clock.mu.Lock()
-	w.clock.t = w.clock.t.Add(6 * 24 * time.Hour)
-	w.clock.mu.Unlock()
+	w.advance(6 * 24 * time.Hour)
 	if _, err := w.svc.Restore(ctx, tenant, "late.wmk", ""); codeOf(err) != registrar.CodeTLDRulesViolation {
 		t.Errorf("restore before delete: %v", err)
 	}

@@ -387,10 +387,11 @@ func (s *Service) settle(ctx context.Context, op Operation) (Operation, error) {
 	return op, nil
 }
 
-// settleSQL marks operation $1 SUCCESSFUL if every change of $2 is INSYNC.
+// settleSQL marks operation $1 SUCCESSFUL if every change of $2 is INSYNC,
+// unless it waits for something else too (held: a transfer's approval).
 const settleSQL = `WITH c AS (SELECT status FROM change WHERE id = ANY($2))
 	UPDATE registrar_operation SET status = 'SUCCESSFUL', updated_at = now()
-	WHERE id = $1 AND status = 'IN_PROGRESS'
+	WHERE id = $1 AND status = 'IN_PROGRESS' AND NOT held
 	  AND (SELECT count(*) FROM c WHERE status = 'INSYNC') = cardinality($2::text[])`
 
 // WaitOperation returns the operation once it is done (SUCCESSFUL, ERROR

@@ -74,6 +74,7 @@ var arrows = map[string][]string{
 	"internal/natstest":  {"internal/testkit"},
 	"internal/pgtest":    {"migrations"},
 	"internal/retry":     nil,
+	"internal/clock":     nil,
 	"internal/testkit":   nil,
 	"bench/cpbench":      {"api", "controlplane", "migrations"},
 	"bench/cpabuse":      {"api", "controlplane", "migrations", "zonecfg"},
@@ -85,7 +86,7 @@ var arrows = map[string][]string{
 	"registrar/epp":      nil,
 	"registrar/rdap":     nil,
 	"registrar/registry": {"controlplane", "nspool", "zonecfg"},
-	"registrar":          {"controlplane", "registrar/registry", "zonecfg"},
+	"registrar":          {"controlplane", "internal/clock", "registrar/registry", "zonecfg"},
 	"registrar/regrdap":  {"registrar/rdap", "registrar/registry"},
 	"registrar/regepp":   {"registrar/epp", "registrar/registry"},
 
