@@ -87,7 +87,7 @@ var arrows = map[string][]string{
 	"registrar/epp":      nil,
 	"registrar/rdap":     nil,
 	"registrar/registry": {"controlplane", "nspool", "zonecfg"},
-	"registrar":          {"controlplane", "internal/clock", "registrar/registry"},
+	"registrar":          {"controlplane", "internal/clock", "registrar/registry", "zonecfg"},
 	"registrar/regrdap":  {"registrar/rdap", "registrar/registry"},
 	"registrar/regepp":   {"registrar/epp", "registrar/registry"},
 
