@@ -71,6 +71,7 @@ var arrows = map[string][]string{
 	"internal/cli":       {"client"},
 	"internal/devserver": {"internal/pgtest", "migrations"},
 	"internal/deps":      nil,
+	"xfrin":              {"zonecfg"},
 	"internal/dnstest":   {"zonecfg"},
 	"internal/e2e":       nil,
 	"internal/httpcomp":  nil,
