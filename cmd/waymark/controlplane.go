@@ -18,6 +18,7 @@ import (
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/healthcheck"
+	"github.com/waymark-dns/waymark/internal/clock"
 	"github.com/waymark-dns/waymark/internal/httpcomp"
 	"github.com/waymark-dns/waymark/internal/metrics"
 	"github.com/waymark-dns/waymark/migrations"
@@ -26,10 +27,13 @@ import (
 
 // controlPlaneOptions is what an API process needs, from flags and env.
 type controlPlaneOptions struct {
-	DatabaseURL string
-	NATSURL     string
-	Listen      string
-	Pool        nspool.Pool
+	// RegistryClock is the built-in registry's test clock (`waymark
+	// dev`), which POST /v1/registry/clock advances; nil: no such route.
+	RegistryClock *clock.Test
+	DatabaseURL   string
+	NATSURL       string
+	Listen        string
+	Pool          nspool.Pool
 	// PredictableSets, ReservedNames, AllowedNames: controlplane.Config.
 	PredictableSets bool
 	ReservedNames   []string
@@ -191,6 +195,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		RequestTimeout: ho.RequestTimeout,
 		WriteTimeout:   ho.WriteTimeout,
 		Service:        svc,
+		RegistryClock:  o.RegistryClock,
 		AdminToken:     o.Secrets.AdminToken,
 		SignupEnabled:  o.SignupEnabled,
 		RateLimit:      o.RateLimit,
