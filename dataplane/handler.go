@@ -121,6 +121,9 @@ func (h *Handler) ServeWire(out, b []byte, from netip.Addr, tcp bool) []byte {
 		q.rcode = dns.RcodeFormatError
 		h.stats.FormErrHeader.Add(1)
 	}
+	if t := m.IsTsig(); t != nil && q.rcode == dns.RcodeSuccess {
+		return h.serveSignedQuery(out, b, t, q, &sc.res, from)
+	}
 	return h.answer(out, q, &sc.res, from)
 }
 

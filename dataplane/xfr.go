@@ -4,9 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"hash"
 	"net"
@@ -16,7 +14,6 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/waymark-dns/waymark/dnssec"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
@@ -209,43 +206,11 @@ func (w *xfrWriter) flush() {
 // covers the request's MAC, the message and all TSIG variables; each
 // later one covers the previous MAC, the message and the timers (§5.3.1).
 func (w *xfrWriter) sign() {
-	h := w.h
-	h.Reset()
-	var u16 [2]byte
-	binary.BigEndian.PutUint16(u16[:], uint16(len(w.mac)))
-	h.Write(u16[:])
-	h.Write(w.mac)
-	h.Write(w.buf)
 	keyWire, _ := wireName(w.keyName)
 	algWire, _ := wireName(w.alg)
-	timers := make([]byte, 0, 8)
-	timers = append(timers, byte(w.now>>40), byte(w.now>>32), byte(w.now>>24), byte(w.now>>16), byte(w.now>>8), byte(w.now))
-	timers = binary.BigEndian.AppendUint16(timers, tsigFudge)
-	if w.first {
-		h.Write([]byte(keyWire))
-		h.Write([]byte{0, 255, 0, 0, 0, 0}) // class ANY, TTL 0
-		h.Write([]byte(algWire))
-		h.Write(timers)
-		h.Write([]byte{0, 0, 0, 0}) // error, other len
-	} else {
-		h.Write(timers)
-	}
+	w.mac = tsigMAC(w.h, w.mac, w.buf, keyWire, algWire, w.now, w.first, 0, nil, w.mac)
 	w.first = false
-	w.mac = h.Sum(w.mac[:0])
-	// The TSIG record.
-	w.buf = append(w.buf, keyWire...)
-	w.buf = binary.BigEndian.AppendUint16(w.buf, dns.TypeTSIG)
-	w.buf = binary.BigEndian.AppendUint16(w.buf, dns.ClassANY)
-	w.buf = append(w.buf, 0, 0, 0, 0)
-	rdlen := len(algWire) + 6 + 2 + 2 + len(w.mac) + 2 + 2 + 2
-	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(rdlen))
-	w.buf = append(w.buf, algWire...)
-	w.buf = append(w.buf, timers...)
-	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(len(w.mac)))
-	w.buf = append(w.buf, w.mac...)
-	w.buf = binary.BigEndian.AppendUint16(w.buf, w.id)
-	w.buf = append(w.buf, 0, 0, 0, 0) // error, other len
-	binary.BigEndian.PutUint16(w.buf[10:], 1)
+	w.buf = appendTSIGRR(w.buf, keyWire, algWire, w.now, w.mac, w.id, 0, nil)
 }
 
 // serveTransfer answers the AXFR or IXFR request req from addr, handing
@@ -289,24 +254,20 @@ func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, udp 
 	if z == nil || z.name != lname || z.xfr == nil || t == nil {
 		return refuse()
 	}
-	keyName := strings.ToLower(t.Hdr.Name)
-	key := z.xfr.cfg.Key(keyName)
-	signer := h.store.signer.Load()
-	if key == nil || signer == nil || !strings.EqualFold(dns.Fqdn(t.Algorithm), tsigAlgName(key.Algorithm)) ||
-		!z.xfr.allows(keyName, from) {
-		return refuse()
+	r := h.verifyTSIG(req, t, z, now)
+	defer r.release()
+	if r.err != 0 {
+		// RFC 8945 §5.2: NOTAUTH with the TSIG error.
+		return write(r.tsigErrorResponse(nil, req, now))
 	}
-	secret, err := dnssec.Open(signer.fleetKey, key.Wrapped, zonecfg.TSIGKeyAD(z.id, key.Name))
-	if err != nil {
-		return refuse()
+	w.keyName, w.alg, w.mac, w.now = r.key.name, r.key.alg, r.mac, uint64(now.Unix())
+	w.h = hmac.New(r.key.newHash, r.key.secret)
+	if !z.xfr.allows(r.key.name, from) {
+		// The key is right, the address is not: REFUSED, signed.
+		w.start(dns.RcodeRefused)
+		w.flush()
+		return w.err
 	}
-	defer clear(secret)
-	if err := dns.TsigVerify(req, base64.StdEncoding.EncodeToString(secret), "", false); err != nil {
-		return refuse()
-	}
-	reqMAC, _ := hex.DecodeString(t.MAC)
-	w.keyName, w.alg, w.mac, w.now = keyName, tsigAlgName(key.Algorithm), reqMAC, uint64(now.Unix())
-	w.h = hmac.New(tsigHash(key.Algorithm), secret)
 	w.zoneName = z.name
 	if z.keys != nil || len(z.bad) > 0 || z.soa == nil {
 		// A signed zone (its signatures are made online), or one this
@@ -344,11 +305,15 @@ func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, udp 
 		}
 	}
 	zs := h.store.load().view(h.view)
+	var res result // for routed groups (xfrSets); one for the whole zone
+	emit := func(owner string, s *rrset, ttl uint32) { w.addSet(owner, s, ttl) }
 	z.names.all(func(owner string, n node) {
 		if w.err != nil {
 			return
 		}
-		xfrSets(zs, z, owner, n, 0, func(s *rrset, ttl uint32) { w.addSet(owner, s, ttl) })
+		// Nothing is allocated per name: a million-name zone streams in
+		// the memory of one message (docs/transfers.md, measured).
+		xfrSets(zs, z, owner, n, 0, &res, emit)
 	})
 	w.add(soa.owner, soa.typ, soa.ttl, soa.rdata)
 	w.flush()
