@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/waymark-dns/waymark/internal/clock"
-	"github.com/waymark-dns/waymark/nspool"
 	"github.com/waymark-dns/waymark/registrar"
 	"github.com/waymark-dns/waymark/registrar/epp"
 	"github.com/waymark-dns/waymark/registrar/rdap"
@@ -74,20 +73,18 @@ func (d *devRegistry) Close() {
 	}
 }
 
-// startDevRegistry opens the built-in registry on the control plane's
-// database, makes sure it runs devTLD, serves RDAP on rdapListen without
+// startDevRegistry makes sure the control plane's built-in registry runs
+// devTLD, serves RDAP on rdapListen without
 // authentication (RDAP is public, RFC 7481) and EPP over TLS on
 // eppListen. Each start draws a new CA, server and registrar certificate
 // and a new registrar password, written to dir: clients take them from
-// dev.env again after a restart. The registry runs on clk, a test clock:
-// the lifecycle (expiry, redemption, transfers, verification) moves only
-// when it is advanced. It signs devTLD's zone and runs the lifecycle
-// leader, whose mail goes to files in dir/mail.
-func startDevRegistry(ctx context.Context, cp *controlPlane, pool nspool.Pool, clk *clock.Test, rdapListen, eppListen, dir string, log *slog.Logger) (*devRegistry, error) {
-	reg, err := registry.Open(ctx, cp.pool, cp.Service, registry.Config{Pool: pool, Now: clk.Now})
-	if err != nil {
-		return nil, err
-	}
+// dev.env again after a restart. The registry runs on clk, a test clock
+// (startControlPlane opened it on controlPlaneOptions.RegistryClock): the
+// lifecycle (expiry, redemption, transfers, verification) moves only when
+// it is advanced. It signs devTLD's zone and runs the lifecycle leader,
+// whose mail goes to files in dir/mail.
+func startDevRegistry(ctx context.Context, cp *controlPlane, clk *clock.Test, rdapListen, eppListen, dir string, log *slog.Logger) (*devRegistry, error) {
+	reg := cp.Registry // opened by startControlPlane (controlPlaneOptions.Registry)
 	if _, err := reg.ConfigureTLD(ctx, devTLD, devRegistryPrices, registry.DefaultPolicy()); err != nil {
 		return nil, fmt.Errorf("registry TLD %s: %w", devTLD, err)
 	}
@@ -95,12 +92,9 @@ func startDevRegistry(ctx context.Context, cp *controlPlane, pool nspool.Pool, c
 	if err != nil {
 		return nil, err
 	}
-	d := &devRegistry{Clock: clk}
+	d := &devRegistry{Clock: clk, Registrar: cp.Registrar}
 	if len(tld.DS) > 0 {
 		d.TLDDS = tld.DS[0]
-	}
-	if d.Registrar, err = registrar.New(ctx, cp.pool, cp.Service, reg, registrar.Config{}); err != nil {
-		return nil, err
 	}
 	// The lifecycle leader, woken by every advance of the clock; mail
 	// to registrants goes to files in dir/mail.
