@@ -88,6 +88,26 @@ type hostedZoneJSON struct {
 	RecordSetCount  int       `json:"record_set_count"`
 	Version         int64     `json:"version"`
 	CreatedAt       time.Time `json:"created_at"`
+	// Secondary is present on a secondary zone only.
+	Secondary *secondaryJSON `json:"secondary,omitempty"`
+}
+
+// secondaryJSON is a secondary zone's primaries and the status of its
+// last transfer.
+type secondaryJSON struct {
+	Primaries   []secondaryPrimaryJSON `json:"primaries"`
+	LastSerial  uint32                 `json:"last_serial"`
+	LastSuccess *time.Time             `json:"last_success_at,omitempty"`
+	LastError   string                 `json:"last_error,omitempty"`
+}
+
+type secondaryPrimaryJSON struct {
+	Address string `json:"address"`
+	TSIGKey string `json:"tsig_key"`
+}
+
+type secondaryRequest struct {
+	Primaries []secondaryPrimaryJSON `json:"primaries"`
 }
 
 type delegationSetJSON struct {
@@ -108,6 +128,8 @@ type createZoneRequest struct {
 	CallerReference string `json:"caller_reference"`
 	Comment         string `json:"comment"`
 	DelegationSetID string `json:"delegation_set_id"`
+	// Secondary, when present, creates a secondary zone.
+	Secondary *secondaryRequest `json:"secondary"`
 }
 
 type createZoneResponse struct {
@@ -138,10 +160,32 @@ type changeResponse struct {
 }
 
 func toHostedZoneJSON(z controlplane.Zone) hostedZoneJSON {
-	return hostedZoneJSON{
+	out := hostedZoneJSON{
 		ID: z.ID, Name: z.Name, CallerReference: z.CallerReference, Comment: z.Comment,
 		RecordSetCount: z.RRSetCount, Version: z.Version, CreatedAt: z.CreatedAt.UTC(),
 	}
+	if z.Secondary != nil {
+		sj := &secondaryJSON{Primaries: []secondaryPrimaryJSON{}, LastSerial: z.SecondaryStatus.Serial,
+			LastSuccess: z.SecondaryStatus.SuccessAt, LastError: z.SecondaryStatus.Error}
+		for _, p := range z.Secondary.Primaries {
+			sj.Primaries = append(sj.Primaries, secondaryPrimaryJSON(p))
+		}
+		out.Secondary = sj
+	}
+	return out
+}
+
+// fromSecondaryRequest is the control plane's form of a request's
+// secondary object (nil when absent).
+func fromSecondaryRequest(r *secondaryRequest) *controlplane.SecondaryConfig {
+	if r == nil {
+		return nil
+	}
+	c := &controlplane.SecondaryConfig{Primaries: []controlplane.SecondaryPrimary{}}
+	for _, p := range r.Primaries {
+		c.Primaries = append(c.Primaries, controlplane.SecondaryPrimary(p))
+	}
+	return c
 }
 
 func toDelegationSetJSON(z controlplane.Zone) delegationSetJSON {

@@ -36,7 +36,7 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 		controlplane.CodeInvalidChangeBatch, controlplane.CodeInvalidPaginationToken,
 		controlplane.CodeDelegationSetNotReusable,
 		controlplane.CodeInvalidKeySigningKeyName, controlplane.CodeInvalidKeySigningKeyStatus,
-		controlplane.CodeTooManyKeySigningKeys:
+		controlplane.CodeTooManyKeySigningKeys, controlplane.CodeHostedZoneIsSecondary:
 		return http.StatusBadRequest, true
 	case controlplane.CodeTooManyHostedZones, controlplane.CodeTooManyRecords, controlplane.CodeTooManyKeys,
 		controlplane.CodeTooManyHealthChecks, controlplane.CodeLimitsExceeded:

@@ -18,7 +18,7 @@ func (h *handler) createZone(w http.ResponseWriter, r *http.Request) error {
 	}
 	z, ch, err := h.svc.CreateZone(r.Context(), tenantID(r), controlplane.CreateZoneInput{
 		Name: req.Name, CallerReference: req.CallerReference, Comment: req.Comment,
-		DelegationSetID: req.DelegationSetID,
+		DelegationSetID: req.DelegationSetID, Secondary: fromSecondaryRequest(req.Secondary),
 	})
 	if err != nil {
 		return err

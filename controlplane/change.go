@@ -55,6 +55,9 @@ func (s *Service) ChangeRRSets(ctx context.Context, tenantID, zoneID string, b C
 	if err != nil {
 		return ChangeInfo{}, err
 	}
+	if err := s.refuseSecondary(ctx, tenantID, id, "a change batch"); err != nil {
+		return ChangeInfo{}, err
+	}
 	return s.applyChanges(ctx, tenantID, id, b.Comment, changes, details, batchOptions{})
 }
 

@@ -353,6 +353,9 @@ func (s *Service) DeleteKeySigningKey(ctx context.Context, tenantID, zoneID, nam
 // any KSK gets one, created ACTIVE, so that one call signs a zone. A zone
 // whose KSKs are all INACTIVE is refused, as in Route 53.
 func (s *Service) EnableDNSSEC(ctx context.Context, tenantID, zoneID string) (ChangeInfo, error) {
+	if err := s.refuseSecondary(ctx, tenantID, zoneID, "signing it with DNSSEC"); err != nil {
+		return ChangeInfo{}, err
+	}
 	return s.dnssecChange(ctx, tenantID, zoneID, func(z *zoneKeys) error {
 		if z.count("KSK", "") == 0 {
 			k, err := s.newKey(z, "KSK", "waymark_ksk_1", KeyStatusActive)

@@ -69,6 +69,9 @@ const (
 	CodeTSIGKeyAlreadyExists Code = "TSIGKeyAlreadyExists"
 	CodeTSIGKeyInUse         Code = "TSIGKeyInUse"
 	CodeTransferNotAvailable Code = "TransferNotAvailable"
+	// CodeHostedZoneIsSecondary refuses changes to a secondary zone,
+	// whose records come from its primaries (secondary.go).
+	CodeHostedZoneIsSecondary Code = "HostedZoneIsSecondary"
 
 	// Alarms (alarms.go).
 	CodeNoSuchAlarm        Code = "NoSuchAlarm"

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -52,6 +53,10 @@ type Zone struct {
 	// PoolNames are the pool names the zone is served on, in the same
 	// order as NameServers.
 	PoolNames []string
+	// Secondary is set on a secondary zone (secondary.go), with the
+	// status of its last transfer.
+	Secondary       *SecondaryConfig
+	SecondaryStatus SecondaryStatus
 }
 
 // CreateZoneInput is what a caller gives to create a hosted zone. Fields
@@ -63,6 +68,9 @@ type CreateZoneInput struct {
 	// DelegationSetID, optional, puts the zone on one of the tenant's
 	// reusable delegation sets instead of a new set from the pool.
 	DelegationSetID string
+	// Secondary, optional, makes the zone a secondary of primaries
+	// outside Waymark (secondary.go).
+	Secondary *SecondaryConfig
 }
 
 // ListZonesInput is a position in the tenant's zones, ordered the way
@@ -163,6 +171,21 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 	if err := checkText("Comment", in.Comment, 0, MaxCommentLength); err != nil {
 		return nil, err
 	}
+	secondary, err := normSecondary(in.Secondary)
+	if err != nil {
+		return nil, err
+	}
+	var secondaryJSON []byte
+	var keysWanted []string
+	if secondary != nil {
+		if tld {
+			return nil, Errorf(CodeInvalidInput, "A top-level domain zone cannot be a secondary zone.")
+		}
+		keysWanted = secondaryKeys(secondary)
+		if secondaryJSON, err = json.Marshal(secondary); err != nil {
+			return nil, err
+		}
+	}
 	id, err := s.newID(prefixZone)
 	if err != nil {
 		return nil, err
@@ -180,6 +203,7 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 	var refUsed, found bool
 	var overlaps []overlapping
 	var reuse *DelegationSet
+	keysFound := map[string]bool{}
 	read := func(b *pgx.Batch) {
 		b.Queue(`SELECT zone_quota,
 		           (SELECT count(*) FROM hosted_zone WHERE tenant_id = $1),
@@ -207,6 +231,20 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 				return err
 			})
 		}
+		if len(keysWanted) > 0 {
+			// FOR SHARE: a concurrent DeleteTSIGKey waits for the zone.
+			b.Queue(`SELECT name FROM tsig_key WHERE tenant_id = $1 AND name = ANY($2) FOR SHARE`,
+				tenantID, keysWanted).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var n string
+					if err := rows.Scan(&n); err != nil {
+						return err
+					}
+					keysFound[n] = true
+				}
+				return rows.Err()
+			})
+		}
 		b.Queue(`SELECT pg_advisory_xact_lock(waymark_lock_key($1, $2))`, zoneLockClass, zoneLockKey(name))
 		queueOverlapping(b, name, &overlaps)
 	}
@@ -226,6 +264,11 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 		if count >= limit {
 			return Errorf(CodeTooManyHostedZones,
 				"This account has reached the limit of %d hosted zones.", limit)
+		}
+		for _, k := range keysWanted {
+			if !keysFound[k] {
+				return Errorf(CodeNoSuchTSIGKey, "No TSIG key named %s.", k)
+			}
 		}
 		taken := takenNames(overlaps)
 		now := s.now()
@@ -260,9 +303,9 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 		if err != nil {
 			return err
 		}
-		wb.Queue(`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, comment, version, rrset_count, created_at, delegation_set_id)
-		          VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8)`,
-			id, tenantID, name, in.CallerReference, in.Comment, len(apex), now, setID)
+		wb.Queue(`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, comment, version, rrset_count, created_at, delegation_set_id, secondary)
+		          VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9)`,
+			id, tenantID, name, in.CallerReference, in.Comment, len(apex), now, setID, secondaryJSON)
 		queueUpserts(wb, id, 1, apex)
 		ev := event.ZoneEvent{
 			Kind: event.ZoneCreated, ZoneID: id, ZoneName: name,
@@ -276,6 +319,7 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 			ID: id, Name: name, CallerReference: in.CallerReference, Comment: in.Comment,
 			Version: 1, RRSetCount: len(apex), CreatedAt: now,
 			DelegationSetID: setID, NameServers: slices.Clone(nameServers), PoolNames: slices.Clone(poolNames),
+			Secondary: secondary,
 		}
 		return nil
 	}
@@ -452,17 +496,32 @@ func (s *Service) DeleteZone(ctx context.Context, tenantID, zoneID string) (Chan
 // with its delegation set.
 const zoneColumns = `id, name, caller_reference, comment, version, rrset_count, created_at, delegation_set_id,
 	(SELECT d.name_servers FROM delegation_set d WHERE d.id = hosted_zone.delegation_set_id),
-	(SELECT coalesce(d.vanity_names, '{}') FROM delegation_set d WHERE d.id = hosted_zone.delegation_set_id)`
+	(SELECT coalesce(d.vanity_names, '{}') FROM delegation_set d WHERE d.id = hosted_zone.delegation_set_id),
+	secondary, secondary_serial, secondary_success_at, secondary_error`
 
 func (s *Service) scanZone(row pgx.Row) (Zone, error) {
 	var z Zone
 	var vanity []string
+	var secondary []byte
+	var serial *int64
 	if err := row.Scan(&z.ID, &z.Name, &z.CallerReference, &z.Comment, &z.Version, &z.RRSetCount, &z.CreatedAt,
-		&z.DelegationSetID, &z.PoolNames, &vanity); err != nil {
+		&z.DelegationSetID, &z.PoolNames, &vanity,
+		&secondary, &serial, &z.SecondaryStatus.SuccessAt, &z.SecondaryStatus.Error); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return Zone{}, err
 		}
 		return Zone{}, fmt.Errorf("read zone: %w", err)
+	}
+	var err error
+	if z.Secondary, err = scanSecondary(secondary); err != nil {
+		return Zone{}, err
+	}
+	if serial != nil {
+		z.SecondaryStatus.Serial = uint32(*serial)
+	}
+	if t := z.SecondaryStatus.SuccessAt; t != nil {
+		u := t.UTC()
+		z.SecondaryStatus.SuccessAt = &u
 	}
 	z.CreatedAt = z.CreatedAt.UTC()
 	z.NameServers = published(z.PoolNames, vanity)

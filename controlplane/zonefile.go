@@ -276,6 +276,9 @@ func (s *Service) ImportZone(ctx context.Context, tenantID, zoneID string, zoneF
 	if err != nil {
 		return ChangeInfo{}, err
 	}
+	if zone.Secondary != nil {
+		return ChangeInfo{}, errSecondary(zone.ID, "a zone file import")
+	}
 	if len(zoneFile) > MaxZoneFileSize {
 		return ChangeInfo{}, Errorf(CodeInvalidInput, "The zone file is larger than %d bytes.", MaxZoneFileSize)
 	}

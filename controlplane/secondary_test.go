@@ -1,0 +1,66 @@
+package controlplane
+
+import (
+	"context"
+	"testing"
+
+	"github.com/waymark-dns/waymark/zonecfg"
+)
+
+func TestIntegrationSecondaryZone(t *testing.T) {
+	t.Parallel()
+	e := newZoneEnv(t)
+	ctx := context.Background()
+	tenant := testTenant(t, e.pool)
+	k, err := e.s.CreateTSIGKey(ctx, tenant, "primary.example.", TSIGHMACSHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		sec  SecondaryConfig
+		code Code
+	}{
+		{SecondaryConfig{}, CodeInvalidInput},
+		{SecondaryConfig{Primaries: []SecondaryPrimary{{Address: "ns.example:53", TSIGKey: k.Name}}}, CodeInvalidInput},
+		{SecondaryConfig{Primaries: []SecondaryPrimary{{Address: "127.0.0.1:0", TSIGKey: k.Name}}}, CodeInvalidInput},
+		{SecondaryConfig{Primaries: []SecondaryPrimary{{Address: "0.0.0.0:53", TSIGKey: k.Name}}}, CodeInvalidInput},
+		{SecondaryConfig{Primaries: []SecondaryPrimary{{Address: "127.0.0.1:5353"}}}, CodeInvalidInput},
+		{SecondaryConfig{Primaries: []SecondaryPrimary{{Address: "127.0.0.1:5353", TSIGKey: "nope.example."}}}, CodeNoSuchTSIGKey},
+	} {
+		sec := c.sec
+		_, _, err := e.s.CreateZone(ctx, tenant, CreateZoneInput{Name: "sec.example.", CallerReference: "bad" + string(rune('a'+i)), Secondary: &sec})
+		if !isCode(err, c.code) {
+			t.Errorf("CreateZone(%+v) = %v, want %s", c.sec, err, c.code)
+		}
+	}
+	z, _, err := e.s.CreateZone(ctx, tenant, CreateZoneInput{Name: "sec.example.", CallerReference: "ok",
+		Secondary: &SecondaryConfig{Primaries: []SecondaryPrimary{{Address: "127.0.0.1:5353", TSIGKey: "Primary.Example"}, {Address: "2001:db8::1", TSIGKey: k.Name}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.s.GetZone(ctx, tenant, z.ID)
+	if err != nil || got.Secondary == nil || len(got.Secondary.Primaries) != 2 ||
+		got.Secondary.Primaries[0] != (SecondaryPrimary{Address: "127.0.0.1:5353", TSIGKey: k.Name}) ||
+		got.Secondary.Primaries[1].Address != "[2001:db8::1]:53" || got.SecondaryStatus.Serial != 0 {
+		t.Fatalf("GetZone: %+v %v", got, err)
+	}
+	b := ChangeBatch{Changes: []RRSetChange{{Action: ActionUpsert, RRSet: zonecfg.RRSet{Name: "www.sec.example.", Type: "A", TTL: 60, Records: []string{"192.0.2.1"}}}}}
+	if _, err := e.s.ChangeRRSets(ctx, tenant, z.ID, b); !isCode(err, CodeHostedZoneIsSecondary) {
+		t.Errorf("ChangeRRSets on a secondary = %v", err)
+	}
+	if _, err := e.s.ImportZone(ctx, tenant, z.ID, "www 60 IN A 192.0.2.1\n"); !isCode(err, CodeHostedZoneIsSecondary) {
+		t.Errorf("ImportZone on a secondary = %v", err)
+	}
+	if _, err := e.s.EnableDNSSEC(ctx, tenant, z.ID); !isCode(err, CodeHostedZoneIsSecondary) {
+		t.Errorf("EnableDNSSEC on a secondary = %v", err)
+	}
+	// An ordinary zone still takes change batches and shows no secondary.
+	p := e.mustZone(t, tenant, "prim.example.")
+	if p.Secondary != nil {
+		t.Errorf("ordinary zone has secondary %+v", p.Secondary)
+	}
+	b.Changes[0].RRSet.Name = "www.prim.example."
+	if _, err := e.s.ChangeRRSets(ctx, tenant, p.ID, b); err != nil {
+		t.Errorf("ChangeRRSets on an ordinary zone: %v", err)
+	}
+}
