@@ -19,7 +19,7 @@ type QueryLogService interface {
 	CreateQueryLoggingConfig(ctx context.Context, tenantID, zoneID string) (controlplane.QueryLoggingConfig, controlplane.ChangeInfo, error)
 	GetQueryLoggingConfig(ctx context.Context, tenantID, zoneID string) (controlplane.QueryLoggingConfig, error)
 	DeleteQueryLoggingConfig(ctx context.Context, tenantID, zoneID string) (controlplane.ChangeInfo, error)
-	ReadQueryLogs(ctx context.Context, tenantID, zoneID string, q controlplane.QueryLogQuery, emit func(line []byte) error) error
+	ReadQueryLogs(ctx context.Context, tenantID, zoneID string, q controlplane.QueryLogQuery, emit func(line []byte, more bool) error) error
 }
 
 // Limits of query log reads, beyond controlplane's (entries per read,
@@ -86,8 +86,8 @@ func (h *handler) deleteQueryLogging(w http.ResponseWriter, r *http.Request) err
 // queryLogs is GET /v1/hostedzones/{id}/querylogs: the zone's query log
 // entries as NDJSON (application/x-ndjson), oldest first. With
 // follow=true the response goes on as entries arrive, each flushed as it
-// is written, until the client disconnects or
-// controlplane.MaxQueryLogFollow has passed.
+// arrives (those that arrive together in one flush), until the client
+// disconnects or controlplane.MaxQueryLogFollow has passed.
 func (h *handler) queryLogs(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseQueryLogParams(r.URL.Query(), h.cfg.NowFunc())
 	if err != nil {
@@ -123,13 +123,15 @@ func (h *handler) queryLogs(w http.ResponseWriter, r *http.Request) error {
 		_ = rc.Flush()
 	}
 	buf := make([]byte, 0, 512)
-	err = h.svc.ReadQueryLogs(r.Context(), tenantID(r), chi.URLParam(r, "id"), q, func(line []byte) error {
+	err = h.svc.ReadQueryLogs(r.Context(), tenantID(r), chi.URLParam(r, "id"), q, func(line []byte, more bool) error {
 		start()
 		buf = append(append(buf[:0], line...), '\n')
 		if _, err := w.Write(buf); err != nil {
 			return err
 		}
-		if q.Follow {
+		if q.Follow && !more {
+			// Flushed as it arrives: entries that arrived together (one
+			// nameserver batch) go in one flush.
 			return rc.Flush()
 		}
 		return nil

@@ -26,7 +26,7 @@ const (
 	// queryLogSlack is how much earlier than since the stream is read
 	// from: a batch is stored up to a nameserver's flush interval after
 	// its entries' times, and entries are filtered by their own time.
-	queryLogSlack = 10 * time.Second
+	queryLogSlack = 2 * time.Second
 	// queryLogIdle is how long a read without follow waits for the next
 	// batch before it ends.
 	queryLogIdle = 2 * time.Second
@@ -40,7 +40,7 @@ var ErrStreamUnavailable = errors.New("controlplane: the NATS stream is unavaila
 // QueryLogQuery selects a zone's query log entries.
 type QueryLogQuery struct {
 	// Since keeps entries at or after it; zero: the oldest the stream
-	// keeps.
+	// keeps, or with Follow only entries that arrive from now on.
 	Since time.Time
 	// Follow keeps the read going as entries arrive, until the context
 	// ends or MaxQueryLogFollow has passed; without it the read ends once
@@ -53,10 +53,11 @@ type QueryLogQuery struct {
 
 // ReadQueryLogs calls emit with each of the zone's query log entries that
 // q selects, oldest first, one NDJSON line each (no newline; valid until
-// emit returns). An error from emit ends the read and is returned. The
+// emit returns); more is true when further entries that arrived with this
+// one follow at once (a follower flushes when it is false). An error from emit ends the read and is returned. The
 // zone must be the tenant's; its logging need not be on now (entries of
 // an earlier configuration are read until the stream's limits drop them).
-func (s *Service) ReadQueryLogs(ctx context.Context, tenantID, zoneID string, q QueryLogQuery, emit func(line []byte) error) error {
+func (s *Service) ReadQueryLogs(ctx context.Context, tenantID, zoneID string, q QueryLogQuery, emit func(line []byte, more bool) error) error {
 	id, ok := cleanID(zoneID)
 	if !ok {
 		return errNoSuchZone(displayID(zoneID))
@@ -83,6 +84,9 @@ func (s *Service) ReadQueryLogs(ctx context.Context, tenantID, zoneID string, q 
 		InactiveThreshold: 30 * time.Second,
 	}
 	since := ""
+	if q.Follow && q.Since.IsZero() {
+		cc.DeliverPolicy = jetstream.DeliverNewPolicy
+	}
 	if !q.Since.IsZero() {
 		start := q.Since.Add(-queryLogSlack)
 		cc.DeliverPolicy, cc.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
@@ -126,12 +130,14 @@ func (s *Service) ReadQueryLogs(ctx context.Context, tenantID, zoneID string, q 
 		case err != nil:
 			return fmt.Errorf("%w: %v", ErrStreamUnavailable, err)
 		}
-		for line := range bytes.Lines(msg.Data()) {
-			line = bytes.TrimSuffix(line, []byte("\n"))
+		data := msg.Data()
+		for len(data) > 0 {
+			line, rest, _ := bytes.Cut(data, []byte("\n"))
+			data = rest
 			if at, ok := event.QueryLogLineTime(line); !ok || at < since {
 				continue
 			}
-			if err := emit(line); err != nil {
+			if err := emit(line, len(data) > 0); err != nil {
 				return err
 			}
 			if n++; !q.Follow && n >= q.Limit {
