@@ -117,10 +117,13 @@ func (h *handler) queryLogs(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if q.Follow {
-		// The headers go at once: a follower learns that the read began
-		// before the first entry arrives.
-		start()
-		_ = rc.Flush()
+		// The headers go as soon as the read has its place in the
+		// stream: a follower learns that every entry from then on will
+		// reach it, before the first one arrives.
+		q.Positioned = func() {
+			start()
+			_ = rc.Flush()
+		}
 	}
 	buf := make([]byte, 0, 512)
 	err = h.svc.ReadQueryLogs(r.Context(), tenantID(r), chi.URLParam(r, "id"), q, func(line []byte, more bool) error {

@@ -49,6 +49,10 @@ type QueryLogQuery struct {
 	// Limit is the most entries a read without Follow returns; 0 means
 	// DefaultQueryLogLimit. Ignored with Follow.
 	Limit int
+	// Positioned, if set, is called once the read has its place in the
+	// stream: with Follow and no Since, every entry published after it
+	// is read.
+	Positioned func()
 }
 
 // ReadQueryLogs calls emit with each of the zone's query log entries that
@@ -97,6 +101,9 @@ func (s *Service) ReadQueryLogs(ctx context.Context, tenantID, zoneID string, q 
 	cancel()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrStreamUnavailable, err)
+	}
+	if q.Positioned != nil {
+		q.Positioned()
 	}
 	if !q.Follow && cons.CachedInfo().NumPending == 0 {
 		return nil
