@@ -6,7 +6,8 @@
 // schema — so that tests can kill -9 any of them and restart it.
 //
 // `make fleet` runs it (internal/fleet/fleetup) and prints the addresses;
-// the fault tests are behind the build tag `fleet` (`make fleet-test`).
+// its fault tests (fleet_test.go) run in `make test`, alone in
+// `make fleet-test`.
 // It is not a _test.go file so that the command and the tests share it;
 // nothing in production imports it.
 package fleet
@@ -422,7 +423,7 @@ func (f *Fleet) WaitNameserver(ctx context.Context, i int) error {
 		if !p.Running() {
 			return fmt.Errorf("%s exited:\n%s", p.Name, tail(p.Log()))
 		}
-		rcode, err := probe(f.DNS[i])
+		rcode, err := probeRcode(f.DNS[i])
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.Name, err)
 		}

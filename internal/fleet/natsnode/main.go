@@ -64,6 +64,7 @@ func run(name, listen, cluster, routes, store string) error {
 		StoreDir:   store,
 		Cluster:    server.ClusterOpts{Name: "waymark-fleet", Host: ch, Port: cp},
 		Routes:     rs,
+		Logtime:    true, // the fault tests read when elections happened
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
