@@ -245,15 +245,21 @@ func (s *Store) noteChange(cur, z *zone, ev *event.ZoneEvent) {
 		return
 	}
 	delete(s.pending, z.id)
-	base, keys := cur, appendEventKeys(nil, ev)
+	base := cur
 	if p != nil {
-		base, keys = p.base, appendEventKeys(p.keys, ev)
+		base = p.base
 	}
 	if !z.journaled() || base.aliases > 0 || base.soa == nil || z.soa == nil {
-		s.journal.drop(z.id)
+		if base.journaled() {
+			s.journal.drop(z.id) // transfers turned off, or an alias came
+		}
 		return
 	}
-	s.journal.add(z.id, zoneDelta(base, z, keys))
+	var keys []zonecfg.Key
+	if p != nil {
+		keys = p.keys
+	}
+	s.journal.add(z.id, zoneDelta(base, z, appendEventKeys(keys, ev)))
 }
 
 // forget drops what the journal holds of a zone replaced whole or removed.

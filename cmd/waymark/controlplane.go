@@ -22,6 +22,8 @@ import (
 	"github.com/waymark-dns/waymark/internal/metrics"
 	"github.com/waymark-dns/waymark/migrations"
 	"github.com/waymark-dns/waymark/nspool"
+	"github.com/waymark-dns/waymark/registrar"
+	"github.com/waymark-dns/waymark/registrar/registry"
 )
 
 // controlPlaneOptions is what an API process needs, from flags and env.
@@ -60,6 +62,10 @@ type controlPlaneOptions struct {
 	// Metrics is the process's Prometheus registry, served at GET
 	// /metrics on the API port; nil makes one (role "api").
 	Metrics *prometheus.Registry
+	// Registry runs the built-in registry (registrar/registry) and the
+	// registrar on the control plane's database, so that the API serves
+	// the Route 53 Domains API (`waymark dev`).
+	Registry bool
 }
 
 // httpOptions are the API server's timeouts; zero fields take defaults.
@@ -104,11 +110,14 @@ func (o httpOptions) withDefaults() httpOptions {
 // fleet tracker, sharing one database pool and one NATS connection.
 type controlPlane struct {
 	Service *controlplane.Service
-	Addr    string // the bound HTTP address
-	pool    *pgxpool.Pool
-	nc      *nats.Conn
-	srv     *http.Server
-	done    chan error
+	// Registry and Registrar are nil unless controlPlaneOptions.Registry.
+	Registry  *registry.Registry
+	Registrar *registrar.Service
+	Addr      string // the bound HTTP address
+	pool      *pgxpool.Pool
+	nc        *nats.Conn
+	srv       *http.Server
+	done      chan error
 }
 
 // startControlPlane migrates the database, connects to NATS (retrying in
@@ -144,6 +153,20 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	if err != nil {
 		pool.Close()
 		return nil, err
+	}
+	var reg *registry.Registry
+	var rsvc *registrar.Service
+	var rapi api.RegistrarService // stays a nil interface without a registry
+	if o.Registry {
+		if reg, err = registry.Open(ctx, pool, svc, registry.Config{Pool: o.Pool}); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("registry: %w", err)
+		}
+		if rsvc, err = registrar.New(ctx, pool, svc, reg, registrar.Config{}); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("registrar: %w", err)
+		}
+		rapi = rsvc
 	}
 	nc, err := nats.Connect(o.NATSURL,
 		nats.Name("waymark-api"),
@@ -191,6 +214,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		RequestTimeout: ho.RequestTimeout,
 		WriteTimeout:   ho.WriteTimeout,
 		Service:        svc,
+		Registrar:      rapi,
 		AdminToken:     o.Secrets.AdminToken,
 		SignupEnabled:  o.SignupEnabled,
 		RateLimit:      o.RateLimit,
@@ -203,12 +227,14 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		},
 	})
 	cp := &controlPlane{
-		Service: svc,
-		Addr:    ln.Addr().String(),
-		pool:    pool,
-		nc:      nc,
-		srv:     newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
-		done:    make(chan error, 6),
+		Service:   svc,
+		Registry:  reg,
+		Registrar: rsvc,
+		Addr:      ln.Addr().String(),
+		pool:      pool,
+		nc:        nc,
+		srv:       newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
+		done:      make(chan error, 6),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{
 		Replicas: o.NATSReplicas, Logger: log.With("component", "relay")})
