@@ -26,6 +26,7 @@ type Service interface {
 	DNSSECService
 	TransferService
 	AlarmService
+	QueryLogService
 	// The Route 53-compatible API's needs (api/route53), mounted beside
 	// the route table.
 	route53.Service

@@ -96,6 +96,8 @@ type zone struct {
 	keys *zoneKeys
 	// xfr is the outgoing transfer configuration (xfr.go); nil: none.
 	xfr *zoneXfr
+	// qlog is the zone's query logging (querylog.go); nil: off.
+	qlog *zonecfg.QueryLogging
 }
 
 // ErrSkippedRecords is wrapped by the error ReplaceZone and Apply return
@@ -123,6 +125,7 @@ func buildZone(st event.ZoneState) (*zone, error) {
 	b.setCIDR(st.CIDRCollections)
 	b.setDNSSEC(st.DNSSEC)
 	b.setTransfers(st.Transfers)
+	b.setQueryLogging(st.QueryLogging)
 	for _, rs := range st.RRSets {
 		b.upsert(rs)
 	}
@@ -539,6 +542,7 @@ func (z *zone) state() event.ZoneState {
 	if z.xfr != nil {
 		st.Transfers = z.xfr.cfg
 	}
+	st.QueryLogging = z.qlog
 	buf := make([]byte, 0, 512)
 	z.names.all(func(owner string, n node) {
 		name := presentationName(owner)
