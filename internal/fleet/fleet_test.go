@@ -38,14 +38,14 @@ func build(t *testing.T) Binaries {
 	return b
 }
 
-func startFleet(t *testing.T) *Fleet {
+func startFleet(t *testing.T, linkDelays []time.Duration) *Fleet {
 	t.Helper()
 	bin := build(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	begin := time.Now()
-	f, err := Start(ctx, Options{Bin: bin, Dir: dir})
+	f, err := Start(ctx, Options{Bin: bin, Dir: dir, LinkDelays: linkDelays})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,11 +470,30 @@ type outcome struct {
 // runs the outcome's rejoin, 10 more batches per client, and verifies
 // again.
 func faultTest(t *testing.T, what string, fault func(t *testing.T, f *Fleet, l *load) outcome) {
-	f := startFleet(t)
+	faultTestOn(t, what, nil, fault)
+}
+
+// faultTestOn is faultTest on a fleet whose regions reach the cluster over
+// links with these one-way delays (nil: directly).
+func faultTestOn(t *testing.T, what string, linkDelays []time.Duration, fault func(t *testing.T, f *Fleet, l *load) outcome) {
+	f := startFleet(t, linkDelays)
 	const clients, batches, more = 4, 100, 10
 	l := newLoad(t, f, clients, 200*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
+	// Probe once every nameserver serves the zone (a far region learns of
+	// a new zone a round trip later).
+	for i, addr := range f.DNS {
+		if err := Await(ctx, time.Minute, func() error {
+			r, err := Query(addr, l.zones[0].Name, dns.TypeSOA)
+			if err == nil && len(r.Answer) != 1 {
+				err = fmt.Errorf("%s: SOA %s", f.Nameservers[i].Name, dns.RcodeToString[r.Rcode])
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	pctx, stopProbe := context.WithCancel(ctx)
 	defer stopProbe()
 	dnsProbe := probe(pctx, f, l.zones[0].Name)
@@ -698,4 +717,64 @@ func TestFleetKillNameserver(t *testing.T) {
 // TestFleetSteady is the load with no fault: the baseline of the others.
 func TestFleetSteady(t *testing.T) {
 	faultTest(t, "no fault", func(t *testing.T, f *Fleet, l *load) outcome { return outcome{live: all(f)} })
+}
+
+// regionDelays are the one-way delays of the three regions' links to the
+// NATS cluster: round trips of 40, 160 and 300 ms.
+var regionDelays = []time.Duration{20 * time.Millisecond, 80 * time.Millisecond, 150 * time.Millisecond}
+
+// TestFleetRegionsLatency is the steady load with each region's
+// nameserver behind a link of 20, 80 and 150 ms one way. A change is
+// INSYNC once every nameserver reported it, so its latency is bounded
+// below by the farthest round trip (300 ms); the target is p99 ≤ 320 ms.
+func TestFleetRegionsLatency(t *testing.T) {
+	faultTestOn(t, "regions at 20/80/150 ms one way, no fault", regionDelays,
+		func(t *testing.T, f *Fleet, l *load) outcome { return outcome{live: all(f)} })
+}
+
+// TestFleetPartitionRegion cuts ap-southeast-1's link (150 ms one way)
+// for 30 s under the load, then heals it. Its nameserver must keep
+// answering from memory throughout (no probe question may fail), catch up
+// once the link returns, and every change must go INSYNC.
+func TestFleetPartitionRegion(t *testing.T) {
+	faultTestOn(t, "ap-southeast-1 partitioned for 30 s", regionDelays, func(t *testing.T, f *Fleet, l *load) outcome {
+		const cut = 30 * time.Second
+		link := f.Links[2]
+		link.Cut()
+		t.Logf("cut %s's link", f.Nameservers[2].Name)
+		ctx, cancel := context.WithTimeout(context.Background(), cut+5*time.Minute)
+		defer cancel()
+		select {
+		case <-time.After(cut): // the partition's length is the test's subject
+		case <-ctx.Done():
+		}
+		// What the API has now is what the region missed, or part of it.
+		versions := map[string]int64{}
+		for _, z := range l.zones {
+			hz, err := l.apis[0].GetHostedZone(ctx, z.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			versions[z.Name] = hz.HostedZone.Version
+		}
+		link.Heal()
+		healed := time.Now()
+		if err := Await(ctx, 3*time.Minute, func() error {
+			for name, v := range versions {
+				r, err := Query(f.DNS[2], name, dns.TypeSOA)
+				if err != nil {
+					return err
+				}
+				if len(r.Answer) != 1 || int64(r.Answer[0].(*dns.SOA).Serial) < v {
+					return fmt.Errorf("%s at %v, the API at %d", name, r.Answer, v)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatalf("after the heal: %v", err)
+		}
+		t.Logf("healed: %s serves every zone at the version it missed %s after the heal",
+			f.Nameservers[2].Name, time.Since(healed).Round(time.Millisecond))
+		return outcome{live: all(f)}
+	})
 }
