@@ -31,16 +31,20 @@ type result struct {
 	authority  []rrRef
 	additional []rrRef
 	sign       signScratch // DO=1 answers' scratch space (sign.go); kept by reset
+	// zone is the zone that answered, nil when none did (REFUSED): the
+	// handler counts the query for it (zonequeries.go).
+	zone *zone
 }
 
 func (r *result) reset() {
-	r.rcode, r.ede, r.aa, r.tc, r.scope = dns.RcodeSuccess, 0, false, false, 0
+	r.rcode, r.ede, r.aa, r.tc, r.scope, r.zone = dns.RcodeSuccess, 0, false, false, 0, nil
 	r.answer, r.authority, r.additional = r.answer[:0], r.authority[:0], r.additional[:0]
 }
 
 // release drops the references to zone data so that a pooled result does
 // not keep old zone versions alive.
 func (r *result) release() {
+	r.zone = nil
 	clear(r.answer)
 	clear(r.authority)
 	clear(r.additional)
@@ -74,6 +78,7 @@ func lookup(zs *zoneSet, qname string, qtype uint16, cl client, res *result) {
 			}
 		}
 	}
+	res.zone = z
 	if z.badNames[qname] > 0 {
 		// Record data the control plane accepted but this server cannot
 		// pack: the name exists, so neither NXDOMAIN nor NODATA is true.

@@ -28,6 +28,9 @@ type dnsLimits struct {
 	// StatsInterval is how often the counters are logged when they
 	// changed; 0 never.
 	StatsInterval time.Duration
+	// ZoneQueryInterval is how often the per-zone query counts are
+	// published for the tenants' metrics; 0 turns per-zone counting off.
+	ZoneQueryInterval time.Duration
 }
 
 // dnsLimitFlags registers the flags on fs; the returned function, called
@@ -86,8 +89,11 @@ func dnsLimitFlags(fs *flag.FlagSet) func() (dnsLimits, error) {
 	zoneBudget := fs.Int("zone-signing-budget", envInt("WAYMARK_ZONE_SIGNING_BUDGET", dataplane.DefaultZoneSigningBudget), "fresh DNSSEC signatures per second for UDP answers of any one zone (WAYMARK_ZONE_SIGNING_BUDGET); -1 unlimited")
 	sigCache := fs.Int("signature-cache-size", envInt("WAYMARK_SIGNATURE_CACHE_SIZE", dataplane.DefaultSignatureCacheSize), "signatures the signature cache keeps (WAYMARK_SIGNATURE_CACHE_SIZE)")
 	stats := fs.Duration("stats-interval", envDur("WAYMARK_DNS_STATS_INTERVAL", time.Minute), "log the DNS protection counters this often when they changed; 0 never (WAYMARK_DNS_STATS_INTERVAL)")
+	zoneQueries := fs.Duration("zone-metrics-interval", envDur("WAYMARK_ZONE_METRICS_INTERVAL", dataplane.DefaultZoneQueryInterval),
+		"count queries per zone and publish the counts this often, for the tenants' metrics; it must divide a minute; 0 off (WAYMARK_ZONE_METRICS_INTERVAL)")
 	return func() (dnsLimits, error) {
 		l := dnsLimits{
+			ZoneQueryInterval: *zoneQueries,
 			TCP: dataplane.TCPConfig{
 				MaxConns: *tcpMax, MaxConnsPerIP: *tcpPerIP,
 				IdleTimeout: *tcpIdle, PressureIdleTimeout: *tcpPressure, IOTimeout: *tcpIO,
@@ -112,6 +118,8 @@ func dnsLimitFlags(fs *flag.FlagSet) func() (dnsLimits, error) {
 			// 0 would mean "the default" to the library, surprising on a
 			// command line; -1 is the only way to say unlimited.
 			errs = append(errs, errors.New("--signing-budget and --zone-signing-budget must be positive, or -1 for unlimited"))
+		case *zoneQueries != 0 && (*zoneQueries < time.Second || *zoneQueries > time.Minute || time.Minute%*zoneQueries != 0):
+			errs = append(errs, errors.New("--zone-metrics-interval must divide a minute (1s … 60s), or be 0 for off"))
 		case *sigCache <= 0:
 			errs = append(errs, errors.New("--signature-cache-size must be positive"))
 		case *rrlV4 < 1 || *rrlV4 > 32 || *rrlV6 < 1 || *rrlV6 > 128:
