@@ -136,6 +136,13 @@ func (s *Service) changeRow(ctx context.Context, q interface {
 	if err != nil {
 		return ChangeInfo{}, fmt.Errorf("get change: %w", err)
 	}
+	c.fill(status, seq)
+	return c, nil
+}
+
+// fill completes a ChangeInfo scanned from a change row: its status, its
+// times in UTC and its stream sequence.
+func (c *ChangeInfo) fill(status string, seq *int64) {
 	c.Status = ChangeStatus(status)
 	c.SubmittedAt = c.SubmittedAt.UTC()
 	if c.InSyncAt != nil {
@@ -146,5 +153,4 @@ func (s *Service) changeRow(ctx context.Context, q interface {
 		u := uint64(*seq)
 		c.StreamSeq = &u
 	}
-	return c, nil
 }

@@ -286,76 +286,96 @@ type Progress struct {
 }
 
 // ChangeProgress returns the change and how many live nameservers have
-// applied it. A change not yet published has Applied = 0.
+// applied it, in one read. A change not yet published has Applied = 0.
 func (s *Service) ChangeProgress(ctx context.Context, tenantID, changeID string) (ChangeInfo, Progress, error) {
-	c, err := s.changeRow(ctx, s.pool, tenantID, changeID)
+	id, ok := cleanID(changeID)
+	if !ok {
+		return ChangeInfo{}, Progress{}, errNoSuchChange(displayID(changeID))
+	}
+	states, err := s.readChanges(ctx, tenantID, []string{id})
 	if err != nil {
 		return ChangeInfo{}, Progress{}, err
 	}
-	var seq int64 = -1 // unpublished: nobody has it
-	if c.StreamSeq != nil {
-		seq = int64(*c.StreamSeq)
+	if len(states) == 0 {
+		return ChangeInfo{}, Progress{}, errNoSuchChange(id)
 	}
-	var p Progress
-	if err := s.pool.QueryRow(ctx,
-		`SELECT count(*), count(*) FILTER (WHERE $2 >= 0 AND n.applied_seq >= $2)
-		   FROM nameserver n,
-		        (SELECT (SELECT d.name_servers FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
-		                  WHERE z.id = $3) AS names) pc
-		  WHERE n.ready AND n.live_until > $1 AND `+servesZone, s.now(), seq, c.ZoneID).
-		Scan(&p.Live, &p.Applied); err != nil {
-		return ChangeInfo{}, Progress{}, fmt.Errorf("change progress: %w", err)
+	return states[0].info, states[0].progress, nil
+}
+
+// readChanges reads the changes ids, with how many live nameservers serve
+// each one's zone and how many of those have applied it, in one query; an
+// empty tenantID reads them whoever owns them (the notifier's readings,
+// whose waiters checked ownership with their own first read).
+func (s *Service) readChanges(ctx context.Context, tenantID string, ids []string) ([]changeState, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT c.id, c.zone_id, c.zone_version, c.status, c.comment, c.submitted_at, c.insync_at, c.stream_seq,
+		        (SELECT count(*) FROM nameserver n WHERE n.ready AND n.live_until > $3 AND `+servesZone+`),
+		        (SELECT count(*) FROM nameserver n WHERE n.ready AND n.live_until > $3 AND `+servesZone+`
+		            AND c.stream_seq IS NOT NULL AND n.applied_seq >= c.stream_seq)
+		   FROM change c,
+		        LATERAL (SELECT (SELECT d.name_servers FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
+		                          WHERE z.id = c.zone_id) AS names) pc
+		  WHERE c.id = ANY($1) AND ($2 = '' OR c.tenant_id = $2)`, ids, tenantID, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("read changes: %w", err)
 	}
-	return c, p, nil
+	states, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (changeState, error) {
+		var st changeState
+		var status string
+		var seq *int64
+		c := &st.info
+		err := row.Scan(&c.ID, &c.ZoneID, &c.ZoneVersion, &status, &c.Comment, &c.SubmittedAt, &c.InSyncAt, &seq,
+			&st.progress.Live, &st.progress.Applied)
+		c.fill(status, seq)
+		return st, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read changes: %w", err)
+	}
+	return states, nil
 }
 
 // WaitChange returns the change once it is INSYNC, or its current state
 // when timeout (at most MaxChangeWait) passes first; it is not an error
 // for the change to still be PENDING. It reads the change's row when it
-// starts and when it ends; in between it waits on the Service's one change
-// notifier (notifier.go), which watches every waited change with one query
-// per INSYNC notification, so that a thousand waiters cost the database
-// about what one does. An error is returned only for an unknown change, a
-// database failure or the end of ctx.
+// starts; in between and at the end it relies on the Service's one change
+// notifier (notifier.go), which reads every waited change with one query
+// per INSYNC notification and per backstop tick, so that a thousand
+// waiters cost the database about what one does. An error is returned only
+// for an unknown change, a database failure or the end of ctx.
 func (s *Service) WaitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration) (ChangeInfo, error) {
-	return s.waitChange(ctx, tenantID, changeID, timeout, true)
+	c, _, err := s.WaitChangeProgress(ctx, tenantID, changeID, timeout)
+	return c, err
 }
 
-// WaitChangeProgress is WaitChange followed by ChangeProgress with one
-// read of the change's row fewer (the row read after the wait is
-// ChangeProgress's own): what GET /v1/changes/{id}?wait=insync answers.
-// Each long poll costs three reads (row, row, progress) instead of four.
+// WaitChangeProgress is WaitChange that also says how far the change has
+// spread (what GET /v1/changes/{id}?wait=insync answers). A long poll
+// costs one read of its own; the answer after the wait is the notifier's
+// newest reading, or a read of its own when the notifier has none newer
+// than the poll's first read (a failed notifier query, a very short wait).
 func (s *Service) WaitChangeProgress(ctx context.Context, tenantID, changeID string, timeout time.Duration) (ChangeInfo, Progress, error) {
-	if _, err := s.waitChange(ctx, tenantID, changeID, timeout, false); err != nil {
-		return ChangeInfo{}, Progress{}, err
-	}
-	return s.ChangeProgress(ctx, tenantID, changeID)
-}
-
-// waitChange is WaitChange; without reread, a wait that ran its course
-// returns no ChangeInfo, only whether it failed.
-func (s *Service) waitChange(ctx context.Context, tenantID, changeID string, timeout time.Duration, reread bool) (ChangeInfo, error) {
 	timeout = min(max(timeout, 0), MaxChangeWait)
-	c, err := s.changeRow(ctx, s.pool, tenantID, changeID)
+	c, p, err := s.ChangeProgress(ctx, tenantID, changeID)
 	if err != nil || c.Status == StatusInSync || timeout == 0 {
-		return c, err
+		return c, p, err
 	}
+	read := time.Now()
 	// Timers, not the service's clock: this is a wait in real time, which
 	// a test's frozen clock must not make endless.
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	insync, cancel := s.notifier().wait(c.ID)
+	insync, latest, cancel := s.notifier().wait(c.ID)
 	defer cancel()
 	select {
 	case <-ctx.Done():
-		return ChangeInfo{}, ctx.Err()
+		return ChangeInfo{}, Progress{}, ctx.Err()
 	case <-deadline.C:
 	case <-insync:
 	}
-	if !reread {
-		return ChangeInfo{}, nil
+	if st, ok := latest(read); ok {
+		return st.info, st.progress, nil
 	}
-	return s.changeRow(ctx, s.pool, tenantID, changeID)
+	return s.ChangeProgress(ctx, tenantID, changeID)
 }
 
 // notifier returns the Service's change notifier.

@@ -24,51 +24,84 @@ const (
 // changeNotifier is the one watcher of change status per Service that
 // every long poll (WaitChange) shares. It LISTENs on insyncChannel, which
 // the trackers notify when they flip changes INSYNC, and on each
-// notification (and each backstop tick) reads the status of every waited
-// change in one query, waking the waiters whose change went INSYNC. The
-// database therefore sees one query per notification however many waiters
-// there are, instead of one poll per waiter. It runs only while someone
-// waits (plus notifierLinger), on a connection of its own.
+// notification (and each backstop tick) reads every waited change with its
+// fleet progress in one query, keeps what it read, and wakes the waiters
+// whose change went INSYNC. A waiter that ends, woken or timed out, answers
+// from that reading when it is newer than the waiter's own first read, so
+// a long poll costs the database one read of its own (when it starts)
+// however long it waits, and the notifier's one query per tick is shared by
+// all. It runs only while someone waits (plus notifierLinger), on a
+// connection of its own.
 type changeNotifier struct {
 	s *Service
 
 	mu      sync.Mutex
-	waiters map[string][]chan struct{} // by change id; closed when INSYNC
+	watches map[string]*watch // by change id
 	running bool
 
 	// queries counts the status queries the notifier made (tests).
 	queries atomic.Int64
 }
 
+// watch is one waited change: its waiters and what the notifier last read
+// of it.
+type watch struct {
+	waiters []chan struct{} // closed when the change is seen INSYNC
+	insync  bool
+	seen    changeState // zero until the first reading
+}
+
+// changeState is one reading of a change and its fleet progress.
+type changeState struct {
+	info     ChangeInfo
+	progress Progress
+	at       time.Time // when the reading started (wall clock)
+}
+
 func newChangeNotifier(s *Service) *changeNotifier {
-	return &changeNotifier{s: s, waiters: map[string][]chan struct{}{}}
+	return &changeNotifier{s: s, watches: map[string]*watch{}}
 }
 
 // wait registers interest in change id; the channel is closed once the
-// notifier sees it INSYNC. cancel must be called when the wait ends.
-func (n *changeNotifier) wait(id string) (ch <-chan struct{}, cancel func()) {
+// notifier sees it INSYNC. latest returns the notifier's newest reading of
+// the change if it started after since (false otherwise). cancel must be
+// called when the wait ends.
+func (n *changeNotifier) wait(id string) (ch <-chan struct{}, latest func(since time.Time) (changeState, bool), cancel func()) {
 	c := make(chan struct{})
 	n.mu.Lock()
-	n.waiters[id] = append(n.waiters[id], c)
+	w := n.watches[id]
+	if w == nil {
+		w = &watch{}
+		n.watches[id] = w
+	}
+	if w.insync {
+		close(c)
+	}
+	w.waiters = append(w.waiters, c)
 	if !n.running {
 		n.running = true
 		go n.run()
 	}
 	n.mu.Unlock()
-	return c, func() {
+	latest = func(since time.Time) (changeState, bool) {
 		n.mu.Lock()
 		defer n.mu.Unlock()
-		list := n.waiters[id]
-		for i, w := range list {
-			if w == c {
+		st := w.seen
+		return st, !st.at.IsZero() && !st.at.Before(since)
+	}
+	return c, latest, func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		list := w.waiters
+		for i, x := range list {
+			if x == c {
 				list = append(list[:i:i], list[i+1:]...)
 				break
 			}
 		}
-		if len(list) == 0 {
-			delete(n.waiters, id)
-		} else {
-			n.waiters[id] = list
+		w.waiters = list
+		if len(list) == 0 && n.watches[id] == w {
+			delete(n.watches, id)
 		}
 	}
 }
@@ -77,11 +110,22 @@ func (n *changeNotifier) wait(id string) (ch <-chan struct{}, cancel func()) {
 func (n *changeNotifier) ids() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	out := make([]string, 0, len(n.waiters))
-	for id := range n.waiters {
+	out := make([]string, 0, len(n.watches))
+	for id := range n.watches {
 		out = append(out, id)
 	}
 	return out
+}
+
+// waiting returns how many waiters are registered (tests).
+func (n *changeNotifier) waiting() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	total := 0
+	for _, w := range n.watches {
+		total += len(w.waiters)
+	}
+	return total
 }
 
 // run serves the waiters until there have been none for notifierLinger.
@@ -105,7 +149,7 @@ func (n *changeNotifier) run() {
 			}
 			if time.Since(idleSince) >= notifierLinger {
 				n.mu.Lock()
-				if len(n.waiters) == 0 {
+				if len(n.watches) == 0 {
 					n.running = false
 					n.mu.Unlock()
 					return
@@ -119,30 +163,35 @@ func (n *changeNotifier) run() {
 	}
 }
 
-// check reads the status of ids in one query and wakes the waiters of
-// those INSYNC. A failure is left to the next notification or tick; the
-// waiters' own deadlines bound their wait.
+// check reads ids with their progress in one query, keeps the readings and
+// wakes the waiters of those INSYNC. A failure is left to the next
+// notification or tick; the waiters' own deadlines bound their wait, and
+// one that finds no fresh reading reads the change itself.
 func (n *changeNotifier) check(ctx context.Context, ids []string) {
 	n.queries.Add(1)
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	rows, err := n.s.pool.Query(cctx, `SELECT id FROM change WHERE id = ANY($1) AND status = 'INSYNC'`, ids)
-	if err != nil {
-		n.s.cfg.Logger.Debug("change notifier: read statuses", "err", err)
-		return
-	}
-	done, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	at := time.Now()
+	states, err := n.s.readChanges(cctx, "", ids)
 	if err != nil {
 		n.s.cfg.Logger.Debug("change notifier: read statuses", "err", err)
 		return
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for _, id := range done {
-		for _, c := range n.waiters[id] {
-			close(c)
+	for _, st := range states {
+		w := n.watches[st.info.ID]
+		if w == nil {
+			continue // every waiter left meanwhile
 		}
-		delete(n.waiters, id)
+		st.at = at
+		w.seen = st
+		if st.info.Status == StatusInSync && !w.insync {
+			w.insync = true
+			for _, c := range w.waiters {
+				close(c)
+			}
+		}
 	}
 }
 

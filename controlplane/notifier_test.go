@@ -44,13 +44,7 @@ func TestIntegrationLongPollsShareOneNotifier(t *testing.T) {
 	}
 	n := e.svc.notifier()
 	testkit.Eventually(t, 20*time.Second, func() error {
-		n.mu.Lock()
-		got := 0
-		for _, l := range n.waiters {
-			got += len(l)
-		}
-		n.mu.Unlock()
-		if got != waiters {
+		if got := n.waiting(); got != waiters {
 			return fmt.Errorf("%d waiters registered", got)
 		}
 		return nil
@@ -126,5 +120,67 @@ func TestIntegrationLongPollsShareOneNotifier(t *testing.T) {
 		if c.Status != StatusInSync {
 			t.Fatalf("a waiter returned %+v, want INSYNC", c)
 		}
+	}
+}
+
+// TestIntegrationLongPollAnswersFromNotifier checks that a long poll that
+// times out answers from the notifier's newest reading instead of reading
+// the change again: once the notifier has read the change, the test moves
+// it to another tenant (so that a read of the poll's own would find no
+// such change) and publishes it; the poll must still answer, with the
+// stream sequence the notifier read.
+func TestIntegrationLongPollAnswersFromNotifier(t *testing.T) {
+	t.Parallel()
+	e := newPropEnv(t)
+	ctx := context.Background()
+	e.createZone(t, "ZNR", "nr.test.")
+	c := e.upsert(t, "ZNR", "a.nr.test.", "192.0.2.1")
+	if c.Status != StatusPending || c.StreamSeq != nil {
+		t.Fatalf("change %+v: want PENDING and unpublished", c)
+	}
+	type result struct {
+		c   ChangeInfo
+		p   Progress
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, p, err := e.svc.WaitChangeProgress(ctx, e.tenant, c.ID, 4*time.Second)
+		done <- result{c, p, err}
+	}()
+	n := e.svc.notifier()
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if n.waiting() != 1 {
+			return fmt.Errorf("poll not registered")
+		}
+		return nil
+	})
+	if _, err := e.svc.pool.Exec(ctx, `INSERT INTO tenant (id, name) VALUES ('TOTHER', 'TOTHER')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.pool.Exec(ctx,
+		`UPDATE change SET tenant_id = 'TOTHER', stream_seq = 4242 WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	q := n.queries.Load()
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if n.queries.Load() < q+2 { // one reading surely started after the update
+			return fmt.Errorf("no notifier reading since the update")
+		}
+		return nil
+	})
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("WaitChangeProgress: %v (the poll read the change itself)", r.err)
+	}
+	if r.c.Status != StatusPending || r.c.StreamSeq == nil || *r.c.StreamSeq != 4242 {
+		t.Fatalf("answer %+v: want PENDING at stream sequence 4242", r.c)
+	}
+	if r.p.Applied != 0 {
+		t.Fatalf("progress %+v: no nameserver applied it", r.p)
+	}
+	// A new poll reads for itself and sees what the tenant may see.
+	if _, _, err := e.svc.WaitChangeProgress(ctx, e.tenant, c.ID, time.Second); err == nil {
+		t.Fatal("a new poll found another tenant's change")
 	}
 }

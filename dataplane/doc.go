@@ -41,7 +41,8 @@
 //   - ANY (RFC 8482): the one record set of lowest type at the name, over
 //     UDP and TCP alike; no HINFO synthesis, since the data is real.
 //   - Class other than IN: REFUSED (we hold no data there). AXFR and IXFR:
-//     REFUSED (no transfers yet). MAILA/MAILB: NOTIMP. OPT, TSIG, TKEY or
+//     xfr.go (TSIG and an allow entry, else REFUSED; AXFR over UDP always
+//     REFUSED, IXFR over UDP the SOA alone). MAILA/MAILB: NOTIMP. OPT, TSIG, TKEY or
 //     type 0 as the question: FORMERR.
 //   - Opcodes other than QUERY: NOTIMP with the question echoed.
 //   - QDCOUNT ≠ 1, answer or authority records in a query, two OPTs (the

@@ -109,6 +109,9 @@ func (h *Handler) ServeWire(out, b []byte, from netip.Addr, tcp bool) []byte {
 		q.tcp = tcp
 		return h.answer(out, q, &sc.res, from)
 	}
+	if !tcp && isIXFRQuery(b) {
+		return h.serveUDPIXFR(out, b, from)
+	}
 	m := &sc.msg
 	*m = dns.Msg{}
 	if err := m.Unpack(b); err != nil {
@@ -120,6 +123,9 @@ func (h *Handler) ServeWire(out, b []byte, from netip.Addr, tcp bool) []byte {
 	if q.rcode == dns.RcodeSuccess && !sectionsExact(b) {
 		q.rcode = dns.RcodeFormatError
 		h.stats.FormErrHeader.Add(1)
+	}
+	if t := m.IsTsig(); t != nil && q.rcode == dns.RcodeSuccess {
+		return h.serveSignedQuery(out, b, t, q, &sc.res, from)
 	}
 	return h.answer(out, q, &sc.res, from)
 }

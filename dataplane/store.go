@@ -66,6 +66,10 @@ type Store struct {
 	mu     sync.Mutex
 	byID   map[string]*zone
 	byName map[string][]string // wire name → ids of zones with that name, sorted
+	// journal holds recent deltas for IXFR (journal.go), pending the
+	// parts of split changes not yet published.
+	journal *journal
+	pending map[string]*pendingDelta
 }
 
 // NewStore returns an empty store with one view, in which every zone is
@@ -90,6 +94,7 @@ func (s *Store) ReplaceZone(st event.ZoneState) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.forget(z.id)
 	s.putLocked(z)
 	return err
 }
@@ -115,6 +120,7 @@ func (s *Store) ReplaceZones(states []event.ZoneState) error {
 	defer s.mu.Unlock()
 	w := s.edit()
 	for _, z := range zones {
+		s.forget(z.id)
 		s.indexLocked(z)
 	}
 	for _, z := range zones {
@@ -137,6 +143,7 @@ func (s *Store) putNewer(zones []*zone) {
 		if old, ok := s.byID[z.id]; ok && old.version >= z.version {
 			continue
 		}
+		s.forget(z.id)
 		for _, name := range s.indexLocked(z) {
 			s.publishNameLocked(w, name)
 		}
@@ -156,11 +163,13 @@ func (s *Store) replaceAll(zones []*zone) {
 	w := s.edit()
 	for id, z := range s.byID {
 		if !keep[id] {
+			s.forget(id)
 			s.unindexLocked(id)
 			s.publishNameLocked(w, z.name)
 		}
 	}
 	for _, z := range zones {
+		s.forget(z.id)
 		for _, name := range s.indexLocked(z) {
 			s.publishNameLocked(w, name)
 		}
@@ -242,6 +251,7 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 		if held && cur.version >= ev.ToVersion {
 			return AlreadyApplied, nil
 		}
+		s.forget(ev.ZoneID)
 		z, err := buildZone(event.ZoneState{ID: ev.ZoneID, Name: ev.ZoneName, TenantID: ev.TenantID, Version: ev.ToVersion,
 			RRSets: ev.Upserts, CIDRCollections: ev.CIDRCollections, NameServers: ev.NameServers, DNSSEC: ev.DNSSEC,
 			Transfers: ev.Transfers})
@@ -270,6 +280,7 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 			b.upsert(rs)
 		}
 		z, err := b.finish()
+		s.noteChange(cur, z, &ev)
 		if ev.Continued {
 			// A leading part of a split change: hold it, serve the zone
 			// as it was until the last part arrives.
@@ -323,6 +334,7 @@ func (s *Store) removeLocked(id string) {
 	if !ok {
 		return
 	}
+	s.forget(id)
 	s.unindexLocked(id)
 	w := s.edit()
 	s.publishNameLocked(w, z.name)

@@ -323,7 +323,7 @@ func (s *Server) serveConn(tc *tcpConn) {
 		if isTransferQuery(req[:n]) {
 			// Zone transfers stream many messages (xfr.go): what is
 			// pending goes first, then each message as it is made.
-			if !s.writeTCP(c, out) || s.handler.serveTransfer(req[:n], tc.addr, time.Now(), func(m []byte) error {
+			if !s.writeTCP(c, out) || s.handler.serveTransfer(req[:n], tc.addr, time.Now(), false, func(m []byte) error {
 				return s.writeFramed(c, m)
 			}) != nil {
 				return

@@ -26,7 +26,8 @@ import (
 // zone.
 func NewStoreViews(names []string) *Store {
 	s := &Store{byID: map[string]*zone{}, byName: map[string][]string{}, names: slices.Clone(names),
-		viewOf: map[string]int{}, system: map[string]*zone{}}
+		viewOf: map[string]int{}, system: map[string]*zone{},
+		journal: newJournal(JournalConfig{}), pending: map[string]*pendingDelta{}}
 	for i, n := range names {
 		s.viewOf[n] = i
 	}

@@ -47,6 +47,9 @@ type request struct {
 	// advertises, in units of 100 ms.
 	keepalive    bool
 	keepaliveVal uint16
+	// reserve is room the response must leave for a TSIG record added
+	// after it is built (tsig.go).
+	reserve int
 }
 
 // Extended DNS Errors (RFC 8914) we send, to EDNS clients only. The
@@ -75,11 +78,11 @@ const (
 func (q *request) limit() int {
 	switch {
 	case q.tcp:
-		return dns.MaxMsgSize
+		return dns.MaxMsgSize - q.reserve
 	case !q.edns:
-		return dns.MinMsgSize
+		return dns.MinMsgSize - q.reserve
 	}
-	return int(min(max(q.udpSize, dns.MinMsgSize), ednsUDPSize))
+	return int(min(max(q.udpSize, dns.MinMsgSize), ednsUDPSize)) - q.reserve
 }
 
 // isPlainType reports whether a query type can go through lookup without a

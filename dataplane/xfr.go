@@ -4,9 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"hash"
 	"net"
@@ -16,21 +14,23 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/waymark-dns/waymark/dnssec"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
-// Outgoing zone transfers (docs/transfers.md): AXFR (RFC 5936) over TCP
-// only, to requests signed with TSIG (RFC 8945) by a key the zone's
-// configuration allows, from an address in that key's CIDRs. Everything
-// else is REFUSED, unsigned; over UDP transfer queries are always REFUSED
-// (wire.go). IXFR (RFC 1995) is answered with the whole zone in AXFR form
-// (§4 allows it) unless the secondary is up to date, when the answer is
-// the SOA alone. The SOA serial is the zone version.
+// Outgoing zone transfers (docs/transfers.md): AXFR (RFC 5936) and IXFR
+// (RFC 1995) over TCP, to requests signed with TSIG (RFC 8945) by a key
+// the zone's configuration allows, from an address in that key's CIDRs.
+// Everything else is REFUSED, unsigned. Over UDP an AXFR is REFUSED and an
+// allowed IXFR gets the SOA alone (RFC 1995 §2: the client then asks over
+// TCP). IXFR is answered from the journal (journal.go) when it holds the
+// chain of deltas from the client's serial, with the SOA alone when the
+// client is current, and with the whole zone in AXFR form (§4) otherwise.
+// The SOA serial is the zone version.
 //
 // Routed record sets and aliases are transferred as the answer a client
-// with no location gets when every health check is healthy (lookup with
-// no routing inputs): a secondary has no way to choose per client.
+// with no location gets when every health check is healthy, random
+// choices fixed per name (xfrSets): a secondary has no way to choose per
+// client.
 //
 // Signed zones are refused (a signed, authenticated REFUSED): the
 // nameservers sign online and a secondary would get no signatures.
@@ -91,8 +91,18 @@ func (x *zoneXfr) allows(key string, addr netip.Addr) bool {
 // look at the question only, so that the TCP loop can hand it to
 // serveTransfer. Anything malformed is left to the usual path.
 func isTransferQuery(b []byte) bool {
+	t := questionType(b)
+	return t == dns.TypeAXFR || t == dns.TypeIXFR
+}
+
+// isIXFRQuery reports whether the message b asks for IXFR.
+func isIXFRQuery(b []byte) bool { return questionType(b) == dns.TypeIXFR }
+
+// questionType returns the type asked by the query b (one question, an
+// uncompressed name), or 0.
+func questionType(b []byte) uint16 {
 	if len(b) < 12 || b[2]&0x80 != 0 || binary.BigEndian.Uint16(b[4:]) != 1 {
-		return false
+		return 0
 	}
 	off := 12
 	for off < len(b) {
@@ -102,15 +112,14 @@ func isTransferQuery(b []byte) bool {
 			break
 		}
 		if l&0xc0 != 0 {
-			return false
+			return 0
 		}
 		off += 1 + l
 	}
 	if off+4 > len(b) {
-		return false
+		return 0
 	}
-	t := binary.BigEndian.Uint16(b[off:])
-	return t == dns.TypeAXFR || t == dns.TypeIXFR
+	return binary.BigEndian.Uint16(b[off:])
 }
 
 // xfrMsgTarget is the size at which a transfer message is closed and a
@@ -197,49 +206,18 @@ func (w *xfrWriter) flush() {
 // covers the request's MAC, the message and all TSIG variables; each
 // later one covers the previous MAC, the message and the timers (§5.3.1).
 func (w *xfrWriter) sign() {
-	h := w.h
-	h.Reset()
-	var u16 [2]byte
-	binary.BigEndian.PutUint16(u16[:], uint16(len(w.mac)))
-	h.Write(u16[:])
-	h.Write(w.mac)
-	h.Write(w.buf)
 	keyWire, _ := wireName(w.keyName)
 	algWire, _ := wireName(w.alg)
-	timers := make([]byte, 0, 8)
-	timers = append(timers, byte(w.now>>40), byte(w.now>>32), byte(w.now>>24), byte(w.now>>16), byte(w.now>>8), byte(w.now))
-	timers = binary.BigEndian.AppendUint16(timers, tsigFudge)
-	if w.first {
-		h.Write([]byte(keyWire))
-		h.Write([]byte{0, 255, 0, 0, 0, 0}) // class ANY, TTL 0
-		h.Write([]byte(algWire))
-		h.Write(timers)
-		h.Write([]byte{0, 0, 0, 0}) // error, other len
-	} else {
-		h.Write(timers)
-	}
+	w.mac = tsigMAC(w.h, w.mac, w.buf, keyWire, algWire, w.now, w.first, 0, nil, w.mac)
 	w.first = false
-	w.mac = h.Sum(w.mac[:0])
-	// The TSIG record.
-	w.buf = append(w.buf, keyWire...)
-	w.buf = binary.BigEndian.AppendUint16(w.buf, dns.TypeTSIG)
-	w.buf = binary.BigEndian.AppendUint16(w.buf, dns.ClassANY)
-	w.buf = append(w.buf, 0, 0, 0, 0)
-	rdlen := len(algWire) + 6 + 2 + 2 + len(w.mac) + 2 + 2 + 2
-	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(rdlen))
-	w.buf = append(w.buf, algWire...)
-	w.buf = append(w.buf, timers...)
-	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(len(w.mac)))
-	w.buf = append(w.buf, w.mac...)
-	w.buf = binary.BigEndian.AppendUint16(w.buf, w.id)
-	w.buf = append(w.buf, 0, 0, 0, 0) // error, other len
-	binary.BigEndian.PutUint16(w.buf[10:], 1)
+	w.buf = appendTSIGRR(w.buf, keyWire, algWire, w.now, w.mac, w.id, 0, nil)
 }
 
-// serveTransfer answers the AXFR or IXFR request req from addr on a TCP
-// connection, handing each response message to write. It returns write's
-// first error (the connection is then unusable).
-func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, write func([]byte) error) (err error) {
+// serveTransfer answers the AXFR or IXFR request req from addr, handing
+// each response message to write. It returns write's first error (the
+// connection is then unusable). udp: the request came over UDP, which
+// gets one message at most (an AXFR is REFUSED, an allowed IXFR the SOA).
+func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, udp bool, write func([]byte) error) (err error) {
 	defer func() {
 		// A bug must cost this connection only, never the nameserver.
 		if r := recover(); r != nil {
@@ -259,7 +237,7 @@ func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, writ
 		w.flush()
 		return w.err
 	}
-	if w.question == nil || q.Qclass != dns.ClassINET || m.Opcode != dns.OpcodeQuery {
+	if w.question == nil || q.Qclass != dns.ClassINET || m.Opcode != dns.OpcodeQuery || (udp && q.Qtype != dns.TypeIXFR) {
 		return refuse()
 	}
 	if !h.ready.Load() {
@@ -276,24 +254,20 @@ func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, writ
 	if z == nil || z.name != lname || z.xfr == nil || t == nil {
 		return refuse()
 	}
-	keyName := strings.ToLower(t.Hdr.Name)
-	key := z.xfr.cfg.Key(keyName)
-	signer := h.store.signer.Load()
-	if key == nil || signer == nil || !strings.EqualFold(dns.Fqdn(t.Algorithm), tsigAlgName(key.Algorithm)) ||
-		!z.xfr.allows(keyName, from) {
-		return refuse()
+	r := h.verifyTSIG(req, t, z, now)
+	defer r.release()
+	if r.err != 0 {
+		// RFC 8945 §5.2: NOTAUTH with the TSIG error.
+		return write(r.tsigErrorResponse(nil, req, now))
 	}
-	secret, err := dnssec.Open(signer.fleetKey, key.Wrapped, zonecfg.TSIGKeyAD(z.id, key.Name))
-	if err != nil {
-		return refuse()
+	w.keyName, w.alg, w.mac, w.now = r.key.name, r.key.alg, r.mac, uint64(now.Unix())
+	w.h = hmac.New(r.key.newHash, r.key.secret)
+	if !z.xfr.allows(r.key.name, from) {
+		// The key is right, the address is not: REFUSED, signed.
+		w.start(dns.RcodeRefused)
+		w.flush()
+		return w.err
 	}
-	defer clear(secret)
-	if err := dns.TsigVerify(req, base64.StdEncoding.EncodeToString(secret), "", false); err != nil {
-		return refuse()
-	}
-	reqMAC, _ := hex.DecodeString(t.MAC)
-	w.keyName, w.alg, w.mac, w.now = keyName, tsigAlgName(key.Algorithm), reqMAC, uint64(now.Unix())
-	w.h = hmac.New(tsigHash(key.Algorithm), secret)
 	w.zoneName = z.name
 	if z.keys != nil || len(z.bad) > 0 || z.soa == nil {
 		// A signed zone (its signatures are made online), or one this
@@ -303,54 +277,71 @@ func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, writ
 		w.flush()
 		return w.err
 	}
-	var soaRData string
-	z.soa.records(func(rd string) { soaRData = rd })
+	soa := soaRecord(z)
 	w.start(dns.RcodeSuccess)
-	w.add(z.name, dns.TypeSOA, z.soa.ttl, soaRData)
-	if q.Qtype == dns.TypeIXFR && ixfrUpToDate(m, uint32(z.version)) {
-		w.flush()
-		return w.err
+	w.add(soa.owner, soa.typ, soa.ttl, soa.rdata)
+	if q.Qtype == dns.TypeIXFR {
+		serial, ok := ixfrSerial(m)
+		if udp || (ok && int32(serial-uint32(z.version)) >= 0) {
+			// Up to date; or over UDP, where the answer is the SOA
+			// alone and the client comes back over TCP (RFC 1995 §2).
+			w.flush()
+			return w.err
+		}
+		if chain := h.store.journal.chain(z.id, serial, z.version); ok && chain != nil {
+			for _, d := range chain {
+				w.add(d.fromSOA.owner, d.fromSOA.typ, d.fromSOA.ttl, d.fromSOA.rdata)
+				for _, r := range d.del {
+					w.add(r.owner, r.typ, r.ttl, r.rdata)
+				}
+				w.add(d.toSOA.owner, d.toSOA.typ, d.toSOA.ttl, d.toSOA.rdata)
+				for _, r := range d.add {
+					w.add(r.owner, r.typ, r.ttl, r.rdata)
+				}
+			}
+			w.add(soa.owner, soa.typ, soa.ttl, soa.rdata)
+			w.flush()
+			return w.err
+		}
 	}
 	zs := h.store.load().view(h.view)
-	var res result
+	var res result // for routed groups (xfrSets); one for the whole zone
+	emit := func(owner string, s *rrset, ttl uint32) { w.addSet(owner, s, ttl) }
 	z.names.all(func(owner string, n node) {
 		if w.err != nil {
 			return
 		}
-		var done uint16 // the last routed type emitted at this owner
-		for i := range n.sets {
-			s := &n.sets[i]
-			switch {
-			case owner == z.name && s.typ == dns.TypeSOA:
-			case s.route == nil:
-				w.addSet(owner, s, s.ttl)
-			case s.typ != done:
-				done = s.typ
-				res.reset()
-				routedAnswer(zs, z, owner, n, s.typ, client{}, &res)
-				for _, r := range res.answer {
-					if r.owner == owner {
-						w.addSet(owner, r.set, r.ttl)
-					}
-				}
-				res.release()
-			}
-		}
+		// Nothing is allocated per name: a million-name zone streams in
+		// the memory of one message (docs/transfers.md, measured).
+		xfrSets(zs, z, owner, n, 0, &res, emit)
 	})
-	w.add(z.name, dns.TypeSOA, z.soa.ttl, soaRData)
+	w.add(soa.owner, soa.typ, soa.ttl, soa.rdata)
 	w.flush()
 	return w.err
 }
 
-// ixfrUpToDate reports whether an IXFR request's SOA (authority section)
-// already has serial, or a later one in serial arithmetic (RFC 1982).
-func ixfrUpToDate(m *dns.Msg, serial uint32) bool {
+// serveUDPIXFR answers an IXFR that came over UDP, appending the one
+// message to out[:0]: the SOA alone when allowed (RFC 1995 §2), authorised
+// as over TCP. Its own function, so that the closure's capture does not
+// move ServeWire's buffer to the heap.
+func (h *Handler) serveUDPIXFR(out, b []byte, from netip.Addr) []byte {
+	out = out[:0]
+	_ = h.serveTransfer(b, from, time.Now(), true, func(m []byte) error {
+		out = append(out, m...)
+		return nil
+	})
+	return out
+}
+
+// ixfrSerial returns the serial of an IXFR request's SOA (authority
+// section), and false when it has none.
+func ixfrSerial(m *dns.Msg) (uint32, bool) {
 	for _, rr := range m.Ns {
 		if soa, ok := rr.(*dns.SOA); ok {
-			return int32(soa.Serial-serial) >= 0
+			return soa.Serial, true
 		}
 	}
-	return false
+	return 0, false
 }
 
 // appendQuestion appends q in wire form, or returns nil if its name is bad.

@@ -153,21 +153,27 @@ func TestAXFRSignedAndAllowed(t *testing.T) {
 func TestAXFRRefused(t *testing.T) {
 	t.Parallel()
 	srv, secret := xfrServer(t, "127.0.0.0/8")
-	other, _ := xfrServer(t, "10.0.0.0/8") // the key is not allowed from loopback
+	other, otherSecret := xfrServer(t, "10.0.0.0/8") // the key is not allowed from loopback
 	wrong := base64.StdEncoding.EncodeToString(make([]byte, 32))
 	for _, c := range []struct {
 		name, addr, key, secret string
+		skew                    time.Duration
+		rcode                   int
+		tsigErr                 uint16 // want in the answer's TSIG; 0 with rcode REFUSED: no TSIG
 	}{
-		{"unsigned", srv.TCPAddr().String(), "", ""},
-		{"wrong secret", srv.TCPAddr().String(), xfrKeyName, wrong},
-		{"unknown key", srv.TCPAddr().String(), "other-key.", secret},
-		{"address not allowed", other.TCPAddr().String(), xfrKeyName, secret},
+		{"unsigned", srv.TCPAddr().String(), "", "", 0, dns.RcodeRefused, 0},
+		// RFC 8945 §5.2: NOTAUTH with the TSIG error.
+		{"wrong secret", srv.TCPAddr().String(), xfrKeyName, wrong, 0, dns.RcodeNotAuth, dns.RcodeBadSig},
+		{"unknown key", srv.TCPAddr().String(), "other-key.", secret, 0, dns.RcodeNotAuth, dns.RcodeBadKey},
+		{"time outside the fudge", srv.TCPAddr().String(), xfrKeyName, secret, time.Hour, dns.RcodeNotAuth, dns.RcodeBadTime},
+		// The key is right, the address is not: REFUSED, signed.
+		{"address not allowed", other.TCPAddr().String(), xfrKeyName, otherSecret, 0, dns.RcodeRefused, dns.RcodeSuccess},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := new(dns.Msg)
 			m.SetAxfr("xfr.test.")
 			if c.key != "" {
-				m.SetTsig(c.key, dns.HmacSHA256, 300, time.Now().Unix())
+				m.SetTsig(c.key, dns.HmacSHA256, 300, time.Now().Add(-c.skew).Unix())
 			}
 			co := &dns.Conn{}
 			var err error
@@ -184,8 +190,26 @@ func TestAXFRRefused(t *testing.T) {
 			if r == nil {
 				t.Fatalf("no answer: %v", err)
 			}
-			if r.Rcode != dns.RcodeRefused || len(r.Answer) != 0 {
-				t.Errorf("rcode %s with %d answers; want REFUSED and none", dns.RcodeToString[r.Rcode], len(r.Answer))
+			if r.Rcode != c.rcode || len(r.Answer) != 0 {
+				t.Errorf("rcode %s with %d answers; want %s and none", dns.RcodeToString[r.Rcode], len(r.Answer), dns.RcodeToString[c.rcode])
+			}
+			ts := r.IsTsig()
+			switch {
+			case c.key == "" && ts != nil:
+				t.Errorf("an unsigned request answered with a TSIG")
+			case c.key != "" && ts == nil:
+				t.Errorf("no TSIG in the answer")
+			case ts != nil && ts.Error != c.tsigErr:
+				t.Errorf("TSIG error %s, want %s", dns.RcodeToString[int(ts.Error)], dns.RcodeToString[int(c.tsigErr)])
+			case ts != nil && c.tsigErr != dns.RcodeBadTime && c.tsigErr != 0 && ts.MACSize != 0:
+				t.Errorf("a %s answer with a MAC", dns.RcodeToString[int(c.tsigErr)])
+			case ts != nil && c.tsigErr == dns.RcodeBadTime && (ts.MACSize != 32 || ts.OtherLen != 6):
+				// Signed, with the server's time (§5.2.3); miekg will not
+				// verify any NOTAUTH message.
+				t.Errorf("BADTIME answer: MAC of %d octets, other data %q", ts.MACSize, ts.OtherData)
+			case ts != nil && c.tsigErr == 0 && err != nil:
+				// miekg verifies the answer's MAC with the key.
+				t.Errorf("answer's TSIG does not verify: %v", err)
 			}
 		})
 	}
@@ -222,6 +246,38 @@ func TestIsTransferQuery(t *testing.T) {
 	}
 }
 
+// TestSignedQuery: a query signed with a zone's transfer key (BIND signs
+// its refresh SOA queries) is answered signed, over UDP and TCP, as
+// miekg's client verifies; a wrong key gets NOTAUTH/BADKEY.
+func TestSignedQuery(t *testing.T) {
+	t.Parallel()
+	srv, secret := xfrServer(t, "127.0.0.0/8")
+	for _, netw := range []string{"udp", "tcp"} {
+		addr := srv.UDPAddr().String()
+		if netw == "tcp" {
+			addr = srv.TCPAddr().String()
+		}
+		m := new(dns.Msg)
+		m.SetQuestion("xfr.test.", dns.TypeSOA)
+		m.SetEdns0(1232, false)
+		m.SetTsig(xfrKeyName, dns.HmacSHA256, 300, time.Now().Unix())
+		c := &dns.Client{Net: netw, TsigSecret: map[string]string{xfrKeyName: secret}, Timeout: 2 * time.Second}
+		r, _, err := c.Exchange(m, addr)
+		if err != nil {
+			t.Fatalf("%s: %v", netw, err)
+		}
+		if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || r.IsTsig() == nil || r.IsEdns0() == nil {
+			t.Errorf("%s: rcode %s, %d answers, TSIG %v, OPT %v", netw, dns.RcodeToString[r.Rcode], len(r.Answer), r.IsTsig() != nil, r.IsEdns0() != nil)
+		}
+		m.SetTsig("nope.", dns.HmacSHA256, 300, time.Now().Unix())
+		c.TsigSecret["nope."] = secret
+		r, _, _ = c.Exchange(m, addr)
+		if r == nil || r.Rcode != dns.RcodeNotAuth || r.IsTsig() == nil || r.IsTsig().Error != dns.RcodeBadKey {
+			t.Errorf("%s: unknown key answered %v", netw, r)
+		}
+	}
+}
+
 // FuzzServeTransfer feeds arbitrary messages to the transfer path: it
 // never panics, and whatever it writes is a DNS message.
 func FuzzServeTransfer(f *testing.F) {
@@ -240,7 +296,7 @@ func FuzzServeTransfer(f *testing.F) {
 		if !isTransferQuery(req) {
 			return
 		}
-		err := h.serveTransfer(req, netip.MustParseAddr("127.0.0.1"), time.Unix(1700000000, 0), func(out []byte) error {
+		err := h.serveTransfer(req, netip.MustParseAddr("127.0.0.1"), time.Unix(1700000000, 0), false, func(out []byte) error {
 			if len(out) < 12 {
 				t.Fatalf("a %d-byte message", len(out))
 			}
@@ -248,6 +304,42 @@ func FuzzServeTransfer(f *testing.F) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzSignedQuery feeds arbitrary messages, seeded with TSIG-signed
+// queries (SOA over UDP and TCP, IXFR over UDP), to ServeWire: it never
+// panics, and what it answers is at least a header and within the
+// transport's size.
+func FuzzSignedQuery(f *testing.F) {
+	for _, qt := range []uint16{dns.TypeSOA, dns.TypeIXFR, dns.TypeA} {
+		m := new(dns.Msg)
+		if qt == dns.TypeIXFR {
+			m.SetIxfr("xfr.test.", 3, "ns1.xfr.test.", "admin.xfr.test.")
+		} else {
+			m.SetQuestion("www.xfr.test.", qt)
+			m.SetEdns0(1232, false)
+		}
+		m.SetTsig(xfrKeyName, dns.HmacSHA256, 300, time.Now().Unix())
+		b, _ := m.Pack()
+		f.Add(b, false)
+		f.Add(b, true)
+	}
+	store, _ := xfrStore(f, "127.0.0.0/8")
+	h := NewHandler(store)
+	h.SetReady(true)
+	f.Fuzz(func(t *testing.T, req []byte, tcp bool) {
+		out := h.ServeWire(nil, req, netip.MustParseAddr("127.0.0.1"), tcp)
+		if out == nil {
+			return
+		}
+		limit := 65535
+		if !tcp {
+			limit = ednsUDPSize
+		}
+		if len(out) < 12 || len(out) > limit {
+			t.Fatalf("a %d-byte answer", len(out))
 		}
 	})
 }

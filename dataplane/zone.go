@@ -79,6 +79,7 @@ type zone struct {
 	cuts    int    // NS record sets below the apex: zero skips the cut search
 	wilds   int    // wildcard nodes: zero skips the closest-encloser search
 	records int
+	aliases int // alias record sets: a zone with any keeps no IXFR journal (journal.go)
 	// cidr holds the CIDR collections the zone's IP-based record sets use,
 	// by collection id (routing_cidr.go); replaced, never changed.
 	cidr map[string]*cidrColl
@@ -320,6 +321,9 @@ func (b *zoneBuilder) count(owner string, s *rrset, d int) {
 	b.z.records += d * int(s.count)
 	if s.typ == dns.TypeNS && owner != b.z.name {
 		b.z.cuts += d
+	}
+	if s.route != nil && s.route.alias != nil {
+		b.z.aliases += d
 	}
 }
 

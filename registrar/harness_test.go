@@ -10,12 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/miekg/dns"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/api"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/dataplane"
+	"github.com/waymark-dns/waymark/dnssec"
 	"github.com/waymark-dns/waymark/internal/httpcomp"
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
@@ -37,6 +39,7 @@ type world struct {
 	pool  nspool.Pool
 	addrs map[string]string // pool name → host:port of its listener
 	clock *clock
+	db    *pgxpool.Pool // the test's schema, for what no service offers (bench setup)
 }
 
 // clock is a settable test clock.
@@ -49,7 +52,7 @@ func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 // newWorld builds a world. With dns, the nameserver listens on port 53
 // of 127.0.92.1 … 127.0.92.8 (resolvers follow referrals to port 53 only).
-func newWorld(t *testing.T, dnsPort string, negTTL uint32) *world {
+func newWorld(t testing.TB, dnsPort string, negTTL uint32) *world {
 	t.Helper()
 	var items []string
 	for i := 1; i <= 8; i++ {
@@ -82,7 +85,7 @@ func newWorld(t *testing.T, dnsPort string, negTTL uint32) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{cp: cp, reg: reg, svc: svc, pool: pool, addrs: map[string]string{}, clock: clk}
+	w := &world{cp: cp, reg: reg, svc: svc, pool: pool, addrs: map[string]string{}, clock: clk, db: db}
 	if dnsPort == "" {
 		return w
 	}
@@ -113,6 +116,9 @@ func newWorld(t *testing.T, dnsPort string, negTTL uint32) *world {
 	t.Cleanup(apiSrv.Close)
 
 	store := dataplane.NewStoreViews(pool.Names())
+	// Signed zones (a signed TLD) are signed with the fleet key derived
+	// from the master key above, as `waymark nameserver` does.
+	store.SetSigning(dataplane.SigningConfig{FleetKey: dnssec.FleetKeyFrom([]byte(strings.Repeat("m", 32)))})
 	if err := store.SetSystemZones(pool.SystemZones("hostmaster.pool.wmk.")); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +151,7 @@ func newWorld(t *testing.T, dnsPort string, negTTL uint32) *world {
 }
 
 // tenant creates a tenant and returns its id.
-func (w *world) tenant(t *testing.T, name string) string {
+func (w *world) tenant(t testing.TB, name string) string {
 	t.Helper()
 	tn, _, err := w.cp.CreateTenant(context.Background(), fmt.Sprintf("%s-%d", name, time.Now().UnixNano()))
 	if err != nil {

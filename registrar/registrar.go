@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"time"
 
@@ -81,6 +82,10 @@ const (
 	CodeNoSuchDomain      Code = "NoSuchDomain"
 	CodeNoSuchOperation   Code = "NoSuchOperation"
 	CodePriceTooHigh      Code = "PriceTooHigh"
+	// CodeDnssecLimitExceeded: too many DS records (Route 53's).
+	CodeDnssecLimitExceeded Code = "DnssecLimitExceeded"
+	// CodeNoSuchDS: a DS id the domain does not have.
+	CodeNoSuchDS Code = "NoSuchDS"
 )
 
 // Error is a refused registrar request.
@@ -194,6 +199,25 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 	if in.HostedZone != "" && len(in.Nameservers) > 0 {
 		return Operation{}, errorf(CodeInvalidInput, "give hosted_zone or nameservers, not both")
 	}
+	if len(in.CallerReference) > 128 {
+		return Operation{}, errorf(CodeInvalidInput, "caller_reference has at most 128 characters")
+	}
+	if err := validateNameservers(in.Nameservers); err != nil {
+		return Operation{}, err
+	}
+	if err := validateContacts(in.Contacts); err != nil {
+		return Operation{}, err
+	}
+	// The registrant stands in for a role left out (Route 53 asks for
+	// all three; one contact is the common case).
+	in.Contacts = maps.Clone(in.Contacts)
+	if reg, ok := in.Contacts[RoleRegistrant]; ok {
+		for _, role := range Roles[1:] {
+			if _, ok := in.Contacts[role]; !ok {
+				in.Contacts[role] = reg
+			}
+		}
+	}
 	opID, err := s.newOperationID()
 	if err != nil {
 		return Operation{}, err
@@ -217,13 +241,8 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 		var hosts []string
 		switch in.HostedZone {
 		case "":
-			for _, ns := range in.Nameservers {
-				if len(ns.GlueIPs) > 0 {
-					if err := tx.CreateHost(ctx, RegistrarID, ns.Name, ns.GlueIPs); err != nil {
-						return fromRegistry(err)
-					}
-				}
-				hosts = append(hosts, ns.Name)
+			if hosts, err = s.ensureHosts(ctx, tx, in.Nameservers); err != nil {
+				return err
 			}
 		case "create":
 			z, info, err := zt.CreateZone(ctx, tenantID, controlplane.CreateZoneInput{
@@ -247,6 +266,10 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 			if err := tx.SetNameservers(ctx, RegistrarID, name, hosts); err != nil {
 				return fromRegistry(err)
 			}
+		}
+		// Locked against transfer from the start, as Route 53 does.
+		if err := tx.SetStatus(ctx, name, StatusTransferProhibited, true); err != nil {
+			return fromRegistry(err)
 		}
 		changes = append(changes, tx.Changes()...)
 		var ref *string
@@ -364,10 +387,11 @@ func (s *Service) settle(ctx context.Context, op Operation) (Operation, error) {
 	return op, nil
 }
 
-// settleSQL marks operation $1 SUCCESSFUL if every change of $2 is INSYNC.
+// settleSQL marks operation $1 SUCCESSFUL if every change of $2 is INSYNC,
+// unless it waits for something else too (held: a transfer's approval).
 const settleSQL = `WITH c AS (SELECT status FROM change WHERE id = ANY($2))
 	UPDATE registrar_operation SET status = 'SUCCESSFUL', updated_at = now()
-	WHERE id = $1 AND status = 'IN_PROGRESS'
+	WHERE id = $1 AND status = 'IN_PROGRESS' AND NOT held
 	  AND (SELECT count(*) FROM c WHERE status = 'INSYNC') = cardinality($2::text[])`
 
 // WaitOperation returns the operation once it is done (SUCCESSFUL, ERROR
@@ -414,31 +438,7 @@ func (s *Service) ListOperations(ctx context.Context, tenantID string, max int) 
 
 // Renew renews one of the tenant's domains; currentExpiryYear must match.
 func (s *Service) Renew(ctx context.Context, tenantID, name string, years, currentExpiryYear int) (Operation, error) {
-	opID, err := s.newOperationID()
-	if err != nil {
-		return Operation{}, err
-	}
-	var op Operation
-	err = s.cp.InTx(ctx, func(ctx context.Context, zt *controlplane.ZoneTx) error {
-		q := zt.Tx()
-		d, err := s.owned(ctx, q, tenantID, name)
-		if err != nil {
-			return err
-		}
-		c, err := s.reg.Bind(zt).RenewDomain(ctx, RegistrarID, d, currentExpiryYear, years)
-		if err != nil {
-			return fromRegistry(err)
-		}
-		now := s.reg.Now()
-		if _, err := q.Exec(ctx, `INSERT INTO registrar_ledger (tenant_id, domain, operation_id, kind, amount, currency, created_at)
-		                          VALUES ($1, $2, $3, 'renew', $4, $5, $6)`, tenantID, d, opID, c.Price, c.Currency, now); err != nil {
-			return err
-		}
-		// Nothing to wait for in the DNS: a renewal is done when it commits.
-		op = Operation{ID: opID, Domain: d, Type: OpRenew, Status: StatusSuccessful, SubmittedAt: now, UpdatedAt: now}
-		return s.insertOperation(ctx, q, tenantID, op, nil)
-	})
-	return op, err
+	return s.RenewDomain(ctx, tenantID, name, RenewInput{Years: years, CurrentExpiryYear: currentExpiryYear})
 }
 
 // owned returns the canonical name of one of the tenant's domains.

@@ -18,18 +18,24 @@ import (
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/healthcheck"
+	"github.com/waymark-dns/waymark/internal/clock"
 	"github.com/waymark-dns/waymark/internal/httpcomp"
 	"github.com/waymark-dns/waymark/internal/metrics"
 	"github.com/waymark-dns/waymark/migrations"
 	"github.com/waymark-dns/waymark/nspool"
+	"github.com/waymark-dns/waymark/registrar"
+	"github.com/waymark-dns/waymark/registrar/registry"
 )
 
 // controlPlaneOptions is what an API process needs, from flags and env.
 type controlPlaneOptions struct {
-	DatabaseURL string
-	NATSURL     string
-	Listen      string
-	Pool        nspool.Pool
+	// RegistryClock is the built-in registry's test clock (`waymark
+	// dev`), which POST /v1/registry/clock advances; nil: no such route.
+	RegistryClock *clock.Test
+	DatabaseURL   string
+	NATSURL       string
+	Listen        string
+	Pool          nspool.Pool
 	// PredictableSets, ReservedNames, AllowedNames: controlplane.Config.
 	PredictableSets bool
 	ReservedNames   []string
@@ -64,6 +70,10 @@ type controlPlaneOptions struct {
 	// Metrics is the process's Prometheus registry, served at GET
 	// /metrics on the API port; nil makes one (role "api").
 	Metrics *prometheus.Registry
+	// Registry runs the built-in registry (registrar/registry) and the
+	// registrar on the control plane's database, so that the API serves
+	// the Route 53 Domains API (`waymark dev`).
+	Registry bool
 }
 
 // httpOptions are the API server's timeouts; zero fields take defaults.
@@ -108,11 +118,14 @@ func (o httpOptions) withDefaults() httpOptions {
 // fleet tracker, sharing one database pool and one NATS connection.
 type controlPlane struct {
 	Service *controlplane.Service
-	Addr    string // the bound HTTP address
-	pool    *pgxpool.Pool
-	nc      *nats.Conn
-	srv     *http.Server
-	done    chan error
+	// Registry and Registrar are nil unless controlPlaneOptions.Registry.
+	Registry  *registry.Registry
+	Registrar *registrar.Service
+	Addr      string // the bound HTTP address
+	pool      *pgxpool.Pool
+	nc        *nats.Conn
+	srv       *http.Server
+	done      chan error
 }
 
 // startControlPlane migrates the database, connects to NATS (retrying in
@@ -148,6 +161,24 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	if err != nil {
 		pool.Close()
 		return nil, err
+	}
+	var reg *registry.Registry
+	var rsvc *registrar.Service
+	var rapi api.RegistrarService // stays a nil interface without a registry
+	if o.Registry {
+		rc := registry.Config{Pool: o.Pool}
+		if o.RegistryClock != nil {
+			rc.Now = o.RegistryClock.Now
+		}
+		if reg, err = registry.Open(ctx, pool, svc, rc); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("registry: %w", err)
+		}
+		if rsvc, err = registrar.New(ctx, pool, svc, reg, registrar.Config{}); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("registrar: %w", err)
+		}
+		rapi = rsvc
 	}
 	nc, err := nats.Connect(o.NATSURL,
 		nats.Name("waymark-api"),
@@ -195,6 +226,8 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		RequestTimeout: ho.RequestTimeout,
 		WriteTimeout:   ho.WriteTimeout,
 		Service:        svc,
+		RegistryClock:  o.RegistryClock,
+		Registrar:      rapi,
 		AdminToken:     o.Secrets.AdminToken,
 		SignupEnabled:  o.SignupEnabled,
 		RateLimit:      o.RateLimit,
@@ -207,12 +240,14 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		},
 	})
 	cp := &controlPlane{
-		Service: svc,
-		Addr:    ln.Addr().String(),
-		pool:    pool,
-		nc:      nc,
-		srv:     newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
-		done:    make(chan error, 8),
+		Service:   svc,
+		Registry:  reg,
+		Registrar: rsvc,
+		Addr:      ln.Addr().String(),
+		pool:      pool,
+		nc:        nc,
+		srv:       newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
+		done:      make(chan error, 8),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{
 		Replicas: o.NATSReplicas, Logger: log.With("component", "relay")})

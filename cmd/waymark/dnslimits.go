@@ -25,6 +25,8 @@ type dnsLimits struct {
 	// Signing holds the signing budgets and the signature cache bound
 	// (FleetKey and the clock are set by the caller).
 	Signing dataplane.SigningConfig
+	// Journal bounds the IXFR journal (dataplane/journal.go).
+	Journal dataplane.JournalConfig
 	// StatsInterval is how often the counters are logged when they
 	// changed; 0 never.
 	StatsInterval time.Duration
@@ -88,6 +90,8 @@ func dnsLimitFlags(fs *flag.FlagSet) func() (dnsLimits, error) {
 	signBudget := fs.Int("signing-budget", envInt("WAYMARK_SIGNING_BUDGET", dataplane.DefaultSigningBudget), "fresh DNSSEC signatures per second for UDP answers, the whole node; over it TC=1 (WAYMARK_SIGNING_BUDGET); -1 unlimited")
 	zoneBudget := fs.Int("zone-signing-budget", envInt("WAYMARK_ZONE_SIGNING_BUDGET", dataplane.DefaultZoneSigningBudget), "fresh DNSSEC signatures per second for UDP answers of any one zone (WAYMARK_ZONE_SIGNING_BUDGET); -1 unlimited")
 	sigCache := fs.Int("signature-cache-size", envInt("WAYMARK_SIGNATURE_CACHE_SIZE", dataplane.DefaultSignatureCacheSize), "signatures the signature cache keeps (WAYMARK_SIGNATURE_CACHE_SIZE)")
+	journal := fs.Int("ixfr-journal-bytes", envInt("WAYMARK_IXFR_JOURNAL_BYTES", dataplane.DefaultJournalBytes), "memory for the IXFR journal of every zone together, oldest deltas dropped first (WAYMARK_IXFR_JOURNAL_BYTES); -1 none: IXFR answered in full")
+	zoneJournal := fs.Int("ixfr-zone-journal-bytes", envInt("WAYMARK_IXFR_ZONE_JOURNAL_BYTES", dataplane.DefaultJournalZoneBytes), "memory for one zone's IXFR journal (WAYMARK_IXFR_ZONE_JOURNAL_BYTES)")
 	stats := fs.Duration("stats-interval", envDur("WAYMARK_DNS_STATS_INTERVAL", time.Minute), "log the DNS protection counters this often when they changed; 0 never (WAYMARK_DNS_STATS_INTERVAL)")
 	zoneQueries := fs.Duration("zone-metrics-interval", envDur("WAYMARK_ZONE_METRICS_INTERVAL", dataplane.DefaultZoneQueryInterval),
 		"count queries per zone and publish the counts this often, for the tenants' metrics; it must divide a minute; 0 off (WAYMARK_ZONE_METRICS_INTERVAL)")
@@ -104,6 +108,7 @@ func dnsLimitFlags(fs *flag.FlagSet) func() (dnsLimits, error) {
 			},
 			Cookies:       dataplane.CookieConfig{Off: *cookiesOff},
 			Signing:       dataplane.SigningConfig{Budget: *signBudget, ZoneBudget: *zoneBudget, CacheSize: *sigCache},
+			Journal:       dataplane.JournalConfig{MaxBytes: *journal, MaxZoneBytes: *zoneJournal},
 			StatsInterval: *stats,
 		}
 		if *rrlSlip == 0 {
@@ -120,6 +125,8 @@ func dnsLimitFlags(fs *flag.FlagSet) func() (dnsLimits, error) {
 			errs = append(errs, errors.New("--signing-budget and --zone-signing-budget must be positive, or -1 for unlimited"))
 		case *zoneQueries != 0 && (*zoneQueries < time.Second || *zoneQueries > time.Minute || time.Minute%*zoneQueries != 0):
 			errs = append(errs, errors.New("--zone-metrics-interval must divide a minute (1s … 60s), or be 0 for off"))
+		case *journal == 0 || *journal < -1 || *zoneJournal <= 0:
+			errs = append(errs, errors.New("--ixfr-journal-bytes must be positive or -1 (none), --ixfr-zone-journal-bytes positive"))
 		case *sigCache <= 0:
 			errs = append(errs, errors.New("--signature-cache-size must be positive"))
 		case *rrlV4 < 1 || *rrlV4 > 32 || *rrlV6 < 1 || *rrlV6 > 128:
@@ -193,5 +200,5 @@ func logDNSLimits(log *slog.Logger, l dnsLimits) {
 		"tcp_max_conns", l.TCP.MaxConns, "tcp_max_conns_per_ip", l.TCP.MaxConnsPerIP, // 0: automatic
 		"tcp_idle_timeout", l.TCP.IdleTimeout, "tcp_io_timeout", l.TCP.IOTimeout,
 		"signing_budget", l.Signing.Budget, "zone_signing_budget", l.Signing.ZoneBudget, // -1: unlimited
-		"signature_cache_size", l.Signing.CacheSize)
+		"signature_cache_size", l.Signing.CacheSize, "ixfr_journal_bytes", l.Journal.MaxBytes)
 }

@@ -122,6 +122,7 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 	signing := o.Limits.Signing
 	signing.FleetKey = o.FleetKey
 	store.SetSigning(signing)
+	store.SetJournal(o.Limits.Journal)
 	if len(o.Pool.Servers) > 0 {
 		if err := store.SetSystemZones(o.Pool.SystemZones(o.hostmaster())); err != nil {
 			return nil, fmt.Errorf("the fleet's own zones: %w", err)

@@ -92,7 +92,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		s.cleanup()
 		return nil, err
 	}
-	args := append([]string{"dev", "--database-url", dsn, "--listen", "127.0.0.1:0", "--dns", dnsAddr, "--signup"}, o.Args...)
+	// RDAP and EPP on port 0 too: their defaults (:8081, :8700) are fixed
+	// ports, which two tests running at once would both want.
+	args := append([]string{"dev", "--database-url", dsn, "--listen", "127.0.0.1:0", "--dns", dnsAddr, "--signup",
+		"--rdap", "127.0.0.1:0", "--epp", "127.0.0.1:0"}, o.Args...)
 	s.cmd = exec.Command(o.Binary, args...)
 	s.cmd.Dir = s.Dir
 	s.cmd.Env = cleanEnv()

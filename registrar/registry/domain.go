@@ -35,6 +35,10 @@ const (
 	StatusServerHold = "serverHold"
 )
 
+// StatusPendingTransfer marks a domain with a transfer waiting for
+// approval (RFC 5731 s2.3).
+const StatusPendingTransfer = "pendingTransfer"
+
 // Availability values, Route 53 Domains' (ROUTE53.md §1.2).
 const (
 	Available         = "AVAILABLE"
@@ -81,12 +85,22 @@ type Domain struct {
 }
 
 // InDNS reports whether the TLD zone delegates the domain: not on hold,
-// not in redemption or pending delete.
+// not expired, not in redemption or pending delete.
 func (d Domain) InDNS() bool {
-	if d.RGP == RGPRedemption || d.RGP == RGPPending {
+	if d.RGP == RGPRedemption || d.RGP == RGPPending || d.Expired() {
 		return false
 	}
 	return !slices.Contains(d.Statuses, StatusClientHold) && !slices.Contains(d.Statuses, StatusServerHold)
+}
+
+// Expired reports whether the domain expired without being renewed: it is
+// in the auto-renew grace period (renewable, out of the DNS) but its
+// expiry did not move. An auto-renewed domain expires a year after its
+// old expiry, later than the grace period's end (a TLD's auto-renew grace
+// is shorter than a year, ConfigureTLD checks it); an expired one at or
+// before it.
+func (d Domain) Expired() bool {
+	return d.RGP == RGPAutoRenew && d.RGPUntil != nil && !d.ExpiresAt.After(*d.RGPUntil)
 }
 
 // DS is one delegation signer record (RFC 4034 s5).
@@ -203,6 +217,10 @@ type Created struct {
 	Domain   Domain
 	Price    int64
 	Currency string
+	// RenewYears and RenewPrice: a restore of an expired domain also
+	// renews it.
+	RenewYears int
+	RenewPrice int64
 }
 
 // CreateDomain registers a domain for registrar clID. Exactly one of
@@ -380,8 +398,8 @@ func (tx *Tx) SetNameservers(ctx context.Context, clID, name string, hosts []str
 		// that it has glue; one outside every domain is external.
 		var sub *string
 		var exists bool
-		if err := tx.zt.Tx().QueryRow(ctx, `SELECT (SELECT name FROM registry_domain WHERE $1 LIKE '%.' || name ORDER BY length(name) DESC LIMIT 1),
-		                                   EXISTS (SELECT 1 FROM registry_host WHERE name = $1)`, n).Scan(&sub, &exists); err != nil {
+		if err := tx.zt.Tx().QueryRow(ctx, `SELECT (SELECT name FROM registry_domain WHERE name = ANY($2) ORDER BY length(name) DESC LIMIT 1),
+		                                   EXISTS (SELECT 1 FROM registry_host WHERE name = $1)`, n, parents(n)).Scan(&sub, &exists); err != nil {
 			return err
 		}
 		if sub != nil && !exists {
@@ -396,6 +414,19 @@ func (tx *Tx) SetNameservers(ctx context.Context, clID, name string, hosts []str
 	return tx.publish(ctx, d.Name)
 }
 
+// parents are the names strictly above a canonical host name, the
+// candidates for the domain it is inside: looked up by primary key, not
+// by a pattern over every domain.
+func parents(host string) []string {
+	var out []string
+	for i := 0; i < len(host)-1; i++ {
+		if host[i] == '.' {
+			out = append(out, host[i+1:])
+		}
+	}
+	return out
+}
+
 // CreateHost creates a host object. A host inside a domain of the registry
 // (subordinate) needs addresses, its glue, and that domain's registrar.
 func (tx *Tx) CreateHost(ctx context.Context, clID, raw string, addrs []netip.Addr) error {
@@ -405,8 +436,8 @@ func (tx *Tx) CreateHost(ctx context.Context, clID, raw string, addrs []netip.Ad
 	}
 	q := tx.zt.Tx()
 	var sub, subRegistrar *string
-	if err := q.QueryRow(ctx, `SELECT name, registrar_id FROM registry_domain WHERE $1 LIKE '%.' || name ORDER BY length(name) DESC LIMIT 1`,
-		name).Scan(&sub, &subRegistrar); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	if err := q.QueryRow(ctx, `SELECT name, registrar_id FROM registry_domain WHERE name = ANY($1) ORDER BY length(name) DESC LIMIT 1`,
+		parents(name)).Scan(&sub, &subRegistrar); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
 	switch {
@@ -541,8 +572,12 @@ func (tx *Tx) RenewDomain(ctx context.Context, clID, name string, curExpiryYear,
 	if err != nil {
 		return Created{}, err
 	}
-	if _, err := tx.zt.Tx().Exec(ctx, `UPDATE registry_domain SET expires_at = $2, rgp = $3, rgp_until = $4, updated_at = $5 WHERE name = $1`,
-		d.Name, exp, RGPRenew, now.Add(tld.Policy.RenewGrace), now); err != nil {
+	if _, err := tx.zt.Tx().Exec(ctx, `UPDATE registry_domain SET expires_at = $2, rgp = $3, rgp_until = $4, rgp_years = $6, updated_at = $5 WHERE name = $1`,
+		d.Name, exp, RGPRenew, now.Add(tld.Policy.RenewGrace), now, years); err != nil {
+		return Created{}, err
+	}
+	// A domain renewed after it expired comes back into the DNS.
+	if err := tx.publish(ctx, d.Name); err != nil {
 		return Created{}, err
 	}
 	d, err = tx.Domain(ctx, d.Name)
@@ -551,33 +586,68 @@ func (tx *Tx) RenewDomain(ctx context.Context, clID, name string, curExpiryYear,
 
 // DeleteDomain deletes a domain. In the add grace period it is released at
 // once and refunded (Refund true); otherwise it enters redemption, leaves
-// the DNS and can be restored until the redemption period ends.
+// the DNS and can be restored until the redemption period ends. Delete
+// says more.
 func (tx *Tx) DeleteDomain(ctx context.Context, clID, name string) (refund bool, err error) {
+	del, err := tx.Delete(ctx, clID, name)
+	return del.Released, err
+}
+
+// Deleted is the outcome of a delete: the grace period it fell into (its
+// charge is refunded: RGPAdd, RGPRenew, RGPAutoRenew or RGPTransfer; ""
+// for none) and the years of expiry it took back.
+type Deleted struct {
+	Name     string
+	Grace    string
+	Years    int
+	Released bool
+}
+
+// Delete deletes a domain (RFC 3915 s3.2): in the add grace period it is
+// released at once; in the renew, auto-renew or transfer grace period the
+// years that period added are taken back (the registrar refunds their
+// charge) and it enters redemption; otherwise it just enters redemption,
+// leaves the DNS and can be restored until the redemption period ends.
+func (tx *Tx) Delete(ctx context.Context, clID, name string) (Deleted, error) {
 	d, err := tx.sponsored(ctx, clID, name)
 	if err != nil {
-		return false, err
+		return Deleted{}, err
 	}
-	switch d.RGP {
-	case RGPRedemption, RGPPending:
-		return false, errorf(ErrStatusProhibits, "%s is already deleted (%s)", d.Name, d.RGP)
-	case RGPAdd:
-		if d.RGPUntil != nil && tx.r.Now().Before(*d.RGPUntil) {
-			return true, tx.Release(ctx, d.Name)
-		}
+	out := Deleted{Name: d.Name}
+	now := tx.r.Now()
+	inGrace := d.RGPUntil != nil && now.Before(*d.RGPUntil)
+	if slices.Contains(d.Statuses, StatusPendingTransfer) {
+		return Deleted{}, errorf(ErrStatusProhibits, "%s has a transfer pending", d.Name)
+	}
+	var years int
+	if err := tx.zt.Tx().QueryRow(ctx, `SELECT rgp_years FROM registry_domain WHERE name = $1`, d.Name).Scan(&years); err != nil {
+		return Deleted{}, err
+	}
+	switch {
+	case d.RGP == RGPRedemption || d.RGP == RGPPending:
+		return Deleted{}, errorf(ErrStatusProhibits, "%s is already deleted (%s)", d.Name, d.RGP)
+	case d.RGP == RGPAdd && inGrace:
+		out.Grace, out.Released = RGPAdd, true
+		return out, tx.Release(ctx, d.Name)
+	case (d.RGP == RGPRenew || d.RGP == RGPTransfer || d.RGP == RGPAutoRenew && !d.Expired()) && inGrace && years > 0:
+		out.Grace, out.Years = d.RGP, years
 	}
 	tld, err := tx.r.tld(ctx, tx.zt.Tx(), d.TLD)
 	if err != nil {
-		return false, err
+		return Deleted{}, err
 	}
-	now := tx.r.Now()
-	if _, err := tx.zt.Tx().Exec(ctx, `UPDATE registry_domain SET rgp = $2, rgp_until = $3, deleted_at = $4, updated_at = $4 WHERE name = $1`,
-		d.Name, RGPRedemption, now.Add(tld.Policy.Redemption), now); err != nil {
-		return false, err
+	if _, err := tx.zt.Tx().Exec(ctx, `UPDATE registry_domain SET rgp = $2, rgp_until = $3, rgp_years = 0, deleted_at = $4, updated_at = $4,
+	                                          expires_at = expires_at - make_interval(years => $5) WHERE name = $1`,
+		d.Name, RGPRedemption, now.Add(tld.Policy.Redemption), now, out.Years); err != nil {
+		return Deleted{}, err
 	}
-	return false, tx.publish(ctx, d.Name)
+	return out, tx.publish(ctx, d.Name)
 }
 
 // RestoreDomain brings a domain back from redemption (RFC 3915 restore).
+// A domain that had expired is renewed for as many years as it takes to
+// expire in the future again; Created.Price is the restore fee and
+// RenewYears and RenewPrice that renewal.
 func (tx *Tx) RestoreDomain(ctx context.Context, clID, name string) (Created, error) {
 	d, err := tx.sponsored(ctx, clID, name)
 	if err != nil {
@@ -590,15 +660,22 @@ func (tx *Tx) RestoreDomain(ctx context.Context, clID, name string) (Created, er
 	if err != nil {
 		return Created{}, err
 	}
-	if _, err := tx.zt.Tx().Exec(ctx, `UPDATE registry_domain SET rgp = '', rgp_until = NULL, deleted_at = NULL, updated_at = $2 WHERE name = $1`,
-		d.Name, tx.r.Now()); err != nil {
+	now := tx.r.Now()
+	years := 0
+	for !d.ExpiresAt.AddDate(years, 0, 0).After(now) {
+		years++
+	}
+	if _, err := tx.zt.Tx().Exec(ctx, `UPDATE registry_domain SET rgp = '', rgp_until = NULL, rgp_years = 0, deleted_at = NULL, updated_at = $2,
+	                                          expires_at = expires_at + make_interval(years => $3) WHERE name = $1`,
+		d.Name, now, years); err != nil {
 		return Created{}, err
 	}
 	if err := tx.publish(ctx, d.Name); err != nil {
 		return Created{}, err
 	}
 	d, err = tx.Domain(ctx, d.Name)
-	return Created{Domain: d, Price: tld.Prices.Restore, Currency: tld.Prices.Currency}, err
+	return Created{Domain: d, Price: tld.Prices.Restore, Currency: tld.Prices.Currency,
+		RenewYears: years, RenewPrice: tld.Prices.Renew * int64(years)}, err
 }
 
 // Release removes a domain from the registry and the DNS: the name is
@@ -634,7 +711,7 @@ func (tx *Tx) publish(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	tld, err := tx.r.tld(ctx, tx.zt.Tx(), d.TLD)
+	tld, err := tx.tldOf(ctx, d.TLD)
 	if err != nil {
 		return err
 	}
@@ -697,6 +774,31 @@ func (tx *Tx) withdraw(ctx context.Context, name string) error {
 	return tx.replace(ctx, name, zoneID, nil)
 }
 
+// withdrawFrom removes everything the TLD zone zoneID holds for a domain,
+// reading and clearing what it published in one statement (the
+// lifecycle's expiries, thousands in a batch).
+func (tx *Tx) withdrawFrom(ctx context.Context, name, zoneID string) error {
+	var raw []byte
+	err := tx.zt.Tx().QueryRow(ctx, `UPDATE registry_domain d SET published = '[]' FROM
+	        (SELECT name, published FROM registry_domain WHERE name = $1 FOR UPDATE) old
+	        WHERE d.name = old.name RETURNING old.published`, name).Scan(&raw)
+	if err != nil {
+		return err
+	}
+	var have published
+	if err := json.Unmarshal(raw, &have); err != nil {
+		return fmt.Errorf("published of %s: %w", name, err)
+	}
+	if len(have) == 0 {
+		return nil
+	}
+	changes := make([]controlplane.RRSetChange, len(have))
+	for i, rs := range have {
+		changes[i] = controlplane.RRSetChange{Action: controlplane.ActionDelete, RRSet: rs}
+	}
+	return tx.queue(ctx, zoneID, "delegation of "+name, changes)
+}
+
 // replace changes the TLD zone from what was last published for the domain
 // (registry_domain.published) to want, in one change, if anything differs.
 // The registry alone writes below its TLDs, so what it published last is
@@ -742,5 +844,5 @@ func (tx *Tx) replace(ctx context.Context, name, zoneID string, want published) 
 	if _, err := q.Exec(ctx, `UPDATE registry_domain SET published = $2 WHERE name = $1`, name, enc); err != nil {
 		return err
 	}
-	return tx.change(ctx, zoneID, "delegation of "+name, changes)
+	return tx.queue(ctx, zoneID, "delegation of "+name, changes)
 }

@@ -20,6 +20,10 @@ import (
 // TenantName is the name of the tenant that owns the TLD zones.
 const TenantName = "waymark-registry"
 
+// TLDRecordQuota is the number of record sets a TLD zone may hold (the
+// registry tenant's record quota): two billion, no limit in practice.
+const TLDRecordQuota = 2_000_000_000
+
 // Config configures a Registry.
 type Config struct {
 	// Now is the registry's clock (the lifecycle's, too); default
@@ -61,6 +65,12 @@ func Open(ctx context.Context, db *pgxpool.Pool, svc *controlplane.Service, cfg 
 		return nil, fmt.Errorf("registry tenant: %w", err)
 	}
 	r.tenantID = t.ID
+	// A TLD zone holds the delegation of every domain: the tenant
+	// default of record sets per zone would cap a TLD at a few thousand.
+	if _, err := db.Exec(ctx, `UPDATE tenant SET record_quota = $2 WHERE id = $1 AND coalesce(record_quota, 0) < $2`,
+		t.ID, int32(TLDRecordQuota)); err != nil {
+		return nil, fmt.Errorf("registry tenant quota: %w", err)
+	}
 	return r, nil
 }
 
@@ -76,6 +86,29 @@ type Tx struct {
 	r       *Registry
 	zt      *controlplane.ZoneTx
 	changes []string
+	// batch, when set (Batch), collects TLD zone changes in pending
+	// instead of applying each at once; Flush applies them, few changes
+	// for many domains (the lifecycle's batches).
+	batch   bool
+	pending map[string][]controlplane.RRSetChange
+	zones   []string       // the keys of pending, in first-use order
+	tlds    map[string]TLD // batch mode: TLDs read so far
+}
+
+// tldOf reads a TLD, once per transaction in batch mode (a batch reads
+// the same few TLDs for thousands of domains; nothing in it changes them).
+func (tx *Tx) tldOf(ctx context.Context, name string) (TLD, error) {
+	if t, ok := tx.tlds[name]; ok {
+		return t, nil
+	}
+	t, err := tx.r.tld(ctx, tx.zt.Tx(), name)
+	if err == nil && tx.batch {
+		if tx.tlds == nil {
+			tx.tlds = map[string]TLD{}
+		}
+		tx.tlds[name] = t
+	}
+	return t, err
 }
 
 // Do runs fn in a new transaction and returns the ids of the TLD zone
@@ -145,6 +178,10 @@ type TLD struct {
 	// NameServers are the TLD zone's nameservers (its delegation set).
 	NameServers []string  `json:"name_servers"`
 	CreatedAt   time.Time `json:"created_at"`
+	// DS are the DS records of the TLD zone once it is signed (SignTLD):
+	// the trust anchor of a resolver that validates below the TLD.
+	// Filled by TLD and TLDs only.
+	DS []string `json:"ds,omitempty"`
 }
 
 const tldColumns = `t.tld, t.zone_id, t.currency, t.price_register, t.price_renew, t.price_transfer, t.price_restore,
@@ -182,6 +219,11 @@ func (r *Registry) ConfigureTLD(ctx context.Context, name string, prices Prices,
 	}
 	if pol.NegativeTTL == 0 || pol.DelegationTTL == 0 {
 		return TLD{}, errorf(ErrParameterRange, "negative_ttl and delegation_ttl must be positive")
+	}
+	// Domain.Expired tells an auto-renewed domain from an expired one by
+	// the grace period ending before a year has passed.
+	if pol.AutoRenewGrace <= 0 || pol.AutoRenewGrace >= 365*24*time.Hour {
+		return TLD{}, errorf(ErrParameterRange, "auto_renew_grace must be positive and shorter than a year")
 	}
 	_, err = r.Do(ctx, func(ctx context.Context, tx *Tx) error {
 		q := tx.zt.Tx()
@@ -271,6 +313,64 @@ func (tx *Tx) publishFleet(ctx context.Context, tld, zoneID string, ttl uint32) 
 	return tx.change(ctx, zoneID, "the fleet's own domain", changes)
 }
 
+// Batch makes the transaction collect its TLD zone changes until Flush,
+// which the caller must call before committing.
+func (tx *Tx) Batch() { tx.batch = true }
+
+// Flush applies the TLD zone changes collected since Batch, as few change
+// batches per zone as Route 53's limits allow.
+func (tx *Tx) Flush(ctx context.Context) error {
+	for _, zoneID := range tx.zones {
+		changes := tx.pending[zoneID]
+		for len(changes) > 0 {
+			n := batchPrefix(changes)
+			if err := tx.change(ctx, zoneID, fmt.Sprintf("lifecycle of %d delegations", n), changes[:n]); err != nil {
+				return err
+			}
+			changes = changes[n:]
+		}
+	}
+	tx.pending, tx.zones = nil, nil
+	return nil
+}
+
+// batchPrefix returns how many of changes fit into one change batch:
+// below controlplane's record and character limits, an UPSERT counting
+// twice, and at least one.
+func batchPrefix(changes []controlplane.RRSetChange) int {
+	const maxRecords, maxChars = controlplane.MaxBatchRecords - 100, controlplane.MaxBatchChars - 2000
+	records, chars := 0, 0
+	for i, c := range changes {
+		w := 1
+		if c.Action == controlplane.ActionUpsert {
+			w = 2
+		}
+		records += w * len(c.RRSet.Records)
+		for _, v := range c.RRSet.Records {
+			chars += w * len(v)
+		}
+		if i > 0 && (records > maxRecords || chars > maxChars) {
+			return i
+		}
+	}
+	return len(changes)
+}
+
+// queue applies changes to a TLD zone now, or collects them in batch mode.
+func (tx *Tx) queue(ctx context.Context, zoneID, comment string, changes []controlplane.RRSetChange) error {
+	if !tx.batch {
+		return tx.change(ctx, zoneID, comment, changes)
+	}
+	if tx.pending == nil {
+		tx.pending = map[string][]controlplane.RRSetChange{}
+	}
+	if _, ok := tx.pending[zoneID]; !ok {
+		tx.zones = append(tx.zones, zoneID)
+	}
+	tx.pending[zoneID] = append(tx.pending[zoneID], changes...)
+	return nil
+}
+
 // change applies changes to a TLD zone and records the change id.
 func (tx *Tx) change(ctx context.Context, zoneID, comment string, changes []controlplane.RRSetChange) error {
 	info, err := tx.zt.ChangeRRSets(ctx, tx.r.tenantID, zoneID, controlplane.ChangeBatch{Comment: comment, Changes: changes})
@@ -287,7 +387,12 @@ func (r *Registry) TLD(ctx context.Context, name string) (TLD, error) {
 	if err != nil {
 		return TLD{}, errorf(ErrUnimplementedObject, "%q is not a TLD of this registry", name)
 	}
-	return r.tld(ctx, r.db, tld)
+	t, err := r.tld(ctx, r.db, tld)
+	if err != nil {
+		return TLD{}, err
+	}
+	t.DS, err = r.trustAnchors(ctx, t)
+	return t, err
 }
 
 // tld reads a canonical TLD through q: inside a transaction, its own
@@ -315,7 +420,16 @@ func (r *Registry) TLDs(ctx context.Context) ([]TLD, error) {
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for i := range out {
+		if out[i].DS, err = r.trustAnchors(ctx, out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // NameRule is a reserved or premium label of a TLD.
