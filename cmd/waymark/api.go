@@ -24,7 +24,7 @@ func runAPI(ctx context.Context, args []string) error {
 	dbOpts, httpOpts := timeoutFlags(fs)
 	replicas := replicasFlag(fs)
 	parentResolver := fs.String("parent-ds-resolver", env("WAYMARK_PARENT_DS_RESOLVER", ""),
-		"host:port of a recursive resolver: with it, a parent zone outside Waymark is asked through its nameservers for a KSK's DS before the key may go (WAYMARK_PARENT_DS_RESOLVER); empty: only parents hosted here are checked")
+		"host:port of a recursive resolver: with it, a parent zone outside Waymark is asked through its nameservers for the zone's DS, and a KSK roll waits on it (ACTION_NEEDED while the operator must change the DS there; WAYMARK_PARENT_DS_RESOLVER); empty: only parents hosted here are checked")
 	retention := fs.Duration("metrics-retention", envDuration("WAYMARK_METRICS_RETENTION", controlplane.DefaultMetricsRetention),
 		"keep the tenants' per-minute query and probe metrics this long (WAYMARK_METRICS_RETENTION)")
 	if err := fs.Parse(args); err != nil {

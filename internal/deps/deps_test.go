@@ -85,7 +85,7 @@ var arrows = map[string][]string{
 	"bench/cpabuse":      {"api", "controlplane", "migrations", "zonecfg"},
 	"bench/nsbench":      {"dataplane", "dnssec", "event", "internal/dnstest", "zonecfg"},
 	"bench/nsmem":        {"dataplane"},
-	"bench/nsprod":       {"controlplane", "migrations", "zonecfg"},
+	"bench/nsprod":       {"controlplane", "dnssec", "migrations", "zonecfg"},
 	"bench/xfrbench":     {"dataplane", "dnssec", "event", "zonecfg"},
 	"bench/mkgeoip":      nil,
 	"bench/abuse":        nil,
