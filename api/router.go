@@ -126,6 +126,9 @@ type handler struct {
 	// per key id ("key:…").
 	authFail *limiterSet
 	budget   *budgets // per-tenant expensive requests in flight
+	// qlogTenant and qlogAll bound query log reads open, per tenant and
+	// in all (querylog.go).
+	qlogTenant, qlogAll *budgets
 	// metricsOf is nil without Config.Metrics (metrics.go).
 	metricsOf *apiMetrics
 }
@@ -176,6 +179,9 @@ func NewRouter(cfg Config) http.Handler {
 		signup:   newLimiterSet(float64(cfg.SignupPerMinute)/60, cfg.SignupPerMinute, DefaultLimiterMaxEntries),
 		authFail: newLimiterSet(cfg.AuthFailRate, cfg.AuthFailBurst, DefaultLimiterMaxEntries),
 		budget:   newBudgets(cfg.ExpensivePerTenant),
+
+		qlogTenant: newBudgets(DefaultQueryLogReadersPerTenant),
+		qlogAll:    newBudgets(DefaultQueryLogReaders),
 	}
 
 	r := chi.NewRouter()
@@ -333,6 +339,12 @@ func (h *handler) routes() []route {
 		{"DELETE", "/v1/tsigkeys/{name}", tenant, jsonBody, h.deleteTSIGKey},
 		{"GET", "/v1/hostedzones/{id}/transfers", tenant, jsonBody, h.getTransfers},
 		{"PUT", "/v1/hostedzones/{id}/transfers", tenant, jsonBody, h.putTransfers},
+
+		// Query logging (QueryLogService, querylog.go).
+		{"POST", "/v1/hostedzones/{id}/querylogging", tenant, jsonBody, h.createQueryLogging},
+		{"GET", "/v1/hostedzones/{id}/querylogging", tenant, jsonBody, h.getQueryLogging},
+		{"DELETE", "/v1/hostedzones/{id}/querylogging", tenant, jsonBody, h.deleteQueryLogging},
+		{"GET", "/v1/hostedzones/{id}/querylogs", tenant, noBody, h.queryLogs},
 
 		// Changes and the nameserver fleet (FleetService).
 		{"GET", "/v1/changes/{id}", tenant, noBody, h.getChange},

@@ -27,6 +27,7 @@ type Service interface {
 	TransferService
 	AlarmService
 	MetricsService
+	QueryLogService
 	// The Route 53-compatible API's needs (api/route53), mounted beside
 	// the route table.
 	route53.Service

@@ -75,7 +75,23 @@ func contracts() map[string]contract {
 			return err
 		}, typeOf[CreateTSIGKeyInput](), typeOf[TSIGKeyOutput]()},
 		"deleteTSIGKey": {func(ctx context.Context, c *Client) error { return c.DeleteTSIGKey(ctx, "k.example.") }, nil, nil},
-		"getTransfers":  {func(ctx context.Context, c *Client) error { _, err := c.GetTransfers(ctx, "z1"); return err }, nil, typeOf[TransfersOutput]()},
+		"createQueryLoggingConfig": {func(ctx context.Context, c *Client) error {
+			_, err := c.CreateQueryLoggingConfig(ctx, "z1")
+			return err
+		}, nil, typeOf[QueryLoggingConfigOutput]()},
+		"getQueryLoggingConfig": {func(ctx context.Context, c *Client) error {
+			_, err := c.GetQueryLoggingConfig(ctx, "z1")
+			return err
+		}, nil, typeOf[QueryLoggingConfigOutput]()},
+		"deleteQueryLoggingConfig": {func(ctx context.Context, c *Client) error {
+			_, err := c.DeleteQueryLoggingConfig(ctx, "z1")
+			return err
+		}, nil, typeOf[ChangeOutput]()},
+		"getQueryLogs": {func(ctx context.Context, c *Client) error {
+			return c.GetQueryLogs(ctx, "z1", &GetQueryLogsInput{Since: time.Unix(1e9, 0), Follow: true, Limit: 5},
+				func(QueryLogEntry) error { return nil })
+		}, nil, nil},
+		"getTransfers": {func(ctx context.Context, c *Client) error { _, err := c.GetTransfers(ctx, "z1"); return err }, nil, typeOf[TransfersOutput]()},
 		"putTransfers": {func(ctx context.Context, c *Client) error {
 			_, err := c.PutTransfers(ctx, "z1", TransferConfig{Allow: []TransferAllow{{TSIGKey: "k.example.", CIDRs: []string{"192.0.2.0/24"}}}})
 			return err

@@ -44,10 +44,10 @@ func (r *result) reset() {
 // release drops the references to zone data so that a pooled result does
 // not keep old zone versions alive.
 func (r *result) release() {
-	r.zone = nil
 	clear(r.answer)
 	clear(r.authority)
 	clear(r.additional)
+	r.zone = nil
 }
 
 // client is what a lookup may know about the asker. Routing policies

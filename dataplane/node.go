@@ -120,6 +120,7 @@ type Node struct {
 	unserved map[string]struct{}
 	dirty    bool // state changed since the last cache write
 	churn    int  // record sets changed since the last memory release
+	sync     SyncStats
 
 	report      chan struct{} // wakes the reporter
 	resyncWake  chan struct{} // wakes the zone re-fetcher

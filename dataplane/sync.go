@@ -175,6 +175,7 @@ func (n *Node) catchUp(ctx context.Context, nc *nats.Conn, from uint64) (int, er
 
 // loadSnapshot fetches the control plane's snapshot and installs it.
 func (n *Node) loadSnapshot(ctx context.Context) error {
+	start := time.Now()
 	path := "/v1/nameserver/snapshot"
 	if len(n.cfg.Serves) > 0 {
 		path += "?serve=" + url.QueryEscape(strings.Join(n.cfg.Serves, ","))
@@ -194,6 +195,7 @@ func (n *Node) loadSnapshot(ctx context.Context) error {
 	n.dirty = true
 	n.mu.Unlock()
 	n.releaseDue(-1)
+	n.loaded(false, start)
 	return nil
 }
 
@@ -311,6 +313,7 @@ func (zs *zoneStream) build() (*zone, error) {
 	b.setCIDR(f.CIDRCollections)
 	b.setDNSSEC(f.DNSSEC)
 	b.setTransfers(f.Transfers)
+	b.setQueryLogging(f.QueryLogging)
 	b.w = newMapWriter[node](total + total/4)
 	b.w.set(b.z.name, node{})
 	for _, part := range parts {
@@ -452,6 +455,7 @@ func (n *Node) applyMsg(msg jetstream.Msg) (bool, error) {
 	n.mu.Lock()
 	n.lastSeq = seq
 	n.dirty = true
+	n.sync.LagMessages, n.sync.LagSeconds = md.NumPending, max(time.Since(md.Timestamp).Seconds(), 0)
 	n.mu.Unlock()
 	return true, nil
 }

@@ -100,6 +100,8 @@ type zone struct {
 	// is the one mutable part of a zone, shared by every version of it:
 	// edit copies the pointer and the store hands it to a rebuilt zone.
 	queries *zoneQueries
+	// qlog is the zone's query logging (querylog.go); nil: off.
+	qlog *zonecfg.QueryLogging
 }
 
 // ErrSkippedRecords is wrapped by the error ReplaceZone and Apply return
@@ -127,6 +129,7 @@ func buildZone(st event.ZoneState) (*zone, error) {
 	b.setCIDR(st.CIDRCollections)
 	b.setDNSSEC(st.DNSSEC)
 	b.setTransfers(st.Transfers)
+	b.setQueryLogging(st.QueryLogging)
 	for _, rs := range st.RRSets {
 		b.upsert(rs)
 	}
@@ -543,6 +546,7 @@ func (z *zone) state() event.ZoneState {
 	if z.xfr != nil {
 		st.Transfers = z.xfr.cfg
 	}
+	st.QueryLogging = z.qlog
 	buf := make([]byte, 0, 512)
 	z.names.all(func(owner string, n node) {
 		name := presentationName(owner)

@@ -23,6 +23,7 @@ func runAPI(ctx context.Context, args []string) error {
 		"let health checks target private and loopback addresses (development only)")
 	dbOpts, httpOpts := timeoutFlags(fs)
 	replicas := replicasFlag(fs)
+	qlogLimits := queryLogFlags(fs)
 	parentResolver := fs.String("parent-ds-resolver", env("WAYMARK_PARENT_DS_RESOLVER", ""),
 		"host:port of a recursive resolver: with it, a parent zone outside Waymark is asked through its nameservers for the zone's DS, and a KSK roll waits on it (ACTION_NEEDED while the operator must change the DS there; WAYMARK_PARENT_DS_RESOLVER); empty: only parents hosted here are checked")
 	retention := fs.Duration("metrics-retention", envDuration("WAYMARK_METRICS_RETENTION", controlplane.DefaultMetricsRetention),
@@ -34,6 +35,10 @@ func runAPI(ctx context.Context, args []string) error {
 		return errors.New("--metrics-retention must be at least 1h")
 	}
 	if err := checkReplicas(*replicas); err != nil {
+		return err
+	}
+	qlog, err := qlogLimits()
+	if err != nil {
 		return err
 	}
 	sec, err := secretsFromEnv()
@@ -63,6 +68,7 @@ func runAPI(ctx context.Context, args []string) error {
 		Database:            *dbOpts,
 		HTTP:                *httpOpts,
 		NATSReplicas:        *replicas,
+		QueryLog:            qlog,
 		DNSSEC:              dnssecOpts,
 		MetricsRetention:    *retention,
 	})

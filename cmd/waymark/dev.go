@@ -44,10 +44,15 @@ func runDev(ctx context.Context, args []string) error {
 	signup := fs.Bool("signup", false, "open sign-up at POST /v1/signup")
 	poolSize := fs.Int("pool", 8, "nameserver pool names ns1.waymark.test. … on consecutive loopback addresses from --dns's")
 	limitFlags := dnsLimitFlags(fs)
+	qlogLimits := queryLogFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	limits, err := limitFlags()
+	if err != nil {
+		return err
+	}
+	qlog, err := qlogLimits()
 	if err != nil {
 		return err
 	}
@@ -110,6 +115,7 @@ func runDev(ctx context.Context, args []string) error {
 		// Short DNSSEC timings, so that a roll can be watched.
 		DNSSEC:         devDNSSEC(),
 		DNSSECInterval: 5 * time.Second,
+		QueryLog:       qlog,
 		// The built-in registry for test., and the registrar on it.
 		Registry: true,
 	})

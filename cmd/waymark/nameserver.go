@@ -53,6 +53,9 @@ type nameserverOptions struct {
 	Limits dnsLimits
 	// Metrics, when set, receives the DNS and sync metrics.
 	Metrics prometheus.Registerer
+	// QueryLogQueue is the number of query log entries waiting to be
+	// published at most (--querylog-queue); 0: dataplane's default.
+	QueryLogQueue int
 }
 
 // nameserver is a running DNS server fed by a sync node.
@@ -134,10 +137,35 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		dm = dataplane.NewMetrics(o.Metrics)
 	}
 	base := dataplane.NewHandler(store)
+	// NATS first: the query log publishes on it, and the handlers of the
+	// listeners share the query log. Connecting does not wait for NATS.
+	nc := o.NATS
+	if nc == nil {
+		var err error
+		nc, err = nats.Connect(o.NATSURL, nats.Name("waymark-nameserver-"+o.NodeID), nats.MaxReconnects(-1),
+			nats.RetryOnFailedConnect(true), nats.ReconnectWait(500*time.Millisecond))
+		if err != nil {
+			return nil, fmt.Errorf("nats %s: %w", o.NATSURL, err)
+		}
+	}
+	qctx, stopQueryLog := context.WithCancel(context.WithoutCancel(ctx))
 	shutdown := func() {
 		for _, s := range ns.Servers {
 			_ = s.Shutdown(context.Background())
 		}
+		stopQueryLog()
+		if o.NATS == nil {
+			nc.Close()
+		}
+	}
+	ql, err := startQueryLog(qctx, nc, o.NodeID, o.Region, o.QueryLogQueue, o.Logger.With("component", "querylog"))
+	if err != nil {
+		shutdown()
+		return nil, err
+	}
+	base.SetQueryLog(ql)
+	if dm != nil {
+		dm.SetQueryLog(ql)
 	}
 	for _, l := range listeners {
 		srv := dataplane.NewServer(store, dataplane.Config{Addr: l.addr, Logger: o.Logger.With("component", "dns"),
@@ -159,16 +187,6 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 	}
 	srv := ns.Servers[0]
 	ns.Server = srv
-	nc := o.NATS
-	if nc == nil {
-		var err error
-		nc, err = nats.Connect(o.NATSURL, nats.Name("waymark-nameserver-"+o.NodeID), nats.MaxReconnects(-1),
-			nats.RetryOnFailedConnect(true), nats.ReconnectWait(500*time.Millisecond))
-		if err != nil {
-			shutdown()
-			return nil, fmt.Errorf("nats %s: %w", o.NATSURL, err)
-		}
-	}
 	var zq *dataplane.ZoneQueryReporter
 	if o.Limits.ZoneQueryInterval > 0 {
 		zq, err = dataplane.NewZoneQueryReporter(dataplane.ZoneQueryReporterConfig{Store: store, NATS: nc,
@@ -176,9 +194,6 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 			Logger: o.Logger.With("component", "zone-queries")})
 		if err != nil {
 			shutdown()
-			if o.NATS == nil {
-				nc.Close()
-			}
 			return nil, err
 		}
 	}
@@ -249,6 +264,7 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		}
 		<-reported
 		stopRouting()
+		stopQueryLog()
 		if o.NATS == nil {
 			nc.Close()
 		}
@@ -284,8 +300,14 @@ func runNameserver(ctx context.Context, args []string) error {
 	metricsListen := fs.String("metrics-listen", env("WAYMARK_METRICS_LISTEN", ""), "address serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9153 (WAYMARK_METRICS_LISTEN); empty: none")
 	memLimit := fs.String("memory-limit", env("WAYMARK_MEMORY_LIMIT", ""),
 		"soft memory limit of the process, as GOMEMLIMIT: 512MiB, 2GiB, bytes (WAYMARK_MEMORY_LIMIT); empty leaves GOMEMLIMIT or none")
+	defQueue, _ := strconv.Atoi(env("WAYMARK_QUERYLOG_QUEUE", "8192"))
+	qlogQueue := fs.Int("querylog-queue", defQueue,
+		"query log entries waiting to be published at most; more are dropped and counted, never the answers (WAYMARK_QUERYLOG_QUEUE)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *qlogQueue < 1 {
+		return errors.New("--querylog-queue: at least 1")
 	}
 	if *memLimit != "" {
 		limit, err := parseMemoryLimit(*memLimit)
@@ -333,7 +355,7 @@ func runNameserver(ctx context.Context, args []string) error {
 		APIURL: *apiURL, AdminToken: token, CacheDir: *cacheDir,
 		GeoIPDB: *geoip, LatencyTable: *latency, Logger: log,
 		Pool: pool, Serve: splitList(*serve), Limits: limits,
-		Metrics: reg,
+		Metrics: reg, QueryLogQueue: *qlogQueue,
 	})
 	if err != nil {
 		return err

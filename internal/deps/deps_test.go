@@ -67,7 +67,7 @@ var arrows = map[string][]string{
 	"healthcheck":        {"event", "healthcfg", "internal/retry"},
 	"migrations":         nil,
 	"client":             nil,
-	"cmd/waymark":        {"api", "controlplane", "dataplane", "dnssec", "dnssec/parentds", "event", "healthcfg", "healthcheck", "internal/cli", "internal/clock", "internal/httpcomp", "internal/metrics", "migrations", "nspool", "registrar", "registrar/epp", "registrar/rdap", "registrar/regepp", "registrar/regrdap", "registrar/registry"},
+	"cmd/waymark":        {"api", "controlplane", "dataplane", "dnssec", "dnssec/parentds", "event", "healthcfg", "healthcheck", "internal/cli", "internal/clock", "internal/httpcomp", "internal/metrics", "internal/retry", "migrations", "nspool", "registrar", "registrar/epp", "registrar/rdap", "registrar/regepp", "registrar/regrdap", "registrar/registry"},
 	"internal/cli":       {"client"},
 	"internal/devserver": {"internal/pgtest", "migrations"},
 	"internal/deps":      nil,
