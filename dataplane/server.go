@@ -69,7 +69,15 @@ type Server struct {
 	stats  *Stats
 	// stopClocks stops the coarse clocks of RRL and cookies.
 	stopClocks chan struct{}
+	// tap, when set, receives every answer (dnstap.go); udpLocal and
+	// tcpLocal are the bound addresses it reports.
+	tap                *Dnstap
+	udpLocal, tcpLocal netip.AddrPort
 }
+
+// SetDnstap makes s write every query and answer to d (nil: none). Call
+// it before Start.
+func (s *Server) SetDnstap(d *Dnstap) { s.tap = d }
 
 // NewServer returns a server answering from store. It is not ready: until
 // SetReady(true) it answers SERVFAIL (see Handler).
@@ -151,6 +159,8 @@ func (s *Server) Start(ctx context.Context) error {
 			return fmt.Errorf("dataplane: listen tcp: %w", err)
 		}
 		s.udp, s.tcp = udp, ln.(*net.TCPListener)
+		s.udpLocal = udp.LocalAddr().(*net.UDPAddr).AddrPort()
+		s.tcpLocal = s.tcp.Addr().(*net.TCPAddr).AddrPort()
 		// Room for bursts; the kernel caps it at net.core.rmem_max.
 		_ = udp.SetReadBuffer(4 << 20)
 		_ = udp.SetWriteBuffer(4 << 20)
@@ -259,11 +269,12 @@ func (s *Server) serveUDP() {
 			if m.N > maxUDPQuery {
 				continue
 			}
-			var from netip.Addr
+			var from netip.AddrPort
 			if ua, ok := m.Addr.(*net.UDPAddr); ok {
-				from, _ = netip.AddrFromSlice(ua.IP)
+				a, _ := netip.AddrFromSlice(ua.IP)
+				from = netip.AddrPortFrom(a.Unmap(), uint16(ua.Port))
 			}
-			resp := s.serve(out[k].Buffers[0][:0], m.Buffers[0][:m.N], from.Unmap(), false)
+			resp := s.serve(out[k].Buffers[0][:0], m.Buffers[0][:m.N], from, false)
 			if resp == nil {
 				continue
 			}
@@ -295,13 +306,26 @@ func (s *Server) serveUDP() {
 // serve answers one packet. A panic (a bug: the handler is fuzzed not to)
 // costs that query only, not the nameserver: it is logged with the packet
 // and the query goes unanswered, so the client retries elsewhere.
-func (s *Server) serve(out, b []byte, from netip.Addr, tcp bool) (resp []byte) {
+func (s *Server) serve(out, b []byte, fromPort netip.AddrPort, tcp bool) (resp []byte) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("panic answering a query", "panic", r, "query", hex.EncodeToString(b), "stack", string(debug.Stack()))
 			resp = nil
 		}
 	}()
+	from := fromPort.Addr()
+	if s.tap != nil {
+		start := time.Now()
+		defer func() {
+			if resp != nil {
+				local := s.udpLocal
+				if tcp {
+					local = s.tcpLocal
+				}
+				s.tap.record(b, resp, fromPort, local, tcp, start)
+			}
+		}()
+	}
 	if qs := s.handler.qstats; qs != nil {
 		start := time.Now()
 		resp = s.handler.ServeWire(out, b, from, tcp)

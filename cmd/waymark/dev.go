@@ -45,6 +45,8 @@ func runDev(ctx context.Context, args []string) error {
 	poolSize := fs.Int("pool", 8, "nameserver pool names ns1.waymark.test. … on consecutive loopback addresses from --dns's")
 	limitFlags := dnsLimitFlags(fs)
 	qlogLimits := queryLogFlags(fs)
+	dnstapSocket := fs.String("dnstap-socket", env("WAYMARK_DNSTAP_SOCKET", ""),
+		"unix socket of a dnstap collector for the nameservers' queries and answers; with several regions each gets PATH.<region>; empty: none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -156,6 +158,7 @@ func runDev(ctx context.Context, args []string) error {
 			Pool:         pool,
 			Limits:       limits,
 			Metrics:      nsRegistry(reg, i),
+			DnstapSocket: devDnstapSocket(*dnstapSocket, region, len(splitList(*regions))),
 		})
 		if err != nil {
 			cp.Close()
@@ -389,4 +392,13 @@ func devPool(first string, n int) (nspool.Pool, error) {
 		}
 	}
 	return nspool.Parse(strings.Join(items, ","), 0)
+}
+
+// devDnstapSocket is the dnstap socket of the dev nameserver of region:
+// path itself with one region, path.<region> with several.
+func devDnstapSocket(path, region string, regions int) string {
+	if path == "" || regions == 1 {
+		return path
+	}
+	return path + "." + region
 }

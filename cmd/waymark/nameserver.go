@@ -56,6 +56,9 @@ type nameserverOptions struct {
 	// QueryLogQueue is the number of query log entries waiting to be
 	// published at most (--querylog-queue); 0: dataplane's default.
 	QueryLogQueue int
+	// DnstapSocket, when set, is the unix socket of a dnstap collector
+	// that gets every query and answer (--dnstap-socket).
+	DnstapSocket string
 }
 
 // nameserver is a running DNS server fed by a sync node.
@@ -164,6 +167,15 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		return nil, err
 	}
 	base.SetQueryLog(ql)
+	var tap *dataplane.Dnstap
+	if o.DnstapSocket != "" {
+		if tap, err = dataplane.NewDnstap(dataplane.DnstapConfig{Socket: o.DnstapSocket, Identity: o.NodeID,
+			Version: "waymark", Logger: o.Logger.With("component", "dnstap")}); err != nil {
+			shutdown()
+			return nil, fmt.Errorf("dnstap: %w", err)
+		}
+		go tap.Run(qctx)
+	}
 	if dm != nil {
 		dm.SetQueryLog(ql)
 	}
@@ -174,6 +186,7 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		if dm != nil {
 			dm.EnableMetrics(srv)
 		}
+		srv.SetDnstap(tap)
 		if err := srv.Start(ctx); err != nil {
 			shutdown()
 			return nil, fmt.Errorf("dns listen %s: %w", l.addr, err)
@@ -303,6 +316,8 @@ func runNameserver(ctx context.Context, args []string) error {
 	defQueue, _ := strconv.Atoi(env("WAYMARK_QUERYLOG_QUEUE", "8192"))
 	qlogQueue := fs.Int("querylog-queue", defQueue,
 		"query log entries waiting to be published at most; more are dropped and counted, never the answers (WAYMARK_QUERYLOG_QUEUE)")
+	dnstapSocket := fs.String("dnstap-socket", env("WAYMARK_DNSTAP_SOCKET", ""),
+		"unix socket of a dnstap collector (e.g. dnstap -u PATH) that gets every query and answer as Frame Streams; empty: none (WAYMARK_DNSTAP_SOCKET)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -355,7 +370,7 @@ func runNameserver(ctx context.Context, args []string) error {
 		APIURL: *apiURL, AdminToken: token, CacheDir: *cacheDir,
 		GeoIPDB: *geoip, LatencyTable: *latency, Logger: log,
 		Pool: pool, Serve: splitList(*serve), Limits: limits,
-		Metrics: reg, QueryLogQueue: *qlogQueue,
+		Metrics: reg, QueryLogQueue: *qlogQueue, DnstapSocket: *dnstapSocket,
 	})
 	if err != nil {
 		return err
