@@ -187,7 +187,8 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 	}
 	for _, l := range listeners {
 		srv := dataplane.NewServer(store, dataplane.Config{Addr: l.addr, Logger: o.Logger.With("component", "dns"),
-			Handler: base.ForView(l.view), TCP: o.Limits.TCP, RRL: o.Limits.RRL, Cookies: o.Limits.Cookies})
+			Handler: base.ForView(l.view), TCP: o.Limits.TCP, RRL: o.Limits.RRL, Cookies: o.Limits.Cookies,
+			CountZoneQueries: o.Limits.ZoneQueryInterval > 0})
 		if dm != nil {
 			dm.EnableMetrics(srv)
 		}
@@ -205,6 +206,16 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 	}
 	srv := ns.Servers[0]
 	ns.Server = srv
+	var zq *dataplane.ZoneQueryReporter
+	if o.Limits.ZoneQueryInterval > 0 {
+		zq, err = dataplane.NewZoneQueryReporter(dataplane.ZoneQueryReporterConfig{Store: store, NATS: nc,
+			NodeID: o.NodeID, Region: o.Region, Interval: o.Limits.ZoneQueryInterval,
+			Logger: o.Logger.With("component", "zone-queries")})
+		if err != nil {
+			shutdown()
+			return nil, err
+		}
+	}
 	stopRouting, err := dataplane.StartRouting(ctx, nc, base, dataplane.RoutingOptions{
 		GeoIPPath:        o.GeoIPDB,
 		LatencyTablePath: o.LatencyTable,
@@ -252,6 +263,17 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 			Logger: o.Logger.With("component", "notify")}).Run(ctx)
 	}()
 	go reportDNSStats(ctx, ns.Servers, o.Limits.StatsInterval, o.Logger.With("component", "dns"))
+	// The tenants' per-zone query counts; its last report goes out after
+	// the servers stop, before NATS closes.
+	reported := make(chan struct{})
+	if zq != nil {
+		go func() {
+			defer close(reported)
+			_ = zq.Run(ctx)
+		}()
+	} else {
+		close(reported)
+	}
 	go func() {
 		err := node.Run(ctx)
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -259,6 +281,7 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		for _, s := range ns.Servers {
 			_ = s.Shutdown(sctx)
 		}
+		<-reported
 		stopRouting()
 		stopQueryLog()
 		if o.NATS == nil {
