@@ -225,6 +225,7 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 
 	exerciseHealthChecks(t, a, token)
 	exerciseAlarms(t, a, token)
+	exerciseMetrics(t, a, token)
 	exerciseTags(t, a, token)
 	exerciseRouting(t, a, token, lastTestAnswer)
 	exerciseFleet(t, a, token)

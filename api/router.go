@@ -320,6 +320,9 @@ func (h *handler) routes() []route {
 		{"POST", "/v1/hostedzones/{id}/import", tenant, importBody, h.importZone},
 		// ZoneService and Config.TestAnswer (a nameserver over NATS).
 		{"GET", "/v1/hostedzones/{id}/test-answer", tenant, jsonBody, h.testAnswer},
+		// Time series of a zone's queries and a check's probes (MetricsService, tenantmetrics.go).
+		{"GET", "/v1/hostedzones/{id}/metrics", tenant, noBody, h.metricSeries(controlplane.NamespaceHostedZone)},
+		{"GET", "/v1/healthchecks/{id}/metrics", tenant, noBody, h.metricSeries(controlplane.NamespaceHealthCheck)},
 
 		// DNSSEC (DNSSECService, dnssec.go).
 		{"POST", "/v1/hostedzones/{id}/keysigningkeys", tenant, jsonBody, h.createKSK},

@@ -181,9 +181,19 @@ func contracts() map[string]contract {
 				AlarmActions: []AlarmActionInput{{Webhook: Webhook{URL: "https://hooks.example.com/w", Secret: "s"}}}})
 			return err
 		}, typeOf[CreateAlarmInput](), typeOf[AlarmOutput]()},
-		"listAlarms":      {func(ctx context.Context, c *Client) error { _, err := c.ListAlarms(ctx); return err }, nil, typeOf[AlarmsOutput]()},
-		"getAlarm":        {func(ctx context.Context, c *Client) error { _, err := c.GetAlarm(ctx, "a1"); return err }, nil, typeOf[AlarmOutput]()},
-		"deleteAlarm":     {func(ctx context.Context, c *Client) error { return c.DeleteAlarm(ctx, "a1") }, nil, nil},
+		"listAlarms":  {func(ctx context.Context, c *Client) error { _, err := c.ListAlarms(ctx); return err }, nil, typeOf[AlarmsOutput]()},
+		"getAlarm":    {func(ctx context.Context, c *Client) error { _, err := c.GetAlarm(ctx, "a1"); return err }, nil, typeOf[AlarmOutput]()},
+		"deleteAlarm": {func(ctx context.Context, c *Client) error { return c.DeleteAlarm(ctx, "a1") }, nil, nil},
+		"getZoneMetrics": {func(ctx context.Context, c *Client) error {
+			_, err := c.GetZoneMetrics(ctx, "z1", MetricsInput{Metric: "dns_queries", Start: time.Unix(0, 0), End: time.Unix(3600, 0),
+				Period: time.Minute, RCode: "NXDOMAIN", Region: "eu-west-1"})
+			return err
+		}, nil, typeOf[MetricSeries]()},
+		"getHealthCheckMetrics": {func(ctx context.Context, c *Client) error {
+			_, err := c.GetHealthCheckMetrics(ctx, "h1", MetricsInput{Metric: "health_check_status", Start: time.Unix(0, 0), End: time.Unix(3600, 0),
+				Period: time.Minute})
+			return err
+		}, nil, typeOf[MetricSeries]()},
 		"getAlarmHistory": {func(ctx context.Context, c *Client) error { _, err := c.GetAlarmHistory(ctx, "a1"); return err }, nil, typeOf[AlarmHistoryOutput]()},
 		"listAuditLog": {func(ctx context.Context, c *Client) error {
 			_, err := c.ListAuditLog(ctx, &ListAuditLogInput{MaxItems: 2, NextToken: "t", Operation: "o", KeyID: "k",

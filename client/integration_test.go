@@ -177,6 +177,12 @@ func TestIntegrationEveryOperation(t *testing.T) {
 		t.Errorf("HostedZones listed %v, want %v", listed, names)
 	}
 	zone := zoneIDs[0]
+	if m := must(c.GetZoneMetrics(ctx, zone, MetricsInput{Metric: "dns_queries", Start: time.Now().Add(-time.Hour), End: time.Now(), Period: 5 * time.Minute}))(t, "GetZoneMetrics"); m.Metric != "dns_queries" || m.Period != 300 || m.Datapoints == nil {
+		t.Errorf("GetZoneMetrics %+v", m)
+	}
+	if _, err := c.GetZoneMetrics(ctx, zone, MetricsInput{Metric: "nope"}); !IsCode(err, "InvalidInput") {
+		t.Errorf("an unknown metric: %v", err)
+	}
 	if tg := must(c.ChangeZoneTags(ctx, zone, TagChange{Add: []Tag{{Key: "env", Value: "prod"}, {Key: "old", Value: "x"}}}))(t, "ChangeZoneTags"); len(tg.Tags) != 2 || tg.ResourceType != "hostedzone" {
 		t.Errorf("ChangeZoneTags %+v", tg)
 	}
@@ -459,6 +465,10 @@ func exerciseHealthChecks(ctx context.Context, t *testing.T, c *Client) {
 	}
 	if _, err := c.UpdateHealthCheck(ctx, id, UpdateHealthCheckInput{Version: Ptr[int64](1), FailureThreshold: Ptr(1)}); !IsCode(err, "HealthCheckVersionMismatch") {
 		t.Errorf("a stale version: %v", err)
+	}
+	// The check's status series: healthy since its creation.
+	if m := must(c.GetHealthCheckMetrics(ctx, id, MetricsInput{Metric: "health_check_status", Period: time.Minute}))(t, "GetHealthCheckMetrics"); m.Metric != "health_check_status" || m.Period != 60 {
+		t.Errorf("GetHealthCheckMetrics %+v", m)
 	}
 	// An alarm on the check: created, listed, read, its history, deleted.
 	am := must(c.CreateAlarm(ctx, CreateAlarmInput{Name: "sdk-alarm", Metric: AlarmMetric{Namespace: "healthcheck", Name: "health_check_status", ResourceID: id},

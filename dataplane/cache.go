@@ -367,7 +367,7 @@ func (cz *cachedZone) build() (*zone, error) {
 	if err != nil || cz.id == "" {
 		return nil, fmt.Errorf("zone %q: bad name or id", cz.id)
 	}
-	z := &zone{id: cz.id, tenant: cz.tenant, name: name, origin: origin, version: cz.version}
+	z := &zone{id: cz.id, tenant: cz.tenant, name: name, origin: origin, version: cz.version, queries: &zoneQueries{}}
 	if cz.servers != "" {
 		z.servers = strings.Split(cz.servers, ",")
 	}

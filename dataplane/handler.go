@@ -40,7 +40,10 @@ type Handler struct {
 	cookies *cookieJar
 	stats   *Stats
 	qstats  *queryStats // nil: metrics off (metrics.go)
-	qlog    *QueryLog   // nil: no query logging (querylog.go)
+	// countZones, set by NewServer from Config.CountZoneQueries, counts
+	// every query answered from a zone for that zone (zonequeries.go).
+	countZones bool
+	qlog       *QueryLog // nil: no query logging (querylog.go)
 	// tcpIdle, set by NewServer, is the TCP idle timeout in force, which
 	// answers advertise to clients asking with edns-tcp-keepalive.
 	tcpIdle func() time.Duration
@@ -191,6 +194,9 @@ func (h *Handler) answer(out []byte, q *request, res *result, from netip.Addr) [
 		lookup(zs, q.lname, q.qtype, client{addr: from, ecs: q.ecs, rt: h.routing.Load()}, res)
 		if q.do {
 			h.store.signer.Load().sign(zs, q, res, &res.sign)
+		}
+		if h.countZones && res.zone != nil {
+			res.zone.queries.count(res.rcode)
 		}
 	}
 	if h.rrl != nil && !q.tcp && cookie != cookieValid {

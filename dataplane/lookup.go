@@ -31,13 +31,13 @@ type result struct {
 	authority  []rrRef
 	additional []rrRef
 	sign       signScratch // DO=1 answers' scratch space (sign.go); kept by reset
-	// zone is the zone that answered, nil when none did (REFUSED).
+	// zone is the zone that answered, nil when none did (REFUSED): the
+	// handler counts the query for it (zonequeries.go).
 	zone *zone
 }
 
 func (r *result) reset() {
-	r.rcode, r.ede, r.aa, r.tc, r.scope = dns.RcodeSuccess, 0, false, false, 0
-	r.zone = nil
+	r.rcode, r.ede, r.aa, r.tc, r.scope, r.zone = dns.RcodeSuccess, 0, false, false, 0, nil
 	r.answer, r.authority, r.additional = r.answer[:0], r.authority[:0], r.additional[:0]
 }
 

@@ -45,6 +45,9 @@ type Config struct {
 	// addresses of several pool names. The server gives it its rate
 	// limiter, cookie jar and counters.
 	Handler *Handler
+	// CountZoneQueries counts the queries answered from each zone, by
+	// rcode, for the tenants' per-zone metrics (ZoneQueryReporter).
+	CountZoneQueries bool
 }
 
 // Server answers DNS over UDP and TCP from a Store. UDP is read and
@@ -103,6 +106,7 @@ func NewServer(store *Store, cfg Config) *Server {
 	s.handler.rrl = newRRL(cfg.RRL, s.stats)
 	s.handler.cookies = newCookieJar(cfg.Cookies, s.stats)
 	s.handler.tcpIdle = s.idleTimeout
+	s.handler.countZones = cfg.CountZoneQueries
 	return s
 }
 

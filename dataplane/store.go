@@ -310,7 +310,13 @@ func (s *Store) putLocked(z *zone) {
 // serving zone may have changed.
 func (s *Store) indexLocked(z *zone) []string {
 	names := []string{z.name}
-	if old, ok := s.byID[z.id]; ok && old.name != z.name {
+	old, ok := s.byID[z.id]
+	if ok {
+		// A rebuilt zone (snapshot, re-sync) keeps counting where the
+		// old one was: the counter is the zone's, not the version's.
+		z.queries = old.queries
+	}
+	if ok && old.name != z.name {
 		s.unindexLocked(z.id)
 		names = append(names, old.name)
 	}

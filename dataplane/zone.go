@@ -96,6 +96,10 @@ type zone struct {
 	keys *zoneKeys
 	// xfr is the outgoing transfer configuration (xfr.go); nil: none.
 	xfr *zoneXfr
+	// queries counts the queries the zone answered (zonequeries.go). It
+	// is the one mutable part of a zone, shared by every version of it:
+	// edit copies the pointer and the store hands it to a rebuilt zone.
+	queries *zoneQueries
 	// qlog is the zone's query logging (querylog.go); nil: off.
 	qlog *zonecfg.QueryLogging
 }
@@ -145,7 +149,7 @@ func newZoneBuilder(id, origin string, size int) (*zoneBuilder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataplane: zone %s: %w", id, err)
 	}
-	z := &zone{id: id, name: name, origin: origin}
+	z := &zone{id: id, name: name, origin: origin, queries: &zoneQueries{}}
 	b := &zoneBuilder{z: z, w: newMapWriter[node](size + size/4), tmp: make([]byte, 1024)}
 	b.w.set(name, node{})
 	return b, nil

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -24,8 +26,13 @@ func runAPI(ctx context.Context, args []string) error {
 	qlogLimits := queryLogFlags(fs)
 	parentResolver := fs.String("parent-ds-resolver", env("WAYMARK_PARENT_DS_RESOLVER", ""),
 		"host:port of a recursive resolver: with it, a parent zone outside Waymark is asked through its nameservers for the zone's DS, and a KSK roll waits on it (ACTION_NEEDED while the operator must change the DS there; WAYMARK_PARENT_DS_RESOLVER); empty: only parents hosted here are checked")
+	retention := fs.Duration("metrics-retention", envDuration("WAYMARK_METRICS_RETENTION", controlplane.DefaultMetricsRetention),
+		"keep the tenants' per-minute query and probe metrics this long (WAYMARK_METRICS_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *retention < time.Hour {
+		return errors.New("--metrics-retention must be at least 1h")
 	}
 	if err := checkReplicas(*replicas); err != nil {
 		return err
@@ -63,6 +70,7 @@ func runAPI(ctx context.Context, args []string) error {
 		NATSReplicas:        *replicas,
 		QueryLog:            qlog,
 		DNSSEC:              dnssecOpts,
+		MetricsRetention:    *retention,
 	})
 	if err != nil {
 		return err

@@ -60,6 +60,10 @@ type controlPlaneOptions struct {
 	// AlarmInterval is how often the alarm leader evaluates alarms and
 	// delivers webhooks. Zero means 10 s.
 	AlarmInterval time.Duration
+	// MetricsRetention is how long the tenants' per-minute metrics are
+	// kept (--metrics-retention); zero means
+	// controlplane.DefaultMetricsRetention.
+	MetricsRetention time.Duration
 	// NATSReplicas is the replica count of the zone stream and the KV
 	// buckets (--nats-replicas); 0 means 1.
 	NATSReplicas int
@@ -251,7 +255,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		pool:      pool,
 		nc:        nc,
 		srv:       newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
-		done:      make(chan error, 6),
+		done:      make(chan error, 8),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{
 		Replicas: o.NATSReplicas, Logger: log.With("component", "relay")})
@@ -275,6 +279,14 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	go func() {
 		cp.done <- nameErr("alarms", svc.RunLeader(ctx, controlplane.DefaultAlarmLockKey, func(ctx context.Context) error {
 			return svc.RunAlarms(ctx, o.AlarmInterval)
+		}))
+	}()
+	// Every process ingests the nameservers' query reports (each report
+	// reaches one of them), and one prunes the metrics past retention.
+	go func() { cp.done <- nameErr("zone-queries", svc.RunZoneQueryIngest(ctx, js, o.NATSReplicas)) }()
+	go func() {
+		cp.done <- nameErr("metrics-retention", svc.RunLeader(ctx, controlplane.DefaultMetricsLockKey, func(ctx context.Context) error {
+			return svc.RunMetricsRetention(ctx, o.MetricsRetention, 0)
 		}))
 	}()
 	go func() {

@@ -145,8 +145,14 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 	nc := o.NATS
 	if nc == nil {
 		var err error
+		nlog := o.Logger.With("component", "nats")
 		nc, err = nats.Connect(o.NATSURL, nats.Name("waymark-nameserver-"+o.NodeID), nats.MaxReconnects(-1),
-			nats.RetryOnFailedConnect(true), nats.ReconnectWait(500*time.Millisecond))
+			nats.RetryOnFailedConnect(true), nats.ReconnectWait(500*time.Millisecond),
+			// Which NATS server a nameserver is on, and when it moved,
+			// is what an operator asks first after losing a NATS node.
+			nats.ConnectHandler(func(c *nats.Conn) { nlog.Info("nats connected", "server", c.ConnectedUrlRedacted()) }),
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { nlog.Warn("nats disconnected", "err", err) }),
+			nats.ReconnectHandler(func(c *nats.Conn) { nlog.Info("nats reconnected", "server", c.ConnectedUrlRedacted()) }))
 		if err != nil {
 			return nil, fmt.Errorf("nats %s: %w", o.NATSURL, err)
 		}
@@ -181,7 +187,8 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 	}
 	for _, l := range listeners {
 		srv := dataplane.NewServer(store, dataplane.Config{Addr: l.addr, Logger: o.Logger.With("component", "dns"),
-			Handler: base.ForView(l.view), TCP: o.Limits.TCP, RRL: o.Limits.RRL, Cookies: o.Limits.Cookies})
+			Handler: base.ForView(l.view), TCP: o.Limits.TCP, RRL: o.Limits.RRL, Cookies: o.Limits.Cookies,
+			CountZoneQueries: o.Limits.ZoneQueryInterval > 0})
 		if dm != nil {
 			dm.EnableMetrics(srv)
 		}
@@ -199,6 +206,16 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 	}
 	srv := ns.Servers[0]
 	ns.Server = srv
+	var zq *dataplane.ZoneQueryReporter
+	if o.Limits.ZoneQueryInterval > 0 {
+		zq, err = dataplane.NewZoneQueryReporter(dataplane.ZoneQueryReporterConfig{Store: store, NATS: nc,
+			NodeID: o.NodeID, Region: o.Region, Interval: o.Limits.ZoneQueryInterval,
+			Logger: o.Logger.With("component", "zone-queries")})
+		if err != nil {
+			shutdown()
+			return nil, err
+		}
+	}
 	stopRouting, err := dataplane.StartRouting(ctx, nc, base, dataplane.RoutingOptions{
 		GeoIPPath:        o.GeoIPDB,
 		LatencyTablePath: o.LatencyTable,
@@ -246,6 +263,17 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 			Logger: o.Logger.With("component", "notify")}).Run(ctx)
 	}()
 	go reportDNSStats(ctx, ns.Servers, o.Limits.StatsInterval, o.Logger.With("component", "dns"))
+	// The tenants' per-zone query counts; its last report goes out after
+	// the servers stop, before NATS closes.
+	reported := make(chan struct{})
+	if zq != nil {
+		go func() {
+			defer close(reported)
+			_ = zq.Run(ctx)
+		}()
+	} else {
+		close(reported)
+	}
 	go func() {
 		err := node.Run(ctx)
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -253,6 +281,7 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		for _, s := range ns.Servers {
 			_ = s.Shutdown(sctx)
 		}
+		<-reported
 		stopRouting()
 		stopQueryLog()
 		if o.NATS == nil {
