@@ -50,10 +50,10 @@ type Dnstap struct {
 
 // tapItem is one answered query: both packets in one buffer.
 type tapItem struct {
-	buf         []byte // query then response
-	qlen        int
-	from, local netip.AddrPort
-	tcp         bool
+	buf          []byte // query then response
+	qlen         int
+	from, local  netip.AddrPort
+	tcp          bool
 	qtime, rtime int64 // Unix nanoseconds
 }
 
