@@ -145,8 +145,14 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 	nc := o.NATS
 	if nc == nil {
 		var err error
+		nlog := o.Logger.With("component", "nats")
 		nc, err = nats.Connect(o.NATSURL, nats.Name("waymark-nameserver-"+o.NodeID), nats.MaxReconnects(-1),
-			nats.RetryOnFailedConnect(true), nats.ReconnectWait(500*time.Millisecond))
+			nats.RetryOnFailedConnect(true), nats.ReconnectWait(500*time.Millisecond),
+			// Which NATS server a nameserver is on, and when it moved,
+			// is what an operator asks first after losing a NATS node.
+			nats.ConnectHandler(func(c *nats.Conn) { nlog.Info("nats connected", "server", c.ConnectedUrlRedacted()) }),
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { nlog.Warn("nats disconnected", "err", err) }),
+			nats.ReconnectHandler(func(c *nats.Conn) { nlog.Info("nats reconnected", "server", c.ConnectedUrlRedacted()) }))
 		if err != nil {
 			return nil, fmt.Errorf("nats %s: %w", o.NATSURL, err)
 		}
