@@ -338,6 +338,8 @@ if ! skip 4; then
 		put dns.qps.waymark "$(awk '/^waymark +median:/ { print $3 }' "$d")" "median of rounds; $(awk '/^waymark +median:/ { print $5 }' "$d") µs CPU/query; server on core 0, dnsperf on core 1"
 		put dns.qps.knot "$(awk '/^knot +median:/ { print $3 }' "$d")" "$(awk '/^knot +median:/ { print $5 }' "$d") µs CPU/query"
 		put "ratio: dns qps waymark ÷ knot" "$(awk '/ratio waymark\/knot:/ { print $NF }' "$d")" ""
+		put dns.qps.waymark.metrics "$(awk '/^waymark metrics on median:/ { print $5 }' "$d")" "Prometheus query metrics and per-zone counting on (nsbench -metrics)"
+		put "ratio: dns qps metrics on ÷ off" "$(awk '/^qps ratio metrics on\/off:/ { print $NF }' "$d")" "same run, median of rounds; target >= 0.97"
 		put "ratio: dns CPU/query knot ÷ waymark" "$(awk '/^CPU per query ratio/ { print $6 }' "$d")" "above 1: Waymark spends less CPU per answer"
 	else
 		echo "bench/dns_vs_knot.sh not present: skipped"
