@@ -122,5 +122,5 @@ func operations() []operation {
 		opListZoneTags, opChangeZoneTags, opListHealthCheckTags, opChangeHealthCheckTags,
 		opGetNameserverSnapshot, opGetNameserverZone, opListNameservers,
 		opListAuditLog,
-	}, append(append(dnssecOperations(), transferOperations()...), alarmOperations()...)...)
+	}, append(append(append(dnssecOperations(), transferOperations()...), alarmOperations()...), domainOperations()...)...)
 }

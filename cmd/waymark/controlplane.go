@@ -22,6 +22,8 @@ import (
 	"github.com/waymark-dns/waymark/internal/metrics"
 	"github.com/waymark-dns/waymark/migrations"
 	"github.com/waymark-dns/waymark/nspool"
+	"github.com/waymark-dns/waymark/registrar"
+	"github.com/waymark-dns/waymark/registrar/registry"
 )
 
 // controlPlaneOptions is what an API process needs, from flags and env.
@@ -60,6 +62,9 @@ type controlPlaneOptions struct {
 	// Metrics is the process's Prometheus registry, served at GET
 	// /metrics on the API port; nil makes one (role "api").
 	Metrics *prometheus.Registry
+	// RegistryNow is the built-in registry's clock (its lifecycle's too);
+	// nil is time.Now.
+	RegistryNow func() time.Time
 }
 
 // httpOptions are the API server's timeouts; zero fields take defaults.
@@ -104,11 +109,15 @@ func (o httpOptions) withDefaults() httpOptions {
 // fleet tracker, sharing one database pool and one NATS connection.
 type controlPlane struct {
 	Service *controlplane.Service
-	Addr    string // the bound HTTP address
-	pool    *pgxpool.Pool
-	nc      *nats.Conn
-	srv     *http.Server
-	done    chan error
+	// Registry is the built-in registry and Registrar the registrar over
+	// it, which serves /v1/domains (docs/registrar.md).
+	Registry  *registry.Registry
+	Registrar *registrar.Service
+	Addr      string // the bound HTTP address
+	pool      *pgxpool.Pool
+	nc        *nats.Conn
+	srv       *http.Server
+	done      chan error
 }
 
 // startControlPlane migrates the database, connects to NATS (retrying in
@@ -144,6 +153,16 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	if err != nil {
 		pool.Close()
 		return nil, err
+	}
+	reg, err := registry.Open(ctx, pool, svc, registry.Config{Pool: o.Pool, Now: o.RegistryNow})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	rs, err := registrar.New(ctx, pool, svc, reg, registrar.Config{})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("registrar: %w", err)
 	}
 	nc, err := nats.Connect(o.NATSURL,
 		nats.Name("waymark-api"),
@@ -191,6 +210,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		RequestTimeout: ho.RequestTimeout,
 		WriteTimeout:   ho.WriteTimeout,
 		Service:        svc,
+		Registrar:      rs,
 		AdminToken:     o.Secrets.AdminToken,
 		SignupEnabled:  o.SignupEnabled,
 		RateLimit:      o.RateLimit,
@@ -203,12 +223,14 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		},
 	})
 	cp := &controlPlane{
-		Service: svc,
-		Addr:    ln.Addr().String(),
-		pool:    pool,
-		nc:      nc,
-		srv:     newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
-		done:    make(chan error, 6),
+		Service:   svc,
+		Registry:  reg,
+		Registrar: rs,
+		Addr:      ln.Addr().String(),
+		pool:      pool,
+		nc:        nc,
+		srv:       newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
+		done:      make(chan error, 6),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{
 		Replicas: o.NATSReplicas, Logger: log.With("component", "relay")})

@@ -65,10 +65,9 @@ func (d *devRegistry) Close() {
 // and a new registrar password, written to dir: clients take them from
 // dev.env again after a restart.
 func startDevRegistry(ctx context.Context, cp *controlPlane, pool nspool.Pool, rdapListen, eppListen, dir string, log *slog.Logger) (*devRegistry, error) {
-	reg, err := registry.Open(ctx, cp.pool, cp.Service, registry.Config{Pool: pool})
-	if err != nil {
-		return nil, err
-	}
+	// The registry the API's registrar uses (startControlPlane), so that
+	// a registration over /v1/domains and one over EPP meet in one place.
+	reg := cp.Registry
 	if _, err := reg.ConfigureTLD(ctx, devTLD, devRegistryPrices, registry.DefaultPolicy()); err != nil {
 		return nil, fmt.Errorf("registry TLD %s: %w", devTLD, err)
 	}
