@@ -49,12 +49,19 @@ func (h *handler) audit(rt route) func(http.Handler) http.Handler {
 // auditRoute53 audits the Route 53 API's mutating calls; its handler
 // names the operation (and skips the read-only POSTs).
 func (h *handler) auditRoute53(next http.Handler) http.Handler {
+	return h.auditAWS("route53", next)
+}
+
+// auditAWS audits the mutating calls of an AWS-compatible API (api names
+// it in the log); its handler names the operation and skips the reads,
+// which are POSTs too.
+func (h *handler) auditAWS(api string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !mutating(r.Method) || h.cfg.NoAuditLog {
 			next.ServeHTTP(w, r)
 			return
 		}
-		h.audited(w, r, &controlplane.AuditEntry{API: "route53", Operation: r.Method + " " + r.URL.Path}, next)
+		h.audited(w, r, &controlplane.AuditEntry{API: api, Operation: r.Method + " " + r.URL.Path}, next)
 	})
 }
 

@@ -16,11 +16,11 @@ import (
 	"github.com/waymark-dns/waymark/registrar/registry"
 )
 
-// RegistrarService serves /v1/domains, /v1/operations and the operator's
-// /v1/registry/… (domain registration, docs/registrar.md);
-// *registrar.Service has these methods. Config.Registrar nil answers those
-// routes 404: the server does not register domains.
-type RegistrarService interface {
+// DomainsService serves /v1/domains, /v1/operations and the operator's
+// /v1/registry/… (domain registration, docs/registrar.md), a part of
+// RegistrarService; *registrar.Service has these methods. Config.Registrar
+// nil answers those routes 404: the server does not register domains.
+type DomainsService interface {
 	Availability(ctx context.Context, name string) (registry.Check, error)
 	Transferability(ctx context.Context, tenantID, name string) (registrar.Transferability, error)
 	Suggestions(ctx context.Context, name string, count int, onlyAvailable bool) ([]registrar.Suggestion, error)
@@ -49,7 +49,7 @@ type RegistrarService interface {
 	SetNameRule(ctx context.Context, rule registry.NameRule) error
 }
 
-var _ RegistrarService = (*registrar.Service)(nil)
+var _ DomainsService = (*registrar.Service)(nil)
 
 // The registrar's error codes, as the API answers them (InvalidInput is
 // the control plane's too).

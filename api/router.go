@@ -29,6 +29,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/waymark-dns/waymark/api/route53"
+	"github.com/waymark-dns/waymark/api/route53domains"
 	"github.com/waymark-dns/waymark/controlplane"
 )
 
@@ -104,8 +105,11 @@ type Config struct {
 	// Metrics, when set, is the process's Prometheus registry: the API
 	// adds its request metrics to it and serves it at GET /metrics.
 	Metrics *prometheus.Registry
-	// Registrar serves domain registration (/v1/domains, /v1/operations,
-	// /v1/registry/…). Nil answers those routes 404.
+	// Registrar serves domain registration: /v1/domains, /v1/operations,
+	// the operator's /v1/registry/… (api/domains.go, api/registry.go) and
+	// the Route 53 Domains API at POST /. Nil: the /v1 routes answer 404
+	// and Route 53 Domains calls ServiceUnavailable (a process without a
+	// registry).
 	Registrar RegistrarService
 }
 
@@ -191,20 +195,59 @@ func NewRouter(cfg Config) http.Handler {
 	// same Service, tenants, keys and per-tenant rate limit, in Route 53's
 	// REST-XML with SigV4. It has its own route table and authentication.
 	r.Handle(route53.Prefix+"/*", h.auditRoute53(h.route53()))
+	// The Route 53 Domains-compatible API (api/route53domains): AWS JSON
+	// 1.1, every call POST / with its X-Amz-Target, on the registrar.
+	r.Method(http.MethodPost, "/", h.auditAWS("route53domains", h.route53Domains()))
 	return r
+}
+
+// allowTenant takes one request from the tenant's rate limit, for the
+// AWS-compatible front ends (the same limit as /v1).
+func (h *handler) allowTenant(tenant string) bool {
+	_, ok := h.tenant.take(tenant, h.cfg.NowFunc())
+	return ok
+}
+
+// awsAuthenticated records the caller an AWS-compatible front end has
+// authenticated, for the access and audit logs.
+func (h *handler) awsAuthenticated(r *http.Request, tenant, keyID string) {
+	infoFrom(r.Context()).principal = &controlplane.Principal{TenantID: tenant, KeyID: keyID}
+	auditPrincipal(r.Context(), tenant, keyID)
+}
+
+// route53Domains builds the Route 53 Domains front end on the router's
+// limiter, request ids and failed-authentication budget.
+func (h *handler) route53Domains() http.Handler {
+	if h.cfg.Registrar == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", route53domains.ContentType)
+			w.Header().Set("X-Amzn-ErrorType", "ServiceUnavailable")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"__type":"ServiceUnavailable","message":"This server runs no registrar."}`))
+		})
+	}
+	return route53domains.NewHandler(route53domains.Config{
+		Keys:          h.svc,
+		Registrar:     h.cfg.Registrar,
+		Allow:         h.allowTenant,
+		RequestID:     func(r *http.Request) string { return requestID(r.Context()) },
+		Authenticated: h.awsAuthenticated,
+		AuthThrottled: h.authThrottled,
+		AuthFailed:    h.authFailedKey,
+		Now:           h.cfg.NowFunc,
+		MaxBodyBytes:  h.cfg.MaxBodyBytes,
+		Logger:        h.log,
+	})
 }
 
 // route53 builds the Route 53 front end on the router's own limiter and
 // request ids.
 func (h *handler) route53() http.Handler {
 	return route53.NewHandler(route53.Config{
-		Service:   h.svc,
-		Allow:     func(tenant string) bool { _, ok := h.tenant.take(tenant, h.cfg.NowFunc()); return ok },
-		RequestID: func(r *http.Request) string { return requestID(r.Context()) },
-		Authenticated: func(r *http.Request, tenant, keyID string) {
-			infoFrom(r.Context()).principal = &controlplane.Principal{TenantID: tenant, KeyID: keyID}
-			auditPrincipal(r.Context(), tenant, keyID)
-		},
+		Service:       h.svc,
+		Allow:         h.allowTenant,
+		RequestID:     func(r *http.Request) string { return requestID(r.Context()) },
+		Authenticated: h.awsAuthenticated,
 		AuthThrottled: h.authThrottled,
 		AuthFailed:    h.authFailedKey,
 		Now:           h.cfg.NowFunc,

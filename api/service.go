@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/waymark-dns/waymark/api/route53"
+	"github.com/waymark-dns/waymark/api/route53domains"
 	"github.com/waymark-dns/waymark/controlplane"
 )
 
@@ -32,6 +33,15 @@ type Service interface {
 
 // The compiler keeps Service and the control plane in step.
 var _ Service = (*controlplane.Service)(nil)
+
+// RegistrarService is what the API needs of the registrar
+// (registrar.Service), kept apart from Service because the registrar is
+// its own service over the control plane: the Route 53 Domains API's
+// needs (api/route53domains) and the /v1 registrar API's (domains.go).
+type RegistrarService interface {
+	route53domains.Registrar
+	DomainsService
+}
 
 // TenantService serves sign-up, API keys and tokens, and authenticates
 // every tenant request.

@@ -22,6 +22,9 @@
 #  10. registrar lifecycle: one pass over 10,000 domains expiring at once,
 #      without auto-renew (delegations withdrawn) and with (renewed and
 #      charged) (BenchmarkLifecycle10k in ./registrar)
+#  11. zone transfers vs Knot (bench/xfrbench): IXFR bytes and time after one
+#      change to a 100,000-record zone, AXFR time and peak memory growth of a
+#      1,000,000-record zone
 #
 # Loopback only; every server it starts is stopped on exit. Servers are
 # pinned to core 0 and load generators to core 1 where that matters (parts
@@ -499,6 +502,18 @@ if ! skip 10; then
 		put "registrar.lifecycle_10k_$k" "$(awk -v k="$k" '$1 ~ ("Lifecycle10k/" k) { for (i = 2; i < NF; i++) if ($(i + 1) == "s/pass") print $i " s" }' "$work/lifecycle.txt")" \
 			"one lifecycle pass over 10,000 domains expiring at once; target ≤ 30 s"
 	done
+fi
+
+# ---------------------------------------------------------------- 11
+if ! skip 11; then
+	say "11. zone transfers vs Knot: IXFR after one change (100,000 records), AXFR (1,000,000) (bench/xfrbench)"
+	go build -o "$work/xfrbench" ./bench/xfrbench &&
+		timeout -k 5 $(budget 400) "$work/xfrbench" run -waymark-port "${XFR_PORT:-5425}" -knot-port "${XFR_KNOT_PORT:-5426}" 2>&1 | tee "$work/xfr.txt"
+	x=$work/xfr.txt
+	put "xfr.waymark_ixfr_bytes" "$(result "$x" waymark_ixfr_bytes)" "IXFR after one change to a 100,000-record zone (Knot: $(result "$x" knot_ixfr_bytes))"
+	put "ratio: IXFR bytes waymark ÷ knot" "$(result "$x" ratio_ixfr_bytes)" "both send the difference only"
+	put "ratio: AXFR time 1M records waymark ÷ knot" "$(result "$x" ratio_axfr_ms)" "$(result "$x" waymark_axfr_ms) ms vs $(result "$x" knot_axfr_ms) ms"
+	put "xfr.waymark_axfr_peak_growth_mib" "$(result "$x" waymark_axfr_peak_growth_mib)" "peak RSS growth during a 1M-record AXFR, MiB (Knot: $(result "$x" knot_axfr_peak_growth_mib)); zone RSS $(result "$x" waymark_rss_before_mib) MiB"
 fi
 
 # ---------------------------------------------------------------- summary

@@ -29,7 +29,7 @@ const (
 	maxTransferCIDRs   = 50
 	maxTransferNotify  = 20
 	defaultNotifyPort  = 53
-	transferStatusNote = "Routed record sets and aliases are transferred as the answer a client with no location gets when every health check is healthy."
+	transferStatusNote = "Routed record sets and aliases are transferred as the answer a client with no location gets when every health check is healthy (random choices fixed per name and type). A zone with aliases is sent in full to every IXFR: an alias follows its target without a change of its own."
 )
 
 // TransferConfig is a zone's transfer configuration as the tenant sets it.

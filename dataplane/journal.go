@@ -245,15 +245,21 @@ func (s *Store) noteChange(cur, z *zone, ev *event.ZoneEvent) {
 		return
 	}
 	delete(s.pending, z.id)
-	base, keys := cur, appendEventKeys(nil, ev)
+	base := cur
 	if p != nil {
-		base, keys = p.base, appendEventKeys(p.keys, ev)
+		base = p.base
 	}
 	if !z.journaled() || base.aliases > 0 || base.soa == nil || z.soa == nil {
-		s.journal.drop(z.id)
+		if base.journaled() {
+			s.journal.drop(z.id) // transfers turned off, or an alias came
+		}
 		return
 	}
-	s.journal.add(z.id, zoneDelta(base, z, keys))
+	var keys []zonecfg.Key
+	if p != nil {
+		keys = p.keys
+	}
+	s.journal.add(z.id, zoneDelta(base, z, appendEventKeys(keys, ev)))
 }
 
 // forget drops what the journal holds of a zone replaced whole or removed.
@@ -290,9 +296,10 @@ func zoneDelta(a, b *zone, keys []zonecfg.Key) *xfrDelta {
 		}
 		seen[ot{owner, typ}] = true
 		olds, news = olds[:0], news[:0]
+		var res result
 		collect := func(z *zone, out *[]xfrRR) {
 			if n, ok := z.names.get(owner); ok {
-				xfrSets(nil, z, owner, n, typ, func(s *rrset, ttl uint32) {
+				xfrSets(nil, z, owner, n, typ, &res, func(owner string, s *rrset, ttl uint32) {
 					s.records(func(rd string) { *out = append(*out, xfrRR{owner, s.typ, ttl, rd}) })
 				})
 			}
@@ -336,24 +343,24 @@ func soaRecord(z *zone) xfrRR {
 // typ is not 0. Choices that are random in answers (weighted, multivalue)
 // are drawn from a generator seeded with the owner and type, so every
 // transfer, and the journal's deltas, carry the same records. zs resolves
-// alias targets (nil: the zone has no aliases).
-func xfrSets(zs *zoneSet, z *zone, owner string, n node, typ uint16, emit func(s *rrset, ttl uint32)) {
+// alias targets (nil: the zone has no aliases); res is scratch space for
+// routed groups.
+func xfrSets(zs *zoneSet, z *zone, owner string, n node, typ uint16, res *result, emit func(owner string, s *rrset, ttl uint32)) {
 	var done uint16 // the last routed type emitted at this owner
-	var res result
 	for i := range n.sets {
 		s := &n.sets[i]
 		switch {
 		case typ != 0 && s.typ != typ:
 		case owner == z.name && s.typ == dns.TypeSOA:
 		case s.route == nil:
-			emit(s, s.ttl)
+			emit(owner, s, s.ttl)
 		case s.typ != done:
 			done = s.typ
 			res.reset()
-			routedAnswer(zs, z, owner, n, s.typ, client{rt: xfrRouting(owner, s.typ)}, &res)
+			routedAnswer(zs, z, owner, n, s.typ, client{rt: xfrRouting(owner, s.typ)}, res)
 			for _, r := range res.answer {
 				if r.owner == owner {
-					emit(r.set, r.ttl)
+					emit(owner, r.set, r.ttl)
 				}
 			}
 			res.release()

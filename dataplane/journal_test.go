@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -256,5 +257,75 @@ func TestJournalNotKept(t *testing.T) {
 	xfrUpdate(t, store, 21, false, nil, zonecfg.RRSet{Name: "y.xfr.test.", Type: "A", TTL: 1, Records: []string{"192.0.2.9"}})
 	if d, _ := store.journal.stats(); d != 0 {
 		t.Errorf("a zone with an alias keeps %d deltas", d)
+	}
+}
+
+// TestAXFRAllocations: an AXFR allocates per transfer, never per name,
+// so that a million-name zone streams in the memory of a message.
+func TestAXFRAllocations(t *testing.T) {
+	store, secret := xfrStore(t, "127.0.0.0/8")
+	var sets []zonecfg.RRSet
+	for i := range 5000 {
+		sets = append(sets, zonecfg.RRSet{Name: fmt.Sprintf("n%d.xfr.test.", i), Type: "A", TTL: 60, Records: []string{"192.0.2.1"}})
+	}
+	xfrUpdate(t, store, 7, false, nil, sets...)
+	h := NewHandler(store)
+	h.SetReady(true)
+	m := new(dns.Msg)
+	m.SetAxfr("xfr.test.")
+	m.SetTsig(xfrKeyName, dns.HmacSHA256, 300, time.Now().Unix())
+	req, _, err := dns.TsigGenerate(m, secret, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.serveTransfer(req, netip.MustParseAddr("127.0.0.1"), time.Now(), false, func(b []byte) error {
+		if b[3]&0xf != 0 {
+			t.Fatalf("rcode %d", b[3]&0xf)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := 0
+	allocs := testing.AllocsPerRun(5, func() {
+		msgs = 0
+		if err := h.serveTransfer(req, netip.MustParseAddr("127.0.0.1"), time.Now(), false, func([]byte) error { msgs++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if msgs < 5 {
+		t.Fatalf("AXFR of %d messages", msgs)
+	}
+	if allocs > 300 {
+		t.Errorf("AXFR of 5,000 names: %.0f allocations", allocs)
+	}
+	t.Logf("AXFR of 5,000 names in %d messages: %.0f allocations", msgs, allocs)
+}
+
+// BenchmarkAXFR200k: one AXFR of a 200,000-name zone, signed, into a
+// writer that discards (the server's side of bench/xfrbench).
+func BenchmarkAXFR200k(b *testing.B) {
+	store, secret := xfrStore(b, "127.0.0.0/8")
+	sets := make([]zonecfg.RRSet, 0, 200000)
+	for i := range 200000 {
+		sets = append(sets, zonecfg.RRSet{Name: fmt.Sprintf("n%d.xfr.test.", i), Type: "A", TTL: 60, Records: []string{"192.0.2.1"}})
+	}
+	if r, err := store.Apply(event.ZoneEvent{Kind: event.ZoneUpdated, ZoneID: xfrZoneID, FromVersion: 7, ToVersion: 8, Upserts: sets}); err != nil || r != Applied {
+		b.Fatal(r, err)
+	}
+	h := NewHandler(store)
+	h.SetReady(true)
+	m := new(dns.Msg)
+	m.SetAxfr("xfr.test.")
+	m.SetTsig(xfrKeyName, dns.HmacSHA256, 300, time.Now().Unix())
+	req, _, err := dns.TsigGenerate(m, secret, "", false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if err := h.serveTransfer(req, netip.MustParseAddr("127.0.0.1"), time.Now(), false, func([]byte) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"hash"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,8 +71,9 @@ func (h *Handler) verifyTSIG(b []byte, t *dns.TSIG, z *zone, now time.Time) tsig
 	r.key = &tsigKey{name: r.keyRaw, alg: r.algRaw, secret: secret, newHash: tsigHash(k.Algorithm)}
 	// miekg's verifier checks the MAC first and the time (with the wall
 	// clock) after: ErrTime means the MAC is right. The time is then
-	// judged here against now.
-	err = dns.TsigVerify(b, base64.StdEncoding.EncodeToString(secret), "", false)
+	// judged here against now. It rewrites the message's header as it
+	// strips the TSIG: it gets a copy.
+	err = dns.TsigVerify(slices.Clone(b), base64.StdEncoding.EncodeToString(secret), "", false)
 	switch {
 	case err != nil && !errors.Is(err, dns.ErrTime):
 		r.err = tsigBadSig

@@ -100,9 +100,10 @@ type Config struct {
 
 // Handler serves Route 53's REST-XML API.
 type Handler struct {
-	cfg Config
-	svc Service
-	log *slog.Logger
+	cfg  Config
+	svc  Service
+	log  *slog.Logger
+	auth *Verifier
 }
 
 // NewHandler returns the Route 53 API handler. Mount it so that it sees
@@ -117,7 +118,15 @@ func NewHandler(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{cfg: cfg, svc: cfg.Service, log: cfg.Logger}
+	return &Handler{cfg: cfg, svc: cfg.Service, log: cfg.Logger, auth: &Verifier{
+		SigningName: SigningName, Now: cfg.Now,
+		// A closure, not the method value: a Handler may be built before
+		// (or without) its Service, as the router's tests do.
+		KeySecret: func(ctx context.Context, keyID string) (string, string, error) {
+			return cfg.Service.KeySecret(ctx, keyID)
+		},
+		AuthThrottled: cfg.AuthThrottled, AuthFailed: cfg.AuthFailed,
+	}}
 }
 
 // call is one request on its way through an operation.
@@ -189,7 +198,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &call{w: w, r: r, ctx: r.Context(), params: params, body: body}
 	if !op.public {
-		tenant, keyID, err := h.authenticate(w, r, body)
+		tenant, keyID, err := h.auth.authenticate(w, r, body)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -278,12 +287,12 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 // be judged without the key (shape, scope, time window) is judged first,
 // so that a caller who has not produced a complete, timely signature
 // learns nothing about which key ids exist.
-func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, body []byte) (tenantID, keyID string, err error) {
-	v := r.Header.Get("Authorization")
-	if v == "" {
+func (v *Verifier) authenticate(w http.ResponseWriter, r *http.Request, body []byte) (tenantID, keyID string, err error) {
+	hv := r.Header.Get("Authorization")
+	if hv == "" {
 		return "", "", newError(http.StatusForbidden, "MissingAuthenticationToken", "Missing Authentication Token")
 	}
-	a, serr := parseAuthorization(v)
+	a, serr := parseAuthorizationFor(hv, v.SigningName)
 	if serr != nil {
 		return "", "", sigHTTPError(serr)
 	}
@@ -291,19 +300,19 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, body []by
 	if len(throttleID) > 128 {
 		throttleID = ""
 	}
-	if h.cfg.AuthThrottled != nil {
-		if wait, throttled := h.cfg.AuthThrottled(r, throttleID); throttled {
+	if v.AuthThrottled != nil {
+		if wait, throttled := v.AuthThrottled(r, throttleID); throttled {
 			secs := max(1, int(math.Ceil(wait.Seconds())))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			return "", "", newError(http.StatusBadRequest, "Throttling",
 				"Too many failed authentications; retry after "+strconv.Itoa(secs)+"s.")
 		}
 	}
-	tenantID, keyID, err = h.verify(r, a, body)
-	if h.cfg.AuthFailed != nil {
+	tenantID, keyID, err = v.verify(r, a, body)
+	if v.AuthFailed != nil {
 		var e *r53Error
 		if errors.As(err, &e) && (e.Code == "InvalidClientTokenId" || e.Code == "SignatureDoesNotMatch") {
-			h.cfg.AuthFailed(r, throttleID)
+			v.AuthFailed(r, throttleID)
 		}
 	}
 	return tenantID, keyID, err
@@ -311,7 +320,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, body []by
 
 // verify is authenticate after the throttle: the checks of a parsed
 // Authorization header.
-func (h *Handler) verify(r *http.Request, a authHeader, body []byte) (tenantID, keyID string, err error) {
+func (v *Verifier) verify(r *http.Request, a authHeader, body []byte) (tenantID, keyID string, err error) {
 	t, serr := requestTime(r)
 	if serr != nil {
 		return "", "", sigHTTPError(serr)
@@ -327,7 +336,11 @@ func (h *Handler) verify(r *http.Request, a authHeader, body []byte) (tenantID, 
 		return "", "", newError(http.StatusForbidden, "SignatureDoesNotMatch",
 			fmt.Sprintf("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s'.", a.Date, d))
 	}
-	now := h.cfg.Now().UTC()
+	clock := v.Now
+	if clock == nil {
+		clock = time.Now
+	}
+	now := clock().UTC()
 	if skew := t.Sub(now); skew > maxClockSkew || skew < -maxClockSkew {
 		return "", "", newError(http.StatusForbidden, "RequestTimeTooSkewed",
 			fmt.Sprintf("The difference between the request time (%s) and the server time (%s) is more than %s.",
@@ -345,7 +358,7 @@ func (h *Handler) verify(r *http.Request, a authHeader, body []byte) (tenantID, 
 	if len(a.KeyID) > 128 {
 		return "", "", errInvalidToken()
 	}
-	tenantID, secret, err := h.svc.KeySecret(r.Context(), a.KeyID)
+	tenantID, secret, err := v.KeySecret(r.Context(), a.KeyID)
 	if err != nil {
 		if controlplane.IsCode(err, controlplane.CodeNoSuchKey) {
 			return "", "", errInvalidToken()

@@ -20,7 +20,7 @@ import (
 
 const (
 	sigAlgorithm  = "AWS4-HMAC-SHA256"
-	sigService    = "route53"
+	sigService    = SigningName
 	sigTerminator = "aws4_request"
 	amzDateFormat = "20060102T150405Z"
 	// maxClockSkew is how far a request's signing time may be from the
@@ -55,12 +55,19 @@ func (e *sigError) Error() string { return e.code + ": " + e.msg }
 
 func errIncomplete(msg string) *sigError { return &sigError{code: "IncompleteSignature", msg: msg} }
 
-// parseAuthorization parses
+// parseAuthorization parses a Route 53 Authorization header
+// (parseAuthorizationFor with the signing name route53).
+func parseAuthorization(v string) (authHeader, *sigError) {
+	return parseAuthorizationFor(v, sigService)
+}
+
+// parseAuthorizationFor parses
 //
 //	AWS4-HMAC-SHA256 Credential=AK/20261201/us-east-1/route53/aws4_request, SignedHeaders=host;x-amz-date, Signature=hex
 //
-// It checks the shape only: the key id is not looked up.
-func parseAuthorization(v string) (authHeader, *sigError) {
+// whose scope must name service. It checks the shape only: the key id is
+// not looked up.
+func parseAuthorizationFor(v, service string) (authHeader, *sigError) {
 	if len(v) > maxAuthorizationLength {
 		return authHeader{}, errIncomplete("Authorization header is too long.")
 	}
@@ -113,9 +120,9 @@ func parseAuthorization(v string) (authHeader, *sigError) {
 	if !haveCred || !haveSigned || !haveSig {
 		return authHeader{}, errIncomplete("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.")
 	}
-	if a.Service != sigService {
+	if a.Service != service {
 		return authHeader{}, &sigError{code: "SignatureDoesNotMatch",
-			msg: "Credential should be scoped to correct service: '" + sigService + "'."}
+			msg: "Credential should be scoped to correct service: '" + service + "'."}
 	}
 	if !contains(a.SignedHeaders, "host") {
 		return authHeader{}, errIncomplete("SignedHeaders must include 'host'.")

@@ -62,9 +62,10 @@ type controlPlaneOptions struct {
 	// Metrics is the process's Prometheus registry, served at GET
 	// /metrics on the API port; nil makes one (role "api").
 	Metrics *prometheus.Registry
-	// RegistryNow is the built-in registry's clock (its lifecycle's too);
-	// nil is time.Now.
-	RegistryNow func() time.Time
+	// Registry runs the built-in registry (registrar/registry) and the
+	// registrar on the control plane's database, so that the API serves
+	// the Route 53 Domains API (`waymark dev`).
+	Registry bool
 }
 
 // httpOptions are the API server's timeouts; zero fields take defaults.
@@ -109,8 +110,7 @@ func (o httpOptions) withDefaults() httpOptions {
 // fleet tracker, sharing one database pool and one NATS connection.
 type controlPlane struct {
 	Service *controlplane.Service
-	// Registry is the built-in registry and Registrar the registrar over
-	// it, which serves /v1/domains (docs/registrar.md).
+	// Registry and Registrar are nil unless controlPlaneOptions.Registry.
 	Registry  *registry.Registry
 	Registrar *registrar.Service
 	Addr      string // the bound HTTP address
@@ -154,15 +154,19 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		pool.Close()
 		return nil, err
 	}
-	reg, err := registry.Open(ctx, pool, svc, registry.Config{Pool: o.Pool, Now: o.RegistryNow})
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("registry: %w", err)
-	}
-	rs, err := registrar.New(ctx, pool, svc, reg, registrar.Config{})
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("registrar: %w", err)
+	var reg *registry.Registry
+	var rsvc *registrar.Service
+	var rapi api.RegistrarService // stays a nil interface without a registry
+	if o.Registry {
+		if reg, err = registry.Open(ctx, pool, svc, registry.Config{Pool: o.Pool}); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("registry: %w", err)
+		}
+		if rsvc, err = registrar.New(ctx, pool, svc, reg, registrar.Config{}); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("registrar: %w", err)
+		}
+		rapi = rsvc
 	}
 	nc, err := nats.Connect(o.NATSURL,
 		nats.Name("waymark-api"),
@@ -210,7 +214,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		RequestTimeout: ho.RequestTimeout,
 		WriteTimeout:   ho.WriteTimeout,
 		Service:        svc,
-		Registrar:      rs,
+		Registrar:      rapi,
 		AdminToken:     o.Secrets.AdminToken,
 		SignupEnabled:  o.SignupEnabled,
 		RateLimit:      o.RateLimit,
@@ -225,7 +229,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	cp := &controlPlane{
 		Service:   svc,
 		Registry:  reg,
-		Registrar: rs,
+		Registrar: rsvc,
 		Addr:      ln.Addr().String(),
 		pool:      pool,
 		nc:        nc,

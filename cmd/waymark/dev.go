@@ -105,6 +105,8 @@ func runDev(ctx context.Context, args []string) error {
 		// Short DNSSEC timings, so that a roll can be watched.
 		DNSSEC:         devDNSSEC(),
 		DNSSECInterval: 5 * time.Second,
+		// The built-in registry for test., and the registrar on it.
+		Registry: true,
 	})
 	if err != nil {
 		return err
@@ -117,7 +119,7 @@ func runDev(ctx context.Context, args []string) error {
 		return err
 	}
 
-	devReg, err := startDevRegistry(ctx, cp, pool, *rdapListen, *eppListen, devDir, log)
+	devReg, err := startDevRegistry(ctx, cp, *rdapListen, *eppListen, devDir, log)
 	if err != nil {
 		cp.Close()
 		return err
@@ -196,6 +198,7 @@ Waymark is running.
   source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS, WAYMARK_NAMESERVERS, WAYMARK_RDAP, WAYMARK_EPP*, AWS_*
   curl -s -H "Authorization: Bearer $WAYMARK_API_KEY" $WAYMARK_API/v1/hostedzones
   aws route53 list-hosted-zones      # the Route 53 API, same key (docs/route53.md)
+  aws route53domains check-domain-availability --domain-name example.test   # Route 53 Domains (docs/route53domains.md)
 
 Press Ctrl-C to stop.
 `, apiURL, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), devReg.RDAPURL, devReg.EPPAddr, devEPPClientID, devReg.EPPCert, *tenantName, token, envFile)
@@ -305,8 +308,9 @@ export AWS_SECRET_ACCESS_KEY=%s
 export AWS_REGION=us-east-1
 export AWS_DEFAULT_REGION=us-east-1
 export AWS_ENDPOINT_URL_ROUTE_53=%s
+export AWS_ENDPOINT_URL_ROUTE_53_DOMAINS=%s
 export AWS_EC2_METADATA_DISABLED=true
-`, keyID, secret, apiURL)
+`, keyID, secret, apiURL, apiURL)
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {

@@ -21,7 +21,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/waymark-dns/waymark/nspool"
 	"github.com/waymark-dns/waymark/registrar/epp"
 	"github.com/waymark-dns/waymark/registrar/rdap"
 	"github.com/waymark-dns/waymark/registrar/regepp"
@@ -58,16 +57,14 @@ func (d *devRegistry) Close() {
 	d.epp.Close()
 }
 
-// startDevRegistry opens the built-in registry on the control plane's
-// database, makes sure it runs devTLD, serves RDAP on rdapListen without
+// startDevRegistry makes sure the control plane's built-in registry runs
+// devTLD, serves RDAP on rdapListen without
 // authentication (RDAP is public, RFC 7481) and EPP over TLS on
 // eppListen. Each start draws a new CA, server and registrar certificate
 // and a new registrar password, written to dir: clients take them from
 // dev.env again after a restart.
-func startDevRegistry(ctx context.Context, cp *controlPlane, pool nspool.Pool, rdapListen, eppListen, dir string, log *slog.Logger) (*devRegistry, error) {
-	// The registry the API's registrar uses (startControlPlane), so that
-	// a registration over /v1/domains and one over EPP meet in one place.
-	reg := cp.Registry
+func startDevRegistry(ctx context.Context, cp *controlPlane, rdapListen, eppListen, dir string, log *slog.Logger) (*devRegistry, error) {
+	reg := cp.Registry // opened by startControlPlane (controlPlaneOptions.Registry)
 	if _, err := reg.ConfigureTLD(ctx, devTLD, devRegistryPrices, registry.DefaultPolicy()); err != nil {
 		return nil, fmt.Errorf("registry TLD %s: %w", devTLD, err)
 	}

@@ -42,6 +42,7 @@ var rules = []rule{
 	// The tenant command line is a client of the API, through the SDK.
 	{pkg: "internal/cli", transitive: []string{module + "controlplane", module + "api", module + "dataplane", module + "healthcheck", module + "migrations", module + "zonecfg", module + "event", "github.com/jackc/", "github.com/nats-io/", "github.com/go-chi/"}},
 	{pkg: "api/route53", direct: []string{"github.com/jackc/", "github.com/nats-io/", "github.com/go-chi/", module + "migrations"}, transitive: []string{module + "dataplane", module + "healthcheck", module + "migrations"}},
+	{pkg: "api/route53domains", direct: []string{"github.com/jackc/", "github.com/nats-io/", "github.com/go-chi/", module + "migrations"}, transitive: []string{module + "dataplane", module + "healthcheck", module + "migrations"}},
 	{pkg: "api", direct: []string{"github.com/jackc/", "github.com/nats-io/", module + "migrations"}, transitive: []string{module + "dataplane", module + "healthcheck", module + "migrations"}},
 }
 
@@ -49,15 +50,18 @@ var rules = []rule{
 // (non-test code): the real dependency graph, drawn in one place. A new
 // arrow is a design decision; make it here, and keep DESIGN.md true.
 var arrows = map[string][]string{
-	"zonecfg":            nil,
-	"healthcfg":          nil,
-	"nspool":             nil,
-	"dnssec":             nil,
-	"dnssec/parentds":    nil,
-	"event":              {"healthcfg", "zonecfg"},
-	"controlplane":       {"dnssec", "event", "healthcfg", "internal/retry", "nspool", "zonecfg"},
-	"api":                {"api/route53", "console", "controlplane", "event", "healthcfg", "registrar", "registrar/registry", "zonecfg"},
-	"api/route53":        {"controlplane", "event", "healthcfg", "zonecfg"},
+	"zonecfg":         nil,
+	"healthcfg":       nil,
+	"nspool":          nil,
+	"dnssec":          nil,
+	"dnssec/parentds": nil,
+	"event":           {"healthcfg", "zonecfg"},
+	"controlplane":    {"dnssec", "event", "healthcfg", "internal/retry", "nspool", "zonecfg"},
+	"api":             {"api/route53", "api/route53domains", "console", "controlplane", "event", "healthcfg", "registrar", "registrar/registry", "zonecfg"},
+	"api/route53":     {"controlplane", "event", "healthcfg", "zonecfg"},
+	// The Route 53 Domains front end: the registrar's service, and
+	// api/route53 for the one SigV4 verifier.
+	"api/route53domains": {"api/route53", "controlplane", "registrar", "registrar/registry"},
 	"console":            nil,
 	"dataplane":          {"dnssec", "event", "internal/httpcomp", "internal/retry", "nspool", "zonecfg"},
 	"healthcheck":        {"event", "healthcfg", "internal/retry"},
@@ -67,6 +71,7 @@ var arrows = map[string][]string{
 	"internal/cli":       {"client"},
 	"internal/devserver": {"internal/pgtest", "migrations"},
 	"internal/deps":      nil,
+	"xfrin":              {"zonecfg"},
 	"internal/dnstest":   {"zonecfg"},
 	"internal/e2e":       nil,
 	"internal/httpcomp":  nil,
@@ -81,6 +86,7 @@ var arrows = map[string][]string{
 	"bench/nsbench":      {"dataplane", "dnssec", "event", "internal/dnstest", "zonecfg"},
 	"bench/nsmem":        {"dataplane"},
 	"bench/nsprod":       {"controlplane", "migrations", "zonecfg"},
+	"bench/xfrbench":     {"dataplane", "dnssec", "event", "zonecfg"},
 	"bench/mkgeoip":      nil,
 	"bench/abuse":        nil,
 	"registrar/epp":      nil,
