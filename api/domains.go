@@ -185,7 +185,7 @@ type domainJSON struct {
 	TransferLock        bool                   `json:"transfer_lock"`
 	Privacy             bool                   `json:"privacy"`
 	HostedZoneID        string                 `json:"hosted_zone_id,omitempty"`
-	Nameservers         []domainNSJSON       `json:"nameservers"`
+	Nameservers         []domainNSJSON         `json:"nameservers"`
 	Contacts            map[string]contactJSON `json:"contacts"`
 	Statuses            []string               `json:"statuses"`
 	RGPStatus           string                 `json:"rgp_status,omitempty"`
@@ -304,7 +304,7 @@ type registerDomainRequest struct {
 	Privacy         *bool                  `json:"privacy"`
 	AutoRenew       *bool                  `json:"auto_renew"`
 	MaxPrice        int64                  `json:"max_price"`
-	Nameservers     []domainNSJSON       `json:"nameservers"`
+	Nameservers     []domainNSJSON         `json:"nameservers"`
 	HostedZone      string                 `json:"hosted_zone"`
 	CallerReference string                 `json:"caller_reference"`
 }
@@ -342,7 +342,7 @@ type listDomainsResponse struct {
 
 type nameserversRequest struct {
 	Nameservers     []domainNSJSON `json:"nameservers"`
-	CallerReference string           `json:"caller_reference"`
+	CallerReference string         `json:"caller_reference"`
 }
 
 type renewRequest struct {
