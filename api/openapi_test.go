@@ -17,6 +17,7 @@ import (
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/healthcfg"
+	"github.com/waymark-dns/waymark/internal/clock"
 	"github.com/waymark-dns/waymark/internal/pgtest"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
@@ -28,10 +29,12 @@ import (
 func TestIntegrationOpenAPIContract(t *testing.T) {
 	t.Parallel()
 	answer, lastTestAnswer := testAnswerer(t)
+	registryClock := clock.NewTest(time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC))
 	a := newTestAPIWith(t, controlplane.HealthCheckOptions{Options: healthcfg.Options{MinRequestInterval: 1}}, func(c *Config) {
 		c.SignupEnabled = true
 		c.TestAnswer = answer
 		c.Metrics = prometheus.NewRegistry()
+		c.RegistryClock = registryClock
 	})
 	a.strictRequests = true
 
@@ -213,6 +216,7 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 	exerciseRouting(t, a, token, lastTestAnswer)
 	exerciseFleet(t, a, token)
 	exerciseDomains(t, a, token)
+	exerciseRegistryClock(t, a, registryClock, token)
 	a.must(http.StatusOK, req{method: "GET", path: "/v1/auditlog?max_items=2&result=success&api=v1", bearer: token})
 	a.must(http.StatusBadRequest, req{method: "GET", path: "/v1/auditlog?next_token=x", bearer: token})
 	checkCoverage(t, a)

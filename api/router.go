@@ -31,6 +31,7 @@ import (
 	"github.com/waymark-dns/waymark/api/route53"
 	"github.com/waymark-dns/waymark/api/route53domains"
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/internal/clock"
 )
 
 // Defaults for Config fields left zero.
@@ -102,6 +103,9 @@ type Config struct {
 	// WriteTimeout is the HTTP server's write timeout, which long polls
 	// extend for themselves; zero when the server has none.
 	WriteTimeout time.Duration
+	// RegistryClock, when set, is the built-in registry's test clock,
+	// which POST /v1/registry/clock advances (`waymark dev`); nil: 404.
+	RegistryClock *clock.Test
 	// Metrics, when set, is the process's Prometheus registry: the API
 	// adds its request metrics to it and serves it at GET /metrics.
 	Metrics *prometheus.Registry
@@ -400,6 +404,9 @@ func (h *handler) routes() []route {
 		{"GET", "/v1/registry/tlds/{tld}/names", admin, noBody, h.reg(h.listNameRules)},
 		{"PUT", "/v1/registry/tlds/{tld}/names/{label}", admin, jsonBody, h.reg(h.putNameRule)},
 		{"DELETE", "/v1/registry/tlds/{tld}/names/{label}", admin, jsonBody, h.reg(h.deleteNameRule)},
+		// The registry's test clock (Config.RegistryClock, registry_clock.go).
+		{"GET", "/v1/registry/clock", admin, noBody, h.registryClock},
+		{"POST", "/v1/registry/clock", admin, jsonBody, h.advanceRegistryClock},
 
 		// The audit log (AuditService).
 		{"GET", "/v1/auditlog", tenant, noBody, h.listAudit},

@@ -17,6 +17,7 @@ import (
 	"github.com/waymark-dns/waymark/api"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/dataplane"
+	"github.com/waymark-dns/waymark/dnssec"
 	"github.com/waymark-dns/waymark/internal/httpcomp"
 	"github.com/waymark-dns/waymark/internal/natstest"
 	"github.com/waymark-dns/waymark/internal/pgtest"
@@ -115,6 +116,9 @@ func newWorld(t testing.TB, dnsPort string, negTTL uint32) *world {
 	t.Cleanup(apiSrv.Close)
 
 	store := dataplane.NewStoreViews(pool.Names())
+	// Signed zones (a signed TLD) are signed with the fleet key derived
+	// from the master key above, as `waymark nameserver` does.
+	store.SetSigning(dataplane.SigningConfig{FleetKey: dnssec.FleetKeyFrom([]byte(strings.Repeat("m", 32)))})
 	if err := store.SetSystemZones(pool.SystemZones("hostmaster.pool.wmk.")); err != nil {
 		t.Fatal(err)
 	}

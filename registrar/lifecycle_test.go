@@ -269,10 +269,17 @@ func TestIntegrationExpiry(t *testing.T) {
 		}
 	}
 
-	restoreDomain(t, w, tenant, "kept.wmk.")
+	before, _ := w.reg.Domain(ctx, "kept.wmk.")
+	if _, err := w.svc.Restore(ctx, tenant, "kept.wmk", ""); err != nil {
+		t.Fatal(err)
+	}
 	delegated(t, server, "kept.wmk.", true)
-	if d, _ := w.reg.Domain(ctx, "kept.wmk."); d.RGP != "" || !d.ExpiresAt.After(w.clock.now()) {
-		t.Errorf("restored: rgp %q, expires %v", d.RGP, d.ExpiresAt)
+	if d, _ := w.reg.Domain(ctx, "kept.wmk."); d.RGP != "" || !d.ExpiresAt.Equal(before.ExpiresAt.AddDate(1, 0, 0)) {
+		t.Errorf("restored: rgp %q, expires %v, want a year after %v", d.RGP, d.ExpiresAt, before.ExpiresAt)
+	}
+	// The restore fee and the year it renewed.
+	if r, n := ledgerCount(t, w, tenant, "restore")["kept.wmk."], ledgerCount(t, w, tenant, "renew")["kept.wmk."]; r != 1 || n != 1 {
+		t.Errorf("%d restore and %d renewal charges, want 1 and 1", r, n)
 	}
 
 	w.advance(pol.Redemption)
@@ -365,22 +372,6 @@ func TestIntegrationUnverifiedRegistrantHeld(t *testing.T) {
 	}
 }
 
-// restoreDomain restores a domain from redemption through the registry:
-// an expired one is renewed for a year with it.
-func restoreDomain(t *testing.T, w *world, tenant, name string) {
-	t.Helper()
-	_, err := w.reg.Do(context.Background(), func(ctx context.Context, tx *registry.Tx) error {
-		c, err := tx.RestoreDomain(ctx, registrar.RegistrarID, name)
-		if err == nil && (c.RenewYears != 1 || c.Price != 5000 || c.RenewPrice != 1000) {
-			err = fmt.Errorf("restore of an expired domain: %+v", c)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func contains(xs []string, x string) bool {
 	for _, y := range xs {
 		if y == x {
@@ -388,4 +379,99 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// ledgerSum is the tenant's balance for a domain.
+func ledgerSum(t *testing.T, w *world, tenant, domain string) int64 {
+	t.Helper()
+	entries, err := w.svc.Ledger(context.Background(), tenant, domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, e := range entries {
+		sum += e.Amount
+	}
+	return sum
+}
+
+// TestIntegrationGraceRefunds: a delete inside a grace period refunds the
+// charge that opened it and takes its years back: the registration in the
+// add grace period (the name is released at once), a renewal in the renew
+// grace period, an auto-renewal in the auto-renew grace period. Outside a
+// grace period nothing is refunded.
+func TestIntegrationGraceRefunds(t *testing.T) {
+	w := newWorld(t, "0", 1)
+	ctx := context.Background()
+	tenant := w.tenant(t, "refunds")
+	pol := registry.DefaultPolicy()
+	deleteIt := func(name string) {
+		t.Helper()
+		op, err := w.svc.Delete(ctx, tenant, name, "")
+		if err != nil {
+			t.Fatalf("delete %s: %v", name, err)
+		}
+		if op, err = w.svc.WaitOperation(ctx, tenant, op.ID, 10*time.Second); err != nil || op.Status != registrar.StatusSuccessful {
+			t.Fatalf("delete %s: %+v, %v", name, op, err)
+		}
+	}
+	for _, n := range []string{"added.wmk.", "renewed.wmk.", "autorenewed.wmk.", "kept.wmk."} {
+		registerExternal(t, w, tenant, n, n == "autorenewed.wmk.", nil)
+	}
+
+	// Add grace: refunded, released, available again.
+	w.advance(pol.AddGrace - time.Hour)
+	deleteIt("added.wmk.")
+	if got := ledgerSum(t, w, tenant, "added.wmk."); got != 0 {
+		t.Errorf("added.wmk.: balance %d after a delete in the add grace period, want 0", got)
+	}
+	if c, _ := w.svc.Availability(ctx, "added.wmk"); c.Availability != registry.Available {
+		t.Errorf("added.wmk. after the delete: %+v", c)
+	}
+
+	// Renew grace: the renewal refunded and its year taken back.
+	w.advance(2 * time.Hour)
+	pass(t, w, registrar.LifecycleConfig{}) // the add grace periods end
+	d, _ := w.reg.Domain(ctx, "renewed.wmk.")
+	if _, err := w.svc.Renew(ctx, tenant, "renewed.wmk", 2, d.ExpiresAt.Year()); err != nil {
+		t.Fatal(err)
+	}
+	w.advance(pol.RenewGrace - time.Hour)
+	deleteIt("renewed.wmk.")
+	if got := ledgerSum(t, w, tenant, "renewed.wmk."); got != 1000 {
+		t.Errorf("renewed.wmk.: balance %d, want the registration's 1000 alone", got)
+	}
+	if after, _ := w.reg.Domain(ctx, "renewed.wmk."); !after.ExpiresAt.Equal(d.ExpiresAt) || after.RGP != registry.RGPRedemption {
+		t.Errorf("renewed.wmk. after the delete: expires %v (want %v), rgp %q", after.ExpiresAt, d.ExpiresAt, after.RGP)
+	}
+
+	// Auto-renew grace: the auto-renewal refunded.
+	w.advance(365 * day)
+	if p := pass(t, w, registrar.LifecycleConfig{}); p.AutoRenewed != 1 {
+		t.Fatalf("expiry pass: %+v", p)
+	}
+	if got := ledgerSum(t, w, tenant, "autorenewed.wmk."); got != 2000 {
+		t.Fatalf("autorenewed.wmk.: balance %d, want 2000", got)
+	}
+	// The grace period runs from the old expiry, ten days ago.
+	w.advance(pol.AutoRenewGrace - 15*day)
+	deleteIt("autorenewed.wmk.")
+	if got := ledgerSum(t, w, tenant, "autorenewed.wmk."); got != 1000 {
+		t.Errorf("autorenewed.wmk.: balance %d after a delete in the auto-renew grace period, want 1000", got)
+	}
+
+	// No grace period: no refund (kept.wmk. expired without auto-renew
+	// and is in redemption by now; restore it, then delete it).
+	w.advance(10 * day)
+	if p := pass(t, w, registrar.LifecycleConfig{}); p.Redemption != 1 {
+		t.Fatalf("grace end pass: %+v", p)
+	}
+	if _, err := w.svc.Restore(ctx, tenant, "kept.wmk", ""); err != nil {
+		t.Fatal(err)
+	}
+	before := ledgerSum(t, w, tenant, "kept.wmk.")
+	deleteIt("kept.wmk.")
+	if got := ledgerSum(t, w, tenant, "kept.wmk."); got != before {
+		t.Errorf("kept.wmk.: balance %d after a delete outside grace periods, want %d", got, before)
+	}
 }

@@ -56,6 +56,10 @@ func FuzzDecode(f *testing.F) {
 		`{"DomainName":"a.wmk","DurationInYears":2,"AutoRenew":false,"AdminContact":{"FirstName":"A","ExtraParams":[{"Name":"VAT_NUMBER","Value":"1"}]}}`,
 		`{"SubmittedSince":1.5e9,"Marker":"x","MaxItems":20,"Status":["SUCCESSFUL"],"Type":["RENEW_DOMAIN"],"SortOrder":"ASC"}`,
 		`{"DomainName":"a.wmk","CurrentExpiryYear":2030}`, `{"OperationId":"op-1"}`,
+		`{"DomainName":"a.wmk","Nameservers":[{"Name":"ns1.a.wmk","GlueIps":["192.0.2.1"]}]}`,
+		`{"FilterConditions":[{"Name":"Expiry","Operator":"LE","Values":["1.9e9"]}],"SortCondition":{"Name":"Expiry","SortOrder":"DESC"}}`,
+		`{"DomainName":"a.wmk","SigningAttributes":{"Algorithm":15,"Flags":257,"PublicKey":"AAAA"}}`,
+		`{"domainName":"a.wmk"}`, `{"DomainName":"a.wmk","AccountId":"t-1","Password":"p"}`,
 		`[]`, `"x"`, `{"a":{"b":{"c":[[[[]]]]}}}`, `{"SubmittedSince":1e999}`, "{\"DomainName\":\"\xff\"}",
 	} {
 		f.Add([]byte(s))
@@ -63,7 +67,11 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, v := range []any{
 			&checkDomainAvailabilityInput{}, &registerDomainInput{}, &getOperationDetailInput{},
-			&listOperationsInput{}, &renewDomainInput{},
+			&listOperationsInput{}, &renewDomainInput{}, &domainInput{}, &checkDomainTransferabilityInput{},
+			&getDomainSuggestionsInput{}, &listPricesInput{}, &listDomainsInput{}, &updateDomainNameserversInput{},
+			&updateDomainContactInput{}, &updateDomainContactPrivacyInput{}, &associateDelegationSignerInput{},
+			&disassociateDelegationSignerInput{}, &transferDomainInput{}, &transferToAccountInput{},
+			&acceptTransferInput{}, &reachabilityInput{},
 		} {
 			err := decode(body, v)
 			if err == nil {

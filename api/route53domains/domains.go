@@ -2,13 +2,10 @@ package route53domains
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/waymark-dns/waymark/registrar"
 	"github.com/waymark-dns/waymark/registrar/registry"
@@ -18,10 +15,32 @@ import (
 // the methods they call; *registrar.Service has them.
 type Registrar interface {
 	Availability(ctx context.Context, name string) (registry.Check, error)
+	Transferability(ctx context.Context, tenantID, name string) (registrar.Transferability, error)
+	Suggestions(ctx context.Context, name string, count int, onlyAvailable bool) ([]registrar.Suggestion, error)
+	Prices(ctx context.Context, tld string) ([]registry.TLD, error)
+
 	Register(ctx context.Context, tenantID string, in registrar.RegisterInput) (registrar.Operation, error)
-	Operation(ctx context.Context, tenantID, id string) (registrar.Operation, error)
-	ListOperations(ctx context.Context, tenantID string, max int) ([]registrar.Operation, error)
 	Renew(ctx context.Context, tenantID, name string, years, currentExpiryYear int) (registrar.Operation, error)
+	Delete(ctx context.Context, tenantID, name, ref string) (registrar.Operation, error)
+	GetDomain(ctx context.Context, tenantID, name string) (registrar.Domain, error)
+	ListDomains(ctx context.Context, tenantID string, in registrar.ListDomainsInput) (registrar.DomainPage, error)
+
+	Operation(ctx context.Context, tenantID, id string) (registrar.Operation, error)
+	ListOperationsPage(ctx context.Context, tenantID string, in registrar.ListOperationsInput) (registrar.OperationPage, error)
+
+	UpdateNameservers(ctx context.Context, tenantID, name string, nameservers []registrar.Nameserver, ref string) (registrar.Operation, error)
+	UpdateDomain(ctx context.Context, tenantID, name string, in registrar.UpdateDomainInput) (registrar.Domain, *registrar.Operation, error)
+	AuthCode(ctx context.Context, tenantID, name string) (string, error)
+	AddDS(ctx context.Context, tenantID, name string, in []registrar.DSInput, ref string) (registrar.Operation, []registrar.DSRecord, error)
+	RemoveDS(ctx context.Context, tenantID, name, id, ref string) (registrar.Operation, error)
+	ContactReachability(ctx context.Context, tenantID, name string) (registrar.Reachability, error)
+	ResendVerification(ctx context.Context, tenantID, name string) (registrar.Reachability, error)
+
+	TransferIn(ctx context.Context, tenantID string, in registrar.TransferInInput) (registrar.Operation, error)
+	TransferToTenant(ctx context.Context, tenantID, name, toTenant string) (registrar.TransferOffer, error)
+	AcceptTransfer(ctx context.Context, tenantID, name, password string) (registrar.Operation, error)
+	RejectTransfer(ctx context.Context, tenantID, name string) (registrar.Operation, error)
+	CancelTransfer(ctx context.Context, tenantID, name string) (registrar.Operation, error)
 }
 
 var _ Registrar = (*registrar.Service)(nil)
@@ -63,32 +82,74 @@ const (
 	roleBilling    = "billing"
 )
 
+// registration is what RegisterDomain and TransferDomain share, checked.
+type registration struct {
+	name      string
+	years     int
+	autoRenew bool
+	privacy   bool
+	contacts  map[string]registry.ContactInfo
+}
+
+func (in registerDomainInput) check() (registration, error) {
+	name, err := domainName(in.DomainName)
+	if err != nil {
+		return registration{}, err
+	}
+	r := registration{name: name, years: 1, autoRenew: in.AutoRenew == nil || *in.AutoRenew}
+	if in.DurationInYears != nil {
+		r.years = *in.DurationInYears
+		if r.years < 1 || r.years > registry.MaxYears {
+			return registration{}, errInvalidInput(fmt.Sprintf("DurationInYears must be 1 to %d.", registry.MaxYears))
+		}
+	}
+	if r.contacts, err = contactsOf(in.RegistrantContact, in.AdminContact, in.TechContact, in.BillingContact, true); err != nil {
+		return registration{}, err
+	}
+	r.privacy, err = onePrivacy(in.PrivacyProtectRegistrantContact, in.PrivacyProtectAdminContact,
+		in.PrivacyProtectTechContact, in.PrivacyProtectBillingContact)
+	return r, err
+}
+
 func registerDomain(h *Handler, c *call) (any, error) {
 	var in registerDomainInput
 	if err := decode(c.body, &in); err != nil {
 		return nil, err
 	}
-	name, err := domainName(in.DomainName)
+	r, err := in.check()
 	if err != nil {
 		return nil, err
 	}
-	years := 1
-	if in.DurationInYears != nil {
-		years = *in.DurationInYears
-		if years < 1 || years > registry.MaxYears {
-			return nil, errInvalidInput(fmt.Sprintf("DurationInYears must be 1 to %d.", registry.MaxYears))
-		}
+	op, err := h.reg.Register(c.ctx, c.tenant, registrar.RegisterInput{
+		Name: r.name, Years: r.years,
+		// As Route 53 Domains does, a registration gets a hosted zone of
+		// the same name and is delegated to it; here in the same
+		// transaction, so there is never a second zone.
+		HostedZone: "create",
+		AutoRenew:  r.autoRenew,
+		Privacy:    r.privacy,
+		Contacts:   r.contacts,
+	})
+	if err != nil {
+		return nil, err
 	}
+	return operationIDOutput{OperationId: op.ID}, nil
+}
+
+// contactsOf converts the four contacts of a request to the registrar's
+// map by role; with required, the registrant, admin and tech contacts
+// must be there (RegisterDomain, TransferDomain).
+func contactsOf(registrant, admin, tech, billing *contactDetail, required bool) (map[string]registry.ContactInfo, error) {
 	contacts := map[string]registry.ContactInfo{}
 	for _, rc := range []struct {
 		role, member string
 		c            *contactDetail
 		required     bool
 	}{
-		{roleRegistrant, "RegistrantContact", in.RegistrantContact, true},
-		{roleAdmin, "AdminContact", in.AdminContact, true},
-		{roleTech, "TechContact", in.TechContact, true},
-		{roleBilling, "BillingContact", in.BillingContact, false},
+		{roleRegistrant, "RegistrantContact", registrant, required},
+		{roleAdmin, "AdminContact", admin, required},
+		{roleTech, "TechContact", tech, required},
+		{roleBilling, "BillingContact", billing, false},
 	} {
 		if rc.c == nil {
 			if rc.required {
@@ -102,25 +163,7 @@ func registerDomain(h *Handler, c *call) (any, error) {
 		}
 		contacts[rc.role] = info
 	}
-	privacy, err := onePrivacy(in.PrivacyProtectRegistrantContact, in.PrivacyProtectAdminContact,
-		in.PrivacyProtectTechContact, in.PrivacyProtectBillingContact)
-	if err != nil {
-		return nil, err
-	}
-	op, err := h.reg.Register(c.ctx, c.tenant, registrar.RegisterInput{
-		Name: name, Years: years,
-		// As Route 53 Domains does, a registration gets a hosted zone of
-		// the same name and is delegated to it; here in the same
-		// transaction, so there is never a second zone.
-		HostedZone: "create",
-		AutoRenew:  in.AutoRenew == nil || *in.AutoRenew,
-		Privacy:    privacy,
-		Contacts:   contacts,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return operationIDOutput{OperationId: op.ID}, nil
+	return contacts, nil
 }
 
 // onePrivacy folds Route 53 Domains' four privacy flags into the
@@ -242,27 +285,31 @@ var (
 		registrar.StatusSuccessful, registrar.StatusFailed}
 )
 
-// Paging of ListOperations.
+// The model's paging bounds.
 const (
 	defaultMaxItems = 20
 	maxMaxItems     = 100
-	// listWindow is how many of the tenant's newest operations
-	// ListOperations filters and pages through: the registrar's listing
-	// returns at most that many.
-	listWindow = 100
 )
+
+// maxItems reads MaxItems: default 20, at most limit.
+func maxItems(p *int, limit int) (int, error) {
+	if p == nil {
+		return defaultMaxItems, nil
+	}
+	if *p < 1 || *p > limit {
+		return 0, errInvalidInput(fmt.Sprintf("MaxItems must be 1 to %d.", limit))
+	}
+	return *p, nil
+}
 
 func listOperations(h *Handler, c *call) (any, error) {
 	var in listOperationsInput
 	if err := decode(c.body, &in); err != nil {
 		return nil, err
 	}
-	max := defaultMaxItems
-	if in.MaxItems != nil {
-		max = *in.MaxItems
-		if max < 1 || max > maxMaxItems {
-			return nil, errInvalidInput(fmt.Sprintf("MaxItems must be 1 to %d.", maxMaxItems))
-		}
+	max, err := maxItems(in.MaxItems, maxMaxItems)
+	if err != nil {
+		return nil, err
 	}
 	for _, s := range in.Status {
 		if !slices.Contains(operationStatuses, s) {
@@ -277,93 +324,29 @@ func listOperations(h *Handler, c *call) (any, error) {
 	if in.SortBy != "" && in.SortBy != "SubmittedDate" {
 		return nil, errInvalidInput("SortBy must be SubmittedDate.")
 	}
-	desc := true // newest first unless asked otherwise
-	switch in.SortOrder {
-	case "", "DESC":
-	case "ASC":
-		desc = false
-	default:
+	if in.SortOrder != "" && in.SortOrder != "ASC" && in.SortOrder != "DESC" {
 		return nil, errInvalidInput("SortOrder must be ASC or DESC.")
 	}
-	var after *cursor
-	if in.Marker != "" {
-		cur, err := parseMarker(in.Marker)
-		if err != nil {
-			return nil, err
-		}
-		after = &cur
+	if len(in.Marker) > 1024 {
+		return nil, errInvalidInput("Marker is not one this service returned.")
 	}
-	ops, err := h.reg.ListOperations(c.ctx, c.tenant, listWindow)
+	q := registrar.ListOperationsInput{Statuses: in.Status, Types: in.Type, Ascending: in.SortOrder == "ASC",
+		Marker: in.Marker, MaxItems: max}
+	if in.SubmittedSince != nil {
+		q.SubmittedSince = in.SubmittedSince.Time
+	}
+	page, err := h.reg.ListOperationsPage(c.ctx, c.tenant, q)
 	if err != nil {
 		return nil, err
 	}
-	// The registrar lists newest first (submitted_at DESC, id); ascending
-	// is the same list reversed.
-	if !desc {
-		slices.Reverse(ops)
-	}
-	out := listOperationsOutput{Operations: []operationSummary{}}
-	for _, op := range ops {
-		if after != nil && !after.before(op, desc) {
-			continue
-		}
-		if in.SubmittedSince != nil && op.SubmittedAt.Before(in.SubmittedSince.Time) {
-			continue
-		}
-		if len(in.Status) > 0 && !slices.Contains(in.Status, op.Status) ||
-			len(in.Type) > 0 && !slices.Contains(in.Type, op.Type) {
-			continue
-		}
-		if len(out.Operations) == max {
-			last := out.Operations[max-1]
-			out.NextPageMarker = cursor{at: last.SubmittedDate.Time, id: last.OperationId}.String()
-			break
-		}
+	out := listOperationsOutput{Operations: []operationSummary{}, NextPageMarker: page.NextMarker}
+	for _, op := range page.Operations {
 		out.Operations = append(out.Operations, operationSummary{
 			OperationId: op.ID, Status: op.Status, Type: op.Type, SubmittedDate: epoch{op.SubmittedAt},
 			DomainName: displayName(op.Domain), Message: op.Message, StatusFlag: op.Flag, LastUpdatedDate: epoch{op.UpdatedAt},
 		})
 	}
 	return out, nil
-}
-
-// cursor is a ListOperations position: the last operation of a page.
-type cursor struct {
-	at time.Time
-	id string
-}
-
-// String encodes the cursor as an opaque marker.
-func (c cursor) String() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.at.UnixNano(), 10) + " " + c.id))
-}
-
-func parseMarker(m string) (cursor, error) {
-	bad := errInvalidInput("Marker is not one this service returned.")
-	if len(m) > 512 {
-		return cursor{}, bad
-	}
-	b, err := base64.RawURLEncoding.DecodeString(m)
-	if err != nil {
-		return cursor{}, bad
-	}
-	ns, id, ok := strings.Cut(string(b), " ")
-	n, err := strconv.ParseInt(ns, 10, 64)
-	if !ok || err != nil || id == "" {
-		return cursor{}, bad
-	}
-	return cursor{at: time.Unix(0, n), id: id}, nil
-}
-
-// before reports whether op comes after the cursor in the listing's
-// order (submitted time, then id, as the registrar sorts).
-func (c cursor) before(op registrar.Operation, desc bool) bool {
-	t := op.SubmittedAt.Truncate(time.Microsecond)
-	at := c.at.Truncate(time.Microsecond)
-	if desc {
-		return t.Before(at) || t.Equal(at) && op.ID > c.id
-	}
-	return t.After(at) || t.Equal(at) && op.ID < c.id
 }
 
 func renewDomain(h *Handler, c *call) (any, error) {

@@ -18,16 +18,16 @@ type operation struct {
 var operations = []operation{
 	// Availability, prices.
 	{name: "CheckDomainAvailability", run: checkDomainAvailability},
-	{name: "CheckDomainTransferability"},
-	{name: "GetDomainSuggestions"},
-	{name: "ListPrices"},
+	{name: "CheckDomainTransferability", run: checkDomainTransferability},
+	{name: "GetDomainSuggestions", run: getDomainSuggestions},
+	{name: "ListPrices", run: listPrices},
 
 	// Registration and the domain's life.
 	{name: "RegisterDomain", run: registerDomain, mutating: true},
 	{name: "RenewDomain", run: renewDomain, mutating: true},
-	{name: "DeleteDomain", mutating: true},
-	{name: "GetDomainDetail"},
-	{name: "ListDomains"},
+	{name: "DeleteDomain", run: deleteDomain, mutating: true},
+	{name: "GetDomainDetail", run: getDomainDetail},
+	{name: "ListDomains", run: listDomains},
 
 	// Operations.
 	{name: "GetOperationDetail", run: getOperationDetail},
@@ -35,27 +35,27 @@ var operations = []operation{
 	{name: "ResendOperationAuthorization", mutating: true},
 
 	// Settings of a domain.
-	{name: "UpdateDomainNameservers", mutating: true},
-	{name: "UpdateDomainContact", mutating: true},
-	{name: "UpdateDomainContactPrivacy", mutating: true},
-	{name: "EnableDomainAutoRenew", mutating: true},
-	{name: "DisableDomainAutoRenew", mutating: true},
-	{name: "EnableDomainTransferLock", mutating: true},
-	{name: "DisableDomainTransferLock", mutating: true},
-	{name: "RetrieveDomainAuthCode", mutating: true},
-	{name: "GetContactReachabilityStatus"},
-	{name: "ResendContactReachabilityEmail", mutating: true},
+	{name: "UpdateDomainNameservers", run: updateDomainNameservers, mutating: true},
+	{name: "UpdateDomainContact", run: updateDomainContact, mutating: true},
+	{name: "UpdateDomainContactPrivacy", run: updateDomainContactPrivacy, mutating: true},
+	{name: "EnableDomainAutoRenew", run: setAutoRenew(true), mutating: true},
+	{name: "DisableDomainAutoRenew", run: setAutoRenew(false), mutating: true},
+	{name: "EnableDomainTransferLock", run: setTransferLock(true), mutating: true},
+	{name: "DisableDomainTransferLock", run: setTransferLock(false), mutating: true},
+	{name: "RetrieveDomainAuthCode", run: retrieveDomainAuthCode, mutating: true},
+	{name: "GetContactReachabilityStatus", run: getContactReachabilityStatus},
+	{name: "ResendContactReachabilityEmail", run: resendContactReachabilityEmail, mutating: true},
 
 	// DNSSEC at the registry.
-	{name: "AssociateDelegationSignerToDomain", mutating: true},
-	{name: "DisassociateDelegationSignerFromDomain", mutating: true},
+	{name: "AssociateDelegationSignerToDomain", run: associateDelegationSigner, mutating: true},
+	{name: "DisassociateDelegationSignerFromDomain", run: disassociateDelegationSigner, mutating: true},
 
 	// Transfers.
-	{name: "TransferDomain", mutating: true},
-	{name: "TransferDomainToAnotherAwsAccount", mutating: true},
-	{name: "AcceptDomainTransferFromAnotherAwsAccount", mutating: true},
-	{name: "RejectDomainTransferFromAnotherAwsAccount", mutating: true},
-	{name: "CancelDomainTransferToAnotherAwsAccount", mutating: true},
+	{name: "TransferDomain", run: transferDomain, mutating: true},
+	{name: "TransferDomainToAnotherAwsAccount", run: transferDomainToAnotherAccount, mutating: true},
+	{name: "AcceptDomainTransferFromAnotherAwsAccount", run: acceptDomainTransfer, mutating: true},
+	{name: "RejectDomainTransferFromAnotherAwsAccount", run: rejectDomainTransfer, mutating: true},
+	{name: "CancelDomainTransferToAnotherAwsAccount", run: cancelDomainTransfer, mutating: true},
 	{name: "PushDomain", mutating: true},
 
 	// Tags and billing.

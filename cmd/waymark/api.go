@@ -22,7 +22,7 @@ func runAPI(ctx context.Context, args []string) error {
 	dbOpts, httpOpts := timeoutFlags(fs)
 	replicas := replicasFlag(fs)
 	parentResolver := fs.String("parent-ds-resolver", env("WAYMARK_PARENT_DS_RESOLVER", ""),
-		"host:port of a recursive resolver: with it, a parent zone outside Waymark is asked through its nameservers for a KSK's DS before the key may go (WAYMARK_PARENT_DS_RESOLVER); empty: only parents hosted here are checked")
+		"host:port of a recursive resolver: with it, a parent zone outside Waymark is asked through its nameservers for the zone's DS, and a KSK roll waits on it (ACTION_NEEDED while the operator must change the DS there; WAYMARK_PARENT_DS_RESOLVER); empty: only parents hosted here are checked")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/healthcfg"
 	"github.com/waymark-dns/waymark/healthcheck"
+	"github.com/waymark-dns/waymark/internal/clock"
 	"github.com/waymark-dns/waymark/internal/httpcomp"
 	"github.com/waymark-dns/waymark/internal/metrics"
 	"github.com/waymark-dns/waymark/migrations"
@@ -28,10 +29,13 @@ import (
 
 // controlPlaneOptions is what an API process needs, from flags and env.
 type controlPlaneOptions struct {
-	DatabaseURL string
-	NATSURL     string
-	Listen      string
-	Pool        nspool.Pool
+	// RegistryClock is the built-in registry's test clock (`waymark
+	// dev`), which POST /v1/registry/clock advances; nil: no such route.
+	RegistryClock *clock.Test
+	DatabaseURL   string
+	NATSURL       string
+	Listen        string
+	Pool          nspool.Pool
 	// PredictableSets, ReservedNames, AllowedNames: controlplane.Config.
 	PredictableSets bool
 	ReservedNames   []string
@@ -158,7 +162,11 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	var rsvc *registrar.Service
 	var rapi api.RegistrarService // stays a nil interface without a registry
 	if o.Registry {
-		if reg, err = registry.Open(ctx, pool, svc, registry.Config{Pool: o.Pool}); err != nil {
+		rc := registry.Config{Pool: o.Pool}
+		if o.RegistryClock != nil {
+			rc.Now = o.RegistryClock.Now
+		}
+		if reg, err = registry.Open(ctx, pool, svc, rc); err != nil {
 			pool.Close()
 			return nil, fmt.Errorf("registry: %w", err)
 		}
@@ -214,6 +222,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		RequestTimeout: ho.RequestTimeout,
 		WriteTimeout:   ho.WriteTimeout,
 		Service:        svc,
+		RegistryClock:  o.RegistryClock,
 		Registrar:      rapi,
 		AdminToken:     o.Secrets.AdminToken,
 		SignupEnabled:  o.SignupEnabled,

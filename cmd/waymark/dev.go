@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/internal/clock"
 	"github.com/waymark-dns/waymark/internal/metrics"
 	"github.com/waymark-dns/waymark/nspool"
 )
@@ -90,7 +91,11 @@ func runDev(ctx context.Context, args []string) error {
 	}
 	// One registry for every role of the process, served on the API port.
 	reg := metrics.NewRegistry("dev")
+	// The built-in registry's clock: a test clock, advanced through the
+	// operator API (POST /v1/registry/clock).
+	regClock := clock.NewTest(devClockStart(filepath.Join(devDir, "registry-clock")))
 	cp, err := startControlPlane(ctx, controlPlaneOptions{
+		RegistryClock:       regClock,
 		Metrics:             reg,
 		DatabaseURL:         *dsn,
 		NATSURL:             *natsURL,
@@ -119,7 +124,7 @@ func runDev(ctx context.Context, args []string) error {
 		return err
 	}
 
-	devReg, err := startDevRegistry(ctx, cp, *rdapListen, *eppListen, devDir, log)
+	devReg, err := startDevRegistry(ctx, cp, regClock, *rdapListen, *eppListen, devDir, log)
 	if err != nil {
 		cp.Close()
 		return err
@@ -191,17 +196,18 @@ Waymark is running.
   PostgreSQL   %s
   RDAP         %s   (built-in registry for test., no authentication)
   EPP          %s   (TLS; registrar %s, client certificate %s)
+  TLD DS       %s   (trust anchor of test.; the registry's clock is a test clock: POST /v1/registry/clock)
   tenant       %s
   API key      %s
   DNSSEC       short timings for development: DNSKEY TTL 1m, ZSK roll every 1h, retired keys kept 5m
 
-  source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS, WAYMARK_NAMESERVERS, WAYMARK_RDAP, WAYMARK_EPP*, AWS_*
+  source %s    # sets WAYMARK_API, WAYMARK_API_KEY, WAYMARK_ADMIN_TOKEN, WAYMARK_DNS, WAYMARK_NAMESERVERS, WAYMARK_RDAP, WAYMARK_EPP*, WAYMARK_TLD_DS, AWS_*
   curl -s -H "Authorization: Bearer $WAYMARK_API_KEY" $WAYMARK_API/v1/hostedzones
   aws route53 list-hosted-zones      # the Route 53 API, same key (docs/route53.md)
   aws route53domains check-domain-availability --domain-name example.test   # Route 53 Domains (docs/route53domains.md)
 
 Press Ctrl-C to stop.
-`, apiURL, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), devReg.RDAPURL, devReg.EPPAddr, devEPPClientID, devReg.EPPCert, *tenantName, token, envFile)
+`, apiURL, apiURL, strings.Join(dnsAddrs, ", "), *natsURL, strings.Join(hcRegions, ", "), redactURL(*dsn), devReg.RDAPURL, devReg.EPPAddr, devEPPClientID, devReg.EPPCert, devReg.TLDDS, *tenantName, token, envFile)
 	return cp.Wait(ctx)
 }
 
@@ -299,7 +305,12 @@ export WAYMARK_EPP_PASSWORD=%s
 export WAYMARK_EPP_CERT=%s
 export WAYMARK_EPP_KEY=%s
 export WAYMARK_EPP_CA=%s
-`, apiURL, token, admin, dnsAddr, port, pool, reg.RDAPURL, reg.EPPAddr, devEPPClientID, reg.EPPPassword, reg.EPPCert, reg.EPPKey, reg.EPPCA)
+# The DS of the signed test. zone: the trust anchor of a private validating resolver.
+export WAYMARK_TLD_DS=%q
+# Registrant mail (verification, holds, expiry) is written to files here.
+export WAYMARK_MAIL_DIR=%s
+`, apiURL, token, admin, dnsAddr, port, pool, reg.RDAPURL, reg.EPPAddr, devEPPClientID, reg.EPPPassword, reg.EPPCert, reg.EPPKey, reg.EPPCA,
+		reg.TLDDS, filepath.Join(filepath.Dir(reg.EPPCA), "mail"))
 	// The same key as an AWS key pair, for the Route 53 API: the AWS CLI
 	// and SDKs read these (docs/route53.md).
 	if keyID, secret, ok := strings.Cut(strings.TrimPrefix(token, controlplane.TokenPrefix), "_"); ok {

@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/waymark-dns/waymark/internal/clock"
+	"github.com/waymark-dns/waymark/registrar"
 	"github.com/waymark-dns/waymark/registrar/epp"
 	"github.com/waymark-dns/waymark/registrar/rdap"
 	"github.com/waymark-dns/waymark/registrar/regepp"
@@ -47,14 +49,28 @@ type devRegistry struct {
 	// (PEM files); EPPCA the CA that signed it and the server's.
 	EPPCert, EPPKey, EPPCA string
 
-	rdap *http.Server
-	epp  *epp.Server
+	// Clock is the registry's test clock (POST /v1/registry/clock
+	// advances it); Registrar the built-in registrar on the registry.
+	Clock     *clock.Test
+	Registrar *registrar.Service
+	// TLDDS is the DS of the signed devTLD zone, the trust anchor of a
+	// private validating resolver (WAYMARK_TLD_DS).
+	TLDDS string
+
+	rdap          *http.Server
+	epp           *epp.Server
+	stopLifecycle context.CancelFunc
+	lifecycleDone chan struct{}
 }
 
-// Close stops both listeners.
+// Close stops both listeners and the lifecycle worker.
 func (d *devRegistry) Close() {
 	d.rdap.Close()
 	d.epp.Close()
+	if d.stopLifecycle != nil {
+		d.stopLifecycle()
+		<-d.lifecycleDone
+	}
 }
 
 // startDevRegistry makes sure the control plane's built-in registry runs
@@ -62,13 +78,32 @@ func (d *devRegistry) Close() {
 // authentication (RDAP is public, RFC 7481) and EPP over TLS on
 // eppListen. Each start draws a new CA, server and registrar certificate
 // and a new registrar password, written to dir: clients take them from
-// dev.env again after a restart.
-func startDevRegistry(ctx context.Context, cp *controlPlane, rdapListen, eppListen, dir string, log *slog.Logger) (*devRegistry, error) {
+// dev.env again after a restart. The registry runs on clk, a test clock
+// (startControlPlane opened it on controlPlaneOptions.RegistryClock): the
+// lifecycle (expiry, redemption, transfers, verification) moves only when
+// it is advanced. It signs devTLD's zone and runs the lifecycle leader,
+// whose mail goes to files in dir/mail.
+func startDevRegistry(ctx context.Context, cp *controlPlane, clk *clock.Test, rdapListen, eppListen, dir string, log *slog.Logger) (*devRegistry, error) {
 	reg := cp.Registry // opened by startControlPlane (controlPlaneOptions.Registry)
 	if _, err := reg.ConfigureTLD(ctx, devTLD, devRegistryPrices, registry.DefaultPolicy()); err != nil {
 		return nil, fmt.Errorf("registry TLD %s: %w", devTLD, err)
 	}
-	d := &devRegistry{}
+	tld, err := reg.SignTLD(ctx, devTLD)
+	if err != nil {
+		return nil, err
+	}
+	d := &devRegistry{Clock: clk, Registrar: cp.Registrar}
+	if len(tld.DS) > 0 {
+		d.TLDDS = tld.DS[0]
+	}
+	// The lifecycle leader, woken by every advance of the clock; mail
+	// to registrants goes to files in dir/mail.
+	lctx, stop := context.WithCancel(ctx)
+	d.stopLifecycle, d.lifecycleDone = stop, make(chan struct{})
+	lc := d.Registrar.NewLifecycle(registrar.LifecycleConfig{Clock: clk, Mailer: registrar.FileMailer{Dir: filepath.Join(dir, "mail")},
+		Logger: log.With("component", "lifecycle")})
+	go func() { defer close(d.lifecycleDone); _ = lc.Run(lctx) }()
+	go keepDevClock(lctx, clk, filepath.Join(dir, "registry-clock"), log)
 
 	rln, err := net.Listen("tcp", rdapListen)
 	if err != nil {
@@ -131,6 +166,37 @@ func startDevRegistry(ctx context.Context, cp *controlPlane, rdapListen, eppList
 		}
 	}()
 	return d, nil
+}
+
+// devClockStart is where the registry's test clock starts: now, or where
+// an earlier run left it if that is later (path holds it, RFC 3339), so
+// that a restart never moves the lifecycle's time backwards.
+func devClockStart(path string) time.Time {
+	now := time.Now()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return now
+	}
+	if t, err := time.Parse(time.RFC3339Nano, string(b)); err == nil && t.After(now) {
+		return t
+	}
+	return now
+}
+
+// keepDevClock writes the clock's time to path after every advance, until
+// ctx ends.
+func keepDevClock(ctx context.Context, clk *clock.Test, path string, log *slog.Logger) {
+	for {
+		wake := clk.Advanced()
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		}
+		if err := os.WriteFile(path, []byte(clk.Now().UTC().Format(time.RFC3339Nano)), 0o600); err != nil {
+			log.Warn("registry clock not saved", "err", err)
+		}
+	}
 }
 
 // devEPPCerts draws a CA, a server certificate for ip and a registrar

@@ -32,7 +32,7 @@ type secondaryPeer struct {
 	start func(t *testing.T, bin, dir, zone, keyName, secret, primary string, port int) func() string
 }
 
-// TestSecondaries runs Knot, NSD and BIND, each as a TSIG (hmac-sha256)
+// TestSecondaries runs Knot, NSD, BIND and PowerDNS, each as a TSIG (hmac-sha256)
 // secondary of its own Waymark zone: each bootstraps with a full
 // transfer, a change made through the control plane reaches it by NOTIFY
 // and a transfer within 2 s, and it then answers every static record set
@@ -52,6 +52,7 @@ func TestSecondaries(t *testing.T) {
 		{"knot", "knotd", startKnot},
 		{"nsd", "nsd", startNSD},
 		{"bind", "named", startBIND},
+		{"powerdns", "pdns_server", startPowerDNS},
 	}
 	bins := map[string]string{}
 	for _, p := range peers {
@@ -353,17 +354,64 @@ zone "%[7]s" {
 	return runPeer(t, dir, "named.conf", conf, bin, "-g", "-n", "1", "-c")
 }
 
-// runPeer writes conf to dir/file and runs bin with args and that path,
-// killed when the test ends; it returns a function returning its output
-// so far.
-func runPeer(t *testing.T, dir, file, conf, bin string, args ...string) func() string {
+// startPowerDNS runs pdns_server as a secondary (secondaryPeer.start),
+// with the gsqlite3 backend: the database made from Debian's schema, the
+// key, the zone and its AXFR-MASTER-TSIG set with pdnsutil, as
+// docs/transfers.md shows.
+func startPowerDNS(t *testing.T, bin, dir, zone, keyName, secret, primary string, port int) func() string {
 	t.Helper()
-	path := filepath.Join(dir, file)
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+	conf := fmt.Sprintf(`launch=gsqlite3
+gsqlite3-database=%[1]s/pdns.db
+local-address=127.0.0.1
+local-port=%[2]d
+socket-dir=%[1]s
+secondary=yes
+xfr-cycle-interval=1
+allow-notify-from=127.0.0.0/8
+daemon=no
+guardian=no
+disable-syslog=yes
+log-dns-details=yes
+loglevel=6
+`, dir, port)
+	if err := os.WriteFile(filepath.Join(dir, "pdns.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	schema, err := os.ReadFile("/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql")
+	if err != nil {
+		t.Fatalf("PowerDNS's sqlite3 schema (.ci/apt.d/i14.txt: pdns-backend-sqlite3): %v", err)
+	}
+	sqlite := exec.Command("sqlite3", filepath.Join(dir, "pdns.db"))
+	sqlite.Stdin = strings.NewReader(string(schema))
+	if out, err := sqlite.CombinedOutput(); err != nil {
+		t.Fatalf("sqlite3 (.ci/apt.d/i14.txt: sqlite3): %v\n%s", err, out)
+	}
+	for _, args := range [][]string{
+		{"import-tsig-key", keyName, "hmac-sha256", secret},
+		{"create-secondary-zone", zone, primary},
+		{"set-meta", zone, "AXFR-MASTER-TSIG", keyName},
+	} {
+		if out, err := exec.Command("pdnsutil", append([]string{"--config-dir=" + dir}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("pdnsutil %v: %v\n%s", args, err, out)
+		}
+	}
+	return runPeer(t, dir, "", "", bin, "--config-dir="+dir)
+}
+
+// runPeer writes conf to dir/file and runs bin with args and that path
+// (file "": args alone), killed when the test ends; it returns a function
+// returning its output so far.
+func runPeer(t *testing.T, dir, file, conf, bin string, args ...string) func() string {
+	t.Helper()
+	if file != "" {
+		path := filepath.Join(dir, file)
+		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, path)
+	}
 	out := &syncBuffer{}
-	cmd := exec.Command(bin, append(args, path)...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)

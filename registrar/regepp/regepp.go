@@ -275,9 +275,58 @@ func (r *Registry) RestoreDomain(ctx context.Context, registrar, name string) (e
 	return domain(cr.Domain, true), nil
 }
 
-// TransferDomain is not offered: the registry has no transfer commands yet.
-func (r *Registry) TransferDomain(context.Context, string, epp.TransferRequest) (epp.Transfer, error) {
-	return epp.Transfer{}, unimplemented("domain transfer")
+// TransferDomain runs a transfer command on the registry's transfers
+// (registrar/registry/transfer.go): request (with the auth code; pending,
+// 1001, until the sponsor answers or the TLD's waiting period ends),
+// query, approve and reject (by the sponsor), cancel (by the requester).
+func (r *Registry) TransferDomain(ctx context.Context, registrar string, t epp.TransferRequest) (epp.Transfer, error) {
+	var out registry.Transfer
+	var err error
+	if t.Op == "query" {
+		out, err = r.Registry.TransferOf(ctx, t.Name)
+		if err == nil && out.Gaining != registrar && out.Losing != registrar {
+			// RFC 5731 s3.1.3: only the parties (or the auth code's
+			// holder) may see a transfer.
+			err = epp.Errorf(epp.CodeAuthorizationError, "not a party to the transfer of %s", t.Name)
+		}
+		if err != nil {
+			return epp.Transfer{}, eppErr(err)
+		}
+		return transfer(out), nil
+	}
+	_, err = r.Registry.Do(ctx, func(ctx context.Context, tx *registry.Tx) error {
+		var err error
+		switch t.Op {
+		case "request":
+			out, err = tx.RequestTransfer(ctx, registrar, t.Name, t.AuthInfo, t.Years)
+		case "approve":
+			out, err = tx.ApproveTransfer(ctx, registrar, t.Name)
+		case "reject":
+			out, err = tx.RejectTransfer(ctx, registrar, t.Name)
+		case "cancel":
+			out, err = tx.CancelTransfer(ctx, registrar, t.Name)
+		default:
+			err = epp.Errorf(epp.CodeValueSyntax, "transfer op %q", t.Op)
+		}
+		return err
+	})
+	if err != nil {
+		return epp.Transfer{}, eppErr(err)
+	}
+	return transfer(out), nil
+}
+
+// transfer is a registry transfer as EPP's trnData: reID the requester,
+// acID the sponsor who must act, acDate when the registry acts for it.
+func transfer(t registry.Transfer) epp.Transfer {
+	out := epp.Transfer{Name: bare(t.Name), Status: t.Status, ReID: t.Gaining, ReDate: t.RequestedAt, AcID: t.Losing, AcDate: t.ActBy}
+	if t.SettledAt != nil {
+		out.AcDate = *t.SettledAt
+	}
+	if t.Status == registry.TransferPending || t.Approved() {
+		out.ExDate = t.ExpiresAt
+	}
+	return out
 }
 
 // CheckHosts: a host is available when no host object has the name.

@@ -46,14 +46,17 @@ func cert(t *testing.T, cn string, server bool) tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
 }
 
-// TestEPPClientAgainstRegistry: our EPP client, over TLS with a client
-// certificate, against our EPP server over the built-in registry on real
-// PostgreSQL: login (refused without the registrar's certificate or with
-// a wrong password), check, contact create, domain create with NS and
-// DS, host create, an NS update, info with secDNS, check again, a refusal mapped to its EPP
-// code, and a DS update.
-func TestEPPClientAgainstRegistry(t *testing.T) {
-	t.Parallel()
+// eppWorld is our EPP server over the built-in registry (TLD wmk., on
+// real PostgreSQL, its clock now), with registrars reg-a and reg-b.
+type eppWorld struct {
+	reg          *registry.Registry
+	dial         func(c tls.Certificate) *epp.Client
+	certA, certB tls.Certificate
+	other        tls.Certificate
+}
+
+func newEPPWorld(t *testing.T, now func() time.Time) *eppWorld {
+	t.Helper()
 	ctx := context.Background()
 	db, _ := pgtest.Schema(t)
 	pool, err := nspool.Parse("ns1.pool.wmk.=127.0.91.1,ns2.pool.wmk.=127.0.91.2", 2)
@@ -66,20 +69,22 @@ func TestEPPClientAgainstRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Date(2027, 1, 10, 12, 0, 0, 0, time.UTC)
-	reg, err := registry.Open(ctx, db, svc, registry.Config{Now: func() time.Time { return t0 }, Pool: pool})
+	reg, err := registry.Open(ctx, db, svc, registry.Config{Now: now, Pool: pool})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := reg.ConfigureTLD(ctx, "wmk", registry.Prices{Register: 1000, Renew: 1000, Transfer: 1000, Restore: 1000}, registry.DefaultPolicy()); err != nil {
 		t.Fatal(err)
 	}
-	if err := reg.EnsureRegistrar(ctx, "reg-a", "Registrar A", "secret-a"); err != nil {
-		t.Fatal(err)
+	for _, r := range []string{"reg-a", "reg-b"} {
+		if err := reg.EnsureRegistrar(ctx, r, "Registrar "+r, "secret-"+strings.TrimPrefix(r, "reg-")); err != nil {
+			t.Fatal(err)
+		}
 	}
-	sc, ca, other := cert(t, "epp.wmk", true), cert(t, "reg-a", false), cert(t, "intruder", false)
+	sc, ca, cb, other := cert(t, "epp.wmk", true), cert(t, "reg-a", false), cert(t, "reg-b", false), cert(t, "intruder", false)
 	srv := &epp.Server{
-		Registry: &regepp.Registry{Registry: reg, Certs: map[string][][sha256.Size]byte{"reg-a": {regepp.Fingerprint(ca.Certificate[0])}}},
+		Registry: &regepp.Registry{Registry: reg, Certs: map[string][][sha256.Size]byte{
+			"reg-a": {regepp.Fingerprint(ca.Certificate[0])}, "reg-b": {regepp.Fingerprint(cb.Certificate[0])}}},
 		ServerID: "waymark-test",
 		TLS:      &tls.Config{Certificates: []tls.Certificate{sc}, ClientAuth: tls.RequireAnyClientCert, MinVersion: tls.VersionTLS12},
 	}
@@ -105,7 +110,21 @@ func TestEPPClientAgainstRegistry(t *testing.T) {
 		t.Cleanup(func() { cl.Close() })
 		return cl
 	}
+	return &eppWorld{reg: reg, dial: dial, certA: ca, certB: cb, other: other}
+}
 
+// TestEPPClientAgainstRegistry: our EPP client, over TLS with a client
+// certificate, against our EPP server over the built-in registry on real
+// PostgreSQL: login (refused without the registrar's certificate or with
+// a wrong password), check, contact create, domain create with NS and
+// DS, host create, an NS update, info with secDNS, check again, a refusal mapped to its EPP
+// code, and a DS update.
+func TestEPPClientAgainstRegistry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t0 := time.Date(2027, 1, 10, 12, 0, 0, 0, time.UTC)
+	w := newEPPWorld(t, func() time.Time { return t0 })
+	dial, ca, other := w.dial, w.certA, w.other
 	for _, tc := range []struct {
 		name string
 		cert tls.Certificate

@@ -178,6 +178,10 @@ type TLD struct {
 	// NameServers are the TLD zone's nameservers (its delegation set).
 	NameServers []string  `json:"name_servers"`
 	CreatedAt   time.Time `json:"created_at"`
+	// DS are the DS records of the TLD zone once it is signed (SignTLD):
+	// the trust anchor of a resolver that validates below the TLD.
+	// Filled by TLD and TLDs only.
+	DS []string `json:"ds,omitempty"`
 }
 
 const tldColumns = `t.tld, t.zone_id, t.currency, t.price_register, t.price_renew, t.price_transfer, t.price_restore,
@@ -383,7 +387,12 @@ func (r *Registry) TLD(ctx context.Context, name string) (TLD, error) {
 	if err != nil {
 		return TLD{}, errorf(ErrUnimplementedObject, "%q is not a TLD of this registry", name)
 	}
-	return r.tld(ctx, r.db, tld)
+	t, err := r.tld(ctx, r.db, tld)
+	if err != nil {
+		return TLD{}, err
+	}
+	t.DS, err = r.trustAnchors(ctx, t)
+	return t, err
 }
 
 // tld reads a canonical TLD through q: inside a transaction, its own
@@ -411,7 +420,16 @@ func (r *Registry) TLDs(ctx context.Context) ([]TLD, error) {
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for i := range out {
+		if out[i].DS, err = r.trustAnchors(ctx, out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // NameRule is a reserved or premium label of a TLD.

@@ -120,12 +120,13 @@ func transferExpiry(d Domain, years int) time.Time {
 	return exp.AddDate(years, 0, 0)
 }
 
-// TransferOf returns the latest transfer of a domain.
+// TransferOf returns the pending transfer of a domain, or else its latest.
 func (tx *Tx) TransferOf(ctx context.Context, name string) (Transfer, error) {
 	return tx.r.transferOf(ctx, tx.zt.Tx(), name)
 }
 
-// TransferOf returns the latest transfer of a domain, outside a transaction.
+// TransferOf returns the pending transfer of a domain, or else its
+// latest, outside a transaction.
 func (r *Registry) TransferOf(ctx context.Context, name string) (Transfer, error) {
 	return r.transferOf(ctx, nil, name)
 }
@@ -135,7 +136,7 @@ func (r *Registry) transferOf(ctx context.Context, q pgx.Tx, name string) (Trans
 	var exp time.Time
 	err := r.q(q).QueryRow(ctx, `SELECT t.domain, t.status, t.gaining, t.losing, t.years, t.requested_at, t.act_by, t.settled_at, d.expires_at
 	                             FROM registry_transfer t JOIN registry_domain d ON d.name = t.domain
-	                             WHERE t.domain = $1 ORDER BY t.requested_at DESC LIMIT 1`, canonical(name)).
+	                             WHERE t.domain = $1 ORDER BY t.status = 'pending' DESC, t.requested_at DESC, t.settled_at DESC LIMIT 1`, canonical(name)).
 		Scan(&t.Name, &t.Status, &t.Gaining, &t.Losing, &t.Years, &t.RequestedAt, &t.ActBy, &t.SettledAt, &exp)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Transfer{}, errorf(ErrObjectDoesNotExist, "no transfer of %s", name)
