@@ -279,6 +279,11 @@ func contracts() map[string]contract {
 			_, err := c.PutRegistryName(ctx, "test", "gold", PutNameRuleInput{Kind: "premium", Price: 1})
 			return err
 		}, typeOf[PutNameRuleInput](), typeOf[NameRuleOutput]()},
+		"getRegistryClock": {func(ctx context.Context, c *Client) error { _, err := c.GetRegistryClock(ctx); return err }, nil, typeOf[RegistryClock]()},
+		"advanceRegistryClock": {func(ctx context.Context, c *Client) error {
+			_, err := c.AdvanceRegistryClock(ctx, time.Hour)
+			return err
+		}, typeOf[RegistryClockAdvance](), typeOf[RegistryClock]()},
 		"deleteRegistryName": {func(ctx context.Context, c *Client) error { return c.DeleteRegistryName(ctx, "test", "gold") }, nil, nil},
 	}
 }

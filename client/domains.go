@@ -43,7 +43,7 @@ func domainOperations() []operation {
 		opRegisterDomain, opListDomains, opGetDomain, opUpdateDomain, opDeleteDomain, opUpdateDomainNameservers,
 		opRenewDomain, opRestoreDomain, opListDomainDS, opAddDomainDS, opRemoveDomainDS, opGetDomainAuthCode,
 		opRotateDomainAuthCode, opListOperations, opGetOperation, opListRegistryTLDs, opGetRegistryTLD, opPutRegistryTLD,
-		opListRegistryNames, opPutRegistryName, opDeleteRegistryName}
+		opListRegistryNames, opPutRegistryName, opDeleteRegistryName, opGetRegistryClock, opAdvanceRegistryClock}
 }
 
 // Operation statuses, Route 53 Domains'.
@@ -585,4 +585,32 @@ func (c *Client) PutRegistryName(ctx context.Context, tld, label string, in PutN
 // DeleteRegistryName removes a label's rule (operator token).
 func (c *Client) DeleteRegistryName(ctx context.Context, tld, label string) error {
 	return c.call(ctx, request{op: opDeleteRegistryName, pathArgs: []string{tld, label}}, nil)
+}
+
+var (
+	opGetRegistryClock     = operation{"getRegistryClock", "GET", "/v1/registry/clock"}
+	opAdvanceRegistryClock = operation{"advanceRegistryClock", "POST", "/v1/registry/clock"}
+)
+
+// RegistryClock is the built-in registry's time.
+type RegistryClock struct {
+	Now time.Time `json:"now"`
+}
+
+// RegistryClockAdvance moves a test clock forward by a Go duration
+// ("720h").
+type RegistryClockAdvance struct {
+	Advance string `json:"advance"`
+}
+
+// GetRegistryClock returns the registry's time (operator token; 404 when
+// the clock is not a test clock).
+func (c *Client) GetRegistryClock(ctx context.Context) (*RegistryClock, error) {
+	return callOut[RegistryClock](ctx, c, request{op: opGetRegistryClock})
+}
+
+// AdvanceRegistryClock moves the registry's test clock forward (operator
+// token; `waymark dev` only).
+func (c *Client) AdvanceRegistryClock(ctx context.Context, d time.Duration) (*RegistryClock, error) {
+	return callOut[RegistryClock](ctx, c, request{op: opAdvanceRegistryClock, body: RegistryClockAdvance{Advance: d.String()}})
 }

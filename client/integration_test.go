@@ -570,6 +570,11 @@ func exerciseDomains(ctx context.Context, t *testing.T, c, op *Client) {
 		t.Fatalf("ListRegistryTLDs %+v", tlds)
 	}
 	must(op.GetRegistryTLD(ctx, "test"))(t, "GetRegistryTLD")
+	// waymark dev's registry runs on a test clock.
+	before := must(op.GetRegistryClock(ctx))(t, "GetRegistryClock")
+	if after := must(op.AdvanceRegistryClock(ctx, time.Minute))(t, "AdvanceRegistryClock"); after.Now.Sub(before.Now) < time.Minute {
+		t.Errorf("AdvanceRegistryClock: %v → %v", before.Now, after.Now)
+	}
 	tld := fmt.Sprintf("sdk%d", time.Now().UnixNano()%1e9)
 	must(op.PutRegistryTLD(ctx, tld, PutRegistryTLDInput{Prices: &TLDPrices{Registration: Ptr[int64](500), Restoration: Ptr[int64](2000)},
 		Policy: &TLDPolicy{AddGraceSeconds: Ptr[int64](0), NegativeTTL: Ptr[int64](5)}}))(t, "PutRegistryTLD")
