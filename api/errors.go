@@ -48,7 +48,8 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 	case controlplane.CodeNoSuchHostedZone, controlplane.CodeNoSuchChange,
 		controlplane.CodeNoSuchKey, controlplane.CodeNoSuchTenant, controlplane.CodeNoSuchHealthCheck, codeNotFound,
 		controlplane.CodeNoSuchCidrCollection, controlplane.CodeNoSuchCidrLocation, controlplane.CodeNoSuchDelegationSet,
-		controlplane.CodeNoSuchKeySigningKey, controlplane.CodeNoSuchTSIGKey, controlplane.CodeNoSuchAlarm:
+		controlplane.CodeNoSuchKeySigningKey, controlplane.CodeNoSuchTSIGKey, controlplane.CodeNoSuchAlarm,
+		controlplane.CodeNoSuchQueryLoggingConfig:
 		return http.StatusNotFound, true
 	case controlplane.CodeHostedZoneAlreadyExists, controlplane.CodeTenantAlreadyExists,
 		controlplane.CodeHostedZoneNotEmpty, controlplane.CodeConflictingDomainExists,
@@ -61,7 +62,7 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 		controlplane.CodeDelegationSetAlreadyReusable, controlplane.CodeDelegationSetNotAvailable,
 		controlplane.CodeKeySigningKeyAlreadyExists, controlplane.CodeKeySigningKeyWithActiveStatusNotFound,
 		controlplane.CodeKeySigningKeyInParentDSRecord, controlplane.CodeKeySigningKeyInUse,
-		controlplane.CodeDNSSECNotEnabled:
+		controlplane.CodeDNSSECNotEnabled, controlplane.CodeQueryLoggingConfigAlreadyExists:
 		return http.StatusConflict, true
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed, true

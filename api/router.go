@@ -128,6 +128,9 @@ type handler struct {
 	// per key id ("key:…").
 	authFail *limiterSet
 	budget   *budgets // per-tenant expensive requests in flight
+	// qlogTenant and qlogAll bound query log reads open, per tenant and
+	// in all (querylog.go).
+	qlogTenant, qlogAll *budgets
 	// metricsOf is nil without Config.Metrics (metrics.go).
 	metricsOf *apiMetrics
 }
@@ -178,6 +181,9 @@ func NewRouter(cfg Config) http.Handler {
 		signup:   newLimiterSet(float64(cfg.SignupPerMinute)/60, cfg.SignupPerMinute, DefaultLimiterMaxEntries),
 		authFail: newLimiterSet(cfg.AuthFailRate, cfg.AuthFailBurst, DefaultLimiterMaxEntries),
 		budget:   newBudgets(cfg.ExpensivePerTenant),
+
+		qlogTenant: newBudgets(DefaultQueryLogReadersPerTenant),
+		qlogAll:    newBudgets(DefaultQueryLogReaders),
 	}
 
 	r := chi.NewRouter()
@@ -316,6 +322,9 @@ func (h *handler) routes() []route {
 		{"POST", "/v1/hostedzones/{id}/import", tenant, importBody, h.importZone},
 		// ZoneService and Config.TestAnswer (a nameserver over NATS).
 		{"GET", "/v1/hostedzones/{id}/test-answer", tenant, jsonBody, h.testAnswer},
+		// Time series of a zone's queries and a check's probes (MetricsService, tenantmetrics.go).
+		{"GET", "/v1/hostedzones/{id}/metrics", tenant, noBody, h.metricSeries(controlplane.NamespaceHostedZone)},
+		{"GET", "/v1/healthchecks/{id}/metrics", tenant, noBody, h.metricSeries(controlplane.NamespaceHealthCheck)},
 
 		// DNSSEC (DNSSECService, dnssec.go).
 		{"POST", "/v1/hostedzones/{id}/keysigningkeys", tenant, jsonBody, h.createKSK},
@@ -332,6 +341,12 @@ func (h *handler) routes() []route {
 		{"DELETE", "/v1/tsigkeys/{name}", tenant, jsonBody, h.deleteTSIGKey},
 		{"GET", "/v1/hostedzones/{id}/transfers", tenant, jsonBody, h.getTransfers},
 		{"PUT", "/v1/hostedzones/{id}/transfers", tenant, jsonBody, h.putTransfers},
+
+		// Query logging (QueryLogService, querylog.go).
+		{"POST", "/v1/hostedzones/{id}/querylogging", tenant, jsonBody, h.createQueryLogging},
+		{"GET", "/v1/hostedzones/{id}/querylogging", tenant, jsonBody, h.getQueryLogging},
+		{"DELETE", "/v1/hostedzones/{id}/querylogging", tenant, jsonBody, h.deleteQueryLogging},
+		{"GET", "/v1/hostedzones/{id}/querylogs", tenant, noBody, h.queryLogs},
 
 		// Changes and the nameserver fleet (FleetService).
 		{"GET", "/v1/changes/{id}", tenant, noBody, h.getChange},

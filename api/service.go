@@ -26,6 +26,8 @@ type Service interface {
 	DNSSECService
 	TransferService
 	AlarmService
+	MetricsService
+	QueryLogService
 	// The Route 53-compatible API's needs (api/route53), mounted beside
 	// the route table.
 	route53.Service
@@ -94,6 +96,12 @@ type AlarmService interface {
 	ListAlarms(ctx context.Context, tenantID string) ([]controlplane.Alarm, error)
 	DeleteAlarm(ctx context.Context, tenantID, id string) error
 	AlarmHistory(ctx context.Context, tenantID, id string) ([]controlplane.AlarmHistoryItem, error)
+}
+
+// MetricsService serves the tenants' time series,
+// /v1/hostedzones/{id}/metrics and /v1/healthchecks/{id}/metrics.
+type MetricsService interface {
+	QueryMetrics(ctx context.Context, tenantID string, q controlplane.MetricQuery) (controlplane.MetricSeries, error)
 }
 
 // HealthCheckService serves /v1/healthchecks.

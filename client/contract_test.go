@@ -75,7 +75,23 @@ func contracts() map[string]contract {
 			return err
 		}, typeOf[CreateTSIGKeyInput](), typeOf[TSIGKeyOutput]()},
 		"deleteTSIGKey": {func(ctx context.Context, c *Client) error { return c.DeleteTSIGKey(ctx, "k.example.") }, nil, nil},
-		"getTransfers":  {func(ctx context.Context, c *Client) error { _, err := c.GetTransfers(ctx, "z1"); return err }, nil, typeOf[TransfersOutput]()},
+		"createQueryLoggingConfig": {func(ctx context.Context, c *Client) error {
+			_, err := c.CreateQueryLoggingConfig(ctx, "z1")
+			return err
+		}, nil, typeOf[QueryLoggingConfigOutput]()},
+		"getQueryLoggingConfig": {func(ctx context.Context, c *Client) error {
+			_, err := c.GetQueryLoggingConfig(ctx, "z1")
+			return err
+		}, nil, typeOf[QueryLoggingConfigOutput]()},
+		"deleteQueryLoggingConfig": {func(ctx context.Context, c *Client) error {
+			_, err := c.DeleteQueryLoggingConfig(ctx, "z1")
+			return err
+		}, nil, typeOf[ChangeOutput]()},
+		"getQueryLogs": {func(ctx context.Context, c *Client) error {
+			return c.GetQueryLogs(ctx, "z1", &GetQueryLogsInput{Since: time.Unix(1e9, 0), Follow: true, Limit: 5},
+				func(QueryLogEntry) error { return nil })
+		}, nil, nil},
+		"getTransfers": {func(ctx context.Context, c *Client) error { _, err := c.GetTransfers(ctx, "z1"); return err }, nil, typeOf[TransfersOutput]()},
 		"putTransfers": {func(ctx context.Context, c *Client) error {
 			_, err := c.PutTransfers(ctx, "z1", TransferConfig{Allow: []TransferAllow{{TSIGKey: "k.example.", CIDRs: []string{"192.0.2.0/24"}}}})
 			return err
@@ -165,9 +181,19 @@ func contracts() map[string]contract {
 				AlarmActions: []AlarmActionInput{{Webhook: Webhook{URL: "https://hooks.example.com/w", Secret: "s"}}}})
 			return err
 		}, typeOf[CreateAlarmInput](), typeOf[AlarmOutput]()},
-		"listAlarms":      {func(ctx context.Context, c *Client) error { _, err := c.ListAlarms(ctx); return err }, nil, typeOf[AlarmsOutput]()},
-		"getAlarm":        {func(ctx context.Context, c *Client) error { _, err := c.GetAlarm(ctx, "a1"); return err }, nil, typeOf[AlarmOutput]()},
-		"deleteAlarm":     {func(ctx context.Context, c *Client) error { return c.DeleteAlarm(ctx, "a1") }, nil, nil},
+		"listAlarms":  {func(ctx context.Context, c *Client) error { _, err := c.ListAlarms(ctx); return err }, nil, typeOf[AlarmsOutput]()},
+		"getAlarm":    {func(ctx context.Context, c *Client) error { _, err := c.GetAlarm(ctx, "a1"); return err }, nil, typeOf[AlarmOutput]()},
+		"deleteAlarm": {func(ctx context.Context, c *Client) error { return c.DeleteAlarm(ctx, "a1") }, nil, nil},
+		"getZoneMetrics": {func(ctx context.Context, c *Client) error {
+			_, err := c.GetZoneMetrics(ctx, "z1", MetricsInput{Metric: "dns_queries", Start: time.Unix(0, 0), End: time.Unix(3600, 0),
+				Period: time.Minute, RCode: "NXDOMAIN", Region: "eu-west-1"})
+			return err
+		}, nil, typeOf[MetricSeries]()},
+		"getHealthCheckMetrics": {func(ctx context.Context, c *Client) error {
+			_, err := c.GetHealthCheckMetrics(ctx, "h1", MetricsInput{Metric: "health_check_status", Start: time.Unix(0, 0), End: time.Unix(3600, 0),
+				Period: time.Minute})
+			return err
+		}, nil, typeOf[MetricSeries]()},
 		"getAlarmHistory": {func(ctx context.Context, c *Client) error { _, err := c.GetAlarmHistory(ctx, "a1"); return err }, nil, typeOf[AlarmHistoryOutput]()},
 		"listAuditLog": {func(ctx context.Context, c *Client) error {
 			_, err := c.ListAuditLog(ctx, &ListAuditLogInput{MaxItems: 2, NextToken: "t", Operation: "o", KeyID: "k",

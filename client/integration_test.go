@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -176,6 +177,12 @@ func TestIntegrationEveryOperation(t *testing.T) {
 		t.Errorf("HostedZones listed %v, want %v", listed, names)
 	}
 	zone := zoneIDs[0]
+	if m := must(c.GetZoneMetrics(ctx, zone, MetricsInput{Metric: "dns_queries", Start: time.Now().Add(-time.Hour), End: time.Now(), Period: 5 * time.Minute}))(t, "GetZoneMetrics"); m.Metric != "dns_queries" || m.Period != 300 || m.Datapoints == nil {
+		t.Errorf("GetZoneMetrics %+v", m)
+	}
+	if _, err := c.GetZoneMetrics(ctx, zone, MetricsInput{Metric: "nope"}); !IsCode(err, "InvalidInput") {
+		t.Errorf("an unknown metric: %v", err)
+	}
 	if tg := must(c.ChangeZoneTags(ctx, zone, TagChange{Add: []Tag{{Key: "env", Value: "prod"}, {Key: "old", Value: "x"}}}))(t, "ChangeZoneTags"); len(tg.Tags) != 2 || tg.ResourceType != "hostedzone" {
 		t.Errorf("ChangeZoneTags %+v", tg)
 	}
@@ -210,6 +217,39 @@ func TestIntegrationEveryOperation(t *testing.T) {
 	}
 	must(c.PutTransfers(ctx, zone, TransferConfig{}))(t, "PutTransfers (off)")
 	must(0, c.DeleteTSIGKey(ctx, "sdk-xfr.example."))(t, "DeleteTSIGKey")
+
+	// Query logging: on, a query over UDP that shows up in the log, off.
+	ql := must(c.CreateQueryLoggingConfig(ctx, zone))(t, "CreateQueryLoggingConfig")
+	if ql.Change == nil || ql.QueryLoggingConfig.HostedZoneID != zone {
+		t.Fatalf("CreateQueryLoggingConfig %+v", ql)
+	}
+	must(c.WaitInSync(ctx, ql.Change.ID, nil))(t, "WaitInSync (query logging)")
+	if g := must(c.GetQueryLoggingConfig(ctx, zone))(t, "GetQueryLoggingConfig"); g.QueryLoggingConfig.ID != ql.QueryLoggingConfig.ID {
+		t.Errorf("GetQueryLoggingConfig %+v", g)
+	}
+	// waymark dev puts nsN.waymark.test. on the Nth loopback address from
+	// the first nameserver's.
+	zd := must(c.GetHostedZone(ctx, zone))(t, "GetHostedZone")
+	var nsN int
+	if _, err := fmt.Sscanf(zd.DelegationSet.NameServers[0], "ns%d.", &nsN); err != nil {
+		t.Fatalf("name server %q: %v", zd.DelegationSet.NameServers[0], err)
+	}
+	host, port, _ := net.SplitHostPort(dev.DNS)
+	ip := net.ParseIP(host).To4()
+	ip[3] += byte(nsN - 1)
+	askSOA(t, net.JoinHostPort(ip.String(), port), names[0])
+	testkit.Eventually(t, 10*time.Second, func() error {
+		var got []QueryLogEntry
+		err := c.GetQueryLogs(ctx, zone, &GetQueryLogsInput{Limit: 10}, func(e QueryLogEntry) error { got = append(got, e); return nil })
+		if err != nil {
+			return err
+		}
+		if len(got) == 0 || got[0].QueryType != "SOA" || got[0].Protocol != "UDP" || got[0].HostedZoneID != zone {
+			return fmt.Errorf("query log %+v", got)
+		}
+		return nil
+	})
+	must(c.DeleteQueryLoggingConfig(ctx, zone))(t, "DeleteQueryLoggingConfig")
 
 	// DNSSEC: a KSK, signing with a roll, and back to unsigned.
 	ksk := must(c.CreateKeySigningKey(ctx, zone, CreateKeySigningKeyInput{Name: "ksk_sdk", Status: "INACTIVE"}))(t, "CreateKeySigningKey")
@@ -426,6 +466,10 @@ func exerciseHealthChecks(ctx context.Context, t *testing.T, c *Client) {
 	}
 	if _, err := c.UpdateHealthCheck(ctx, id, UpdateHealthCheckInput{Version: Ptr[int64](1), FailureThreshold: Ptr(1)}); !IsCode(err, "HealthCheckVersionMismatch") {
 		t.Errorf("a stale version: %v", err)
+	}
+	// The check's status series: healthy since its creation.
+	if m := must(c.GetHealthCheckMetrics(ctx, id, MetricsInput{Metric: "health_check_status", Period: time.Minute}))(t, "GetHealthCheckMetrics"); m.Metric != "health_check_status" || m.Period != 60 {
+		t.Errorf("GetHealthCheckMetrics %+v", m)
 	}
 	// An alarm on the check: created, listed, read, its history, deleted.
 	am := must(c.CreateAlarm(ctx, CreateAlarmInput{Name: "sdk-alarm", Metric: AlarmMetric{Namespace: "healthcheck", Name: "health_check_status", ResourceID: id},
@@ -662,5 +706,29 @@ func exerciseDomains(ctx context.Context, t *testing.T, c, op *Client) {
 	res := must(c.RestoreDomain(ctx, other, CallerReferenceInput{}))(t, "RestoreDomain")
 	if done, err := c.WaitOperation(ctx, res.Operation.OperationID); err != nil || done.Status != OperationSuccessful {
 		t.Errorf("restore %+v, %v", done, err)
+	}
+}
+
+// askSOA sends one SOA query for name (presentation, final dot) over UDP
+// and waits for an answer; the package imports no DNS library.
+func askSOA(t *testing.T, addr, name string) {
+	t.Helper()
+	q := []byte{0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}
+	for _, l := range strings.Split(strings.TrimSuffix(name, "."), ".") {
+		q = append(append(q, byte(len(l))), l...)
+	}
+	q = append(q, 0, 0, 6, 0, 1)
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(q); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	if n, err := c.Read(buf); err != nil || n < 12 || buf[0] != 0x12 || buf[3]&0xf != 0 {
+		t.Fatalf("SOA %s at %s: %d octets (rcode %d), %v", name, addr, n, buf[3]&0xf, err)
 	}
 }
