@@ -39,9 +39,10 @@ var _ Service = (*controlplane.Service)(nil)
 // RegistrarService is what the API needs of the registrar
 // (registrar.Service), kept apart from Service because the registrar is
 // its own service over the control plane: the Route 53 Domains API's
-// needs (api/route53domains).
+// needs (api/route53domains) and the /v1 registrar API's (domains.go).
 type RegistrarService interface {
 	route53domains.Registrar
+	DomainsService
 }
 
 // TenantService serves sign-up, API keys and tokens, and authenticates

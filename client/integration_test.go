@@ -373,6 +373,7 @@ func TestIntegrationEveryOperation(t *testing.T) {
 	}
 
 	exerciseHealthChecks(ctx, t, c)
+	exerciseDomains(ctx, t, c, op)
 
 	// The operator's endpoints.
 	snap := must(op.GetNameserverSnapshot(ctx, nil))(t, "GetNameserverSnapshot")
@@ -598,6 +599,113 @@ func TestIntegrationUnauthorized(t *testing.T) {
 	_, err := c.ListHostedZones(context.Background(), nil)
 	if e, ok := AsError(err); !ok || e.StatusCode != 401 || e.Code != CodeUnauthorized || e.RequestID == "" {
 		t.Fatalf("got %#v", err)
+	}
+}
+
+// exerciseDomains registers domains in waymark dev's built-in registry:
+// test. with a new hosted zone, which turns SUCCESSFUL once the fleet
+// serves the zone and the TLD's delegation (then the nameserver refers
+// to it), and a TLD of the operator's without add grace, where a delete
+// goes to redemption and a restore brings the domain back.
+func exerciseDomains(ctx context.Context, t *testing.T, c, op *Client) {
+	t.Helper()
+	tlds := must(op.ListRegistryTLDs(ctx))(t, "ListRegistryTLDs")
+	if len(tlds.TLDs) == 0 || tlds.TLDs[0].TLD != "test." {
+		t.Fatalf("ListRegistryTLDs %+v", tlds)
+	}
+	must(op.GetRegistryTLD(ctx, "test"))(t, "GetRegistryTLD")
+	// waymark dev's registry runs on a test clock.
+	before := must(op.GetRegistryClock(ctx))(t, "GetRegistryClock")
+	if after := must(op.AdvanceRegistryClock(ctx, time.Minute))(t, "AdvanceRegistryClock"); after.Now.Sub(before.Now) < time.Minute {
+		t.Errorf("AdvanceRegistryClock: %v → %v", before.Now, after.Now)
+	}
+	tld := fmt.Sprintf("sdk%d", time.Now().UnixNano()%1e9)
+	must(op.PutRegistryTLD(ctx, tld, PutRegistryTLDInput{Prices: &TLDPrices{Registration: Ptr[int64](500), Restoration: Ptr[int64](2000)},
+		Policy: &TLDPolicy{AddGraceSeconds: Ptr[int64](0), NegativeTTL: Ptr[int64](5)}}))(t, "PutRegistryTLD")
+	must(op.PutRegistryName(ctx, tld, "gold", PutNameRuleInput{Kind: "premium", Price: 90000}))(t, "PutRegistryName")
+	if n := must(op.ListRegistryNames(ctx, tld))(t, "ListRegistryNames"); len(n.Names) != 1 || n.Names[0].Price != 90000 {
+		t.Errorf("ListRegistryNames %+v", n)
+	}
+	if err := op.DeleteRegistryName(ctx, tld, "gold"); err != nil {
+		t.Errorf("DeleteRegistryName: %v", err)
+	}
+
+	name := fmt.Sprintf("sdk-%d.test", time.Now().UnixNano()%1e9)
+	if a := must(c.CheckDomainAvailability(ctx, name))(t, "CheckDomainAvailability"); a.Availability != "AVAILABLE" || a.Price != 1000 || a.Currency != "USD" {
+		t.Errorf("CheckDomainAvailability %+v", a)
+	}
+	must(c.CheckDomainTransferability(ctx, name))(t, "CheckDomainTransferability")
+	if s := must(c.GetDomainSuggestions(ctx, GetDomainSuggestionsInput{Name: name, Count: 2}))(t, "GetDomainSuggestions"); len(s.Suggestions) != 2 {
+		t.Errorf("GetDomainSuggestions %+v", s)
+	}
+	must(c.ListDomainPrices(ctx, ""))(t, "ListDomainPrices")
+	ct := &Contact{Name: "Grace Hopper", City: "Arlington", CountryCode: "US", Email: "grace@example.com", Voice: "+1.7035550100"}
+	reg := must(c.RegisterDomain(ctx, RegisterDomainInput{Name: name, Contacts: Contacts{Registrant: ct}, HostedZone: "create"}))(t, "RegisterDomain")
+	start := time.Now()
+	done, err := c.WaitOperation(ctx, reg.Operation.OperationID)
+	if err != nil || done.Status != OperationSuccessful {
+		t.Fatalf("WaitOperation %+v, %v", done, err)
+	}
+	t.Logf("registration SUCCESSFUL (zone and delegation INSYNC) %v after the answer", time.Since(start).Round(time.Millisecond))
+	if _, err := c.RegisterDomain(ctx, RegisterDomainInput{Name: name, Contacts: Contacts{Registrant: ct}, HostedZone: "create"}); !IsCode(err, "DomainUnavailable") {
+		t.Errorf("registering it again: %v", err)
+	}
+	d := must(c.GetDomain(ctx, name))(t, "GetDomain")
+	if d.Domain.HostedZoneID == "" || len(d.Domain.Nameservers) == 0 || !d.Domain.TransferLock {
+		t.Errorf("GetDomain %+v", d)
+	}
+	must(c.ListDomains(ctx, &ListDomainsInput{NamePrefix: "sdk-", MaxItems: 10}))(t, "ListDomains")
+	off := false
+	must(c.UpdateDomain(ctx, name, UpdateDomainInput{AutoRenew: &off}))(t, "UpdateDomain")
+	nsOp := must(c.UpdateDomainNameservers(ctx, name, UpdateDomainNameserversInput{Nameservers: []DomainNameserver{
+		{Name: "ns1." + name, GlueIPs: []string{"192.0.2.53"}}, {Name: "ns.example.net"}}}))(t, "UpdateDomainNameservers")
+	// One operation at a time per domain: the next waits for this one.
+	if _, err := c.WaitOperation(ctx, nsOp.Operation.OperationID); err != nil {
+		t.Fatal(err)
+	}
+	ds := must(c.AddDomainDS(ctx, name, AddDomainDSInput{Records: []DSInput{{KeyTag: Ptr(2371), Algorithm: 13, DigestType: 2,
+		Digest: "1F987CC6583E92DF0890718C42B3D5B3E3B1F8F5C3A4F1B7E6E2C7D0A9B8C7D6"}}}))
+	added := ds(t, "AddDomainDS")
+	if _, err := c.WaitOperation(ctx, added.Operation.OperationID); err != nil {
+		t.Fatal(err)
+	}
+	if l := must(c.ListDomainDS(ctx, name))(t, "ListDomainDS"); len(l.DS) != 1 || l.DS[0].ID != added.DS[0].ID {
+		t.Errorf("ListDomainDS %+v, added %+v", l, added.DS)
+	}
+	rm := must(c.RemoveDomainDS(ctx, name, added.DS[0].ID, ""))(t, "RemoveDomainDS")
+	if _, err := c.WaitOperation(ctx, rm.Operation.OperationID); err != nil {
+		t.Fatal(err)
+	}
+	code := must(c.GetDomainAuthCode(ctx, name))(t, "GetDomainAuthCode")
+	if r := must(c.RotateDomainAuthCode(ctx, name))(t, "RotateDomainAuthCode"); r.AuthCode == code.AuthCode {
+		t.Error("the auth code did not change")
+	}
+	must(c.RenewDomain(ctx, name, RenewDomainInput{CurrentExpiryYear: d.Domain.ExpiresAt.Year()}))(t, "RenewDomain")
+	if _, err := c.RenewDomain(ctx, name, RenewDomainInput{CurrentExpiryYear: d.Domain.ExpiresAt.Year()}); !IsCode(err, CodeInvalidInput) {
+		t.Errorf("a renewal with last year's expiry: %v", err)
+	}
+	ops := must(c.ListOperations(ctx, &ListOperationsInput{Domain: name}))(t, "ListOperations")
+	if len(ops.Operations) < 5 {
+		t.Errorf("ListOperations %+v", ops)
+	}
+	must(c.DeleteDomain(ctx, name, ""))(t, "DeleteDomain")
+
+	// Redemption and restore in the TLD without add grace.
+	other := "restore." + tld
+	reg = must(c.RegisterDomain(ctx, RegisterDomainInput{Name: other, Contacts: Contacts{Registrant: ct}, HostedZone: "create"}))(t, "RegisterDomain")
+	if _, err := c.WaitOperation(ctx, reg.Operation.OperationID); err != nil {
+		t.Fatal(err)
+	}
+	del := must(c.DeleteDomain(ctx, other, ""))(t, "DeleteDomain")
+	if _, err := c.WaitOperation(ctx, del.Operation.OperationID); err != nil {
+		t.Fatal(err)
+	}
+	if d := must(c.GetDomain(ctx, other))(t, "GetDomain"); d.Domain.RGPStatus != "redemptionPeriod" {
+		t.Errorf("after delete %+v", d.Domain)
+	}
+	res := must(c.RestoreDomain(ctx, other, CallerReferenceInput{}))(t, "RestoreDomain")
+	if done, err := c.WaitOperation(ctx, res.Operation.OperationID); err != nil || done.Status != OperationSuccessful {
+		t.Errorf("restore %+v, %v", done, err)
 	}
 }
 

@@ -71,6 +71,10 @@ func runAPI(ctx context.Context, args []string) error {
 		QueryLog:            qlog,
 		DNSSEC:              dnssecOpts,
 		MetricsRetention:    *retention,
+		// The registrar and the built-in registry: /v1/domains, the
+		// operator's /v1/registry/… (TLDs are configured there; none at
+		// first) and the Route 53 Domains API.
+		Registry: true,
 	})
 	if err != nil {
 		return err
