@@ -10,6 +10,7 @@
 #   3. Go benchmarks of ./dataplane and ./api
 #   4. DNS queries per second vs Knot (bench/dns_vs_knot.sh, when present)
 #  12. nameserver qps with query logging on for the queried zone vs off (bench/qlogbench)
+#  13. cold start of a signed 1M-record zone (bench/dnssec_coldstart.sh)
 #   5. propagation latency, submit → INSYNC (internal/e2e, when present)
 #   6. abuse beside Knot: TCP floods, spoofed-source UDP flood, RRL cost (bench/abuse.sh)
 #   7. views and sharding: one `waymark nameserver` serving 8 pool names
@@ -527,6 +528,17 @@ if ! skip 12; then
 	q=$work/qlog.txt
 	put "ratio: nameserver qps query logging on ÷ off" "$(awk '/^ratio_on_off/ { print $2 }' "$q")" \
 		"$(awk '/^qps_logging_on/ { print $2 }' "$q") vs $(awk '/^qps_logging_off/ { print $2 }' "$q") qps, dnsperf alternating zones of one server, entries to JetStream; dropped $(awk '/^entries_dropped/ { print $2 }' "$q"); target ≥ 0.8"
+fi
+
+# ---------------------------------------------------------------- 13
+if ! skip 13; then
+	say "13. cold start of a signed 1M-record zone, from the cache and from the control plane (bench/dnssec_coldstart.sh)"
+	timeout -k 5 $(budget 420) bench/dnssec_coldstart.sh 2>&1 | tee "$work/coldstart.txt"
+	c=$work/coldstart.txt
+	put "dnssec.coldstart_signed_cache_ms" "$(result "$c" dnssec_coldstart_ms.signed.cache)" \
+		"signed 1M records, exec → 100 probes answered with RRSIG, from the on-disk cache; target < 2000 (unsigned: $(result "$c" dnssec_coldstart_ms.unsigned.cache))"
+	put "dnssec.coldstart_signed_cp_ms" "$(result "$c" dnssec_coldstart_ms.signed.cp)" \
+		"the same from the control plane's snapshot, an empty cache (unsigned: $(result "$c" dnssec_coldstart_ms.unsigned.cp))"
 fi
 
 # ---------------------------------------------------------------- summary
