@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,6 +143,13 @@ func (h *handler) deadline(next http.Handler) http.Handler {
 				_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + h.cfg.WriteTimeout))
 			}
 		}
+		if isQueryLogFollow(r) {
+			// A query log follow stream lasts up to MaxQueryLogFollow.
+			timeout += controlplane.MaxQueryLogFollow
+			if h.cfg.WriteTimeout > 0 {
+				_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + h.cfg.WriteTimeout))
+			}
+		}
 		ctx, cancel := context.WithTimeoutCause(r.Context(), timeout, errRequestTimeout)
 		defer cancel()
 		if g := h.cfg.Database; g != nil {
@@ -158,6 +166,15 @@ func (h *handler) deadline(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// isQueryLogFollow reports whether r asks to follow a query log.
+func isQueryLogFollow(r *http.Request) bool {
+	if !strings.HasSuffix(r.URL.Path, "/querylogs") {
+		return false
+	}
+	f := r.URL.Query().Get("follow")
+	return f == "true" || f == "1"
 }
 
 // errRequestTimeout is the cause of a request's context when its deadline

@@ -48,7 +48,8 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 	case controlplane.CodeNoSuchHostedZone, controlplane.CodeNoSuchChange,
 		controlplane.CodeNoSuchKey, controlplane.CodeNoSuchTenant, controlplane.CodeNoSuchHealthCheck, codeNotFound,
 		controlplane.CodeNoSuchCidrCollection, controlplane.CodeNoSuchCidrLocation, controlplane.CodeNoSuchDelegationSet,
-		controlplane.CodeNoSuchKeySigningKey, controlplane.CodeNoSuchTSIGKey, controlplane.CodeNoSuchAlarm:
+		controlplane.CodeNoSuchKeySigningKey, controlplane.CodeNoSuchTSIGKey, controlplane.CodeNoSuchAlarm,
+		controlplane.CodeNoSuchQueryLoggingConfig:
 		return http.StatusNotFound, true
 	case controlplane.CodeHostedZoneAlreadyExists, controlplane.CodeTenantAlreadyExists,
 		controlplane.CodeHostedZoneNotEmpty, controlplane.CodeConflictingDomainExists,
@@ -61,7 +62,7 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 		controlplane.CodeDelegationSetAlreadyReusable, controlplane.CodeDelegationSetNotAvailable,
 		controlplane.CodeKeySigningKeyAlreadyExists, controlplane.CodeKeySigningKeyWithActiveStatusNotFound,
 		controlplane.CodeKeySigningKeyInParentDSRecord, controlplane.CodeKeySigningKeyInUse,
-		controlplane.CodeDNSSECNotEnabled:
+		controlplane.CodeDNSSECNotEnabled, controlplane.CodeQueryLoggingConfigAlreadyExists:
 		return http.StatusConflict, true
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed, true
@@ -71,6 +72,15 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 		return http.StatusUnsupportedMediaType, true
 	case codeThrottling:
 		return http.StatusTooManyRequests, true
+	// The registrar's (api/domains.go): Route 53 Domains answers all of
+	// its errors 400; a missing domain or operation is 404 and a state
+	// conflict 409 here, as for the rest of the API.
+	case codeUnsupportedTLD, codeTLDRulesViolation, codePriceTooHigh, codeDnssecLimitExceeded:
+		return http.StatusBadRequest, true
+	case codeNoSuchDomain, codeNoSuchOperation, codeNoSuchDS, codeNoSuchTLD:
+		return http.StatusNotFound, true
+	case codeDuplicateRequest, codeDomainUnavailable:
+		return http.StatusConflict, true
 	case codeInternalError:
 		return http.StatusInternalServerError, true
 	case codeServiceUnavailable:
@@ -89,6 +99,8 @@ type errorJSON struct {
 	Code    string       `json:"code"`
 	Message string       `json:"message"`
 	Details []detailJSON `json:"details"`
+	// OperationID names the operation in progress of a DuplicateRequest.
+	OperationID string `json:"operation_id,omitempty"`
 }
 
 type detailJSON struct {
@@ -116,6 +128,10 @@ func apiError(code controlplane.Code, msg string) *controlplane.Error {
 // is logged with its cause and answered 500 InternalError, revealing
 // nothing.
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	pending := ""
+	if re, id, ok := fromRegistrar(err); ok {
+		err, pending = re, id
+	}
 	e, ok := controlplane.AsError(err)
 	var status int
 	if ok {
@@ -148,7 +164,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("WWW-Authenticate", `Bearer realm="waymark"`)
 	}
 	h.writeJSON(w, status, errorBody{
-		Error:     errorJSON{Code: string(e.Code), Message: e.Message, Details: toDetailsJSON(e.Details)},
+		Error:     errorJSON{Code: string(e.Code), Message: e.Message, Details: toDetailsJSON(e.Details), OperationID: pending},
 		RequestID: requestID(r.Context()),
 	})
 }

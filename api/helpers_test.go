@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/internal/pgtest"
+	"github.com/waymark-dns/waymark/registrar"
+	"github.com/waymark-dns/waymark/registrar/registry"
 )
 
 const testAdminToken = "admin-token-for-tests-0123456789"
@@ -77,7 +79,17 @@ func newTestAPIWith(t *testing.T, hc controlplane.HealthCheckOptions, configure 
 	if err != nil {
 		t.Fatalf("controlplane.New: %v", err)
 	}
-	cfg := Config{Service: svc, AdminToken: testAdminToken, NowFunc: clock.Now}
+	// The registrar on the built-in registry, with no TLD until a test
+	// configures one (PUT /v1/registry/tlds/{tld}).
+	reg, err := registry.Open(context.Background(), pool, svc, registry.Config{Now: clock.Now})
+	if err != nil {
+		t.Fatalf("registry.Open: %v", err)
+	}
+	rs, err := registrar.New(context.Background(), pool, svc, reg, registrar.Config{})
+	if err != nil {
+		t.Fatalf("registrar.New: %v", err)
+	}
+	cfg := Config{Service: svc, AdminToken: testAdminToken, NowFunc: clock.Now, Registrar: rs}
 	if configure != nil {
 		configure(&cfg)
 	}

@@ -94,6 +94,19 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 	a.must(http.StatusConflict, req{method: "DELETE", path: "/v1/tsigkeys/contract-xfr.example.", bearer: token})
 	a.must(http.StatusOK, req{method: "PUT", path: "/v1/hostedzones/" + zone + "/transfers", bearer: token, body: map[string]any{}})
 	a.must(http.StatusNoContent, req{method: "DELETE", path: "/v1/tsigkeys/contract-xfr.example.", bearer: token})
+	// Query logging (the NDJSON read itself, against a real stream and
+	// nameserver: cmd/waymark TestIntegrationQueryLogs; here there is no
+	// stream, so it is 503).
+	r = a.must(http.StatusCreated, req{method: "POST", path: "/v1/hostedzones/" + zone + "/querylogging", bearer: token})
+	if !strings.Contains(string(r.body), `"hosted_zone_id":"`+zone+`"`) || r.header.Get("Location") != "/v1/hostedzones/"+zone+"/querylogging" {
+		t.Errorf("query logging: %s %v", r.body, r.header)
+	}
+	a.must(http.StatusConflict, req{method: "POST", path: "/v1/hostedzones/" + zone + "/querylogging", bearer: token})
+	a.must(http.StatusOK, req{method: "GET", path: "/v1/hostedzones/" + zone + "/querylogging", bearer: token})
+	a.must(http.StatusServiceUnavailable, req{method: "GET", path: "/v1/hostedzones/" + zone + "/querylogs?since=5m", bearer: token})
+	a.must(http.StatusBadRequest, req{method: "GET", path: "/v1/hostedzones/" + zone + "/querylogs?since=yesterday", bearer: token})
+	a.must(http.StatusOK, req{method: "DELETE", path: "/v1/hostedzones/" + zone + "/querylogging", bearer: token})
+	a.must(http.StatusNotFound, req{method: "GET", path: "/v1/hostedzones/" + zone + "/querylogging", bearer: token})
 	exerciseDNSSEC(t, a, token, zone)
 	r = a.must(http.StatusOK, req{method: "PATCH", path: "/v1/hostedzones/" + zone, bearer: token, body: map[string]string{"comment": "renamed"}})
 	if !strings.Contains(string(r.body), `"comment":"renamed"`) {
@@ -212,9 +225,11 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 
 	exerciseHealthChecks(t, a, token)
 	exerciseAlarms(t, a, token)
+	exerciseMetrics(t, a, token)
 	exerciseTags(t, a, token)
 	exerciseRouting(t, a, token, lastTestAnswer)
 	exerciseFleet(t, a, token)
+	exerciseDomains(t, a, token)
 	exerciseRegistryClock(t, a, registryClock, token)
 	a.must(http.StatusOK, req{method: "GET", path: "/v1/auditlog?max_items=2&result=success&api=v1", bearer: token})
 	a.must(http.StatusBadRequest, req{method: "GET", path: "/v1/auditlog?next_token=x", bearer: token})

@@ -109,9 +109,11 @@ type Config struct {
 	// Metrics, when set, is the process's Prometheus registry: the API
 	// adds its request metrics to it and serves it at GET /metrics.
 	Metrics *prometheus.Registry
-	// Registrar is the registrar service (registrar.Service), for the
-	// Route 53 Domains API at POST /. Nil: those calls are answered
-	// ServiceUnavailable (a process without a registry).
+	// Registrar serves domain registration: /v1/domains, /v1/operations,
+	// the operator's /v1/registry/… (api/domains.go, api/registry.go) and
+	// the Route 53 Domains API at POST /. Nil: the /v1 routes answer 404
+	// and Route 53 Domains calls ServiceUnavailable (a process without a
+	// registry).
 	Registrar RegistrarService
 }
 
@@ -126,6 +128,9 @@ type handler struct {
 	// per key id ("key:…").
 	authFail *limiterSet
 	budget   *budgets // per-tenant expensive requests in flight
+	// qlogTenant and qlogAll bound query log reads open, per tenant and
+	// in all (querylog.go).
+	qlogTenant, qlogAll *budgets
 	// metricsOf is nil without Config.Metrics (metrics.go).
 	metricsOf *apiMetrics
 }
@@ -176,6 +181,9 @@ func NewRouter(cfg Config) http.Handler {
 		signup:   newLimiterSet(float64(cfg.SignupPerMinute)/60, cfg.SignupPerMinute, DefaultLimiterMaxEntries),
 		authFail: newLimiterSet(cfg.AuthFailRate, cfg.AuthFailBurst, DefaultLimiterMaxEntries),
 		budget:   newBudgets(cfg.ExpensivePerTenant),
+
+		qlogTenant: newBudgets(DefaultQueryLogReadersPerTenant),
+		qlogAll:    newBudgets(DefaultQueryLogReaders),
 	}
 
 	r := chi.NewRouter()
@@ -314,6 +322,9 @@ func (h *handler) routes() []route {
 		{"POST", "/v1/hostedzones/{id}/import", tenant, importBody, h.importZone},
 		// ZoneService and Config.TestAnswer (a nameserver over NATS).
 		{"GET", "/v1/hostedzones/{id}/test-answer", tenant, jsonBody, h.testAnswer},
+		// Time series of a zone's queries and a check's probes (MetricsService, tenantmetrics.go).
+		{"GET", "/v1/hostedzones/{id}/metrics", tenant, noBody, h.metricSeries(controlplane.NamespaceHostedZone)},
+		{"GET", "/v1/healthchecks/{id}/metrics", tenant, noBody, h.metricSeries(controlplane.NamespaceHealthCheck)},
 
 		// DNSSEC (DNSSECService, dnssec.go).
 		{"POST", "/v1/hostedzones/{id}/keysigningkeys", tenant, jsonBody, h.createKSK},
@@ -330,6 +341,12 @@ func (h *handler) routes() []route {
 		{"DELETE", "/v1/tsigkeys/{name}", tenant, jsonBody, h.deleteTSIGKey},
 		{"GET", "/v1/hostedzones/{id}/transfers", tenant, jsonBody, h.getTransfers},
 		{"PUT", "/v1/hostedzones/{id}/transfers", tenant, jsonBody, h.putTransfers},
+
+		// Query logging (QueryLogService, querylog.go).
+		{"POST", "/v1/hostedzones/{id}/querylogging", tenant, jsonBody, h.createQueryLogging},
+		{"GET", "/v1/hostedzones/{id}/querylogging", tenant, jsonBody, h.getQueryLogging},
+		{"DELETE", "/v1/hostedzones/{id}/querylogging", tenant, jsonBody, h.deleteQueryLogging},
+		{"GET", "/v1/hostedzones/{id}/querylogs", tenant, noBody, h.queryLogs},
 
 		// Changes and the nameserver fleet (FleetService).
 		{"GET", "/v1/changes/{id}", tenant, noBody, h.getChange},
@@ -375,6 +392,33 @@ func (h *handler) routes() []route {
 		{"DELETE", "/v1/alarms/{id}", tenant, jsonBody, h.deleteAlarm},
 		{"GET", "/v1/alarms/{id}/history", tenant, jsonBody, h.alarmHistory},
 
+		// Domain registration (RegistrarService, domains.go); the
+		// operator's registry configuration (registry.go).
+		{"GET", "/v1/domains/availability", tenant, noBody, h.reg(h.domainAvailability)},
+		{"GET", "/v1/domains/transferability", tenant, noBody, h.reg(h.domainTransferability)},
+		{"GET", "/v1/domains/suggestions", tenant, noBody, h.reg(h.domainSuggestions)},
+		{"GET", "/v1/domains/prices", tenant, noBody, h.reg(h.domainPrices)},
+		{"POST", "/v1/domains", tenant, jsonBody, h.reg(h.registerDomain)},
+		{"GET", "/v1/domains", tenant, noBody, h.reg(h.listDomains)},
+		{"GET", "/v1/domains/{name}", tenant, noBody, h.reg(h.getDomain)},
+		{"PATCH", "/v1/domains/{name}", tenant, jsonBody, h.reg(h.updateDomain)},
+		{"DELETE", "/v1/domains/{name}", tenant, jsonBody, h.reg(h.deleteDomain)},
+		{"PUT", "/v1/domains/{name}/nameservers", tenant, jsonBody, h.reg(h.putNameservers)},
+		{"POST", "/v1/domains/{name}/renew", tenant, jsonBody, h.reg(h.renewDomain)},
+		{"POST", "/v1/domains/{name}/restore", tenant, jsonBody, h.reg(h.restoreDomain)},
+		{"GET", "/v1/domains/{name}/ds", tenant, noBody, h.reg(h.listDS)},
+		{"POST", "/v1/domains/{name}/ds", tenant, jsonBody, h.reg(h.addDS)},
+		{"DELETE", "/v1/domains/{name}/ds/{id}", tenant, jsonBody, h.reg(h.removeDS)},
+		{"GET", "/v1/domains/{name}/authcode", tenant, noBody, h.reg(h.getAuthCode)},
+		{"POST", "/v1/domains/{name}/authcode/rotate", tenant, jsonBody, h.reg(h.rotateAuthCode)},
+		{"GET", "/v1/operations", tenant, noBody, h.reg(h.listOperations)},
+		{"GET", "/v1/operations/{id}", tenant, noBody, h.reg(h.getOperation)},
+		{"GET", "/v1/registry/tlds", admin, noBody, h.reg(h.listTLDs)},
+		{"GET", "/v1/registry/tlds/{tld}", admin, noBody, h.reg(h.getTLD)},
+		{"PUT", "/v1/registry/tlds/{tld}", admin, jsonBody, h.reg(h.putTLD)},
+		{"GET", "/v1/registry/tlds/{tld}/names", admin, noBody, h.reg(h.listNameRules)},
+		{"PUT", "/v1/registry/tlds/{tld}/names/{label}", admin, jsonBody, h.reg(h.putNameRule)},
+		{"DELETE", "/v1/registry/tlds/{tld}/names/{label}", admin, jsonBody, h.reg(h.deleteNameRule)},
 		// The registry's test clock (Config.RegistryClock, registry_clock.go).
 		{"GET", "/v1/registry/clock", admin, noBody, h.registryClock},
 		{"POST", "/v1/registry/clock", admin, jsonBody, h.advanceRegistryClock},

@@ -26,6 +26,8 @@ type Service interface {
 	DNSSECService
 	TransferService
 	AlarmService
+	MetricsService
+	QueryLogService
 	// The Route 53-compatible API's needs (api/route53), mounted beside
 	// the route table.
 	route53.Service
@@ -37,9 +39,10 @@ var _ Service = (*controlplane.Service)(nil)
 // RegistrarService is what the API needs of the registrar
 // (registrar.Service), kept apart from Service because the registrar is
 // its own service over the control plane: the Route 53 Domains API's
-// needs (api/route53domains).
+// needs (api/route53domains) and the /v1 registrar API's (domains.go).
 type RegistrarService interface {
 	route53domains.Registrar
+	DomainsService
 }
 
 // TenantService serves sign-up, API keys and tokens, and authenticates
@@ -93,6 +96,12 @@ type AlarmService interface {
 	ListAlarms(ctx context.Context, tenantID string) ([]controlplane.Alarm, error)
 	DeleteAlarm(ctx context.Context, tenantID, id string) error
 	AlarmHistory(ctx context.Context, tenantID, id string) ([]controlplane.AlarmHistoryItem, error)
+}
+
+// MetricsService serves the tenants' time series,
+// /v1/hostedzones/{id}/metrics and /v1/healthchecks/{id}/metrics.
+type MetricsService interface {
+	QueryMetrics(ctx context.Context, tenantID string, q controlplane.MetricQuery) (controlplane.MetricSeries, error)
 }
 
 // HealthCheckService serves /v1/healthchecks.

@@ -19,6 +19,11 @@
 # rate, qps says little and CPU per query still compares the servers.
 # Loopback only.
 #
+# Every round also measures Waymark with its metrics on (nsbench -metrics:
+# Prometheus query counters and latency, and per-zone counting for the
+# tenants' metrics, as `waymark nameserver` runs) beside the plain run, and
+# reports the ratio (issue 13: target >= 0.97).
+#
 # Usage (from the repository root):  bench/dns_vs_knot.sh
 # Environment: RECORDS (100000), DURATION seconds per run (10), ROUNDS (5),
 #              CLIENTS dnsperf clients (8), OUTSTANDING queries in flight (100),
@@ -90,7 +95,7 @@ awk -v n="$RECORDS" -v o="$ORIGIN" 'BEGIN {
 }' >"$work/queries.txt"
 
 routed_args=()
-runs="waymark knot"
+runs="waymark waymark-metrics knot"
 if [ "$ROUTED" = 1 ]; then
 	# The routed names, plain in the file (nsbench -routed makes them
 	# groups), and a mix with 10% of queries on them.
@@ -110,7 +115,7 @@ if [ "$ROUTED" = 1 ]; then
 	}' >"$work/queries-routed.txt"
 	go run ./bench/mkgeoip -o "$work/geo.mmdb"
 	routed_args=(-routed -geoip-db "$work/geo.mmdb")
-	runs="waymark waymark-routed knot knot-routed"
+	runs="waymark waymark-metrics waymark-routed knot knot-routed"
 fi
 
 cat >"$work/knot.conf" <<CONF
@@ -149,7 +154,7 @@ wait_ready() { # port
 	return 1
 }
 
-start_server() { # name
+start_server() { # name [extra nsbench flags...]
 	local port=$WAYMARK_PORT
 	[ "$1" = knot ] && port=$KNOT_PORT
 	if dig +short +time=1 +tries=1 -p "$port" @127.0.0.1 "h1.$ORIGIN" A 2>/dev/null | grep -q 10.0.0.1; then
@@ -159,7 +164,7 @@ start_server() { # name
 	case "$1" in
 	waymark)
 		GOMAXPROCS=1 nice -n "$NICE" taskset -c 0 "$work/nsbench" -zone "$work/$ORIGIN.zone" -origin "$ORIGIN" \
-			-addr "127.0.0.1:$WAYMARK_PORT" -udp-workers "$NSBENCH_WORKERS" "${routed_args[@]}" 2>"$work/waymark.log" &
+			-addr "127.0.0.1:$WAYMARK_PORT" -udp-workers "$NSBENCH_WORKERS" "${routed_args[@]}" "${@:2}" 2>"$work/waymark.log" &
 		server_pid=$!
 		wait_ready "$WAYMARK_PORT"
 		;;
@@ -215,7 +220,12 @@ for round in $(seq 1 "$ROUNDS"); do
 		server=${run%-routed}
 		qfile=$work/queries.txt
 		[ "$run" != "$server" ] && qfile=$work/queries-routed.txt
-		start_server "$server"
+		extra=()
+		if [ "$run" = waymark-metrics ]; then
+			server=waymark
+			extra=(-metrics)
+		fi
+		start_server "$server" "${extra[@]}"
 		port=$WAYMARK_PORT
 		[ "$server" = knot ] && port=$KNOT_PORT
 		check_alive "$server_pid"
@@ -235,6 +245,10 @@ echo "records=$RECORDS duration=${DURATION}s rounds=$ROUNDS clients=$CLIENTS (se
 echo "waymark median: $wq qps, $wc us CPU/query"
 echo "knot    median: $kq qps, $kc us CPU/query"
 awk -v w="$wq" -v k="$kq" 'BEGIN { printf "qps ratio waymark/knot: %.2f\n", w / k }'
+mq=$(printf '%s' "${qps[waymark-metrics]}" | median)
+mc=$(printf '%s' "${cpu[waymark-metrics]}" | median)
+echo "waymark metrics on median: $mq qps, $mc us CPU/query"
+awk -v m="$mq" -v w="$wq" 'BEGIN { printf "qps ratio metrics on/off: %.3f\n", m / w }'
 awk -v w="$wc" -v k="$kc" 'BEGIN { printf "CPU per query ratio knot/waymark: %.2f (above 1: Waymark uses less CPU per answer)\n", k / w }'
 if [ "$ROUTED" = 1 ]; then
 	wrq=$(printf '%s' "${qps[waymark-routed]}" | median)

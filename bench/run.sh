@@ -9,6 +9,8 @@
 #      binaries (waymark api + waymark nameserver, bench/nsprod, bench/nsmem) vs Knot DNS
 #   3. Go benchmarks of ./dataplane and ./api
 #   4. DNS queries per second vs Knot (bench/dns_vs_knot.sh, when present)
+#  12. nameserver qps with query logging on for the queried zone vs off (bench/qlogbench)
+#  13. cold start of a signed 1M-record zone (bench/dnssec_coldstart.sh)
 #   5. propagation latency, submit → INSYNC (internal/e2e, when present)
 #   6. abuse beside Knot: TCP floods, spoofed-source UDP flood, RRL cost (bench/abuse.sh)
 #   7. views and sharding: one `waymark nameserver` serving 8 pool names
@@ -337,6 +339,8 @@ if ! skip 4; then
 		put dns.qps.waymark "$(awk '/^waymark +median:/ { print $3 }' "$d")" "median of rounds; $(awk '/^waymark +median:/ { print $5 }' "$d") µs CPU/query; server on core 0, dnsperf on core 1"
 		put dns.qps.knot "$(awk '/^knot +median:/ { print $3 }' "$d")" "$(awk '/^knot +median:/ { print $5 }' "$d") µs CPU/query"
 		put "ratio: dns qps waymark ÷ knot" "$(awk '/ratio waymark\/knot:/ { print $NF }' "$d")" ""
+		put dns.qps.waymark.metrics "$(awk '/^waymark metrics on median:/ { print $5 }' "$d")" "Prometheus query metrics and per-zone counting on (nsbench -metrics)"
+		put "ratio: dns qps metrics on ÷ off" "$(awk '/^qps ratio metrics on\/off:/ { print $NF }' "$d")" "same run, median of rounds; target >= 0.97"
 		put "ratio: dns CPU/query knot ÷ waymark" "$(awk '/^CPU per query ratio/ { print $6 }' "$d")" "above 1: Waymark spends less CPU per answer"
 	else
 		echo "bench/dns_vs_knot.sh not present: skipped"
@@ -514,6 +518,27 @@ if ! skip 11; then
 	put "ratio: IXFR bytes waymark ÷ knot" "$(result "$x" ratio_ixfr_bytes)" "both send the difference only"
 	put "ratio: AXFR time 1M records waymark ÷ knot" "$(result "$x" ratio_axfr_ms)" "$(result "$x" waymark_axfr_ms) ms vs $(result "$x" knot_axfr_ms) ms"
 	put "xfr.waymark_axfr_peak_growth_mib" "$(result "$x" waymark_axfr_peak_growth_mib)" "peak RSS growth during a 1M-record AXFR, MiB (Knot: $(result "$x" knot_axfr_peak_growth_mib)); zone RSS $(result "$x" waymark_rss_before_mib) MiB"
+fi
+
+# ---------------------------------------------------------------- 12
+if ! skip 12; then
+	say "12. nameserver qps with query logging on for the queried zone vs off, one process (bench/qlogbench)"
+	go build -o "$work/qlogbench" ./bench/qlogbench &&
+		timeout -k 5 $(budget 200) "$work/qlogbench" -addr "127.0.0.1:${QLOG_PORT:-5427}" -duration "$DURATION" 2>&1 | tee "$work/qlog.txt"
+	q=$work/qlog.txt
+	put "ratio: nameserver qps query logging on ÷ off" "$(awk '/^ratio_on_off/ { print $2 }' "$q")" \
+		"$(awk '/^qps_logging_on/ { print $2 }' "$q") vs $(awk '/^qps_logging_off/ { print $2 }' "$q") qps, dnsperf alternating zones of one server, entries to JetStream; dropped $(awk '/^entries_dropped/ { print $2 }' "$q"); target ≥ 0.8"
+fi
+
+# ---------------------------------------------------------------- 13
+if ! skip 13; then
+	say "13. cold start of a signed 1M-record zone, from the cache and from the control plane (bench/dnssec_coldstart.sh)"
+	timeout -k 5 $(budget 420) bench/dnssec_coldstart.sh 2>&1 | tee "$work/coldstart.txt"
+	c=$work/coldstart.txt
+	put "dnssec.coldstart_signed_cache_ms" "$(result "$c" dnssec_coldstart_ms.signed.cache)" \
+		"signed 1M records, exec → 100 probes answered with RRSIG, from the on-disk cache; target < 2000 (unsigned: $(result "$c" dnssec_coldstart_ms.unsigned.cache))"
+	put "dnssec.coldstart_signed_cp_ms" "$(result "$c" dnssec_coldstart_ms.signed.cp)" \
+		"the same from the control plane's snapshot, an empty cache (unsigned: $(result "$c" dnssec_coldstart_ms.unsigned.cp))"
 fi
 
 # ---------------------------------------------------------------- summary

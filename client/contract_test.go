@@ -75,7 +75,23 @@ func contracts() map[string]contract {
 			return err
 		}, typeOf[CreateTSIGKeyInput](), typeOf[TSIGKeyOutput]()},
 		"deleteTSIGKey": {func(ctx context.Context, c *Client) error { return c.DeleteTSIGKey(ctx, "k.example.") }, nil, nil},
-		"getTransfers":  {func(ctx context.Context, c *Client) error { _, err := c.GetTransfers(ctx, "z1"); return err }, nil, typeOf[TransfersOutput]()},
+		"createQueryLoggingConfig": {func(ctx context.Context, c *Client) error {
+			_, err := c.CreateQueryLoggingConfig(ctx, "z1")
+			return err
+		}, nil, typeOf[QueryLoggingConfigOutput]()},
+		"getQueryLoggingConfig": {func(ctx context.Context, c *Client) error {
+			_, err := c.GetQueryLoggingConfig(ctx, "z1")
+			return err
+		}, nil, typeOf[QueryLoggingConfigOutput]()},
+		"deleteQueryLoggingConfig": {func(ctx context.Context, c *Client) error {
+			_, err := c.DeleteQueryLoggingConfig(ctx, "z1")
+			return err
+		}, nil, typeOf[ChangeOutput]()},
+		"getQueryLogs": {func(ctx context.Context, c *Client) error {
+			return c.GetQueryLogs(ctx, "z1", &GetQueryLogsInput{Since: time.Unix(1e9, 0), Follow: true, Limit: 5},
+				func(QueryLogEntry) error { return nil })
+		}, nil, nil},
+		"getTransfers": {func(ctx context.Context, c *Client) error { _, err := c.GetTransfers(ctx, "z1"); return err }, nil, typeOf[TransfersOutput]()},
 		"putTransfers": {func(ctx context.Context, c *Client) error {
 			_, err := c.PutTransfers(ctx, "z1", TransferConfig{Allow: []TransferAllow{{TSIGKey: "k.example.", CIDRs: []string{"192.0.2.0/24"}}}})
 			return err
@@ -165,9 +181,19 @@ func contracts() map[string]contract {
 				AlarmActions: []AlarmActionInput{{Webhook: Webhook{URL: "https://hooks.example.com/w", Secret: "s"}}}})
 			return err
 		}, typeOf[CreateAlarmInput](), typeOf[AlarmOutput]()},
-		"listAlarms":      {func(ctx context.Context, c *Client) error { _, err := c.ListAlarms(ctx); return err }, nil, typeOf[AlarmsOutput]()},
-		"getAlarm":        {func(ctx context.Context, c *Client) error { _, err := c.GetAlarm(ctx, "a1"); return err }, nil, typeOf[AlarmOutput]()},
-		"deleteAlarm":     {func(ctx context.Context, c *Client) error { return c.DeleteAlarm(ctx, "a1") }, nil, nil},
+		"listAlarms":  {func(ctx context.Context, c *Client) error { _, err := c.ListAlarms(ctx); return err }, nil, typeOf[AlarmsOutput]()},
+		"getAlarm":    {func(ctx context.Context, c *Client) error { _, err := c.GetAlarm(ctx, "a1"); return err }, nil, typeOf[AlarmOutput]()},
+		"deleteAlarm": {func(ctx context.Context, c *Client) error { return c.DeleteAlarm(ctx, "a1") }, nil, nil},
+		"getZoneMetrics": {func(ctx context.Context, c *Client) error {
+			_, err := c.GetZoneMetrics(ctx, "z1", MetricsInput{Metric: "dns_queries", Start: time.Unix(0, 0), End: time.Unix(3600, 0),
+				Period: time.Minute, RCode: "NXDOMAIN", Region: "eu-west-1"})
+			return err
+		}, nil, typeOf[MetricSeries]()},
+		"getHealthCheckMetrics": {func(ctx context.Context, c *Client) error {
+			_, err := c.GetHealthCheckMetrics(ctx, "h1", MetricsInput{Metric: "health_check_status", Start: time.Unix(0, 0), End: time.Unix(3600, 0),
+				Period: time.Minute})
+			return err
+		}, nil, typeOf[MetricSeries]()},
 		"getAlarmHistory": {func(ctx context.Context, c *Client) error { _, err := c.GetAlarmHistory(ctx, "a1"); return err }, nil, typeOf[AlarmHistoryOutput]()},
 		"listAuditLog": {func(ctx context.Context, c *Client) error {
 			_, err := c.ListAuditLog(ctx, &ListAuditLogInput{MaxItems: 2, NextToken: "t", Operation: "o", KeyID: "k",
@@ -201,6 +227,90 @@ func contracts() map[string]contract {
 		"deleteDelegationSet": {func(ctx context.Context, c *Client) error { return c.DeleteDelegationSet(ctx, "N1") }, nil, nil},
 		"getNameserverZone":   {func(ctx context.Context, c *Client) error { _, err := c.GetNameserverZone(ctx, "z1"); return err }, nil, typeOf[ZoneState]()},
 		"listNameservers":     {func(ctx context.Context, c *Client) error { _, err := c.ListNameservers(ctx); return err }, nil, typeOf[ListNameserversOutput]()},
+		"checkDomainAvailability": {func(ctx context.Context, c *Client) error {
+			_, err := c.CheckDomainAvailability(ctx, "a.test")
+			return err
+		}, nil, typeOf[Availability]()},
+		"checkDomainTransferability": {func(ctx context.Context, c *Client) error {
+			_, err := c.CheckDomainTransferability(ctx, "a.test")
+			return err
+		}, nil, typeOf[Transferability]()},
+		"getDomainSuggestions": {func(ctx context.Context, c *Client) error {
+			_, err := c.GetDomainSuggestions(ctx, GetDomainSuggestionsInput{Name: "a.test", Count: 3, AllAvailability: true})
+			return err
+		}, nil, typeOf[SuggestionsOutput]()},
+		"listDomainPrices": {func(ctx context.Context, c *Client) error { _, err := c.ListDomainPrices(ctx, "test"); return err }, nil, typeOf[PricesOutput]()},
+		"registerDomain": {func(ctx context.Context, c *Client) error {
+			ct := &Contact{Name: "n", City: "c", CountryCode: "GB", Email: "e@example.com"}
+			_, err := c.RegisterDomain(ctx, RegisterDomainInput{Name: "a.test", DurationInYears: 1, Contacts: Contacts{Registrant: ct},
+				Privacy: Ptr(true), AutoRenew: Ptr(true), MaxPrice: 1, HostedZone: "create", CallerReference: "r",
+				Nameservers: []DomainNameserver{{Name: "ns.a.test", GlueIPs: []string{"192.0.2.1"}}}})
+			return err
+		}, typeOf[RegisterDomainInput](), typeOf[OperationOutput]()},
+		"listDomains": {func(ctx context.Context, c *Client) error {
+			_, err := c.ListDomains(ctx, &ListDomainsInput{NamePrefix: "a", ExpiresBefore: time.Unix(2, 0), ExpiresAfter: time.Unix(1, 0),
+				SortBy: "expiry", SortOrder: "DESC", Marker: "m", MaxItems: 2})
+			return err
+		}, nil, typeOf[ListDomainsOutput]()},
+		"getDomain": {func(ctx context.Context, c *Client) error { _, err := c.GetDomain(ctx, "a.test"); return err }, nil, typeOf[DomainOutput]()},
+		"updateDomain": {func(ctx context.Context, c *Client) error {
+			_, err := c.UpdateDomain(ctx, "a.test", UpdateDomainInput{AutoRenew: Ptr(true), TransferLock: Ptr(false), Privacy: Ptr(true),
+				Contacts: &Contacts{Tech: &Contact{Name: "n"}}, CallerReference: "r"})
+			return err
+		}, typeOf[UpdateDomainInput](), typeOf[UpdateDomainOutput]()},
+		"deleteDomain": {func(ctx context.Context, c *Client) error { _, err := c.DeleteDomain(ctx, "a.test", "r"); return err }, nil, typeOf[OperationOutput]()},
+		"updateDomainNameservers": {func(ctx context.Context, c *Client) error {
+			_, err := c.UpdateDomainNameservers(ctx, "a.test", UpdateDomainNameserversInput{Nameservers: []DomainNameserver{{Name: "ns.example.net"}}, CallerReference: "r"})
+			return err
+		}, typeOf[UpdateDomainNameserversInput](), typeOf[OperationOutput]()},
+		"renewDomain": {func(ctx context.Context, c *Client) error {
+			_, err := c.RenewDomain(ctx, "a.test", RenewDomainInput{DurationInYears: 1, CurrentExpiryYear: 2027, CallerReference: "r"})
+			return err
+		}, typeOf[RenewDomainInput](), typeOf[OperationOutput]()},
+		"restoreDomain": {func(ctx context.Context, c *Client) error {
+			_, err := c.RestoreDomain(ctx, "a.test", CallerReferenceInput{CallerReference: "r"})
+			return err
+		}, typeOf[CallerReferenceInput](), typeOf[OperationOutput]()},
+		"listDomainDS": {func(ctx context.Context, c *Client) error { _, err := c.ListDomainDS(ctx, "a.test"); return err }, nil, typeOf[DSListOutput]()},
+		"addDomainDS": {func(ctx context.Context, c *Client) error {
+			_, err := c.AddDomainDS(ctx, "a.test", AddDomainDSInput{Records: []DSInput{{KeyTag: Ptr(1), Algorithm: 13, DigestType: 2, Digest: "AB", Flags: 257, PublicKey: "k"}}, CallerReference: "r"})
+			return err
+		}, typeOf[AddDomainDSInput](), typeOf[AddDomainDSOutput]()},
+		"removeDomainDS": {func(ctx context.Context, c *Client) error {
+			_, err := c.RemoveDomainDS(ctx, "a.test", "ds-1", "r")
+			return err
+		}, nil, typeOf[OperationOutput]()},
+		"getDomainAuthCode": {func(ctx context.Context, c *Client) error { _, err := c.GetDomainAuthCode(ctx, "a.test"); return err }, nil, typeOf[AuthCodeOutput]()},
+		"rotateDomainAuthCode": {func(ctx context.Context, c *Client) error {
+			_, err := c.RotateDomainAuthCode(ctx, "a.test")
+			return err
+		}, nil, typeOf[AuthCodeOutput]()},
+		"listOperations": {func(ctx context.Context, c *Client) error {
+			_, err := c.ListOperations(ctx, &ListOperationsInput{Statuses: []string{"SUCCESSFUL"}, Types: []string{"RENEW_DOMAIN"}, Domain: "a.test",
+				SubmittedSince: time.Unix(1, 0), SortOrder: "ASC", Marker: "m", MaxItems: 2})
+			return err
+		}, nil, typeOf[ListOperationsOutput]()},
+		"getOperation": {func(ctx context.Context, c *Client) error {
+			_, err := c.GetOperation(ctx, "op-1", &GetOperationInput{Wait: true, Timeout: time.Second})
+			return err
+		}, nil, typeOf[OperationOutput]()},
+		"listRegistryTLDs": {func(ctx context.Context, c *Client) error { _, err := c.ListRegistryTLDs(ctx); return err }, nil, typeOf[RegistryTLDsOutput]()},
+		"getRegistryTLD":   {func(ctx context.Context, c *Client) error { _, err := c.GetRegistryTLD(ctx, "test"); return err }, nil, typeOf[RegistryTLDOutput]()},
+		"putRegistryTLD": {func(ctx context.Context, c *Client) error {
+			_, err := c.PutRegistryTLD(ctx, "test", PutRegistryTLDInput{Prices: &TLDPrices{Registration: Ptr[int64](1)}, Policy: &TLDPolicy{NegativeTTL: Ptr[int64](30)}})
+			return err
+		}, typeOf[PutRegistryTLDInput](), typeOf[RegistryTLDOutput]()},
+		"listRegistryNames": {func(ctx context.Context, c *Client) error { _, err := c.ListRegistryNames(ctx, "test"); return err }, nil, typeOf[NameRulesOutput]()},
+		"putRegistryName": {func(ctx context.Context, c *Client) error {
+			_, err := c.PutRegistryName(ctx, "test", "gold", PutNameRuleInput{Kind: "premium", Price: 1})
+			return err
+		}, typeOf[PutNameRuleInput](), typeOf[NameRuleOutput]()},
+		"getRegistryClock": {func(ctx context.Context, c *Client) error { _, err := c.GetRegistryClock(ctx); return err }, nil, typeOf[RegistryClock]()},
+		"advanceRegistryClock": {func(ctx context.Context, c *Client) error {
+			_, err := c.AdvanceRegistryClock(ctx, time.Hour)
+			return err
+		}, typeOf[RegistryClockAdvance](), typeOf[RegistryClock]()},
+		"deleteRegistryName": {func(ctx context.Context, c *Client) error { return c.DeleteRegistryName(ctx, "test", "gold") }, nil, nil},
 	}
 }
 

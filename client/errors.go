@@ -52,6 +52,9 @@ type Error struct {
 	RequestID string
 	// RetryAfter is the answer's Retry-After, if any.
 	RetryAfter time.Duration
+	// OperationID names the registrar operation in progress of a
+	// DuplicateRequest.
+	OperationID string
 }
 
 // ErrorDetail is one problem of an error answer.
@@ -70,6 +73,8 @@ type errorResponse struct {
 		Code    string        `json:"code"`
 		Message string        `json:"message"`
 		Details []ErrorDetail `json:"details"`
+		// OperationID: a DuplicateRequest's operation in progress.
+		OperationID string `json:"operation_id"`
 	} `json:"error"`
 	RequestID string `json:"request_id"`
 }
@@ -83,7 +88,7 @@ func newError(op string, r response, now time.Time) *Error {
 	}
 	var body errorResponse
 	if err := json.Unmarshal(r.body, &body); err == nil && body.Error.Code != "" {
-		e.Code, e.Message, e.Details = body.Error.Code, body.Error.Message, body.Error.Details
+		e.Code, e.Message, e.Details, e.OperationID = body.Error.Code, body.Error.Message, body.Error.Details, body.Error.OperationID
 		if body.RequestID != "" {
 			e.RequestID = body.RequestID
 		}

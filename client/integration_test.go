@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -176,6 +177,12 @@ func TestIntegrationEveryOperation(t *testing.T) {
 		t.Errorf("HostedZones listed %v, want %v", listed, names)
 	}
 	zone := zoneIDs[0]
+	if m := must(c.GetZoneMetrics(ctx, zone, MetricsInput{Metric: "dns_queries", Start: time.Now().Add(-time.Hour), End: time.Now(), Period: 5 * time.Minute}))(t, "GetZoneMetrics"); m.Metric != "dns_queries" || m.Period != 300 || m.Datapoints == nil {
+		t.Errorf("GetZoneMetrics %+v", m)
+	}
+	if _, err := c.GetZoneMetrics(ctx, zone, MetricsInput{Metric: "nope"}); !IsCode(err, "InvalidInput") {
+		t.Errorf("an unknown metric: %v", err)
+	}
 	if tg := must(c.ChangeZoneTags(ctx, zone, TagChange{Add: []Tag{{Key: "env", Value: "prod"}, {Key: "old", Value: "x"}}}))(t, "ChangeZoneTags"); len(tg.Tags) != 2 || tg.ResourceType != "hostedzone" {
 		t.Errorf("ChangeZoneTags %+v", tg)
 	}
@@ -210,6 +217,39 @@ func TestIntegrationEveryOperation(t *testing.T) {
 	}
 	must(c.PutTransfers(ctx, zone, TransferConfig{}))(t, "PutTransfers (off)")
 	must(0, c.DeleteTSIGKey(ctx, "sdk-xfr.example."))(t, "DeleteTSIGKey")
+
+	// Query logging: on, a query over UDP that shows up in the log, off.
+	ql := must(c.CreateQueryLoggingConfig(ctx, zone))(t, "CreateQueryLoggingConfig")
+	if ql.Change == nil || ql.QueryLoggingConfig.HostedZoneID != zone {
+		t.Fatalf("CreateQueryLoggingConfig %+v", ql)
+	}
+	must(c.WaitInSync(ctx, ql.Change.ID, nil))(t, "WaitInSync (query logging)")
+	if g := must(c.GetQueryLoggingConfig(ctx, zone))(t, "GetQueryLoggingConfig"); g.QueryLoggingConfig.ID != ql.QueryLoggingConfig.ID {
+		t.Errorf("GetQueryLoggingConfig %+v", g)
+	}
+	// waymark dev puts nsN.waymark.test. on the Nth loopback address from
+	// the first nameserver's.
+	zd := must(c.GetHostedZone(ctx, zone))(t, "GetHostedZone")
+	var nsN int
+	if _, err := fmt.Sscanf(zd.DelegationSet.NameServers[0], "ns%d.", &nsN); err != nil {
+		t.Fatalf("name server %q: %v", zd.DelegationSet.NameServers[0], err)
+	}
+	host, port, _ := net.SplitHostPort(dev.DNS)
+	ip := net.ParseIP(host).To4()
+	ip[3] += byte(nsN - 1)
+	askSOA(t, net.JoinHostPort(ip.String(), port), names[0])
+	testkit.Eventually(t, 10*time.Second, func() error {
+		var got []QueryLogEntry
+		err := c.GetQueryLogs(ctx, zone, &GetQueryLogsInput{Limit: 10}, func(e QueryLogEntry) error { got = append(got, e); return nil })
+		if err != nil {
+			return err
+		}
+		if len(got) == 0 || got[0].QueryType != "SOA" || got[0].Protocol != "UDP" || got[0].HostedZoneID != zone {
+			return fmt.Errorf("query log %+v", got)
+		}
+		return nil
+	})
+	must(c.DeleteQueryLoggingConfig(ctx, zone))(t, "DeleteQueryLoggingConfig")
 
 	// DNSSEC: a KSK, signing with a roll, and back to unsigned.
 	ksk := must(c.CreateKeySigningKey(ctx, zone, CreateKeySigningKeyInput{Name: "ksk_sdk", Status: "INACTIVE"}))(t, "CreateKeySigningKey")
@@ -333,6 +373,7 @@ func TestIntegrationEveryOperation(t *testing.T) {
 	}
 
 	exerciseHealthChecks(ctx, t, c)
+	exerciseDomains(ctx, t, c, op)
 
 	// The operator's endpoints.
 	snap := must(op.GetNameserverSnapshot(ctx, nil))(t, "GetNameserverSnapshot")
@@ -425,6 +466,10 @@ func exerciseHealthChecks(ctx context.Context, t *testing.T, c *Client) {
 	}
 	if _, err := c.UpdateHealthCheck(ctx, id, UpdateHealthCheckInput{Version: Ptr[int64](1), FailureThreshold: Ptr(1)}); !IsCode(err, "HealthCheckVersionMismatch") {
 		t.Errorf("a stale version: %v", err)
+	}
+	// The check's status series: healthy since its creation.
+	if m := must(c.GetHealthCheckMetrics(ctx, id, MetricsInput{Metric: "health_check_status", Period: time.Minute}))(t, "GetHealthCheckMetrics"); m.Metric != "health_check_status" || m.Period != 60 {
+		t.Errorf("GetHealthCheckMetrics %+v", m)
 	}
 	// An alarm on the check: created, listed, read, its history, deleted.
 	am := must(c.CreateAlarm(ctx, CreateAlarmInput{Name: "sdk-alarm", Metric: AlarmMetric{Namespace: "healthcheck", Name: "health_check_status", ResourceID: id},
@@ -554,5 +599,136 @@ func TestIntegrationUnauthorized(t *testing.T) {
 	_, err := c.ListHostedZones(context.Background(), nil)
 	if e, ok := AsError(err); !ok || e.StatusCode != 401 || e.Code != CodeUnauthorized || e.RequestID == "" {
 		t.Fatalf("got %#v", err)
+	}
+}
+
+// exerciseDomains registers domains in waymark dev's built-in registry:
+// test. with a new hosted zone, which turns SUCCESSFUL once the fleet
+// serves the zone and the TLD's delegation (then the nameserver refers
+// to it), and a TLD of the operator's without add grace, where a delete
+// goes to redemption and a restore brings the domain back.
+func exerciseDomains(ctx context.Context, t *testing.T, c, op *Client) {
+	t.Helper()
+	tlds := must(op.ListRegistryTLDs(ctx))(t, "ListRegistryTLDs")
+	if len(tlds.TLDs) == 0 || tlds.TLDs[0].TLD != "test." {
+		t.Fatalf("ListRegistryTLDs %+v", tlds)
+	}
+	must(op.GetRegistryTLD(ctx, "test"))(t, "GetRegistryTLD")
+	// waymark dev's registry runs on a test clock.
+	before := must(op.GetRegistryClock(ctx))(t, "GetRegistryClock")
+	if after := must(op.AdvanceRegistryClock(ctx, time.Minute))(t, "AdvanceRegistryClock"); after.Now.Sub(before.Now) < time.Minute {
+		t.Errorf("AdvanceRegistryClock: %v → %v", before.Now, after.Now)
+	}
+	tld := fmt.Sprintf("sdk%d", time.Now().UnixNano()%1e9)
+	must(op.PutRegistryTLD(ctx, tld, PutRegistryTLDInput{Prices: &TLDPrices{Registration: Ptr[int64](500), Restoration: Ptr[int64](2000)},
+		Policy: &TLDPolicy{AddGraceSeconds: Ptr[int64](0), NegativeTTL: Ptr[int64](5)}}))(t, "PutRegistryTLD")
+	must(op.PutRegistryName(ctx, tld, "gold", PutNameRuleInput{Kind: "premium", Price: 90000}))(t, "PutRegistryName")
+	if n := must(op.ListRegistryNames(ctx, tld))(t, "ListRegistryNames"); len(n.Names) != 1 || n.Names[0].Price != 90000 {
+		t.Errorf("ListRegistryNames %+v", n)
+	}
+	if err := op.DeleteRegistryName(ctx, tld, "gold"); err != nil {
+		t.Errorf("DeleteRegistryName: %v", err)
+	}
+
+	name := fmt.Sprintf("sdk-%d.test", time.Now().UnixNano()%1e9)
+	if a := must(c.CheckDomainAvailability(ctx, name))(t, "CheckDomainAvailability"); a.Availability != "AVAILABLE" || a.Price != 1000 || a.Currency != "USD" {
+		t.Errorf("CheckDomainAvailability %+v", a)
+	}
+	must(c.CheckDomainTransferability(ctx, name))(t, "CheckDomainTransferability")
+	if s := must(c.GetDomainSuggestions(ctx, GetDomainSuggestionsInput{Name: name, Count: 2}))(t, "GetDomainSuggestions"); len(s.Suggestions) != 2 {
+		t.Errorf("GetDomainSuggestions %+v", s)
+	}
+	must(c.ListDomainPrices(ctx, ""))(t, "ListDomainPrices")
+	ct := &Contact{Name: "Grace Hopper", City: "Arlington", CountryCode: "US", Email: "grace@example.com", Voice: "+1.7035550100"}
+	reg := must(c.RegisterDomain(ctx, RegisterDomainInput{Name: name, Contacts: Contacts{Registrant: ct}, HostedZone: "create"}))(t, "RegisterDomain")
+	start := time.Now()
+	done, err := c.WaitOperation(ctx, reg.Operation.OperationID)
+	if err != nil || done.Status != OperationSuccessful {
+		t.Fatalf("WaitOperation %+v, %v", done, err)
+	}
+	t.Logf("registration SUCCESSFUL (zone and delegation INSYNC) %v after the answer", time.Since(start).Round(time.Millisecond))
+	if _, err := c.RegisterDomain(ctx, RegisterDomainInput{Name: name, Contacts: Contacts{Registrant: ct}, HostedZone: "create"}); !IsCode(err, "DomainUnavailable") {
+		t.Errorf("registering it again: %v", err)
+	}
+	d := must(c.GetDomain(ctx, name))(t, "GetDomain")
+	if d.Domain.HostedZoneID == "" || len(d.Domain.Nameservers) == 0 || !d.Domain.TransferLock {
+		t.Errorf("GetDomain %+v", d)
+	}
+	must(c.ListDomains(ctx, &ListDomainsInput{NamePrefix: "sdk-", MaxItems: 10}))(t, "ListDomains")
+	off := false
+	must(c.UpdateDomain(ctx, name, UpdateDomainInput{AutoRenew: &off}))(t, "UpdateDomain")
+	nsOp := must(c.UpdateDomainNameservers(ctx, name, UpdateDomainNameserversInput{Nameservers: []DomainNameserver{
+		{Name: "ns1." + name, GlueIPs: []string{"192.0.2.53"}}, {Name: "ns.example.net"}}}))(t, "UpdateDomainNameservers")
+	// One operation at a time per domain: the next waits for this one.
+	if _, err := c.WaitOperation(ctx, nsOp.Operation.OperationID); err != nil {
+		t.Fatal(err)
+	}
+	ds := must(c.AddDomainDS(ctx, name, AddDomainDSInput{Records: []DSInput{{KeyTag: Ptr(2371), Algorithm: 13, DigestType: 2,
+		Digest: "1F987CC6583E92DF0890718C42B3D5B3E3B1F8F5C3A4F1B7E6E2C7D0A9B8C7D6"}}}))
+	added := ds(t, "AddDomainDS")
+	if _, err := c.WaitOperation(ctx, added.Operation.OperationID); err != nil {
+		t.Fatal(err)
+	}
+	if l := must(c.ListDomainDS(ctx, name))(t, "ListDomainDS"); len(l.DS) != 1 || l.DS[0].ID != added.DS[0].ID {
+		t.Errorf("ListDomainDS %+v, added %+v", l, added.DS)
+	}
+	rm := must(c.RemoveDomainDS(ctx, name, added.DS[0].ID, ""))(t, "RemoveDomainDS")
+	if _, err := c.WaitOperation(ctx, rm.Operation.OperationID); err != nil {
+		t.Fatal(err)
+	}
+	code := must(c.GetDomainAuthCode(ctx, name))(t, "GetDomainAuthCode")
+	if r := must(c.RotateDomainAuthCode(ctx, name))(t, "RotateDomainAuthCode"); r.AuthCode == code.AuthCode {
+		t.Error("the auth code did not change")
+	}
+	must(c.RenewDomain(ctx, name, RenewDomainInput{CurrentExpiryYear: d.Domain.ExpiresAt.Year()}))(t, "RenewDomain")
+	if _, err := c.RenewDomain(ctx, name, RenewDomainInput{CurrentExpiryYear: d.Domain.ExpiresAt.Year()}); !IsCode(err, CodeInvalidInput) {
+		t.Errorf("a renewal with last year's expiry: %v", err)
+	}
+	ops := must(c.ListOperations(ctx, &ListOperationsInput{Domain: name}))(t, "ListOperations")
+	if len(ops.Operations) < 5 {
+		t.Errorf("ListOperations %+v", ops)
+	}
+	must(c.DeleteDomain(ctx, name, ""))(t, "DeleteDomain")
+
+	// Redemption and restore in the TLD without add grace.
+	other := "restore." + tld
+	reg = must(c.RegisterDomain(ctx, RegisterDomainInput{Name: other, Contacts: Contacts{Registrant: ct}, HostedZone: "create"}))(t, "RegisterDomain")
+	if _, err := c.WaitOperation(ctx, reg.Operation.OperationID); err != nil {
+		t.Fatal(err)
+	}
+	del := must(c.DeleteDomain(ctx, other, ""))(t, "DeleteDomain")
+	if _, err := c.WaitOperation(ctx, del.Operation.OperationID); err != nil {
+		t.Fatal(err)
+	}
+	if d := must(c.GetDomain(ctx, other))(t, "GetDomain"); d.Domain.RGPStatus != "redemptionPeriod" {
+		t.Errorf("after delete %+v", d.Domain)
+	}
+	res := must(c.RestoreDomain(ctx, other, CallerReferenceInput{}))(t, "RestoreDomain")
+	if done, err := c.WaitOperation(ctx, res.Operation.OperationID); err != nil || done.Status != OperationSuccessful {
+		t.Errorf("restore %+v, %v", done, err)
+	}
+}
+
+// askSOA sends one SOA query for name (presentation, final dot) over UDP
+// and waits for an answer; the package imports no DNS library.
+func askSOA(t *testing.T, addr, name string) {
+	t.Helper()
+	q := []byte{0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}
+	for _, l := range strings.Split(strings.TrimSuffix(name, "."), ".") {
+		q = append(append(q, byte(len(l))), l...)
+	}
+	q = append(q, 0, 0, 6, 0, 1)
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(q); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	if n, err := c.Read(buf); err != nil || n < 12 || buf[0] != 0x12 || buf[3]&0xf != 0 {
+		t.Fatalf("SOA %s at %s: %d octets (rcode %d), %v", name, addr, n, buf[3]&0xf, err)
 	}
 }

@@ -3,6 +3,7 @@ package client
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -122,5 +123,5 @@ func operations() []operation {
 		opListZoneTags, opChangeZoneTags, opListHealthCheckTags, opChangeHealthCheckTags,
 		opGetNameserverSnapshot, opGetNameserverZone, opListNameservers,
 		opListAuditLog,
-	}, append(append(dnssecOperations(), transferOperations()...), alarmOperations()...)...)
+	}, slices.Concat(dnssecOperations(), transferOperations(), alarmOperations(), queryLogOperations(), metricOperations(), domainOperations())...)
 }

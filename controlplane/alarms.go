@@ -100,8 +100,10 @@ type CreateAlarmInput struct {
 // each metric: the status's lowest value in a period (Minimum), the
 // queries' total (Sum).
 var metricStatistic = map[string]string{
-	NamespaceHealthCheck + "/" + MetricHealthCheckStatus: "Minimum",
-	NamespaceHostedZone + "/" + MetricDNSQueries:         "Sum",
+	NamespaceHealthCheck + "/" + MetricHealthCheckStatus:   "Minimum",
+	NamespaceHostedZone + "/" + MetricDNSQueries:           "Sum",
+	NamespaceHostedZone + "/" + MetricNXDOMAINQueries:      "Sum",
+	NamespaceHostedZone + "/" + MetricChangePendingSeconds: "Maximum",
 }
 
 // breaches reports whether v is on the alarming side of threshold.

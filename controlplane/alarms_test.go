@@ -329,3 +329,113 @@ func TestIntegrationAlarmLeaderFailover(t *testing.T) {
 		t.Errorf("received %v (%d bad)", got, rc.bad)
 	}
 }
+
+// TestIntegrationAlarmZoneQueryRate: an alarm on a zone's query rate
+// (dns_queries, Sum per minute) goes to ALARM when the nameservers'
+// reports, ingested as in production, pass the threshold, and back to
+// OK when they fall, each transition a signed webhook; alarms on the
+// NXDOMAIN rate and on a stuck change evaluate on the same zone.
+func TestIntegrationAlarmZoneQueryRate(t *testing.T) {
+	t.Parallel()
+	a, _, clock, tenant, _ := alarmTestEnv(t)
+	ctx := context.Background()
+	rc := &receiver{}
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	z, _, err := a.CreateZone(ctx, tenant, CreateZoneInput{Name: "rate.test.", CallerReference: "rate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := func() []AlarmAction {
+		return []AlarmAction{{Webhook: &Webhook{URL: srv.URL + "/hook", Secret: "s3cret"}}}
+	}
+	al, err := a.CreateAlarm(ctx, tenant, CreateAlarmInput{Name: "queries-high",
+		Metric:    AlarmMetric{Namespace: NamespaceHostedZone, Name: MetricDNSQueries, ResourceID: z.ID},
+		Statistic: "Sum", Period: 60, EvaluationPeriods: 1, Threshold: 100, Comparison: "GreaterThanThreshold",
+		AlarmActions: hook(), OKActions: hook()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nx, err := a.CreateAlarm(ctx, tenant, CreateAlarmInput{Name: "nxdomain-high",
+		Metric:    AlarmMetric{Namespace: NamespaceHostedZone, Name: MetricNXDOMAINQueries, ResourceID: z.ID},
+		Statistic: "Sum", Period: 60, EvaluationPeriods: 1, Threshold: 20, Comparison: "GreaterThanThreshold"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck, err := a.CreateAlarm(ctx, tenant, CreateAlarmInput{Name: "change-stuck",
+		Metric:    AlarmMetric{Namespace: NamespaceHostedZone, Name: MetricChangePendingSeconds, ResourceID: z.ID},
+		Statistic: "Maximum", Period: 60, EvaluationPeriods: 1, Threshold: 30, Comparison: "GreaterThanThreshold"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateAlarm(ctx, tenant, CreateAlarmInput{Name: "bad-stat",
+		Metric:    AlarmMetric{Namespace: NamespaceHostedZone, Name: MetricChangePendingSeconds, ResourceID: z.ID},
+		Statistic: "Sum", Period: 60, EvaluationPeriods: 1, Threshold: 30, Comparison: "GreaterThanThreshold"}); !IsCode(err, CodeInvalidInput) {
+		t.Errorf("change_pending_seconds with Sum: %v", err)
+	}
+	t0 := clock.Now().UTC().Truncate(time.Minute)
+	report := func(node string, at time.Duration, ok, nxdomain uint64) {
+		t.Helper()
+		rep := event.ZoneQueryReport{NodeID: node, Region: "eu-west-1", Start: t0.Add(at), End: t0.Add(at + 10*time.Second)}
+		for _, c := range []event.ZoneQueryCount{{ZoneID: z.ID, RCode: "NOERROR", Queries: ok}, {ZoneID: z.ID, RCode: "NXDOMAIN", Queries: nxdomain}} {
+			if c.Queries > 0 {
+				rep.Counts = append(rep.Counts, c)
+			}
+		}
+		if _, err := a.IngestZoneQueryReport(ctx, rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func(id string) string {
+		t.Helper()
+		got, err := a.GetAlarm(ctx, tenant, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.State
+	}
+	eval := func(at time.Duration) {
+		t.Helper()
+		clock.mu.Lock()
+		clock.t = t0.Add(at)
+		clock.mu.Unlock()
+		if _, err := a.EvaluateAlarms(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.DeliverNotifications(ctx, a.webhookClient()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Minute t0+1: two nameservers, 60 + 50 queries (30 NXDOMAIN): over
+	// both thresholds. The zone's creation change is still pending.
+	report("ns-a", time.Minute, 40, 20)
+	report("ns-b", time.Minute+20*time.Second, 40, 10)
+	eval(2 * time.Minute)
+	if s := state(al.ID); s != AlarmAlarm {
+		t.Fatalf("query-rate alarm %s after 110 queries in a minute, want ALARM", s)
+	}
+	if s := state(nx.ID); s != AlarmAlarm {
+		t.Errorf("NXDOMAIN alarm %s after 30 NXDOMAIN in a minute, want ALARM", s)
+	}
+	if s := state(stuck.ID); s != AlarmAlarm {
+		t.Errorf("change-pending alarm %s with the creation change pending, want ALARM", s)
+	}
+	// Minute t0+2: 10 queries; the change goes INSYNC.
+	report("ns-a", 2*time.Minute, 10, 0)
+	if _, err := a.pool.Exec(ctx, `UPDATE change SET status = 'INSYNC', insync_at = $2 WHERE zone_id = $1`, z.ID, t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	eval(3 * time.Minute)
+	for _, id := range []string{al.ID, nx.ID, stuck.ID} {
+		if s := state(id); s != AlarmOK {
+			t.Errorf("alarm %s is %s after the quiet minute, want OK", id, s)
+		}
+	}
+	want := []string{"INSUFFICIENT_DATA>ALARM", "ALARM>OK"}
+	if got := rc.states(); fmt.Sprint(got) != fmt.Sprint(want) || rc.bad != 0 {
+		t.Fatalf("received %v (%d badly signed), want %v", got, rc.bad, want)
+	}
+	if n := rc.got[0]; n.AlarmID != al.ID || n.AlarmName != "queries-high" || n.NewState != AlarmAlarm {
+		t.Errorf("ALARM notification %+v", n)
+	}
+}

@@ -131,6 +131,9 @@ func IsUnavailable(err error) bool {
 		}
 		return false
 	}
+	if errors.Is(err, ErrStreamUnavailable) {
+		return true
+	}
 	if pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}

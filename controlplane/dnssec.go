@@ -33,6 +33,10 @@ const (
 	SigningStatusSigning    = "SIGNING"
 	SigningStatusNotSigning = "NOT_SIGNING"
 	SigningStatusDeleting   = "DELETING"
+	// SigningStatusActionNeeded is shown, never stored: a signing zone
+	// whose key-signing key roll waits for the operator to change the DS
+	// at a parent outside Waymark (StatusMessage says which).
+	SigningStatusActionNeeded = "ACTION_NEEDED"
 )
 
 // ksKStatusShown is a KSK's status as the API shows it: a retiring key
@@ -83,16 +87,19 @@ type DNSSECOptions struct {
 	Signatures dnssec.Timing
 	// ParentDS, when set, asks a parent that is not hosted here by the
 	// same tenant, through its nameservers, for the DS it publishes
-	// (dnssec/parentds): a KSK whose DS it holds is not deactivated or
-	// deleted, nor signing disabled (KeySigningKeyInParentDSRecord).
-	// Nil: only parents hosted here are checked.
+	// (dnssec/parentds): a KSK whose DS it holds is not deleted, nor
+	// signing disabled (KeySigningKeyInParentDSRecord), and a KSK
+	// deactivated while another signs is retired only once the parent
+	// has dropped its DS and that answer's TTL has passed
+	// (dnssec_remote.go). Nil: only parents hosted here are checked.
 	ParentDS ParentDSLookup
 }
 
 // ParentDSLookup returns the DS records ("keytag algorithm digesttype
-// digest") a zone's parent publishes (parentds.Lookup).
+// digest") a zone's parent publishes, and the TTL of that answer
+// (parentds.Lookup).
 type ParentDSLookup interface {
-	ParentDS(ctx context.Context, zone string) ([]string, error)
+	ParentDS(ctx context.Context, zone string) ([]string, uint32, error)
 }
 
 func (o DNSSECOptions) norm() DNSSECOptions {
@@ -175,6 +182,11 @@ type signingKey struct {
 	// SinceVersion is the zone version of the change that gave the key
 	// its status; 0 until that change is committed (commitZoneKeys).
 	SinceVersion int64
+	// ParentDSGoneAt is when a RETIRED KSK's DS was first seen gone from
+	// a parent outside Waymark, nil until then; ParentDSTTL the largest
+	// TTL that parent gave the answers (dnssec_remote.go).
+	ParentDSGoneAt *time.Time
+	ParentDSTTL    uint32
 }
 
 func (k *signingKey) flags() uint16 {
@@ -197,6 +209,11 @@ type zoneKeys struct {
 	id, name, status string
 	version          int64
 	keys             []signingKey
+	// message is the status message GET …/dnssec shows (the operator's
+	// step at a parent outside Waymark, dnssec_remote.go); actionNeeded
+	// makes a signing zone's status ACTION_NEEDED while it waits on it.
+	message      string
+	actionNeeded bool
 }
 
 func (z *zoneKeys) find(kind, name string) *signingKey {
@@ -297,6 +314,12 @@ func (s *Service) DeactivateKeySigningKey(ctx context.Context, tenantID, zoneID,
 		} else if managed && z.status != SigningStatusNotSigning {
 			// The parent is ours: the key keeps signing until its DS
 			// has left the parent (dnssec_parent.go).
+			s.setStatus(k, KeyStatusRetired)
+			return nil
+		} else if z.status == SigningStatusSigning && s.dnssecOpts().ParentDS != nil {
+			// The parent is elsewhere but can be asked: the key keeps
+			// signing until the parent's nameservers no longer answer
+			// its DS and that answer's TTL has passed (dnssec_remote.go).
 			s.setStatus(k, KeyStatusRetired)
 			return nil
 		}
@@ -425,7 +448,10 @@ func (s *Service) GetDNSSEC(ctx context.Context, tenantID, zoneID string) (DNSSE
 	if err != nil {
 		return DNSSECInfo{}, err
 	}
-	out := DNSSECInfo{ServeSignature: z.status, KeySigningKeys: []KeySigningKey{}, ZoneSigningKeys: []ZoneSigningKey{}}
+	out := DNSSECInfo{ServeSignature: z.status, StatusMessage: z.message, KeySigningKeys: []KeySigningKey{}, ZoneSigningKeys: []ZoneSigningKey{}}
+	if z.status == SigningStatusSigning && z.actionNeeded {
+		out.ServeSignature = SigningStatusActionNeeded
+	}
 	ttl := uint32(s.dnssecOpts().DNSKEYTTL / time.Second)
 	for _, k := range z.keys {
 		if k.Kind == "KSK" {
@@ -458,6 +484,7 @@ func (s *Service) dnssecOpts() DNSSECOptions { return s.cfg.DNSSEC.norm() }
 
 func (s *Service) setStatus(k *signingKey, status string) {
 	k.Status, k.UpdatedAt, k.StatusSince, k.SinceVersion = status, s.now(), s.now(), 0
+	k.ParentDSGoneAt, k.ParentDSTTL = nil, 0
 }
 
 // newKey generates a key and seals its private half under the master
@@ -523,7 +550,7 @@ func (s *Service) inParentDS(ctx context.Context, z *zoneKeys, k *signingKey) (b
 		// (no answer within the lookup's timeout), the call goes ahead
 		// as it did before this check: the parent's DS is then the
 		// operator's to have removed (docs/dnssec.md).
-		if remote, err := lookup.ParentDS(ctx, z.name); err == nil {
+		if remote, _, err := lookup.ParentDS(ctx, z.name); err == nil {
 			sets = append(sets, remote)
 		}
 	}
@@ -541,19 +568,19 @@ func (s *Service) inParentDS(ctx context.Context, z *zoneKeys, k *signingKey) (b
 // loadZoneKeys reads a zone's DNSSEC status and keys, locking the zone
 // row when lock is set.
 func loadZoneKeys(ctx context.Context, tx pgx.Tx, tenantID, id string, lock bool) (*zoneKeys, error) {
-	q := `SELECT name, version, dnssec_status FROM hosted_zone WHERE id = $1 AND tenant_id = $2`
+	q := `SELECT name, version, dnssec_status, dnssec_message, dnssec_action_needed FROM hosted_zone WHERE id = $1 AND tenant_id = $2`
 	if lock {
 		q += ` FOR NO KEY UPDATE`
 	}
 	z := &zoneKeys{id: id}
-	if err := tx.QueryRow(ctx, q, id, tenantID).Scan(&z.name, &z.version, &z.status); err != nil {
+	if err := tx.QueryRow(ctx, q, id, tenantID).Scan(&z.name, &z.version, &z.status, &z.message, &z.actionNeeded); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, errNoSuchZone(id)
 		}
 		return nil, err
 	}
 	rows, err := tx.Query(ctx, `SELECT name, kind, status, algorithm, key_tag, public_key, sealed_private,
-	       caller_reference, created_at, updated_at, status_since, since_version
+	       caller_reference, created_at, updated_at, status_since, since_version, parent_ds_gone_at, parent_ds_ttl
 	  FROM dnssec_key WHERE zone_id = $1 ORDER BY kind, created_at, name`, id)
 	if err != nil {
 		return nil, err
@@ -561,10 +588,10 @@ func loadZoneKeys(ctx context.Context, tx pgx.Tx, tenantID, id string, lock bool
 	z.keys, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (signingKey, error) {
 		var k signingKey
 		var alg int16
-		var tag int32
+		var tag, pttl int32
 		err := row.Scan(&k.Name, &k.Kind, &k.Status, &alg, &tag, &k.PublicKey, &k.Sealed,
-			&k.CallerReference, &k.CreatedAt, &k.UpdatedAt, &k.StatusSince, &k.SinceVersion)
-		k.Algorithm, k.KeyTag = uint8(alg), uint16(tag)
+			&k.CallerReference, &k.CreatedAt, &k.UpdatedAt, &k.StatusSince, &k.SinceVersion, &k.ParentDSGoneAt, &pttl)
+		k.Algorithm, k.KeyTag, k.ParentDSTTL = uint8(alg), uint16(tag), uint32(pttl)
 		return k, err
 	})
 	return z, err
@@ -637,13 +664,16 @@ func (s *Service) commitZoneKeys(ctx context.Context, tx pgx.Tx, tenantID string
 			k.SinceVersion = z.version + 1 // this change
 		}
 		b.Queue(`INSERT INTO dnssec_key (zone_id, name, kind, status, algorithm, key_tag, public_key, sealed_private,
-		             caller_reference, created_at, updated_at, status_since, since_version)
-		         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		             caller_reference, created_at, updated_at, status_since, since_version, parent_ds_gone_at, parent_ds_ttl)
+		         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			z.id, k.Name, k.Kind, k.Status, int16(k.Algorithm), int32(k.KeyTag), k.PublicKey, k.Sealed,
-			k.CallerReference, k.CreatedAt, k.UpdatedAt, k.StatusSince, k.SinceVersion)
+			k.CallerReference, k.CreatedAt, k.UpdatedAt, k.StatusSince, k.SinceVersion, k.ParentDSGoneAt, int32(k.ParentDSTTL))
 	}
-	b.Queue(`UPDATE hosted_zone SET version = $2, dnssec_status = $3, dnssec = $4 WHERE id = $1`,
-		z.id, z.version+1, z.status, stored)
+	if z.status != SigningStatusSigning {
+		z.message, z.actionNeeded = "", false
+	}
+	b.Queue(`UPDATE hosted_zone SET version = $2, dnssec_status = $3, dnssec = $4, dnssec_message = $5, dnssec_action_needed = $6 WHERE id = $1`,
+		z.id, z.version+1, z.status, stored, z.message, z.actionNeeded)
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return ChangeInfo{}, fmt.Errorf("dnssec: store keys: %w", err)
 	}

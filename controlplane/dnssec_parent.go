@@ -26,9 +26,8 @@ import (
 //   - disabling such a zone goes through DELETING: the DS set is removed,
 //     and once that is INSYNC and the DS TTL has passed, signing stops.
 //
-// Parents elsewhere still need Route 53's order: DS removed by hand first
-// (KeySigningKeyInParentDSRecord otherwise, when DNSSECOptions.ParentDS
-// can ask them).
+// Parents elsewhere are asked over DNS instead, and the operator is told
+// what to change there (dnssec_remote.go).
 
 // rowQuerier is what the parent checks read through: a transaction or
 // the pool.
@@ -159,8 +158,11 @@ func (s *Service) advanceParent(ctx context.Context, tenantID, zoneID string) (b
 		want, err = s.wantDS(ctx, tx, z)
 	}
 	_ = tx.Rollback(ctx)
-	if err != nil || !managed {
+	if err != nil {
 		return false, err
+	}
+	if !managed {
+		return s.advanceRemoteParent(ctx, tenantID, z) // dnssec_remote.go
 	}
 	changed, err := s.syncParentDS(ctx, tenantID, z, p, want)
 	if err != nil || changed {

@@ -73,6 +73,10 @@ const (
 	// Alarms (alarms.go).
 	CodeNoSuchAlarm        Code = "NoSuchAlarm"
 	CodeAlarmAlreadyExists Code = "AlarmAlreadyExists"
+
+	// Query logging (querylog.go), Route 53's codes.
+	CodeNoSuchQueryLoggingConfig        Code = "NoSuchQueryLoggingConfig"
+	CodeQueryLoggingConfigAlreadyExists Code = "QueryLoggingConfigAlreadyExists"
 )
 
 // Detail is one specific problem inside an error, such as one failing

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Metric names a tenant can read (GET …/metrics?metric=, and what alarms
@@ -16,6 +17,12 @@ import (
 const (
 	// MetricDNSQueries is the number of queries a hosted zone got.
 	MetricDNSQueries = "dns_queries"
+	// MetricNXDOMAINQueries is the number of those answered NXDOMAIN.
+	MetricNXDOMAINQueries = "nxdomain_queries"
+	// MetricChangePendingSeconds is, at the end of each period, how long
+	// the zone's oldest change still PENDING had been waiting (0 when
+	// none was): an alarm on it says a change is stuck.
+	MetricChangePendingSeconds = "change_pending_seconds"
 	// MetricHealthCheckStatus is 1 while a check is healthy, 0 while not
 	// (the lowest status seen in each period, as CloudWatch's Minimum).
 	MetricHealthCheckStatus = "health_check_status"
@@ -82,10 +89,15 @@ func (s *Service) QueryMetrics(ctx context.Context, tenantID string, q MetricQue
 	}
 	out := MetricSeries{Metric: q.Metric, Period: int(q.Period / time.Second), Datapoints: []Datapoint{}}
 	var err error
-	switch q.Namespace {
-	case NamespaceHostedZone:
+	switch {
+	case q.Metric == MetricChangePendingSeconds:
+		out.Datapoints, err = s.changePending(ctx, tenantID, q.ResourceID, start, end, q.Period)
+	case q.Namespace == NamespaceHostedZone:
+		if q.Metric == MetricNXDOMAINQueries {
+			q.RCode = "NXDOMAIN"
+		}
 		out.Datapoints, err = s.zoneQueries(ctx, tenantID, q, start, end)
-	case NamespaceHealthCheck:
+	case q.Namespace == NamespaceHealthCheck:
 		out.Datapoints, err = s.healthStatusSeries(ctx, tenantID, q.ResourceID, start, end, q.Period)
 	}
 	return out, err
@@ -94,6 +106,10 @@ func (s *Service) QueryMetrics(ctx context.Context, tenantID string, q MetricQue
 func (q MetricQuery) check() error {
 	switch {
 	case q.Namespace == NamespaceHostedZone && q.Metric == MetricDNSQueries:
+	case q.Namespace == NamespaceHostedZone && (q.Metric == MetricNXDOMAINQueries || q.Metric == MetricChangePendingSeconds):
+		if q.RCode != "" || q.Region != "" {
+			return Errorf(CodeInvalidInput, "rcode and region apply to %s only", MetricDNSQueries)
+		}
 	case q.Namespace == NamespaceHealthCheck && q.Metric == MetricHealthCheckStatus:
 		if q.RCode != "" || q.Region != "" {
 			return Errorf(CodeInvalidInput, "rcode and region apply to hosted zone metrics only")
@@ -123,14 +139,53 @@ func (s *Service) zoneQueries(ctx context.Context, tenantID string, q MetricQuer
 	if !ok {
 		return nil, errNoSuchZone(q.ResourceID)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT date_bin($2::interval, minute, $3::timestamptz) AS p, sum(queries)::float8
+	// With an rcode, a period in which the zone got queries but none with
+	// that rcode is a 0, not missing data: an NXDOMAIN-rate alarm sees
+	// the rate fall to nothing.
+	rows, err := s.pool.Query(ctx, `SELECT date_bin($2::interval, minute, $3::timestamptz) AS p,
+	         COALESCE(sum(queries) FILTER (WHERE $5 = '' OR rcode = $5), 0)::float8
 	    FROM zone_query_minute
-	   WHERE zone_id = $1 AND minute >= $3 AND minute < $4
-	     AND ($5 = '' OR rcode = $5) AND ($6 = '' OR region = $6)
+	   WHERE zone_id = $1 AND minute >= $3 AND minute < $4 AND ($6 = '' OR region = $6)
 	   GROUP BY p ORDER BY p`,
 		q.ResourceID, q.Period, start, end, strings.ToUpper(q.RCode), q.Region)
 	if err != nil {
 		return nil, fmt.Errorf("read zone queries: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Datapoint, error) {
+		var d Datapoint
+		err := r.Scan(&d.Timestamp, &d.Value)
+		d.Timestamp = d.Timestamp.UTC()
+		return d, err
+	})
+}
+
+// changePending measures, at each period's end (or now, for the period
+// in progress), the age of the zone's oldest change submitted before and
+// not INSYNC by then. Periods that start after now have no datapoint.
+func (s *Service) changePending(ctx context.Context, tenantID, zoneID string, start, end time.Time, period time.Duration) ([]Datapoint, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM hosted_zone WHERE id = $1 AND tenant_id = $2)`,
+		zoneID, tenantID).Scan(&ok)
+	if err != nil {
+		return nil, fmt.Errorf("read zone: %w", err)
+	}
+	if !ok {
+		return nil, errNoSuchZone(zoneID)
+	}
+	rows, err := s.pool.Query(ctx, `WITH c AS (
+	        SELECT submitted_at, insync_at FROM change
+	         WHERE zone_id = $1 AND tenant_id = $2 AND submitted_at < $4
+	           AND (insync_at IS NULL OR insync_at >= $3)),
+	     p AS (
+	        SELECT t, least(t + $5::interval, $6::timestamptz) AS at
+	          FROM generate_series($3::timestamptz, $4::timestamptz - $5::interval, $5::interval) AS t
+	         WHERE t < $6)
+	    SELECT p.t, COALESCE((SELECT extract(epoch FROM p.at - min(c.submitted_at))::float8 FROM c
+	                           WHERE c.submitted_at < p.at AND (c.insync_at IS NULL OR c.insync_at >= p.at)), 0)
+	      FROM p ORDER BY p.t`,
+		zoneID, tenantID, start, end, period, s.cfg.NowFunc().UTC())
+	if err != nil {
+		return nil, fmt.Errorf("read pending changes: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Datapoint, error) {
 		var d Datapoint
@@ -215,8 +270,18 @@ type ZoneQueryCount struct {
 }
 
 // RecordZoneQueries adds nameserver counts to the rollups. Counts of zones
-// that no longer exist are dropped.
+// that no longer exist are dropped. Nameservers' reports come in through
+// IngestZoneQueryReport, which also makes each count once.
 func (s *Service) RecordZoneQueries(ctx context.Context, counts []ZoneQueryCount) error {
+	return recordZoneQueries(ctx, s.pool, counts)
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func recordZoneQueries(ctx context.Context, db execer, counts []ZoneQueryCount) error {
 	if len(counts) == 0 {
 		return nil
 	}
@@ -227,12 +292,15 @@ func (s *Service) RecordZoneQueries(ctx context.Context, counts []ZoneQueryCount
 		zones[i], regions[i], rcodes[i] = c.ZoneID, c.Region, c.RCode
 		minutes[i], queries[i] = c.Minute.UTC().Truncate(time.Minute), int64(c.Queries)
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO zone_query_minute AS m (zone_id, minute, region, rcode, queries)
+	// Rows in a fixed order, so that two ingesters adding to the same
+	// rows lock them in the same order and never deadlock.
+	_, err := db.Exec(ctx, `INSERT INTO zone_query_minute AS m (zone_id, minute, region, rcode, queries)
 	    SELECT v.zone_id, v.minute, v.region, v.rcode, sum(v.queries)
 	      FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[])
 	           AS v(zone_id, minute, region, rcode, queries)
 	      JOIN hosted_zone z ON z.id = v.zone_id
 	     GROUP BY v.zone_id, v.minute, v.region, v.rcode
+	     ORDER BY v.zone_id, v.minute, v.region, v.rcode
 	    ON CONFLICT (zone_id, minute, region, rcode) DO UPDATE SET queries = m.queries + excluded.queries`,
 		zones, minutes, regions, rcodes, queries)
 	if err != nil {

@@ -42,7 +42,7 @@ func TestIntegrationQueryMetricsZone(t *testing.T) {
 	}{
 		{name: "per-minute", want: []Datapoint{{t0, 11}, {t0.Add(2 * time.Minute), 4}}},
 		{name: "5-minute", mod: func(q *MetricQuery) { q.Period = 5 * time.Minute }, want: []Datapoint{{t0, 15}}},
-		{name: "rcode", mod: func(q *MetricQuery) { q.RCode = "nxdomain" }, want: []Datapoint{{t0, 3}}},
+		{name: "rcode", mod: func(q *MetricQuery) { q.RCode = "nxdomain" }, want: []Datapoint{{t0, 3}, {t0.Add(2 * time.Minute), 0}}},
 		{name: "region", mod: func(q *MetricQuery) { q.Region = "us-east-1" }, want: []Datapoint{{t0, 3}, {t0.Add(2 * time.Minute), 4}}},
 		{name: "range", mod: func(q *MetricQuery) { q.Start = t0.Add(time.Minute) }, want: []Datapoint{{t0.Add(2 * time.Minute), 4}}},
 		{name: "other-tenant", tenant: other, code: CodeNoSuchHostedZone},
@@ -113,5 +113,57 @@ func TestIntegrationQueryMetricsHealthStatus(t *testing.T) {
 	if _, err := s.QueryMetrics(ctx, "TNOBODY", MetricQuery{Namespace: NamespaceHealthCheck, ResourceID: hc.ID,
 		Metric: MetricHealthCheckStatus, Start: t0, End: t0.Add(time.Minute), Period: time.Minute}); !IsCode(err, CodeNoSuchHealthCheck) {
 		t.Errorf("another tenant: %v", err)
+	}
+}
+
+// TestIntegrationQueryMetricsZoneDerived: nxdomain_queries is the NXDOMAIN
+// part of dns_queries; change_pending_seconds measures, at each period's
+// end, the oldest change still pending then, and 0 once none is.
+func TestIntegrationQueryMetricsZoneDerived(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	now := t0.Add(5*time.Minute + 30*time.Second)
+	e := newZoneEnv(t, func(c *Config) { c.NowFunc = func() time.Time { return now } })
+	ctx := context.Background()
+	tenant := testTenant(t, e.pool)
+	z := e.mustZone(t, tenant, "derived.test.")
+	if err := e.s.RecordZoneQueries(ctx, []ZoneQueryCount{
+		{ZoneID: z.ID, Minute: t0, Region: "r", RCode: "NOERROR", Queries: 5},
+		{ZoneID: z.ID, Minute: t0, Region: "r", RCode: "NXDOMAIN", Queries: 3},
+		{ZoneID: z.ID, Minute: t0.Add(time.Minute), Region: "s", RCode: "NXDOMAIN", Queries: 4},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	q := MetricQuery{Namespace: NamespaceHostedZone, ResourceID: z.ID, Metric: MetricNXDOMAINQueries,
+		Start: t0, End: t0.Add(3 * time.Minute), Period: time.Minute}
+	got, err := e.s.QueryMetrics(ctx, tenant, q)
+	if err != nil || !slices.Equal(got.Datapoints, []Datapoint{{t0, 3}, {t0.Add(time.Minute), 4}}) {
+		t.Errorf("nxdomain_queries: %+v, %v", got, err)
+	}
+	q.RCode = "NOERROR"
+	if _, err := e.s.QueryMetrics(ctx, tenant, q); !IsCode(err, CodeInvalidInput) {
+		t.Errorf("nxdomain_queries with rcode: %v", err)
+	}
+
+	// The zone's own creation change is pending since the real now; put
+	// it out of the way, then two changes: one pending from t0+30s to
+	// t0+2m30s, one from t0+2m until now.
+	if _, err := e.pool.Exec(ctx, `UPDATE change SET status = 'INSYNC', submitted_at = $2, insync_at = $2 WHERE zone_id = $1`,
+		z.ID, t0.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pool.Exec(ctx, `INSERT INTO change (id, tenant_id, zone_id, zone_version, status, submitted_at, insync_at)
+	    VALUES ('CPEND1', $1, $2, 2, 'INSYNC', $3, $4), ('CPEND2', $1, $2, 3, 'PENDING', $5, NULL)`,
+		tenant, z.ID, t0.Add(30*time.Second), t0.Add(150*time.Second), t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err = e.s.QueryMetrics(ctx, tenant, MetricQuery{Namespace: NamespaceHostedZone, ResourceID: z.ID,
+		Metric: MetricChangePendingSeconds, Start: t0, End: t0.Add(10 * time.Minute), Period: time.Minute})
+	// At t0+1m: 30 s; t0+2m: 90 s (the first, still pending); t0+3m: 60 s
+	// (the first is INSYNC, the second 1 min old); … t0+5m30s (now): 210 s.
+	want := []Datapoint{{t0, 30}, {t0.Add(time.Minute), 90}, {t0.Add(2 * time.Minute), 60},
+		{t0.Add(3 * time.Minute), 120}, {t0.Add(4 * time.Minute), 180}, {t0.Add(5 * time.Minute), 210}}
+	if err != nil || !slices.Equal(got.Datapoints, want) {
+		t.Errorf("change_pending_seconds:\n got %+v, %v\nwant %+v", got.Datapoints, err, want)
 	}
 }

@@ -67,7 +67,12 @@ func TestIntegrationLongPollsShareOneNotifier(t *testing.T) {
 	// The waiters' first reads reach pg_stat_database only when their
 	// connections flush statistics (up to 10 s when idle): start the
 	// window once a backstop tick passes with only a handful of commits.
-	testkit.Eventually(t, 30*time.Second, func() error {
+	// The figure is the whole test database's, so other packages' tests
+	// running at the same time (make test) may keep it high: then the
+	// window starts anyway and the logged figure says so. Only the
+	// notifier's own query count is asserted.
+	settled := false
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		c, q := commits(), n.queries.Load()
 		testkit.Eventually(t, 5*time.Second, func() error {
 			if n.queries.Load() == q {
@@ -75,11 +80,14 @@ func TestIntegrationLongPollsShareOneNotifier(t *testing.T) {
 			}
 			return nil
 		})
-		if d := commits() - c; d > 10 {
-			return fmt.Errorf("%d commits in one tick: statistics still flushing", d)
+		if commits()-c <= 10 {
+			settled = true
+			break
 		}
-		return nil
-	})
+	}
+	if !settled {
+		t.Logf("the test database never went quiet: the commit figure below includes other tests' commits")
+	}
 	q0, c0, t0 := n.queries.Load(), commits(), time.Now()
 	ticks := int64(window / notifierBackstop)
 	last, lastQ := c0, q0
@@ -90,7 +98,7 @@ func TestIntegrationLongPollsShareOneNotifier(t *testing.T) {
 			perTick = append(perTick, c-last)
 			last, lastQ = c, q
 		}
-		if d := n.queries.Load() - q0; d < ticks {
+		if d := n.queries.Load() - q0; d < ticks || time.Since(t0) < window {
 			return fmt.Errorf("%d notifier queries", d)
 		}
 		return nil
@@ -102,10 +110,12 @@ func TestIntegrationLongPollsShareOneNotifier(t *testing.T) {
 		"(whole test database, late statistics flushes of the waiters' first reads included); per tick: median %d, max %d",
 		waiters, elapsed.Round(time.Millisecond), queries, float64(c1-c0)/elapsed.Seconds()*1000/waiters,
 		perTick[len(perTick)/2], perTick[len(perTick)-1])
-	// One query per tick, whatever the number of waiters (a slow machine
-	// may let a tick or two more pass).
-	if queries > ticks+3 {
-		t.Errorf("%d notifier queries in %d backstop ticks: not one per tick", queries, ticks)
+	// One query per tick, whatever the number of waiters, plus one per
+	// notification: NOTIFY channels are the database's, so other tests'
+	// trackers (their own schemas, the same channel) wake this notifier
+	// too. Far fewer than one query per waiter either way.
+	if queries > ticks+waiters/20 {
+		t.Errorf("%d notifier queries in %d backstop ticks for %d waiters: not shared", queries, ticks, waiters)
 	}
 
 	// One notification wakes every waiter.

@@ -22,6 +22,10 @@ const (
 	DefaultRelayAckWait    = 5 * time.Second
 	DefaultRelayRetention  = 24 * time.Hour
 	defaultRelayMaxBackoff = 5 * time.Second
+	// relayStreamTimeout bounds one attempt to reach the zone stream and
+	// relayStreamRetry the wait between attempts.
+	relayStreamTimeout = 2 * time.Second
+	relayStreamRetry   = 500 * time.Millisecond
 )
 
 // insyncChannel is the LISTEN/NOTIFY channel on which whoever flips changes
@@ -140,6 +144,10 @@ func (r *Relay) Run(ctx context.Context) error {
 // lead relays the outbox while conn (which holds the lock) stays healthy.
 func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) error {
 	backoff := retry.NewBackoff(50*time.Millisecond, defaultRelayMaxBackoff)
+	// The stream unreachable is usually a leader election (4–9 s in
+	// nats-server): ask again often, so that publishing resumes within a
+	// second of its end rather than up to a whole backoff later.
+	streamBackoff := retry.NewBackoff(50*time.Millisecond, relayStreamRetry)
 	streamReady := false
 	lastPrune := time.Time{}
 	for {
@@ -149,11 +157,12 @@ func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) error {
 		if !streamReady {
 			if err := r.ensureStream(ctx); err != nil {
 				r.log.Warn("relay cannot reach the zone stream", "err", err)
-				if err := r.waitQuiet(ctx, conn, backoff.Next()); err != nil {
+				if err := r.waitQuiet(ctx, conn, streamBackoff.Next()); err != nil {
 					return err
 				}
 				continue
 			}
+			streamBackoff.Reset()
 			streamReady = true
 		}
 		n, err := r.publishBatch(ctx)
@@ -240,7 +249,9 @@ func (r *Relay) waitQuiet(ctx context.Context, conn *pgx.Conn, d time.Duration) 
 // highest recorded sequence: nameservers that miss events find the gap
 // and re-load a snapshot.
 func (r *Relay) ensureStream(ctx context.Context) error {
-	cctx, cancel := context.WithTimeout(ctx, r.cfg.AckWait)
+	// A request sent while the stream has no leader is never answered:
+	// a short timeout and a prompt retry find the new leader soonest.
+	cctx, cancel := context.WithTimeout(ctx, min(r.cfg.AckWait, relayStreamTimeout))
 	defer cancel()
 	var recorded int64
 	if err := r.pool.QueryRow(cctx,

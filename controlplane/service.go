@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/nspool"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
@@ -76,6 +77,9 @@ type Config struct {
 	FleetKey []byte
 	// DNSSEC are the signing settings (dnssec.go).
 	DNSSEC DNSSECOptions
+	// QueryLogs is the JetStream the query log stream is read from
+	// (ReadQueryLogs); nil: reads answer ServiceUnavailable.
+	QueryLogs jetstream.JetStream
 	// OnLeader, if set, is called with true when RunLeader starts leading
 	// for key and with false when it stops (tests wait on it).
 	OnLeader func(key int64, leading bool)

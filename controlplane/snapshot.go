@@ -138,6 +138,7 @@ func (s *Service) WriteSnapshotServing(ctx context.Context, w io.Writer, serves 
 		buf = appendNameServers(buf, z.NameServers)
 		buf = appendDNSSEC(buf, z.DNSSEC)
 		buf = appendRawMember(buf, "transfers", z.Transfers)
+		buf = appendRawMember(buf, "query_logging", z.QueryLogging)
 		buf = append(buf, `,"rrsets":[`...)
 		open, sets = i, 0
 	}
@@ -243,7 +244,7 @@ func appendRRSetJSON[S string | []byte](b []byte, name, typ, setID, ttl, records
 // sets but their delegation set's names and their CIDR collections.
 func snapshotZones(ctx context.Context, tx pgx.Tx, f snapshotFilter) ([]rawZone, error) {
 	zrows, err := tx.Query(ctx,
-		`SELECT z.id, z.name, z.tenant_id, z.version, d.name_servers, z.dnssec, z.transfers
+		`SELECT z.id, z.name, z.tenant_id, z.version, d.name_servers, z.dnssec, z.transfers, z.query_logging
 		   FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
 		  WHERE ($1 = '' OR z.id = $1) AND (cardinality($2::text[]) = 0 OR d.name_servers && $2)
 		  ORDER BY z.id`, f.zoneID, f.serves)
@@ -252,9 +253,9 @@ func snapshotZones(ctx context.Context, tx pgx.Tx, f snapshotFilter) ([]rawZone,
 	}
 	zones, err := pgx.CollectRows(zrows, func(row pgx.CollectableRow) (rawZone, error) {
 		var z rawZone
-		var dnssec, transfers []byte
-		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version, &z.NameServers, &dnssec, &transfers)
-		z.DNSSEC, z.Transfers = dnssec, transfers
+		var dnssec, transfers, qlog []byte
+		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version, &z.NameServers, &dnssec, &transfers, &qlog)
+		z.DNSSEC, z.Transfers, z.QueryLogging = dnssec, transfers, qlog
 		z.RRSets = []rawRRSet{}
 		return z, err
 	})
@@ -326,6 +327,9 @@ type rawZone struct {
 	// Transfers is hosted_zone.transfers (zonecfg.Transfers' JSON), nil
 	// if the zone has no transfer configuration.
 	Transfers json.RawMessage `json:"transfers,omitempty"`
+	// QueryLogging is hosted_zone.query_logging (zonecfg.QueryLogging's
+	// JSON), nil if logging is off.
+	QueryLogging json.RawMessage `json:"query_logging,omitempty"`
 }
 
 type rawRRSet struct {
@@ -358,6 +362,7 @@ func (z *rawZone) appendJSON(b []byte) []byte {
 	b = appendNameServers(b, z.NameServers)
 	b = appendDNSSEC(b, z.DNSSEC)
 	b = appendRawMember(b, "transfers", z.Transfers)
+	b = appendRawMember(b, "query_logging", z.QueryLogging)
 	b = append(b, `,"rrsets":[`...)
 	var ttl []byte
 	for i, r := range z.RRSets {

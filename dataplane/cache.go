@@ -37,6 +37,7 @@ const cacheFile = "zones.bin"
 //	        under the fleet key, never in plain text; empty if unsigned) s32 |
 //	        transfer configuration (JSON zonecfg.Transfers: TSIG secrets
 //	        wrapped under the fleet key; empty if none) s32 |
+//	        query logging configuration id (empty: logging off) s16 |
 //	        sets u32
 //	set     owner (wire name) s8 | type u16 | ttl u32 | records u16 |
 //	        set identifier s16 | RDATA (as rrset.rdata) s32 |
@@ -49,7 +50,7 @@ const cacheFile = "zones.bin"
 const (
 	cacheMagic  = "WMZC"
 	cacheEnd    = "WMZE"
-	cacheFormat = 4
+	cacheFormat = 5
 )
 
 // cacheLoop rewrites the cache every CacheInterval when the state changed.
@@ -132,6 +133,7 @@ func (c *cacheWriter) zone(z *zone) error {
 		}
 	}
 	c.s32(string(xfr))
+	c.s16(z.queryLogID())
 	sets := 0
 	z.names.all(func(_ string, n node) { sets += len(n.sets) })
 	c.u32(uint32(sets))
@@ -236,6 +238,7 @@ func (n *Node) writeCache() error {
 // state it leaves is the cache's, so the cache is not rewritten until
 // something changes.
 func (n *Node) loadCache() (uint64, error) {
+	start := time.Now()
 	path := filepath.Join(n.cfg.CacheDir, cacheFile)
 	b, err := os.ReadFile(path)
 	var seq uint64
@@ -256,6 +259,7 @@ func (n *Node) loadCache() (uint64, error) {
 	n.lastSeq = seq
 	clear(n.stale)
 	n.mu.Unlock()
+	n.loaded(true, start)
 	return seq, nil
 }
 
@@ -321,6 +325,7 @@ type cachedZone struct {
 	cidr               string
 	dnssec             string // JSON zonecfg.DNSSEC, or empty
 	transfers          string // JSON zonecfg.Transfers, or empty
+	queryLog           string // query logging configuration id, or empty
 	owners             []string
 	sets               []rrset
 	routes             []string
@@ -328,7 +333,7 @@ type cachedZone struct {
 
 // zone reads one zone.
 func (r *cacheReader) zone() cachedZone {
-	cz := cachedZone{id: r.s16(), tenant: r.s16(), origin: r.s16(), servers: r.s16(), version: int64(r.u64()), cidr: r.s32(), dnssec: r.s32(), transfers: r.s32()}
+	cz := cachedZone{id: r.s16(), tenant: r.s16(), origin: r.s16(), servers: r.s16(), version: int64(r.u64()), cidr: r.s32(), dnssec: r.s32(), transfers: r.s32(), queryLog: r.s16()}
 	n := int(r.u32())
 	if r.err != nil || n > (len(r.b)-r.off)/19 { // 19: the smallest set
 		r.err = errCorruptCache
@@ -362,7 +367,7 @@ func (cz *cachedZone) build() (*zone, error) {
 	if err != nil || cz.id == "" {
 		return nil, fmt.Errorf("zone %q: bad name or id", cz.id)
 	}
-	z := &zone{id: cz.id, tenant: cz.tenant, name: name, origin: origin, version: cz.version}
+	z := &zone{id: cz.id, tenant: cz.tenant, name: name, origin: origin, version: cz.version, queries: &zoneQueries{}}
 	if cz.servers != "" {
 		z.servers = strings.Split(cz.servers, ",")
 	}
@@ -389,6 +394,7 @@ func (cz *cachedZone) build() (*zone, error) {
 		}
 		b.setTransfers(&t)
 	}
+	b.setQueryLogging(&zonecfg.QueryLogging{ConfigID: cz.queryLog})
 	for i, owner := range cz.owners {
 		if skipName(owner) != len(owner) || !isSubName(owner, name) {
 			return nil, fmt.Errorf("zone %s: bad owner name", cz.id)

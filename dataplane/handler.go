@@ -40,6 +40,10 @@ type Handler struct {
 	cookies *cookieJar
 	stats   *Stats
 	qstats  *queryStats // nil: metrics off (metrics.go)
+	// countZones, set by NewServer from Config.CountZoneQueries, counts
+	// every query answered from a zone for that zone (zonequeries.go).
+	countZones bool
+	qlog       *QueryLog // nil: no query logging (querylog.go)
 	// tcpIdle, set by NewServer, is the TCP idle timeout in force, which
 	// answers advertise to clients asking with edns-tcp-keepalive.
 	tcpIdle func() time.Duration
@@ -68,7 +72,7 @@ func (h *Handler) ForView(v int) *Handler {
 		v = 0
 	}
 	d := newHandler(h.store, v, h.ready, h.routing)
-	d.noFast = h.noFast
+	d.noFast, d.qlog = h.noFast, h.qlog
 	return d
 }
 
@@ -86,6 +90,11 @@ func newHandler(store *Store, view int, ready *atomic.Bool, routing *atomic.Poin
 	}
 	return h
 }
+
+// SetQueryLog makes the handler log the answers of zones whose query
+// logging is on to l (nil: none). Call it before serving and before
+// ForView, whose handlers share it.
+func (h *Handler) SetQueryLog(l *QueryLog) { h.qlog = l }
 
 // SetReady opens (or closes) the gate: the Node calls it after its initial
 // sync.
@@ -186,6 +195,9 @@ func (h *Handler) answer(out []byte, q *request, res *result, from netip.Addr) [
 		if q.do {
 			h.store.signer.Load().sign(zs, q, res, &res.sign)
 		}
+		if h.countZones && res.zone != nil {
+			res.zone.queries.count(res.rcode)
+		}
 	}
 	if h.rrl != nil && !q.tcp && cookie != cookieValid {
 		switch h.rrl.account(from, q, res) {
@@ -209,6 +221,9 @@ func (h *Handler) answer(out []byte, q *request, res *result, from netip.Addr) [
 	resp := appendResponse(out, q, res)
 	if h.qstats != nil {
 		h.qstats.count(q, res.rcode, resp)
+	}
+	if h.qlog != nil && res.zone != nil && res.zone.qlog != nil {
+		h.qlog.record(q, res.zone, res.rcode, from)
 	}
 	res.release()
 	return resp

@@ -31,10 +31,13 @@ type result struct {
 	authority  []rrRef
 	additional []rrRef
 	sign       signScratch // DO=1 answers' scratch space (sign.go); kept by reset
+	// zone is the zone that answered, nil when none did (REFUSED): the
+	// handler counts the query for it (zonequeries.go).
+	zone *zone
 }
 
 func (r *result) reset() {
-	r.rcode, r.ede, r.aa, r.tc, r.scope = dns.RcodeSuccess, 0, false, false, 0
+	r.rcode, r.ede, r.aa, r.tc, r.scope, r.zone = dns.RcodeSuccess, 0, false, false, 0, nil
 	r.answer, r.authority, r.additional = r.answer[:0], r.authority[:0], r.additional[:0]
 }
 
@@ -44,6 +47,7 @@ func (r *result) release() {
 	clear(r.answer)
 	clear(r.authority)
 	clear(r.additional)
+	r.zone = nil
 }
 
 // client is what a lookup may know about the asker. Routing policies
@@ -74,6 +78,7 @@ func lookup(zs *zoneSet, qname string, qtype uint16, cl client, res *result) {
 			}
 		}
 	}
+	res.zone = z
 	if z.badNames[qname] > 0 {
 		// Record data the control plane accepted but this server cannot
 		// pack: the name exists, so neither NXDOMAIN nor NODATA is true.

@@ -74,12 +74,14 @@ var protoNames = [2]string{"udp", "tcp"}
 // and rate-limited responses, TCP admission, cookies, and the sync node's
 // state. Create it with NewMetrics, then EnableMetrics on each server.
 type Metrics struct {
-	mu      sync.Mutex // guards servers and node
+	mu      sync.Mutex // guards servers, node and qlog
 	servers []*Server
 	node    *Node
+	qlog    *QueryLog
 	latency *prometheus.HistogramVec
 
-	queries, types, truncated, abuse, zones, applied, unservable *prometheus.Desc
+	queries, types, truncated, abuse, zones, applied, unservable        *prometheus.Desc
+	loadSeconds, loads, lagMessages, lagSeconds, qlogEntries, qlogQueue *prometheus.Desc
 }
 
 // NewMetrics registers the nameserver's collectors on reg.
@@ -97,6 +99,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		zones:      prometheus.NewDesc("waymark_dns_zones_loaded", "Zones in the nameserver's store.", nil, nil),
 		applied:    prometheus.NewDesc("waymark_sync_applied_sequence", "The last zone-stream sequence the nameserver applied.", nil, nil),
 		unservable: prometheus.NewDesc("waymark_dns_unservable_rrsets", "Record sets held but not servable (answered SERVFAIL).", nil, nil),
+		loadSeconds: prometheus.NewDesc("waymark_sync_load_duration_seconds",
+			"Duration of the last successful zone load, by source (snapshot: from the control plane; cache: from disk).", []string{"source"}, nil),
+		loads: prometheus.NewDesc("waymark_sync_loads_total", "Successful zone loads, by source (snapshot, cache).", []string{"source"}, nil),
+		lagMessages: prometheus.NewDesc("waymark_sync_stream_lag_messages",
+			"Zone-stream messages still pending for the nameserver when it applied the last one.", nil, nil),
+		lagSeconds: prometheus.NewDesc("waymark_sync_stream_lag_seconds",
+			"Time from the publication of the last applied zone-stream message to its application.", nil, nil),
+		qlogEntries: prometheus.NewDesc("waymark_querylog_entries_total",
+			"Query log entries, by result: queued, dropped (queue full), published, failed (NATS refused or lost the batch).", []string{"result"}, nil),
+		qlogQueue: prometheus.NewDesc("waymark_querylog_queue_length", "Query log entries waiting to be published.", nil, nil),
 	}
 	reg.MustRegister(m, m.latency)
 	return m
@@ -122,9 +134,17 @@ func (m *Metrics) SetNode(n *Node) {
 	m.mu.Unlock()
 }
 
+// SetQueryLog adds the query log's counters to the metrics.
+func (m *Metrics) SetQueryLog(l *QueryLog) {
+	m.mu.Lock()
+	m.qlog = l
+	m.mu.Unlock()
+}
+
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.queries, m.types, m.truncated, m.abuse, m.zones, m.applied, m.unservable} {
+	for _, d := range []*prometheus.Desc{m.queries, m.types, m.truncated, m.abuse, m.zones, m.applied, m.unservable,
+		m.loadSeconds, m.loads, m.lagMessages, m.lagSeconds, m.qlogEntries, m.qlogQueue} {
 		ch <- d
 	}
 }
@@ -133,7 +153,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 // time, so the hot path never touches Prometheus' own structures.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.mu.Lock()
-	servers, node := m.servers, m.node
+	servers, node, qlog := m.servers, m.node, m.qlog
 	m.mu.Unlock()
 	type key struct {
 		rcode int
@@ -188,6 +208,23 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	if node != nil {
 		ch <- prometheus.MustNewConstMetric(m.applied, prometheus.GaugeValue, float64(node.AppliedSeq()))
+		st := node.SyncStats()
+		ch <- prometheus.MustNewConstMetric(m.loadSeconds, prometheus.GaugeValue, st.SnapshotLoad.Seconds(), "snapshot")
+		ch <- prometheus.MustNewConstMetric(m.loadSeconds, prometheus.GaugeValue, st.CacheLoad.Seconds(), "cache")
+		ch <- prometheus.MustNewConstMetric(m.loads, prometheus.CounterValue, float64(st.SnapshotLoads), "snapshot")
+		ch <- prometheus.MustNewConstMetric(m.loads, prometheus.CounterValue, float64(st.CacheLoads), "cache")
+		ch <- prometheus.MustNewConstMetric(m.lagMessages, prometheus.GaugeValue, float64(st.LagMessages))
+		ch <- prometheus.MustNewConstMetric(m.lagSeconds, prometheus.GaugeValue, st.LagSeconds)
+	}
+	if qlog != nil {
+		st := qlog.Stats()
+		for _, c := range []struct {
+			result string
+			n      uint64
+		}{{"queued", st.Queued}, {"dropped", st.Dropped}, {"published", st.Published}, {"failed", st.Failed}} {
+			ch <- prometheus.MustNewConstMetric(m.qlogEntries, prometheus.CounterValue, float64(c.n), c.result)
+		}
+		ch <- prometheus.MustNewConstMetric(m.qlogQueue, prometheus.GaugeValue, float64(len(qlog.ch)))
 	}
 }
 

@@ -21,6 +21,7 @@ const (
 	DefaultCacheInterval     = 10 * time.Second
 	DefaultRetryInterval     = time.Second
 	DefaultCatchUpTimeout    = 5 * time.Second
+	DefaultStallCheck        = 3 * time.Second
 	DefaultReleaseAfter      = 50000
 	DefaultReleaseDelay      = time.Second
 )
@@ -60,6 +61,10 @@ type NodeConfig struct {
 	// waits for the zone stream before it loads the snapshot instead (the
 	// stream unreachable, or too slow to deliver). Default 5 s.
 	CatchUpTimeout time.Duration
+	// StallCheck is how long the zone stream consumer may deliver nothing
+	// before the node asks the stream whether it holds events the node
+	// has not applied; if it does, the consumer is recreated. Default 3 s.
+	StallCheck time.Duration
 	// ReleaseMemory returns the memory the heap no longer uses to the
 	// operating system; the node calls it once the initial sync is done
 	// and after large changes, when the garbage they leave would
@@ -120,6 +125,7 @@ type Node struct {
 	unserved map[string]struct{}
 	dirty    bool // state changed since the last cache write
 	churn    int  // record sets changed since the last memory release
+	sync     SyncStats
 
 	report      chan struct{} // wakes the reporter
 	resyncWake  chan struct{} // wakes the zone re-fetcher
@@ -158,6 +164,9 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	}
 	if cfg.CatchUpTimeout <= 0 {
 		cfg.CatchUpTimeout = DefaultCatchUpTimeout
+	}
+	if cfg.StallCheck <= 0 {
+		cfg.StallCheck = DefaultStallCheck
 	}
 	if cfg.ReleaseMemory == nil {
 		cfg.ReleaseMemory = debug.FreeOSMemory

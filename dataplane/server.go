@@ -45,6 +45,9 @@ type Config struct {
 	// addresses of several pool names. The server gives it its rate
 	// limiter, cookie jar and counters.
 	Handler *Handler
+	// CountZoneQueries counts the queries answered from each zone, by
+	// rcode, for the tenants' per-zone metrics (ZoneQueryReporter).
+	CountZoneQueries bool
 }
 
 // Server answers DNS over UDP and TCP from a Store. UDP is read and
@@ -66,7 +69,15 @@ type Server struct {
 	stats  *Stats
 	// stopClocks stops the coarse clocks of RRL and cookies.
 	stopClocks chan struct{}
+	// tap, when set, receives every answer (dnstap.go); udpLocal and
+	// tcpLocal are the bound addresses it reports.
+	tap                *Dnstap
+	udpLocal, tcpLocal netip.AddrPort
 }
+
+// SetDnstap makes s write every query and answer to d (nil: none). Call
+// it before Start.
+func (s *Server) SetDnstap(d *Dnstap) { s.tap = d }
 
 // NewServer returns a server answering from store. It is not ready: until
 // SetReady(true) it answers SERVFAIL (see Handler).
@@ -95,6 +106,7 @@ func NewServer(store *Store, cfg Config) *Server {
 	s.handler.rrl = newRRL(cfg.RRL, s.stats)
 	s.handler.cookies = newCookieJar(cfg.Cookies, s.stats)
 	s.handler.tcpIdle = s.idleTimeout
+	s.handler.countZones = cfg.CountZoneQueries
 	return s
 }
 
@@ -147,6 +159,8 @@ func (s *Server) Start(ctx context.Context) error {
 			return fmt.Errorf("dataplane: listen tcp: %w", err)
 		}
 		s.udp, s.tcp = udp, ln.(*net.TCPListener)
+		s.udpLocal = udp.LocalAddr().(*net.UDPAddr).AddrPort()
+		s.tcpLocal = s.tcp.Addr().(*net.TCPAddr).AddrPort()
 		// Room for bursts; the kernel caps it at net.core.rmem_max.
 		_ = udp.SetReadBuffer(4 << 20)
 		_ = udp.SetWriteBuffer(4 << 20)
@@ -255,11 +269,12 @@ func (s *Server) serveUDP() {
 			if m.N > maxUDPQuery {
 				continue
 			}
-			var from netip.Addr
+			var from netip.AddrPort
 			if ua, ok := m.Addr.(*net.UDPAddr); ok {
-				from, _ = netip.AddrFromSlice(ua.IP)
+				a, _ := netip.AddrFromSlice(ua.IP)
+				from = netip.AddrPortFrom(a.Unmap(), uint16(ua.Port))
 			}
-			resp := s.serve(out[k].Buffers[0][:0], m.Buffers[0][:m.N], from.Unmap(), false)
+			resp := s.serve(out[k].Buffers[0][:0], m.Buffers[0][:m.N], from, false)
 			if resp == nil {
 				continue
 			}
@@ -291,13 +306,26 @@ func (s *Server) serveUDP() {
 // serve answers one packet. A panic (a bug: the handler is fuzzed not to)
 // costs that query only, not the nameserver: it is logged with the packet
 // and the query goes unanswered, so the client retries elsewhere.
-func (s *Server) serve(out, b []byte, from netip.Addr, tcp bool) (resp []byte) {
+func (s *Server) serve(out, b []byte, fromPort netip.AddrPort, tcp bool) (resp []byte) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("panic answering a query", "panic", r, "query", hex.EncodeToString(b), "stack", string(debug.Stack()))
 			resp = nil
 		}
 	}()
+	from := fromPort.Addr()
+	if s.tap != nil {
+		start := time.Now()
+		defer func() {
+			if resp != nil {
+				local := s.udpLocal
+				if tcp {
+					local = s.tcpLocal
+				}
+				s.tap.record(b, resp, fromPort, local, tcp, start)
+			}
+		}()
+	}
 	if qs := s.handler.qstats; qs != nil {
 		start := time.Now()
 		resp = s.handler.ServeWire(out, b, from, tcp)

@@ -321,6 +321,8 @@ func (p *jsonScan) zone(zones chan<- *zoneStream) (err error) {
 			return p.value(&st.DNSSEC)
 		case "transfers":
 			return p.value(&st.Transfers)
+		case "query_logging":
+			return p.value(&st.QueryLogging)
 		case "name_servers":
 			st.NameServers = nil
 			if !p.byte('[') {

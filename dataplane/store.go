@@ -254,7 +254,7 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 		s.forget(ev.ZoneID)
 		z, err := buildZone(event.ZoneState{ID: ev.ZoneID, Name: ev.ZoneName, TenantID: ev.TenantID, Version: ev.ToVersion,
 			RRSets: ev.Upserts, CIDRCollections: ev.CIDRCollections, NameServers: ev.NameServers, DNSSEC: ev.DNSSEC,
-			Transfers: ev.Transfers})
+			Transfers: ev.Transfers, QueryLogging: ev.QueryLogging})
 		if z == nil {
 			return 0, err
 		}
@@ -273,6 +273,7 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 		b.setCIDR(ev.CIDRCollections)
 		b.setDNSSEC(ev.DNSSEC)
 		b.setTransfers(ev.Transfers)
+		b.setQueryLogging(ev.QueryLogging)
 		for _, k := range ev.Deletes {
 			b.remove(k)
 		}
@@ -309,7 +310,13 @@ func (s *Store) putLocked(z *zone) {
 // serving zone may have changed.
 func (s *Store) indexLocked(z *zone) []string {
 	names := []string{z.name}
-	if old, ok := s.byID[z.id]; ok && old.name != z.name {
+	old, ok := s.byID[z.id]
+	if ok {
+		// A rebuilt zone (snapshot, re-sync) keeps counting where the
+		// old one was: the counter is the zone's, not the version's.
+		z.queries = old.queries
+	}
+	if ok && old.name != z.name {
 		s.unindexLocked(z.id)
 		names = append(names, old.name)
 	}

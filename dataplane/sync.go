@@ -175,6 +175,7 @@ func (n *Node) catchUp(ctx context.Context, nc *nats.Conn, from uint64) (int, er
 
 // loadSnapshot fetches the control plane's snapshot and installs it.
 func (n *Node) loadSnapshot(ctx context.Context) error {
+	start := time.Now()
 	path := "/v1/nameserver/snapshot"
 	if len(n.cfg.Serves) > 0 {
 		path += "?serve=" + url.QueryEscape(strings.Join(n.cfg.Serves, ","))
@@ -194,6 +195,7 @@ func (n *Node) loadSnapshot(ctx context.Context) error {
 	n.dirty = true
 	n.mu.Unlock()
 	n.releaseDue(-1)
+	n.loaded(false, start)
 	return nil
 }
 
@@ -311,6 +313,7 @@ func (zs *zoneStream) build() (*zone, error) {
 	b.setCIDR(f.CIDRCollections)
 	b.setDNSSEC(f.DNSSEC)
 	b.setTransfers(f.Transfers)
+	b.setQueryLogging(f.QueryLogging)
 	b.w = newMapWriter[node](total + total/4)
 	b.w.set(b.z.name, node{})
 	for _, part := range parts {
@@ -369,6 +372,22 @@ func (n *Node) consumeLoop(ctx context.Context, nc *nats.Conn) {
 		if ctx.Err() != nil {
 			return
 		}
+		n.mu.Lock()
+		progressed := n.lastSeq >= start
+		n.mu.Unlock()
+		if progressed {
+			// The backoff is for a consumer that cannot be had, not for
+			// one recreated now and then over a long life.
+			backoff.Reset()
+		}
+		if errors.Is(err, errLeaderElected) {
+			// The new leader is there now: recreate the consumer at once.
+			n.mu.Lock()
+			from := n.lastSeq + 1
+			n.mu.Unlock()
+			n.log.Info("zone stream has a new leader; recreating the consumer", "from", from)
+			continue
+		}
 		if errors.Is(err, errStreamGap) {
 			n.log.Warn("zone stream lost events the node needs; re-loading the snapshot", "from", start)
 			if err := n.loadSnapshot(ctx); err != nil {
@@ -380,23 +399,42 @@ func (n *Node) consumeLoop(ctx context.Context, nc *nats.Conn) {
 			}
 			n.signalReport()
 		} else {
-			n.log.Warn("zone stream consumer stopped; recreating it", "err", err, "from", start)
+			n.mu.Lock()
+			from := n.lastSeq + 1
+			n.mu.Unlock()
+			n.log.Warn("zone stream consumer stopped; recreating it", "err", err, "from", from)
 		}
 		if !retry.Sleep(ctx, backoff.Next()) {
 			return
 		}
-		if err == nil {
-			backoff.Reset()
-		}
 	}
 }
 
-// consume runs one ordered consumer from start until it fails.
+// consume runs one ordered consumer from start until it fails, or until
+// the node decides to recreate it. The ordered consumer is an R1 consumer
+// on one NATS node, usually the zone stream's leader; when that node dies
+// nats.go notices only after missed heartbeats, and the fleet tests saw
+// its own reset never deliver again (the node applied nothing after the
+// stream's leader was killed). So the node recreates the consumer itself:
+// at once when the stream elects a leader (JetStream's advisory), and
+// when the consumer has delivered nothing for StallCheck while the stream
+// holds events the node has not applied.
 func (n *Node) consume(ctx context.Context, nc *nats.Conn, start uint64) error {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return err
 	}
+	elected := make(chan struct{}, 1)
+	adv, err := nc.Subscribe(streamLeaderElected, func(*nats.Msg) {
+		select {
+		case elected <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe %s: %w", streamLeaderElected, err)
+	}
+	defer func() { _ = adv.Unsubscribe() }()
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	cons, err := js.OrderedConsumer(cctx, event.StreamName, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{event.ZoneSubjectAll},
@@ -414,20 +452,81 @@ func (n *Node) consume(ctx context.Context, nc *nats.Conn, start uint64) error {
 	defer it.Stop()
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
+	// Only this goroutine applies messages; the reader hands them over and
+	// drops what arrives after consume has returned (a recreated consumer
+	// delivers them again, in order).
+	msgs, errc, quit := make(chan jetstream.Msg), make(chan error, 1), make(chan struct{})
+	defer close(quit)
+	go func() {
+		for {
+			msg, err := it.Next()
+			if err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case msgs <- msg:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	check := time.NewTicker(n.cfg.StallCheck)
+	defer check.Stop()
+	lastDelivery := time.Now()
 	for {
-		msg, err := it.Next()
-		if err != nil {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-errc:
 			return err
-		}
-		ok, err := n.applyMsg(msg)
-		if err != nil {
-			return err
-		}
-		if ok {
-			// The reporter sends at once, or coalesces within a burst.
-			n.signalReport()
+		case <-elected:
+			return errLeaderElected
+		case <-check.C:
+			if time.Since(lastDelivery) < n.cfg.StallCheck {
+				continue
+			}
+			if behind, last := n.streamAhead(ctx, js); behind {
+				return fmt.Errorf("%w: nothing delivered for %s, the stream is at %d", errConsumerStalled,
+					time.Since(lastDelivery).Round(time.Millisecond), last)
+			}
+		case msg := <-msgs:
+			lastDelivery = time.Now()
+			ok, err := n.applyMsg(msg)
+			if err != nil {
+				return err
+			}
+			if ok {
+				// The reporter sends at once, or coalesces within a burst.
+				n.signalReport()
+			}
 		}
 	}
+}
+
+// streamLeaderElected is JetStream's advisory of a new zone stream leader.
+const streamLeaderElected = "$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED." + event.StreamName
+
+var (
+	errLeaderElected   = errors.New("the zone stream elected a leader")
+	errConsumerStalled = errors.New("zone stream consumer stalled")
+)
+
+// streamAhead reports whether the zone stream holds events after the
+// last one the node applied, and the stream's last sequence. A stream it
+// cannot read is not ahead: the consumer is left alone.
+func (n *Node) streamAhead(ctx context.Context, js jetstream.JetStream) (bool, uint64) {
+	ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	st, err := js.Stream(ictx, event.StreamName)
+	if err != nil {
+		return false, 0
+	}
+	last := st.CachedInfo().State.LastSeq
+	n.mu.Lock()
+	applied := n.lastSeq
+	n.mu.Unlock()
+	return last > applied, last
 }
 
 // applyMsg applies one message of the zone stream in order: it reports
@@ -452,6 +551,7 @@ func (n *Node) applyMsg(msg jetstream.Msg) (bool, error) {
 	n.mu.Lock()
 	n.lastSeq = seq
 	n.dirty = true
+	n.sync.LagMessages, n.sync.LagSeconds = md.NumPending, max(time.Since(md.Timestamp).Seconds(), 0)
 	n.mu.Unlock()
 	return true, nil
 }

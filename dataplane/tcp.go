@@ -82,6 +82,7 @@ func defaultMaxConns() int {
 type tcpConn struct {
 	c    net.Conn
 	addr netip.Addr
+	port uint16
 	ip   *tcpAddrConns // the connections of addr
 	// last is when the connection last finished an answer (or was
 	// accepted), in Unix nanoseconds; busy is set while a query is being
@@ -207,7 +208,7 @@ func (s *Server) serveTCP() {
 		}
 		tc := &tcpConn{c: c}
 		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-			tc.addr = a.AddrPort().Addr().Unmap()
+			tc.addr, tc.port = a.AddrPort().Addr().Unmap(), a.AddrPort().Port()
 		}
 		tc.last.Store(time.Now().UnixNano())
 		if !s.admit(tc) {
@@ -335,7 +336,7 @@ func (s *Server) serveConn(tc *tcpConn) {
 		}
 		at := len(out)
 		out = append(out, 0, 0)
-		resp := s.serve(out[at+2:at+2], req[:n], tc.addr, true)
+		resp := s.serve(out[at+2:at+2], req[:n], netip.AddrPortFrom(tc.addr, tc.port), true)
 		if resp != nil {
 			// resp aliases out[at+2:] unless it grew past out's capacity.
 			out = append(out[:at+2], resp...)

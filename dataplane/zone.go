@@ -96,6 +96,12 @@ type zone struct {
 	keys *zoneKeys
 	// xfr is the outgoing transfer configuration (xfr.go); nil: none.
 	xfr *zoneXfr
+	// queries counts the queries the zone answered (zonequeries.go). It
+	// is the one mutable part of a zone, shared by every version of it:
+	// edit copies the pointer and the store hands it to a rebuilt zone.
+	queries *zoneQueries
+	// qlog is the zone's query logging (querylog.go); nil: off.
+	qlog *zonecfg.QueryLogging
 }
 
 // ErrSkippedRecords is wrapped by the error ReplaceZone and Apply return
@@ -123,6 +129,7 @@ func buildZone(st event.ZoneState) (*zone, error) {
 	b.setCIDR(st.CIDRCollections)
 	b.setDNSSEC(st.DNSSEC)
 	b.setTransfers(st.Transfers)
+	b.setQueryLogging(st.QueryLogging)
 	for _, rs := range st.RRSets {
 		b.upsert(rs)
 	}
@@ -142,7 +149,7 @@ func newZoneBuilder(id, origin string, size int) (*zoneBuilder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataplane: zone %s: %w", id, err)
 	}
-	z := &zone{id: id, name: name, origin: origin}
+	z := &zone{id: id, name: name, origin: origin, queries: &zoneQueries{}}
 	b := &zoneBuilder{z: z, w: newMapWriter[node](size + size/4), tmp: make([]byte, 1024)}
 	b.w.set(name, node{})
 	return b, nil
@@ -539,6 +546,7 @@ func (z *zone) state() event.ZoneState {
 	if z.xfr != nil {
 		st.Transfers = z.xfr.cfg
 	}
+	st.QueryLogging = z.qlog
 	buf := make([]byte, 0, 512)
 	z.names.all(func(owner string, n node) {
 		name := presentationName(owner)

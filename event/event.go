@@ -94,7 +94,10 @@ type ZoneEvent struct {
 	// Transfers, when set, replaces the zone's outgoing transfer
 	// configuration (nil: unchanged). See zonecfg.Transfers.
 	Transfers *zonecfg.Transfers `json:"transfers,omitempty"`
-	Committed time.Time          `json:"committed"`
+	// QueryLogging, when set, replaces the zone's query logging setting
+	// (nil: unchanged). See zonecfg.QueryLogging.
+	QueryLogging *zonecfg.QueryLogging `json:"query_logging,omitempty"`
+	Committed    time.Time             `json:"committed"`
 }
 
 // Encode returns the wire form of e.

@@ -20,6 +20,8 @@ type ZoneState struct {
 	DNSSEC *zonecfg.DNSSEC `json:"dnssec,omitempty"`
 	// Transfers is the zone's outgoing transfer configuration; nil: none.
 	Transfers *zonecfg.Transfers `json:"transfers,omitempty"`
+	// QueryLogging is the zone's query logging; nil: off.
+	QueryLogging *zonecfg.QueryLogging `json:"query_logging,omitempty"`
 }
 
 // Snapshot is the control plane's full state at stream position Seq:

@@ -340,6 +340,11 @@ func (s *Service) mutate(ctx context.Context, tenantID, name, typ, ref string, s
 		if err != nil {
 			return err
 		}
+		// One operation at a time per domain, even one that will be done
+		// when it commits: a second names the first.
+		if err := s.nonePending(ctx, q, d); err != nil {
+			return err
+		}
 		m := &mutation{zt: zt, tx: s.reg.Bind(zt), q: q, name: d, opID: opID, now: s.reg.Now()}
 		if err := step(ctx, m); err != nil {
 			return err
@@ -365,6 +370,27 @@ func (s *Service) mutate(ctx context.Context, tenantID, name, typ, ref string, s
 		return Operation{}, err
 	}
 	return op, nil
+}
+
+// nonePending fails with DuplicateRequest while the domain has an
+// operation in progress, after settling one whose changes are INSYNC.
+func (s *Service) nonePending(ctx context.Context, q pgx.Tx, domain string) error {
+	var pending string
+	var changes []string
+	err := q.QueryRow(ctx, `SELECT id, change_ids FROM registrar_operation WHERE domain = $1 AND status IN ('SUBMITTED', 'IN_PROGRESS')`,
+		domain).Scan(&pending, &changes)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	tag, err := q.Exec(ctx, settleSQL, pending, changes)
+	if err != nil || tag.RowsAffected() == 1 {
+		return err
+	}
+	return &Error{Code: CodeDuplicateRequest, RequestID: pending,
+		Message: fmt.Sprintf("operation %s is already in progress for %s", pending, domain)}
 }
 
 // UpdateNameservers replaces a domain's nameservers: hosts inside the

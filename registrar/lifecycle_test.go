@@ -270,8 +270,14 @@ func TestIntegrationExpiry(t *testing.T) {
 	}
 
 	before, _ := w.reg.Domain(ctx, "kept.wmk.")
-	if _, err := w.svc.Restore(ctx, tenant, "kept.wmk", ""); err != nil {
+	// One operation at a time per domain: the delete waits for the
+	// restore's delegation to be served.
+	op, err := w.svc.Restore(ctx, tenant, "kept.wmk", "")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if op, err = w.svc.WaitOperation(ctx, tenant, op.ID, 10*time.Second); err != nil || op.Status != registrar.StatusSuccessful {
+		t.Fatalf("restore: %+v, %v", op, err)
 	}
 	delegated(t, server, "kept.wmk.", true)
 	if d, _ := w.reg.Domain(ctx, "kept.wmk."); d.RGP != "" || !d.ExpiresAt.Equal(before.ExpiresAt.AddDate(1, 0, 0)) {
@@ -466,8 +472,14 @@ func TestIntegrationGraceRefunds(t *testing.T) {
 	if p := pass(t, w, registrar.LifecycleConfig{}); p.Redemption != 1 {
 		t.Fatalf("grace end pass: %+v", p)
 	}
-	if _, err := w.svc.Restore(ctx, tenant, "kept.wmk", ""); err != nil {
+	// One operation at a time per domain: the delete waits for the
+	// restore's delegation to be served.
+	op, err := w.svc.Restore(ctx, tenant, "kept.wmk", "")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if op, err = w.svc.WaitOperation(ctx, tenant, op.ID, 10*time.Second); err != nil || op.Status != registrar.StatusSuccessful {
+		t.Fatalf("restore: %+v, %v", op, err)
 	}
 	before := ledgerSum(t, w, tenant, "kept.wmk.")
 	deleteIt("kept.wmk.")

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/waymark-dns/waymark/dataplane"
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/internal/dnstest"
@@ -44,6 +45,7 @@ func run() error {
 	sign := flag.Bool("sign", false, "sign the zone with DNSSEC (fresh keys) and sign DO=1 answers online (../dnssec_vs_knot.sh)")
 	sigCache := flag.Int("sig-cache", 0, "signature cache size with -sign (0: the nameserver's default)")
 	sigBudget := flag.Int("sign-budget", -1, "fresh signatures per second for UDP answers, per node and per zone, with -sign (-1: unlimited, so that dnsperf counts real answers, not TC; 0: the nameserver's default)")
+	withMetrics := flag.Bool("metrics", false, "count answers for Prometheus (query metrics and latency) and per zone for the tenants' metrics, as `waymark nameserver` does by default")
 	flag.Parse()
 	if *zoneFile == "" || *origin == "" {
 		return fmt.Errorf("-zone and -origin are required")
@@ -86,7 +88,13 @@ func run() error {
 		RRL:     dataplane.RRLConfig{Rate: *rrlRate, Slip: *rrlSlip, TableSize: *rrlTable},
 		TCP:     dataplane.TCPConfig{MaxConns: *tcpMax},
 		Cookies: dataplane.CookieConfig{Off: !*cookies},
+		// The per-zone counters are only counted here: publishing them
+		// (ZoneQueryReporter) is off the query path.
+		CountZoneQueries: *withMetrics,
 	})
+	if *withMetrics {
+		dataplane.NewMetrics(prometheus.NewRegistry()).EnableMetrics(srv)
+	}
 	if *geoDB != "" {
 		db, err := dataplane.OpenGeoDB(*geoDB)
 		if err != nil {

@@ -332,6 +332,7 @@ func measure(args []string) error {
 	settleDelay := fs.Duration("settle-delay", 0, "wait this long after the first answers before settling")
 	samples := fs.String("samples", "", "comma-separated times after exec (8s,30s,60s) at which to read VmRSS, then VmHWM; replaces settling unless -usr1")
 	then := fs.String("then", "", "shell command to run against the server once measured (SERVER_PID set)")
+	do := fs.Bool("do", false, "probe with DO=1: a name counts as answered only once its answer carries an RRSIG (signed zones)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -422,8 +423,11 @@ func measure(args []string) error {
 		for len(pending) > 0 {
 			m := new(dns.Msg)
 			m.SetQuestion(pending[0], dns.TypeA)
+			if *do {
+				m.SetEdns0(1232, true)
+			}
 			r, _, err := c.Exchange(m, *addr)
-			if err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 {
+			if err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 || (*do && !hasRRSIG(r.Answer)) {
 				break
 			}
 			pending = pending[1:]
@@ -503,6 +507,16 @@ func measure(args []string) error {
 		return fmt.Errorf("%s: the server is gone after -then: %w", *label, err)
 	}
 	return nil
+}
+
+// hasRRSIG reports whether an answer section carries a signature.
+func hasRRSIG(rrs []dns.RR) bool {
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == dns.TypeRRSIG {
+			return true
+		}
+	}
+	return false
 }
 
 // stableRSS samples VmRSS every 250 ms until four samples in a row are

@@ -15,6 +15,12 @@
 //	    service (as the API does: record sets, outbox, NOTIFY), and waits
 //	    until the running API's relay has published them all: what a
 //	    nameserver that was away must fetch when it comes back.
+//	nsprod sign -database-url URL [-algorithm 13|15]
+//	    enables DNSSEC on every zone of the data set through the control
+//	    plane's service (EnableDNSSEC: a KSK and a ZSK each, the DNSKEY
+//	    set signed), with WAYMARK_MASTER_KEY and WAYMARK_FLEET_KEY as the
+//	    running API has them, and waits until the API's relay has
+//	    published the changes: bench/dnssec_coldstart.sh.
 //	nsprod natsd -listen 127.0.0.1:PORT -dir DIR
 //	    runs a NATS server with JetStream (the nats-server library, as
 //	    `waymark dev` embeds it), storage in DIR, until SIGTERM; it prints
@@ -25,6 +31,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,6 +40,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -40,13 +48,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/dnssec"
 	"github.com/waymark-dns/waymark/migrations"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: nsprod seed|natsd [flags]")
+		fmt.Fprintln(os.Stderr, "usage: nsprod seed|change|sign|natsd [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -57,6 +66,8 @@ func main() {
 		err = natsd(os.Args[2:])
 	case "change":
 		err = change(os.Args[2:])
+	case "sign":
+		err = sign(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -203,21 +214,88 @@ func change(args []string) error {
 		}
 		ids = append(ids, z.id)
 	}
+	if err := waitPublished(ctx, pool, start); err != nil {
+		return err
+	}
+	fmt.Printf("nsprod change: %d zone(s) changed (%d record sets each), published in %s\n", len(ids), *sets, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// sign enables DNSSEC on every zone and waits for the changes to be
+// published.
+func sign(args []string) error {
+	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
+	dsn := fs.String("database-url", "", "PostgreSQL URL of the seeded database")
+	alg := fs.Int("algorithm", int(dnssec.ECDSAP256SHA256), "13 (ECDSAP256SHA256) or 15 (Ed25519)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	master, err := envKey("WAYMARK_MASTER_KEY")
+	if err != nil {
+		return err
+	}
+	var fleet []byte
+	if os.Getenv("WAYMARK_FLEET_KEY") != "" {
+		if fleet, err = envKey("WAYMARK_FLEET_KEY"); err != nil {
+			return err
+		}
+	}
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	svc, err := controlplane.New(pool, controlplane.Config{
+		MasterKey: master, FleetKey: fleet, JWTKey: make([]byte, 32),
+		DNSSEC: controlplane.DNSSECOptions{Algorithm: uint8(*alg)},
+	})
+	if err != nil {
+		return err
+	}
+	rows, _ := pool.Query(ctx, `SELECT id FROM hosted_zone ORDER BY id`)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	for _, id := range ids {
+		if _, err := svc.EnableDNSSEC(ctx, "TBENCH", id); err != nil {
+			return fmt.Errorf("zone %s: %w", id, err)
+		}
+	}
+	if err := waitPublished(ctx, pool, start); err != nil {
+		return err
+	}
+	fmt.Printf("nsprod sign: %d zone(s) signed (algorithm %d), published in %s\n", len(ids), *alg, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// waitPublished waits until the running API's relay has published every
+// outbox event (a minute at most).
+func waitPublished(ctx context.Context, pool *pgxpool.Pool, start time.Time) error {
 	for {
 		var pending int
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox_event WHERE published_at IS NULL`).Scan(&pending); err != nil {
 			return err
 		}
 		if pending == 0 {
-			break
+			return nil
 		}
 		if time.Since(start) > time.Minute {
 			return fmt.Errorf("%d events still unpublished after a minute: is waymark api running?", pending)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	fmt.Printf("nsprod change: %d zone(s) changed (%d record sets each), published in %s\n", len(ids), *sets, time.Since(start).Round(time.Millisecond))
-	return nil
+}
+
+// envKey reads a 32-byte key given in hex in the environment variable.
+func envKey(name string) ([]byte, error) {
+	b, err := hex.DecodeString(strings.TrimSpace(os.Getenv(name)))
+	if err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("%s must be 64 hex digits (the API's)", name)
+	}
+	return b, nil
 }
 
 func containsBench(s string) bool {

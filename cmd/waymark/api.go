@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -21,12 +23,22 @@ func runAPI(ctx context.Context, args []string) error {
 		"let health checks target private and loopback addresses (development only)")
 	dbOpts, httpOpts := timeoutFlags(fs)
 	replicas := replicasFlag(fs)
+	qlogLimits := queryLogFlags(fs)
 	parentResolver := fs.String("parent-ds-resolver", env("WAYMARK_PARENT_DS_RESOLVER", ""),
-		"host:port of a recursive resolver: with it, a parent zone outside Waymark is asked through its nameservers for a KSK's DS before the key may go (WAYMARK_PARENT_DS_RESOLVER); empty: only parents hosted here are checked")
+		"host:port of a recursive resolver: with it, a parent zone outside Waymark is asked through its nameservers for the zone's DS, and a KSK roll waits on it (ACTION_NEEDED while the operator must change the DS there; WAYMARK_PARENT_DS_RESOLVER); empty: only parents hosted here are checked")
+	retention := fs.Duration("metrics-retention", envDuration("WAYMARK_METRICS_RETENTION", controlplane.DefaultMetricsRetention),
+		"keep the tenants' per-minute query and probe metrics this long (WAYMARK_METRICS_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *retention < time.Hour {
+		return errors.New("--metrics-retention must be at least 1h")
+	}
 	if err := checkReplicas(*replicas); err != nil {
+		return err
+	}
+	qlog, err := qlogLimits()
+	if err != nil {
 		return err
 	}
 	sec, err := secretsFromEnv()
@@ -56,7 +68,13 @@ func runAPI(ctx context.Context, args []string) error {
 		Database:            *dbOpts,
 		HTTP:                *httpOpts,
 		NATSReplicas:        *replicas,
+		QueryLog:            qlog,
 		DNSSEC:              dnssecOpts,
+		MetricsRetention:    *retention,
+		// The registrar and the built-in registry: /v1/domains, the
+		// operator's /v1/registry/… (TLDs are configured there; none at
+		// first) and the Route 53 Domains API.
+		Registry: true,
 	})
 	if err != nil {
 		return err

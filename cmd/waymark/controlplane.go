@@ -60,9 +60,16 @@ type controlPlaneOptions struct {
 	// AlarmInterval is how often the alarm leader evaluates alarms and
 	// delivers webhooks. Zero means 10 s.
 	AlarmInterval time.Duration
+	// MetricsRetention is how long the tenants' per-minute metrics are
+	// kept (--metrics-retention); zero means
+	// controlplane.DefaultMetricsRetention.
+	MetricsRetention time.Duration
 	// NATSReplicas is the replica count of the zone stream and the KV
 	// buckets (--nats-replicas); 0 means 1.
 	NATSReplicas int
+	// QueryLog bounds the query log stream (--querylog-max-bytes,
+	// --querylog-max-age); zero fields take event's defaults.
+	QueryLog queryLogLimits
 	// Metrics is the process's Prometheus registry, served at GET
 	// /metrics on the API port; nil makes one (role "api").
 	Metrics *prometheus.Registry
@@ -139,43 +146,6 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	svc, err := controlplane.New(pool, controlplane.Config{
-		Pool:            o.Pool,
-		PredictableSets: o.PredictableSets,
-		ReservedNames:   o.ReservedNames,
-		AllowedNames:    o.AllowedNames,
-		MasterKey:       o.Secrets.MasterKey,
-		JWTKey:          o.Secrets.JWTKey,
-		FleetKey:        o.Secrets.FleetKey,
-		DNSSEC:          o.DNSSEC,
-		Logger:          log.With("component", "controlplane"),
-		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{
-			AllowPrivateTargets: o.AllowPrivateTargets,
-			MinRequestInterval:  o.MinHealthInterval,
-		}},
-	})
-	if err != nil {
-		pool.Close()
-		return nil, err
-	}
-	var reg *registry.Registry
-	var rsvc *registrar.Service
-	var rapi api.RegistrarService // stays a nil interface without a registry
-	if o.Registry {
-		rc := registry.Config{Pool: o.Pool}
-		if o.RegistryClock != nil {
-			rc.Now = o.RegistryClock.Now
-		}
-		if reg, err = registry.Open(ctx, pool, svc, rc); err != nil {
-			pool.Close()
-			return nil, fmt.Errorf("registry: %w", err)
-		}
-		if rsvc, err = registrar.New(ctx, pool, svc, reg, registrar.Config{}); err != nil {
-			pool.Close()
-			return nil, fmt.Errorf("registrar: %w", err)
-		}
-		rapi = rsvc
-	}
 	nc, err := nats.Connect(o.NATSURL,
 		nats.Name("waymark-api"),
 		nats.MaxReconnects(-1),
@@ -190,6 +160,48 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		nc.Close()
 		pool.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+
+	svc, err := controlplane.New(pool, controlplane.Config{
+		Pool:            o.Pool,
+		PredictableSets: o.PredictableSets,
+		ReservedNames:   o.ReservedNames,
+		AllowedNames:    o.AllowedNames,
+		MasterKey:       o.Secrets.MasterKey,
+		JWTKey:          o.Secrets.JWTKey,
+		FleetKey:        o.Secrets.FleetKey,
+		DNSSEC:          o.DNSSEC,
+		Logger:          log.With("component", "controlplane"),
+		QueryLogs:       js,
+		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{
+			AllowPrivateTargets: o.AllowPrivateTargets,
+			MinRequestInterval:  o.MinHealthInterval,
+		}},
+	})
+	if err != nil {
+		nc.Close()
+		pool.Close()
+		return nil, err
+	}
+	var reg *registry.Registry
+	var rsvc *registrar.Service
+	var rapi api.RegistrarService // stays a nil interface without a registry
+	if o.Registry {
+		rc := registry.Config{Pool: o.Pool}
+		if o.RegistryClock != nil {
+			rc.Now = o.RegistryClock.Now
+		}
+		if reg, err = registry.Open(ctx, pool, svc, rc); err != nil {
+			nc.Close()
+			pool.Close()
+			return nil, fmt.Errorf("registry: %w", err)
+		}
+		if rsvc, err = registrar.New(ctx, pool, svc, reg, registrar.Config{}); err != nil {
+			nc.Close()
+			pool.Close()
+			return nil, fmt.Errorf("registrar: %w", err)
+		}
+		rapi = rsvc
 	}
 
 	ln, err := net.Listen("tcp", o.Listen)
@@ -243,12 +255,14 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		pool:      pool,
 		nc:        nc,
 		srv:       newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
-		done:      make(chan error, 6),
+		done:      make(chan error, 8),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{
 		Replicas: o.NATSReplicas, Logger: log.With("component", "relay")})
 	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log.With("component", "tracker")})
 	go gate.Run(ctx)
+	go ensureQueryLogStream(ctx, js, event.QueryLogStreamConfig(o.NATSReplicas, o.QueryLog.MaxBytes, o.QueryLog.MaxAge),
+		log.With("component", "querylog"))
 	go func() { cp.done <- nameErr("relay", relay.Run(ctx)) }()
 	go func() { cp.done <- nameErr("tracker", tracker.Run(ctx)) }()
 	// Every API process campaigns; exactly one aggregates health.
@@ -265,6 +279,14 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	go func() {
 		cp.done <- nameErr("alarms", svc.RunLeader(ctx, controlplane.DefaultAlarmLockKey, func(ctx context.Context) error {
 			return svc.RunAlarms(ctx, o.AlarmInterval)
+		}))
+	}()
+	// Every process ingests the nameservers' query reports (each report
+	// reaches one of them), and one prunes the metrics past retention.
+	go func() { cp.done <- nameErr("zone-queries", svc.RunZoneQueryIngest(ctx, js, o.NATSReplicas)) }()
+	go func() {
+		cp.done <- nameErr("metrics-retention", svc.RunLeader(ctx, controlplane.DefaultMetricsLockKey, func(ctx context.Context) error {
+			return svc.RunMetricsRetention(ctx, o.MetricsRetention, 0)
 		}))
 	}()
 	go func() {

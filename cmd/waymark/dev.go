@@ -44,10 +44,17 @@ func runDev(ctx context.Context, args []string) error {
 	signup := fs.Bool("signup", false, "open sign-up at POST /v1/signup")
 	poolSize := fs.Int("pool", 8, "nameserver pool names ns1.waymark.test. … on consecutive loopback addresses from --dns's")
 	limitFlags := dnsLimitFlags(fs)
+	qlogLimits := queryLogFlags(fs)
+	dnstapSocket := fs.String("dnstap-socket", env("WAYMARK_DNSTAP_SOCKET", ""),
+		"unix socket of a dnstap collector for the nameservers' queries and answers; with several regions each gets PATH.<region>; empty: none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	limits, err := limitFlags()
+	if err != nil {
+		return err
+	}
+	qlog, err := qlogLimits()
 	if err != nil {
 		return err
 	}
@@ -110,6 +117,7 @@ func runDev(ctx context.Context, args []string) error {
 		// Short DNSSEC timings, so that a roll can be watched.
 		DNSSEC:         devDNSSEC(),
 		DNSSECInterval: 5 * time.Second,
+		QueryLog:       qlog,
 		// The built-in registry for test., and the registrar on it.
 		Registry: true,
 	})
@@ -150,6 +158,7 @@ func runDev(ctx context.Context, args []string) error {
 			Pool:         pool,
 			Limits:       limits,
 			Metrics:      nsRegistry(reg, i),
+			DnstapSocket: devDnstapSocket(*dnstapSocket, region, len(splitList(*regions))),
 		})
 		if err != nil {
 			cp.Close()
@@ -383,4 +392,13 @@ func devPool(first string, n int) (nspool.Pool, error) {
 		}
 	}
 	return nspool.Parse(strings.Join(items, ","), 0)
+}
+
+// devDnstapSocket is the dnstap socket of the dev nameserver of region:
+// path itself with one region, path.<region> with several.
+func devDnstapSocket(path, region string, regions int) string {
+	if path == "" || regions == 1 {
+		return path
+	}
+	return path + "." + region
 }

@@ -30,6 +30,9 @@ type dnsLimits struct {
 	// StatsInterval is how often the counters are logged when they
 	// changed; 0 never.
 	StatsInterval time.Duration
+	// ZoneQueryInterval is how often the per-zone query counts are
+	// published for the tenants' metrics; 0 turns per-zone counting off.
+	ZoneQueryInterval time.Duration
 }
 
 // dnsLimitFlags registers the flags on fs; the returned function, called
@@ -90,8 +93,11 @@ func dnsLimitFlags(fs *flag.FlagSet) func() (dnsLimits, error) {
 	journal := fs.Int("ixfr-journal-bytes", envInt("WAYMARK_IXFR_JOURNAL_BYTES", dataplane.DefaultJournalBytes), "memory for the IXFR journal of every zone together, oldest deltas dropped first (WAYMARK_IXFR_JOURNAL_BYTES); -1 none: IXFR answered in full")
 	zoneJournal := fs.Int("ixfr-zone-journal-bytes", envInt("WAYMARK_IXFR_ZONE_JOURNAL_BYTES", dataplane.DefaultJournalZoneBytes), "memory for one zone's IXFR journal (WAYMARK_IXFR_ZONE_JOURNAL_BYTES)")
 	stats := fs.Duration("stats-interval", envDur("WAYMARK_DNS_STATS_INTERVAL", time.Minute), "log the DNS protection counters this often when they changed; 0 never (WAYMARK_DNS_STATS_INTERVAL)")
+	zoneQueries := fs.Duration("zone-metrics-interval", envDur("WAYMARK_ZONE_METRICS_INTERVAL", dataplane.DefaultZoneQueryInterval),
+		"count queries per zone and publish the counts this often, for the tenants' metrics; it must divide a minute; 0 off (WAYMARK_ZONE_METRICS_INTERVAL)")
 	return func() (dnsLimits, error) {
 		l := dnsLimits{
+			ZoneQueryInterval: *zoneQueries,
 			TCP: dataplane.TCPConfig{
 				MaxConns: *tcpMax, MaxConnsPerIP: *tcpPerIP,
 				IdleTimeout: *tcpIdle, PressureIdleTimeout: *tcpPressure, IOTimeout: *tcpIO,
@@ -117,6 +123,8 @@ func dnsLimitFlags(fs *flag.FlagSet) func() (dnsLimits, error) {
 			// 0 would mean "the default" to the library, surprising on a
 			// command line; -1 is the only way to say unlimited.
 			errs = append(errs, errors.New("--signing-budget and --zone-signing-budget must be positive, or -1 for unlimited"))
+		case *zoneQueries != 0 && (*zoneQueries < time.Second || *zoneQueries > time.Minute || time.Minute%*zoneQueries != 0):
+			errs = append(errs, errors.New("--zone-metrics-interval must divide a minute (1s … 60s), or be 0 for off"))
 		case *journal == 0 || *journal < -1 || *zoneJournal <= 0:
 			errs = append(errs, errors.New("--ixfr-journal-bytes must be positive or -1 (none), --ixfr-zone-journal-bytes positive"))
 		case *sigCache <= 0:

@@ -53,6 +53,12 @@ type nameserverOptions struct {
 	Limits dnsLimits
 	// Metrics, when set, receives the DNS and sync metrics.
 	Metrics prometheus.Registerer
+	// QueryLogQueue is the number of query log entries waiting to be
+	// published at most (--querylog-queue); 0: dataplane's default.
+	QueryLogQueue int
+	// DnstapSocket, when set, is the unix socket of a dnstap collector
+	// that gets every query and answer (--dnstap-socket).
+	DnstapSocket string
 }
 
 // nameserver is a running DNS server fed by a sync node.
@@ -134,17 +140,59 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		dm = dataplane.NewMetrics(o.Metrics)
 	}
 	base := dataplane.NewHandler(store)
+	// NATS first: the query log publishes on it, and the handlers of the
+	// listeners share the query log. Connecting does not wait for NATS.
+	nc := o.NATS
+	if nc == nil {
+		var err error
+		nlog := o.Logger.With("component", "nats")
+		nc, err = nats.Connect(o.NATSURL, nats.Name("waymark-nameserver-"+o.NodeID), nats.MaxReconnects(-1),
+			nats.RetryOnFailedConnect(true), nats.ReconnectWait(500*time.Millisecond),
+			// Which NATS server a nameserver is on, and when it moved,
+			// is what an operator asks first after losing a NATS node.
+			nats.ConnectHandler(func(c *nats.Conn) { nlog.Info("nats connected", "server", c.ConnectedUrlRedacted()) }),
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { nlog.Warn("nats disconnected", "err", err) }),
+			nats.ReconnectHandler(func(c *nats.Conn) { nlog.Info("nats reconnected", "server", c.ConnectedUrlRedacted()) }))
+		if err != nil {
+			return nil, fmt.Errorf("nats %s: %w", o.NATSURL, err)
+		}
+	}
+	qctx, stopQueryLog := context.WithCancel(context.WithoutCancel(ctx))
 	shutdown := func() {
 		for _, s := range ns.Servers {
 			_ = s.Shutdown(context.Background())
 		}
+		stopQueryLog()
+		if o.NATS == nil {
+			nc.Close()
+		}
+	}
+	ql, err := startQueryLog(qctx, nc, o.NodeID, o.Region, o.QueryLogQueue, o.Logger.With("component", "querylog"))
+	if err != nil {
+		shutdown()
+		return nil, err
+	}
+	base.SetQueryLog(ql)
+	var tap *dataplane.Dnstap
+	if o.DnstapSocket != "" {
+		if tap, err = dataplane.NewDnstap(dataplane.DnstapConfig{Socket: o.DnstapSocket, Identity: o.NodeID,
+			Version: "waymark", Logger: o.Logger.With("component", "dnstap")}); err != nil {
+			shutdown()
+			return nil, fmt.Errorf("dnstap: %w", err)
+		}
+		go tap.Run(qctx)
+	}
+	if dm != nil {
+		dm.SetQueryLog(ql)
 	}
 	for _, l := range listeners {
 		srv := dataplane.NewServer(store, dataplane.Config{Addr: l.addr, Logger: o.Logger.With("component", "dns"),
-			Handler: base.ForView(l.view), TCP: o.Limits.TCP, RRL: o.Limits.RRL, Cookies: o.Limits.Cookies})
+			Handler: base.ForView(l.view), TCP: o.Limits.TCP, RRL: o.Limits.RRL, Cookies: o.Limits.Cookies,
+			CountZoneQueries: o.Limits.ZoneQueryInterval > 0})
 		if dm != nil {
 			dm.EnableMetrics(srv)
 		}
+		srv.SetDnstap(tap)
 		if err := srv.Start(ctx); err != nil {
 			shutdown()
 			return nil, fmt.Errorf("dns listen %s: %w", l.addr, err)
@@ -158,14 +206,14 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 	}
 	srv := ns.Servers[0]
 	ns.Server = srv
-	nc := o.NATS
-	if nc == nil {
-		var err error
-		nc, err = nats.Connect(o.NATSURL, nats.Name("waymark-nameserver-"+o.NodeID), nats.MaxReconnects(-1),
-			nats.RetryOnFailedConnect(true), nats.ReconnectWait(500*time.Millisecond))
+	var zq *dataplane.ZoneQueryReporter
+	if o.Limits.ZoneQueryInterval > 0 {
+		zq, err = dataplane.NewZoneQueryReporter(dataplane.ZoneQueryReporterConfig{Store: store, NATS: nc,
+			NodeID: o.NodeID, Region: o.Region, Interval: o.Limits.ZoneQueryInterval,
+			Logger: o.Logger.With("component", "zone-queries")})
 		if err != nil {
 			shutdown()
-			return nil, fmt.Errorf("nats %s: %w", o.NATSURL, err)
+			return nil, err
 		}
 	}
 	stopRouting, err := dataplane.StartRouting(ctx, nc, base, dataplane.RoutingOptions{
@@ -215,6 +263,17 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 			Logger: o.Logger.With("component", "notify")}).Run(ctx)
 	}()
 	go reportDNSStats(ctx, ns.Servers, o.Limits.StatsInterval, o.Logger.With("component", "dns"))
+	// The tenants' per-zone query counts; its last report goes out after
+	// the servers stop, before NATS closes.
+	reported := make(chan struct{})
+	if zq != nil {
+		go func() {
+			defer close(reported)
+			_ = zq.Run(ctx)
+		}()
+	} else {
+		close(reported)
+	}
 	go func() {
 		err := node.Run(ctx)
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -222,7 +281,9 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		for _, s := range ns.Servers {
 			_ = s.Shutdown(sctx)
 		}
+		<-reported
 		stopRouting()
+		stopQueryLog()
 		if o.NATS == nil {
 			nc.Close()
 		}
@@ -258,8 +319,16 @@ func runNameserver(ctx context.Context, args []string) error {
 	metricsListen := fs.String("metrics-listen", env("WAYMARK_METRICS_LISTEN", ""), "address serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9153 (WAYMARK_METRICS_LISTEN); empty: none")
 	memLimit := fs.String("memory-limit", env("WAYMARK_MEMORY_LIMIT", ""),
 		"soft memory limit of the process, as GOMEMLIMIT: 512MiB, 2GiB, bytes (WAYMARK_MEMORY_LIMIT); empty leaves GOMEMLIMIT or none")
+	defQueue, _ := strconv.Atoi(env("WAYMARK_QUERYLOG_QUEUE", "8192"))
+	qlogQueue := fs.Int("querylog-queue", defQueue,
+		"query log entries waiting to be published at most; more are dropped and counted, never the answers (WAYMARK_QUERYLOG_QUEUE)")
+	dnstapSocket := fs.String("dnstap-socket", env("WAYMARK_DNSTAP_SOCKET", ""),
+		"unix socket of a dnstap collector (e.g. dnstap -u PATH) that gets every query and answer as Frame Streams; empty: none (WAYMARK_DNSTAP_SOCKET)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *qlogQueue < 1 {
+		return errors.New("--querylog-queue: at least 1")
 	}
 	if *memLimit != "" {
 		limit, err := parseMemoryLimit(*memLimit)
@@ -307,7 +376,7 @@ func runNameserver(ctx context.Context, args []string) error {
 		APIURL: *apiURL, AdminToken: token, CacheDir: *cacheDir,
 		GeoIPDB: *geoip, LatencyTable: *latency, Logger: log,
 		Pool: pool, Serve: splitList(*serve), Limits: limits,
-		Metrics: reg,
+		Metrics: reg, QueryLogQueue: *qlogQueue, DnstapSocket: *dnstapSocket,
 	})
 	if err != nil {
 		return err

@@ -39,15 +39,17 @@ var ErrNoAnswer = errors.New("parentds: no authoritative answer from the parent'
 
 // ParentDS returns the DS records ("keytag algorithm digesttype digest",
 // digest in upper-case hex) that zone's parent publishes, empty when it
-// publishes none.
-func (l Lookup) ParentDS(ctx context.Context, zone string) ([]string, error) {
+// publishes none, and how long resolvers may cache that answer: the DS
+// set's TTL, or for no DS the negative TTL (RFC 2308 §5: the SOA's TTL
+// capped by its minimum field), 0 when the answer carries neither.
+func (l Lookup) ParentDS(ctx context.Context, zone string) ([]string, uint32, error) {
 	zone = dns.CanonicalName(zone)
 	if zone == "." {
-		return nil, errors.New("parentds: the root has no parent")
+		return nil, 0, errors.New("parentds: the root has no parent")
 	}
 	parent, nsNames, err := l.findParent(ctx, zone)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var addrs []string
 	for _, n := range nsNames {
@@ -82,15 +84,24 @@ func (l Lookup) ParentDS(ctx context.Context, zone string) ([]string, error) {
 			continue
 		}
 		var out []string
+		var ttl uint32
 		for _, rr := range r.Answer {
 			if ds, ok := rr.(*dns.DS); ok && dns.CanonicalName(ds.Hdr.Name) == zone {
 				out = append(out, strconv.Itoa(int(ds.KeyTag))+" "+strconv.Itoa(int(ds.Algorithm))+" "+
 					strconv.Itoa(int(ds.DigestType))+" "+strings.ToUpper(ds.Digest))
+				ttl = max(ttl, ds.Hdr.Ttl)
 			}
 		}
-		return out, nil
+		if len(out) == 0 {
+			for _, rr := range r.Ns {
+				if soa, ok := rr.(*dns.SOA); ok {
+					ttl = min(soa.Hdr.Ttl, soa.Minttl)
+				}
+			}
+		}
+		return out, ttl, nil
 	}
-	return nil, lastErr
+	return nil, 0, lastErr
 }
 
 // findParent walks up from zone's parent name to the first name with an

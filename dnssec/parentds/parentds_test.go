@@ -25,7 +25,7 @@ const childDS = "12345 13 2 3490A6806D47F17A34C29E2CE80E8A999FFBE4BE0A2B4BAE59A2
 // delegation (deep.ent).
 const parentZone = `$ORIGIN example.
 $TTL 300
-@        SOA ns.example. hostmaster.example. 1 3600 600 86400 300
+@        SOA ns.example. hostmaster.example. 1 3600 600 86400 120
 @        NS  ns.example.
 ns       A   127.0.0.1
 child    NS  ns.child
@@ -112,15 +112,16 @@ func TestParentDSFromKnot(t *testing.T) {
 	for _, tc := range []struct {
 		zone string
 		want []string
+		ttl  uint32
 	}{
-		{"child.example.", []string{childDS}},
-		{"CHILD.example", []string{childDS}},
-		{"nods.example.", nil},
-		{"deep.ent.example.", []string{childDS}}, // ent.example. has no NS: the walk goes on to example.
+		{"child.example.", []string{childDS}, 300},
+		{"CHILD.example", []string{childDS}, 300},
+		{"nods.example.", nil, 120},                   // the negative TTL: the SOA minimum
+		{"deep.ent.example.", []string{childDS}, 300}, // ent.example. has no NS: the walk goes on to example.
 	} {
-		got, err := l.ParentDS(context.Background(), tc.zone)
-		if err != nil || !slices.Equal(got, tc.want) {
-			t.Errorf("%s: %q %v, want %q", tc.zone, got, err, tc.want)
+		got, ttl, err := l.ParentDS(context.Background(), tc.zone)
+		if err != nil || !slices.Equal(got, tc.want) || ttl != tc.ttl {
+			t.Errorf("%s: %q TTL %d %v, want %q TTL %d", tc.zone, got, ttl, err, tc.want, tc.ttl)
 		}
 	}
 }
@@ -141,12 +142,12 @@ func TestParentDSUnreachable(t *testing.T) {
 		{Resolver: addr, Port: silentPort, Timeout: 200 * time.Millisecond},
 	} {
 		start := time.Now()
-		got, err := l.ParentDS(context.Background(), "child.example.")
+		got, _, err := l.ParentDS(context.Background(), "child.example.")
 		if err == nil || got != nil || time.Since(start) > 5*time.Second {
 			t.Errorf("%+v: %q %v after %v", l, got, err, time.Since(start))
 		}
 	}
-	if _, err := (parentds.Lookup{Resolver: addr}).ParentDS(context.Background(), "."); err == nil {
+	if _, _, err := (parentds.Lookup{Resolver: addr}).ParentDS(context.Background(), "."); err == nil {
 		t.Error("the root's parent: no error")
 	}
 }

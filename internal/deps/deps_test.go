@@ -57,7 +57,7 @@ var arrows = map[string][]string{
 	"dnssec/parentds": nil,
 	"event":           {"healthcfg", "zonecfg"},
 	"controlplane":    {"dnssec", "event", "healthcfg", "internal/retry", "nspool", "zonecfg"},
-	"api":             {"api/route53", "api/route53domains", "console", "controlplane", "event", "healthcfg", "internal/clock", "zonecfg"},
+	"api":             {"api/route53", "api/route53domains", "console", "controlplane", "event", "healthcfg", "internal/clock", "registrar", "registrar/registry", "zonecfg"},
 	"api/route53":     {"controlplane", "event", "healthcfg", "zonecfg"},
 	// The Route 53 Domains front end: the registrar's service, and
 	// api/route53 for the one SigV4 verifier.
@@ -67,7 +67,7 @@ var arrows = map[string][]string{
 	"healthcheck":        {"event", "healthcfg", "internal/retry"},
 	"migrations":         nil,
 	"client":             nil,
-	"cmd/waymark":        {"api", "controlplane", "dataplane", "dnssec", "dnssec/parentds", "event", "healthcfg", "healthcheck", "internal/cli", "internal/clock", "internal/httpcomp", "internal/metrics", "migrations", "nspool", "registrar", "registrar/epp", "registrar/rdap", "registrar/regepp", "registrar/regrdap", "registrar/registry"},
+	"cmd/waymark":        {"api", "controlplane", "dataplane", "dnssec", "dnssec/parentds", "event", "healthcfg", "healthcheck", "internal/cli", "internal/clock", "internal/httpcomp", "internal/metrics", "internal/retry", "migrations", "nspool", "registrar", "registrar/epp", "registrar/rdap", "registrar/regepp", "registrar/regrdap", "registrar/registry"},
 	"internal/cli":       {"client"},
 	"internal/devserver": {"internal/pgtest", "migrations"},
 	"internal/deps":      nil,
@@ -85,7 +85,8 @@ var arrows = map[string][]string{
 	"bench/cpabuse":      {"api", "controlplane", "migrations", "zonecfg"},
 	"bench/nsbench":      {"dataplane", "dnssec", "event", "internal/dnstest", "zonecfg"},
 	"bench/nsmem":        {"dataplane"},
-	"bench/nsprod":       {"controlplane", "migrations", "zonecfg"},
+	"bench/qlogbench":    {"dataplane", "event", "zonecfg"},
+	"bench/nsprod":       {"controlplane", "dnssec", "migrations", "zonecfg"},
 	"bench/xfrbench":     {"dataplane", "dnssec", "event", "zonecfg"},
 	"bench/mkgeoip":      nil,
 	"bench/abuse":        nil,

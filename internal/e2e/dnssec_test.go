@@ -27,18 +27,33 @@ import (
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
-// TestDNSSECUnbound signs a zone through the control plane and has a real
-// validating resolver (Debian's unbound, the zone's DS as its only trust
-// anchor, a stub to a Waymark nameserver) validate its answers: AD on
-// positive, wildcard, CNAME, routed, NXDOMAIN, NODATA, DNSKEY, CDS, ANY and
-// both kinds of delegation; and SERVFAIL with a wrong trust anchor.
+// TestDNSSECUnbound signs a zone through the control plane, once per
+// signing algorithm (ECDSAP256SHA256, the default, and Ed25519), and has
+// real validators check its answers: Debian's unbound (the zone's DS as its
+// only trust anchor, a stub to a Waymark nameserver) sets AD on positive,
+// wildcard, CNAME, routed, NXDOMAIN, NODATA, DNSKEY, CDS, ANY and both
+// kinds of delegation, and delv (BIND's) fully validates a sample; a wrong
+// trust anchor gives SERVFAIL.
 func TestDNSSECUnbound(t *testing.T) {
 	unbound, err := exec.LookPath("unbound")
 	if err != nil {
 		t.Fatal("unbound is not installed: .ci/apt.d/i10.txt lists it (apt-get install unbound)")
 	}
+	delv, err := exec.LookPath("delv")
+	if err != nil {
+		t.Fatal("delv is not installed: .ci/apt.d/i10.txt lists bind9-dnsutils (apt-get install bind9-dnsutils)")
+	}
 	t.Parallel()
-	c := newCluster(t, clusterConfig{})
+	for _, alg := range []uint8{dnssec.ECDSAP256SHA256, dnssec.ED25519} {
+		t.Run(dnssec.AlgorithmMnemonic(alg), func(t *testing.T) {
+			t.Parallel()
+			testDNSSECUnbound(t, unbound, delv, alg)
+		})
+	}
+}
+
+func testDNSSECUnbound(t *testing.T, unbound, delv string, alg uint8) {
+	c := newCluster(t, clusterConfig{DNSSEC: controlplane.DNSSECOptions{Algorithm: alg}})
 	ns := c.startNameserver("ns-dnssec", "r1", t.TempDir())
 	const zone = "signed.example.com."
 	z, create := c.createZone(zone)
@@ -75,8 +90,27 @@ func TestDNSSECUnbound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := info.KeySigningKeys[0].SigningAlgorithmType; got != int(alg) {
+		t.Fatalf("KSK algorithm %d, want %d", got, alg)
+	}
+	for _, k := range info.ZoneSigningKeys {
+		if !strings.Contains(k.DNSKEYRecord, fmt.Sprintf(" 3 %d ", alg)) {
+			t.Fatalf("ZSK %s, want algorithm %d", k.DNSKEYRecord, alg)
+		}
+	}
 	ds := zone + " IN DS " + info.KeySigningKeys[0].DSRecord
 	nsAddr := ns.srv.UDPAddr().String()
+
+	// The nameserver's own answer is signed with the zone's algorithm.
+	if r := resolve(t, nsAddr, "www."+zone, dns.TypeA); len(r.Answer) < 2 {
+		t.Fatalf("unsigned answer from the nameserver:\n%s", r)
+	} else {
+		for _, rr := range r.Answer {
+			if sig, ok := rr.(*dns.RRSIG); ok && sig.Algorithm != alg {
+				t.Fatalf("RRSIG of algorithm %d, want %d:\n%s", sig.Algorithm, alg, r)
+			}
+		}
+	}
 
 	good := startUnbound(t, unbound, zone, nsAddr, ds)
 	for _, tc := range []struct {
@@ -119,7 +153,7 @@ func TestDNSSECUnbound(t *testing.T) {
 
 	// delv validates on its own, from the same trust anchor, through
 	// unbound (with CD set, so unbound's own validation does not count).
-	if delv, err := exec.LookPath("delv"); err == nil {
+	{
 		anchors := filepath.Join(t.TempDir(), "anchors.conf")
 		f := strings.Fields(info.KeySigningKeys[0].DSRecord)
 		if err := os.WriteFile(anchors, []byte(fmt.Sprintf("trust-anchors { %s static-ds %s %s %s \"%s\"; };\n",
@@ -145,13 +179,25 @@ func TestDNSSECUnbound(t *testing.T) {
 }
 
 // startUnbound runs a validating unbound on a free loopback port with ds
-// as the trust anchor of zone, stubbed to the nameserver at nsAddr, and
-// returns its address once it answers.
+// as the trust anchor of zone, stubbed to the nameserver at nsAddr (and
+// so are moreStubs), and returns its address once it answers.
 func startUnbound(t *testing.T, bin, zone, nsAddr, ds string, moreStubs ...string) string {
+	t.Helper()
+	stubs := map[string]string{zone: nsAddr}
+	for _, z := range moreStubs {
+		stubs[z] = nsAddr
+	}
+	return startUnboundStubs(t, bin, ds, stubs)
+}
+
+// startUnboundStubs runs a validating unbound on a free loopback port
+// with anchor (a DS or DNSKEY record) as its only trust anchor and a stub
+// zone per entry of stubs (zone → host:port), and returns its address
+// once it answers.
+func startUnboundStubs(t *testing.T, bin, anchor string, stubs map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	port := freeUDPPort(t)
-	host, nsPort, _ := net.SplitHostPort(nsAddr)
 	conf := fmt.Sprintf(`server:
 	interface: 127.0.0.1
 	port: %d
@@ -169,12 +215,14 @@ func startUnbound(t *testing.T, bin, zone, nsAddr, ds string, moreStubs ...strin
 	val-log-level: 2
 	qname-minimisation: no
 	access-control: 127.0.0.0/8 allow
-stub-zone:
-	name: %q
-	stub-addr: %s@%s
-`, port, dir, filepath.Join(dir, "unbound.pid"), ds, zone, host, nsPort)
-	for _, z := range moreStubs {
+`, port, dir, filepath.Join(dir, "unbound.pid"), anchor)
+	var probe string
+	for z, addr := range stubs {
+		host, nsPort, _ := net.SplitHostPort(addr)
 		conf += fmt.Sprintf("stub-zone:\n\tname: %q\n\tstub-addr: %s@%s\n", z, host, nsPort)
+		if probe == "" || len(z) < len(probe) {
+			probe = z
+		}
 	}
 	path := filepath.Join(dir, "unbound.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
@@ -182,7 +230,7 @@ stub-zone:
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-d", "-c", path)
-	var out strings.Builder
+	var out strings.Builder // one writer for both: exec writes from one goroutine
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -198,7 +246,7 @@ stub-zone:
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	testkit.Eventually(t, 10*time.Second, func() error {
 		m := new(dns.Msg)
-		m.SetQuestion(zone, dns.TypeSOA)
+		m.SetQuestion(probe, dns.TypeSOA)
 		_, _, err := (&dns.Client{Timeout: 500 * time.Millisecond}).Exchange(m, addr)
 		return err
 	})
@@ -272,44 +320,7 @@ func TestDNSSECZSKRollUnderLoad(t *testing.T) {
 	first := info.ZoneSigningKeys[0].KeyTag
 	res := startUnbound(t, unbound, zone, ns.srv.UDPAddr().String(), zone+" IN DS "+info.KeySigningKeys[0].DSRecord)
 
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	var asked, servfail, unvalidated atomic.Int64
-	var mu sync.Mutex
-	var lastBad string
-	go func() {
-		defer close(done)
-		cl := &dns.Client{Timeout: 3 * time.Second}
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			name := "www." + zone
-			if i%3 == 2 {
-				name = fmt.Sprintf("n%d.%s", i, zone) // a denial, signed afresh
-			}
-			m := new(dns.Msg)
-			m.SetQuestion(name, dns.TypeA)
-			m.SetEdns0(1232, true)
-			r, _, err := cl.Exchange(m, res)
-			asked.Add(1)
-			switch {
-			case err != nil || r.Rcode == dns.RcodeServerFailure:
-				servfail.Add(1)
-				mu.Lock()
-				lastBad = fmt.Sprint(name, err, r)
-				mu.Unlock()
-			case !r.AuthenticatedData:
-				unvalidated.Add(1)
-				mu.Lock()
-				lastBad = r.String()
-				mu.Unlock()
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
+	stream := startStream(res, zone)
 
 	if _, err := c.svc.RollZSK(ctx, c.tenant, z.ID); err != nil {
 		t.Fatal(err)
@@ -329,21 +340,79 @@ func TestDNSSECZSKRollUnderLoad(t *testing.T) {
 	})
 	// The stream goes on until the last step has reached the nameserver
 	// and a few more queries have been answered after it.
-	after := asked.Load() + 25
-	testkit.Eventually(t, 10*time.Second, func() error {
-		if n := asked.Load(); n < after {
-			return fmt.Errorf("only %d queries so far", n)
+	stream.finish(t, 25, "the ZSK roll")
+}
+
+// validatedStream asks a validating resolver a steady stream of DO=1
+// queries about a zone, every third one a fresh name that does not exist
+// (a denial signed afresh), and counts the answers that were SERVFAIL or
+// lacked AD.
+type validatedStream struct {
+	asked, servfail, unvalidated atomic.Int64
+	stop, done                   chan struct{}
+	mu                           sync.Mutex
+	lastBad                      string
+}
+
+// startStream starts the stream of queries for www.zone and denials in
+// zone against the resolver at res, every 20 ms.
+func startStream(res, zone string) *validatedStream {
+	s := &validatedStream{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		cl := &dns.Client{Timeout: 3 * time.Second}
+		for i := 0; ; i++ {
+			select {
+			case <-s.stop:
+				return
+			default:
+			}
+			name := "www." + zone
+			if i%3 == 2 {
+				name = fmt.Sprintf("n%d.%s", i, zone)
+			}
+			m := new(dns.Msg)
+			m.SetQuestion(name, dns.TypeA)
+			m.SetEdns0(1232, true)
+			r, _, err := cl.Exchange(m, res)
+			s.asked.Add(1)
+			switch {
+			case err != nil || r.Rcode == dns.RcodeServerFailure:
+				s.servfail.Add(1)
+			case !r.AuthenticatedData:
+				s.unvalidated.Add(1)
+			default:
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			s.mu.Lock()
+			s.lastBad = fmt.Sprint(name, " ", err, " ", r)
+			s.mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return s
+}
+
+// finish lets n more queries be answered, stops the stream and fails the
+// test if any answer was SERVFAIL or not validated.
+func (s *validatedStream) finish(t *testing.T, n int64, what string) {
+	t.Helper()
+	after := s.asked.Load() + n
+	testkit.Eventually(t, 20*time.Second, func() error {
+		if got := s.asked.Load(); got < after {
+			return fmt.Errorf("only %d queries so far", got)
 		}
 		return nil
 	})
-	close(stop)
-	<-done
-	mu.Lock()
-	defer mu.Unlock()
-	if servfail.Load() > 0 || unvalidated.Load() > 0 {
-		t.Fatalf("%d queries during the roll: %d SERVFAIL, %d without AD; last: %s", asked.Load(), servfail.Load(), unvalidated.Load(), lastBad)
+	close(s.stop)
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.servfail.Load() > 0 || s.unvalidated.Load() > 0 {
+		t.Fatalf("%d queries during %s: %d SERVFAIL, %d without AD; last: %s", s.asked.Load(), what, s.servfail.Load(), s.unvalidated.Load(), s.lastBad)
 	}
-	t.Logf("%d queries during the ZSK roll, all validated", asked.Load())
+	t.Logf("%d queries during %s, all validated", s.asked.Load(), what)
 }
 
 // TestDNSSECNoPlainKeysOnTheWire looks for every private key of a signed
@@ -551,38 +620,7 @@ func TestDNSSECKSKRollWithParent(t *testing.T) {
 		t.Fatalf("the child does not validate through the parent's DS:\n%s", r)
 	}
 
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	var asked, bad atomic.Int64
-	var mu sync.Mutex
-	var lastBad string
-	go func() {
-		defer close(done)
-		cl := &dns.Client{Timeout: 3 * time.Second}
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			name := "www." + childName
-			if i%3 == 2 {
-				name = fmt.Sprintf("n%d.%s", i, childName)
-			}
-			m := new(dns.Msg)
-			m.SetQuestion(name, dns.TypeA)
-			m.SetEdns0(1232, true)
-			r, _, err := cl.Exchange(m, res)
-			asked.Add(1)
-			if err != nil || r.Rcode == dns.RcodeServerFailure || !r.AuthenticatedData {
-				bad.Add(1)
-				mu.Lock()
-				lastBad = fmt.Sprint(name, " ", err, " ", r)
-				mu.Unlock()
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
+	stream := startStream(res, childName)
 
 	if _, _, err := c.svc.CreateKeySigningKey(ctx, c.tenant, child.ID, controlplane.CreateKeySigningKeyInput{Name: "ksk_two", Status: "ACTIVE"}); err != nil {
 		t.Fatal(err)
@@ -596,19 +634,5 @@ func TestDNSSECKSKRollWithParent(t *testing.T) {
 	}
 	until("the old DS withdrawn", func() bool { return parentDS() == 1 })
 	until("the old KSK inactive", func() bool { return kskStatus("waymark_ksk_1") == controlplane.KeyStatusInactive })
-	after := asked.Load() + 25
-	testkit.Eventually(t, 10*time.Second, func() error {
-		if n := asked.Load(); n < after {
-			return fmt.Errorf("only %d queries", n)
-		}
-		return nil
-	})
-	close(stop)
-	<-done
-	mu.Lock()
-	defer mu.Unlock()
-	if bad.Load() > 0 {
-		t.Fatalf("%d of %d queries during the KSK roll failed or were not validated; last: %s", bad.Load(), asked.Load(), lastBad)
-	}
-	t.Logf("%d queries during the KSK roll, all validated", asked.Load())
+	stream.finish(t, 25, "the KSK roll")
 }

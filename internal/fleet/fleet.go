@@ -6,7 +6,8 @@
 // schema — so that tests can kill -9 any of them and restart it.
 //
 // `make fleet` runs it (internal/fleet/fleetup) and prints the addresses;
-// the fault tests are behind the build tag `fleet` (`make fleet-test`).
+// its fault tests (fleet_test.go) run in `make test`, alone in
+// `make fleet-test`.
 // It is not a _test.go file so that the command and the tests share it;
 // nothing in production imports it.
 package fleet
@@ -71,12 +72,20 @@ type Options struct {
 	// StartTimeout bounds the wait for each role (default 3 minutes: the
 	// machines running this are loaded).
 	StartTimeout time.Duration
+	// LinkDelays, when set, puts each region's nameserver behind a Link
+	// with that one-way delay (in Regions order) to the NATS node of its
+	// own number, its only NATS URL: the region reaches the cluster over
+	// a WAN. Nil connects every nameserver to all three nodes directly.
+	LinkDelays []time.Duration
 }
 
 // Fleet is a running set of processes.
 type Fleet struct {
 	// NATS, APIs, Nameservers and Checkers are the processes, by role.
 	NATS, APIs, Nameservers, Checkers []*Proc
+	// Links are the regions' links to the cluster (Options.LinkDelays),
+	// in Regions order; empty without them.
+	Links []*Link
 	// NATSURLs are the cluster's client URLs; APIURLs the API base URLs;
 	// DNS the nameservers' addresses (UDP and TCP).
 	NATSURLs, APIURLs, DNS []string
@@ -280,8 +289,17 @@ func (f *Fleet) start(ctx context.Context) error {
 		if err := os.MkdirAll(cache, 0o755); err != nil {
 			return err
 		}
+		nsURLs := urls
+		if f.o.LinkDelays != nil {
+			link, err := NewLink(strings.TrimPrefix(f.NATSURLs[i], "nats://"), f.o.LinkDelays[i])
+			if err != nil {
+				return err
+			}
+			f.Links = append(f.Links, link)
+			nsURLs = "nats://" + link.Addr()
+		}
 		p := f.proc("ns-"+region, f.o.Bin.Waymark, f.secrets, "nameserver",
-			"--region", region, "--node-id", "ns-"+region, "--listen", addr, "--nats-url", urls,
+			"--region", region, "--node-id", "ns-"+region, "--listen", addr, "--nats-url", nsURLs,
 			"--api", f.APIURLs[i%len(f.APIURLs)], "--cache-dir", cache)
 		if err := p.start(); err != nil {
 			return err
@@ -422,7 +440,7 @@ func (f *Fleet) WaitNameserver(ctx context.Context, i int) error {
 		if !p.Running() {
 			return fmt.Errorf("%s exited:\n%s", p.Name, tail(p.Log()))
 		}
-		rcode, err := probe(f.DNS[i])
+		rcode, err := probeRcode(f.DNS[i])
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.Name, err)
 		}
@@ -491,6 +509,9 @@ func (f *Fleet) Close() error {
 			go func() { defer wg.Done(); p.Stop() }()
 		}
 		wg.Wait()
+	}
+	for _, l := range f.Links {
+		l.Close()
 	}
 	if f.schema == "" {
 		return nil

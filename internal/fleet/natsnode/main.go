@@ -62,8 +62,11 @@ func run(name, listen, cluster, routes, store string) error {
 		Port:       p,
 		JetStream:  true,
 		StoreDir:   store,
-		Cluster:    server.ClusterOpts{Name: "waymark-fleet", Host: ch, Port: cp},
-		Routes:     rs,
+		// NoAdvertise: a client given one node (through a region's link)
+		// must not learn the others' addresses and bypass the link.
+		Cluster: server.ClusterOpts{Name: "waymark-fleet", Host: ch, Port: cp, NoAdvertise: true},
+		Routes:  rs,
+		Logtime: true, // the fault tests read when elections happened
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
