@@ -29,6 +29,8 @@ import (
 //     ends; offers between tenants lapse (transfer.go);
 //   - registrants who have not verified their email in time have their
 //     domains put on clientHold (lifecycle_verify.go);
+//   - registrants are told 30 and 7 days before expiry (ERRP;
+//     lifecycle_mail.go);
 //   - mails in the outbox are sent (lifecycle_mail.go).
 //
 // Every step of a batch commits together with its ledger rows, operations
@@ -150,7 +152,7 @@ type Pass struct {
 	AutoRenewed, Expired, GraceEnded, Redemption, PendingDelete, Released int
 	TransfersApproved, TransfersLapsed                                    int
 	VerificationsStarted, Held                                            int
-	MailsSent                                                             int
+	Notices, MailsSent                                                    int
 }
 
 // RunOnce does everything due now and returns what it did. Safe to run
@@ -173,6 +175,9 @@ func (l *Lifecycle) RunOnce(ctx context.Context) (Pass, error) {
 		return p, err
 	}
 	if err := l.verifications(ctx, &p); err != nil {
+		return p, err
+	}
+	if err := l.expiryNotices(ctx, &p); err != nil {
 		return p, err
 	}
 	if err := l.sendMails(ctx, &p); err != nil {
@@ -256,6 +261,7 @@ func (p *Pass) add(o Pass) {
 	p.TransfersLapsed += o.TransfersLapsed
 	p.VerificationsStarted += o.VerificationsStarted
 	p.Held += o.Held
+	p.Notices += o.Notices
 	p.MailsSent += o.MailsSent
 }
 

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -124,4 +126,70 @@ func (l *Lifecycle) sendMails(ctx context.Context, p *Pass) error {
 			return nil
 		}
 	}
+}
+
+// ExpiryNotices are the days before expiry at which the registrant is
+// told (ICANN's Expired Registration Recovery Policy: about a month and a
+// week before; the notice after expiry is the "expired" mail).
+var ExpiryNotices = []int{30, 7}
+
+// expiryNotices queues, once per domain, period and notice, a mail to the
+// registrant of every domain expiring within a notice's days. The dedupe
+// key carries the expiry (Unix seconds), so a renewed domain is told
+// again before its next expiry.
+func (l *Lifecycle) expiryNotices(ctx context.Context, p *Pass) error {
+	now := l.s.reg.Now()
+	for _, days := range ExpiryNotices {
+		kind := fmt.Sprintf("notice%d", days)
+		for {
+			rows, err := l.s.db.Query(ctx, `SELECT d.name, r.tenant_id, lower(r.contacts->'registrant'->>'email'), d.expires_at, r.auto_renew
+			        FROM registry_domain d JOIN registrar_domain r ON r.name = d.name
+			        WHERE d.registrar_id = $1 AND d.expires_at > $2 AND d.expires_at <= $3 AND d.rgp NOT IN ('redemptionPeriod', 'pendingDelete')
+			          AND coalesce(r.contacts->'registrant'->>'email', '') <> ''
+			          AND NOT EXISTS (SELECT 1 FROM registrar_mail m WHERE m.dedupe = $4 || '|' || d.name || '|' || extract(epoch FROM d.expires_at)::bigint)
+			        ORDER BY d.expires_at LIMIT $5`, RegistrarID, now, now.Add(time.Duration(days)*24*time.Hour), kind, mailBatch)
+			if err != nil {
+				return err
+			}
+			type due struct {
+				name, tenant, email string
+				exp                 time.Time
+				auto                bool
+			}
+			list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (due, error) {
+				var d due
+				return d, row.Scan(&d.name, &d.tenant, &d.email, &d.exp, &d.auto)
+			})
+			if err != nil {
+				return err
+			}
+			if len(list) == 0 {
+				break
+			}
+			tx, err := l.s.db.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			for _, d := range list {
+				what := "It will expire and stop resolving unless you renew it."
+				if d.auto {
+					what = "It will be renewed automatically for a year and charged to your account."
+				}
+				body := fmt.Sprintf("%s expires on %s, in %d days or less.\n%s\n", d.name, d.exp.UTC().Format(time.DateOnly), days, what)
+				if err := l.s.queueMail(ctx, tx, d.tenant, d.name, kind, strconv.FormatInt(d.exp.Unix(), 10), d.email,
+					fmt.Sprintf("%s expires on %s", d.name, d.exp.UTC().Format(time.DateOnly)), body); err != nil {
+					_ = tx.Rollback(ctx)
+					return err
+				}
+				p.Notices++
+			}
+			if err := tx.Commit(ctx); err != nil {
+				return err
+			}
+			if len(list) < mailBatch {
+				break
+			}
+		}
+	}
+	return nil
 }

@@ -487,3 +487,42 @@ func TestIntegrationGraceRefunds(t *testing.T) {
 		t.Errorf("kept.wmk.: balance %d after a delete outside grace periods, want %d", got, before)
 	}
 }
+
+// TestIntegrationExpiryNotices: the registrant is mailed 30 and 7 days
+// before expiry, once each however many passes run, and again before the
+// next expiry once the domain is renewed.
+func TestIntegrationExpiryNotices(t *testing.T) {
+	w := newWorld(t, "", 60)
+	mails := t.TempDir()
+	cfg := registrar.LifecycleConfig{Mailer: registrar.FileMailer{Dir: mails}}
+	tenant := w.tenant(t, "notices")
+	contacts := map[string]registry.ContactInfo{"registrant": {Name: "Ada Registrant", City: "Zurich", CountryCode: "CH",
+		Email: "ada@example.com", Voice: "+41.445550100", Street: []string{"Bahnhofstrasse 1"}, PostalCode: "8001"}}
+	registerExternal(t, w, tenant, "soon.wmk.", true, contacts)
+	count := func(kind string) int {
+		files, _ := filepath.Glob(filepath.Join(mails, "*-"+kind+".eml"))
+		return len(files)
+	}
+	w.advance(300 * day)
+	if p := pass(t, w, cfg); p.Notices != 0 {
+		t.Fatalf("65 days before expiry: %+v", p)
+	}
+	w.advance(40 * day) // 25 days before
+	pass(t, w, cfg)
+	pass(t, w, cfg)
+	if count("notice30") != 1 || count("notice7") != 0 {
+		t.Fatalf("25 days before: %d and %d notices", count("notice30"), count("notice7"))
+	}
+	w.advance(20 * day) // 5 days before
+	pass(t, w, cfg)
+	if count("notice30") != 1 || count("notice7") != 1 {
+		t.Fatalf("5 days before: %d and %d notices", count("notice30"), count("notice7"))
+	}
+	w.advance(6 * day) // auto-renewed; 30 days before the next expiry later
+	pass(t, w, cfg)
+	w.advance(340 * day)
+	pass(t, w, cfg)
+	if count("notice30") != 2 || count("autorenew") != 1 {
+		t.Errorf("before the next expiry: %d notices, %d renewal mails", count("notice30"), count("autorenew"))
+	}
+}
