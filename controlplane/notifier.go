@@ -39,8 +39,9 @@ type changeNotifier struct {
 	watches map[string]*watch // by change id
 	running bool
 
-	// queries counts the status queries the notifier made (tests).
-	queries atomic.Int64
+	// queries counts the status queries the notifier made, notified
+	// those made on a notification rather than a backstop tick (tests).
+	queries, notified atomic.Int64
 }
 
 // watch is one waited change: its waiters and what the notifier last read
@@ -138,8 +139,10 @@ func (n *changeNotifier) run() {
 	defer tick.Stop()
 	idleSince := time.Time{}
 	for {
+		byNotify := false
 		select {
 		case <-notified:
+			byNotify = true
 		case <-tick.C:
 		}
 		ids := n.ids()
@@ -159,6 +162,9 @@ func (n *changeNotifier) run() {
 			continue
 		}
 		idleSince = time.Time{}
+		if byNotify {
+			n.notified.Add(1)
+		}
 		n.check(ctx, ids)
 	}
 }

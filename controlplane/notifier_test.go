@@ -88,7 +88,7 @@ func TestIntegrationLongPollsShareOneNotifier(t *testing.T) {
 	if !settled {
 		t.Logf("the test database never went quiet: the commit figure below includes other tests' commits")
 	}
-	q0, c0, t0 := n.queries.Load(), commits(), time.Now()
+	q0, n0, c0, t0 := n.queries.Load(), n.notified.Load(), commits(), time.Now()
 	ticks := int64(window / notifierBackstop)
 	last, lastQ := c0, q0
 	var perTick []int64
@@ -105,17 +105,19 @@ func TestIntegrationLongPollsShareOneNotifier(t *testing.T) {
 	})
 	c1, elapsed := commits(), time.Since(t0)
 	queries := n.queries.Load() - q0
+	byTick := queries - (n.notified.Load() - n0)
 	slices.Sort(perTick)
 	t.Logf("%d waiters over %s: %d notifier queries; pg_stat_database xact_commit %.1f/s per 1,000 waiters "+
 		"(whole test database, late statistics flushes of the waiters' first reads included); per tick: median %d, max %d",
 		waiters, elapsed.Round(time.Millisecond), queries, float64(c1-c0)/elapsed.Seconds()*1000/waiters,
 		perTick[len(perTick)/2], perTick[len(perTick)-1])
-	// One query per tick, whatever the number of waiters, plus one per
-	// notification: NOTIFY channels are the database's, so other tests'
-	// trackers (their own schemas, the same channel) wake this notifier
-	// too. Far fewer than one query per waiter either way.
-	if queries > ticks+waiters/20 {
-		t.Errorf("%d notifier queries in %d backstop ticks for %d waiters: not shared", queries, ticks, waiters)
+	// One query per backstop tick, whatever the number of waiters (a slow
+	// machine may let a tick or two more pass). Queries on notifications
+	// are shared by the waiters too; NOTIFY channels are the database's,
+	// so other tests' trackers (their own schemas, the same channel) wake
+	// this notifier as well, and those are not counted against it.
+	if byTick > ticks+3 {
+		t.Errorf("%d notifier queries on backstop ticks in %d ticks for %d waiters: not one per tick", byTick, ticks, waiters)
 	}
 
 	// One notification wakes every waiter.
