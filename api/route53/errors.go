@@ -59,8 +59,14 @@ func r53Code(code controlplane.Code) (r53 string, status int, ok bool) {
 		return string(code), http.StatusBadRequest, true
 	case controlplane.CodeDNSSECNotEnabled:
 		return "DNSSECNotFound", http.StatusBadRequest, true
-	case controlplane.CodeNoSuchKeySigningKey:
+	case controlplane.CodeNoSuchKeySigningKey, controlplane.CodeNoSuchQueryLoggingConfig:
 		return string(code), http.StatusNotFound, true
+	case controlplane.CodeQueryLoggingConfigAlreadyExists:
+		return string(code), http.StatusConflict, true
+	case controlplane.CodeHostedZoneIsSecondary:
+		// Route 53 has no secondary zones; a write to one through its API
+		// is a batch it cannot apply.
+		return "InvalidChangeBatch", http.StatusBadRequest, true
 	case controlplane.CodeNoSuchAlarm:
 		// Alarms are not on the Route 53 API (CloudWatch's are); the
 		// table stays complete.
