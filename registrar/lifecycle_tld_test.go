@@ -102,6 +102,25 @@ func TestIntegrationSignedTLDTrustAnchor(t *testing.T) {
 // stub at tldAddr and whose trust anchor for it is ds.
 func startValidator(t *testing.T, tldAddr, ds string) string {
 	t.Helper()
+	// The port is free when chosen but may be taken before unbound binds
+	// it (another unbound's outgoing query sockets use random ports): an
+	// unbound that exits at start is started again on a new port.
+	for attempt := 0; ; attempt++ {
+		addr, exited := startValidatorOnce(t, tldAddr, ds)
+		select {
+		case <-exited:
+			if attempt == 4 {
+				t.Fatalf("unbound exited at start five times (ports taken?)")
+			}
+			continue
+		case <-time.After(time.Second):
+			return addr
+		}
+	}
+}
+
+func startValidatorOnce(t *testing.T, tldAddr, ds string) (string, <-chan struct{}) {
+	t.Helper()
 	host, port, _ := net.SplitHostPort(tldAddr)
 	l, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -132,6 +151,8 @@ func startValidator(t *testing.T, tldAddr, ds string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	return addr
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cancel(); <-exited })
+	return addr, exited
 }
