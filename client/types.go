@@ -82,6 +82,33 @@ type HostedZone struct {
 	// Version is bumped by every change; it is the SOA serial.
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
+	// Secondary is set on a secondary zone only: its primaries and the
+	// last transfer from them (docs/transfers.md).
+	Secondary *SecondaryState `json:"secondary,omitempty"`
+}
+
+// SecondaryPrimary is a primary a secondary zone transfers from, always
+// with TSIG.
+type SecondaryPrimary struct {
+	// Address is an IP address with an optional port (53 if absent).
+	Address string `json:"address"`
+	// TSIGKey names one of the tenant's TSIG keys.
+	TSIGKey string `json:"tsig_key"`
+}
+
+// SecondaryConfig makes a new zone a secondary of its primaries.
+type SecondaryConfig struct {
+	Primaries []SecondaryPrimary `json:"primaries"`
+}
+
+// SecondaryState is a secondary zone's primaries and its last transfer.
+type SecondaryState struct {
+	Primaries []SecondaryPrimary `json:"primaries"`
+	// LastSerial is the primary's SOA serial last applied; 0 before the
+	// first transfer.
+	LastSerial    int64      `json:"last_serial"`
+	LastSuccessAt *time.Time `json:"last_success_at,omitempty"`
+	LastError     string     `json:"last_error,omitempty"`
 }
 
 // DelegationSet is the zone's name servers: the names to publish at the
@@ -177,6 +204,9 @@ type CreateHostedZoneInput struct {
 	Comment         string `json:"comment,omitempty"`
 	// DelegationSetID creates the zone on this reusable delegation set.
 	DelegationSetID string `json:"delegation_set_id,omitempty"`
+	// Secondary, when set, creates a secondary zone of these primaries:
+	// its record sets cannot be changed, imported or signed.
+	Secondary *SecondaryConfig `json:"secondary,omitempty"`
 }
 
 // CreateHostedZoneOutput is the new zone, the change that creates it and
