@@ -97,7 +97,10 @@ type ZoneEvent struct {
 	// QueryLogging, when set, replaces the zone's query logging setting
 	// (nil: unchanged). See zonecfg.QueryLogging.
 	QueryLogging *zonecfg.QueryLogging `json:"query_logging,omitempty"`
-	Committed    time.Time             `json:"committed"`
+	// Secondary, when set, replaces what the nameservers know of a
+	// secondary zone (nil: unchanged). See zonecfg.Secondary.
+	Secondary *zonecfg.Secondary `json:"secondary,omitempty"`
+	Committed time.Time          `json:"committed"`
 }
 
 // Encode returns the wire form of e.

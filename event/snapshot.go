@@ -22,6 +22,8 @@ type ZoneState struct {
 	Transfers *zonecfg.Transfers `json:"transfers,omitempty"`
 	// QueryLogging is the zone's query logging; nil: off.
 	QueryLogging *zonecfg.QueryLogging `json:"query_logging,omitempty"`
+	// Secondary is set for a secondary zone; nil: an ordinary zone.
+	Secondary *zonecfg.Secondary `json:"secondary,omitempty"`
 }
 
 // Snapshot is the control plane's full state at stream position Seq:
