@@ -15,8 +15,18 @@ import (
 type apiMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	limited  *prometheus.CounterVec
 	handler  http.Handler
 }
+
+// The limiters whose rejections waymark_api_rate_limited_total counts.
+const (
+	limiterTenant       = "tenant"         // a tenant's request rate (/v1, Route 53, Route 53 Domains)
+	limiterSignup       = "signup"         // sign-ups per client address
+	limiterAuthFailures = "auth_failures"  // failed authentications per client address or key
+	limiterExpensive    = "expensive"      // exports, imports and test answers in flight per tenant
+	limiterQueryLogs    = "querylog_reads" // query log reads open, per tenant and per process
+)
 
 func newAPIMetrics(reg *prometheus.Registry) *apiMetrics {
 	m := &apiMetrics{
@@ -29,10 +39,25 @@ func newAPIMetrics(reg *prometheus.Registry) *apiMetrics {
 			Help:    "HTTP request latency by route pattern and method.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
 		}, []string{"route", "method"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "waymark_api_rate_limited_total",
+			Help: "Requests refused by a rate limit or concurrency budget (429 on /v1, Throttling on the Route 53 APIs), by limiter.",
+		}, []string{"limiter"}),
 		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 	}
-	reg.MustRegister(m.requests, m.duration)
+	for _, l := range []string{limiterTenant, limiterSignup, limiterAuthFailures, limiterExpensive, limiterQueryLogs} {
+		m.limited.WithLabelValues(l)
+	}
+	reg.MustRegister(m.requests, m.duration, m.limited)
 	return m
+}
+
+// rateLimited counts one request refused by limiter (without metrics,
+// nothing).
+func (h *handler) rateLimited(limiter string) {
+	if h.metricsOf != nil {
+		h.metricsOf.limited.WithLabelValues(limiter).Inc()
+	}
 }
 
 // metricsRecorder keeps the status a handler wrote.

@@ -261,6 +261,9 @@ func (h *handler) authThrottled(r *http.Request, keyID string) (wait time.Durati
 	if !blocked && keyID != "" {
 		wait, blocked = h.authFail.exhausted("key:"+keyID, now)
 	}
+	if blocked {
+		h.rateLimited(limiterAuthFailures)
+	}
 	return wait, blocked
 }
 
@@ -314,6 +317,11 @@ func (h *handler) allow(w http.ResponseWriter, r *http.Request, set *limiterSet,
 	wait, ok := set.take(key, h.cfg.NowFunc())
 	if ok {
 		return true
+	}
+	if set == h.signup {
+		h.rateLimited(limiterSignup)
+	} else {
+		h.rateLimited(limiterTenant)
 	}
 	secs := int(math.Ceil(wait.Seconds()))
 	if secs < 1 {

@@ -215,6 +215,9 @@ func NewRouter(cfg Config) http.Handler {
 // AWS-compatible front ends (the same limit as /v1).
 func (h *handler) allowTenant(tenant string) bool {
 	_, ok := h.tenant.take(tenant, h.cfg.NowFunc())
+	if !ok {
+		h.rateLimited(limiterTenant)
+	}
 	return ok
 }
 

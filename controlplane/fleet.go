@@ -47,6 +47,10 @@ type TrackerConfig struct {
 	Now func() time.Time
 	// Logger receives flush failures. Default: discard.
 	Logger *slog.Logger
+	// ObserveInSync, if set, is called after each commit that turned
+	// changes INSYNC, once per change, with the time from its submission
+	// to its INSYNC (metrics).
+	ObserveInSync func(time.Duration)
 }
 
 // Tracker follows the nameserver fleet through its heartbeats (core NATS)
@@ -181,7 +185,9 @@ func (t *Tracker) flush(ctx context.Context) error {
 		return 0
 	})
 	now := t.cfg.Now().UTC()
+	var insync []time.Duration
 	err := retryConflicts(ctx, t.pool, func(tx pgx.Tx) error {
+		insync = insync[:0]
 		// Heartbeats are ephemeral and INSYNC marking is re-done on every
 		// flush: a crash may lose the last few milliseconds of them
 		// harmlessly, so the commit does not wait for the disk.
@@ -226,8 +232,13 @@ func (t *Tracker) flush(ctx context.Context) error {
 				return fmt.Errorf("record heartbeats: %w", err)
 			}
 		}
-		return markInSync(ctx, tx, now)
+		var err error
+		insync, err = markInSync(ctx, tx, now, insync)
+		return err
 	})
+	if err == nil {
+		observeAll(t.cfg.ObserveInSync, insync)
+	}
 	if err != nil {
 		// Put the reports back unless newer ones arrived meanwhile.
 		t.mu.Lock()
@@ -242,28 +253,61 @@ func (t *Tracker) flush(ctx context.Context) error {
 }
 
 // markInSync flips PENDING changes the live fleet has applied, and wakes
-// waiters if it flipped any.
-func markInSync(ctx context.Context, tx pgx.Tx, now time.Time) error {
+// waiters if it flipped any. It appends to took, and returns, each flipped
+// change's time from submission to now.
+func markInSync(ctx context.Context, tx pgx.Tx, now time.Time, took []time.Duration) ([]time.Duration, error) {
 	// Only the live nodes serving one of the zone's pool names count (all
 	// nodes serving every name do); a deleted zone's set is gone, and then
 	// every live node counts. min() over no node is NULL: still PENDING.
-	tag, err := tx.Exec(ctx,
+	rows, err := tx.Query(ctx,
 		`UPDATE change c SET status = 'INSYNC', insync_at = $1
 		   FROM (SELECT p.id, (SELECT d.name_servers FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
 		                        WHERE z.id = p.zone_id) AS names
 		           FROM change p WHERE p.status = 'PENDING' AND p.stream_seq IS NOT NULL) pc
 		  WHERE c.id = pc.id AND c.stream_seq <= (
 		        SELECT min(n.applied_seq) FROM nameserver n
-		         WHERE n.ready AND n.live_until > $1 AND `+servesZone+`)`, now)
+		         WHERE n.ready AND n.live_until > $1 AND `+servesZone+`)
+		 RETURNING c.submitted_at`, now)
 	if err != nil {
-		return fmt.Errorf("mark changes insync: %w", err)
+		return took, fmt.Errorf("mark changes insync: %w", err)
 	}
-	if tag.RowsAffected() > 0 {
+	n := len(took)
+	took, err = appendSince(rows, now, took)
+	if err != nil {
+		return took, fmt.Errorf("mark changes insync: %w", err)
+	}
+	if len(took) > n {
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, insyncChannel); err != nil {
-			return fmt.Errorf("notify insync: %w", err)
+			return took, fmt.Errorf("notify insync: %w", err)
 		}
 	}
-	return nil
+	return took, nil
+}
+
+// appendSince appends now minus each row's one timestamp to took (rows
+// with NULL are skipped).
+func appendSince(rows pgx.Rows, now time.Time, took []time.Duration) ([]time.Duration, error) {
+	defer rows.Close()
+	for rows.Next() {
+		var at *time.Time
+		if err := rows.Scan(&at); err != nil {
+			return took, err
+		}
+		if at != nil {
+			took = append(took, max(0, now.Sub(*at)))
+		}
+	}
+	return took, rows.Err()
+}
+
+// observeAll hands each duration to observe, when there is one.
+func observeAll(observe func(time.Duration), ds []time.Duration) {
+	if observe == nil {
+		return
+	}
+	for _, d := range ds {
+		observe(d)
+	}
 }
 
 // servesZone is the SQL condition "nameserver n serves a zone on pool names

@@ -60,6 +60,14 @@ type RelayConfig struct {
 	// OnLeader, if set, is called with true when this relay becomes the
 	// leader and false when it stops being it (tests and metrics).
 	OnLeader func(bool)
+	// ObservePublish, if set, is called once per outbox event recorded as
+	// published, with the time from the event's transaction (its
+	// created_at) to the recording of JetStream's ack (metrics).
+	ObservePublish func(time.Duration)
+	// ObserveInSync, as TrackerConfig.ObserveInSync, for the changes the
+	// relay itself turns INSYNC (a fleet that applied them before the
+	// relay recorded their sequence).
+	ObserveInSync func(time.Duration)
 }
 
 // Relay moves committed zone events from the outbox table to the
@@ -290,20 +298,21 @@ type outboxRow struct {
 	version  int64
 	changeID *string
 	payload  []byte
+	created  time.Time
 }
 
 // publishBatch publishes up to BatchSize unpublished rows, pipelined, and
 // records the acknowledged prefix. It returns how many rows it recorded.
 func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 	rows, err := r.pool.Query(ctx,
-		`SELECT id, zone_id, zone_version, change_id, payload
+		`SELECT id, zone_id, zone_version, change_id, payload, created_at
 		   FROM outbox_event WHERE published_at IS NULL ORDER BY id LIMIT $1`, r.cfg.BatchSize)
 	if err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
 	batch, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (outboxRow, error) {
 		var o outboxRow
-		err := row.Scan(&o.id, &o.zoneID, &o.version, &o.changeID, &o.payload)
+		err := row.Scan(&o.id, &o.zoneID, &o.version, &o.changeID, &o.payload, &o.created)
 		return o, err
 	})
 	if err != nil {
@@ -383,7 +392,9 @@ func (r *Relay) record(ctx context.Context, batch []outboxRow, seqs []uint64) er
 		}
 	}
 	now := r.cfg.Now().UTC()
-	return retryConflicts(ctx, r.pool, func(tx pgx.Tx) error {
+	var insync []time.Duration
+	err := retryConflicts(ctx, r.pool, func(tx pgx.Tx) error {
+		insync = insync[:0]
 		// Losing this record in a database crash only means publishing
 		// the rows again, which the stream de-duplicates (and nameservers
 		// skip by version): no need to wait for the disk.
@@ -402,9 +413,11 @@ func (r *Relay) record(ctx context.Context, batch []outboxRow, seqs []uint64) er
 		if err := lockInSync(ctx, tx); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx,
-			// As in markInSync, only the live nodes serving one of the
-			// zone's pool names count.
+		// As in markInSync, only the live nodes serving one of the zone's
+		// pool names count. The join on old reads each row as it was
+		// before the update: RETURNING names the changes this update
+		// turned INSYNC, for the latency histogram.
+		rows, err := tx.Query(ctx,
 			`UPDATE change c
 			    SET stream_seq = v.seq,
 			        status    = CASE WHEN v.seq <= live.seq THEN 'INSYNC' ELSE c.status END,
@@ -417,8 +430,15 @@ func (r *Relay) record(ctx context.Context, batch []outboxRow, seqs []uint64) er
 			                            JOIN hosted_zone z ON z.id = c2.zone_id
 			                            JOIN delegation_set d ON d.id = z.delegation_set_id
 			                           WHERE c2.id = v.id) AS names) pc
-			           WHERE n.ready AND n.live_until > $3 AND `+servesZone+`) live
-			  WHERE c.id = v.id`, changeIDs, changeSeqs, now); err != nil {
+			           WHERE n.ready AND n.live_until > $3 AND `+servesZone+`) live,
+			        change old
+			  WHERE c.id = v.id AND old.id = v.id
+			 RETURNING CASE WHEN c.status = 'INSYNC' AND old.status <> 'INSYNC' THEN c.submitted_at END`,
+			changeIDs, changeSeqs, now)
+		if err != nil {
+			return fmt.Errorf("record change stream sequences: %w", err)
+		}
+		if insync, err = appendSince(rows, now, insync); err != nil {
 			return fmt.Errorf("record change stream sequences: %w", err)
 		}
 		// Cheap enough to always send: waiters re-check their change.
@@ -427,6 +447,16 @@ func (r *Relay) record(ctx context.Context, batch []outboxRow, seqs []uint64) er
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if r.cfg.ObservePublish != nil {
+		for _, o := range batch {
+			r.cfg.ObservePublish(max(0, now.Sub(o.created)))
+		}
+	}
+	observeAll(r.cfg.ObserveInSync, insync)
+	return nil
 }
 
 // prune deletes published outbox rows older than the retention, always

@@ -703,3 +703,78 @@ func TestIntegrationUnservableReported(t *testing.T) {
 		return err
 	})
 }
+
+// observed collects durations handed to a metrics hook.
+type observed struct {
+	mu sync.Mutex
+	ds []time.Duration
+}
+
+func (o *observed) observe(d time.Duration) { o.mu.Lock(); o.ds = append(o.ds, d); o.mu.Unlock() }
+
+func (o *observed) count() int { o.mu.Lock(); defer o.mu.Unlock(); return len(o.ds) }
+
+// TestIntegrationInSyncObserved checks the metrics hooks: every change
+// turned INSYNC is observed once, by whichever of the tracker (the fleet
+// applied it after the relay published it) and the relay (the fleet was
+// ahead already) turned it, and every published outbox event once.
+func TestIntegrationInSyncObserved(t *testing.T) {
+	t.Parallel()
+	e := newPropEnv(t)
+	nc, js := e.connect(t)
+	var published, relayInSync, trackerInSync observed
+	runRelay(t, e, js, RelayConfig{Tick: 20 * time.Millisecond, ObservePublish: published.observe, ObserveInSync: relayInSync.observe})
+	ctx, cancel := context.WithCancel(context.Background())
+	tr := NewTracker(e.svc.pool, nc, TrackerConfig{LiveTimeout: time.Second, ObserveInSync: trackerInSync.observe})
+	done := make(chan struct{})
+	go func() { defer close(done); _ = tr.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	counts := func() [3]int { return [3]int{published.count(), relayInSync.count(), trackerInSync.count()} }
+	wait := func(id string) {
+		t.Helper()
+		if got, err := e.svc.WaitChange(ctx, e.tenant, id, 10*time.Second); err != nil || got.Status != StatusInSync {
+			t.Fatalf("WaitChange %s: %+v %v", id, got, err)
+		}
+	}
+
+	// No nameserver yet: both changes are published and stay PENDING;
+	// then the fleet catches up and the tracker turns them INSYNC.
+	create := e.createZone(t, "ZOB", "ob.test.")
+	change := e.upsert(t, "ZOB", "www.ob.test.", "192.0.2.1")
+	waitPublished(t, e)
+	fleet := runFakeFleet(t, nc)
+	fleet.set("a", 2, true)
+	wait(create.ID)
+	wait(change.ID)
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if c := counts(); c != [3]int{2, 0, 2} {
+			return fmt.Errorf("published, relay INSYNC, tracker INSYNC observed %v, want [2 0 2]", c)
+		}
+		return nil
+	})
+
+	// The fleet is ahead of the stream: the relay turns the next change
+	// INSYNC as it records its sequence.
+	fleet.set("a", 100, true)
+	testkit.Eventually(t, 5*time.Second, func() error {
+		list, err := e.svc.ListNameservers(ctx)
+		if err == nil && (len(list) != 1 || list[0].AppliedSeq != 100 || !list[0].Live) {
+			err = fmt.Errorf("nameservers %+v", list)
+		}
+		return err
+	})
+	wait(e.upsert(t, "ZOB", "www.ob.test.", "192.0.2.2").ID)
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if c := counts(); c != [3]int{3, 1, 2} {
+			return fmt.Errorf("published, relay INSYNC, tracker INSYNC observed %v, want [3 1 2]", c)
+		}
+		return nil
+	})
+	for _, o := range []*observed{&published, &relayInSync, &trackerInSync} {
+		for _, d := range o.ds {
+			if d < 0 || d > time.Minute {
+				t.Errorf("observed %v", d)
+			}
+		}
+	}
+}

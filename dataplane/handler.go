@@ -121,9 +121,14 @@ func (h *Handler) ServeWire(out, b []byte, from netip.Addr, tcp bool) []byte {
 	m := &sc.msg
 	*m = dns.Msg{}
 	if err := m.Unpack(b); err != nil {
-		return formErrHeader(out, b)
+		resp := formErrHeader(out, b)
+		if resp == nil {
+			h.stats.Unanswered.Add(1)
+		}
+		return resp
 	}
 	if !fromMsg(m, q, tcp) {
+		h.stats.Unanswered.Add(1)
 		return nil
 	}
 	if q.rcode == dns.RcodeSuccess && !sectionsExact(b) {

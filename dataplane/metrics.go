@@ -74,14 +74,16 @@ var protoNames = [2]string{"udp", "tcp"}
 // and rate-limited responses, TCP admission, cookies, and the sync node's
 // state. Create it with NewMetrics, then EnableMetrics on each server.
 type Metrics struct {
-	mu      sync.Mutex // guards servers, node and qlog
+	mu      sync.Mutex // guards servers, node, qlog and tap
 	servers []*Server
 	node    *Node
 	qlog    *QueryLog
+	tap     *Dnstap
 	latency *prometheus.HistogramVec
 
 	queries, types, truncated, abuse, zones, applied, unservable        *prometheus.Desc
 	loadSeconds, loads, lagMessages, lagSeconds, qlogEntries, qlogQueue *prometheus.Desc
+	tapAnswers, tapFrames                                               *prometheus.Desc
 }
 
 // NewMetrics registers the nameserver's collectors on reg.
@@ -109,6 +111,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		qlogEntries: prometheus.NewDesc("waymark_querylog_entries_total",
 			"Query log entries, by result: queued, dropped (queue full), published, failed (NATS refused or lost the batch).", []string{"result"}, nil),
 		qlogQueue: prometheus.NewDesc("waymark_querylog_queue_length", "Query log entries waiting to be published.", nil, nil),
+		tapAnswers: prometheus.NewDesc("waymark_dnstap_answers_total",
+			"Answers offered to dnstap, by result: queued, dropped (queue full).", []string{"result"}, nil),
+		tapFrames: prometheus.NewDesc("waymark_dnstap_frames_total", "dnstap messages handed to the Frame Streams writer (two per answer).", nil, nil),
 	}
 	reg.MustRegister(m, m.latency)
 	return m
@@ -141,10 +146,17 @@ func (m *Metrics) SetQueryLog(l *QueryLog) {
 	m.mu.Unlock()
 }
 
+// SetDnstap adds the dnstap output's counters to the metrics.
+func (m *Metrics) SetDnstap(d *Dnstap) {
+	m.mu.Lock()
+	m.tap = d
+	m.mu.Unlock()
+}
+
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.queries, m.types, m.truncated, m.abuse, m.zones, m.applied, m.unservable,
-		m.loadSeconds, m.loads, m.lagMessages, m.lagSeconds, m.qlogEntries, m.qlogQueue} {
+		m.loadSeconds, m.loads, m.lagMessages, m.lagSeconds, m.qlogEntries, m.qlogQueue, m.tapAnswers, m.tapFrames} {
 		ch <- d
 	}
 }
@@ -153,7 +165,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 // time, so the hot path never touches Prometheus' own structures.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.mu.Lock()
-	servers, node, qlog := m.servers, m.node, m.qlog
+	servers, node, qlog, tap := m.servers, m.node, m.qlog, m.tap
 	m.mu.Unlock()
 	type key struct {
 		rcode int
@@ -225,6 +237,12 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(m.qlogEntries, prometheus.CounterValue, float64(c.n), c.result)
 		}
 		ch <- prometheus.MustNewConstMetric(m.qlogQueue, prometheus.GaugeValue, float64(len(qlog.ch)))
+	}
+	if tap != nil {
+		st := tap.Stats()
+		ch <- prometheus.MustNewConstMetric(m.tapAnswers, prometheus.CounterValue, float64(st.Queued), "queued")
+		ch <- prometheus.MustNewConstMetric(m.tapAnswers, prometheus.CounterValue, float64(st.Dropped), "dropped")
+		ch <- prometheus.MustNewConstMetric(m.tapFrames, prometheus.CounterValue, float64(st.Frames))
 	}
 }
 

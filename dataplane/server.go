@@ -267,6 +267,7 @@ func (s *Server) serveUDP() {
 		for i := range n {
 			m := &in[i]
 			if m.N > maxUDPQuery {
+				s.stats.Unanswered.Add(1)
 				continue
 			}
 			var from netip.AddrPort

@@ -26,6 +26,8 @@ type Stats struct {
 	CookiesMalformed atomic.Uint64 // malformed COOKIE options (FORMERR)
 
 	FormErrHeader atomic.Uint64 // queries answered FORMERR for their header or sections
+
+	Unanswered atomic.Uint64 // packets dropped unanswered: responses (QR set), runts, UDP datagrams over 4096 octets
 }
 
 // StatsSnapshot is a copy of Stats at one moment; field names match.
@@ -33,7 +35,7 @@ type StatsSnapshot struct {
 	TCPAccepted, TCPEvicted, TCPRefused                                      uint64
 	RRLDropped, RRLSlipped                                                   uint64
 	CookiesValid, CookiesNew, CookiesBad, CookiesBadCookie, CookiesMalformed uint64
-	FormErrHeader                                                            uint64
+	FormErrHeader, Unanswered                                                uint64
 }
 
 // Snapshot copies the counters.

@@ -227,7 +227,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	if o.Metrics == nil {
 		o.Metrics = metrics.NewRegistry("api")
 	}
-	registerControlPlaneMetrics(o.Metrics, pool, nc)
+	cpm := registerControlPlaneMetrics(o.Metrics, pool, nc)
 	router := api.NewRouter(api.Config{
 		Metrics:        o.Metrics,
 		Database:       gate,
@@ -258,8 +258,10 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		done:      make(chan error, 8),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{
-		Replicas: o.NATSReplicas, Logger: log.With("component", "relay")})
-	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log.With("component", "tracker")})
+		Replicas: o.NATSReplicas, Logger: log.With("component", "relay"),
+		ObservePublish: cpm.observePublish, ObserveInSync: cpm.observeInSync})
+	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log.With("component", "tracker"),
+		ObserveInSync: cpm.observeInSync})
 	go gate.Run(ctx)
 	go ensureQueryLogStream(ctx, js, event.QueryLogStreamConfig(o.NATSReplicas, o.QueryLog.MaxBytes, o.QueryLog.MaxAge),
 		log.With("component", "querylog"))

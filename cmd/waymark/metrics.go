@@ -11,11 +11,35 @@ import (
 	"github.com/waymark-dns/waymark/internal/metrics"
 )
 
-// registerControlPlaneMetrics adds the API process's connection state and
-// queue depths to reg. The depths are read with one small query each at
-// scrape time, bounded by a short timeout (a scrape never waits on a
-// stuck database for long; a failed read reports -1).
-func registerControlPlaneMetrics(reg *prometheus.Registry, pool *pgxpool.Pool, nc *nats.Conn) {
+// cpMetrics are the API process's histograms, observed by its relay and
+// tracker.
+type cpMetrics struct {
+	insync  prometheus.Histogram // submit → INSYNC
+	publish prometheus.Histogram // outbox commit → JetStream ack recorded
+}
+
+func (m *cpMetrics) observeInSync(d time.Duration)  { m.insync.Observe(d.Seconds()) }
+func (m *cpMetrics) observePublish(d time.Duration) { m.publish.Observe(d.Seconds()) }
+
+// registerControlPlaneMetrics adds the API process's connection state,
+// queue depths and propagation histograms to reg. The depths are read
+// with one small query each at scrape time, bounded by a short timeout (a
+// scrape never waits on a stuck database for long; a failed read reports
+// -1).
+func registerControlPlaneMetrics(reg *prometheus.Registry, pool *pgxpool.Pool, nc *nats.Conn) *cpMetrics {
+	m := &cpMetrics{
+		insync: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "waymark_change_insync_duration_seconds",
+			Help:    "Time from a change's submission to its INSYNC on the live fleet, observed by the process that marked it.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+		}),
+		publish: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "waymark_relay_publish_duration_seconds",
+			Help:    "Time from an outbox event's transaction to the relay's recording of its JetStream ack.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}),
+	}
+	reg.MustRegister(m.insync, m.publish)
 	metrics.Connected(reg, "waymark_nats_connected", "1 while the process's NATS connection is up.", nc.IsConnected)
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "waymark_postgres_connections",
@@ -29,6 +53,7 @@ func registerControlPlaneMetrics(reg *prometheus.Registry, pool *pgxpool.Pool, n
 			Help: "Changes not yet INSYNC on the fleet."},
 			countQuery(pool, `SELECT count(*) FROM change WHERE status = 'PENDING'`)),
 	)
+	return m
 }
 
 func countQuery(pool *pgxpool.Pool, sql string) func() float64 {

@@ -184,6 +184,9 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 	}
 	if dm != nil {
 		dm.SetQueryLog(ql)
+		if tap != nil {
+			dm.SetDnstap(tap)
+		}
 	}
 	for _, l := range listeners {
 		srv := dataplane.NewServer(store, dataplane.Config{Addr: l.addr, Logger: o.Logger.With("component", "dns"),
