@@ -44,14 +44,21 @@ func Regions() []string { return []string{"eu-west-1", "us-east-1", "ap-southeas
 // Binaries are the programs the fleet runs.
 type Binaries struct {
 	Waymark, NATS string
+	// NATSServer is nats-server's own command (its flags and
+	// configuration files), from the module of go.mod: what
+	// docker-compose.yml's nats image runs.
+	NATSServer string
 }
 
-// Build compiles cmd/waymark and internal/fleet/natsnode into dir, once.
+// Build compiles cmd/waymark, internal/fleet/natsnode and nats-server
+// into dir, once.
 func Build(ctx context.Context, dir string) (Binaries, error) {
-	b := Binaries{Waymark: filepath.Join(dir, "waymark"), NATS: filepath.Join(dir, "natsnode")}
+	b := Binaries{Waymark: filepath.Join(dir, "waymark"), NATS: filepath.Join(dir, "natsnode"),
+		NATSServer: filepath.Join(dir, "nats-server")}
 	for pkg, out := range map[string]string{
 		"github.com/waymark-dns/waymark/cmd/waymark":             b.Waymark,
 		"github.com/waymark-dns/waymark/internal/fleet/natsnode": b.NATS,
+		"github.com/nats-io/nats-server/v2":                      b.NATSServer,
 	} {
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
 		if o, err := cmd.CombinedOutput(); err != nil {

@@ -1,0 +1,437 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/waymark-dns/waymark/client"
+	"github.com/waymark-dns/waymark/event"
+)
+
+// envOnly are the settings the waymark binary reads from the environment
+// alone (no flag, so not in -h).
+var envOnly = []string{"WAYMARK_MASTER_KEY", "WAYMARK_JWT_KEY", "WAYMARK_ADMIN_TOKEN", "WAYMARK_FLEET_KEY",
+	"WAYMARK_LOG_LEVEL", "WAYMARK_LOG_FORMAT"}
+
+// composeRun is docker-compose.yml run as processes on loopback: every
+// service's listening port gets a free 127.0.0.1 port, every named volume
+// a directory; strings naming a service's host:port, the address it binds
+// (0.0.0.0:port, :port, or the bare port) or a volume's path are rewritten
+// to those, and nothing else: flags and other values are the file's.
+// PostgreSQL is this machine's, on a fresh schema.
+type composeRun struct {
+	c     *Compose
+	dir   string
+	ports map[string]map[string]string // service → container port → 127.0.0.1:port
+	dbURL string
+}
+
+var hostPortRe = regexp.MustCompile(`^(?:([a-z][a-z0-9+.-]*)://)?(?:([^@/]*)@)?([A-Za-z0-9.-]*):([0-9]+)(/.*|\?.*)?$`)
+
+// rewrite maps one value of service self.
+func (r *composeRun) rewrite(self, v string) (string, error) {
+	if strings.HasPrefix(v, "-") {
+		return v, nil // a flag
+	}
+	if v == "0.0.0.0" {
+		return "127.0.0.1", nil // every interface: loopback here
+	}
+	for path, vol := range r.c.Services[self].Volumes {
+		if v == path || strings.HasPrefix(v, path+"/") {
+			return filepath.Join(r.dir, "volumes", vol) + strings.TrimPrefix(v, path), nil
+		}
+	}
+	if _, ok := r.ports[self][v]; ok {
+		_, p, _ := net.SplitHostPort(r.ports[self][v])
+		return p, nil // a bare port the service binds
+	}
+	parts := strings.Split(v, ",")
+	for i, part := range parts {
+		m := hostPortRe.FindStringSubmatch(part)
+		if m == nil {
+			continue
+		}
+		scheme, host, port := m[1], m[3], m[4]
+		target := host
+		if host == "" || host == "0.0.0.0" {
+			target = self
+		}
+		svc := r.c.Services[target]
+		if svc == nil {
+			continue // not one of ours (an outside address)
+		}
+		if strings.HasPrefix(svc.Image, "postgres:") {
+			if scheme != "postgres" && scheme != "postgresql" {
+				return "", fmt.Errorf("%s: %q: PostgreSQL is reached by a postgres:// URL here", self, part)
+			}
+			parts[i] = r.dbURL // this machine's server, a fresh schema
+			continue
+		}
+		addr, ok := r.ports[target][port]
+		if !ok {
+			return "", fmt.Errorf("%s: %q: %s does not listen on %s (expose or ports)", self, part, target, port)
+		}
+		prefix := ""
+		if scheme != "" {
+			prefix = scheme + "://"
+		}
+		if m[2] != "" {
+			prefix += m[2] + "@"
+		}
+		parts[i] = prefix + addr + m[5]
+	}
+	return strings.Join(parts, ","), nil
+}
+
+// TestComposeFile runs docker-compose.yml: the three NATS nodes with the
+// file's nats-server flags (nats-server of go.mod), the migrations, the
+// two APIs, the nameservers and checkers with their command lines and
+// environments, in depends_on order. Then the JetStream cluster must have
+// formed with the zone stream and both KV buckets on 3 replicas, and a
+// change submitted to one API must go INSYNC (read through the other) and
+// be answered by every nameserver.
+func TestComposeFile(t *testing.T) {
+	data, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{"WAYMARK_MASTER_KEY": randHex(32), "WAYMARK_JWT_KEY": randHex(32),
+		"WAYMARK_ADMIN_TOKEN": randHex(16), "WAYMARK_FLEET_KEY": randHex(32)}
+	c, err := ParseCompose(data, func(k string) (string, bool) { v, ok := secrets[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	order, err := c.Order()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := build(t)
+	checkComposeSettings(t, c, bin)
+
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	f := &Fleet{o: Options{Bin: bin, Dir: dir, StartTimeout: 3 * time.Minute}}
+	if err := f.createSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := &composeRun{c: c, dir: dir, ports: map[string]map[string]string{}, dbURL: f.DatabaseURL}
+	for name, s := range c.Services {
+		r.ports[name] = map[string]string{}
+		for _, p := range s.Ports {
+			a, err := f.port("127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.ports[name][p] = a
+		}
+	}
+	var nsNames []string
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, g := range [][]*Proc{f.NATS, f.APIs, f.Nameservers, f.Checkers} {
+				for _, p := range g {
+					t.Logf("--- %s:\n%s", p.Name, tail(p.Log()))
+				}
+			}
+		}
+		if err := f.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	for _, s := range order {
+		var binPath string
+		switch {
+		case strings.HasPrefix(s.Image, "postgres:"):
+			continue // this machine's server
+		case strings.HasPrefix(s.Image, "nats:"):
+			binPath = bin.NATSServer
+		case s.Build:
+			binPath = bin.Waymark
+		default:
+			t.Fatalf("%s: image %q: nothing to run it with", s.Name, s.Image)
+		}
+		var args, env []string
+		for _, a := range s.Command {
+			v, err := r.rewrite(s.Name, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, v)
+		}
+		for k, v := range s.Environment {
+			v, err := r.rewrite(s.Name, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env = append(env, k+"="+v)
+		}
+		for _, vol := range s.Volumes {
+			if err := os.MkdirAll(filepath.Join(dir, "volumes", vol), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		slices.Sort(env)
+		p := f.proc(s.Name, binPath, env, args...)
+		t.Logf("%s: %s %s", s.Name, filepath.Base(binPath), strings.Join(args, " "))
+		role := ""
+		if s.Build && len(args) > 0 {
+			role = args[0]
+		}
+		if err := p.start(); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case binPath == bin.NATSServer:
+			f.NATS = append(f.NATS, p)
+			f.NATSURLs = append(f.NATSURLs, "nats://"+r.ports[s.Name]["4222"])
+		case role == "api":
+			f.APIs = append(f.APIs, p)
+			f.APIURLs = append(f.APIURLs, "http://"+r.ports[s.Name]["8080"])
+		case role == "nameserver":
+			f.Nameservers = append(f.Nameservers, p)
+			f.DNS = append(f.DNS, r.ports[s.Name]["53"])
+			nsNames = append(nsNames, s.Name)
+		case role == "healthchecker":
+			f.Checkers = append(f.Checkers, p)
+		default:
+			f.Checkers = append(f.Checkers, p) // stopped at Close like the others
+		}
+		// A service others wait on to complete: wait for its exit.
+		if dependedOnToComplete(c, s.Name) {
+			p.mu.Lock()
+			exited := p.exited
+			p.mu.Unlock()
+			select {
+			case <-exited:
+			case <-ctx.Done():
+				t.Fatalf("%s did not complete", s.Name)
+			}
+			p.mu.Lock()
+			err := p.waitErr
+			p.mu.Unlock()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", s.Name, err, p.Log())
+			}
+		}
+	}
+	if len(f.NATS) != 3 || len(f.APIs) != 2 || len(f.Nameservers) < 2 || len(f.Checkers) < 2 {
+		t.Fatalf("the file runs %d NATS nodes, %d APIs, %d nameservers: want 3, 2, at least 2", len(f.NATS), len(f.APIs), len(f.Nameservers))
+	}
+	if err := f.waitNATS(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range f.APIs {
+		if err := f.waitHTTP(ctx, p, f.APIURLs[i]+"/readyz"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range f.Nameservers {
+		if err := f.WaitNameserver(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.secrets = nil
+	for k, v := range secrets {
+		f.secrets = append(f.secrets, k+"="+v)
+	}
+	if err := f.createTenant(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// A change through api-1, INSYNC read through api-2, answered by
+	// every nameserver.
+	a1, err := client.New(f.APIURLs[0], client.WithToken(f.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := client.New(f.APIURLs[1], client.WithToken(f.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone, err := a1.CreateHostedZone(ctx, client.CreateHostedZoneInput{Name: "compose.test."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl := int64(60)
+	ch, err := a1.ChangeRRSets(ctx, zone.HostedZone.ID, client.ChangeBatch{Changes: []client.RRSetChange{{Action: "CREATE",
+		RRSet: client.RRSet{Name: "www.compose.test.", Type: "A", TTL: &ttl, Records: []string{"192.0.2.7"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	if err := Await(ctx, 2*time.Minute, func() error {
+		out, err := a2.GetChange(ctx, ch.Change.ID, &client.GetChangeInput{Wait: true, Timeout: 10 * time.Second})
+		if err != nil {
+			return err
+		}
+		if out.Change.Status != "INSYNC" {
+			return fmt.Errorf("change %s", out.Change.Status)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("change INSYNC through api-2 %s after api-1 acknowledged it", time.Since(begin).Round(time.Millisecond))
+	for i, addr := range f.DNS {
+		if err := Await(ctx, time.Minute, func() error {
+			m, err := Query(addr, "www.compose.test.", dns.TypeA)
+			if err != nil {
+				return err
+			}
+			if len(m.Answer) != 1 || m.Answer[0].(*dns.A).A.String() != "192.0.2.7" {
+				return fmt.Errorf("%s answers %v", nsNames[i], m.Answer)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Replicas: the zone stream and both buckets on all three nodes.
+	if err := streamWhole(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(strings.Join(f.NATSURLs, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := zoneStream(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.Replicas != 3 {
+		t.Errorf("zone stream: %d replicas, want 3", info.Config.Replicas)
+	}
+	t.Logf("zone stream: %d replicas, leader %s, cluster %s", info.Config.Replicas, info.Cluster.Leader, info.Cluster.Name)
+	for _, b := range []string{event.HealthChecksBucket, event.HealthStatusBucket} {
+		if err := Await(ctx, time.Minute, func() error {
+			kv, err := js.KeyValue(ctx, b)
+			if err != nil {
+				return err
+			}
+			st, err := kv.Status(ctx)
+			if err != nil {
+				return err
+			}
+			if st.(*jetstream.KeyValueBucketStatus).StreamInfo().Config.Replicas != 3 {
+				return fmt.Errorf("bucket %s: %d replicas, want 3", b, st.(*jetstream.KeyValueBucketStatus).StreamInfo().Config.Replicas)
+			}
+			return nil
+		}); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// dependedOnToComplete reports whether a service waits for name with
+// condition service_completed_successfully.
+func dependedOnToComplete(c *Compose, name string) bool {
+	for _, s := range c.Services {
+		if s.DependsOn[name] == "service_completed_successfully" {
+			return true
+		}
+	}
+	return false
+}
+
+// checkComposeSettings checks what the file asks of the binaries: every
+// environment variable of a waymark service is one its subcommand reads
+// (its -h names it, or it is one of envOnly), and the nats image is the
+// nats-server version of go.mod.
+func checkComposeSettings(t *testing.T, c *Compose, bin Binaries) {
+	t.Helper()
+	gomod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`github.com/nats-io/nats-server/v2 v(\d+\.\d+)\.`).FindSubmatch(gomod)
+	if m == nil {
+		t.Fatal("go.mod has no nats-server")
+	}
+	usage := map[string]string{}
+	for _, s := range c.Services {
+		if strings.HasPrefix(s.Image, "nats:") && s.Image != "nats:"+string(m[1]) {
+			t.Errorf("%s: image %s, but go.mod's nats-server (what the tests run) is %s", s.Name, s.Image, m[1])
+		}
+		if !s.Build || len(s.Command) == 0 {
+			continue
+		}
+		role := s.Command[0]
+		if _, ok := usage[role]; !ok {
+			out, _ := exec.Command(bin.Waymark, role, "-h").CombinedOutput()
+			usage[role] = string(out)
+		}
+		for k := range s.Environment {
+			if !strings.Contains(usage[role], "("+k) && !slices.Contains(envOnly, k) {
+				t.Errorf("%s: waymark %s does not read %s", s.Name, role, k)
+			}
+		}
+	}
+}
+
+func TestInterpolate(t *testing.T) {
+	env := map[string]string{"A": "x", "EMPTY": ""}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	for in, want := range map[string]string{
+		"plain": "plain", "$A-${A}": "x-x", "${B:-def}": "def", "${EMPTY:-def}": "def", "${EMPTY-def}": "",
+		"$$A": "$A", "${A:?no}": "x", "a${B}b": "ab",
+	} {
+		got, err := Interpolate(in, lookup)
+		if err != nil || got != want {
+			t.Errorf("Interpolate(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"${B:?set B}", "${EMPTY:?set it}", "${A", "$", "${}", "${A:+x}", "$-"} {
+		if got, err := Interpolate(in, lookup); err == nil {
+			t.Errorf("Interpolate(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
+func FuzzInterpolate(f *testing.F) {
+	for _, s := range []string{"plain", "${A:-d}", "$A$$", "${A:?m}", "${", "$"} {
+		f.Add(s)
+	}
+	lookup := func(k string) (string, bool) { return "v", k == "A" }
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := Interpolate(s, lookup)
+		if err == nil && !strings.Contains(s, "$") && out != s {
+			t.Fatalf("%q without $ became %q", s, out)
+		}
+	})
+}
+
+func FuzzParseCompose(f *testing.F) {
+	if b, err := os.ReadFile("../../docker-compose.yml"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("services: {a: {command: [x], depends_on: [b]}, b: {depends_on: {a: {condition: x}}}}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseCompose(b, func(string) (string, bool) { return "v", true })
+		if err != nil {
+			return
+		}
+		order, err := c.Order()
+		if err == nil && len(order) != len(c.Services) {
+			t.Fatalf("order has %d of %d services", len(order), len(c.Services))
+		}
+	})
+}
