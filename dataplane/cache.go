@@ -38,6 +38,9 @@ const cacheFile = "zones.bin"
 //	        transfer configuration (JSON zonecfg.Transfers: TSIG secrets
 //	        wrapped under the fleet key; empty if none) s32 |
 //	        query logging configuration id (empty: logging off) s16 |
+//	        secondary zone configuration (JSON zonecfg.Secondary: TSIG
+//	        secrets wrapped under the fleet key; empty for an ordinary
+//	        zone) s32 |
 //	        sets u32
 //	set     owner (wire name) s8 | type u16 | ttl u32 | records u16 |
 //	        set identifier s16 | RDATA (as rrset.rdata) s32 |
@@ -50,7 +53,7 @@ const cacheFile = "zones.bin"
 const (
 	cacheMagic  = "WMZC"
 	cacheEnd    = "WMZE"
-	cacheFormat = 5
+	cacheFormat = 6
 )
 
 // cacheLoop rewrites the cache every CacheInterval when the state changed.
@@ -134,6 +137,14 @@ func (c *cacheWriter) zone(z *zone) error {
 	}
 	c.s32(string(xfr))
 	c.s16(z.queryLogID())
+	var sec []byte
+	if z.sec != nil {
+		var err error
+		if sec, err = json.Marshal(z.sec.cfg); err != nil {
+			return err
+		}
+	}
+	c.s32(string(sec))
 	sets := 0
 	z.names.all(func(_ string, n node) { sets += len(n.sets) })
 	c.u32(uint32(sets))
@@ -326,6 +337,7 @@ type cachedZone struct {
 	dnssec             string // JSON zonecfg.DNSSEC, or empty
 	transfers          string // JSON zonecfg.Transfers, or empty
 	queryLog           string // query logging configuration id, or empty
+	secondary          string // JSON zonecfg.Secondary, or empty
 	owners             []string
 	sets               []rrset
 	routes             []string
@@ -333,7 +345,7 @@ type cachedZone struct {
 
 // zone reads one zone.
 func (r *cacheReader) zone() cachedZone {
-	cz := cachedZone{id: r.s16(), tenant: r.s16(), origin: r.s16(), servers: r.s16(), version: int64(r.u64()), cidr: r.s32(), dnssec: r.s32(), transfers: r.s32(), queryLog: r.s16()}
+	cz := cachedZone{id: r.s16(), tenant: r.s16(), origin: r.s16(), servers: r.s16(), version: int64(r.u64()), cidr: r.s32(), dnssec: r.s32(), transfers: r.s32(), queryLog: r.s16(), secondary: r.s32()}
 	n := int(r.u32())
 	if r.err != nil || n > (len(r.b)-r.off)/19 { // 19: the smallest set
 		r.err = errCorruptCache
@@ -395,6 +407,13 @@ func (cz *cachedZone) build() (*zone, error) {
 		b.setTransfers(&t)
 	}
 	b.setQueryLogging(&zonecfg.QueryLogging{ConfigID: cz.queryLog})
+	if cz.secondary != "" {
+		var s zonecfg.Secondary
+		if err := json.Unmarshal([]byte(cz.secondary), &s); err != nil {
+			return nil, fmt.Errorf("zone %s: secondary: %w", cz.id, err)
+		}
+		b.setSecondary(&s)
+	}
 	for i, owner := range cz.owners {
 		if skipName(owner) != len(owner) || !isSubName(owner, name) {
 			return nil, fmt.Errorf("zone %s: bad owner name", cz.id)

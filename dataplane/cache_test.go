@@ -41,8 +41,11 @@ func storeStates(s *Store) map[string]string {
 	return out
 }
 
+// cacheTestZones are the golden zones, the routing zones and an expired
+// secondary zone (whose configuration, TSIG key and flag the cache keeps).
 func cacheTestZones(t *testing.T) []event.ZoneState {
-	return append(testZones(t), routingZones()...)
+	sec, _ := secondaryState(t, true)
+	return append(append(testZones(t), routingZones()...), sec)
 }
 
 func TestCacheRoundTrip(t *testing.T) {

@@ -44,7 +44,12 @@
 //     xfr.go (TSIG and an allow entry, else REFUSED; AXFR over UDP always
 //     REFUSED, IXFR over UDP the SOA alone). MAILA/MAILB: NOTIMP. OPT, TSIG, TKEY or
 //     type 0 as the question: FORMERR.
-//   - Opcodes other than QUERY: NOTIMP with the question echoed.
+//   - NOTIFY (RFC 1996): secondary.go (accepted only for a secondary zone,
+//     from its primaries, signed when they sign; else REFUSED, or NOTAUTH
+//     for a TSIG failure). Other opcodes than QUERY: NOTIMP with the
+//     question echoed.
+//   - A secondary zone past its SOA expire: SERVFAIL for every name in it
+//     (secondary.go).
 //   - QDCOUNT ≠ 1, answer or authority records in a query, two OPTs (the
 //     answer then has no OPT), an OPT not at the root, an unparsable
 //     message: FORMERR. Responses (QR=1) and messages shorter than a header

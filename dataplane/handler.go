@@ -44,6 +44,9 @@ type Handler struct {
 	// every query answered from a zone for that zone (zonequeries.go).
 	countZones bool
 	qlog       *QueryLog // nil: no query logging (querylog.go)
+	// relay passes accepted NOTIFYs for secondary zones on
+	// (secondary.go); nil: nowhere.
+	relay *NotifyRelay
 	// tcpIdle, set by NewServer, is the TCP idle timeout in force, which
 	// answers advertise to clients asking with edns-tcp-keepalive.
 	tcpIdle func() time.Duration
@@ -72,7 +75,7 @@ func (h *Handler) ForView(v int) *Handler {
 		v = 0
 	}
 	d := newHandler(h.store, v, h.ready, h.routing)
-	d.noFast, d.qlog = h.noFast, h.qlog
+	d.noFast, d.qlog, d.relay = h.noFast, h.qlog, h.relay
 	return d
 }
 
@@ -118,6 +121,9 @@ func (h *Handler) ServeWire(out, b []byte, from netip.Addr, tcp bool) []byte {
 	if !tcp && isIXFRQuery(b) {
 		return h.serveUDPIXFR(out, b, from)
 	}
+	if isNotify(b) {
+		return h.serveNotify(out, b, from, time.Now())
+	}
 	m := &sc.msg
 	*m = dns.Msg{}
 	if err := m.Unpack(b); err != nil {
@@ -154,6 +160,15 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		from = a.AddrPort().Addr()
 	}
 	q := &sc.req
+	if r.Opcode == dns.OpcodeNotify && !r.Response {
+		if b, err := r.Pack(); err == nil {
+			if resp := h.serveNotify(sc.out, b, from, time.Now()); resp != nil {
+				sc.out = resp[:0]
+				_, _ = w.Write(resp)
+			}
+		}
+		return
+	}
 	if !fromMsg(r, q, tcp) {
 		return
 	}

@@ -79,6 +79,12 @@ func lookup(zs *zoneSet, qname string, qtype uint16, cl client, res *result) {
 		}
 	}
 	res.zone = z
+	if z.expired {
+		// A secondary zone past its SOA expire is no longer
+		// authoritative (RFC 1035 §3.3.13, secondary.go).
+		res.rcode, res.ede = dns.RcodeServerFailure, edeNoReachableAuthority
+		return
+	}
 	if z.badNames[qname] > 0 {
 		// Record data the control plane accepted but this server cannot
 		// pack: the name exists, so neither NXDOMAIN nor NODATA is true.

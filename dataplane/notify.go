@@ -117,7 +117,9 @@ func (n *Notifier) Run(ctx context.Context) error {
 // published is called by the store, under its write lock, after it
 // published z: it must not block.
 func (n *Notifier) published(z *zone) {
-	if z.xfr == nil || len(z.xfr.cfg.Notify) == 0 || z.soa == nil {
+	if z.xfr == nil || len(z.xfr.cfg.Notify) == 0 || z.soa == nil || z.expired {
+		// An expired secondary zone refuses transfers: its own
+		// secondaries are not told to come for it.
 		return
 	}
 	n.mu.Lock()

@@ -323,6 +323,8 @@ func (p *jsonScan) zone(zones chan<- *zoneStream) (err error) {
 			return p.value(&st.Transfers)
 		case "query_logging":
 			return p.value(&st.QueryLogging)
+		case "secondary":
+			return p.value(&st.Secondary)
 		case "name_servers":
 			st.NameServers = nil
 			if !p.byte('[') {

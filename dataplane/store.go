@@ -254,7 +254,7 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 		s.forget(ev.ZoneID)
 		z, err := buildZone(event.ZoneState{ID: ev.ZoneID, Name: ev.ZoneName, TenantID: ev.TenantID, Version: ev.ToVersion,
 			RRSets: ev.Upserts, CIDRCollections: ev.CIDRCollections, NameServers: ev.NameServers, DNSSEC: ev.DNSSEC,
-			Transfers: ev.Transfers, QueryLogging: ev.QueryLogging})
+			Transfers: ev.Transfers, QueryLogging: ev.QueryLogging, Secondary: ev.Secondary})
 		if z == nil {
 			return 0, err
 		}
@@ -274,6 +274,7 @@ func (s *Store) Apply(ev event.ZoneEvent) (ApplyResult, error) {
 		b.setDNSSEC(ev.DNSSEC)
 		b.setTransfers(ev.Transfers)
 		b.setQueryLogging(ev.QueryLogging)
+		b.setSecondary(ev.Secondary)
 		for _, k := range ev.Deletes {
 			b.remove(k)
 		}

@@ -314,6 +314,7 @@ func (zs *zoneStream) build() (*zone, error) {
 	b.setDNSSEC(f.DNSSEC)
 	b.setTransfers(f.Transfers)
 	b.setQueryLogging(f.QueryLogging)
+	b.setSecondary(f.Secondary)
 	b.w = newMapWriter[node](total + total/4)
 	b.w.set(b.z.name, node{})
 	for _, part := range parts {

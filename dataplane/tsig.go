@@ -54,17 +54,26 @@ type tsigReq struct {
 // verifyTSIG checks the TSIG t of request b (wire) against zone z's keys
 // at time now.
 func (h *Handler) verifyTSIG(b []byte, t *dns.TSIG, z *zone, now time.Time) tsigReq {
+	if z == nil || z.xfr == nil {
+		return h.verifyTSIGWith(b, t, "", nil, now)
+	}
+	return h.verifyTSIGWith(b, t, z.id, z.xfr.cfg.Key, now)
+}
+
+// verifyTSIGWith checks the TSIG t of request b against the keys keyOf
+// finds (by canonical name; nil: none), wrapped for zone zoneID.
+func (h *Handler) verifyTSIGWith(b []byte, t *dns.TSIG, zoneID string, keyOf func(string) *zonecfg.TSIGKey, now time.Time) tsigReq {
 	r := tsigReq{keyRaw: strings.ToLower(dns.Fqdn(t.Hdr.Name)), algRaw: strings.ToLower(dns.Fqdn(t.Algorithm)), err: tsigBadKey}
 	r.mac, _ = hex.DecodeString(t.MAC)
-	if z == nil || z.xfr == nil {
+	if keyOf == nil {
 		return r
 	}
-	k := z.xfr.cfg.Key(r.keyRaw)
+	k := keyOf(r.keyRaw)
 	signer := h.store.signer.Load()
 	if k == nil || signer == nil || r.algRaw != tsigAlgName(k.Algorithm) {
 		return r
 	}
-	secret, err := dnssec.Open(signer.fleetKey, k.Wrapped, zonecfg.TSIGKeyAD(z.id, k.Name))
+	secret, err := dnssec.Open(signer.fleetKey, k.Wrapped, zonecfg.TSIGKeyAD(zoneID, k.Name))
 	if err != nil {
 		return r
 	}

@@ -269,10 +269,11 @@ func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, udp 
 		return w.err
 	}
 	w.zoneName = z.name
-	if z.keys != nil || len(z.bad) > 0 || z.soa == nil {
-		// A signed zone (its signatures are made online), or one this
-		// server holds incompletely: refused, signed, so the secondary
-		// knows the refusal is ours.
+	if z.keys != nil || len(z.bad) > 0 || z.soa == nil || z.expired {
+		// A signed zone (its signatures are made online), one this
+		// server holds incompletely, or an expired secondary zone (no
+		// longer authoritative, secondary.go): refused, signed, so the
+		// secondary knows the refusal is ours.
 		w.start(dns.RcodeRefused)
 		w.flush()
 		return w.err

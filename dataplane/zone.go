@@ -96,6 +96,10 @@ type zone struct {
 	keys *zoneKeys
 	// xfr is the outgoing transfer configuration (xfr.go); nil: none.
 	xfr *zoneXfr
+	// sec is a secondary zone's configuration (secondary.go); nil for
+	// an ordinary zone. expired is sec.cfg.Expired, where lookup tests it.
+	sec     *zoneSecondary
+	expired bool
 	// queries counts the queries the zone answered (zonequeries.go). It
 	// is the one mutable part of a zone, shared by every version of it:
 	// edit copies the pointer and the store hands it to a rebuilt zone.
@@ -130,6 +134,7 @@ func buildZone(st event.ZoneState) (*zone, error) {
 	b.setDNSSEC(st.DNSSEC)
 	b.setTransfers(st.Transfers)
 	b.setQueryLogging(st.QueryLogging)
+	b.setSecondary(st.Secondary)
 	for _, rs := range st.RRSets {
 		b.upsert(rs)
 	}
@@ -545,6 +550,9 @@ func (z *zone) state() event.ZoneState {
 	}
 	if z.xfr != nil {
 		st.Transfers = z.xfr.cfg
+	}
+	if z.sec != nil {
+		st.Secondary = z.sec.cfg
 	}
 	st.QueryLogging = z.qlog
 	buf := make([]byte, 0, 512)

@@ -173,6 +173,12 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		return nil, err
 	}
 	base.SetQueryLog(ql)
+	// NOTIFYs from secondary zones' primaries go to the control plane's
+	// refresh leader on core NATS, at most one per zone per interval.
+	relay := dataplane.NewNotifyRelay(dataplane.NotifyRelayConfig{Publish: nc.Publish, NodeID: o.NodeID,
+		Logger: o.Logger.With("component", "notify-relay")})
+	base.SetNotifyRelay(relay)
+	go func() { _ = relay.Run(qctx) }()
 	var tap *dataplane.Dnstap
 	if o.DnstapSocket != "" {
 		if tap, err = dataplane.NewDnstap(dataplane.DnstapConfig{Socket: o.DnstapSocket, Identity: o.NodeID,
