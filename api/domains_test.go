@@ -191,6 +191,9 @@ func exerciseDomains(t *testing.T, a *testAPI, token string) {
 	}
 	a.must(http.StatusAccepted, req{method: "POST", path: "/v1/domains/hello.test/restore", bearer: token, body: map[string]any{"caller_reference": "restore-1"}})
 	a.insync()
+
+	// Transfers and registrant verification (domain_transfers_test.go).
+	exerciseDomainTransfers(t, a)
 }
 
 // TestIntegrationDomainsAPI: the registrar's refusals, with the right

@@ -51,6 +51,8 @@ type testAPI struct {
 	svc            *controlplane.Service
 	db             *pgxpool.Pool // the service's database, for rows the API cannot write
 	clock          *testClock
+	registrar      *registrar.Service // the Registrar the router serves
+	registry       *registry.Registry // its registry
 	spec           routers.Router
 	strictRequests bool
 	// seen records the documented operations exercised ("GET /v1/…" as in
@@ -93,7 +95,7 @@ func newTestAPIWith(t *testing.T, hc controlplane.HealthCheckOptions, configure 
 	if configure != nil {
 		configure(&cfg)
 	}
-	return &testAPI{t: t, h: NewRouter(cfg), svc: svc, db: pool, clock: clock, spec: loadSpec(t), seen: map[string]bool{}}
+	return &testAPI{t: t, h: NewRouter(cfg), svc: svc, db: pool, clock: clock, registrar: rs, registry: reg, spec: loadSpec(t), seen: map[string]bool{}}
 }
 
 // loadSpec parses and validates openapi.yaml.

@@ -43,6 +43,7 @@ var _ Service = (*controlplane.Service)(nil)
 type RegistrarService interface {
 	route53domains.Registrar
 	DomainsService
+	DomainTransferService
 }
 
 // TenantService serves sign-up, API keys and tokens, and authenticates

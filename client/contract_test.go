@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -369,6 +370,7 @@ func TestContractWithOpenAPI(t *testing.T) {
 		table[o.ID] = o
 	}
 	cs := contracts()
+	maps.Copy(cs, domainTransferContracts())
 	for id, s := range spec {
 		o, ok := table[id]
 		switch {

@@ -123,5 +123,5 @@ func operations() []operation {
 		opListZoneTags, opChangeZoneTags, opListHealthCheckTags, opChangeHealthCheckTags,
 		opGetNameserverSnapshot, opGetNameserverZone, opListNameservers,
 		opListAuditLog,
-	}, slices.Concat(dnssecOperations(), transferOperations(), alarmOperations(), queryLogOperations(), metricOperations(), domainOperations())...)
+	}, slices.Concat(dnssecOperations(), transferOperations(), alarmOperations(), queryLogOperations(), metricOperations(), domainOperations(), domainTransferOperations())...)
 }

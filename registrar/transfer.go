@@ -382,7 +382,13 @@ type TransferOffer struct {
 // IN_PROGRESS with PENDING_ACCEPTANCE until the other tenant accepts
 // (SUCCESSFUL), rejects or lets TenantTransferWait pass, or the owner
 // cancels (FAILED).
-func (s *Service) TransferToTenant(ctx context.Context, tenantID, name, toTenant string) (TransferOffer, error) {
+func (s *Service) TransferToTenant(ctx context.Context, tenantID, name, toTenant, ref string) (TransferOffer, error) {
+	if ref != "" {
+		if op, err := s.operationByRef(ctx, tenantID, ref); err == nil {
+			// The password was shown once, with the first answer.
+			return TransferOffer{Operation: op}, nil
+		}
+	}
 	if toTenant == "" || toTenant == tenantID {
 		return TransferOffer{}, errorf(CodeInvalidInput, "name another account (tenant id) to transfer to")
 	}
@@ -420,7 +426,11 @@ func (s *Service) TransferToTenant(ctx context.Context, tenantID, name, toTenant
 		now := s.reg.Now()
 		op := Operation{ID: opID, Domain: d, Type: OpInternalTransferOut, Status: StatusInProgress, SubmittedAt: now, UpdatedAt: now,
 			Flag: FlagPendingAcceptance, Message: fmt.Sprintf("waiting for account %s to accept before %s", toTenant, now.Add(TenantTransferWait).UTC().Format(time.RFC3339))}
-		if err := s.insertOperation(ctx, q, tenantID, op, nil); err != nil {
+		var refp *string
+		if ref != "" {
+			refp, op.CallerReference = &ref, ref
+		}
+		if err := s.insertOperation(ctx, q, tenantID, op, refp); err != nil {
 			return err
 		}
 		if err := s.holdOp(ctx, q, opID, op.Flag, op.Message); err != nil {
@@ -437,6 +447,11 @@ func (s *Service) TransferToTenant(ctx context.Context, tenantID, name, toTenant
 		out = TransferOffer{Operation: op, Password: password}
 		return nil
 	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" && ref != "" {
+		op, err := s.operationByRef(ctx, tenantID, ref)
+		return TransferOffer{Operation: op}, err
+	}
 	return out, err
 }
 
@@ -472,142 +487,149 @@ func (s *Service) lockParties(ctx context.Context, q pgx.Tx, name string) (strin
 // of an offer between tenants, with its password (Route 53's
 // AcceptDomainTransferFromAnotherAwsAccount); for the owner of a domain
 // another registrar asked for, an approval of that transfer out.
-func (s *Service) AcceptTransfer(ctx context.Context, tenantID, name, password string) (Operation, error) {
-	var op Operation
-	err := s.cp.InTx(ctx, func(ctx context.Context, zt *controlplane.ZoneTx) error {
-		q := zt.Tx()
-		owner, p, ok, err := s.lockParties(ctx, q, name)
-		if err != nil {
-			return err
-		}
-		now := s.reg.Now()
-		switch {
-		case ok && p.to == tenantID:
-			h := sha256.Sum256([]byte(password))
-			if subtle.ConstantTimeCompare(h[:], p.hash) != 1 {
-				return errorf(CodeInvalidInput, "wrong password for the transfer of %s", p.domain)
-			}
-			if _, err := q.Exec(ctx, `UPDATE registrar_domain SET tenant_id = $2, hosted_zone_id = NULL, updated_at = $3 WHERE name = $1`,
-				p.domain, tenantID, now); err != nil {
-				return err
-			}
-			if _, err := q.Exec(ctx, `UPDATE registrar_transfer SET status = 'approved', settled_at = $2 WHERE operation_id = $1`, p.opID, now); err != nil {
-				return err
-			}
-			if err := s.finishOp(ctx, q, p.opID, StatusSuccessful, "accepted by account "+tenantID); err != nil {
-				return err
-			}
-			id, err := s.newOperationID()
+func (s *Service) AcceptTransfer(ctx context.Context, tenantID, name, password, ref string) (Operation, error) {
+	return s.refOp(ctx, tenantID, ref, func(ctx context.Context, zt *controlplane.ZoneTx) (op Operation, err error) {
+		err = func() error {
+			q := zt.Tx()
+			owner, p, ok, err := s.lockParties(ctx, q, name)
 			if err != nil {
 				return err
 			}
-			op = Operation{ID: id, Domain: p.domain, Type: OpInternalTransferIn, Status: StatusSuccessful, SubmittedAt: now, UpdatedAt: now,
-				Message: "transferred from account " + p.from}
-			return s.lifecycleOp(ctx, q, tenantID, id, p.domain, OpInternalTransferIn, op.Message, now)
-		case owner == tenantID:
-			tx := s.reg.Bind(zt)
-			t, err := tx.ApproveTransfer(ctx, RegistrarID, canonicalName(name))
-			if err != nil {
-				return transferErr(err)
-			}
-			if err := s.settleOut(ctx, q, tenantID, t); err != nil {
+			now := s.reg.Now()
+			switch {
+			case ok && p.to == tenantID:
+				h := sha256.Sum256([]byte(password))
+				if subtle.ConstantTimeCompare(h[:], p.hash) != 1 {
+					return errorf(CodeInvalidInput, "wrong password for the transfer of %s", p.domain)
+				}
+				if _, err := q.Exec(ctx, `UPDATE registrar_domain SET tenant_id = $2, hosted_zone_id = NULL, updated_at = $3 WHERE name = $1`,
+					p.domain, tenantID, now); err != nil {
+					return err
+				}
+				if _, err := q.Exec(ctx, `UPDATE registrar_transfer SET status = 'approved', settled_at = $2 WHERE operation_id = $1`, p.opID, now); err != nil {
+					return err
+				}
+				if err := s.finishOp(ctx, q, p.opID, StatusSuccessful, "accepted by account "+tenantID); err != nil {
+					return err
+				}
+				id, err := s.newOperationID()
+				if err != nil {
+					return err
+				}
+				op = Operation{ID: id, Domain: p.domain, Type: OpInternalTransferIn, Status: StatusSuccessful, SubmittedAt: now, UpdatedAt: now,
+					Message: "transferred from account " + p.from}
+				return s.lifecycleOp(ctx, q, tenantID, id, p.domain, OpInternalTransferIn, op.Message, now)
+			case owner == tenantID:
+				tx := s.reg.Bind(zt)
+				t, err := tx.ApproveTransfer(ctx, RegistrarID, canonicalName(name))
+				if err != nil {
+					return transferErr(err)
+				}
+				if err := s.settleOut(ctx, q, tenantID, t); err != nil {
+					return err
+				}
+				op, err = s.latestOp(ctx, q, tenantID, t.Name, OpTransferOut)
 				return err
 			}
-			op, err = s.latestOp(ctx, q, tenantID, t.Name, OpTransferOut)
-			return err
-		}
-		return errorf(CodeInvalidInput, "no transfer of %s is waiting for this account", canonicalName(name))
+			return errorf(CodeInvalidInput, "no transfer of %s is waiting for this account", canonicalName(name))
+		}()
+		return op, err
 	})
-	return op, err
 }
 
 // RejectTransfer refuses a transfer: the receiving tenant of an offer
 // between tenants (Route 53's RejectDomainTransferFromAnotherAwsAccount),
 // or the owner of a domain another registrar asked for.
-func (s *Service) RejectTransfer(ctx context.Context, tenantID, name string) (Operation, error) {
-	var op Operation
-	err := s.cp.InTx(ctx, func(ctx context.Context, zt *controlplane.ZoneTx) error {
-		q := zt.Tx()
-		owner, p, ok, err := s.lockParties(ctx, q, name)
-		if err != nil {
-			return err
-		}
-		now := s.reg.Now()
-		switch {
-		case ok && p.to == tenantID:
-			if _, err := q.Exec(ctx, `UPDATE registrar_transfer SET status = 'rejected', settled_at = $2 WHERE operation_id = $1`, p.opID, now); err != nil {
-				return err
-			}
-			if err := s.finishOp(ctx, q, p.opID, StatusFailed, "rejected by account "+tenantID); err != nil {
-				return err
-			}
-			// The rejecting tenant sees the giving tenant's operation
-			// id only as a confirmation: it is not theirs to read.
-			op = Operation{ID: p.opID, Domain: p.domain, Type: OpInternalTransferOut, Status: StatusFailed, SubmittedAt: now, UpdatedAt: now,
-				Message: "rejected"}
-			return nil
-		case owner == tenantID:
-			t, err := s.reg.Bind(zt).RejectTransfer(ctx, RegistrarID, canonicalName(name))
-			if err != nil {
-				return transferErr(err)
-			}
-			id, err := s.newOperationID()
+func (s *Service) RejectTransfer(ctx context.Context, tenantID, name, ref string) (Operation, error) {
+	return s.refOp(ctx, tenantID, ref, func(ctx context.Context, zt *controlplane.ZoneTx) (op Operation, err error) {
+		err = func() error {
+			q := zt.Tx()
+			owner, p, ok, err := s.lockParties(ctx, q, name)
 			if err != nil {
 				return err
 			}
-			op = Operation{ID: id, Domain: t.Name, Type: OpTransferOut, Status: StatusFailed, SubmittedAt: now, UpdatedAt: now,
-				Message: "transfer to " + t.Gaining + " rejected"}
-			return s.lifecycleOpStatus(ctx, q, tenantID, op)
-		}
-		return errorf(CodeInvalidInput, "no transfer of %s is waiting for this account", canonicalName(name))
+			now := s.reg.Now()
+			switch {
+			case ok && p.to == tenantID:
+				if _, err := q.Exec(ctx, `UPDATE registrar_transfer SET status = 'rejected', settled_at = $2 WHERE operation_id = $1`, p.opID, now); err != nil {
+					return err
+				}
+				if err := s.finishOp(ctx, q, p.opID, StatusFailed, "rejected by account "+tenantID); err != nil {
+					return err
+				}
+				// The rejecting tenant gets an operation of its own: the
+				// giving tenant's is not theirs to read.
+				id, err := s.newOperationID()
+				if err != nil {
+					return err
+				}
+				op = Operation{ID: id, Domain: p.domain, Type: OpInternalTransferIn, Status: StatusFailed, SubmittedAt: now, UpdatedAt: now,
+					Message: "transfer from account " + p.from + " rejected"}
+				return s.lifecycleOpStatus(ctx, q, tenantID, op)
+			case owner == tenantID:
+				t, err := s.reg.Bind(zt).RejectTransfer(ctx, RegistrarID, canonicalName(name))
+				if err != nil {
+					return transferErr(err)
+				}
+				id, err := s.newOperationID()
+				if err != nil {
+					return err
+				}
+				op = Operation{ID: id, Domain: t.Name, Type: OpTransferOut, Status: StatusFailed, SubmittedAt: now, UpdatedAt: now,
+					Message: "transfer to " + t.Gaining + " rejected"}
+				return s.lifecycleOpStatus(ctx, q, tenantID, op)
+			}
+			return errorf(CodeInvalidInput, "no transfer of %s is waiting for this account", canonicalName(name))
+		}()
+		return op, err
 	})
-	return op, err
 }
 
 // CancelTransfer withdraws a transfer the tenant started: an offer to
 // another tenant (Route 53's CancelDomainTransferToAnotherAwsAccount) or a
 // transfer in from another registrar still pending.
-func (s *Service) CancelTransfer(ctx context.Context, tenantID, name string) (Operation, error) {
-	var op Operation
-	err := s.cp.InTx(ctx, func(ctx context.Context, zt *controlplane.ZoneTx) error {
-		q := zt.Tx()
-		if _, err := s.lockOwner(ctx, q, canonicalName(name)); err != nil {
-			return err
-		}
-		p, ok, err := s.lockPendingTenant(ctx, q, name)
-		if err != nil {
-			return err
-		}
-		now := s.reg.Now()
-		if ok && p.from == tenantID {
-			if _, err := q.Exec(ctx, `UPDATE registrar_transfer SET status = 'cancelled', settled_at = $2 WHERE operation_id = $1`, p.opID, now); err != nil {
+func (s *Service) CancelTransfer(ctx context.Context, tenantID, name, ref string) (Operation, error) {
+	return s.refOp(ctx, tenantID, ref, func(ctx context.Context, zt *controlplane.ZoneTx) (op Operation, err error) {
+		err = func() error {
+			q := zt.Tx()
+			if _, err := s.lockOwner(ctx, q, canonicalName(name)); err != nil {
 				return err
 			}
-			if err := s.finishOp(ctx, q, p.opID, StatusFailed, "cancelled"); err != nil {
-				return err
-			}
-			op, err = s.opByID(ctx, q, tenantID, p.opID)
-			return err
-		}
-		in, ok, err := s.lockPendingIn(ctx, q, canonicalName(name))
-		if err != nil {
-			return err
-		}
-		if ok && in.tenant == tenantID {
-			tx := s.reg.Bind(zt)
-			t, err := tx.CancelTransfer(ctx, RegistrarID, in.domain)
+			p, ok, err := s.lockPendingTenant(ctx, q, name)
 			if err != nil {
-				return transferErr(err)
-			}
-			if err := s.settleIn(ctx, q, tx, in, t); err != nil {
 				return err
 			}
-			op, err = s.opByID(ctx, q, tenantID, in.opID)
-			return err
-		}
-		return errorf(CodeInvalidInput, "this account has no pending transfer of %s", canonicalName(name))
+			now := s.reg.Now()
+			if ok && p.from == tenantID {
+				if _, err := q.Exec(ctx, `UPDATE registrar_transfer SET status = 'cancelled', settled_at = $2 WHERE operation_id = $1`, p.opID, now); err != nil {
+					return err
+				}
+				if err := s.finishOp(ctx, q, p.opID, StatusFailed, "cancelled"); err != nil {
+					return err
+				}
+				op, err = s.opByID(ctx, q, tenantID, p.opID)
+				return err
+			}
+			in, ok, err := s.lockPendingIn(ctx, q, canonicalName(name))
+			if err != nil {
+				return err
+			}
+			if ok && in.tenant == tenantID {
+				tx := s.reg.Bind(zt)
+				t, err := tx.CancelTransfer(ctx, RegistrarID, in.domain)
+				if err != nil {
+					return transferErr(err)
+				}
+				if err := s.settleIn(ctx, q, tx, in, t); err != nil {
+					return err
+				}
+				op, err = s.opByID(ctx, q, tenantID, in.opID)
+				return err
+			}
+			return errorf(CodeInvalidInput, "this account has no pending transfer of %s", canonicalName(name))
+		}()
+		return op, err
 	})
-	return op, err
 }
 
 // lifecycleOpStatus records a finished operation with its status.
@@ -624,4 +646,34 @@ func (s *Service) opByID(ctx context.Context, q pgx.Tx, tenantID, id string) (Op
 func (s *Service) latestOp(ctx context.Context, q pgx.Tx, tenantID, domain, typ string) (Operation, error) {
 	return scanOp(q.QueryRow(ctx, `SELECT `+opColumns+` FROM registrar_operation WHERE tenant_id = $1 AND domain = $2 AND type = $3
 	                              ORDER BY submitted_at DESC LIMIT 1`, tenantID, domain, typ))
+}
+
+// refOp runs a transfer command that answers an operation, with the
+// caller reference: a reference already used returns its operation; a
+// new one is recorded on the operation the command answers (unless that
+// operation has one already: a cancelled transfer keeps its own).
+func (s *Service) refOp(ctx context.Context, tenantID, ref string, fn func(ctx context.Context, zt *controlplane.ZoneTx) (Operation, error)) (Operation, error) {
+	if ref != "" {
+		if op, err := s.operationByRef(ctx, tenantID, ref); err == nil {
+			return op, nil
+		}
+	}
+	var op Operation
+	err := s.cp.InTx(ctx, func(ctx context.Context, zt *controlplane.ZoneTx) error {
+		var err error
+		if op, err = fn(ctx, zt); err != nil || ref == "" {
+			return err
+		}
+		tag, err := zt.Tx().Exec(ctx, `UPDATE registrar_operation SET caller_reference = $3
+		                               WHERE tenant_id = $1 AND id = $2 AND caller_reference IS NULL`, tenantID, op.ID, ref)
+		if err == nil && tag.RowsAffected() == 1 {
+			op.CallerReference = ref
+		}
+		return err
+	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" && ref != "" {
+		return s.operationByRef(ctx, tenantID, ref)
+	}
+	return op, err
 }

@@ -143,7 +143,7 @@ func TestIntegrationTransferInRefusedAndCancelled(t *testing.T) {
 	if got, _ := w.svc.Operation(ctx, tenant, op1.ID); got.Status != registrar.StatusFailed {
 		t.Errorf("rejected transfer: %+v", got)
 	}
-	if got, err := w.svc.CancelTransfer(ctx, tenant, "maybe.wmk"); err != nil || got.ID != op2.ID || got.Status != registrar.StatusFailed {
+	if got, err := w.svc.CancelTransfer(ctx, tenant, "maybe.wmk", ""); err != nil || got.ID != op2.ID || got.Status != registrar.StatusFailed {
 		t.Errorf("cancel: %+v, %v", got, err)
 	}
 	for _, n := range []string{"nope.wmk.", "maybe.wmk."} {
@@ -166,26 +166,26 @@ func TestIntegrationTransferBetweenTenants(t *testing.T) {
 	for _, n := range []string{"gift.wmk.", "spurned.wmk.", "withdrawn.wmk.", "ignored.wmk."} {
 		registerExternal(t, w, a, n, true, nil)
 	}
-	if _, err := w.svc.TransferToTenant(ctx, a, "gift.wmk", a); codeOf(err) != registrar.CodeInvalidInput {
+	if _, err := w.svc.TransferToTenant(ctx, a, "gift.wmk", a, ""); codeOf(err) != registrar.CodeInvalidInput {
 		t.Errorf("to itself: %v", err)
 	}
-	if _, err := w.svc.TransferToTenant(ctx, b, "gift.wmk", a); codeOf(err) != registrar.CodeNoSuchDomain {
+	if _, err := w.svc.TransferToTenant(ctx, b, "gift.wmk", a, ""); codeOf(err) != registrar.CodeNoSuchDomain {
 		t.Errorf("someone else's domain: %v", err)
 	}
-	offer, err := w.svc.TransferToTenant(ctx, a, "gift.wmk", b)
+	offer, err := w.svc.TransferToTenant(ctx, a, "gift.wmk", b, "")
 	if err != nil || offer.Password == "" || offer.Operation.Flag != registrar.FlagPendingAcceptance {
 		t.Fatalf("offer: %+v, %v", offer, err)
 	}
-	if _, err := w.svc.TransferToTenant(ctx, a, "gift.wmk", b); codeOf(err) != registrar.CodeDuplicateRequest {
+	if _, err := w.svc.TransferToTenant(ctx, a, "gift.wmk", b, ""); codeOf(err) != registrar.CodeDuplicateRequest {
 		t.Errorf("second offer: %v", err)
 	}
 	if got, _ := w.svc.Operation(ctx, a, offer.Operation.ID); got.Status != registrar.StatusInProgress || got.Flag != registrar.FlagPendingAcceptance {
 		t.Errorf("pending offer: %+v", got)
 	}
-	if _, err := w.svc.AcceptTransfer(ctx, b, "gift.wmk", "wrong"); codeOf(err) != registrar.CodeInvalidInput {
+	if _, err := w.svc.AcceptTransfer(ctx, b, "gift.wmk", "wrong", ""); codeOf(err) != registrar.CodeInvalidInput {
 		t.Errorf("wrong password: %v", err)
 	}
-	in, err := w.svc.AcceptTransfer(ctx, b, "gift.wmk", offer.Password)
+	in, err := w.svc.AcceptTransfer(ctx, b, "gift.wmk", offer.Password, "")
 	if err != nil || in.Type != registrar.OpInternalTransferIn || in.Status != registrar.StatusSuccessful {
 		t.Fatalf("accept: %+v, %v", in, err)
 	}
@@ -199,30 +199,30 @@ func TestIntegrationTransferBetweenTenants(t *testing.T) {
 		t.Errorf("the taker cannot renew it: %v", err)
 	}
 
-	spurned, err := w.svc.TransferToTenant(ctx, a, "spurned.wmk", b)
+	spurned, err := w.svc.TransferToTenant(ctx, a, "spurned.wmk", b, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.RejectTransfer(ctx, b, "spurned.wmk"); err != nil {
+	if _, err := w.svc.RejectTransfer(ctx, b, "spurned.wmk", ""); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := w.svc.Operation(ctx, a, spurned.Operation.ID); got.Status != registrar.StatusFailed {
 		t.Errorf("rejected offer: %+v", got)
 	}
-	withdrawn, err := w.svc.TransferToTenant(ctx, a, "withdrawn.wmk", b)
+	withdrawn, err := w.svc.TransferToTenant(ctx, a, "withdrawn.wmk", b, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.CancelTransfer(ctx, b, "withdrawn.wmk"); codeOf(err) != registrar.CodeInvalidInput {
+	if _, err := w.svc.CancelTransfer(ctx, b, "withdrawn.wmk", ""); codeOf(err) != registrar.CodeInvalidInput {
 		t.Errorf("cancel by the receiver: %v", err)
 	}
-	if got, err := w.svc.CancelTransfer(ctx, a, "withdrawn.wmk"); err != nil || got.ID != withdrawn.Operation.ID || got.Status != registrar.StatusFailed {
+	if got, err := w.svc.CancelTransfer(ctx, a, "withdrawn.wmk", ""); err != nil || got.ID != withdrawn.Operation.ID || got.Status != registrar.StatusFailed {
 		t.Errorf("cancel: %+v, %v", got, err)
 	}
-	if _, err := w.svc.AcceptTransfer(ctx, b, "withdrawn.wmk", withdrawn.Password); codeOf(err) != registrar.CodeInvalidInput {
+	if _, err := w.svc.AcceptTransfer(ctx, b, "withdrawn.wmk", withdrawn.Password, ""); codeOf(err) != registrar.CodeInvalidInput {
 		t.Errorf("accept after cancel: %v", err)
 	}
-	ignored, err := w.svc.TransferToTenant(ctx, a, "ignored.wmk", b)
+	ignored, err := w.svc.TransferToTenant(ctx, a, "ignored.wmk", b, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestIntegrationTransferBetweenTenants(t *testing.T) {
 	if got, _ := w.svc.Operation(ctx, a, ignored.Operation.ID); got.Status != registrar.StatusFailed {
 		t.Errorf("lapsed offer: %+v", got)
 	}
-	if _, err := w.svc.AcceptTransfer(ctx, b, "ignored.wmk", ignored.Password); codeOf(err) != registrar.CodeInvalidInput {
+	if _, err := w.svc.AcceptTransfer(ctx, b, "ignored.wmk", ignored.Password, ""); codeOf(err) != registrar.CodeInvalidInput {
 		t.Errorf("accept after the lapse: %v", err)
 	}
 }

@@ -37,10 +37,10 @@ type Registrar interface {
 	ResendVerification(ctx context.Context, tenantID, name string) (registrar.Reachability, error)
 
 	TransferIn(ctx context.Context, tenantID string, in registrar.TransferInInput) (registrar.Operation, error)
-	TransferToTenant(ctx context.Context, tenantID, name, toTenant string) (registrar.TransferOffer, error)
-	AcceptTransfer(ctx context.Context, tenantID, name, password string) (registrar.Operation, error)
-	RejectTransfer(ctx context.Context, tenantID, name string) (registrar.Operation, error)
-	CancelTransfer(ctx context.Context, tenantID, name string) (registrar.Operation, error)
+	TransferToTenant(ctx context.Context, tenantID, name, toTenant, ref string) (registrar.TransferOffer, error)
+	AcceptTransfer(ctx context.Context, tenantID, name, password, ref string) (registrar.Operation, error)
+	RejectTransfer(ctx context.Context, tenantID, name, ref string) (registrar.Operation, error)
+	CancelTransfer(ctx context.Context, tenantID, name, ref string) (registrar.Operation, error)
 }
 
 var _ Registrar = (*registrar.Service)(nil)

@@ -531,7 +531,7 @@ func transferDomainToAnotherAccount(h *Handler, c *call) (any, error) {
 	if in.AccountId == "" || len(in.AccountId) > 255 {
 		return nil, errInvalidInput("AccountId (the receiving tenant's id) is required.")
 	}
-	offer, err := h.reg.TransferToTenant(c.ctx, c.tenant, name, in.AccountId)
+	offer, err := h.reg.TransferToTenant(c.ctx, c.tenant, name, in.AccountId, "")
 	if err != nil {
 		return nil, err
 	}
@@ -550,7 +550,7 @@ func acceptDomainTransfer(h *Handler, c *call) (any, error) {
 	if in.Password == "" || len(in.Password) > 1024 {
 		return nil, errInvalidInput("Password is required.")
 	}
-	return opID(h.reg.AcceptTransfer(c.ctx, c.tenant, name, in.Password))
+	return opID(h.reg.AcceptTransfer(c.ctx, c.tenant, name, in.Password, ""))
 }
 
 func rejectDomainTransfer(h *Handler, c *call) (any, error) {
@@ -558,7 +558,7 @@ func rejectDomainTransfer(h *Handler, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return opID(h.reg.RejectTransfer(c.ctx, c.tenant, name))
+	return opID(h.reg.RejectTransfer(c.ctx, c.tenant, name, ""))
 }
 
 func cancelDomainTransfer(h *Handler, c *call) (any, error) {
@@ -566,5 +566,5 @@ func cancelDomainTransfer(h *Handler, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return opID(h.reg.CancelTransfer(c.ctx, c.tenant, name))
+	return opID(h.reg.CancelTransfer(c.ctx, c.tenant, name, ""))
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/dnssec/parentds"
+	"github.com/waymark-dns/waymark/internal/clock"
+	"github.com/waymark-dns/waymark/registrar"
 )
 
 func runAPI(ctx context.Context, args []string) error {
@@ -28,8 +31,17 @@ func runAPI(ctx context.Context, args []string) error {
 		"host:port of a recursive resolver: with it, a parent zone outside Waymark is asked through its nameservers for the zone's DS, and a KSK roll waits on it (ACTION_NEEDED while the operator must change the DS there; WAYMARK_PARENT_DS_RESOLVER); empty: only parents hosted here are checked")
 	retention := fs.Duration("metrics-retention", envDuration("WAYMARK_METRICS_RETENTION", controlplane.DefaultMetricsRetention),
 		"keep the tenants' per-minute query and probe metrics this long (WAYMARK_METRICS_RETENTION)")
+	lifecycle := fs.Bool("lifecycle", env("WAYMARK_LIFECYCLE", "true") != "false",
+		"campaign for the registrar lifecycle's leadership and run it on the system clock: auto-renewals, expiries, transfers, registrant verification, mail (WAYMARK_LIFECYCLE=false turns it off)")
+	lifecycleInterval := fs.Duration("lifecycle-interval", envDuration("WAYMARK_LIFECYCLE_INTERVAL", registrar.DefaultLifecycleInterval),
+		"time between the lifecycle leader's passes (WAYMARK_LIFECYCLE_INTERVAL)")
+	mailDir := fs.String("mail-dir", env("WAYMARK_MAIL_DIR", ""),
+		"write the lifecycle's mail to registrants (verification, holds, expiry notices) as files in this directory (WAYMARK_MAIL_DIR); empty: the mail stays in the outbox (registrar_mail)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *lifecycleInterval <= 0 {
+		return errors.New("--lifecycle-interval must be positive")
 	}
 	if *retention < time.Hour {
 		return errors.New("--metrics-retention must be at least 1h")
@@ -74,11 +86,26 @@ func runAPI(ctx context.Context, args []string) error {
 		// The registrar and the built-in registry: /v1/domains, the
 		// operator's /v1/registry/… (TLDs are configured there; none at
 		// first) and the Route 53 Domains API.
-		Registry: true,
+		Registry:  true,
+		Lifecycle: apiLifecycle(*lifecycle, *lifecycleInterval, *mailDir, log),
 	})
 	if err != nil {
 		return err
 	}
 	log.Info("api listening", "addr", cp.Addr, "nats", *natsURL)
 	return cp.Wait(ctx)
+}
+
+// apiLifecycle is the registrar lifecycle `waymark api` runs (nil: off):
+// on the system clock, its mail written to mailDir, or left in the outbox
+// without one.
+func apiLifecycle(on bool, interval time.Duration, mailDir string, log *slog.Logger) *registrar.LifecycleConfig {
+	if !on {
+		return nil
+	}
+	cfg := &registrar.LifecycleConfig{Clock: clock.System{}, Interval: interval, Logger: log.With("component", "lifecycle")}
+	if mailDir != "" {
+		cfg.Mailer = registrar.FileMailer{Dir: mailDir}
+	}
+	return cfg
 }

@@ -77,6 +77,12 @@ type controlPlaneOptions struct {
 	// registrar on the control plane's database, so that the API serves
 	// the Route 53 Domains API (`waymark dev`).
 	Registry bool
+	// Lifecycle, with Registry, campaigns for the registrar lifecycle's
+	// leadership and runs it (auto-renewals, expiries, transfers,
+	// registrant verification, mail; registrar/lifecycle.go) with this
+	// configuration; nil runs none (`waymark dev` runs its own, on a test
+	// clock).
+	Lifecycle *registrar.LifecycleConfig
 }
 
 // httpOptions are the API server's timeouts; zero fields take defaults.
@@ -291,6 +297,10 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 			return svc.RunMetricsRetention(ctx, o.MetricsRetention, 0)
 		}))
 	}()
+	if rsvc != nil && o.Lifecycle != nil {
+		lc := rsvc.NewLifecycle(*o.Lifecycle)
+		go func() { cp.done <- nameErr("lifecycle", lc.Run(ctx)) }()
+	}
 	go func() {
 		err := cp.srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
