@@ -383,7 +383,7 @@ func TestCLIFailures(t *testing.T) {
 func TestCLIHelp(t *testing.T) {
 	out := ok(t, "", "--help")
 	var groups []string
-	for _, g := range []string{"zones", "records", "changes", "healthchecks", "keys", "nameservers", "test-answer", "cidr", "completion"} {
+	for _, g := range []string{"zones", "records", "changes", "healthchecks", "keys", "nameservers", "test-answer", "cidr", "domains", "completion"} {
 		if !strings.Contains(out, "  "+g+" ") {
 			t.Errorf("waymark --help lacks %s:\n%s", g, out)
 		}
@@ -393,7 +393,8 @@ func TestCLIHelp(t *testing.T) {
 		"zones": {"list", "create", "get", "update", "delete", "export", "import"}, "records": {"list", "set", "delete"},
 		"changes": {"get", "wait", "submit"}, "healthchecks": {"list", "create", "get", "update", "delete", "status", "history"},
 		"keys": {"list", "create", "delete", "token"}, "nameservers": {"list"},
-		"cidr": {"list", "create", "get", "delete", "put", "remove", "blocks"},
+		"cidr":    {"list", "create", "get", "delete", "put", "remove", "blocks"},
+		"domains": {"check", "register", "list", "get", "renew", "nameservers", "authcode", "verification", "verify"},
 	}
 	for _, g := range groups {
 		gh := ok(t, "", g, "--help")

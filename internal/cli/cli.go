@@ -1,6 +1,6 @@
 // Package cli is the tenant command line of the waymark binary: `waymark
 // zones …`, `records …`, `changes …`, `healthchecks …`, `keys …`,
-// `nameservers list`, `test-answer` and `completion`, all built on the Go
+// `nameservers list`, `test-answer`, `domains …` and `completion`, all built on the Go
 // SDK (package client). It reads WAYMARK_API and WAYMARK_API_KEY (what
 // `source .waymark/dev.env` sets), prints tables, or JSON with -o json,
 // and exits 1 with the API's error code and message when a call fails

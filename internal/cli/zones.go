@@ -28,6 +28,7 @@ func tree() *command {
 		testAnswerCommand(),
 		cidrCommand(),
 		dnssecCommand(),
+		domainsCommand(),
 		completionCommand(),
 	}}
 }
