@@ -272,6 +272,44 @@ func exerciseDomainTransfers(t *testing.T, a *testAPI) {
 	if r.decode(t, &reach); reach.Status != registrar.ReachabilityDone {
 		t.Errorf("after the verification: %s", r.body)
 	}
+
+	// Out, to another registrar: the owner rejects the first request and
+	// approves the second.
+	a.must(http.StatusOK, req{method: "PATCH", path: "/v1/domains/keep.test", bearer: giver, body: map[string]any{"transfer_lock": false}})
+	requestOut := func() {
+		t.Helper()
+		r := a.must(http.StatusOK, req{method: "GET", path: "/v1/domains/keep.test/authcode", bearer: giver})
+		var code authCodeResponse
+		r.decode(t, &code)
+		if _, err := a.registry.Do(ctx, func(ctx context.Context, tx *registry.Tx) error {
+			_, err := tx.RequestTransfer(ctx, "other", "keep.test", code.AuthCode, 1)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		r = a.must(http.StatusOK, req{method: "GET", path: "/v1/domains/transfers", bearer: giver})
+		list = listTransfersResponse{}
+		if r.decode(t, &list); len(list.Transfers) != 1 || list.Transfers[0].Direction != registrar.TransferToRegistrar ||
+			list.Transfers[0].GainingRegistrar != "other" || list.Transfers[0].Domain != "keep.test." {
+			t.Errorf("a transfer out pending: %s", r.body)
+		}
+	}
+	requestOut()
+	r = a.must(http.StatusAccepted, req{method: "POST", path: "/v1/domains/keep.test/transfer/reject", bearer: giver})
+	rej = operationResponse{}
+	if r.decode(t, &rej); rej.Operation.Type != registrar.OpTransferOut || rej.Operation.Status != registrar.StatusFailed {
+		t.Errorf("reject a transfer out: %s", r.body)
+	}
+	requestOut()
+	r = a.must(http.StatusAccepted, req{method: "POST", path: "/v1/domains/keep.test/transfer/accept", bearer: giver, body: map[string]any{"caller_reference": "out-keep"}})
+	acc = operationResponse{}
+	if r.decode(t, &acc); acc.Operation.Type != registrar.OpTransferOut || acc.Operation.Status != registrar.StatusSuccessful || acc.Operation.CallerReference != "out-keep" {
+		t.Errorf("approve a transfer out: %s", r.body)
+	}
+	a.must(http.StatusNotFound, req{method: "GET", path: "/v1/domains/keep.test", bearer: giver})
+	if d, err := a.registry.Domain(ctx, "keep.test."); err != nil || d.RegistrarID != "other" {
+		t.Errorf("at the registry after the transfer out: %+v, %v", d, err)
+	}
 }
 
 // TestIntegrationDomainTransfersAPI: exerciseDomainTransfers on an API of

@@ -231,22 +231,22 @@ func (s *Service) settleIn(ctx context.Context, q pgx.Tx, tx *registry.Tx, p pen
 
 // settleOut records that a tenant's domain went to another registrar: the
 // domain leaves the account, and an auto-renewal the transfer took back
-// is refunded.
-func (s *Service) settleOut(ctx context.Context, q pgx.Tx, tenantID string, t registry.Transfer) error {
+// is refunded. It returns the TRANSFER_OUT_DOMAIN operation's id.
+func (s *Service) settleOut(ctx context.Context, q pgx.Tx, tenantID string, t registry.Transfer) (string, error) {
 	now := s.reg.Now()
 	opID, err := s.newOperationID()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if t.CancelledAutoRenew {
 		if err := s.refundGrace(ctx, q, tenantID, opID, registry.Deleted{Name: t.Name, Grace: registry.RGPAutoRenew, Years: 1}); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if _, err := q.Exec(ctx, `DELETE FROM registrar_domain WHERE name = $1 AND tenant_id = $2`, t.Name, tenantID); err != nil {
-		return err
+		return "", err
 	}
-	return s.lifecycleOp(ctx, q, tenantID, opID, t.Name, OpTransferOut, fmt.Sprintf("transferred to %s (%s)", t.Gaining, t.Status), now)
+	return opID, s.lifecycleOp(ctx, q, tenantID, opID, t.Name, OpTransferOut, fmt.Sprintf("transferred to %s (%s)", t.Gaining, t.Status), now)
 }
 
 // transfers is the lifecycle's part: approve what waited out the
@@ -289,7 +289,8 @@ func (l *Lifecycle) transfers(ctx context.Context, p *Pass) error {
 				}
 			}
 			if owner != "" && t.Losing == RegistrarID {
-				return s.settleOut(ctx, q, owner, t)
+				_, err := s.settleOut(ctx, q, owner, t)
+				return err
 			}
 			return nil
 		})
@@ -525,10 +526,11 @@ func (s *Service) AcceptTransfer(ctx context.Context, tenantID, name, password, 
 				if err != nil {
 					return transferErr(err)
 				}
-				if err := s.settleOut(ctx, q, tenantID, t); err != nil {
+				id, err := s.settleOut(ctx, q, tenantID, t)
+				if err != nil {
 					return err
 				}
-				op, err = s.latestOp(ctx, q, tenantID, t.Name, OpTransferOut)
+				op, err = s.opByID(ctx, q, tenantID, id)
 				return err
 			}
 			return errorf(CodeInvalidInput, "no transfer of %s is waiting for this account", canonicalName(name))
@@ -641,11 +643,6 @@ func (s *Service) lifecycleOpStatus(ctx context.Context, q pgx.Tx, tenantID stri
 
 func (s *Service) opByID(ctx context.Context, q pgx.Tx, tenantID, id string) (Operation, error) {
 	return scanOp(q.QueryRow(ctx, `SELECT `+opColumns+` FROM registrar_operation WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-}
-
-func (s *Service) latestOp(ctx context.Context, q pgx.Tx, tenantID, domain, typ string) (Operation, error) {
-	return scanOp(q.QueryRow(ctx, `SELECT `+opColumns+` FROM registrar_operation WHERE tenant_id = $1 AND domain = $2 AND type = $3
-	                              ORDER BY submitted_at DESC LIMIT 1`, tenantID, domain, typ))
 }
 
 // refOp runs a transfer command that answers an operation, with the
