@@ -374,6 +374,7 @@ func TestIntegrationEveryOperation(t *testing.T) {
 
 	exerciseHealthChecks(ctx, t, c)
 	exerciseDomains(ctx, t, c, op)
+	exerciseDomainTransfers(ctx, t, c, op, rec)
 
 	// The operator's endpoints.
 	snap := must(op.GetNameserverSnapshot(ctx, nil))(t, "GetNameserverSnapshot")
