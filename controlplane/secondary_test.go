@@ -63,4 +63,22 @@ func TestIntegrationSecondaryZone(t *testing.T) {
 	if _, err := e.s.ChangeRRSets(ctx, tenant, p.ID, b); err != nil {
 		t.Errorf("ChangeRRSets on an ordinary zone: %v", err)
 	}
+	// The secondary's key is in use: listed with the zone, not deletable.
+	keys, err := e.s.ListTSIGKeys(ctx, tenant)
+	if err != nil || len(keys) != 1 || len(keys[0].Zones) != 1 || keys[0].Zones[0] != z.ID {
+		t.Errorf("ListTSIGKeys = %+v, %v; want %s using %s", keys, err, k.Name, z.ID)
+	}
+	if err := e.s.DeleteTSIGKey(ctx, tenant, k.Name); !isCode(err, CodeTSIGKeyInUse) {
+		t.Errorf("DeleteTSIGKey of a secondary's key = %v, want %s", err, CodeTSIGKeyInUse)
+	}
+	if err := e.s.DeleteTSIGKey(ctx, tenant, "nope.example."); !isCode(err, CodeNoSuchTSIGKey) {
+		t.Errorf("DeleteTSIGKey of no key = %v", err)
+	}
+	free, err := e.s.CreateTSIGKey(ctx, tenant, "free.example.", TSIGHMACSHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.DeleteTSIGKey(ctx, tenant, free.Name); err != nil {
+		t.Errorf("DeleteTSIGKey of an unused key: %v", err)
+	}
 }

@@ -100,12 +100,22 @@ func (s *Service) CreateTSIGKey(ctx context.Context, tenantID, name, algorithm s
 		Secret: base64.StdEncoding.EncodeToString(secret)}, nil
 }
 
-// ListTSIGKeys returns the tenant's keys by name, without secrets.
+// secondaryKeyUsers selects (zone_id, key_name) for every key a
+// secondary zone of tenant $1 names among its primaries.
+const secondaryKeyUsers = `SELECT DISTINCT h.id AS zone_id, p->>'tsig_key' AS key_name
+	   FROM hosted_zone h, jsonb_array_elements(h.secondary->'primaries') p
+	  WHERE h.tenant_id = $1 AND h.secondary IS NOT NULL`
+
+// ListTSIGKeys returns the tenant's keys by name, without secrets, each
+// with the zones that use it: in their transfer configuration or as the
+// key of one of their primaries (secondary zones).
 func (s *Service) ListTSIGKeys(ctx context.Context, tenantID string) ([]TSIGKey, error) {
 	rows, err := s.pool.Query(ctx,
-		`SELECT k.name, k.algorithm, k.created_at,
-		        coalesce(array_agg(z.zone_id ORDER BY z.zone_id) FILTER (WHERE z.zone_id IS NOT NULL), '{}')
-		   FROM tsig_key k LEFT JOIN zone_tsig_key z ON z.tenant_id = k.tenant_id AND z.key_name = k.name
+		`WITH users AS (SELECT zone_id, key_name FROM zone_tsig_key WHERE tenant_id = $1
+		                UNION `+secondaryKeyUsers+`)
+		 SELECT k.name, k.algorithm, k.created_at,
+		        coalesce(array_agg(u.zone_id ORDER BY u.zone_id) FILTER (WHERE u.zone_id IS NOT NULL), '{}')
+		   FROM tsig_key k LEFT JOIN users u ON u.key_name = k.name
 		  WHERE k.tenant_id = $1 GROUP BY k.name, k.algorithm, k.created_at ORDER BY k.name`, tenantID)
 	if err != nil {
 		return nil, err
@@ -118,13 +128,38 @@ func (s *Service) ListTSIGKeys(ctx context.Context, tenantID string) ([]TSIGKey,
 	})
 }
 
-// DeleteTSIGKey removes a key no zone uses.
+// DeleteTSIGKey removes a key no zone uses. A transfer configuration's use
+// is a foreign key; a secondary zone's is looked for after taking the
+// key's row lock, which waits for a CreateZone holding it FOR SHARE, so
+// the look (a new snapshot under READ COMMITTED) sees that zone.
 func (s *Service) DeleteTSIGKey(ctx context.Context, tenantID, name string) error {
 	cname, err := zonecfg.CanonicalName(name)
 	if err != nil {
 		return Errorf(CodeNoSuchTSIGKey, "No TSIG key named %q.", name)
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM tsig_key WHERE tenant_id = $1 AND name = $2`, tenantID, cname)
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	var one int
+	err = tx.QueryRow(ctx, `SELECT 1 FROM tsig_key WHERE tenant_id = $1 AND name = $2 FOR UPDATE`, tenantID, cname).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Errorf(CodeNoSuchTSIGKey, "No TSIG key named %s.", cname)
+	}
+	if err != nil {
+		return err
+	}
+	var zone string
+	err = tx.QueryRow(ctx, `SELECT zone_id FROM (`+secondaryKeyUsers+`) u WHERE key_name = $2 ORDER BY zone_id LIMIT 1`,
+		tenantID, cname).Scan(&zone)
+	if err == nil {
+		return Errorf(CodeTSIGKeyInUse, "The TSIG key %s signs the transfers of the secondary zone %s from its primaries; delete that zone first.", cname, zone)
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM tsig_key WHERE tenant_id = $1 AND name = $2`, tenantID, cname)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23503" {
 		return Errorf(CodeTSIGKeyInUse, "The TSIG key %s is used by a hosted zone's transfer configuration; remove it there first.", cname)
@@ -132,10 +167,7 @@ func (s *Service) DeleteTSIGKey(ctx context.Context, tenantID, name string) erro
 	if err != nil {
 		return err
 	}
-	if tag.RowsAffected() == 0 {
-		return Errorf(CodeNoSuchTSIGKey, "No TSIG key named %s.", cname)
-	}
-	return nil
+	return tx.Commit(ctx)
 }
 
 // tsigSecret opens a tenant's key's secret inside tx.
