@@ -3,7 +3,10 @@
 // processes, three `waymark nameserver` processes and a health checker in
 // each of three regions, on distinct loopback addresses, every process with
 // its own data directory and --nats-replicas 3, on a fresh PostgreSQL
-// schema — so that tests can kill -9 any of them and restart it.
+// schema — so that tests can kill -9 any of them and restart it. With
+// Options.LinkDelays the regions are far away: each has a NATS leaf node
+// its nameserver connects to, joined to the hub cluster over delayed
+// links that a test can cut.
 //
 // `make fleet` runs it (internal/fleet/fleetup) and prints the addresses;
 // its fault tests (fleet_test.go) run in `make test`, alone in
@@ -68,6 +71,10 @@ func Build(ctx context.Context, dir string) (Binaries, error) {
 	return b, nil
 }
 
+// HubDomain is the JetStream domain of the hub cluster, which the
+// regions' leaf nodes map their clients' JetStream API to.
+const HubDomain = "hub"
+
 // Options configure Start.
 type Options struct {
 	Bin Binaries
@@ -79,20 +86,29 @@ type Options struct {
 	// StartTimeout bounds the wait for each role (default 3 minutes: the
 	// machines running this are loaded).
 	StartTimeout time.Duration
-	// LinkDelays, when set, puts each region's nameserver behind a Link
-	// with that one-way delay (in Regions order) to the NATS node of its
-	// own number, its only NATS URL: the region reaches the cluster over
-	// a WAN. Nil connects every nameserver to all three nodes directly.
+	// LinkDelays, when set, puts each region (in Regions order) across a
+	// WAN of that one-way delay from the hub, the three-node cluster: the
+	// region's nameserver connects to a NATS leaf node in its region
+	// (docs/decisions.md, "Regions: leaf nodes"), which dials every hub
+	// node's leaf port through a Link, and reaches its API through one.
+	// Nil connects every nameserver to the three nodes and its API
+	// directly.
 	LinkDelays []time.Duration
+	// PingInterval is every NATS server's ping interval (two unanswered
+	// close a connection): how soon a leaf node notices its region is
+	// cut off. Default 5 s with LinkDelays, else nats-server's 2 min.
+	PingInterval time.Duration
 }
 
 // Fleet is a running set of processes.
 type Fleet struct {
-	// NATS, APIs, Nameservers and Checkers are the processes, by role.
-	NATS, APIs, Nameservers, Checkers []*Proc
-	// Links are the regions' links to the cluster (Options.LinkDelays),
-	// in Regions order; empty without them.
-	Links []*Link
+	// NATS, APIs, Nameservers and Checkers are the processes, by role;
+	// Leaves the regions' leaf nodes (Options.LinkDelays), in Regions
+	// order.
+	NATS, APIs, Nameservers, Checkers, Leaves []*Proc
+	// WANs are the regions' links to the hub (Options.LinkDelays), in
+	// Regions order; empty without them.
+	WANs []*WAN
 	// NATSURLs are the cluster's client URLs; APIURLs the API base URLs;
 	// DNS the nameservers' addresses (UDP and TCP).
 	NATSURLs, APIURLs, DNS []string
@@ -210,6 +226,9 @@ func Start(ctx context.Context, o Options) (*Fleet, error) {
 	if o.StartTimeout == 0 {
 		o.StartTimeout = 3 * time.Minute
 	}
+	if o.PingInterval == 0 && o.LinkDelays != nil {
+		o.PingInterval = 5 * time.Second
+	}
 	f := &Fleet{o: o, next: o.PortBase}
 	if err := f.start(ctx); err != nil {
 		f.Close()
@@ -227,8 +246,9 @@ func (f *Fleet) start(ctx context.Context) error {
 	f.secrets = []string{"WAYMARK_MASTER_KEY=" + master, "WAYMARK_JWT_KEY=" + jwt, "WAYMARK_ADMIN_TOKEN=" + admin,
 		"WAYMARK_FLEET_KEY=" + randHex(32)}
 
-	// NATS: three nodes routed to each other.
-	var client, route []string
+	// NATS: three nodes routed to each other, the hub of the regions'
+	// leaf nodes.
+	var client, route, leaf []string
 	for range 3 {
 		c, err := f.port("127.0.0.1")
 		if err != nil {
@@ -238,7 +258,15 @@ func (f *Fleet) start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		client, route = append(client, c), append(route, r)
+		l, err := f.port("127.0.0.1")
+		if err != nil {
+			return err
+		}
+		client, route, leaf = append(client, c), append(route, r), append(leaf, l)
+	}
+	var ping []string
+	if f.o.PingInterval > 0 {
+		ping = []string{"-ping-interval", f.o.PingInterval.String()}
 	}
 	for i := range 3 {
 		var others []string
@@ -252,8 +280,12 @@ func (f *Fleet) start(ctx context.Context) error {
 		if err := os.MkdirAll(store, 0o755); err != nil {
 			return err
 		}
-		p := f.proc("nats-"+name, f.o.Bin.NATS, nil, "-name", name, "-listen", client[i], "-cluster", route[i],
-			"-routes", strings.Join(others, ","), "-store", store)
+		args := []string{"-name", name, "-listen", client[i], "-cluster", route[i],
+			"-routes", strings.Join(others, ","), "-store", store}
+		if f.o.LinkDelays != nil {
+			args = append(args, "-leaf-listen", leaf[i], "-js-domain", HubDomain)
+		}
+		p := f.proc("nats-"+name, f.o.Bin.NATS, nil, append(args, ping...)...)
 		if err := p.start(); err != nil {
 			return err
 		}
@@ -296,18 +328,15 @@ func (f *Fleet) start(ctx context.Context) error {
 		if err := os.MkdirAll(cache, 0o755); err != nil {
 			return err
 		}
-		nsURLs := urls
+		nsURLs, apiURL := urls, f.APIURLs[i%len(f.APIURLs)]
 		if f.o.LinkDelays != nil {
-			link, err := NewLink(strings.TrimPrefix(f.NATSURLs[i], "nats://"), f.o.LinkDelays[i])
-			if err != nil {
+			if nsURLs, apiURL, err = f.region(ctx, i, region, leaf, ping); err != nil {
 				return err
 			}
-			f.Links = append(f.Links, link)
-			nsURLs = "nats://" + link.Addr()
 		}
 		p := f.proc("ns-"+region, f.o.Bin.Waymark, f.secrets, "nameserver",
 			"--region", region, "--node-id", "ns-"+region, "--listen", addr, "--nats-url", nsURLs,
-			"--api", f.APIURLs[i%len(f.APIURLs)], "--cache-dir", cache)
+			"--api", apiURL, "--cache-dir", cache)
 		if err := p.start(); err != nil {
 			return err
 		}
@@ -325,6 +354,67 @@ func (f *Fleet) start(ctx context.Context) error {
 		if err := f.WaitNameserver(ctx, i); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// region starts region i's WAN and leaf node: the leaf dials each hub
+// node's leaf port (hubLeaf) through a link of the region's delay, and the
+// region's API is reached through one too. It returns the NATS URL (the
+// leaf's) and the API URL the region's nameserver is to use, once the
+// leaf is connected to the hub.
+func (f *Fleet) region(ctx context.Context, i int, region string, hubLeaf, ping []string) (natsURL, apiURL string, err error) {
+	w := &WAN{Delay: f.o.LinkDelays[i]}
+	f.WANs = append(f.WANs, w)
+	var remotes []string
+	for _, hl := range hubLeaf {
+		l, err := w.Link(hl)
+		if err != nil {
+			return "", "", err
+		}
+		remotes = append(remotes, l.Addr())
+	}
+	api, err := w.Link(strings.TrimPrefix(f.APIURLs[i%len(f.APIURLs)], "http://"))
+	if err != nil {
+		return "", "", err
+	}
+	addr, err := f.port(fmt.Sprintf("127.0.0.%d", 11+i))
+	if err != nil {
+		return "", "", err
+	}
+	p := f.proc("leaf-"+region, f.o.Bin.NATS, nil, append([]string{"-name", "leaf-" + region, "-listen", addr,
+		"-leaf-remote", strings.Join(remotes, ","), "-js-domain", HubDomain}, ping...)...)
+	if err := p.start(); err != nil {
+		return "", "", err
+	}
+	f.Leaves = append(f.Leaves, p)
+	natsURL = "nats://" + addr
+	// Connected once the hub's JetStream answers through it.
+	err = Await(ctx, f.o.StartTimeout, func() error {
+		if !p.Running() {
+			return fmt.Errorf("%s exited:\n%s", p.Name, tail(p.Log()))
+		}
+		return jetStreamAnswers(ctx, natsURL)
+	})
+	return natsURL, "http://" + api.Addr(), err
+}
+
+// jetStreamAnswers reports whether JetStream answers an account request
+// through the server at u.
+func jetStreamAnswers(ctx context.Context, u string) error {
+	nc, err := nats.Connect(u, nats.Timeout(2*time.Second))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	actx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if _, err = js.AccountInfo(actx); err != nil {
+		return fmt.Errorf("%s: JetStream: %w", u, err)
 	}
 	return nil
 }
@@ -401,19 +491,8 @@ func (f *Fleet) waitNATS(ctx context.Context) error {
 			}
 		}
 		for _, u := range f.NATSURLs {
-			nc, err := nats.Connect(u, nats.Timeout(2*time.Second))
-			if err != nil {
+			if err := jetStreamAnswers(ctx, u); err != nil {
 				return err
-			}
-			js, err := jetstream.New(nc)
-			if err == nil {
-				actx, cancel := context.WithTimeout(ctx, 3*time.Second)
-				_, err = js.AccountInfo(actx)
-				cancel()
-			}
-			nc.Close()
-			if err != nil {
-				return fmt.Errorf("%s: JetStream: %w", u, err)
 			}
 		}
 		return nil
@@ -510,15 +589,15 @@ func (f *Fleet) createTenant(ctx context.Context) error {
 // drops the schema. The directory is the caller's.
 func (f *Fleet) Close() error {
 	var wg sync.WaitGroup
-	for _, group := range [][]*Proc{f.Checkers, f.Nameservers, f.APIs, f.NATS} {
+	for _, group := range [][]*Proc{f.Checkers, f.Nameservers, f.Leaves, f.APIs, f.NATS} {
 		for _, p := range group {
 			wg.Add(1)
 			go func() { defer wg.Done(); p.Stop() }()
 		}
 		wg.Wait()
 	}
-	for _, l := range f.Links {
-		l.Close()
+	for _, w := range f.WANs {
+		w.Close()
 	}
 	if f.schema == "" {
 		return nil
@@ -543,6 +622,9 @@ func (f *Fleet) Describe() string {
 	}
 	for i, u := range f.APIURLs {
 		fmt.Fprintf(&b, "api        %-16s %s\n", f.APIs[i].Name, u)
+	}
+	for _, p := range f.Leaves {
+		fmt.Fprintf(&b, "nats leaf  %s\n", p.Name)
 	}
 	for i, a := range f.DNS {
 		fmt.Fprintf(&b, "nameserver %-16s %s (region %s)\n", f.Nameservers[i].Name, a, Regions()[i])

@@ -732,20 +732,50 @@ func TestFleetRegionsLatency(t *testing.T) {
 		func(t *testing.T, f *Fleet, l *load) outcome { return outcome{live: all(f)} })
 }
 
-// TestFleetPartitionRegion cuts ap-southeast-1's link (150 ms one way)
-// for 30 s under the load, then heals it. Its nameserver must keep
-// answering from memory throughout (no probe question may fail), catch up
-// once the link returns, and every change must go INSYNC.
-func TestFleetPartitionRegion(t *testing.T) {
-	faultTestOn(t, "ap-southeast-1 partitioned for 30 s", regionDelays, func(t *testing.T, f *Fleet, l *load) outcome {
-		const cut = 30 * time.Second
-		link := f.Links[2]
-		link.Cut()
-		t.Logf("cut %s's link", f.Nameservers[2].Name)
+// partitionFor is how long TestFleetLeafPartitionRegion keeps its region
+// cut off: FLEET_PARTITION (a Go duration) or 30 s.
+func partitionFor(t *testing.T) time.Duration {
+	if v := os.Getenv("FLEET_PARTITION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("FLEET_PARTITION: %v", err)
+		}
+		return d
+	}
+	return 30 * time.Second
+}
+
+// TestFleetLeafPartitionRegion cuts ap-southeast-1 (150 ms one way) off
+// the hub for 30 s under the load, then heals it: its leaf node loses the
+// hub (its nameserver's JetStream requests find no responders), yet the
+// nameserver must keep answering from memory throughout (no probe
+// question may fail), catch up once the link returns with no operator
+// action, and every change must go INSYNC, none lost or applied twice.
+func TestFleetLeafPartitionRegion(t *testing.T) {
+	cut := partitionFor(t)
+	faultTestOn(t, fmt.Sprintf("ap-southeast-1 partitioned for %s", cut), regionDelays, func(t *testing.T, f *Fleet, l *load) outcome {
+		const cutOff = 2
 		ctx, cancel := context.WithTimeout(context.Background(), cut+5*time.Minute)
 		defer cancel()
+		leafURL := strings.Fields(f.Nameservers[cutOff].args[slices.Index(f.Nameservers[cutOff].args, "--nats-url")+1])[0]
+		begin := time.Now()
+		f.WANs[cutOff].Cut()
+		t.Logf("cut %s off the hub", Regions()[cutOff])
+		// The partition is real once the region's leaf node has given up
+		// on the hub: a JetStream request through it finds no responders
+		// (a request that merely times out may still be held in the link).
+		if err := Await(ctx, cut+time.Minute, func() error {
+			err := jetStreamAnswers(ctx, leafURL)
+			if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrNoResponders) {
+				return nil
+			}
+			return fmt.Errorf("JetStream through the cut-off leaf node: %v, not no responders", err)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("the leaf node lost the hub %s after the cut", time.Since(begin).Round(time.Millisecond))
 		select {
-		case <-time.After(cut): // the partition's length is the test's subject
+		case <-time.After(time.Until(begin.Add(cut))): // the partition's length is the test's subject
 		case <-ctx.Done():
 		}
 		// What the API has now is what the region missed, or part of it.
@@ -757,11 +787,11 @@ func TestFleetPartitionRegion(t *testing.T) {
 			}
 			versions[z.Name] = hz.HostedZone.Version
 		}
-		link.Heal()
+		f.WANs[cutOff].Heal()
 		healed := time.Now()
 		if err := Await(ctx, 3*time.Minute, func() error {
 			for name, v := range versions {
-				r, err := Query(f.DNS[2], name, dns.TypeSOA)
+				r, err := Query(f.DNS[cutOff], name, dns.TypeSOA)
 				if err != nil {
 					return err
 				}
@@ -774,7 +804,7 @@ func TestFleetPartitionRegion(t *testing.T) {
 			t.Fatalf("after the heal: %v", err)
 		}
 		t.Logf("healed: %s serves every zone at the version it missed %s after the heal",
-			f.Nameservers[2].Name, time.Since(healed).Round(time.Millisecond))
+			f.Nameservers[cutOff].Name, time.Since(healed).Round(time.Millisecond))
 		return outcome{live: all(f)}
 	})
 }

@@ -145,3 +145,44 @@ func (l *Link) pipe(src, dst net.Conn) {
 	for range q {
 	}
 }
+
+// WAN is everything between a region and the others: the links its leaf
+// node dials the hub's nodes through, and the link its nameservers reach
+// their API through, all with the same one-way delay. Cut partitions the
+// region as a whole.
+type WAN struct {
+	// Delay is the links' one-way delay.
+	Delay time.Duration
+	links []*Link
+}
+
+// Link adds a link of the WAN's delay to upstream and returns it.
+func (w *WAN) Link(upstream string) (*Link, error) {
+	l, err := NewLink(upstream, w.Delay)
+	if err != nil {
+		return nil, err
+	}
+	w.links = append(w.links, l)
+	return l, nil
+}
+
+// Cut partitions the region: every one of its links.
+func (w *WAN) Cut() {
+	for _, l := range w.links {
+		l.Cut()
+	}
+}
+
+// Heal ends a Cut.
+func (w *WAN) Heal() {
+	for _, l := range w.links {
+		l.Heal()
+	}
+}
+
+// Close closes every link.
+func (w *WAN) Close() {
+	for _, l := range w.links {
+		l.Close()
+	}
+}
