@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -222,9 +223,21 @@ func (n *Notifier) send(ctx context.Context, z *zone, t notifyMsg) {
 		if soa != nil {
 			m.Answer = []dns.RR{soa}
 		}
+		// UDP first (RFC 1996 §3.5); once two attempts have had no answer
+		// at all, every other one goes over TCP, for targets behind
+		// filters that drop UDP or that listen on TCP only.
+		var timeout net.Error
+		tcp := attempt >= 2 && attempt%2 == 0 && errors.As(lastErr, &timeout) && timeout.Timeout()
 		c := &dns.Client{Net: "udp", Timeout: n.cfg.Timeout}
+		if tcp {
+			c.Net = "tcp"
+		}
 		if n.cfg.LocalAddr.IsValid() {
-			c.Dialer = &net.Dialer{Timeout: n.cfg.Timeout, LocalAddr: &net.UDPAddr{IP: n.cfg.LocalAddr.AsSlice()}}
+			var local net.Addr = &net.UDPAddr{IP: n.cfg.LocalAddr.AsSlice()}
+			if tcp {
+				local = &net.TCPAddr{IP: n.cfg.LocalAddr.AsSlice()}
+			}
+			c.Dialer = &net.Dialer{Timeout: n.cfg.Timeout, LocalAddr: local}
 		}
 		if t.keyName != "" {
 			m.SetTsig(t.keyName, t.alg, tsigFudge, n.cfg.Now().Unix())

@@ -146,3 +146,44 @@ func TestNotifyWrongKeyNotAcked(t *testing.T) {
 	}
 	testkit.Eventually(t, 2*time.Second, until(func() bool { n.mu.Lock(); defer n.mu.Unlock(); _, busy := n.pending[xfrZoneID]; return !busy }))
 }
+
+// TestNotifyFallsBackToTCP: a target whose UDP port swallows every
+// datagram (a filter that drops UDP) and that answers over TCP gets the
+// NOTIFY over TCP once two attempts over UDP have gone unanswered.
+func TestNotifyFallsBackToTCP(t *testing.T) {
+	t.Parallel()
+	store, secret := xfrStore(t, "127.0.0.0/8")
+	recv := &notifyRecv{}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	// The same port over UDP, bound and never read: no answer, no ICMP.
+	silent, err := net.ListenPacket("udp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = silent.Close() })
+	srv := &dns.Server{Listener: l, Handler: recv, TsigSecret: map[string]string{xfrKeyName: secret}}
+	go func() { _ = srv.ActivateAndServe() }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+
+	n := NewNotifier(store, NotifyConfig{MinRetry: 5 * time.Millisecond, MaxRetry: 10 * time.Millisecond,
+		Timeout: 50 * time.Millisecond, Attempts: 4})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = n.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	testkit.Eventually(t, 2*time.Second, until(func() bool { return store.notifier.Load() == n }))
+	st, _ := store.ZoneState(xfrZoneID)
+	cfg := *st.Transfers
+	cfg.Notify = []zonecfg.NotifyTarget{{Address: "127.0.0.1", Port: uint16(port), Key: xfrKeyName}}
+	if _, err := store.Apply(event.ZoneEvent{Kind: event.ZoneUpdated, ZoneID: xfrZoneID, FromVersion: 7, ToVersion: 8, Transfers: &cfg}); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 5*time.Second, until(func() bool { _, _, a := recv.state(); return len(a) == 1 }))
+	if seen, bad, acked := recv.state(); seen != 1 || bad != 0 || acked[0] != 8 {
+		t.Fatalf("over TCP: seen %d (%d badly signed), acked %v; want one signed NOTIFY for 8", seen, bad, acked)
+	}
+}
