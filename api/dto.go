@@ -99,6 +99,10 @@ type secondaryJSON struct {
 	LastSerial  uint32                 `json:"last_serial"`
 	LastSuccess *time.Time             `json:"last_success_at,omitempty"`
 	LastError   string                 `json:"last_error,omitempty"`
+	// Serving is false while the nameservers answer SERVFAIL for the
+	// zone: never transferred, or past its SOA expire (last_error says
+	// which).
+	Serving bool `json:"serving"`
 }
 
 type secondaryPrimaryJSON struct {
@@ -166,7 +170,8 @@ func toHostedZoneJSON(z controlplane.Zone) hostedZoneJSON {
 	}
 	if z.Secondary != nil {
 		sj := &secondaryJSON{Primaries: []secondaryPrimaryJSON{}, LastSerial: z.SecondaryStatus.Serial,
-			LastSuccess: z.SecondaryStatus.SuccessAt, LastError: z.SecondaryStatus.Error}
+			LastSuccess: z.SecondaryStatus.SuccessAt, LastError: z.SecondaryStatus.Error,
+			Serving: !z.SecondaryStatus.NotServed}
 		for _, p := range z.Secondary.Primaries {
 			sj.Primaries = append(sj.Primaries, secondaryPrimaryJSON(p))
 		}

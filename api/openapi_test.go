@@ -92,6 +92,18 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 		body: map[string]any{"allow": []map[string]any{{"tsig_key": "contract-xfr.example.", "cidrs": []string{"192.0.2.0/24"}}}}})
 	a.must(http.StatusOK, req{method: "GET", path: "/v1/hostedzones/" + zone + "/transfers", bearer: token})
 	a.must(http.StatusConflict, req{method: "DELETE", path: "/v1/tsigkeys/contract-xfr.example.", bearer: token})
+	// A secondary zone's refresh; an ordinary zone has none.
+	r = a.must(http.StatusCreated, req{method: "POST", path: "/v1/hostedzones", bearer: token,
+		body: map[string]any{"name": "secondary.example.net.", "caller_reference": "sec1",
+			"secondary": map[string]any{"primaries": []map[string]any{{"address": "192.0.2.53", "tsig_key": "contract-xfr.example."}}}}})
+	var sz createZoneResponse
+	r.decode(t, &sz)
+	r = a.must(http.StatusAccepted, req{method: "POST", path: "/v1/hostedzones/" + sz.HostedZone.ID + "/secondary/refresh", bearer: token})
+	if !strings.Contains(string(r.body), `"serving":false`) {
+		t.Errorf("a secondary zone never transferred: %s", r.body)
+	}
+	a.must(http.StatusBadRequest, req{method: "POST", path: "/v1/hostedzones/" + zone + "/secondary/refresh", bearer: token})
+	a.must(http.StatusOK, req{method: "DELETE", path: "/v1/hostedzones/" + sz.HostedZone.ID, bearer: token})
 	a.must(http.StatusOK, req{method: "PUT", path: "/v1/hostedzones/" + zone + "/transfers", bearer: token, body: map[string]any{}})
 	a.must(http.StatusNoContent, req{method: "DELETE", path: "/v1/tsigkeys/contract-xfr.example.", bearer: token})
 	// Query logging (the NDJSON read itself, against a real stream and

@@ -344,6 +344,7 @@ func (h *handler) routes() []route {
 		{"DELETE", "/v1/tsigkeys/{name}", tenant, jsonBody, h.deleteTSIGKey},
 		{"GET", "/v1/hostedzones/{id}/transfers", tenant, jsonBody, h.getTransfers},
 		{"PUT", "/v1/hostedzones/{id}/transfers", tenant, jsonBody, h.putTransfers},
+		{"POST", "/v1/hostedzones/{id}/secondary/refresh", tenant, jsonBody, h.refreshSecondary},
 
 		// Query logging (QueryLogService, querylog.go).
 		{"POST", "/v1/hostedzones/{id}/querylogging", tenant, jsonBody, h.createQueryLogging},

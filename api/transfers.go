@@ -17,6 +17,7 @@ type TransferService interface {
 	DeleteTSIGKey(ctx context.Context, tenantID, name string) error
 	PutTransfers(ctx context.Context, tenantID, zoneID string, in controlplane.TransferConfig) (controlplane.TransferConfig, controlplane.ChangeInfo, error)
 	GetTransfers(ctx context.Context, tenantID, zoneID string) (controlplane.TransferStatus, error)
+	RequestSecondaryRefresh(ctx context.Context, tenantID, zoneID string) (controlplane.Zone, error)
 }
 
 type createTSIGKeyRequest struct {
@@ -125,5 +126,16 @@ func (h *handler) getTransfers(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.writeJSON(w, http.StatusOK, transfersResponse{Transfers: st.Config, Version: st.Version, Available: st.Available,
 		Reason: st.Reason, RoutedRRSets: st.RoutedRRSets, Note: st.Note})
+	return nil
+}
+
+// refreshSecondary is POST /v1/hostedzones/{id}/secondary/refresh: the
+// refresh leader checks the zone's primaries now, as after a NOTIFY.
+func (h *handler) refreshSecondary(w http.ResponseWriter, r *http.Request) error {
+	z, err := h.svc.RequestSecondaryRefresh(r.Context(), tenantID(r), chi.URLParam(r, "id"))
+	if err != nil {
+		return err
+	}
+	h.writeJSON(w, http.StatusAccepted, zoneResponse{HostedZone: toHostedZoneJSON(z)})
 	return nil
 }

@@ -92,7 +92,8 @@ func contracts() map[string]contract {
 			return c.GetQueryLogs(ctx, "z1", &GetQueryLogsInput{Since: time.Unix(1e9, 0), Follow: true, Limit: 5},
 				func(QueryLogEntry) error { return nil })
 		}, nil, nil},
-		"getTransfers": {func(ctx context.Context, c *Client) error { _, err := c.GetTransfers(ctx, "z1"); return err }, nil, typeOf[TransfersOutput]()},
+		"getTransfers":     {func(ctx context.Context, c *Client) error { _, err := c.GetTransfers(ctx, "z1"); return err }, nil, typeOf[TransfersOutput]()},
+		"refreshSecondary": {func(ctx context.Context, c *Client) error { _, err := c.RefreshSecondary(ctx, "z1"); return err }, nil, typeOf[HostedZoneOutput]()},
 		"putTransfers": {func(ctx context.Context, c *Client) error {
 			_, err := c.PutTransfers(ctx, "z1", TransferConfig{Allow: []TransferAllow{{TSIGKey: "k.example.", CIDRs: []string{"192.0.2.0/24"}}}})
 			return err

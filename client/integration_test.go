@@ -215,6 +215,17 @@ func TestIntegrationEveryOperation(t *testing.T) {
 	if err := c.DeleteTSIGKey(ctx, "sdk-xfr.example."); err == nil {
 		t.Error("DeleteTSIGKey of a key in use succeeded")
 	}
+	// A secondary zone of a primary that does not answer: a refresh is
+	// taken, the zone is not served, and an ordinary zone has no refresh.
+	sec := must(c.CreateHostedZone(ctx, CreateHostedZoneInput{Name: "sdk-secondary-" + suffix + ".example.",
+		Secondary: &SecondaryConfig{Primaries: []SecondaryPrimary{{Address: "127.0.0.1:9", TSIGKey: "sdk-xfr.example."}}}}))(t, "CreateHostedZone (secondary)")
+	if rs := must(c.RefreshSecondary(ctx, sec.HostedZone.ID))(t, "RefreshSecondary"); rs.HostedZone.Secondary == nil || rs.HostedZone.Secondary.LastSerial != 0 {
+		t.Errorf("RefreshSecondary %+v", rs.HostedZone)
+	}
+	if _, err := c.RefreshSecondary(ctx, zone); !IsCode(err, CodeInvalidInput) {
+		t.Errorf("RefreshSecondary of an ordinary zone: %v, want InvalidInput", err)
+	}
+	must(c.DeleteHostedZone(ctx, sec.HostedZone.ID))(t, "DeleteHostedZone (secondary)")
 	must(c.PutTransfers(ctx, zone, TransferConfig{}))(t, "PutTransfers (off)")
 	must(0, c.DeleteTSIGKey(ctx, "sdk-xfr.example."))(t, "DeleteTSIGKey")
 

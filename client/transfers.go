@@ -12,10 +12,12 @@ var (
 	opDeleteTSIGKey = operation{"deleteTSIGKey", "DELETE", "/v1/tsigkeys/{name}"}
 	opGetTransfers  = operation{"getTransfers", "GET", "/v1/hostedzones/{id}/transfers"}
 	opPutTransfers  = operation{"putTransfers", "PUT", "/v1/hostedzones/{id}/transfers"}
+	// opRefreshSecondary asks for a secondary zone's refresh now.
+	opRefreshSecondary = operation{"refreshSecondary", "POST", "/v1/hostedzones/{id}/secondary/refresh"}
 )
 
 func transferOperations() []operation {
-	return []operation{opListTSIGKeys, opCreateTSIGKey, opDeleteTSIGKey, opGetTransfers, opPutTransfers}
+	return []operation{opListTSIGKeys, opCreateTSIGKey, opDeleteTSIGKey, opGetTransfers, opPutTransfers, opRefreshSecondary}
 }
 
 // CreateTSIGKeyInput is the body of CreateTSIGKey.
@@ -101,4 +103,11 @@ func (c *Client) GetTransfers(ctx context.Context, zoneID string) (*TransfersOut
 // PutTransfers replaces a zone's transfer configuration.
 func (c *Client) PutTransfers(ctx context.Context, zoneID string, in TransferConfig) (*PutTransfersOutput, error) {
 	return callOut[PutTransfersOutput](ctx, c, request{op: opPutTransfers, pathArgs: []string{zoneID}, body: in})
+}
+
+// RefreshSecondary asks the control plane to check a secondary zone's
+// primaries now, as a NOTIFY from one of them would; the zone's Secondary
+// state shows the outcome a moment later.
+func (c *Client) RefreshSecondary(ctx context.Context, zoneID string) (*HostedZoneOutput, error) {
+	return callOut[HostedZoneOutput](ctx, c, request{op: opRefreshSecondary, pathArgs: []string{zoneID}})
 }

@@ -109,6 +109,10 @@ type SecondaryState struct {
 	LastSerial    int64      `json:"last_serial"`
 	LastSuccessAt *time.Time `json:"last_success_at,omitempty"`
 	LastError     string     `json:"last_error,omitempty"`
+	// Serving is false while the nameservers answer SERVFAIL for the
+	// zone: never transferred, or past its SOA expire (LastError says
+	// which).
+	Serving bool `json:"serving"`
 }
 
 // DelegationSet is the zone's name servers: the names to publish at the

@@ -23,6 +23,10 @@ const (
 	ActionDelete Action = "DELETE"
 	// ActionUpsert creates a record set or replaces it whole.
 	ActionUpsert Action = "UPSERT"
+	// actionRemove deletes a record set if it exists, whatever its
+	// values: only the secondary refresh (secondary_refresh.go), which
+	// mirrors a primary, uses it; callers cannot spell it.
+	actionRemove Action = "remove"
 )
 
 // RRSetChange is one change of a batch. The record set is raw caller input:

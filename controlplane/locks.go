@@ -33,6 +33,9 @@ const (
 	// DefaultHealthLockKey is the session lock that elects the health
 	// check aggregator among the API processes ("wmhealth" in ASCII).
 	DefaultHealthLockKey int64 = 0x776d6865616c7468
+	// DefaultSecondaryLockKey is the session lock that elects the
+	// secondary zones' refresh leader ("wmsecond" in ASCII).
+	DefaultSecondaryLockKey int64 = 0x776d7365636f6e64
 
 	// healthCheckLockClass is the first key of the transaction lock that
 	// serialises every write to health checks ("WHCK"); see

@@ -36,8 +36,13 @@ type SecondaryStatus struct {
 	// Serial is the primary's SOA serial last applied (0: none yet).
 	Serial    uint32
 	SuccessAt *time.Time
-	// Error is the last failure, empty after a success.
+	// Error is the last failure, empty after a success (or what of the
+	// primary's content is not served).
 	Error string
+	// NotServed: the nameservers answer SERVFAIL for the zone, because
+	// it was never transferred or is past its SOA expire (Error says
+	// which).
+	NotServed bool
 }
 
 // normSecondary validates and canonicalises a secondary configuration:

@@ -2,6 +2,9 @@ package controlplane
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/waymark-dns/waymark/zonecfg"
@@ -74,11 +77,63 @@ func TestIntegrationSecondaryZone(t *testing.T) {
 	if err := e.s.DeleteTSIGKey(ctx, tenant, "nope.example."); !isCode(err, CodeNoSuchTSIGKey) {
 		t.Errorf("DeleteTSIGKey of no key = %v", err)
 	}
+	// A refresh is asked for a secondary zone of the tenant only; the
+	// leader's poll takes the request once.
+	other := testTenant(t, e.pool)
+	if _, err := e.s.RequestSecondaryRefresh(ctx, other, z.ID); !isCode(err, CodeNoSuchHostedZone) {
+		t.Errorf("RequestSecondaryRefresh by another tenant = %v, want %s", err, CodeNoSuchHostedZone)
+	}
+	if _, err := e.s.RequestSecondaryRefresh(ctx, tenant, p.ID); !isCode(err, CodeInvalidInput) {
+		t.Errorf("RequestSecondaryRefresh of an ordinary zone = %v, want %s", err, CodeInvalidInput)
+	}
+	if got, err := e.s.RequestSecondaryRefresh(ctx, tenant, z.ID); err != nil || !got.SecondaryStatus.NotServed {
+		t.Errorf("RequestSecondaryRefresh = %+v, %v; want the zone, not served yet", got.SecondaryStatus, err)
+	}
+	for i, want := range [][]string{{z.ID}, nil} {
+		found, requested, err := e.s.listSecondaries(ctx, false)
+		if err != nil || len(found) != 1 || found[0].id != z.ID || !slices.Equal(requested, want) {
+			t.Errorf("listSecondaries #%d: %d zones, requested %v, %v; want %s, requested %v", i, len(found), requested, err, z.ID, want)
+		}
+	}
 	free, err := e.s.CreateTSIGKey(ctx, tenant, "free.example.", TSIGHMACSHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := e.s.DeleteTSIGKey(ctx, tenant, free.Name); err != nil {
 		t.Errorf("DeleteTSIGKey of an unused key: %v", err)
+	}
+}
+
+// TestSkippedText: record sets the nameservers cannot serve are dropped
+// from a refresh and named, at most five of them.
+func TestSkippedText(t *testing.T) {
+	a := zonecfg.RRSet{Name: "www.sec.example.", Type: "A", TTL: 60, Records: []string{"192.0.2.1"}}
+	hinfo := func(i int) zonecfg.RRSet {
+		return zonecfg.RRSet{Name: fmt.Sprintf("h%d.sec.example.", i), Type: "HINFO", TTL: 60, Records: []string{`"PC" "Linux"`}}
+	}
+	badTTL := zonecfg.RRSet{Name: "ttl.sec.example.", Type: "A", TTL: zonecfg.MaxTTL + 1, Records: []string{"192.0.2.1"}}
+	for _, c := range []struct {
+		name string
+		in   []zonecfg.RRSet
+		kept int
+		want []string
+	}{
+		{"all served", []zonecfg.RRSet{a}, 1, nil},
+		{"one type not served", []zonecfg.RRSet{a, hinfo(1)}, 1, []string{"1 record sets", "h1.sec.example. HINFO"}},
+		{"a value refused", []zonecfg.RRSet{badTTL, a}, 1, []string{"ttl.sec.example. A: Invalid TTL"}},
+		{"many", []zonecfg.RRSet{hinfo(1), hinfo(2), hinfo(3), hinfo(4), hinfo(5), hinfo(6), hinfo(7), a}, 1, []string{"7 record sets", "and 2 more"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sets := slices.Clone(c.in)
+			got := skippedText(&sets)
+			if len(sets) != c.kept || (c.want == nil) != (got == "") {
+				t.Fatalf("kept %d, text %q; want %d kept", len(sets), got, c.kept)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("text %q lacks %q", got, w)
+				}
+			}
+		})
 	}
 }

@@ -139,6 +139,7 @@ func (s *Service) WriteSnapshotServing(ctx context.Context, w io.Writer, serves 
 		buf = appendDNSSEC(buf, z.DNSSEC)
 		buf = appendRawMember(buf, "transfers", z.Transfers)
 		buf = appendRawMember(buf, "query_logging", z.QueryLogging)
+		buf = appendRawMember(buf, "secondary", z.Secondary)
 		buf = append(buf, `,"rrsets":[`...)
 		open, sets = i, 0
 	}
@@ -244,7 +245,7 @@ func appendRRSetJSON[S string | []byte](b []byte, name, typ, setID, ttl, records
 // sets but their delegation set's names and their CIDR collections.
 func snapshotZones(ctx context.Context, tx pgx.Tx, f snapshotFilter) ([]rawZone, error) {
 	zrows, err := tx.Query(ctx,
-		`SELECT z.id, z.name, z.tenant_id, z.version, d.name_servers, z.dnssec, z.transfers, z.query_logging
+		`SELECT z.id, z.name, z.tenant_id, z.version, d.name_servers, z.dnssec, z.transfers, z.query_logging, z.secondary_state
 		   FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id
 		  WHERE ($1 = '' OR z.id = $1) AND (cardinality($2::text[]) = 0 OR d.name_servers && $2)
 		  ORDER BY z.id`, f.zoneID, f.serves)
@@ -253,9 +254,9 @@ func snapshotZones(ctx context.Context, tx pgx.Tx, f snapshotFilter) ([]rawZone,
 	}
 	zones, err := pgx.CollectRows(zrows, func(row pgx.CollectableRow) (rawZone, error) {
 		var z rawZone
-		var dnssec, transfers, qlog []byte
-		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version, &z.NameServers, &dnssec, &transfers, &qlog)
-		z.DNSSEC, z.Transfers, z.QueryLogging = dnssec, transfers, qlog
+		var dnssec, transfers, qlog, secondary []byte
+		err := row.Scan(&z.ID, &z.Name, &z.TenantID, &z.Version, &z.NameServers, &dnssec, &transfers, &qlog, &secondary)
+		z.DNSSEC, z.Transfers, z.QueryLogging, z.Secondary = dnssec, transfers, qlog, secondary
 		z.RRSets = []rawRRSet{}
 		return z, err
 	})
@@ -330,6 +331,9 @@ type rawZone struct {
 	// QueryLogging is hosted_zone.query_logging (zonecfg.QueryLogging's
 	// JSON), nil if logging is off.
 	QueryLogging json.RawMessage `json:"query_logging,omitempty"`
+	// Secondary is hosted_zone.secondary_state (zonecfg.Secondary's
+	// JSON), nil for an ordinary zone.
+	Secondary json.RawMessage `json:"secondary,omitempty"`
 }
 
 type rawRRSet struct {
@@ -363,6 +367,7 @@ func (z *rawZone) appendJSON(b []byte) []byte {
 	b = appendDNSSEC(b, z.DNSSEC)
 	b = appendRawMember(b, "transfers", z.Transfers)
 	b = appendRawMember(b, "query_logging", z.QueryLogging)
+	b = appendRawMember(b, "secondary", z.Secondary)
 	b = append(b, `,"rrsets":[`...)
 	var ttl []byte
 	for i, r := range z.RRSets {

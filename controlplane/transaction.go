@@ -25,6 +25,10 @@ type batchOptions struct {
 	// lockTimeout bounds the wait for the zone's lock; zero means
 	// zoneLockTimeout.
 	lockTimeout time.Duration
+	// secondary, set by a secondary zone's refresh, is written with the
+	// batch: the zone's transfer status and, on the first event, what the
+	// nameservers know of the zone (secondary_refresh.go).
+	secondary *secondaryWrite
 }
 
 // zoneLockTimeout is how long a batch waits for another batch on the same
@@ -166,6 +170,10 @@ func (s *Service) prepareApply(ctx context.Context, tenantID, zoneID, comment st
 			}
 			if i == 0 {
 				ev.CIDRCollections = colls
+				if sw := opt.secondary; sw != nil {
+					ev.Secondary = sw.state
+					sw.queue(wb, zoneID)
+				}
 			}
 			if i < len(chunks)-1 {
 				if err := s.queueEvent(wb, tenantID, ev); err != nil {

@@ -254,6 +254,16 @@ func (wc *workingCopy) apply(c preparedChange, opt batchOptions) string {
 		if opt.keepSOASerial && apex && k.Type == "SOA" && cur != nil {
 			rs = withSOASerialOf(rs, cur)
 		}
+	case actionRemove:
+		if cur == nil {
+			return ""
+		}
+		if apex && (k.Type == "SOA" || k.Type == "NS") {
+			return fmt.Sprintf("The zone's apex %s cannot be removed.", k.Type)
+		}
+		delete(wc.byName[name], k)
+		wc.touch(k)
+		return ""
 	case ActionDelete:
 		if cur == nil {
 			return fmt.Sprintf("Tried to delete resource record set [%s] but it was not found", k)

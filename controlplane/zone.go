@@ -497,7 +497,8 @@ func (s *Service) DeleteZone(ctx context.Context, tenantID, zoneID string) (Chan
 const zoneColumns = `id, name, caller_reference, comment, version, rrset_count, created_at, delegation_set_id,
 	(SELECT d.name_servers FROM delegation_set d WHERE d.id = hosted_zone.delegation_set_id),
 	(SELECT coalesce(d.vanity_names, '{}') FROM delegation_set d WHERE d.id = hosted_zone.delegation_set_id),
-	secondary, secondary_serial, secondary_success_at, secondary_error`
+	secondary, secondary_serial, secondary_success_at, secondary_error,
+	COALESCE((secondary_state->>'expired')::boolean, secondary_serial IS NULL)`
 
 func (s *Service) scanZone(row pgx.Row) (Zone, error) {
 	var z Zone
@@ -506,7 +507,7 @@ func (s *Service) scanZone(row pgx.Row) (Zone, error) {
 	var serial *int64
 	if err := row.Scan(&z.ID, &z.Name, &z.CallerReference, &z.Comment, &z.Version, &z.RRSetCount, &z.CreatedAt,
 		&z.DelegationSetID, &z.PoolNames, &vanity,
-		&secondary, &serial, &z.SecondaryStatus.SuccessAt, &z.SecondaryStatus.Error); err != nil {
+		&secondary, &serial, &z.SecondaryStatus.SuccessAt, &z.SecondaryStatus.Error, &z.SecondaryStatus.NotServed); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return Zone{}, err
 		}

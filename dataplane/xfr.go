@@ -283,13 +283,15 @@ func (h *Handler) serveTransfer(req []byte, from netip.Addr, now time.Time, udp 
 	w.add(soa.owner, soa.typ, soa.ttl, soa.rdata)
 	if q.Qtype == dns.TypeIXFR {
 		serial, ok := ixfrSerial(m)
-		if udp || (ok && int32(serial-uint32(z.version)) >= 0) {
+		if udp || (ok && int32(serial-z.serial()) >= 0) {
 			// Up to date; or over UDP, where the answer is the SOA
 			// alone and the client comes back over TCP (RFC 1995 §2).
 			w.flush()
 			return w.err
 		}
-		if chain := h.store.journal.chain(z.id, serial, z.version); ok && chain != nil {
+		// The journal is by version; a secondary zone's serials are its
+		// primary's, so its IXFR is answered in full.
+		if chain := h.store.journal.chain(z.id, serial, z.version); ok && z.sec == nil && chain != nil {
 			for _, d := range chain {
 				w.add(d.fromSOA.owner, d.fromSOA.typ, d.fromSOA.ttl, d.fromSOA.rdata)
 				for _, r := range d.del {

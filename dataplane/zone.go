@@ -167,14 +167,18 @@ func (z *zone) edit(version int64) *zoneBuilder {
 	return &zoneBuilder{z: &nz, w: z.names.edit(), tmp: make([]byte, 1024)}
 }
 
-// finish rewrites the SOA serial to the zone version and publishes.
+// finish rewrites the SOA serial to the zone version and publishes. A
+// secondary zone keeps its primary's serial (RFC 1996 and every monitor
+// comparing the serials of a zone's servers expect one serial per version).
 func (b *zoneBuilder) finish() (*zone, error) {
 	z := b.z
 	apex, _ := b.w.get(z.name)
 	z.soa, z.negTTL = nil, 0
 	if i := slices.IndexFunc(apex.sets, func(s rrset) bool { return s.typ == dns.TypeSOA }); i >= 0 {
 		sets := slices.Clone(apex.sets)
-		sets[i].rdata = soaWithSerial(sets[i].rdata, uint32(z.version))
+		if z.sec == nil {
+			sets[i].rdata = soaWithSerial(sets[i].rdata, uint32(z.version))
+		}
 		apex.sets = sets
 		b.w.set(z.name, apex)
 		z.soa = &sets[i]
@@ -501,6 +505,33 @@ func soaWithSerial(rdata string, serial uint32) string {
 	}
 	binary.BigEndian.PutUint32(b[off:], serial)
 	return string(b)
+}
+
+// soaSerial returns the SERIAL field of packed SOA rdata (with RDLENGTH).
+func soaSerial(rdata string) (uint32, bool) {
+	off := 2
+	for range 2 {
+		n := skipName(rdata[min(off, len(rdata)):])
+		if n < 0 {
+			return 0, false
+		}
+		off += n
+	}
+	if off+4 > len(rdata) {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32([]byte(rdata[off : off+4])), true
+}
+
+// serial is the SOA serial the zone is served with: its version, or a
+// secondary zone's primary's serial.
+func (z *zone) serial() uint32 {
+	if z.sec != nil && z.soa != nil {
+		if s, ok := soaSerial(z.soa.rdata); ok {
+			return s
+		}
+	}
+	return uint32(z.version)
 }
 
 // soaMinimum returns the MINIMUM field: the last four octets of the RDATA.

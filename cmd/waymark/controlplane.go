@@ -283,6 +283,13 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 			return svc.RunDNSSEC(ctx, o.DNSSECInterval)
 		}))
 	}()
+	// And exactly one keeps the secondary zones up to date with their
+	// primaries.
+	go func() {
+		cp.done <- nameErr("secondary", svc.RunLeader(ctx, controlplane.DefaultSecondaryLockKey, func(ctx context.Context) error {
+			return svc.RunSecondaries(ctx, controlplane.SecondaryOptions{NATS: nc})
+		}))
+	}()
 	// And exactly one evaluates alarms and delivers their webhooks.
 	go func() {
 		cp.done <- nameErr("alarms", svc.RunLeader(ctx, controlplane.DefaultAlarmLockKey, func(ctx context.Context) error {

@@ -171,8 +171,15 @@ func (c *cluster) startNameserver(id, region, cacheDir string) *nameserver {
 	// The fleet key the control plane's default derives from its master
 	// key, so that signed zones are served (dnssec_test.go).
 	store.SetSigning(dataplane.SigningConfig{FleetKey: dnssec.FleetKeyFrom([]byte(strings.Repeat("m", 32)))})
-	srv := dataplane.NewServer(store, dataplane.Config{Addr: "127.0.0.1:0"})
+	// NOTIFYs from secondary zones' primaries go on to the control plane
+	// on NATS, as `waymark nameserver` passes them (secondary_test.go).
+	handler := dataplane.NewHandler(store)
+	nc := c.connect()
+	relay := dataplane.NewNotifyRelay(dataplane.NotifyRelayConfig{Publish: nc.Publish, NodeID: id})
+	handler.SetNotifyRelay(relay)
+	srv := dataplane.NewServer(store, dataplane.Config{Addr: "127.0.0.1:0", Handler: handler})
 	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = relay.Run(ctx) }()
 	if err := srv.Start(ctx); err != nil {
 		c.t.Fatalf("start DNS server %s: %v", id, err)
 	}
