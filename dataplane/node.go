@@ -38,8 +38,13 @@ type NodeConfig struct {
 	// SnapshotURL is the base URL of a control-plane API process
 	// (http://host:8080); the node reads GET /v1/nameserver/snapshot and
 	// GET /v1/nameserver/zones/{id} there with AdminToken as its bearer.
-	SnapshotURL string
-	AdminToken  string
+	// FallbackURLs are other API processes, tried in order when the one
+	// before cannot answer (no connection, an error status, a snapshot cut
+	// short): the nearest first, and a node whose every API is away
+	// keeps serving its cache. A 404 is an answer, not tried elsewhere.
+	SnapshotURL  string
+	FallbackURLs []string
+	AdminToken   string
 	// HTTPClient fetches snapshots. Default: a client with a 60 s timeout.
 	HTTPClient *http.Client
 	// CacheDir keeps the on-disk copy of the zones the node starts from,

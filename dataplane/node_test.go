@@ -560,3 +560,42 @@ func TestIntegrationNodeCacheWithoutStream(t *testing.T) {
 		t.Fatalf("%d snapshots served, want 2", got)
 	}
 }
+
+// TestIntegrationNodeFallsBackToOtherAPIs gives the node three APIs:
+// the first refuses connections, the second answers 503, the third is
+// the control plane. The initial snapshot and a zone's refetch both come
+// from the third.
+func TestIntegrationNodeFallsBackToOtherAPIs(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.1"))
+	refused := httptest.NewServer(http.NotFoundHandler())
+	refused.Close()
+	var unavailable sync.Map // paths asked of the 503 API
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		unavailable.Store(r.URL.Path, true)
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(down.Close)
+	n, _ := e.startWith(t, "n1", "", func(c *NodeConfig) {
+		c.SnapshotURL, c.FallbackURLs = refused.URL, []string{down.URL, e.url}
+	})
+	syncConverged(t, n, 1, "Z1", 1)
+
+	// An update of a zone the node never saw created: it refetches it.
+	e.cp.mu.Lock()
+	e.cp.zones["Z9"] = event.ZoneState{ID: "Z9", Name: "nine.test.", TenantID: "T1", Version: 4, RRSets: syncApex("nine.test.", 4)}
+	e.cp.mu.Unlock()
+	_, seq := e.cp.commit("Z9", "nine.test.", syncA("www.nine.test.", "192.0.2.9"))
+	syncConverged(t, n, seq, "Z9", 5)
+	for _, p := range []string{"/v1/nameserver/snapshot", "/v1/nameserver/zones/Z9"} {
+		if _, ok := unavailable.Load(p); !ok {
+			t.Errorf("%s was not tried on the second API before the third", p)
+		}
+	}
+	e.cp.mu.Lock()
+	defer e.cp.mu.Unlock()
+	if e.cp.snapshots != 1 {
+		t.Fatalf("the control plane served %d snapshots, want 1", e.cp.snapshots)
+	}
+}

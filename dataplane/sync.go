@@ -173,14 +173,35 @@ func (n *Node) catchUp(ctx context.Context, nc *nats.Conn, from uint64) (int, er
 	}
 }
 
-// loadSnapshot fetches the control plane's snapshot and installs it.
+// apiURLs are the control-plane base URLs, in the order they are tried.
+func (n *Node) apiURLs() []string {
+	return append([]string{n.cfg.SnapshotURL}, n.cfg.FallbackURLs...)
+}
+
+// loadSnapshot fetches the control plane's snapshot and installs it, from
+// the first API that serves it whole.
 func (n *Node) loadSnapshot(ctx context.Context) error {
 	start := time.Now()
 	path := "/v1/nameserver/snapshot"
 	if len(n.cfg.Serves) > 0 {
 		path += "?serve=" + url.QueryEscape(strings.Join(n.cfg.Serves, ","))
 	}
-	body, err := n.get(ctx, path)
+	var errs []error
+	for _, base := range n.apiURLs() {
+		err := n.loadSnapshotFrom(ctx, base, path, start)
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", base, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (n *Node) loadSnapshotFrom(ctx context.Context, base, path string, start time.Time) error {
+	body, err := n.getFrom(ctx, base, path)
 	if err != nil {
 		return err
 	}
@@ -325,10 +346,26 @@ func (zs *zoneStream) build() (*zone, error) {
 	return b.finish()
 }
 
-// get performs an authenticated GET on the control plane. A 404 is
-// reported as errNotFound.
+// get performs an authenticated GET on the control plane: on each API in
+// turn until one answers. A 404 is reported as errNotFound.
 func (n *Node) get(ctx context.Context, path string) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.cfg.SnapshotURL+path, nil)
+	var errs []error
+	for _, base := range n.apiURLs() {
+		body, err := n.getFrom(ctx, base, path)
+		if err == nil || errors.Is(err, errNotFound) {
+			return body, err
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", base, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, errors.Join(errs...)
+}
+
+// getFrom performs the GET on the API at base.
+func (n *Node) getFrom(ctx context.Context, base, path string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -25,12 +25,14 @@ import (
 type nameserverOptions struct {
 	// FleetKey unwraps the ZSKs of signed zones; without it their DO=1
 	// answers are SERVFAIL.
-	FleetKey   []byte
-	NodeID     string
-	Region     string
-	Listen     string
-	NATSURL    string
-	NATS       *nats.Conn // in-process use; NATSURL is dialed when nil
+	FleetKey []byte
+	NodeID   string
+	Region   string
+	Listen   string
+	NATSURL  string
+	NATS     *nats.Conn // in-process use; NATSURL is dialed when nil
+	// APIURL is the control-plane base URL, or several comma-separated
+	// (nearest first): dataplane.NodeConfig.SnapshotURL and FallbackURLs.
 	APIURL     string
 	AdminToken string
 	CacheDir   string
@@ -237,18 +239,25 @@ func startNameserver(ctx context.Context, o nameserverOptions) (*nameserver, err
 		shutdown()
 		return nil, err
 	}
+	// The APIs in the order they are tried; none is a node that starts
+	// from its cache only.
+	apis := splitList(o.APIURL)
+	if len(apis) == 0 {
+		apis = []string{""}
+	}
 	node, err := dataplane.NewNode(dataplane.NodeConfig{
-		NodeID:      o.NodeID,
-		Region:      o.Region,
-		NATS:        nc,
-		SnapshotURL: o.APIURL,
-		AdminToken:  o.AdminToken,
-		CacheDir:    o.CacheDir,
-		Store:       store,
-		Serves:      served.Names(),
-		SetReady:    base.SetReady,
-		ReportDelay: o.ReportDelay,
-		Logger:      o.Logger,
+		NodeID:       o.NodeID,
+		Region:       o.Region,
+		NATS:         nc,
+		SnapshotURL:  apis[0],
+		FallbackURLs: apis[1:],
+		AdminToken:   o.AdminToken,
+		CacheDir:     o.CacheDir,
+		Store:        store,
+		Serves:       served.Names(),
+		SetReady:     base.SetReady,
+		ReportDelay:  o.ReportDelay,
+		Logger:       o.Logger,
 	})
 	if err != nil {
 		stopRouting()
@@ -318,7 +327,8 @@ func runNameserver(ctx context.Context, args []string) error {
 	nodeID := fs.String("node-id", env("WAYMARK_NODE_ID", host), "unique id of this nameserver in the fleet (WAYMARK_NODE_ID)")
 	listen := fs.String("listen", env("WAYMARK_DNS_LISTEN", "127.0.0.1:5300"), "DNS listen address, UDP and TCP (WAYMARK_DNS_LISTEN)")
 	natsURL := fs.String("nats-url", env("WAYMARK_NATS_URL", nats.DefaultURL), "NATS URLs (WAYMARK_NATS_URL)")
-	apiURL := fs.String("api", env("WAYMARK_API", "http://127.0.0.1:8080"), "control-plane API base URL for snapshots (WAYMARK_API)")
+	apiURL := fs.String("api", env("WAYMARK_API", "http://127.0.0.1:8080"),
+		"control-plane API base URLs for snapshots and zone refetches, comma-separated, tried in order: the nearest first (WAYMARK_API); when none answers the nameserver serves its cache")
 	geoip := fs.String("geoip-db", env("WAYMARK_GEOIP_DB", ""), "MaxMind-format GeoIP database for geolocation and latency routing (WAYMARK_GEOIP_DB)")
 	latency := fs.String("latency-table", env("WAYMARK_LATENCY_TABLE", ""), "latency table overriding great-circle distance (WAYMARK_LATENCY_TABLE)")
 	cacheDir := fs.String("cache-dir", env("WAYMARK_CACHE_DIR", ""), "directory for the on-disk zone cache (WAYMARK_CACHE_DIR); empty disables it")
