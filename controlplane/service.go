@@ -80,6 +80,17 @@ type Config struct {
 	// QueryLogs is the JetStream the query log stream is read from
 	// (ReadQueryLogs); nil: reads answer ServiceUnavailable.
 	QueryLogs jetstream.JetStream
+	// SnapshotPool, when set, is where full snapshots (WriteSnapshot,
+	// WriteSnapshotServing, Snapshot) are read: a PostgreSQL streaming
+	// replica near the nameservers. It is safe because a snapshot's
+	// stream position is read in the same REPEATABLE READ transaction as
+	// its zones, so a replica behind the primary yields an older snapshot
+	// with the older position that goes with it, and the nameserver
+	// consumes the stream from there. One zone's refetch (ZoneSnapshot,
+	// WriteZoneSnapshot) stays on the primary: a nameserver refetches a
+	// zone because an event it consumed was newer than what it had, and
+	// a lagging replica might not hold that event yet. Nil: the primary.
+	SnapshotPool *pgxpool.Pool
 	// OnLeader, if set, is called with true when RunLeader starts leading
 	// for key and with false when it stops (tests wait on it).
 	OnLeader func(key int64, leading bool)

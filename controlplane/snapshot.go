@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/waymark-dns/waymark/event"
 )
 
@@ -83,7 +84,7 @@ func (s *Service) WriteSnapshot(ctx context.Context, w io.Writer) error {
 func (s *Service) WriteSnapshotServing(ctx context.Context, w io.Writer, serves []string) error {
 	f := snapshotFilter{serves: serves}.norm()
 	bw := bufio.NewWriterSize(w, 256<<10)
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := s.snapshotPool(f).BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("snapshot: begin: %w", err)
 	}
@@ -441,12 +442,22 @@ func (f snapshotFilter) norm() snapshotFilter {
 	return f
 }
 
+// snapshotPool is where the snapshot f picks is read: a full one (every
+// zone, or a pool name's) on Config.SnapshotPool when there is one, one
+// zone always on the primary (Config.SnapshotPool says why).
+func (s *Service) snapshotPool(f snapshotFilter) *pgxpool.Pool {
+	if f.zoneID == "" && s.cfg.SnapshotPool != nil {
+		return s.cfg.SnapshotPool
+	}
+	return s.pool
+}
+
 // eachSnapshotRaw reads the zones f picks in one REPEATABLE READ
 // transaction, calling seqFn with the stream position first, then zoneFn
 // for each zone.
 func (s *Service) eachSnapshotRaw(ctx context.Context, f snapshotFilter, seqFn func(uint64) error, zoneFn func(rawZone) error) error {
 	f = f.norm()
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := s.snapshotPool(f).BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("snapshot: begin: %w", err)
 	}

@@ -18,6 +18,8 @@ import (
 func runAPI(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	dsn := fs.String("database-url", env("DATABASE_URL", defaultDatabaseURL), "PostgreSQL URL (DATABASE_URL)")
+	snapDSN := fs.String("snapshot-database-url", env("WAYMARK_SNAPSHOT_DATABASE_URL", ""),
+		"PostgreSQL URL of a streaming replica that full nameserver snapshots (GET /v1/nameserver/snapshot) are read from, e.g. one near the nameservers (WAYMARK_SNAPSHOT_DATABASE_URL); one zone's refetch and everything else stay on --database-url; empty: the primary")
 	natsURL := fs.String("nats-url", env("WAYMARK_NATS_URL", nats.DefaultURL), "NATS server or cluster URLs (WAYMARK_NATS_URL)")
 	listen := fs.String("listen", env("WAYMARK_LISTEN", "127.0.0.1:8080"), "HTTP listen address (WAYMARK_LISTEN)")
 	poolCfg := poolFlags(fs)
@@ -68,6 +70,7 @@ func runAPI(ctx context.Context, args []string) error {
 	}
 	cp, err := startControlPlane(ctx, controlPlaneOptions{
 		DatabaseURL:         *dsn,
+		SnapshotDatabaseURL: *snapDSN,
 		NATSURL:             *natsURL,
 		Listen:              *listen,
 		Pool:                pool,

@@ -33,9 +33,12 @@ type controlPlaneOptions struct {
 	// dev`), which POST /v1/registry/clock advances; nil: no such route.
 	RegistryClock *clock.Test
 	DatabaseURL   string
-	NATSURL       string
-	Listen        string
-	Pool          nspool.Pool
+	// SnapshotDatabaseURL, when set, is a PostgreSQL replica full
+	// snapshots are read from (controlplane.Config.SnapshotPool).
+	SnapshotDatabaseURL string
+	NATSURL             string
+	Listen              string
+	Pool                nspool.Pool
 	// PredictableSets, ReservedNames, AllowedNames: controlplane.Config.
 	PredictableSets bool
 	ReservedNames   []string
@@ -132,6 +135,7 @@ type controlPlane struct {
 	Registrar *registrar.Service
 	Addr      string // the bound HTTP address
 	pool      *pgxpool.Pool
+	snapPool  *pgxpool.Pool // nil without SnapshotDatabaseURL
 	nc        *nats.Conn
 	srv       *http.Server
 	done      chan error
@@ -152,19 +156,35 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
+	var snapPool *pgxpool.Pool
+	closePools := func() {
+		pool.Close()
+		if snapPool != nil {
+			snapPool.Close()
+		}
+	}
+	if o.SnapshotDatabaseURL != "" {
+		// Connections are made on demand: a replica that is down makes
+		// the snapshots fail (nameservers try their other APIs and their
+		// caches), not the API.
+		if snapPool, err = controlplane.NewPool(ctx, o.SnapshotDatabaseURL, o.Database); err != nil {
+			closePools()
+			return nil, fmt.Errorf("snapshot database: %w", err)
+		}
+	}
 	nc, err := nats.Connect(o.NATSURL,
 		nats.Name("waymark-api"),
 		nats.MaxReconnects(-1),
 		nats.RetryOnFailedConnect(true),
 		nats.ReconnectWait(500*time.Millisecond))
 	if err != nil {
-		pool.Close()
+		closePools()
 		return nil, fmt.Errorf("nats %s: %w", o.NATSURL, err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
-		pool.Close()
+		closePools()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 
@@ -179,6 +199,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		DNSSEC:          o.DNSSEC,
 		Logger:          log.With("component", "controlplane"),
 		QueryLogs:       js,
+		SnapshotPool:    snapPool,
 		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{
 			AllowPrivateTargets: o.AllowPrivateTargets,
 			MinRequestInterval:  o.MinHealthInterval,
@@ -186,7 +207,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	})
 	if err != nil {
 		nc.Close()
-		pool.Close()
+		closePools()
 		return nil, err
 	}
 	var reg *registry.Registry
@@ -199,12 +220,12 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		}
 		if reg, err = registry.Open(ctx, pool, svc, rc); err != nil {
 			nc.Close()
-			pool.Close()
+			closePools()
 			return nil, fmt.Errorf("registry: %w", err)
 		}
 		if rsvc, err = registrar.New(ctx, pool, svc, reg, registrar.Config{}); err != nil {
 			nc.Close()
-			pool.Close()
+			closePools()
 			return nil, fmt.Errorf("registrar: %w", err)
 		}
 		rapi = rsvc
@@ -213,7 +234,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		nc.Close()
-		pool.Close()
+		closePools()
 		return nil, fmt.Errorf("listen %s: %w", o.Listen, err)
 	}
 	agg, err := healthcheck.NewAggregator(healthcheck.AggregatorConfig{
@@ -225,7 +246,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	if err != nil {
 		_ = ln.Close()
 		nc.Close()
-		pool.Close()
+		closePools()
 		return nil, err
 	}
 	ho := o.HTTP.withDefaults()
@@ -259,6 +280,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		Registrar: rsvc,
 		Addr:      ln.Addr().String(),
 		pool:      pool,
+		snapPool:  snapPool,
 		nc:        nc,
 		srv:       newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
 		done:      make(chan error, 8),
@@ -337,6 +359,9 @@ func (cp *controlPlane) Close() {
 	_ = cp.srv.Shutdown(sctx)
 	_ = cp.nc.Drain()
 	cp.pool.Close()
+	if cp.snapPool != nil {
+		cp.snapPool.Close()
+	}
 }
 
 func nameErr(component string, err error) error {

@@ -90,7 +90,8 @@ type Options struct {
 	// WAN of that one-way delay from the hub, the three-node cluster: the
 	// region's nameserver connects to a NATS leaf node in its region
 	// (docs/decisions.md, "Regions: leaf nodes"), which dials every hub
-	// node's leaf port through a Link, and reaches its API through one.
+	// node's leaf port through a Link, and reaches the APIs (its own
+	// first) through links too.
 	// Nil connects every nameserver to the three nodes and its API
 	// directly.
 	LinkDelays []time.Duration
@@ -360,9 +361,9 @@ func (f *Fleet) start(ctx context.Context) error {
 
 // region starts region i's WAN and leaf node: the leaf dials each hub
 // node's leaf port (hubLeaf) through a link of the region's delay, and the
-// region's API is reached through one too. It returns the NATS URL (the
-// leaf's) and the API URL the region's nameserver is to use, once the
-// leaf is connected to the hub.
+// APIs are reached through links too. It returns the NATS URL (the
+// leaf's) and the API URLs (comma-separated, the region's own first) the
+// region's nameserver is to use, once the leaf is connected to the hub.
 func (f *Fleet) region(ctx context.Context, i int, region string, hubLeaf, ping []string) (natsURL, apiURL string, err error) {
 	w := &WAN{Delay: f.o.LinkDelays[i]}
 	f.WANs = append(f.WANs, w)
@@ -374,9 +375,15 @@ func (f *Fleet) region(ctx context.Context, i int, region string, hubLeaf, ping 
 		}
 		remotes = append(remotes, l.Addr())
 	}
-	api, err := w.Link(strings.TrimPrefix(f.APIURLs[i%len(f.APIURLs)], "http://"))
-	if err != nil {
-		return "", "", err
+	// Every API, the region's own first: the nameserver falls back to
+	// the others (and then to its cache) when one cannot answer.
+	var apis []string
+	for j := range f.APIURLs {
+		a, err := w.Link(strings.TrimPrefix(f.APIURLs[(i+j)%len(f.APIURLs)], "http://"))
+		if err != nil {
+			return "", "", err
+		}
+		apis = append(apis, "http://"+a.Addr())
 	}
 	addr, err := f.port(fmt.Sprintf("127.0.0.%d", 11+i))
 	if err != nil {
@@ -396,7 +403,7 @@ func (f *Fleet) region(ctx context.Context, i int, region string, hubLeaf, ping 
 		}
 		return jetStreamAnswers(ctx, natsURL)
 	})
-	return natsURL, "http://" + api.Addr(), err
+	return natsURL, strings.Join(apis, ","), err
 }
 
 // jetStreamAnswers reports whether JetStream answers an account request
