@@ -103,6 +103,9 @@ type secondaryJSON struct {
 	// zone: never transferred, or past its SOA expire (last_error says
 	// which).
 	Serving bool `json:"serving"`
+	// LastChangeID is the change that publishes the last version
+	// (GET /v1/changes/{id} says when it is INSYNC).
+	LastChangeID string `json:"last_change_id,omitempty"`
 }
 
 type secondaryPrimaryJSON struct {
@@ -172,6 +175,9 @@ func toHostedZoneJSON(z controlplane.Zone) hostedZoneJSON {
 		sj := &secondaryJSON{Primaries: []secondaryPrimaryJSON{}, LastSerial: z.SecondaryStatus.Serial,
 			LastSuccess: z.SecondaryStatus.SuccessAt, LastError: z.SecondaryStatus.Error,
 			Serving: !z.SecondaryStatus.NotServed}
+		if id := z.SecondaryStatus.ChangeID; id != nil {
+			sj.LastChangeID = *id
+		}
 		for _, p := range z.Secondary.Primaries {
 			sj.Primaries = append(sj.Primaries, secondaryPrimaryJSON(p))
 		}

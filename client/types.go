@@ -113,6 +113,9 @@ type SecondaryState struct {
 	// zone: never transferred, or past its SOA expire (LastError says
 	// which).
 	Serving bool `json:"serving"`
+	// LastChangeID is the change that publishes the last version: wait
+	// for it (WaitInSync) to know when every nameserver serves it.
+	LastChangeID string `json:"last_change_id,omitempty"`
 }
 
 // DelegationSet is the zone's name servers: the names to publish at the

@@ -43,6 +43,10 @@ type SecondaryStatus struct {
 	// it was never transferred or is past its SOA expire (Error says
 	// which).
 	NotServed bool
+	// ChangeID is the zone's latest change: the one that publishes the
+	// last transfer (or the zone's creation), whose INSYNC says when every
+	// nameserver serves it. Nil before the first.
+	ChangeID *string
 }
 
 // normSecondary validates and canonicalises a secondary configuration:

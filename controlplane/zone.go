@@ -498,7 +498,9 @@ const zoneColumns = `id, name, caller_reference, comment, version, rrset_count, 
 	(SELECT d.name_servers FROM delegation_set d WHERE d.id = hosted_zone.delegation_set_id),
 	(SELECT coalesce(d.vanity_names, '{}') FROM delegation_set d WHERE d.id = hosted_zone.delegation_set_id),
 	secondary, secondary_serial, secondary_success_at, secondary_error,
-	COALESCE((secondary_state->>'expired')::boolean, secondary_serial IS NULL)`
+	COALESCE((secondary_state->>'expired')::boolean, secondary_serial IS NULL),
+	CASE WHEN secondary IS NOT NULL THEN
+	     (SELECT c.id FROM change c WHERE c.zone_id = hosted_zone.id ORDER BY c.zone_version DESC LIMIT 1) END`
 
 func (s *Service) scanZone(row pgx.Row) (Zone, error) {
 	var z Zone
@@ -507,7 +509,7 @@ func (s *Service) scanZone(row pgx.Row) (Zone, error) {
 	var serial *int64
 	if err := row.Scan(&z.ID, &z.Name, &z.CallerReference, &z.Comment, &z.Version, &z.RRSetCount, &z.CreatedAt,
 		&z.DelegationSetID, &z.PoolNames, &vanity,
-		&secondary, &serial, &z.SecondaryStatus.SuccessAt, &z.SecondaryStatus.Error, &z.SecondaryStatus.NotServed); err != nil {
+		&secondary, &serial, &z.SecondaryStatus.SuccessAt, &z.SecondaryStatus.Error, &z.SecondaryStatus.NotServed, &z.SecondaryStatus.ChangeID); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return Zone{}, err
 		}

@@ -263,6 +263,14 @@ func TestSecondaryFromKnot(t *testing.T) {
 		return nil
 	})
 	t.Logf("change on the primary to served by waymark: %s", time.Since(start))
+	// The status names the change that published it, and it goes INSYNC.
+	got, err = c.svc.GetZone(ctx, c.tenant, z.ID)
+	if err != nil || got.SecondaryStatus.ChangeID == nil || got.SecondaryStatus.Serial != 2026120302 {
+		t.Fatalf("status after the NOTIFY: %+v, %v", got.SecondaryStatus, err)
+	}
+	if ch := c.waitInSync(controlplane.ChangeInfo{ID: *got.SecondaryStatus.ChangeID}, 5*time.Second); !strings.Contains(ch.Comment, "serial 2026120302") {
+		t.Errorf("the last change is %+v, want the transfer of serial 2026120302", ch)
+	}
 	compareWithKnot(t, k.addr, nsUDP, zone, key.Name, key.Secret)
 
 	// Short timers, then the primary stops: past the expire, SERVFAIL.
