@@ -37,11 +37,11 @@ import (
 //     relay and INSYNC work as for any change;
 //   - it publishes what the nameservers need to know of the zone
 //     (zonecfg.Secondary: the primaries NOTIFY is accepted from, their
-//     keys wrapped, and Expired) with the zone's first change and
-//     whenever Expired flips. A zone never transferred, or past its SOA
-//     expire without a successful refresh, is Expired: the nameservers
-//     answer SERVFAIL for it, as a secondary that is not authoritative
-//     must.
+//     keys wrapped, and Expired) whenever Expired flips; the zone's
+//     creation published it first (zone.go). A zone never transferred,
+//     or past its SOA expire without a successful refresh, is Expired:
+//     the nameservers answer SERVFAIL for it, as a secondary that is not
+//     authoritative must.
 //
 // The content the leader holds (the primary's last version) is memory
 // only; a new leader starts from the database (the zone's record sets at
@@ -282,13 +282,13 @@ func minTime(a, b time.Time) time.Time {
 }
 
 // listSecondaries returns the secondary zones: all of them when full,
-// otherwise only the ones not yet published (new zones), and the ids of
+// otherwise only the ones never transferred (new zones among them), and the ids of
 // zones whose refresh was requested (RequestSecondaryRefresh), clearing
 // the requests.
 func (s *Service) listSecondaries(ctx context.Context, full bool) (found []*secZone, requested []string, err error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, tenant_id, name, secondary_success_at,
 	                CASE WHEN secondary_state IS NOT NULL THEN COALESCE((secondary_state->>'expired')::boolean, false) END
-	         FROM hosted_zone WHERE secondary IS NOT NULL AND ($1 OR secondary_state IS NULL)`, full)
+	         FROM hosted_zone WHERE secondary IS NOT NULL AND ($1 OR secondary_state IS NULL OR secondary_serial IS NULL)`, full)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -462,8 +462,6 @@ func (s *Service) readSecondary(ctx context.Context, j refreshJob) (*secondaryZo
 	if row.cfg, err = scanSecondary(raw); err != nil {
 		return nil, err
 	}
-	row.state = &zonecfg.Secondary{}
-	wrapped := map[string]bool{}
 	for _, p := range row.cfg.Primaries {
 		alg, secret, err := s.tsigSecret(ctx, tx, j.tenant, p.TSIGKey)
 		if err != nil {
@@ -471,20 +469,42 @@ func (s *Service) readSecondary(ctx context.Context, j refreshJob) (*secondaryZo
 		}
 		row.primaries = append(row.primaries, xfrin.Primary{Addr: p.Address, KeyName: p.TSIGKey,
 			Algorithm: alg, Secret: base64.StdEncoding.EncodeToString(secret)})
-		ap, _ := netip.ParseAddrPort(p.Address)
-		row.state.Primaries = append(row.state.Primaries, zonecfg.NotifySource{Address: ap.Addr().String(), Key: p.TSIGKey})
-		if !wrapped[p.TSIGKey] {
-			wrapped[p.TSIGKey] = true
-			w, err := dnssec.Seal(s.fleetKey(), secret, zonecfg.TSIGKeyAD(j.id, p.TSIGKey), s.cfg.Rand)
-			if err != nil {
-				clear(secret)
-				return nil, err
-			}
-			row.state.Keys = append(row.state.Keys, zonecfg.TSIGKey{Name: p.TSIGKey, Algorithm: alg, Wrapped: w})
-		}
 		clear(secret)
 	}
-	return row, nil
+	row.state, err = s.secondaryState(j.id, row.cfg, func(name string) (string, []byte, error) {
+		return s.tsigSecret(ctx, tx, j.tenant, name)
+	})
+	return row, err
+}
+
+// sealedTSIGKey is a tsig_key row's key material.
+type sealedTSIGKey struct {
+	algorithm string
+	sealed    []byte
+}
+
+// secondaryState is what the nameservers are to know of secondary zone
+// id configured as cfg: its primaries' addresses and their keys, wrapped
+// under the fleet key; open returns a key's algorithm and secret.
+func (s *Service) secondaryState(id string, cfg *SecondaryConfig, open func(name string) (string, []byte, error)) (*zonecfg.Secondary, error) {
+	state := &zonecfg.Secondary{}
+	for _, p := range cfg.Primaries {
+		ap, _ := netip.ParseAddrPort(p.Address)
+		state.Primaries = append(state.Primaries, zonecfg.NotifySource{Address: ap.Addr().String(), Key: p.TSIGKey})
+	}
+	for _, name := range secondaryKeys(cfg) {
+		alg, secret, err := open(name)
+		if err != nil {
+			return nil, fmt.Errorf("tsig key %s: %w", name, err)
+		}
+		w, err := dnssec.Seal(s.fleetKey(), secret, zonecfg.TSIGKeyAD(id, name), s.cfg.Rand)
+		clear(secret)
+		if err != nil {
+			return nil, err
+		}
+		state.Keys = append(state.Keys, zonecfg.TSIGKey{Name: name, Algorithm: alg, Wrapped: w})
+	}
+	return state, nil
 }
 
 // secondaryContent reads the zone's record sets as a transferred zone.

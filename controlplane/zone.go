@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/miekg/dns"
+	"github.com/waymark-dns/waymark/dnssec"
 	"github.com/waymark-dns/waymark/event"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
@@ -203,7 +204,7 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 	var refUsed, found bool
 	var overlaps []overlapping
 	var reuse *DelegationSet
-	keysFound := map[string]bool{}
+	keysFound := map[string]sealedTSIGKey{}
 	read := func(b *pgx.Batch) {
 		b.Queue(`SELECT zone_quota,
 		           (SELECT count(*) FROM hosted_zone WHERE tenant_id = $1),
@@ -233,14 +234,15 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 		}
 		if len(keysWanted) > 0 {
 			// FOR SHARE: a concurrent DeleteTSIGKey waits for the zone.
-			b.Queue(`SELECT name FROM tsig_key WHERE tenant_id = $1 AND name = ANY($2) FOR SHARE`,
+			b.Queue(`SELECT name, algorithm, sealed_secret FROM tsig_key WHERE tenant_id = $1 AND name = ANY($2) FOR SHARE`,
 				tenantID, keysWanted).Query(func(rows pgx.Rows) error {
 				for rows.Next() {
 					var n string
-					if err := rows.Scan(&n); err != nil {
+					var k sealedTSIGKey
+					if err := rows.Scan(&n, &k.algorithm, &k.sealed); err != nil {
 						return err
 					}
-					keysFound[n] = true
+					keysFound[n] = k
 				}
 				return rows.Err()
 			})
@@ -266,8 +268,28 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 				"This account has reached the limit of %d hosted zones.", limit)
 		}
 		for _, k := range keysWanted {
-			if !keysFound[k] {
+			if _, ok := keysFound[k]; !ok {
 				return Errorf(CodeNoSuchTSIGKey, "No TSIG key named %s.", k)
+			}
+		}
+		// A secondary zone is not served until its first transfer: the
+		// nameservers learn its primaries, and that it is not yet
+		// authoritative, with its creation (secondary_refresh.go).
+		var secState *zonecfg.Secondary
+		var secStateJSON []byte
+		if secondary != nil {
+			var err error
+			secState, err = s.secondaryState(id, secondary, func(name string) (string, []byte, error) {
+				k := keysFound[name]
+				secret, err := dnssec.Open(s.cfg.MasterKey, k.sealed, tsigAD(tenantID, name))
+				return k.algorithm, secret, err
+			})
+			if err != nil {
+				return err
+			}
+			secState.Expired = true
+			if secStateJSON, err = json.Marshal(secState); err != nil {
+				return err
 			}
 		}
 		taken := takenNames(overlaps)
@@ -303,14 +325,15 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 		if err != nil {
 			return err
 		}
-		wb.Queue(`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, comment, version, rrset_count, created_at, delegation_set_id, secondary)
-		          VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9)`,
-			id, tenantID, name, in.CallerReference, in.Comment, len(apex), now, setID, secondaryJSON)
+		wb.Queue(`INSERT INTO hosted_zone (id, tenant_id, name, caller_reference, comment, version, rrset_count, created_at, delegation_set_id, secondary, secondary_state)
+		          VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10)`,
+			id, tenantID, name, in.CallerReference, in.Comment, len(apex), now, setID, secondaryJSON, secStateJSON)
 		queueUpserts(wb, id, 1, apex)
 		ev := event.ZoneEvent{
 			Kind: event.ZoneCreated, ZoneID: id, ZoneName: name,
 			FromVersion: 0, ToVersion: 1, Upserts: eventRRSets(apex),
 			NameServers: slices.Clone(poolNames),
+			Secondary:   secState,
 		}
 		if info, err = s.queueChange(wb, tenantID, in.Comment, ev); err != nil {
 			return err
@@ -319,7 +342,7 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 			ID: id, Name: name, CallerReference: in.CallerReference, Comment: in.Comment,
 			Version: 1, RRSetCount: len(apex), CreatedAt: now,
 			DelegationSetID: setID, NameServers: slices.Clone(nameServers), PoolNames: slices.Clone(poolNames),
-			Secondary: secondary,
+			Secondary: secondary, SecondaryStatus: SecondaryStatus{NotServed: secondary != nil},
 		}
 		return nil
 	}

@@ -209,6 +209,36 @@ func TestSecondaryFromKnot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A zone whose primary never answers is not served (SERVFAIL, not
+	// Waymark's empty apex), and its status says why.
+	dead, _, err := c.svc.CreateZone(ctx, c.tenant, controlplane.CreateZoneInput{
+		Name: "dead-primary.example.", CallerReference: fmt.Sprint(time.Now().UnixNano()),
+		Secondary: &controlplane.SecondaryConfig{Primaries: []controlplane.SecondaryPrimary{{Address: "127.0.0.1:1", TSIGKey: key.Name}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dead.SecondaryStatus.NotServed {
+		t.Errorf("a new secondary zone is shown as served: %+v", dead.SecondaryStatus)
+	}
+	testkit.Eventually(t, 10*time.Second, func() error {
+		r, err := query(nsUDP, "www.dead-primary.example.", dns.TypeA)
+		if err != nil {
+			return err
+		}
+		if r.Rcode != dns.RcodeServerFailure {
+			return fmt.Errorf("never transferred: %s, want SERVFAIL", dns.RcodeToString[r.Rcode])
+		}
+		got, err := c.svc.GetZone(ctx, c.tenant, dead.ID)
+		if err != nil {
+			return err
+		}
+		if s := got.SecondaryStatus; !s.NotServed || !strings.Contains(s.Error, "not transferred yet") {
+			return fmt.Errorf("status of a zone never transferred: %+v", s)
+		}
+		return nil
+	})
+
 	waitServed := func(d time.Duration, serial uint32) {
 		t.Helper()
 		testkit.Eventually(t, d, func() error {
