@@ -133,6 +133,7 @@ type Node struct {
 	sync     SyncStats
 
 	report      chan struct{} // wakes the reporter
+	reportNow   chan struct{} // wakes the reporter for a report without delay
 	resyncWake  chan struct{} // wakes the zone re-fetcher
 	releaseWake chan struct{} // a memory release is due
 }
@@ -201,6 +202,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		stale:       map[string]staleZone{},
 		unserved:    map[string]struct{}{},
 		report:      make(chan struct{}, 1),
+		reportNow:   make(chan struct{}, 1),
 		resyncWake:  make(chan struct{}, 1),
 		releaseWake: make(chan struct{}, 1),
 	}, nil
@@ -324,11 +326,23 @@ func (n *Node) signalReport() {
 	}
 }
 
+// signalReportNow asks the reporter to send the applied sequence at once:
+// the node has caught up with the stream, so no report that a burst would
+// coalesce into is coming, and every millisecond here is a millisecond of
+// the change's submit → INSYNC.
+func (n *Node) signalReportNow() {
+	select {
+	case n.reportNow <- struct{}{}:
+	default:
+	}
+}
+
 // reporter sends heartbeats: every HeartbeatInterval, and on a signal
 // (an applied batch) at once, unless another signalled report went out
 // less than ReportDelay ago; then it goes at the end of that delay, so
-// bursts coalesce into one report per ReportDelay. Periodic heartbeats
-// never delay a signalled report.
+// bursts coalesce into one report per ReportDelay. A signal that the node
+// has caught up (signalReportNow) is never delayed: the burst is over.
+// Periodic heartbeats never delay a signalled report.
 func (n *Node) reporter(ctx context.Context) {
 	tick := time.NewTicker(n.cfg.HeartbeatInterval)
 	defer tick.Stop()
@@ -348,6 +362,10 @@ func (n *Node) reporter(ctx context.Context) {
 				delay = time.After(wait)
 				continue
 			}
+			lastSignalled = n.cfg.Now()
+			n.publishHeartbeat()
+		case <-n.reportNow:
+			delay = nil // this report carries what a waiting one would
 			lastSignalled = n.cfg.Now()
 			n.publishHeartbeat()
 		case <-delay:

@@ -599,3 +599,42 @@ func TestIntegrationNodeFallsBackToOtherAPIs(t *testing.T) {
 		t.Fatalf("the control plane served %d snapshots, want 1", e.cp.snapshots)
 	}
 }
+
+// TestIntegrationNodeReportsAtOnceWhenCaughtUp sets ReportDelay and the
+// heartbeat interval to an hour: a report could then only coalesce, yet
+// each of two events applied one after the other, the node caught up with
+// the stream after each, is reported at once.
+func TestIntegrationNodeReportsAtOnceWhenCaughtUp(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	e.cp.commit("Z1", "one.test.")
+	reported := make(chan uint64, 1000)
+	sub, err := e.nc.Subscribe(event.HeartbeatSubject, func(m *nats.Msg) {
+		if hb, err := event.DecodeHeartbeat(m.Data); err == nil && hb.NodeID == "n1" {
+			reported <- hb.AppliedSeq
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	n, _ := e.startWith(t, "n1", "", func(c *NodeConfig) {
+		c.ReportDelay, c.HeartbeatInterval = time.Hour, time.Hour
+	})
+	syncConverged(t, n, 1, "Z1", 1)
+	for i := range 2 {
+		_, seq := e.cp.commit("Z1", "one.test.", syncA("www.one.test.", fmt.Sprintf("192.0.2.%d", i+1)))
+		testkit.Eventually(t, 10*time.Second, func() error {
+			for {
+				select {
+				case s := <-reported:
+					if s >= seq {
+						return nil
+					}
+				default:
+					return fmt.Errorf("seq %d not reported yet", seq)
+				}
+			}
+		})
+	}
+}

@@ -483,7 +483,7 @@ func (n *Node) consume(ctx context.Context, nc *nats.Conn, start uint64) error {
 	if err != nil {
 		return fmt.Errorf("create consumer: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(1000))
+	it, err := cons.Messages(jetstream.PullMaxMessages(1000), jetstream.PullExpiry(pullExpiry))
 	if err != nil {
 		return fmt.Errorf("consume: %w", err)
 	}
@@ -534,12 +534,32 @@ func (n *Node) consume(ctx context.Context, nc *nats.Conn, start uint64) error {
 			if err != nil {
 				return err
 			}
-			if ok {
+			switch {
+			case ok && caughtUp(msg):
+				n.signalReportNow()
+			case ok:
 				// The reporter sends at once, or coalesces within a burst.
 				n.signalReport()
 			}
 		}
 	}
+}
+
+// pullExpiry is how long each pull request of the zone stream consumer
+// lasts. When one expires the client asks again, and for that round trip
+// to the stream's leader no request is open: an event published then
+// waits for the next request to arrive, one more round trip on its way to
+// a far region. nats.go's default (30 s) left 1% of a far region's events
+// (300 ms round trip) that much later; ten minutes makes it 0.05%. The
+// consumer's idle heartbeats (5 s, nats.go's default for ordered
+// consumers) still notice a silent server.
+const pullExpiry = 10 * time.Minute
+
+// caughtUp reports whether msg was the last the stream held for the
+// consumer when it was delivered.
+func caughtUp(msg jetstream.Msg) bool {
+	md, err := msg.Metadata()
+	return err == nil && md.NumPending == 0
 }
 
 // streamLeaderElected is JetStream's advisory of a new zone stream leader.

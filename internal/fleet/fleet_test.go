@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/miekg/dns"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -364,6 +365,39 @@ func pause(at []time.Time, from time.Time) (longest, endedAfter time.Duration) {
 	return longest.Round(time.Millisecond), endedAfter.Round(time.Millisecond)
 }
 
+// stages splits the acknowledged changes' submit → INSYNC at the relay,
+// from the API's database: submit → published (the change's transaction,
+// the relay's wake-up, the publish and its acknowledgement) and published
+// → INSYNC (the stream to the nameservers, their reports, the tracker).
+func (l *load) stages(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l.mu.Lock()
+	var ids []string
+	for _, a := range l.acked {
+		ids = append(ids, a.change)
+	}
+	l.mu.Unlock()
+	c, err := pgx.Connect(ctx, l.f.DatabaseURL)
+	if err != nil {
+		return err.Error()
+	}
+	defer c.Close(ctx)
+	var pub, sync []float64
+	err = c.QueryRow(ctx, `
+		SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM o.published_at - c.submitted_at)),
+		       percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM c.insync_at - o.published_at))
+		  FROM change c JOIN outbox_event o ON o.change_id = c.id
+		 WHERE c.id = ANY($1) AND c.insync_at IS NOT NULL`, ids).Scan(&pub, &sync)
+	if err != nil || len(pub) != 2 || len(sync) != 2 {
+		return fmt.Sprintf("stages: %v", err)
+	}
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)).Round(time.Millisecond) }
+	return fmt.Sprintf("submit→published p50 %s p99 %s; published→INSYNC p50 %s p99 %s",
+		ms(pub[0]), ms(pub[1]), ms(sync[0]), ms(sync[1]))
+}
+
 func (v verdict) report(t *testing.T, what string) {
 	t.Helper()
 	longest, ended := pause(v.insyncAt, v.faultAt)
@@ -521,6 +555,7 @@ func faultTestOn(t *testing.T, what string, linkDelays []time.Duration, fault fu
 	}
 	l.mu.Unlock()
 	l.verify(t, out.live).report(t, what)
+	t.Logf("%s: %s", what, l.stages(t))
 	stopProbe()
 	dnsProbe.check(t, f, faultAt, out.down)
 	if out.rejoin == nil {
