@@ -94,6 +94,10 @@ func DecodeHealthCheck(b []byte) (HealthCheck, error) {
 // endpoint's own result (before inversion and failure thresholds, which
 // the aggregator applies). Reason is a short human text in Route 53's
 // style: "Success: HTTP Status Code 200, OK" or "Failure: …".
+// ConnectMS and FirstByteMS are the probe's TCP connect time and time to
+// first byte of the HTTP response, in milliseconds, when it measured them
+// (absent when the connect failed, and a TCP probe has no first byte);
+// checkers older than these fields send neither.
 type HealthObservation struct {
 	V            int       `json:"v"`
 	CheckID      string    `json:"check_id"`
@@ -103,7 +107,13 @@ type HealthObservation struct {
 	OK           bool      `json:"ok"`
 	Reason       string    `json:"reason"`
 	CheckedAt    time.Time `json:"checked_at"`
+	ConnectMS    *float64  `json:"connect_ms,omitempty"`
+	FirstByteMS  *float64  `json:"ttfb_ms,omitempty"`
 }
+
+// MaxProbeMS bounds an observation's times: no probe waits longer than
+// Route 53's timeouts, so anything above a minute is a bad event.
+const MaxProbeMS = 60_000
 
 // Encode returns the wire form of o.
 func (o HealthObservation) Encode() ([]byte, error) {
@@ -124,9 +134,13 @@ func DecodeHealthObservation(b []byte) (HealthObservation, error) {
 		return o, fmt.Errorf("%w: observation without check id or region", ErrBadHealthEvent)
 	case o.CheckedAt.IsZero():
 		return o, fmt.Errorf("%w: observation without time", ErrBadHealthEvent)
+	case badMS(o.ConnectMS) || badMS(o.FirstByteMS):
+		return o, fmt.Errorf("%w: probe time out of range", ErrBadHealthEvent)
 	}
 	return o, nil
 }
+
+func badMS(ms *float64) bool { return ms != nil && !(*ms >= 0 && *ms <= MaxProbeMS) }
 
 // HealthStatus is a check's current status: what the nameservers use. It
 // already includes inversion, disabling and the calculation of calculated

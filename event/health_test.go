@@ -52,6 +52,8 @@ func TestHealthDecodeRejects(t *testing.T) {
 		{"check-port", `{"v":1,"id":"x","type":"HTTP","port":70000,"request_interval":1,"failure_threshold":1}`, func(b []byte) error { _, err := DecodeHealthCheck(b); return err }},
 		{"observation-no-region", `{"v":1,"check_id":"x","checked_at":"2026-01-01T00:00:00Z"}`, func(b []byte) error { _, err := DecodeHealthObservation(b); return err }},
 		{"observation-no-time", `{"v":1,"check_id":"x","region":"a"}`, func(b []byte) error { _, err := DecodeHealthObservation(b); return err }},
+		{"observation-negative-connect", `{"v":1,"check_id":"x","region":"a","checked_at":"2026-01-01T00:00:00Z","connect_ms":-1}`, func(b []byte) error { _, err := DecodeHealthObservation(b); return err }},
+		{"observation-huge-ttfb", `{"v":1,"check_id":"x","region":"a","checked_at":"2026-01-01T00:00:00Z","ttfb_ms":1e300}`, func(b []byte) error { _, err := DecodeHealthObservation(b); return err }},
 		{"status-no-id", `{"v":1,"healthy":true}`, func(b []byte) error { _, err := DecodeHealthStatus(b); return err }},
 		{"heartbeat-no-region", `{"node_id":"n"}`, func(b []byte) error { _, err := DecodeHealthCheckerHeartbeat(b); return err }},
 	} {
@@ -92,6 +94,7 @@ func FuzzDecodeHealth(f *testing.F) {
 	f.Add([]byte(`{"v":1,"id":"x","type":"TCP","port":1,"request_interval":1,"failure_threshold":1}`))
 	f.Add([]byte(`{"v":1,"check_id":"x","region":"a","ok":true,"checked_at":"2026-01-01T00:00:00Z"}`))
 	f.Add([]byte(`{"v":1,"check_id":"x","healthy":false}`))
+	f.Add([]byte(`{"v":1,"check_id":"x","region":"a","ok":true,"checked_at":"2026-01-01T00:00:00Z","connect_ms":1.5,"ttfb_ms":3}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if hc, err := DecodeHealthCheck(b); err == nil {
 			if _, err := hc.Encode(); err != nil {
@@ -101,6 +104,9 @@ func FuzzDecodeHealth(f *testing.F) {
 		if o, err := DecodeHealthObservation(b); err == nil {
 			if _, err := o.Encode(); err != nil {
 				t.Fatal(err)
+			}
+			if badMS(o.ConnectMS) || badMS(o.FirstByteMS) {
+				t.Fatalf("accepted probe times %v %v", o.ConnectMS, o.FirstByteMS)
 			}
 		}
 		_, _ = DecodeHealthStatus(b)

@@ -123,7 +123,7 @@ func NewChecker(cfg Config) (*Checker, error) {
 		prober: &Prober{
 			ConnectTimeout: cfg.ConnectTimeout, ResponseTimeout: cfg.ResponseTimeout, TCPTimeout: cfg.TCPTimeout,
 			AllowPrivate: cfg.AllowPrivateTargets, Resolver: cfg.Resolver,
-			UserAgent: DefaultUserAgent + " (" + cfg.Region + ")",
+			UserAgent: DefaultUserAgent + " (" + cfg.Region + ")", Now: cfg.Now,
 		},
 		sem:     make(chan struct{}, cfg.MaxConcurrent),
 		probes:  newProbeMetrics(cfg.Metrics, cfg.Region),
@@ -361,6 +361,16 @@ func (c *Checker) publish(hc event.HealthCheck, res Result) {
 	o := event.HealthObservation{
 		CheckID: hc.ID, CheckVersion: hc.Version, Region: c.cfg.Region, NodeID: c.cfg.NodeID,
 		OK: res.OK, Reason: res.Reason, CheckedAt: c.cfg.Now().UTC(),
+	}
+	ms := func(d time.Duration) *float64 {
+		v := min(float64(d)/float64(time.Millisecond), event.MaxProbeMS)
+		return &v
+	}
+	if res.Connected {
+		o.ConnectMS = ms(max(res.ConnectTime, 0))
+	}
+	if res.GotFirstByte {
+		o.FirstByteMS = ms(max(res.TimeToFirstByte, 0))
 	}
 	b, err := o.Encode()
 	if err == nil {

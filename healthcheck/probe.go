@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"os"
 	"strconv"
@@ -40,9 +41,19 @@ const (
 
 // Result is the outcome of one probe: whether the endpoint passed, and a
 // reason in Route 53's style ("Success: HTTP Status Code 200, OK").
+// ConnectTime is how long the TCP connect took, when it succeeded
+// (Connected); TimeToFirstByte is how long from the start of the connect
+// to the first byte of the HTTP response, when one came (GotFirstByte):
+// Route 53's ConnectionTime and TimeToFirstByte. A TCP probe reads
+// nothing, so it has no time to first byte.
 type Result struct {
 	OK     bool
 	Reason string
+
+	Connected       bool
+	ConnectTime     time.Duration
+	GotFirstByte    bool
+	TimeToFirstByte time.Duration
 }
 
 func success(format string, args ...any) Result {
@@ -69,6 +80,16 @@ type Prober struct {
 	Resolver *net.Resolver
 	// UserAgent is the User-Agent of HTTP probes. Default DefaultUserAgent.
 	UserAgent string
+	// Now is the clock the connect and first-byte times are read from.
+	// Default time.Now.
+	Now func() time.Time
+}
+
+func (p *Prober) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
 }
 
 func (p *Prober) connectTimeout() time.Duration {
@@ -134,12 +155,16 @@ func (p *Prober) target(ctx context.Context, hc event.HealthCheck) (netip.Addr, 
 
 func (p *Prober) probeTCP(ctx context.Context, addr string) Result {
 	d := net.Dialer{Timeout: cmpOr(p.TCPTimeout, DefaultTCPTimeout)}
+	start := p.now()
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return connectFailure(err)
 	}
+	took := p.now().Sub(start)
 	_ = c.Close()
-	return success("TCP connection established")
+	res := success("TCP connection established")
+	res.Connected, res.ConnectTime = true, took
+	return res
 }
 
 // connectFailure describes a failed connect.
@@ -174,25 +199,33 @@ func shortError(err error) string {
 // capturingDialer dials one fixed address, sets the response deadline
 // right after connecting, and keeps the connection so that the body read
 // of a string match can get a fresh deadline.
+// It also times the connect: started is when the dial began, connected
+// when it succeeded.
 type capturingDialer struct {
 	addr            string
 	connectTimeout  time.Duration
 	responseTimeout time.Duration
+	now             func() time.Time
 
-	mu      sync.Mutex
-	conn    net.Conn
-	dialErr error
+	mu                 sync.Mutex
+	conn               net.Conn
+	dialErr            error
+	started, connected time.Time
 }
 
 func (d *capturingDialer) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
 	nd := net.Dialer{Timeout: d.connectTimeout}
+	start := d.now()
 	c, err := nd.DialContext(ctx, "tcp", d.addr)
+	end := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.started = start
 	if err != nil {
 		d.dialErr = err
 		return nil, err
 	}
+	d.connected = end
 	// Route 53: the status must arrive within 2 s of connecting (TLS
 	// handshake included).
 	_ = c.SetDeadline(time.Now().Add(d.responseTimeout))
@@ -206,7 +239,40 @@ func (d *capturingDialer) state() (net.Conn, error) {
 	return d.conn, d.dialErr
 }
 
+// timed adds the connect time and, if firstByte is set, the time to first
+// byte to res.
+func (d *capturingDialer) timed(res Result, firstByte time.Time) Result {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.conn == nil {
+		return res
+	}
+	res.Connected, res.ConnectTime = true, d.connected.Sub(d.started)
+	if !firstByte.IsZero() {
+		res.GotFirstByte, res.TimeToFirstByte = true, firstByte.Sub(d.started)
+	}
+	return res
+}
+
+// probeHTTP probes an HTTP(S) endpoint and times the connect and the
+// first byte of the response (httptrace's GotFirstResponseByte).
 func (p *Prober) probeHTTP(ctx context.Context, hc event.HealthCheck, ip netip.Addr, addr string) Result {
+	var mu sync.Mutex
+	var firstByte time.Time
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotFirstResponseByte: func() {
+		t := p.now()
+		mu.Lock()
+		firstByte = t
+		mu.Unlock()
+	}})
+	dialer := &capturingDialer{addr: addr, connectTimeout: p.connectTimeout(), responseTimeout: p.responseTimeout(), now: p.now}
+	res := p.probeHTTPWith(ctx, hc, ip, addr, dialer)
+	mu.Lock()
+	defer mu.Unlock()
+	return dialer.timed(res, firstByte)
+}
+
+func (p *Prober) probeHTTPWith(ctx context.Context, hc event.HealthCheck, ip netip.Addr, addr string, dialer *capturingDialer) Result {
 	scheme := "http"
 	defaultPort := 80
 	if hc.Type.TLS() {
@@ -226,7 +292,6 @@ func (p *Prober) probeHTTP(ctx context.Context, hc event.HealthCheck, ip netip.A
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path // Route 53 adds the leading slash
 	}
-	dialer := &capturingDialer{addr: addr, connectTimeout: p.connectTimeout(), responseTimeout: p.responseTimeout()}
 	tlsConf := &tls.Config{
 		// Route 53 does not validate certificates: a health check asks
 		// "is it up", not "is it who it says".

@@ -272,3 +272,78 @@ func portOf(t *testing.T, addr string) int {
 	_, p := hostPort(t, addr)
 	return p
 }
+
+// stepClock advances by step on every reading, so that a probe's times
+// are known counts of readings, whatever the machine's speed.
+type stepClock struct {
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
+}
+
+func (c *stepClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(c.step)
+	return c.t
+}
+
+func TestProbeTimings(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("fine")) })
+	mux.HandleFunc("/down", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	plain := httptest.NewServer(mux)
+	defer plain.Close()
+	tlsSrv := httptest.NewTLSServer(mux)
+	defer tlsSrv.Close()
+	refused, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := refused.Addr().String()
+	_ = refused.Close()
+
+	const ms = time.Millisecond
+	tests := []struct {
+		name              string
+		hc                event.HealthCheck
+		ok                bool
+		connect, ttfb     time.Duration // zero: not measured
+		connected, gotTTF bool
+	}{
+		// The clock is read at the dial's start and end and at the first
+		// response byte: 1 and 2 steps.
+		{"http", check(t, healthcfg.HTTP, plain.Listener.Addr().String(), "/ok", ""), true, 7 * ms, 14 * ms, true, true},
+		{"http unhealthy still timed", check(t, healthcfg.HTTP, plain.Listener.Addr().String(), "/down", ""), false, 7 * ms, 14 * ms, true, true},
+		{"https", check(t, healthcfg.HTTPS, tlsSrv.Listener.Addr().String(), "/ok", ""), true, 7 * ms, 14 * ms, true, true},
+		{"string match", check(t, healthcfg.HTTPStrMatch, plain.Listener.Addr().String(), "/ok", "fine"), true, 7 * ms, 14 * ms, true, true},
+		{"tcp has no first byte", check(t, healthcfg.TCP, plain.Listener.Addr().String(), "", ""), true, 7 * ms, 0, true, false},
+		{"http refused", check(t, healthcfg.HTTP, closedAddr, "/ok", ""), false, 0, 0, false, false},
+		{"tcp refused", check(t, healthcfg.TCP, closedAddr, "", ""), false, 0, 0, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := testProber()
+			clk := &stepClock{t: time.Unix(1000, 0), step: 7 * ms}
+			p.Now = clk.now
+			res := p.Probe(context.Background(), tc.hc)
+			if res.OK != tc.ok || res.Connected != tc.connected || res.GotFirstByte != tc.gotTTF ||
+				res.ConnectTime != tc.connect || res.TimeToFirstByte != tc.ttfb {
+				t.Errorf("got %+v, want ok %v connected %v (%v) first byte %v (%v)", res, tc.ok, tc.connected, tc.connect, tc.gotTTF, tc.ttfb)
+			}
+		})
+	}
+}
+
+// TestProbeTimingsRealClock checks that, with the real clock, the times
+// are measured at all and ordered: the first byte comes after the connect.
+func TestProbeTimingsRealClock(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("x")) }))
+	defer srv.Close()
+	res := testProber().Probe(context.Background(), check(t, healthcfg.HTTP, srv.Listener.Addr().String(), "/", ""))
+	if !res.OK || !res.Connected || !res.GotFirstByte || res.ConnectTime <= 0 || res.TimeToFirstByte < res.ConnectTime {
+		t.Errorf("got %+v", res)
+	}
+}
