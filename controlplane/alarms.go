@@ -98,12 +98,15 @@ type CreateAlarmInput struct {
 
 // metricStatistic is the one statistic the metrics store computes for
 // each metric: the status's lowest value in a period (Minimum), the
-// queries' total (Sum).
+// queries' total (Sum), the probes' mean (Average).
 var metricStatistic = map[string]string{
-	NamespaceHealthCheck + "/" + MetricHealthCheckStatus:   "Minimum",
-	NamespaceHostedZone + "/" + MetricDNSQueries:           "Sum",
-	NamespaceHostedZone + "/" + MetricNXDOMAINQueries:      "Sum",
-	NamespaceHostedZone + "/" + MetricChangePendingSeconds: "Maximum",
+	NamespaceHealthCheck + "/" + MetricHealthCheckStatus:       "Minimum",
+	NamespaceHealthCheck + "/" + MetricHealthPercentageHealthy: "Average",
+	NamespaceHealthCheck + "/" + MetricHealthConnectionTime:    "Average",
+	NamespaceHealthCheck + "/" + MetricHealthTimeToFirstByte:   "Average",
+	NamespaceHostedZone + "/" + MetricDNSQueries:               "Sum",
+	NamespaceHostedZone + "/" + MetricNXDOMAINQueries:          "Sum",
+	NamespaceHostedZone + "/" + MetricChangePendingSeconds:     "Maximum",
 }
 
 // breaches reports whether v is on the alarming side of threshold.

@@ -219,7 +219,7 @@ func TestIntegrationAlarmHealthCheck(t *testing.T) {
 	clock.Advance(2 * time.Second)
 	deliver()
 	// The check fails during the next minute.
-	if err := a.SaveHealth(ctx, nil, []event.HealthStatus{{CheckID: hc.ID, Healthy: false, Changed: t0.Add(70 * time.Second)}}); err != nil {
+	if err := a.SaveHealth(ctx, nil, []event.HealthStatus{{CheckID: hc.ID, Healthy: false, Changed: t0.Add(70 * time.Second)}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := evalBoth(2 * time.Minute); n != 1 {
@@ -230,7 +230,7 @@ func TestIntegrationAlarmHealthCheck(t *testing.T) {
 	}
 	deliver()
 	// It recovers; the minute after is healthy throughout.
-	if err := a.SaveHealth(ctx, nil, []event.HealthStatus{{CheckID: hc.ID, Healthy: true, Changed: t0.Add(130 * time.Second)}}); err != nil {
+	if err := a.SaveHealth(ctx, nil, []event.HealthStatus{{CheckID: hc.ID, Healthy: true, Changed: t0.Add(130 * time.Second)}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := evalBoth(3 * time.Minute); n != 0 {
@@ -280,7 +280,7 @@ func TestIntegrationAlarmLeaderFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := clock.Now().Truncate(time.Minute)
-	if err := a.SaveHealth(ctx, nil, []event.HealthStatus{{CheckID: hc.ID, Healthy: false, Changed: t0.Add(70 * time.Second)}}); err != nil {
+	if err := a.SaveHealth(ctx, nil, []event.HealthStatus{{CheckID: hc.ID, Healthy: false, Changed: t0.Add(70 * time.Second)}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Minute)
@@ -304,7 +304,7 @@ func TestIntegrationAlarmLeaderFailover(t *testing.T) {
 	stopA()
 	<-doneA
 	// Recover, then fail again: the new leader records both.
-	if err := b.SaveHealth(ctx, nil, []event.HealthStatus{{CheckID: hc.ID, Healthy: true, Changed: t0.Add(130 * time.Second)}}); err != nil {
+	if err := b.SaveHealth(ctx, nil, []event.HealthStatus{{CheckID: hc.ID, Healthy: true, Changed: t0.Add(130 * time.Second)}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Minute)
@@ -315,7 +315,7 @@ func TestIntegrationAlarmLeaderFailover(t *testing.T) {
 		}
 		return nil
 	})
-	if err := b.SaveHealth(ctx, nil, []event.HealthStatus{{CheckID: hc.ID, Healthy: false, Changed: t0.Add(250 * time.Second)}}); err != nil {
+	if err := b.SaveHealth(ctx, nil, []event.HealthStatus{{CheckID: hc.ID, Healthy: false, Changed: t0.Add(250 * time.Second)}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Minute)

@@ -82,12 +82,14 @@ func (s *Service) HealthRegionStates(ctx context.Context) ([]event.HealthRegionS
 	})
 }
 
-// SaveHealth stores region views (a view never replaces a newer one) and
-// status transitions, in order, in one transaction. A transition of a
-// check that is deleted, or that already has that status, is skipped;
-// every other one updates the check's status and adds a history row.
-func (s *Service) SaveHealth(ctx context.Context, regions []event.HealthRegionState, transitions []event.HealthStatus) error {
-	if len(regions) == 0 && len(transitions) == 0 {
+// SaveHealth stores region views (a view never replaces a newer one),
+// status transitions, in order, and per-minute rollups of observations
+// (added to the stored ones: health_check_minute), in one transaction. A
+// transition of a check that is deleted, or that already has that status,
+// is skipped; every other one updates the check's status and adds a
+// history row. Rollups of deleted checks are dropped.
+func (s *Service) SaveHealth(ctx context.Context, regions []event.HealthRegionState, transitions []event.HealthStatus, minutes []event.HealthMinute) error {
+	if len(regions) == 0 && len(transitions) == 0 && len(minutes) == 0 {
 		return nil
 	}
 	n := len(regions)
@@ -120,6 +122,9 @@ func (s *Service) SaveHealth(ctx context.Context, regions []event.HealthRegionSt
 			    WHERE c.checked_at <= excluded.checked_at`,
 				ids, regs, healthy, streaks, lastOK, nodes, checked, reasons, failed, freasons)
 		}
+		if len(minutes) > 0 {
+			queueHealthMinutes(b, minutes)
+		}
 		for _, t := range transitions {
 			b.Queue(`WITH u AS (
 			        UPDATE health_check SET healthy = $2, status_changed_at = $3
@@ -132,4 +137,33 @@ func (s *Service) SaveHealth(ctx context.Context, regions []event.HealthRegionSt
 		}
 		return nil
 	})
+}
+
+// queueHealthMinutes adds the rollups to b's transaction. The aggregator
+// sends them in key order, so two writers lock rows in the same order.
+func queueHealthMinutes(b *pgx.Batch, minutes []event.HealthMinute) {
+	n := len(minutes)
+	ids, regions, at := make([]string, n), make([]string, n), make([]time.Time, n)
+	samples, healthy, cn, tn := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	cs, ts := make([]float64, n), make([]float64, n)
+	for i, m := range minutes {
+		ids[i], regions[i], at[i] = m.CheckID, m.Region, m.Minute.UTC().Truncate(time.Minute)
+		samples[i], healthy[i] = m.Samples, m.Healthy
+		cs[i], cn[i], ts[i], tn[i] = m.ConnectMSSum, m.ConnectCount, m.FirstByteMSSum, m.FirstByteCount
+	}
+	b.Queue(`INSERT INTO health_check_minute AS m (check_id, minute, region, samples, healthy_samples,
+	        connect_ms_sum, connect_count, ttfb_ms_sum, ttfb_count)
+	    SELECT v.check_id, v.minute, v.region, sum(v.samples), sum(v.healthy),
+	           sum(v.cs), sum(v.cn), sum(v.ts), sum(v.tn)
+	      FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::bigint[], $5::bigint[],
+	                  $6::float8[], $7::bigint[], $8::float8[], $9::bigint[])
+	           AS v(check_id, minute, region, samples, healthy, cs, cn, ts, tn)
+	      JOIN health_check h ON h.id = v.check_id AND h.deleted_at IS NULL
+	     GROUP BY v.check_id, v.minute, v.region
+	     ORDER BY v.check_id, v.minute, v.region
+	    ON CONFLICT (check_id, minute, region) DO UPDATE SET
+	        samples = m.samples + excluded.samples, healthy_samples = m.healthy_samples + excluded.healthy_samples,
+	        connect_ms_sum = m.connect_ms_sum + excluded.connect_ms_sum, connect_count = m.connect_count + excluded.connect_count,
+	        ttfb_ms_sum = m.ttfb_ms_sum + excluded.ttfb_ms_sum, ttfb_count = m.ttfb_count + excluded.ttfb_count`,
+		ids, at, regions, samples, healthy, cs, cn, ts, tn)
 }

@@ -271,11 +271,11 @@ func TestIntegrationHealthStore(t *testing.T) {
 		{CheckID: a.ID, Healthy: false, Changed: t0, Reason: "again"}, // no change: skipped
 		{CheckID: b.ID, Healthy: false, Changed: t0, Reason: "deleted"},
 	}
-	if err := h.SaveHealth(ctx, views, transitions); err != nil {
+	if err := h.SaveHealth(ctx, views, transitions, nil); err != nil {
 		t.Fatal(err)
 	}
 	// An older view does not replace a newer one.
-	if err := h.SaveHealth(ctx, []event.HealthRegionState{{CheckID: a.ID, Region: "r1", Healthy: true, CheckedAt: t0.Add(-time.Second)}}, nil); err != nil {
+	if err := h.SaveHealth(ctx, []event.HealthRegionState{{CheckID: a.ID, Region: "r1", Healthy: true, CheckedAt: t0.Add(-time.Second)}}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	st, err := h.HealthCheckStatus(ctx, tenant, a.ID)

@@ -26,6 +26,18 @@ const (
 	// MetricHealthCheckStatus is 1 while a check is healthy, 0 while not
 	// (the lowest status seen in each period, as CloudWatch's Minimum).
 	MetricHealthCheckStatus = "health_check_status"
+	// MetricHealthPercentageHealthy is the percentage of the check's
+	// checker regions whose view (after the failure threshold) was
+	// healthy, averaged over the period's observations of each region and
+	// then over the regions (Route 53's HealthCheckPercentageHealthy).
+	MetricHealthPercentageHealthy = "percentage_healthy"
+	// MetricHealthConnectionTime is the mean TCP connect time of the
+	// period's probes, in milliseconds (Route 53's ConnectionTime).
+	MetricHealthConnectionTime = "connection_time"
+	// MetricHealthTimeToFirstByte is the mean time from the start of the
+	// connect to the first byte of the HTTP response, in milliseconds
+	// (Route 53's TimeToFirstByte; HTTP and HTTPS checks only).
+	MetricHealthTimeToFirstByte = "time_to_first_byte"
 )
 
 // Metric namespaces, as in an alarm's metric.namespace.
@@ -36,8 +48,10 @@ const (
 
 // MetricQuery selects one time series of one resource of a tenant. RCode
 // and Region, when set, keep only the queries answered with that rcode
-// (NOERROR, NXDOMAIN, …) or by the nameservers of that region; they apply
-// to hosted-zone metrics only.
+// (NOERROR, NXDOMAIN, …) or by the nameservers of that region (RCode
+// applies to dns_queries only); Region also keeps only the probes of
+// one checker region for the health check probe metrics
+// (percentage_healthy, connection_time, time_to_first_byte).
 type MetricQuery struct {
 	Namespace  string
 	ResourceID string
@@ -97,8 +111,10 @@ func (s *Service) QueryMetrics(ctx context.Context, tenantID string, q MetricQue
 			q.RCode = "NXDOMAIN"
 		}
 		out.Datapoints, err = s.zoneQueries(ctx, tenantID, q, start, end)
-	case q.Namespace == NamespaceHealthCheck:
+	case q.Metric == MetricHealthCheckStatus:
 		out.Datapoints, err = s.healthStatusSeries(ctx, tenantID, q.ResourceID, start, end, q.Period)
+	case q.Namespace == NamespaceHealthCheck:
+		out.Datapoints, err = s.healthProbeSeries(ctx, tenantID, q, start, end)
 	}
 	return out, err
 }
@@ -112,7 +128,12 @@ func (q MetricQuery) check() error {
 		}
 	case q.Namespace == NamespaceHealthCheck && q.Metric == MetricHealthCheckStatus:
 		if q.RCode != "" || q.Region != "" {
-			return Errorf(CodeInvalidInput, "rcode and region apply to hosted zone metrics only")
+			return Errorf(CodeInvalidInput, "%s is the check's aggregate status: it has no rcode or region", MetricHealthCheckStatus)
+		}
+	case q.Namespace == NamespaceHealthCheck && (q.Metric == MetricHealthPercentageHealthy ||
+		q.Metric == MetricHealthConnectionTime || q.Metric == MetricHealthTimeToFirstByte):
+		if q.RCode != "" {
+			return Errorf(CodeInvalidInput, "rcode applies to %s only", MetricDNSQueries)
 		}
 	default:
 		return Errorf(CodeInvalidInput, "unknown metric %q in namespace %q", q.Metric, q.Namespace)
@@ -259,6 +280,55 @@ func (s *Service) healthStatusSeries(ctx context.Context, tenantID, id string, s
 	return out, nil
 }
 
+// healthProbeSeries reads a probe metric of the check from its per-minute
+// rollups (health_check_minute). A period without observations (or, for
+// the times, without a measured probe) has no datapoint.
+func (s *Service) healthProbeSeries(ctx context.Context, tenantID string, q MetricQuery, start, end time.Time) ([]Datapoint, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM health_check
+	    WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL)`, q.ResourceID, tenantID).Scan(&ok)
+	if err != nil {
+		return nil, fmt.Errorf("read health check: %w", err)
+	}
+	if !ok {
+		return nil, errNoSuchHealthCheck(q.ResourceID)
+	}
+	var sql string
+	switch q.Metric {
+	case MetricHealthPercentageHealthy:
+		// Each region's share of healthy observations, then the mean
+		// over the regions: a region probing more often does not weigh
+		// more.
+		sql = `SELECT p, avg(pct) FROM (
+		        SELECT date_bin($2::interval, minute, $3::timestamptz) AS p,
+		               100 * sum(healthy_samples)::float8 / sum(samples) AS pct
+		          FROM health_check_minute
+		         WHERE check_id = $1 AND minute >= $3 AND minute < $4 AND ($5 = '' OR region = $5)
+		         GROUP BY p, region HAVING sum(samples) > 0) r
+		    GROUP BY p ORDER BY p`
+	case MetricHealthConnectionTime:
+		sql = `SELECT date_bin($2::interval, minute, $3::timestamptz) AS p, sum(connect_ms_sum) / sum(connect_count)
+		    FROM health_check_minute
+		   WHERE check_id = $1 AND minute >= $3 AND minute < $4 AND ($5 = '' OR region = $5)
+		   GROUP BY p HAVING sum(connect_count) > 0 ORDER BY p`
+	default: // MetricHealthTimeToFirstByte
+		sql = `SELECT date_bin($2::interval, minute, $3::timestamptz) AS p, sum(ttfb_ms_sum) / sum(ttfb_count)
+		    FROM health_check_minute
+		   WHERE check_id = $1 AND minute >= $3 AND minute < $4 AND ($5 = '' OR region = $5)
+		   GROUP BY p HAVING sum(ttfb_count) > 0 ORDER BY p`
+	}
+	rows, err := s.pool.Query(ctx, sql, q.ResourceID, q.Period, start, end, q.Region)
+	if err != nil {
+		return nil, fmt.Errorf("read health check metrics: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Datapoint, error) {
+		var d Datapoint
+		err := r.Scan(&d.Timestamp, &d.Value)
+		d.Timestamp = d.Timestamp.UTC()
+		return d, err
+	})
+}
+
 // ZoneQueryCount is one nameserver's count of queries for one zone, with
 // one rcode, during one minute.
 type ZoneQueryCount struct {
@@ -309,12 +379,16 @@ func recordZoneQueries(ctx context.Context, db execer, counts []ZoneQueryCount) 
 	return nil
 }
 
-// PruneMetrics deletes the rollups older than before: the retention limit.
-// It returns how many rows went.
+// PruneMetrics deletes the rollups older than before, the zones' and the
+// health checks': the retention limit. It returns how many rows went.
 func (s *Service) PruneMetrics(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM zone_query_minute WHERE minute < $1`, before)
-	if err != nil {
-		return 0, fmt.Errorf("prune metrics: %w", err)
+	var n int64
+	for _, table := range []string{"zone_query_minute", "health_check_minute"} {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM `+table+` WHERE minute < $1`, before)
+		if err != nil {
+			return n, fmt.Errorf("prune metrics: %w", err)
+		}
+		n += tag.RowsAffected()
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }

@@ -93,7 +93,7 @@ func TestIntegrationQueryMetricsHealthStatus(t *testing.T) {
 	err = s.SaveHealth(ctx, nil, []event.HealthStatus{
 		{CheckID: hc.ID, Healthy: false, Changed: t0.Add(70 * time.Second)},
 		{CheckID: hc.ID, Healthy: true, Changed: t0.Add(190 * time.Second)},
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +113,102 @@ func TestIntegrationQueryMetricsHealthStatus(t *testing.T) {
 	if _, err := s.QueryMetrics(ctx, "TNOBODY", MetricQuery{Namespace: NamespaceHealthCheck, ResourceID: hc.ID,
 		Metric: MetricHealthCheckStatus, Start: t0, End: t0.Add(time.Minute), Period: time.Minute}); !IsCode(err, CodeNoSuchHealthCheck) {
 		t.Errorf("another tenant: %v", err)
+	}
+}
+
+// TestIntegrationQueryMetricsHealthProbes reads the probe metrics from
+// known rollups: two regions, two minutes, a region filter, a rollup added
+// to twice, another tenant, bad parameters and the retention.
+func TestIntegrationQueryMetricsHealthProbes(t *testing.T) {
+	t.Parallel()
+	s, tenant := newHealthTestService(t, HealthCheckOptions{Options: healthcfg.Options{AllowPrivateTargets: true}})
+	ctx := context.Background()
+	hc, err := s.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: "probes",
+		Config: healthcfg.Config{Type: "HTTP", IPAddress: "192.0.2.5", Port: 80}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := s.CreateHealthCheck(ctx, tenant, CreateHealthCheckInput{CallerReference: "gone",
+		Config: healthcfg.Config{Type: "TCP", IPAddress: "192.0.2.6", Port: 22}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteHealthCheck(ctx, tenant, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m := func(region string, minute time.Time, samples, healthy int64, cs float64, cn int64, ts float64, tn int64) event.HealthMinute {
+		return event.HealthMinute{CheckID: hc.ID, Region: region, Minute: minute, Samples: samples, Healthy: healthy,
+			ConnectMSSum: cs, ConnectCount: cn, FirstByteMSSum: ts, FirstByteCount: tn}
+	}
+	// Minute t0: region a 2 of 2 healthy, b 1 of 2 (its failed probe
+	// measured nothing); minute t0+2: region a only, sent in two flushes.
+	err = s.SaveHealth(ctx, nil, nil, []event.HealthMinute{
+		m("a", t0, 2, 2, 30, 2, 80, 2),
+		m("b", t0.Add(10*time.Second), 2, 1, 30, 1, 0, 0),
+		m("a", t0.Add(2*time.Minute), 1, 0, 5, 1, 9, 1),
+		{CheckID: gone.ID, Region: "a", Minute: t0, Samples: 1, Healthy: 1}, // deleted: dropped
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveHealth(ctx, nil, nil, []event.HealthMinute{m("a", t0.Add(2*time.Minute), 1, 1, 15, 1, 21, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		q      MetricQuery
+		want   []Datapoint
+		code   Code
+		tenant string
+	}{
+		// (100 + 50) / 2 regions; then 1 of 2 observations of region a.
+		{name: "percentage", q: MetricQuery{Metric: MetricHealthPercentageHealthy}, want: []Datapoint{{t0, 75}, {t0.Add(2 * time.Minute), 50}}},
+		{name: "percentage-region", q: MetricQuery{Metric: MetricHealthPercentageHealthy, Region: "b"}, want: []Datapoint{{t0, 50}}},
+		// Means of every measured probe: (30 + 30) / 3, (5 + 15) / 2.
+		{name: "connection", q: MetricQuery{Metric: MetricHealthConnectionTime}, want: []Datapoint{{t0, 20}, {t0.Add(2 * time.Minute), 10}}},
+		{name: "connection-region", q: MetricQuery{Metric: MetricHealthConnectionTime, Region: "b"}, want: []Datapoint{{t0, 30}}},
+		{name: "ttfb", q: MetricQuery{Metric: MetricHealthTimeToFirstByte}, want: []Datapoint{{t0, 40}, {t0.Add(2 * time.Minute), 15}}},
+		// Region b measured no first byte: no datapoint, not a 0.
+		{name: "ttfb-region-without", q: MetricQuery{Metric: MetricHealthTimeToFirstByte, Region: "b"}, want: []Datapoint{}},
+		{name: "5-minute", q: MetricQuery{Metric: MetricHealthConnectionTime, Period: 5 * time.Minute}, want: []Datapoint{{t0, 16}}},
+		{name: "unknown-region", q: MetricQuery{Metric: MetricHealthConnectionTime, Region: "nowhere"}, want: []Datapoint{}},
+		{name: "other-tenant", q: MetricQuery{Metric: MetricHealthConnectionTime}, tenant: "TNOBODY", code: CodeNoSuchHealthCheck},
+		{name: "deleted", q: MetricQuery{Metric: MetricHealthConnectionTime, ResourceID: gone.ID}, code: CodeNoSuchHealthCheck},
+		{name: "rcode", q: MetricQuery{Metric: MetricHealthConnectionTime, RCode: "NOERROR"}, code: CodeInvalidInput},
+		{name: "status-region", q: MetricQuery{Metric: MetricHealthCheckStatus, Region: "a"}, code: CodeInvalidInput},
+		{name: "zone-metric", q: MetricQuery{Metric: MetricDNSQueries}, code: CodeInvalidInput},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := tc.q
+			q.Namespace = NamespaceHealthCheck
+			if q.ResourceID == "" {
+				q.ResourceID = hc.ID
+			}
+			q.Start, q.End = t0, t0.Add(5*time.Minute)
+			if q.Period == 0 {
+				q.Period = time.Minute
+			}
+			tn := tenant
+			if tc.tenant != "" {
+				tn = tc.tenant
+			}
+			got, err := s.QueryMetrics(ctx, tn, q)
+			if tc.code != "" {
+				wantErr(t, err, tc.code)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Metric != q.Metric || !slices.Equal(got.Datapoints, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	n, err := s.PruneMetrics(ctx, t0.Add(time.Minute))
+	if err != nil || n != 2 {
+		t.Errorf("PruneMetrics = %d, %v; want the 2 rows of the first minute", n, err)
 	}
 }
 

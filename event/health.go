@@ -217,6 +217,23 @@ type HealthRegionState struct {
 	LastFailureReason string
 }
 
+// HealthMinute is the aggregator's rollup of one check's observations
+// from one region during one minute (what the tenant's health check
+// metrics are read from): Samples observations applied, Healthy of them
+// with the region's view healthy after the failure threshold, and the
+// sums and counts of the measured connect times and times to first byte.
+type HealthMinute struct {
+	CheckID        string
+	Region         string
+	Minute         time.Time
+	Samples        int64
+	Healthy        int64
+	ConnectMSSum   float64
+	ConnectCount   int64
+	FirstByteMSSum float64
+	FirstByteCount int64
+}
+
 // HealthConfigDelta is what changed in the health check configurations
 // since a revision: the live checks written since (with their current
 // status, in the same order) and the ids of the checks deleted since.

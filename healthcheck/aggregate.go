@@ -55,8 +55,9 @@ type Store interface {
 	HealthConfigChanges(ctx context.Context, since int64) (event.HealthConfigDelta, error)
 	// HealthRegionStates returns the stored region views of live checks.
 	HealthRegionStates(ctx context.Context) ([]event.HealthRegionState, error)
-	// SaveHealth stores region views and status transitions (in order).
-	SaveHealth(ctx context.Context, regions []event.HealthRegionState, transitions []event.HealthStatus) error
+	// SaveHealth stores region views, status transitions (in order) and
+	// per-minute rollups of the observations (added to what is stored).
+	SaveHealth(ctx context.Context, regions []event.HealthRegionState, transitions []event.HealthStatus, minutes []event.HealthMinute) error
 }
 
 // Defaults for AggregatorConfig fields left zero.
@@ -118,7 +119,14 @@ type Aggregator struct {
 	lastFull    time.Time
 	dirty       map[[2]string]bool // (check, region) views to store
 	transitions []event.HealthStatus
-	kvPending   map[string]bool // statuses not yet in the KV bucket
+	kvPending   map[string]bool                   // statuses not yet in the KV bucket
+	minutes     map[minuteKey]*event.HealthMinute // rollups to store
+}
+
+// minuteKey names one rollup: a check, a region, a minute.
+type minuteKey struct {
+	check, region string
+	minute        time.Time
 }
 
 // NewAggregator returns an aggregator.
@@ -149,6 +157,7 @@ func (a *Aggregator) Run(ctx context.Context) error {
 	a.parents = map[string][]string{}
 	a.dirty = map[[2]string]bool{}
 	a.kvPending = map[string]bool{}
+	a.minutes = map[minuteKey]*event.HealthMinute{}
 	a.transitions, a.rev = nil, 0
 
 	js, err := jetstream.New(a.cfg.NATS)
@@ -317,6 +326,11 @@ func (a *Aggregator) remove(ctx context.Context, id string) {
 	delete(a.status, id)
 	delete(a.regions, id)
 	delete(a.kvPending, id)
+	for k := range a.minutes {
+		if k.check == id {
+			delete(a.minutes, k)
+		}
+	}
 	for k := range a.dirty {
 		if k[0] == id {
 			delete(a.dirty, k)
@@ -378,7 +392,31 @@ func (a *Aggregator) observe(ctx context.Context, data []byte) {
 		st.LastFailureAt, st.LastFailureReason = o.CheckedAt.UTC(), o.Reason
 	}
 	a.dirty[[2]string{o.CheckID, o.Region}] = true
+	a.rollup(o, st.Healthy)
 	a.evaluate(ctx, o.CheckID)
+}
+
+// rollup adds an applied observation to its minute's rollup; healthy is
+// the region's view after it.
+func (a *Aggregator) rollup(o event.HealthObservation, healthy bool) {
+	k := minuteKey{o.CheckID, o.Region, o.CheckedAt.UTC().Truncate(time.Minute)}
+	m := a.minutes[k]
+	if m == nil {
+		m = &event.HealthMinute{CheckID: k.check, Region: k.region, Minute: k.minute}
+		a.minutes[k] = m
+	}
+	m.Samples++
+	if healthy {
+		m.Healthy++
+	}
+	if o.ConnectMS != nil {
+		m.ConnectMSSum += *o.ConnectMS
+		m.ConnectCount++
+	}
+	if o.FirstByteMS != nil {
+		m.FirstByteMSSum += *o.FirstByteMS
+		m.FirstByteCount++
+	}
 }
 
 // compute returns the status of hc from what it depends on: its region
@@ -477,7 +515,7 @@ func (a *Aggregator) pushKV(ctx context.Context) {
 // flush writes dirty region views and transitions to the store; on
 // failure they stay and the next flush retries.
 func (a *Aggregator) flush(ctx context.Context) {
-	if len(a.dirty) == 0 && len(a.transitions) == 0 {
+	if len(a.dirty) == 0 && len(a.transitions) == 0 && len(a.minutes) == 0 {
 		return
 	}
 	views := make([]event.HealthRegionState, 0, len(a.dirty))
@@ -492,12 +530,27 @@ func (a *Aggregator) flush(ctx context.Context) {
 		}
 		return strings.Compare(x.Region, y.Region)
 	})
-	if err := a.cfg.Store.SaveHealth(ctx, views, a.transitions); err != nil {
+	minutes := make([]event.HealthMinute, 0, len(a.minutes))
+	for _, m := range a.minutes {
+		minutes = append(minutes, *m)
+	}
+	// In key order, so that two writers lock the rows in the same order.
+	slices.SortFunc(minutes, func(x, y event.HealthMinute) int {
+		if c := strings.Compare(x.CheckID, y.CheckID); c != 0 {
+			return c
+		}
+		if c := x.Minute.Compare(y.Minute); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Region, y.Region)
+	})
+	if err := a.cfg.Store.SaveHealth(ctx, views, a.transitions, minutes); err != nil {
 		if ctx.Err() == nil {
 			a.log.Warn("cannot store health state; will retry", "err", err)
 		}
 		return
 	}
 	clear(a.dirty)
+	clear(a.minutes)
 	a.transitions = a.transitions[:0]
 }

@@ -666,3 +666,85 @@ func TestIntegrationCheckerJitter(t *testing.T) {
 		t.Errorf("jitter asked for interval %v", d)
 	}
 }
+
+// observeTimed publishes an observation at a given time with probe times.
+func (e *env) observeTimed(id, region string, ok bool, at time.Time, connectMS, ttfbMS *float64) {
+	e.t.Helper()
+	b, err := event.HealthObservation{CheckID: id, Region: region, NodeID: "test-" + region, OK: ok,
+		Reason: "test", CheckedAt: at, ConnectMS: connectMS, FirstByteMS: ttfbMS}.Encode()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.nc.Publish(event.HealthObservedSubject(id), b); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// TestIntegrationProbeMetrics: the aggregator rolls known observations up
+// into the check's metrics, and a real checker's probes of a local HTTP
+// server give it connection and first-byte times.
+func TestIntegrationProbeMetrics(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.aggregate()
+	hc := e.create("metrics", healthcfg.Config{Type: healthcfg.HTTP, IPAddress: "127.0.0.1", Port: 9, RequestInterval: 30, FailureThreshold: 1})
+	e.waitKnown(hc.ID)
+	f := func(v float64) *float64 { return &v }
+	m := time.Now().UTC().Truncate(time.Minute).Add(-10 * time.Minute)
+	e.observeTimed(hc.ID, "a", true, m.Add(1*time.Second), f(10), f(30))
+	e.observeTimed(hc.ID, "a", true, m.Add(2*time.Second), f(20), f(50))
+	e.observeTimed(hc.ID, "b", false, m.Add(1*time.Second), nil, nil) // threshold 1: b's view turns unhealthy
+	e.observeTimed(hc.ID, "b", true, m.Add(2*time.Second), f(30), nil)
+	e.observeTimed(hc.ID, "a", true, m.Add(-time.Second), f(999), f(999)) // older than a's view: not applied
+	series := func(metric, region string) ([]controlplane.Datapoint, error) {
+		s, err := e.svc.QueryMetrics(e.ctx, e.tenant, controlplane.MetricQuery{Namespace: controlplane.NamespaceHealthCheck,
+			ResourceID: hc.ID, Metric: metric, Region: region, Start: m, End: m.Add(time.Minute), Period: time.Minute})
+		return s.Datapoints, err
+	}
+	// a: 2 of 2 healthy, b: 1 of 2; connects (10+20+30)/3, first bytes (30+50)/2.
+	for _, tc := range []struct {
+		metric, region string
+		want           float64
+	}{
+		{controlplane.MetricHealthPercentageHealthy, "", 75},
+		{controlplane.MetricHealthPercentageHealthy, "b", 50},
+		{controlplane.MetricHealthConnectionTime, "", 20},
+		{controlplane.MetricHealthConnectionTime, "a", 15},
+		{controlplane.MetricHealthTimeToFirstByte, "", 40},
+	} {
+		testkit.Eventually(t, settle, func() error {
+			dps, err := series(tc.metric, tc.region)
+			if err != nil {
+				return err
+			}
+			if len(dps) != 1 || !dps[0].Timestamp.Equal(m) || dps[0].Value != tc.want {
+				return fmt.Errorf("%s region %q: got %+v, want %v at %s", tc.metric, tc.region, dps, tc.want, m)
+			}
+			return nil
+		})
+	}
+
+	// A real checker measures a real server.
+	target := newHTTPTarget(t, false)
+	e.checker("us-east-1", "node-1")
+	live := e.create("live", healthcfg.Config{Type: healthcfg.HTTP, IPAddress: "127.0.0.1", Port: target.port(), RequestInterval: 1, FailureThreshold: 1})
+	for _, metric := range []string{controlplane.MetricHealthConnectionTime, controlplane.MetricHealthTimeToFirstByte, controlplane.MetricHealthPercentageHealthy} {
+		testkit.Eventually(t, settle, func() error {
+			now := time.Now().UTC()
+			s, err := e.svc.QueryMetrics(e.ctx, e.tenant, controlplane.MetricQuery{Namespace: controlplane.NamespaceHealthCheck,
+				ResourceID: live.ID, Metric: metric, Region: "us-east-1", Start: now.Add(-5 * time.Minute), End: now, Period: 5 * time.Minute})
+			if err != nil {
+				return err
+			}
+			if len(s.Datapoints) == 0 {
+				return fmt.Errorf("%s: no datapoint yet", metric)
+			}
+			for _, d := range s.Datapoints {
+				if d.Value <= 0 {
+					return fmt.Errorf("%s: %+v", metric, s.Datapoints)
+				}
+			}
+			return nil
+		})
+	}
+}
