@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/event"
 )
 
 // exerciseMetrics drives the two metrics routes for the contract test: a
@@ -76,8 +77,39 @@ func exerciseMetrics(t *testing.T, a *testAPI, token string) {
 	r.decode(t, &hc)
 	hpath := "/v1/healthchecks/" + hc.HealthCheck.ID + "/metrics?"
 	a.must(http.StatusOK, req{method: "GET", path: hpath + "metric=health_check_status&period=60", bearer: token})
+	// Known probe rollups: regions a (2 of 2 healthy) and b (1 of 2).
+	if err := a.svc.SaveHealth(context.Background(), nil, nil, []event.HealthMinute{
+		{CheckID: hc.HealthCheck.ID, Region: "a", Minute: t0, Samples: 2, Healthy: 2, ConnectMSSum: 8, ConnectCount: 2, FirstByteMSSum: 20, FirstByteCount: 2},
+		{CheckID: hc.HealthCheck.ID, Region: "b", Minute: t0, Samples: 2, Healthy: 1, ConnectMSSum: 6, ConnectCount: 1},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		q    string
+		want float64
+	}{
+		{"metric=percentage_healthy&" + rng, 75},
+		{"metric=percentage_healthy&region=b&" + rng, 50},
+		{"metric=connection_time&" + rng, 14.0 / 3},
+		{"metric=connection_time&region=a&" + rng, 4},
+		{"metric=time_to_first_byte&period=300&" + rng, 10},
+	} {
+		r := a.must(http.StatusOK, req{method: "GET", path: hpath + tc.q, bearer: token})
+		var got controlplane.MetricSeries
+		r.decode(t, &got)
+		if len(got.Datapoints) != 1 || got.Datapoints[0].Value != tc.want {
+			t.Errorf("?%s: %s, want %v", tc.q, r.body, tc.want)
+		}
+	}
 	a.strictRequests = false
-	a.must(http.StatusBadRequest, req{method: "GET", path: hpath + "metric=dns_queries", bearer: token})
+	for _, q := range []string{"metric=dns_queries", "metric=connection_time&rcode=NOERROR", "metric=health_check_status&region=a",
+		"metric=connection_time&period=0", "metric=time_to_first_byte&end=soon"} {
+		r := a.must(http.StatusBadRequest, req{method: "GET", path: hpath + q, bearer: token})
+		if got := r.errorCode(t); got != "InvalidInput" {
+			t.Errorf("?%s: %s", q, got)
+		}
+	}
 	a.strictRequests = strict
 	a.must(http.StatusNotFound, req{method: "GET", path: hpath + "metric=health_check_status", bearer: otherToken})
+	a.must(http.StatusNotFound, req{method: "GET", path: hpath + "metric=connection_time", bearer: otherToken})
 }

@@ -515,6 +515,19 @@ func exerciseHealthChecks(ctx context.Context, t *testing.T, c *Client) {
 		}
 	}
 	testkit.Eventually(t, time.Minute, status(Healthy))
+	// The probes so far were measured: connect and first-byte times.
+	for _, metric := range []string{"connection_time", "time_to_first_byte", "percentage_healthy"} {
+		testkit.Eventually(t, time.Minute, func() error {
+			m, err := c.GetHealthCheckMetrics(ctx, id, MetricsInput{Metric: metric, Region: "us-east-1", Start: time.Now().Add(-10 * time.Minute), End: time.Now(), Period: 10 * time.Minute})
+			if err != nil {
+				return err
+			}
+			if m.Metric != metric || len(m.Datapoints) == 0 || m.Datapoints[len(m.Datapoints)-1].Value <= 0 {
+				return fmt.Errorf("GetHealthCheckMetrics %s: %+v", metric, m)
+			}
+			return nil
+		})
+	}
 	failing.Store(true)
 	testkit.Eventually(t, time.Minute, status(Unhealthy))
 	lf := must(c.GetHealthCheckLastFailure(ctx, id))(t, "GetHealthCheckLastFailure")

@@ -20,9 +20,11 @@ func metricOperations() []operation {
 
 // MetricsInput selects a time series. Metric is required: dns_queries,
 // nxdomain_queries or change_pending_seconds for a zone;
-// health_check_status for a health check. Zero Start and End mean the
-// server's defaults (the last hour); zero Period means 60 s. RCode and
-// Region narrow a zone's dns_queries.
+// health_check_status, percentage_healthy, connection_time or
+// time_to_first_byte (milliseconds) for a health check. Zero Start and
+// End mean the server's defaults (the last hour); zero Period means 60 s.
+// RCode and Region narrow a zone's dns_queries; Region also narrows a
+// health check's probe metrics to one checker region.
 type MetricsInput struct {
 	Metric     string
 	Start, End time.Time
