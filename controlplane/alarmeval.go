@@ -306,8 +306,10 @@ func post(ctx context.Context, client *http.Client, u, secret string, body []byt
 	return resp.StatusCode, nil
 }
 
-// RunAlarms evaluates the alarms and delivers notifications every
-// interval until ctx ends; run it under RunLeader(DefaultAlarmLockKey).
+// RunAlarms evaluates the alarms, queues the health checks' own
+// notifications (NotifyHealthTransitions) and delivers notifications
+// every interval until ctx ends; run it under
+// RunLeader(DefaultAlarmLockKey).
 // Errors are logged and retried on the next tick.
 func (s *Service) RunAlarms(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
@@ -320,6 +322,9 @@ func (s *Service) RunAlarms(ctx context.Context, interval time.Duration) error {
 	for {
 		if _, err := s.EvaluateAlarms(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("evaluating alarms", "err", err)
+		}
+		if _, err := s.NotifyHealthTransitions(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("queueing health check notifications", "err", err)
 		}
 		if _, err := s.DeliverNotifications(ctx, client); err != nil && ctx.Err() == nil {
 			log.Warn("delivering notifications", "err", err)

@@ -153,25 +153,29 @@ func (in *CreateAlarmInput) check(allowPrivate bool) error {
 	case !breaches(in.Comparison, 0, 0) && !breaches(in.Comparison, 1, 0) && !breaches(in.Comparison, -1, 0):
 		return Errorf(CodeInvalidInput, "comparison must be GreaterThanThreshold, GreaterThanOrEqualToThreshold, LessThanThreshold or LessThanOrEqualToThreshold")
 	}
-	for _, l := range []struct {
-		field string
-		acts  []AlarmAction
-	}{{"alarm_actions", in.AlarmActions}, {"ok_actions", in.OKActions}} {
-		if len(l.acts) > MaxAlarmActions {
-			return Errorf(CodeInvalidInput, "%s: at most %d actions", l.field, MaxAlarmActions)
+	if err := checkActions("alarm_actions", in.AlarmActions, allowPrivate); err != nil {
+		return err
+	}
+	return checkActions("ok_actions", in.OKActions, allowPrivate)
+}
+
+// checkActions validates a list of notification actions (an alarm's, or
+// a health check's notify) and normalises their URLs in place.
+func checkActions(field string, acts []AlarmAction, allowPrivate bool) error {
+	if len(acts) > MaxAlarmActions {
+		return Errorf(CodeInvalidInput, "%s: at most %d actions", field, MaxAlarmActions)
+	}
+	for i, a := range acts {
+		if a.Webhook == nil {
+			return Errorf(CodeInvalidInput, "%s[%d]: webhook is required", field, i)
 		}
-		for i, a := range l.acts {
-			if a.Webhook == nil {
-				return Errorf(CodeInvalidInput, "%s[%d]: webhook is required", l.field, i)
-			}
-			u, err := CheckWebhookURL(a.Webhook.URL, allowPrivate)
-			if err != nil {
-				return Errorf(CodeInvalidInput, "%s[%d].webhook.url: %v", l.field, i, err)
-			}
-			a.Webhook.URL = u
-			if a.Webhook.Secret == "" || len(a.Webhook.Secret) > maxSecret {
-				return Errorf(CodeInvalidInput, "%s[%d].webhook.secret must be 1 to %d characters long", l.field, i, maxSecret)
-			}
+		u, err := CheckWebhookURL(a.Webhook.URL, allowPrivate)
+		if err != nil {
+			return Errorf(CodeInvalidInput, "%s[%d].webhook.url: %v", field, i, err)
+		}
+		a.Webhook.URL = u
+		if a.Webhook.Secret == "" || len(a.Webhook.Secret) > maxSecret {
+			return Errorf(CodeInvalidInput, "%s[%d].webhook.secret must be 1 to %d characters long", field, i, maxSecret)
 		}
 	}
 	return nil
@@ -287,18 +291,20 @@ func ownsResource(ctx context.Context, tx pgx.Tx, tenantID string, m AlarmMetric
 
 // redacted returns a with its webhook secrets cleared.
 func (a Alarm) redacted() Alarm {
-	clear := func(in []AlarmAction) []AlarmAction {
-		out := make([]AlarmAction, 0, len(in))
-		for _, x := range in {
-			if x.Webhook != nil {
-				x = AlarmAction{Webhook: &Webhook{URL: x.Webhook.URL}}
-			}
-			out = append(out, x)
-		}
-		return out
-	}
-	a.AlarmActions, a.OKActions = clear(a.AlarmActions), clear(a.OKActions)
+	a.AlarmActions, a.OKActions = redactActions(a.AlarmActions), redactActions(a.OKActions)
 	return a
+}
+
+// redactActions returns a copy of in without the webhook secrets.
+func redactActions(in []AlarmAction) []AlarmAction {
+	out := make([]AlarmAction, 0, len(in))
+	for _, x := range in {
+		if x.Webhook != nil {
+			x = AlarmAction{Webhook: &Webhook{URL: x.Webhook.URL}}
+		}
+		out = append(out, x)
+	}
+	return out
 }
 
 const alarmColumns = `id, name, namespace, metric_name, resource_id, statistic, period, evaluation_periods,

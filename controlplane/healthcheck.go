@@ -44,12 +44,18 @@ type HealthCheck struct {
 	Healthy         bool
 	StatusChangedAt time.Time
 	CreatedAt       time.Time
+	// Notify are the webhooks told of every status change (healthnotify.go),
+	// never nil. The service's answers carry no secrets.
+	Notify []AlarmAction
 }
 
 // CreateHealthCheckInput is what a caller gives to create a check.
+// Notify, when set, are webhooks POSTed on every status change, as an
+// alarm's actions are (same validation, signature and delivery).
 type CreateHealthCheckInput struct {
 	CallerReference string
 	Config          healthcfg.Config
+	Notify          []AlarmAction
 }
 
 // UpdateHealthCheckInput changes the fields that are set. Version, when
@@ -72,6 +78,9 @@ type UpdateHealthCheckInput struct {
 	ChildHealthChecks *[]string
 	HealthThreshold   *int
 	ResetElements     []string
+	// Notify, when set, replaces the check's webhooks (empty: none). The
+	// transitions already notified are not sent to new ones.
+	Notify *[]AlarmAction
 }
 
 // HealthCheckPage is one page of ListHealthChecks, ordered by id.
@@ -102,11 +111,14 @@ type HealthCheckStatus struct {
 	Checkers        []CheckerStatus
 }
 
-// HealthTransition is one change of a check's aggregate status.
+// HealthTransition is one change of a check's aggregate status, with the
+// deliveries of its notifications to the check's webhooks (none for
+// transitions before the check had any, and for the initial status).
 type HealthTransition struct {
-	Healthy bool
-	At      time.Time
-	Reason  string
+	Healthy    bool
+	At         time.Time
+	Reason     string
+	Deliveries []Delivery
 }
 
 // storedConfig is the health_check.config column: the configuration
@@ -179,6 +191,12 @@ func (s *Service) CreateHealthCheck(ctx context.Context, tenantID string, in Cre
 	if err != nil {
 		return HealthCheck{}, err
 	}
+	if err := checkActions("notify", in.Notify, s.cfg.HealthChecks.AllowPrivateTargets); err != nil {
+		return HealthCheck{}, err
+	}
+	if in.Notify == nil {
+		in.Notify = []AlarmAction{}
+	}
 	stored, err := json.Marshal(storedConfig(cfg))
 	if err != nil {
 		return HealthCheck{}, err
@@ -207,8 +225,8 @@ func (s *Service) CreateHealthCheck(ctx context.Context, tenantID string, in Cre
 			return Errorf(CodeHealthCheckAlreadyExists,
 				"The caller reference %s belonged to a health check that has been deleted.", in.CallerReference)
 		case err == nil:
-			if existing.Config.Equal(cfg) {
-				out = existing
+			if existing.Config.Equal(cfg) && sameActions(existing.Notify, in.Notify) {
+				out = existing.redacted()
 				return nil
 			}
 			return Errorf(CodeHealthCheckAlreadyExists,
@@ -238,24 +256,40 @@ func (s *Service) CreateHealthCheck(ctx context.Context, tenantID string, in Cre
 		    VALUES ($1, $2, $3, 'created')`, id, healthy, now); err != nil {
 			return fmt.Errorf("insert health check history: %w", err)
 		}
+		if err := setNotify(ctx, tx, tenantID, id, in.Notify); err != nil {
+			return err
+		}
 		out = HealthCheck{ID: id, CallerReference: in.CallerReference, Config: cfg, Version: 1,
-			Healthy: healthy, StatusChangedAt: now, CreatedAt: now}
+			Healthy: healthy, StatusChangedAt: now, CreatedAt: now, Notify: redactActions(in.Notify)}
 		return nil
 	})
 	return out, err
 }
 
-const healthCheckColumns = `id, caller_reference, type, config::text, version, healthy, status_changed_at, created_at`
+// healthCheckColumns are read from health_check (unaliased); the last is
+// the check's notify actions, secrets included, or NULL.
+const healthCheckColumns = `id, caller_reference, type, config::text, version, healthy, status_changed_at, created_at,
+    (SELECT n.actions FROM health_check_notify n WHERE n.check_id = health_check.id)`
 
-func scanHealthCheck(row pgx.Row) (HealthCheck, error) {
+// scanHealthCheck reads healthCheckColumns, then any extra columns into
+// extra. Notify keeps its secrets: callers answer with redacted().
+func scanHealthCheck(row pgx.Row, extra ...any) (HealthCheck, error) {
 	var hc HealthCheck
 	var typ, cfg string
-	if err := row.Scan(&hc.ID, &hc.CallerReference, &typ, &cfg, &hc.Version, &hc.Healthy, &hc.StatusChangedAt, &hc.CreatedAt); err != nil {
+	var notify []byte
+	dest := append([]any{&hc.ID, &hc.CallerReference, &typ, &cfg, &hc.Version, &hc.Healthy, &hc.StatusChangedAt, &hc.CreatedAt, &notify}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return hc, err
 	}
 	var err error
 	if hc.Config, err = loadConfig(typ, cfg); err != nil {
 		return hc, fmt.Errorf("decode health check %s config: %w", hc.ID, err)
+	}
+	hc.Notify = []AlarmAction{}
+	if notify != nil {
+		if err := json.Unmarshal(notify, &hc.Notify); err != nil {
+			return hc, fmt.Errorf("decode health check %s notify: %w", hc.ID, err)
+		}
 	}
 	if hc.Config.Type == healthcfg.Calculated && hc.Config.ChildHealthChecks == nil {
 		hc.Config.ChildHealthChecks = []string{}
@@ -265,24 +299,56 @@ func scanHealthCheck(row pgx.Row) (HealthCheck, error) {
 	return hc, nil
 }
 
+// redacted returns hc with its webhook secrets cleared.
+func (hc HealthCheck) redacted() HealthCheck {
+	hc.Notify = redactActions(hc.Notify)
+	return hc
+}
+
+// sameActions reports whether two action lists are the same webhooks
+// with the same secrets, in order (a repeated create is the same create).
+func sameActions(a, b []AlarmAction) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i].Webhook, b[i].Webhook
+		if (x == nil) != (y == nil) || (x != nil && *x != *y) {
+			return false
+		}
+	}
+	return true
+}
+
+// setNotify stores a check's notify actions (none: the row goes). A new
+// row's cursor starts at the check's newest transition, so that only
+// later status changes are sent; an existing row keeps its cursor. The
+// caller holds the check's row lock, which SaveHealth takes before it
+// adds a transition, so no transition is in flight behind the cursor.
+func setNotify(ctx context.Context, tx pgx.Tx, tenantID, id string, acts []AlarmAction) error {
+	if len(acts) == 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM health_check_notify WHERE check_id = $1`, id); err != nil {
+			return fmt.Errorf("clear health check notify: %w", err)
+		}
+		return nil
+	}
+	b, err := json.Marshal(acts)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO health_check_notify (check_id, tenant_id, actions, last_transition_id)
+	    VALUES ($1, $2, $3, (SELECT coalesce(max(id), 0) FROM health_check_transition WHERE check_id = $1))
+	    ON CONFLICT (check_id) DO UPDATE SET actions = excluded.actions`, id, tenantID, b); err != nil {
+		return fmt.Errorf("store health check notify: %w", err)
+	}
+	return nil
+}
+
 func (s *Service) byCallerReference(ctx context.Context, tx pgx.Tx, tenantID, ref string) (HealthCheck, bool, error) {
 	var deleted bool
-	var hc HealthCheck
-	row := tx.QueryRow(ctx, `SELECT `+healthCheckColumns+`, deleted_at IS NOT NULL
-	                         FROM health_check WHERE tenant_id = $1 AND caller_reference = $2`, tenantID, ref)
-	var typ, cfg string
-	if err := row.Scan(&hc.ID, &hc.CallerReference, &typ, &cfg, &hc.Version, &hc.Healthy, &hc.StatusChangedAt, &hc.CreatedAt, &deleted); err != nil {
-		return hc, false, err
-	}
-	var err error
-	if hc.Config, err = loadConfig(typ, cfg); err != nil {
-		return hc, false, err
-	}
-	if hc.Config.Type == healthcfg.Calculated && hc.Config.ChildHealthChecks == nil {
-		hc.Config.ChildHealthChecks = []string{}
-	}
-	hc.StatusChangedAt, hc.CreatedAt = hc.StatusChangedAt.UTC(), hc.CreatedAt.UTC()
-	return hc, deleted, nil
+	hc, err := scanHealthCheck(tx.QueryRow(ctx, `SELECT `+healthCheckColumns+`, deleted_at IS NOT NULL
+	                         FROM health_check WHERE tenant_id = $1 AND caller_reference = $2`, tenantID, ref), &deleted)
+	return hc, deleted, err
 }
 
 // checkChildren checks that a calculated check's children are live checks
@@ -333,7 +399,7 @@ func (s *Service) GetHealthCheck(ctx context.Context, tenantID, id string) (Heal
 	if err != nil {
 		return hc, fmt.Errorf("get health check: %w", err)
 	}
-	return hc, nil
+	return hc.redacted(), nil
 }
 
 // ListHealthChecks returns a page of the tenant's checks in id order,
@@ -351,6 +417,9 @@ func (s *Service) ListHealthChecks(ctx context.Context, tenantID, marker string,
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (HealthCheck, error) { return scanHealthCheck(r) })
 	if err != nil {
 		return HealthCheckPage{}, fmt.Errorf("list health checks: %w", err)
+	}
+	for i := range list {
+		list[i] = list[i].redacted()
 	}
 	page := HealthCheckPage{HealthChecks: list, MaxItems: maxItems}
 	if len(list) > maxItems {
@@ -380,6 +449,15 @@ func (s *Service) UpdateHealthCheck(ctx context.Context, tenantID, id string, in
 			return Errorf(CodeHealthCheckVersionMismatch,
 				"The health check version %d does not match the current version %d.", *in.Version, hc.Version)
 		}
+		if in.Notify != nil {
+			if err := checkActions("notify", *in.Notify, s.cfg.HealthChecks.AllowPrivateTargets); err != nil {
+				return err
+			}
+			if err := setNotify(ctx, tx, tenantID, id, *in.Notify); err != nil {
+				return err
+			}
+			hc.Notify = append([]AlarmAction{}, *in.Notify...)
+		}
 		cfg, err := applyUpdate(hc.Config, in)
 		if err != nil {
 			return err
@@ -401,7 +479,7 @@ func (s *Service) UpdateHealthCheck(ctx context.Context, tenantID, id string, in
 			return fmt.Errorf("update health check: %w", err)
 		}
 		hc.Config = cfg
-		out = hc
+		out = hc.redacted()
 		return nil
 	})
 	return out, err
@@ -593,7 +671,14 @@ func (s *Service) HealthCheckHistory(ctx context.Context, tenantID, id string, b
 	}
 	var next int64
 	if len(list) > maxItems {
-		list, next = list[:maxItems], ids[maxItems-1]
+		list, next, ids = list[:maxItems], ids[maxItems-1], ids[:maxItems]
+	}
+	deliveries, err := s.healthDeliveries(ctx, id, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range list {
+		list[i].Deliveries = deliveries[ids[i]]
 	}
 	return list, next, nil
 }
