@@ -94,6 +94,17 @@ func toActionsJSON(in []controlplane.AlarmAction) []alarmActionJSON {
 	return out
 }
 
+// toDeliveriesJSON is the deliveries of one transition's notifications,
+// an alarm's or a health check's; never nil.
+func toDeliveriesJSON(in []controlplane.Delivery) []deliveryJSON {
+	out := make([]deliveryJSON, 0, len(in))
+	for _, d := range in {
+		out = append(out, deliveryJSON{URL: d.URL, Status: d.Status, Attempts: d.Attempts,
+			LastError: d.LastError, LastStatus: d.LastStatus, DeliveredAt: d.DeliveredAt})
+	}
+	return out
+}
+
 func toAlarmJSON(a controlplane.Alarm) alarmJSON {
 	return alarmJSON{ID: a.ID, Name: a.Name, Metric: a.Metric, Statistic: a.Statistic, Period: a.Period,
 		EvaluationPeriods: a.EvaluationPeriods, DatapointsToAlarm: a.DatapointsToAlarm, Threshold: a.Threshold,
@@ -166,13 +177,8 @@ func (h *handler) alarmHistory(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := alarmHistoryResponse{History: make([]alarmHistoryJSON, 0, len(list))}
 	for _, it := range list {
-		j := alarmHistoryJSON{At: it.At.UTC(), OldState: it.OldState, NewState: it.NewState, Reason: it.Reason,
-			Deliveries: make([]deliveryJSON, 0, len(it.Deliveries))}
-		for _, d := range it.Deliveries {
-			j.Deliveries = append(j.Deliveries, deliveryJSON{URL: d.URL, Status: d.Status, Attempts: d.Attempts,
-				LastError: d.LastError, LastStatus: d.LastStatus, DeliveredAt: d.DeliveredAt})
-		}
-		out.History = append(out.History, j)
+		out.History = append(out.History, alarmHistoryJSON{At: it.At.UTC(), OldState: it.OldState, NewState: it.NewState,
+			Reason: it.Reason, Deliveries: toDeliveriesJSON(it.Deliveries)})
 	}
 	h.writeJSON(w, http.StatusOK, out)
 	return nil

@@ -41,11 +41,15 @@ type healthCheckJSON struct {
 	Status          string                `json:"status"`
 	StatusChangedAt time.Time             `json:"status_changed_at"`
 	CreatedAt       time.Time             `json:"created_at"`
+	// Notify are the webhooks told of every status change; as an alarm's
+	// actions, without their secrets.
+	Notify []alarmActionJSON `json:"notify"`
 }
 
 type createHealthCheckRequest struct {
-	CallerReference string           `json:"caller_reference"`
-	Config          healthcfg.Config `json:"config"`
+	CallerReference string                     `json:"caller_reference"`
+	Config          healthcfg.Config           `json:"config"`
+	Notify          []controlplane.AlarmAction `json:"notify"`
 }
 
 type updateHealthCheckRequest struct {
@@ -63,6 +67,8 @@ type updateHealthCheckRequest struct {
 	ChildHealthChecks *[]string `json:"child_health_checks"`
 	HealthThreshold   *int      `json:"health_threshold"`
 	ResetElements     []string  `json:"reset_elements"`
+	// Notify replaces the webhooks when present ([] removes them all).
+	Notify *[]controlplane.AlarmAction `json:"notify"`
 }
 
 type healthCheckResponse struct {
@@ -103,6 +109,9 @@ type transitionJSON struct {
 	Status string    `json:"status"`
 	At     time.Time `json:"at"`
 	Reason string    `json:"reason"`
+	// Deliveries are the notifications of this change to the check's
+	// notify webhooks, as in an alarm's history.
+	Deliveries []deliveryJSON `json:"deliveries"`
 }
 
 type historyResponse struct {
@@ -133,6 +142,7 @@ func toHealthCheckJSON(hc controlplane.HealthCheck) healthCheckJSON {
 	return healthCheckJSON{
 		ID: hc.ID, CallerReference: hc.CallerReference, Version: hc.Version, Config: cfg,
 		Status: statusText(hc.Healthy), StatusChangedAt: hc.StatusChangedAt.UTC(), CreatedAt: hc.CreatedAt.UTC(),
+		Notify: toActionsJSON(hc.Notify),
 	}
 }
 
@@ -144,7 +154,7 @@ func (h *handler) createHealthCheck(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	hc, err := h.svc.CreateHealthCheck(r.Context(), tenantID(r), controlplane.CreateHealthCheckInput{
-		CallerReference: req.CallerReference, Config: req.Config,
+		CallerReference: req.CallerReference, Config: req.Config, Notify: req.Notify,
 	})
 	if err != nil {
 		return err
@@ -196,6 +206,7 @@ func (h *handler) updateHealthCheck(w http.ResponseWriter, r *http.Request) erro
 		ResourcePath: req.ResourcePath, SearchString: req.SearchString, FailureThreshold: req.FailureThreshold,
 		Inverted: req.Inverted, Disabled: req.Disabled, EnableSNI: req.EnableSNI, Regions: req.Regions,
 		ChildHealthChecks: req.ChildHealthChecks, HealthThreshold: req.HealthThreshold, ResetElements: req.ResetElements,
+		Notify: req.Notify,
 	})
 	if err != nil {
 		return err
@@ -270,7 +281,8 @@ func (h *handler) healthCheckHistory(w http.ResponseWriter, r *http.Request) err
 	}
 	out := historyResponse{Transitions: make([]transitionJSON, 0, len(list)), NextBefore: next}
 	for _, t := range list {
-		out.Transitions = append(out.Transitions, transitionJSON{Status: statusText(t.Healthy), At: t.At.UTC(), Reason: t.Reason})
+		out.Transitions = append(out.Transitions, transitionJSON{Status: statusText(t.Healthy), At: t.At.UTC(), Reason: t.Reason,
+			Deliveries: toDeliveriesJSON(t.Deliveries)})
 	}
 	h.writeJSON(w, http.StatusOK, out)
 	return nil

@@ -68,6 +68,46 @@ func exerciseHealthChecks(t *testing.T, a *testAPI, token string) {
 		t.Errorf("got %s", r.body)
 	}
 
+	// Notify webhooks: set on create, shown without secrets, replaced and
+	// removed by PATCH, refused when bad.
+	hook := []map[string]any{{"webhook": map[string]any{"url": "https://hooks.example/hc", "secret": "hc-secret"}}}
+	r = a.must(http.StatusCreated, req{method: "POST", path: "/v1/healthchecks", bearer: token,
+		body: map[string]any{"caller_reference": "notify", "config": cfg2, "notify": hook}})
+	var nhc healthCheckResponse
+	r.decode(t, &nhc)
+	if n := nhc.HealthCheck.Notify; len(n) != 1 || n[0].Webhook == nil || n[0].Webhook.URL != "https://hooks.example/hc" ||
+		!n[0].Webhook.SecretSet || strings.Contains(string(r.body), "hc-secret") {
+		t.Errorf("created with notify: %s", r.body)
+	}
+	r = a.must(http.StatusOK, req{method: "GET", path: "/v1/healthchecks/" + nhc.HealthCheck.ID, bearer: token})
+	if !strings.Contains(string(r.body), `"notify":[{"webhook":{"url":"https://hooks.example/hc","secret_set":true}}]`) {
+		t.Errorf("read: %s", r.body)
+	}
+	r = a.must(http.StatusOK, req{method: "PATCH", path: "/v1/healthchecks/" + nhc.HealthCheck.ID, bearer: token,
+		body: map[string]any{"notify": []any{}}})
+	if !strings.Contains(string(r.body), `"notify":[]`) {
+		t.Errorf("notify removed: %s", r.body)
+	}
+	strict := a.strictRequests
+	a.strictRequests = false // two of them break the schema on purpose
+	for _, bad := range []any{
+		[]map[string]any{{"webhook": map[string]any{"url": "http://127.0.0.1:9/hook", "secret": "s"}}},
+		[]map[string]any{{"webhook": map[string]any{"url": "https://hooks.example/hc"}}},
+		[]map[string]any{{}},
+	} {
+		r = a.must(http.StatusBadRequest, req{method: "PATCH", path: "/v1/healthchecks/" + nhc.HealthCheck.ID, bearer: token,
+			body: map[string]any{"notify": bad}})
+		if got := r.errorCode(t); got != "InvalidInput" {
+			t.Errorf("notify %v: %s", bad, got)
+		}
+	}
+	a.strictRequests = strict
+	r = a.must(http.StatusOK, req{method: "GET", path: "/v1/healthchecks/" + nhc.HealthCheck.ID + "/history", bearer: token})
+	if !strings.Contains(string(r.body), `"deliveries":[]`) {
+		t.Errorf("history: %s", r.body)
+	}
+	a.must(http.StatusNoContent, req{method: "DELETE", path: "/v1/healthchecks/" + nhc.HealthCheck.ID, bearer: token})
+
 	// A calculated parent keeps its child in use.
 	r = a.must(http.StatusCreated, req{method: "POST", path: "/v1/healthchecks", bearer: token,
 		body: map[string]any{"caller_reference": "calc", "config": map[string]any{
