@@ -42,7 +42,7 @@ type AlarmActionInput struct {
 type CreateAlarmInput struct {
 	Name              string             `json:"name"`
 	Metric            AlarmMetric        `json:"metric"`
-	Statistic         string             `json:"statistic"` // Minimum or Sum
+	Statistic         string             `json:"statistic"` // the metric's: Minimum, Maximum, Sum or Average
 	Period            int                `json:"period"`    // seconds, a multiple of 60
 	EvaluationPeriods int                `json:"evaluation_periods"`
 	DatapointsToAlarm int                `json:"datapoints_to_alarm,omitempty"`
@@ -89,7 +89,8 @@ type AlarmsOutput struct {
 	Alarms []Alarm `json:"alarms"`
 }
 
-// AlarmDelivery is one webhook delivery of a state change.
+// AlarmDelivery is one webhook delivery of a state change (an alarm's or
+// a health check's).
 type AlarmDelivery struct {
 	URL         string     `json:"url"`
 	Status      string     `json:"status"` // pending, delivered or failed

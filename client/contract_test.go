@@ -192,8 +192,8 @@ func contracts() map[string]contract {
 			return err
 		}, nil, typeOf[MetricSeries]()},
 		"getHealthCheckMetrics": {func(ctx context.Context, c *Client) error {
-			_, err := c.GetHealthCheckMetrics(ctx, "h1", MetricsInput{Metric: "health_check_status", Start: time.Unix(0, 0), End: time.Unix(3600, 0),
-				Period: time.Minute})
+			_, err := c.GetHealthCheckMetrics(ctx, "h1", MetricsInput{Metric: "connection_time", Start: time.Unix(0, 0), End: time.Unix(3600, 0),
+				Period: time.Minute, Region: "eu-west-1"})
 			return err
 		}, nil, typeOf[MetricSeries]()},
 		"getAlarmHistory": {func(ctx context.Context, c *Client) error { _, err := c.GetAlarmHistory(ctx, "a1"); return err }, nil, typeOf[AlarmHistoryOutput]()},

@@ -3,7 +3,12 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -444,7 +449,25 @@ func TestIntegrationEveryOperation(t *testing.T) {
 func exerciseHealthChecks(ctx context.Context, t *testing.T, c *Client) {
 	t.Helper()
 	var failing atomic.Bool
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	var hookMu sync.Mutex
+	var notified []HealthCheckNotification
+	badHooks := 0
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hc-hook" { // the check's own notify webhook
+			body, _ := io.ReadAll(r.Body)
+			m := hmac.New(sha256.New, []byte("hc-secret"))
+			m.Write(body)
+			var n HealthCheckNotification
+			hookMu.Lock()
+			defer hookMu.Unlock()
+			if r.Header.Get("X-Waymark-Signature") != "sha256="+hex.EncodeToString(m.Sum(nil)) || json.Unmarshal(body, &n) != nil {
+				badHooks++
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			notified = append(notified, n)
+			return
+		}
 		if failing.Load() {
 			w.WriteHeader(http.StatusInternalServerError)
 			return
@@ -454,7 +477,11 @@ func exerciseHealthChecks(ctx context.Context, t *testing.T, c *Client) {
 	t.Cleanup(target.Close)
 	host, port := splitHostPort(t, target.Listener.Addr().String())
 	cfg := HealthCheckConfig{Type: HealthCheckHTTP, IPAddress: host, Port: port, ResourcePath: "/", RequestInterval: 1, FailureThreshold: 1}
-	hc := must(c.CreateHealthCheck(ctx, CreateHealthCheckInput{Config: cfg}))(t, "CreateHealthCheck")
+	hc := must(c.CreateHealthCheck(ctx, CreateHealthCheckInput{Config: cfg,
+		Notify: []AlarmActionInput{{Webhook: Webhook{URL: target.URL + "/hc-hook", Secret: "hc-secret"}}}}))(t, "CreateHealthCheck")
+	if n := hc.HealthCheck.Notify; len(n) != 1 || n[0].Webhook.URL != target.URL+"/hc-hook" || !n[0].Webhook.SecretSet {
+		t.Errorf("CreateHealthCheck notify %+v", n)
+	}
 	other := must(c.CreateHealthCheck(ctx, CreateHealthCheckInput{Config: HealthCheckConfig{Type: HealthCheckTCP, IPAddress: host, Port: port, RequestInterval: 1}}))(t, "CreateHealthCheck")
 	var ids []string
 	for h, err := range c.HealthChecks(ctx, &ListHealthChecksInput{MaxItems: 1}) {
@@ -530,6 +557,31 @@ func exerciseHealthChecks(ctx context.Context, t *testing.T, c *Client) {
 	}
 	failing.Store(true)
 	testkit.Eventually(t, time.Minute, status(Unhealthy))
+	// The check's webhook is told, signed, without an alarm.
+	testkit.Eventually(t, time.Minute, func() error {
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		for _, n := range notified {
+			if n.HealthCheckID == id && n.OldStatus == Healthy && n.Status == Unhealthy {
+				return nil
+			}
+		}
+		return fmt.Errorf("notified %+v (%d badly signed)", notified, badHooks)
+	})
+	testkit.Eventually(t, time.Minute, func() error {
+		h, err := c.GetHealthCheckHistory(ctx, id, &GetHealthCheckHistoryInput{MaxItems: 1})
+		if err != nil {
+			return err
+		}
+		if len(h.Transitions) != 1 || len(h.Transitions[0].Deliveries) != 1 || h.Transitions[0].Deliveries[0].Status != "delivered" {
+			return fmt.Errorf("history %+v", h)
+		}
+		return nil
+	})
+	none := []AlarmActionInput{}
+	if u := must(c.UpdateHealthCheck(ctx, other.HealthCheck.ID, UpdateHealthCheckInput{Notify: &none}))(t, "UpdateHealthCheck notify"); u.HealthCheck.Notify == nil || len(u.HealthCheck.Notify) != 0 {
+		t.Errorf("UpdateHealthCheck notify %+v", u.HealthCheck.Notify)
+	}
 	lf := must(c.GetHealthCheckLastFailure(ctx, id))(t, "GetHealthCheckLastFailure")
 	if len(lf.Checkers) == 0 || !strings.Contains(lf.Checkers[0].Reason, "500") {
 		t.Errorf("GetHealthCheckLastFailure %+v", lf)

@@ -497,6 +497,9 @@ type CreateHealthCheckInput struct {
 	// CallerReference makes retries safe; the SDK generates one when empty.
 	CallerReference string            `json:"caller_reference"`
 	Config          HealthCheckConfig `json:"config"`
+	// Notify are webhooks POSTed a HealthCheckNotification on every status
+	// change, signed with their secrets as an alarm's actions are.
+	Notify []AlarmActionInput `json:"notify,omitempty"`
 }
 
 // HealthCheck is a health check and its aggregated status.
@@ -508,6 +511,22 @@ type HealthCheck struct {
 	Status          string            `json:"status"`
 	StatusChangedAt time.Time         `json:"status_changed_at"`
 	CreatedAt       time.Time         `json:"created_at"`
+	// Notify are the check's webhooks, without their secrets.
+	Notify []AlarmAction `json:"notify"`
+}
+
+// HealthCheckNotification is the JSON document a health check's notify
+// webhooks are POSTed on a status change (Status and OldStatus are
+// Healthy or Unhealthy). Delivery is at least once: a receiver may see a
+// TransitionID twice.
+type HealthCheckNotification struct {
+	HealthCheckID   string    `json:"health_check_id"`
+	CallerReference string    `json:"caller_reference"`
+	TransitionID    int64     `json:"transition_id"`
+	OldStatus       string    `json:"old_status"`
+	Status          string    `json:"status"`
+	Reason          string    `json:"reason"`
+	Timestamp       time.Time `json:"timestamp"`
 }
 
 // HealthCheckOutput is one health check.
@@ -548,6 +567,9 @@ type UpdateHealthCheckInput struct {
 	// ResetElements resets fields to their defaults: fqdn, regions,
 	// resource_path, child_health_checks.
 	ResetElements []string `json:"reset_elements,omitempty"`
+	// Notify, when set, replaces the check's webhooks; a pointer to an
+	// empty slice removes them all.
+	Notify *[]AlarmActionInput `json:"notify,omitempty"`
 }
 
 // HealthCheckStatusOutput is a check's status and each region's last
@@ -593,11 +615,13 @@ type HealthCheckHistoryOutput struct {
 	NextBefore int64 `json:"next_before,omitempty"`
 }
 
-// HealthTransition is a change of a check's status.
+// HealthTransition is a change of a check's status, with the deliveries
+// of its notifications to the check's notify webhooks.
 type HealthTransition struct {
-	Status string    `json:"status"`
-	At     time.Time `json:"at"`
-	Reason string    `json:"reason"`
+	Status     string          `json:"status"`
+	At         time.Time       `json:"at"`
+	Reason     string          `json:"reason"`
+	Deliveries []AlarmDelivery `json:"deliveries"`
 }
 
 // Operator endpoints.
