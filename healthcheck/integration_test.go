@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -746,5 +748,104 @@ func TestIntegrationProbeMetrics(t *testing.T) {
 			}
 			return nil
 		})
+	}
+}
+
+// hookReceiver is a local webhook target: it checks the signature and
+// keeps the notifications.
+type hookReceiver struct {
+	mu  sync.Mutex
+	got []controlplane.HealthCheckNotification
+	bad int
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var n controlplane.HealthCheckNotification
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r.Header.Get(controlplane.SignatureHeader) != controlplane.Sign("hook-secret", body) || json.Unmarshal(body, &n) != nil {
+		h.bad++
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	h.got = append(h.got, n)
+}
+
+func (h *hookReceiver) statuses() (out []string, bad int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, n := range h.got {
+		out = append(out, n.OldStatus+">"+n.Status)
+	}
+	return out, h.bad
+}
+
+// TestIntegrationNotifyOnStatusChange: checkers in three regions probe a
+// local HTTP server; it goes down and the check's webhook receives one
+// signed notification, the notifier's leader changes, and the recovery
+// brings one more.
+func TestIntegrationNotifyOnStatusChange(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.aggregate()
+	for _, r := range []string{"us-east-1", "eu-west-1", "ap-southeast-1"} {
+		e.checker(r, "node-"+r)
+	}
+	hooks := &hookReceiver{}
+	hookSrv := httptest.NewServer(hooks)
+	t.Cleanup(hookSrv.Close)
+	target := newHTTPTarget(t, false)
+	hc, err := e.svc.CreateHealthCheck(e.ctx, e.tenant, controlplane.CreateHealthCheckInput{CallerReference: "notify",
+		Config: healthcfg.Config{Type: healthcfg.HTTP, IPAddress: "127.0.0.1", Port: target.port(), RequestInterval: 1, FailureThreshold: 1},
+		Notify: []controlplane.AlarmAction{{Webhook: &controlplane.Webhook{URL: hookSrv.URL + "/hook", Secret: "hook-secret"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notifier := func() (stop func()) {
+		return e.run(func(ctx context.Context) {
+			_ = e.svc.RunLeader(ctx, controlplane.DefaultAlarmLockKey, func(ctx context.Context) error { return e.svc.RunAlarms(ctx, 20*time.Millisecond) })
+		})
+	}
+	stopFirst := notifier()
+	received := func(want ...string) {
+		t.Helper()
+		testkit.Eventually(t, settle, func() error {
+			got, bad := hooks.statuses()
+			if fmt.Sprint(got) != fmt.Sprint(want) || bad != 0 {
+				return fmt.Errorf("received %v (%d badly signed), want %v", got, bad, want)
+			}
+			return nil
+		})
+	}
+	e.waitStatus(hc.ID, true)
+	target.code.Store(503)
+	e.waitStatus(hc.ID, false)
+	received("HEALTHY>UNHEALTHY")
+	// The notifier's leader goes; a new one takes over.
+	stopFirst()
+	notifier()
+	target.code.Store(200)
+	e.waitStatus(hc.ID, true)
+	received("HEALTHY>UNHEALTHY", "UNHEALTHY>HEALTHY")
+	// Every notification is delivered: nothing more is on its way.
+	testkit.Eventually(t, settle, func() error {
+		h, _, err := e.svc.HealthCheckHistory(e.ctx, e.tenant, hc.ID, 0, 10)
+		if err != nil {
+			return err
+		}
+		if len(h) != 3 || len(h[0].Deliveries) != 1 || h[0].Deliveries[0].Status != "delivered" ||
+			len(h[1].Deliveries) != 1 || h[1].Deliveries[0].Status != "delivered" {
+			return fmt.Errorf("history %+v", h)
+		}
+		return nil
+	})
+	if got, _ := hooks.statuses(); len(got) != 2 {
+		t.Errorf("received %v", got)
+	}
+	hooks.mu.Lock()
+	defer hooks.mu.Unlock()
+	if a, b := hooks.got[0], hooks.got[1]; a.HealthCheckID != hc.ID || b.HealthCheckID != hc.ID || b.TransitionID <= a.TransitionID {
+		t.Errorf("notifications %+v", hooks.got)
 	}
 }
