@@ -327,7 +327,7 @@ func (s *Server) serve(out, b []byte, fromPort netip.AddrPort, tcp bool) (resp [
 			}
 		}()
 	}
-	if qs := s.handler.qstats; qs != nil {
+	if qs := s.handler.qstats; qs != nil && latencySampled(b) {
 		start := time.Now()
 		resp = s.handler.ServeWire(out, b, from, tcp)
 		qs.observe(tcp, time.Since(start))
