@@ -56,7 +56,7 @@ var arrows = map[string][]string{
 	"dnssec":          nil,
 	"dnssec/parentds": nil,
 	"event":           {"healthcfg", "zonecfg"},
-	"controlplane":    {"dnssec", "event", "healthcfg", "internal/retry", "nspool", "zonecfg"},
+	"controlplane":    {"dnssec", "event", "healthcfg", "internal/retry", "nspool", "xfrin", "zonecfg"},
 	"api":             {"api/route53", "api/route53domains", "console", "controlplane", "event", "healthcfg", "internal/clock", "registrar", "registrar/registry", "zonecfg"},
 	"api/route53":     {"controlplane", "event", "healthcfg", "zonecfg"},
 	// The Route 53 Domains front end: the registrar's service, and
