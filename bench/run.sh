@@ -24,6 +24,10 @@
 #  10. registrar lifecycle: one pass over 10,000 domains expiring at once,
 #      without auto-renew (delegations withdrawn) and with (renewed and
 #      charged) (BenchmarkLifecycle10k in ./registrar)
+#  14. registrar: register → SUCCESSFUL with the delegation INSYNC (p99),
+#      registrations/s into one TLD with 16 clients, EPP checks/s on one
+#      session, RDAP domain lookups (p99) (Go benchmarks in ./registrar,
+#      ./registrar/regepp, ./registrar/regrdap)
 #  11. zone transfers vs Knot (bench/xfrbench): IXFR bytes and time after one
 #      change to a 100,000-record zone, AXFR time and peak memory growth of a
 #      1,000,000-record zone
@@ -539,6 +543,22 @@ if ! skip 13; then
 		"signed 1M records, exec → 100 probes answered with RRSIG, from the on-disk cache; target < 2000 (unsigned: $(result "$c" dnssec_coldstart_ms.unsigned.cache))"
 	put "dnssec.coldstart_signed_cp_ms" "$(result "$c" dnssec_coldstart_ms.signed.cp)" \
 		"the same from the control plane's snapshot, an empty cache (unsigned: $(result "$c" dnssec_coldstart_ms.unsigned.cp))"
+fi
+
+# ---------------------------------------------------------------- 14
+if ! skip 14; then
+	say "14. registrar: register → SUCCESSFUL p99, 16 clients' registrations/s, EPP checks/s per session, RDAP p99"
+	r=$work/registrar.txt
+	timeout -k 5 $(budget 300) go test -timeout "$(budget 300)s" -run '^$' -bench 'RegisterInsync' -benchtime 300x ./registrar/ 2>&1 | tee "$r"
+	timeout -k 5 $(budget 300) go test -timeout "$(budget 300)s" -run '^$' -bench 'RegisterParallel16' -benchtime 2000x ./registrar/ 2>&1 | tee -a "$r"
+	timeout -k 5 $(budget 300) go test -timeout "$(budget 300)s" -run '^$' -bench 'EPPCheckPerSession' -benchtime "${DURATION}s" ./registrar/regepp/ 2>&1 | tee -a "$r"
+	timeout -k 5 $(budget 300) go test -timeout "$(budget 300)s" -run '^$' -bench 'RDAPDomain' -benchtime 5000x ./registrar/regrdap/ 2>&1 | tee -a "$r"
+	# metric BENCH UNIT: the value reported with UNIT on BENCH's line.
+	metric() { awk -v b="$1" -v u="$2" '$1 ~ ("^Benchmark" b) { for (i = 2; i < NF; i++) if ($(i + 1) == u) print $i }' "$r"; }
+	put "registrar.register_insync_p99_ms" "$(metric RegisterInsync p99-ms)" "hosted_zone create → SUCCESSFUL (zone + TLD change INSYNC), one after another; p50 $(metric RegisterInsync p50-ms) ms; target ≤ 1000"
+	put "registrar.registrations_per_s_16_clients" "$(metric RegisterParallel16 registrations/s)" "16 tenants into one TLD, hosted_zone create, committed; target ≥ 100"
+	put "registrar.epp_checks_per_s_per_session" "$(metric EPPCheckPerSession checks/s)" "domain:check over TLS, one session, built-in registry on PostgreSQL"
+	put "registrar.rdap_domain_p99_us" "$(metric RDAPDomain p99-µs)" "GET /domain/{name}, 1,000 domains, one client; $(metric RDAPDomain lookups/s) lookups/s"
 fi
 
 # ---------------------------------------------------------------- summary

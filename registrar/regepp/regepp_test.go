@@ -26,7 +26,7 @@ import (
 )
 
 // cert makes a self-signed certificate (for 127.0.0.1 when server).
-func cert(t *testing.T, cn string, server bool) tls.Certificate {
+func cert(t testing.TB, cn string, server bool) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -55,7 +55,7 @@ type eppWorld struct {
 	other        tls.Certificate
 }
 
-func newEPPWorld(t *testing.T, now func() time.Time) *eppWorld {
+func newEPPWorld(t testing.TB, now func() time.Time) *eppWorld {
 	t.Helper()
 	ctx := context.Background()
 	db, _ := pgtest.Schema(t)

@@ -22,7 +22,7 @@ import (
 
 // open returns a registry on its own schema with the TLD wmk and the
 // registrar "waymark".
-func open(t *testing.T) *registry.Registry {
+func open(t testing.TB) *registry.Registry {
 	t.Helper()
 	db, _ := pgtest.Schema(t)
 	pool, err := nspool.Parse("ns1.pool.wmk.=127.0.91.1,ns2.pool.wmk.=127.0.91.2", 2)
@@ -150,7 +150,7 @@ type rdapClient struct {
 	c   *rdap.Client
 }
 
-func client(t *testing.T, src wrdap.Source) rdapClient {
+func client(t testing.TB, src wrdap.Source) rdapClient {
 	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
