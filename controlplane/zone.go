@@ -351,11 +351,17 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 
 // GetZone returns one of the tenant's zones.
 func (s *Service) GetZone(ctx context.Context, tenantID, zoneID string) (Zone, error) {
+	return s.getZone(ctx, s.pool, tenantID, zoneID, "")
+}
+
+// getZone reads a zone through q (the pool or a transaction); lock, if
+// not empty, is appended to the SELECT (" FOR SHARE").
+func (s *Service) getZone(ctx context.Context, q rowQuerier, tenantID, zoneID, lock string) (Zone, error) {
 	id, ok := cleanID(zoneID)
 	if !ok {
 		return Zone{}, errNoSuchZone(displayID(zoneID))
 	}
-	row := s.pool.QueryRow(ctx, `SELECT `+zoneColumns+` FROM hosted_zone WHERE id = $1 AND tenant_id = $2`, id, tenantID)
+	row := q.QueryRow(ctx, `SELECT `+zoneColumns+` FROM hosted_zone WHERE id = $1 AND tenant_id = $2`+lock, id, tenantID)
 	z, err := s.scanZone(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Zone{}, errNoSuchZone(id)

@@ -49,6 +49,14 @@ func (s *Service) InTx(ctx context.Context, fn func(ctx context.Context, zt *Zon
 // Tx is the transaction, for the caller's own statements.
 func (zt *ZoneTx) Tx() pgx.Tx { return zt.tx }
 
+// GetZone is Service.GetZone inside the transaction, on its connection
+// (a second connection from the pool while this one is held could wait
+// for ever on a small pool). The zone's row is locked FOR SHARE: it
+// cannot be deleted before the transaction ends.
+func (zt *ZoneTx) GetZone(ctx context.Context, tenantID, zoneID string) (Zone, error) {
+	return zt.s.getZone(ctx, zt.tx, tenantID, zoneID, " FOR SHARE")
+}
+
 // CreateZone is Service.CreateZone inside the transaction.
 func (zt *ZoneTx) CreateZone(ctx context.Context, tenantID string, in CreateZoneInput) (Zone, ChangeInfo, error) {
 	return zt.createZone(ctx, tenantID, in, false)

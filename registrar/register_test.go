@@ -8,14 +8,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/miekg/dns"
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/internal/pgtest"
 	"github.com/waymark-dns/waymark/internal/testkit"
+	"github.com/waymark-dns/waymark/nspool"
 	"github.com/waymark-dns/waymark/registrar"
+	"github.com/waymark-dns/waymark/registrar/registry"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
 
@@ -306,5 +311,70 @@ func TestIntegrationRenew(t *testing.T) {
 	}
 	if _, err := w.svc.Renew(ctx, tenant, "rules.wmk", 1, exp); code(err) != registrar.CodeInvalidInput {
 		t.Errorf("repeated renew: %v", err)
+	}
+}
+
+// TestRegisterOntoExistingZoneOneConnection: a registration onto one of
+// the tenant's hosted zones reads the zone inside its own transaction, so
+// it completes on a pool of one connection (reading it on a second
+// connection while the transaction holds the only one waited until the
+// context ended).
+func TestRegisterOntoExistingZoneOneConnection(t *testing.T) {
+	t.Parallel()
+	_, dsn := pgtest.Schema(t)
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1
+	db, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	var items []string
+	for i := 1; i <= 8; i++ {
+		items = append(items, fmt.Sprintf("ns%d.pool.wmk.=127.0.92.%d", i, i))
+	}
+	pool, err := nspool.Parse(strings.Join(items, ","), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := controlplane.New(db, controlplane.Config{
+		MasterKey: []byte(strings.Repeat("m", 32)), JWTKey: []byte(strings.Repeat("j", 32)), Pool: pool, PredictableSets: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Open(ctx, db, cp, registry.Config{Pool: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.ConfigureTLD(ctx, "wmk.", registry.Prices{Register: 1000, Renew: 1000, Transfer: 1000, Restore: 5000}, registry.DefaultPolicy()); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := registrar.New(ctx, db, cp, reg, registrar.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, _, err := cp.CreateTenant(ctx, "one-conn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, _, err := cp.CreateZone(ctx, tn.ID, controlplane.CreateZoneInput{Name: "existing.wmk", CallerReference: "z1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bounded, so that a regression fails instead of hanging the run.
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	op, err := svc.Register(rctx, tn.ID, registrar.RegisterInput{Name: "existing.wmk", HostedZone: z.ID})
+	if err != nil {
+		t.Fatalf("register onto %s: %v", z.ID, err)
+	}
+	d, err := svc.GetDomain(ctx, tn.ID, "existing.wmk")
+	if err != nil || d.HostedZoneID != z.ID {
+		t.Fatalf("domain = %+v, %v (operation %s)", d, err, op.ID)
 	}
 }

@@ -253,7 +253,7 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 			}
 			zoneID, hosts, changes = &z.ID, z.NameServers, append(changes, info.ID)
 		default:
-			z, err := s.cp.GetZone(ctx, tenantID, in.HostedZone)
+			z, err := zt.GetZone(ctx, tenantID, in.HostedZone)
 			if err != nil {
 				return err
 			}
