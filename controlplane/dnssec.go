@@ -548,6 +548,14 @@ func (s *Service) inParentDS(ctx context.Context, z *zoneKeys, k *signingKey) (b
 	if err != nil {
 		return false, err
 	}
+	if k := s.delegationKeeper(); k != nil {
+		// The parent the keeper publishes the delegation in.
+		if d, ok, err := k.DelegationOf(ctx, s.pool, z.id, z.name); err != nil {
+			return false, err
+		} else if ok {
+			sets = append(sets, d.DS)
+		}
+	}
 	if lookup := s.dnssecOpts().ParentDS; lookup != nil {
 		// The parent elsewhere, asked over DNS. If it cannot be asked
 		// (no answer within the lookup's timeout), the call goes ahead

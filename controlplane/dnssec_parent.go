@@ -35,16 +35,68 @@ type rowQuerier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// parentZone is a signed zone's parent, hosted here by the same tenant.
+// RowQuerier is what a DelegationKeeper reads through: the caller's
+// transaction, or the pool.
+type RowQuerier = rowQuerier
+
+// DelegationKeeper publishes the delegations of hosted zones whose parent
+// is not a zone of their own tenant but something another part of the
+// system keeps: the built-in registry's TLD zones, for domains registered
+// with a Waymark hosted zone (registrar). The DNSSEC passes treat such a
+// parent like a parent zone of the same tenant: a signed zone's DS set
+// follows its ACTIVE key-signing keys there, and a KSK or the signing
+// leaves only after its DS has. controlplane does not import the keeper.
+type DelegationKeeper interface {
+	// DelegationOf reports whether the keeper publishes the delegation
+	// of the hosted zone zoneID (named name), read through q, and if so
+	// the parent as it is now.
+	DelegationOf(ctx context.Context, q RowQuerier, zoneID, name string) (DelegationParent, bool, error)
+	// SetDelegationDS makes the parent publish exactly ds (canonical DS
+	// RDATA, "key-tag algorithm digest-type DIGEST") for the zone, in a
+	// transaction of its own; its changes to the parent zone carry the
+	// parent's Comment. A parent busy with something else answers
+	// PriorRequestNotComplete (the next pass tries again).
+	SetDelegationDS(ctx context.Context, zoneID, name string, ds []string) error
+}
+
+// DelegationParent is a zone's parent as a DelegationKeeper keeps it.
+type DelegationParent struct {
+	// ZoneID and Name are the parent zone's (a system zone).
+	ZoneID, Name string
+	// DS is the DS set it holds for the zone now; TTL the TTL it gives it.
+	DS  []string
+	TTL uint32
+	// Comment is the comment of the parent zone's changes for this
+	// delegation: their propagation is what a key's exit waits for.
+	Comment string
+}
+
+// SetDelegationKeeper makes k the keeper of delegations outside the
+// tenants' own zones (nil: none). Call it before the DNSSEC passes run.
+func (s *Service) SetDelegationKeeper(k DelegationKeeper) { s.keeper.Store(&k) }
+
+// delegationKeeper returns the keeper, or nil.
+func (s *Service) delegationKeeper() DelegationKeeper {
+	if k := s.keeper.Load(); k != nil {
+		return *k
+	}
+	return nil
+}
+
+// parentZone is a signed zone's parent, hosted here by the same tenant,
+// or kept by the DelegationKeeper (kept).
 type parentZone struct {
 	id, name string
 	ds       []string // the DS set at the child's name now, canonical
 	ttl      uint32
+	kept     bool
+	comment  string // the kept parent's changes for the delegation
 }
 
 // managedParent returns the parent of z that this service keeps the DS
 // of: the closest enclosing zone of the same tenant with an NS set at z's
-// name. ok is false when there is none.
+// name or, without one, the parent the DelegationKeeper publishes z's
+// delegation in. ok is false when there is neither.
 func (s *Service) managedParent(ctx context.Context, q rowQuerier, z *zoneKeys) (parentZone, bool, error) {
 	var p parentZone
 	err := q.QueryRow(ctx, `SELECT p.id, p.name FROM hosted_zone p JOIN hosted_zone c ON c.id = $1 AND c.tenant_id = p.tenant_id
@@ -52,7 +104,15 @@ func (s *Service) managedParent(ctx context.Context, q rowQuerier, z *zoneKeys) 
 	        AND EXISTS (SELECT 1 FROM rrset r WHERE r.zone_id = p.id AND r.name = c.name AND r.type = 'NS')
 	      ORDER BY length(p.name) DESC LIMIT 1`, z.id).Scan(&p.id, &p.name)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return p, false, nil
+		k := s.delegationKeeper()
+		if k == nil {
+			return p, false, nil
+		}
+		d, ok, err := k.DelegationOf(ctx, q, z.id, z.name)
+		if err != nil || !ok {
+			return p, false, err
+		}
+		return parentZone{id: d.ZoneID, name: d.Name, ds: d.DS, ttl: d.TTL, kept: true, comment: d.Comment}, true, nil
 	}
 	if err != nil {
 		return p, false, err
@@ -70,16 +130,21 @@ func (s *Service) managedParent(ctx context.Context, q rowQuerier, z *zoneKeys) 
 func parentDSComment(child string) string { return "DNSSEC: DS of " + child + " (automatic)" }
 
 // dsSettled reports whether every automatic DS change of child in the
-// parent is INSYNC and the DS TTL has passed since the last one.
-func (s *Service) dsSettled(ctx context.Context, q rowQuerier, parentID, child string, now time.Time) (bool, error) {
+// parent is INSYNC and the DS TTL has passed since the last one. For a
+// kept parent, that is every change of the delegation, and its TTL.
+func (s *Service) dsSettled(ctx context.Context, q rowQuerier, p parentZone, child string, now time.Time) (bool, error) {
+	comment, wait := parentDSComment(child), s.dnssecOpts().ParentDSTTL
+	if p.kept {
+		comment, wait = p.comment, time.Duration(p.ttl)*time.Second
+	}
 	var all *bool
 	var last *time.Time
 	err := q.QueryRow(ctx, `SELECT bool_and(status = 'INSYNC'), max(insync_at) FROM change WHERE zone_id = $1 AND comment = $2`,
-		parentID, parentDSComment(child)).Scan(&all, &last)
+		p.id, comment).Scan(&all, &last)
 	if err != nil || all == nil {
 		return all == nil && err == nil, err // no change: nothing to wait for
 	}
-	return *all && last != nil && !now.Before(last.Add(s.dnssecOpts().ParentDSTTL)), nil
+	return *all && last != nil && !now.Before(last.Add(wait)), nil
 }
 
 // wantDS is the DS set the parent should hold for z: one per key-signing
@@ -122,6 +187,13 @@ func (s *Service) syncParentDS(ctx context.Context, tenantID string, z *zoneKeys
 	slices.Sort(have)
 	if slices.Equal(have, cmp) {
 		return false, nil
+	}
+	if p.kept {
+		if err := s.delegationKeeper().SetDelegationDS(ctx, z.id, z.name, want); err != nil {
+			return false, err
+		}
+		s.cfg.Logger.Info("dnssec: DS written into the kept parent", "zone", z.id, "parent", p.id, "ds", len(want))
+		return true, nil
 	}
 	var ch RRSetChange
 	if len(want) == 0 {
@@ -168,7 +240,7 @@ func (s *Service) advanceParent(ctx context.Context, tenantID, zoneID string) (b
 	if err != nil || changed {
 		return changed, err
 	}
-	settled, err := s.dsSettled(ctx, s.pool, p.id, z.name, now)
+	settled, err := s.dsSettled(ctx, s.pool, p, z.name, now)
 	if err != nil || !settled {
 		return false, err
 	}

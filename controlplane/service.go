@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -113,6 +114,10 @@ type Service struct {
 	changes      *changeNotifier
 
 	auth *authCache // successful API key authentications
+
+	// keeper publishes delegations outside the tenants' zones
+	// (SetDelegationKeeper, dnssec_parent.go).
+	keeper atomic.Pointer[DelegationKeeper]
 }
 
 // New returns a Service using pool, which must reach a migrated database.

@@ -57,6 +57,17 @@ func (zt *ZoneTx) GetZone(ctx context.Context, tenantID, zoneID string) (Zone, e
 	return zt.s.getZone(ctx, zt.tx, tenantID, zoneID, " FOR SHARE")
 }
 
+// DelegationDS is the DS set (canonical RDATA, sorted) a parent should
+// publish for the tenant's zone now: one per ACTIVE key-signing key whose
+// DNSKEY is on every nameserver, none while the zone is not signing.
+func (zt *ZoneTx) DelegationDS(ctx context.Context, tenantID, zoneID string) ([]string, error) {
+	z, err := loadZoneKeys(ctx, zt.tx, tenantID, zoneID, false)
+	if err != nil {
+		return nil, err
+	}
+	return zt.s.wantDS(ctx, zt.tx, z)
+}
+
 // CreateZone is Service.CreateZone inside the transaction.
 func (zt *ZoneTx) CreateZone(ctx context.Context, tenantID string, in CreateZoneInput) (Zone, ChangeInfo, error) {
 	return zt.createZone(ctx, tenantID, in, false)

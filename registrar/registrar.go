@@ -66,7 +66,11 @@ func New(ctx context.Context, db *pgxpool.Pool, cp *controlplane.Service, reg *r
 	if err := reg.EnsureRegistrar(ctx, RegistrarID, "Waymark", ""); err != nil {
 		return nil, fmt.Errorf("registrar account: %w", err)
 	}
-	return &Service{db: db, cp: cp, reg: reg, cfg: cfg}, nil
+	s := &Service{db: db, cp: cp, reg: reg, cfg: cfg}
+	// The DS of a signed hosted zone a domain is delegated to follows
+	// its keys in the TLD zone (dnssec.go).
+	cp.SetDelegationKeeper(s)
+	return s, nil
 }
 
 // Code is a registrar error code, Route 53 Domains' where it has one.
@@ -239,6 +243,7 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 		var changes []string
 		var zoneID *string
 		var hosts []string
+		var ds []registry.DS
 		switch in.HostedZone {
 		case "":
 			if hosts, err = s.ensureHosts(ctx, tx, in.Nameservers); err != nil {
@@ -261,9 +266,27 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 				return errorf(CodeInvalidInput, "hosted zone %s is %s, not %s", z.ID, z.Name, name)
 			}
 			zoneID, hosts = &z.ID, z.NameServers
+			// A signed zone's DS goes into the TLD zone with the
+			// delegation (dnssec.go keeps it there afterwards).
+			rdata, err := zt.DelegationDS(ctx, tenantID, z.ID)
+			if err != nil {
+				return err
+			}
+			for _, v := range rdata {
+				d, err := parseDS(v)
+				if err != nil {
+					return err
+				}
+				ds = append(ds, d)
+			}
 		}
 		if len(hosts) > 0 {
 			if err := tx.SetNameservers(ctx, RegistrarID, name, hosts); err != nil {
+				return fromRegistry(err)
+			}
+		}
+		if len(ds) > 0 {
+			if err := tx.SetDS(ctx, RegistrarID, name, ds); err != nil {
 				return fromRegistry(err)
 			}
 		}

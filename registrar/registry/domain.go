@@ -543,6 +543,33 @@ func (tx *Tx) RemoveDS(ctx context.Context, clID, name string, ds []DS) error {
 	return tx.publish(ctx, d.Name)
 }
 
+// SetDS replaces a domain's DS records with ds (secDNS-1.1 rem all, then
+// add), one change of the TLD zone.
+func (tx *Tx) SetDS(ctx context.Context, clID, name string, ds []DS) error {
+	d, err := tx.sponsored(ctx, clID, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.zt.Tx().Exec(ctx, `DELETE FROM registry_ds WHERE domain = $1`, d.Name); err != nil {
+		return err
+	}
+	for _, r := range ds {
+		dig := strings.ToUpper(r.Digest)
+		if len(dig) == 0 || len(dig)%2 != 0 || strings.Trim(dig, "0123456789ABCDEF") != "" {
+			return errorf(ErrParameterPolicy, "DS digest %q is not hex", r.Digest)
+		}
+		if _, err := tx.zt.Tx().Exec(ctx, `INSERT INTO registry_ds (domain, key_tag, algorithm, digest_type, digest) VALUES ($1, $2, $3, $4, $5)
+		                                   ON CONFLICT DO NOTHING`, d.Name, int32(r.KeyTag), int16(r.Algorithm), int16(r.DigestType), dig); err != nil {
+			return err
+		}
+	}
+	return tx.publish(ctx, d.Name)
+}
+
+// DelegationComment is the comment of the TLD zone's changes for the
+// delegation of name (canonical).
+func DelegationComment(name string) string { return "delegation of " + name }
+
 // RenewDomain extends a domain by years. curExpiryYear must be the year of
 // the current expiry (RFC 5731 curExpDate; Route 53's CurrentExpiryYear),
 // which makes a repeated renew fail instead of renewing twice.
@@ -796,7 +823,7 @@ func (tx *Tx) withdrawFrom(ctx context.Context, name, zoneID string) error {
 	for i, rs := range have {
 		changes[i] = controlplane.RRSetChange{Action: controlplane.ActionDelete, RRSet: rs}
 	}
-	return tx.queue(ctx, zoneID, "delegation of "+name, changes)
+	return tx.queue(ctx, zoneID, DelegationComment(name), changes)
 }
 
 // replace changes the TLD zone from what was last published for the domain
@@ -844,5 +871,5 @@ func (tx *Tx) replace(ctx context.Context, name, zoneID string, want published) 
 	if _, err := q.Exec(ctx, `UPDATE registry_domain SET published = $2 WHERE name = $1`, name, enc); err != nil {
 		return err
 	}
-	return tx.queue(ctx, zoneID, "delegation of "+name, changes)
+	return tx.queue(ctx, zoneID, DelegationComment(name), changes)
 }

@@ -1,0 +1,187 @@
+package registrar_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/registrar"
+	"github.com/waymark-dns/waymark/zonecfg"
+)
+
+// tldDS asks the TLD zone's nameserver for the DS set of name, as a
+// validating resolver following the referral does: the records in
+// canonical RDATA, upper case, sorted.
+func tldDS(t *testing.T, w *world, name string) []string {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeDS)
+	m.RecursionDesired = false
+	m.SetEdns0(1232, true)
+	r, err := dns.Exchange(m, w.addrs["ns1.pool.wmk."])
+	if err != nil {
+		t.Fatalf("DS %s: %v", name, err)
+	}
+	var out []string
+	for _, rr := range r.Answer {
+		if ds, ok := rr.(*dns.DS); ok {
+			out = append(out, strings.ToUpper(zonecfg.RData(ds)))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// activeDS is the DS of each ACTIVE key-signing key of the zone.
+func activeDS(t *testing.T, w *world, tenant, zoneID string) ([]string, map[string]string) {
+	t.Helper()
+	info, err := w.cp.GetDNSSEC(context.Background(), tenant, zoneID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	byName := map[string]string{}
+	for _, k := range info.KeySigningKeys {
+		byName[k.Name] = strings.ToUpper(k.DSRecord)
+		if k.Status == controlplane.KeyStatusActive {
+			out = append(out, strings.ToUpper(k.DSRecord))
+		}
+	}
+	slices.Sort(out)
+	return out, byName
+}
+
+// untilDS runs the control plane's DNSSEC passes until the TLD zone's
+// nameserver answers want for name.
+func untilDS(t *testing.T, w *world, name string, want []string) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := w.cp.AdvanceDNSSEC(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := tldDS(t, w, name)
+		if slices.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("DS of %s in the TLD zone = %v, want %v", name, got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestIntegrationSignedZoneDSInTLD: the DS of a domain's signed hosted
+// zone reaches the TLD zone from the key model, with no call to
+// /v1/domains/{name}/ds: after signing a zone registered with
+// hosted_zone "create"; through a KSK rollover (both DS while both keys
+// are active, then only the new one, the old key DELETING meanwhile);
+// and at once, with the delegation, when an already signed zone is
+// registered. Asked of the TLD zone's nameserver.
+func TestIntegrationSignedZoneDSInTLD(t *testing.T) {
+	w := newWorld(t, "0", 60)
+	ctx := context.Background()
+	tenant := w.tenant(t, "signed")
+
+	op, err := w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "signed.wmk", HostedZone: "create"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op, err = w.svc.WaitOperation(ctx, tenant, op.ID, 10*time.Second); err != nil || op.Status != registrar.StatusSuccessful {
+		t.Fatalf("register = %+v, %v", op, err)
+	}
+	d, err := w.svc.GetDomain(ctx, tenant, "signed.wmk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tldDS(t, w, "signed.wmk."); len(got) != 0 {
+		t.Fatalf("DS before signing: %v", got)
+	}
+	if _, err := w.cp.EnableDNSSEC(ctx, tenant, d.HostedZoneID); err != nil {
+		t.Fatal(err)
+	}
+	first, keys := activeDS(t, w, tenant, d.HostedZoneID)
+	if len(first) != 1 {
+		t.Fatalf("active KSKs: %v", first)
+	}
+	untilDS(t, w, "signed.wmk.", first)
+	if list, err := w.svc.ListDS(ctx, tenant, "signed.wmk"); err != nil || len(list) != 1 {
+		t.Errorf("ListDS = %+v, %v", list, err)
+	}
+	ops, err := w.svc.ListOperations(ctx, tenant, 10)
+	if err != nil || !slices.ContainsFunc(ops, func(o registrar.Operation) bool {
+		return o.Type == registrar.OpAddDNSSEC && strings.HasPrefix(o.Message, "automatic")
+	}) {
+		t.Errorf("no automatic ADD_DNSSEC operation: %+v, %v", ops, err)
+	}
+
+	// A KSK rollover: the new key's DS joins, then the old one's leaves.
+	var oldName string
+	for n := range keys {
+		oldName = n
+	}
+	if _, _, err := w.cp.CreateKeySigningKey(ctx, tenant, d.HostedZoneID, controlplane.CreateKeySigningKeyInput{Name: "next_key", Status: controlplane.KeyStatusActive}); err != nil {
+		t.Fatal(err)
+	}
+	both, keys := activeDS(t, w, tenant, d.HostedZoneID)
+	if len(both) != 2 {
+		t.Fatalf("active KSKs: %v", both)
+	}
+	untilDS(t, w, "signed.wmk.", both)
+	if _, err := w.cp.DeactivateKeySigningKey(ctx, tenant, d.HostedZoneID, oldName); err != nil {
+		t.Fatal(err)
+	}
+	untilDS(t, w, "signed.wmk.", []string{keys["next_key"]})
+	info, err := w.cp.GetDNSSEC(ctx, tenant, d.HostedZoneID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range info.KeySigningKeys {
+		// Retiring (DELETING, as Route 53 shows it): still signing
+		// until the DS TTL has passed since its DS left.
+		if k.Name == oldName && k.Status != controlplane.SigningStatusDeleting {
+			t.Errorf("old key %s is %s, want DELETING", k.Name, k.Status)
+		}
+	}
+
+	// A zone signed before its name is registered: the DS comes with
+	// the delegation, in the registration's transaction.
+	z, _, err := w.cp.CreateZone(ctx, tenant, controlplane.CreateZoneInput{Name: "presigned.wmk", CallerReference: "pre"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := w.cp.EnableDNSSEC(ctx, tenant, z.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := w.cp.GetChange(ctx, tenant, ch.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status == controlplane.StatusInSync {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("DNSKEY change %s still %s", ch.ID, c.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	want, _ := activeDS(t, w, tenant, z.ID)
+	op, err = w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "presigned.wmk", HostedZone: z.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op, err = w.svc.WaitOperation(ctx, tenant, op.ID, 10*time.Second); err != nil || op.Status != registrar.StatusSuccessful {
+		t.Fatalf("register onto the signed zone = %+v, %v", op, err)
+	}
+	if got := tldDS(t, w, "presigned.wmk."); !slices.Equal(got, want) {
+		t.Errorf("DS with the delegation = %v, want %v", got, want)
+	}
+}
