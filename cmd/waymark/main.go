@@ -23,6 +23,7 @@ commands:
   dev          run everything in one process for a laptop (API, relay, embedded NATS, nameservers)
   api          run the API server (with the outbox relay and the fleet tracker)
   nameserver   run an authoritative nameserver fed over NATS JetStream
+  registry     serve the built-in registry to registrars: EPP over TLS and RDAP
   healthchecker  probe health checks from one region and publish what it sees
   migrate      apply database migrations: migrate up|down|status
   tenant       operator commands: tenant create NAME
@@ -47,6 +48,7 @@ func main() {
 		"dev":           runDev,
 		"api":           runAPI,
 		"nameserver":    runNameserver,
+		"registry":      runRegistry,
 		"healthchecker": runHealthchecker,
 		"migrate":       runMigrate,
 		"tenant":        runTenant,
