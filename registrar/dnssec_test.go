@@ -2,6 +2,8 @@ package registrar_test
 
 import (
 	"context"
+	"fmt"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/internal/testkit"
 	"github.com/waymark-dns/waymark/registrar"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
@@ -22,7 +25,7 @@ func tldDS(t *testing.T, w *world, name string) []string {
 	m.SetQuestion(name, dns.TypeDS)
 	m.RecursionDesired = false
 	m.SetEdns0(1232, true)
-	r, err := dns.Exchange(m, w.addrs["ns1.pool.wmk."])
+	r, err := dns.Exchange(m, tldServer(t, w))
 	if err != nil {
 		t.Fatalf("DS %s: %v", name, err)
 	}
@@ -184,4 +187,62 @@ func TestIntegrationSignedZoneDSInTLD(t *testing.T) {
 	if got := tldDS(t, w, "presigned.wmk."); !slices.Equal(got, want) {
 		t.Errorf("DS with the delegation = %v, want %v", got, want)
 	}
+}
+
+// TestIntegrationSignedDomainValidates: a validating unbound whose only
+// trust anchor is the signed TLD's DS (WAYMARK_TLD_DS in `waymark dev`)
+// follows the TLD's referral to a registered domain and, once its hosted
+// zone is signed and the DS has reached the TLD zone by itself, answers
+// the domain's records with AD. Before the DS is there the same answer is
+// insecure (no AD): the AD comes from the chain through the TLD.
+func TestIntegrationSignedDomainValidates(t *testing.T) {
+	if _, err := exec.LookPath("unbound"); err != nil {
+		t.Fatal("unbound is not installed: .ci/apt.d/i12.txt lists it (apt-get install unbound)")
+	}
+	w := newWorld(t, "53", 1)
+	ctx := context.Background()
+	tld, err := w.reg.SignTLD(ctx, "wmk.")
+	if err != nil || len(tld.DS) != 1 {
+		t.Fatalf("SignTLD = %+v, %v", tld, err)
+	}
+	tenant := w.tenant(t, "secure")
+	op, err := w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "secure.wmk", HostedZone: "create"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op, err = w.svc.WaitOperation(ctx, tenant, op.ID, 10*time.Second); err != nil || op.Status != registrar.StatusSuccessful {
+		t.Fatalf("register = %+v, %v", op, err)
+	}
+	d, err := w.svc.GetDomain(ctx, tenant, "secure.wmk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := w.cp.ChangeRRSets(ctx, tenant, d.HostedZoneID, controlplane.ChangeBatch{Changes: []controlplane.RRSetChange{{
+		Action: controlplane.ActionUpsert, RRSet: zonecfg.RRSet{Name: "www.secure.wmk.", Type: "A", TTL: 1, Records: []string{"192.0.2.80"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolver := startValidator(t, tldServer(t, w), tld.DS[0])
+	ask := func(wantAD bool) func() error {
+		return func() error {
+			m := new(dns.Msg)
+			m.SetQuestion("www.secure.wmk.", dns.TypeA)
+			m.SetEdns0(1232, true)
+			r, err := dns.Exchange(m, resolver)
+			if err != nil {
+				return err
+			}
+			if r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 || r.AuthenticatedData != wantAD {
+				return fmt.Errorf("www.secure.wmk. A: %s, %d answers, AD %v (change %s)", dns.RcodeToString[r.Rcode], len(r.Answer), r.AuthenticatedData, ch.ID)
+			}
+			return nil
+		}
+	}
+	testkit.Eventually(t, 20*time.Second, ask(false)) // insecure delegation: no DS yet
+	if _, err := w.cp.EnableDNSSEC(ctx, tenant, d.HostedZoneID); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := activeDS(t, w, tenant, d.HostedZoneID)
+	untilDS(t, w, "secure.wmk.", want)
+	testkit.Eventually(t, 20*time.Second, ask(true))
 }
