@@ -306,6 +306,7 @@ type registerDomainRequest struct {
 	MaxPrice        int64                  `json:"max_price"`
 	Nameservers     []domainNSJSON         `json:"nameservers"`
 	HostedZone      string                 `json:"hosted_zone"`
+	DNSSEC          bool                   `json:"dnssec"`
 	CallerReference string                 `json:"caller_reference"`
 }
 
@@ -498,7 +499,7 @@ func (h *handler) registerDomain(w http.ResponseWriter, r *http.Request, rs Regi
 		years = 1
 	}
 	op, err := rs.Register(r.Context(), tenantID(r), registrar.RegisterInput{
-		Name: req.Name, Years: years, HostedZone: req.HostedZone, Nameservers: ns,
+		Name: req.Name, Years: years, HostedZone: req.HostedZone, DNSSEC: req.DNSSEC, Nameservers: ns,
 		AutoRenew: req.AutoRenew == nil || *req.AutoRenew, Privacy: req.Privacy == nil || *req.Privacy,
 		Contacts: contactsIn(req.Contacts), MaxPrice: req.MaxPrice, CallerReference: req.CallerReference,
 	})

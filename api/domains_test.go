@@ -234,6 +234,7 @@ func TestIntegrationDomainsAPI(t *testing.T) {
 		{"unknown TLD", "POST", "/v1/domains", owner, reg(map[string]any{"name": "new.example"}), 400, "UnsupportedTLD"},
 		{"reserved", "POST", "/v1/domains", owner, reg(map[string]any{"name": "blocked.test"}), 400, "TLDRulesViolation"},
 		{"too expensive", "POST", "/v1/domains", owner, reg(map[string]any{"max_price": 999}), 400, "PriceTooHigh"},
+		{"dnssec with nameservers", "POST", "/v1/domains", owner, reg(map[string]any{"hosted_zone": "", "dnssec": true, "nameservers": []map[string]any{{"name": "ns.example.net"}}}), 400, "InvalidInput"},
 		{"taken", "POST", "/v1/domains", intruder, reg(map[string]any{"name": "own.test"}), 409, "DomainUnavailable"},
 		{"wrong expiry year", "POST", "/v1/domains/own.test/renew", owner, map[string]any{"current_expiry_year": year - 1}, 400, "InvalidInput"},
 		{"no expiry year", "POST", "/v1/domains/own.test/renew", owner, map[string]any{"duration_in_years": 1}, 400, "InvalidInput"},

@@ -240,7 +240,10 @@ type RegisterDomainInput struct {
 	MaxPrice        int64              `json:"max_price,omitempty"`
 	Nameservers     []DomainNameserver `json:"nameservers,omitempty"`
 	HostedZone      string             `json:"hosted_zone,omitempty"`
-	CallerReference string             `json:"caller_reference,omitempty"`
+	// DNSSEC, with HostedZone "create", signs the new zone in the same
+	// transaction and publishes its DS with the delegation.
+	DNSSEC          bool   `json:"dnssec,omitempty"`
+	CallerReference string `json:"caller_reference,omitempty"`
 }
 
 // UpdateDomainInput changes a domain's settings; nil fields stay.

@@ -356,28 +356,31 @@ func (s *Service) EnableDNSSEC(ctx context.Context, tenantID, zoneID string) (Ch
 	if err := s.refuseSecondary(ctx, tenantID, zoneID, "signing it with DNSSEC"); err != nil {
 		return ChangeInfo{}, err
 	}
-	return s.dnssecChange(ctx, tenantID, zoneID, func(z *zoneKeys) error {
-		if z.count("KSK", "") == 0 {
-			k, err := s.newKey(z, "KSK", "waymark_ksk_1", KeyStatusActive)
-			if err != nil {
-				return err
-			}
-			z.keys = append(z.keys, k)
+	return s.dnssecChange(ctx, tenantID, zoneID, s.enableSigning)
+}
+
+// enableSigning is EnableDNSSEC's step on the zone's keys.
+func (s *Service) enableSigning(z *zoneKeys) error {
+	if z.count("KSK", "") == 0 {
+		k, err := s.newKey(z, "KSK", "waymark_ksk_1", KeyStatusActive)
+		if err != nil {
+			return err
 		}
-		if z.count("KSK", KeyStatusActive) == 0 {
-			return Errorf(CodeKeySigningKeyWithActiveStatusNotFound,
-				"the hosted zone has no ACTIVE key-signing key; activate one first")
+		z.keys = append(z.keys, k)
+	}
+	if z.count("KSK", KeyStatusActive) == 0 {
+		return Errorf(CodeKeySigningKeyWithActiveStatusNotFound,
+			"the hosted zone has no ACTIVE key-signing key; activate one first")
+	}
+	if z.count("ZSK", KeyStatusActive) == 0 {
+		k, err := s.newKey(z, "ZSK", "", KeyStatusActive)
+		if err != nil {
+			return err
 		}
-		if z.count("ZSK", KeyStatusActive) == 0 {
-			k, err := s.newKey(z, "ZSK", "", KeyStatusActive)
-			if err != nil {
-				return err
-			}
-			z.keys = append(z.keys, k)
-		}
-		z.status = SigningStatusSigning
-		return nil
-	})
+		z.keys = append(z.keys, k)
+	}
+	z.status = SigningStatusSigning
+	return nil
 }
 
 // DisableDNSSEC stops signing the zone; refused while the parent (hosted
@@ -632,14 +635,7 @@ func (s *Service) dnssecChangeTx(ctx context.Context, tenantID, zoneID string, f
 		fmt.Sprintf("%dms", zoneLockTimeout.Milliseconds())); err != nil {
 		return ChangeInfo{}, err
 	}
-	z, err := loadZoneKeys(ctx, tx, tenantID, id, true)
-	if err != nil {
-		return ChangeInfo{}, lockError(err)
-	}
-	if err := fn(tx, z); err != nil {
-		return ChangeInfo{}, err
-	}
-	info, err := s.commitZoneKeys(ctx, tx, tenantID, z)
+	info, _, err := s.dnssecChangeIn(ctx, tx, tenantID, id, fn)
 	if err != nil {
 		return ChangeInfo{}, err
 	}
@@ -652,6 +648,20 @@ func (s *Service) dnssecChangeTx(ctx context.Context, tenantID, zoneID string, f
 	}
 	audited()
 	return info, nil
+}
+
+// dnssecChangeIn runs fn on the zone's keys inside tx and records the
+// change, without committing; it returns the keys as fn left them.
+func (s *Service) dnssecChangeIn(ctx context.Context, tx pgx.Tx, tenantID, id string, fn func(pgx.Tx, *zoneKeys) error) (ChangeInfo, *zoneKeys, error) {
+	z, err := loadZoneKeys(ctx, tx, tenantID, id, true)
+	if err != nil {
+		return ChangeInfo{}, nil, lockError(err)
+	}
+	if err := fn(tx, z); err != nil {
+		return ChangeInfo{}, nil, err
+	}
+	info, err := s.commitZoneKeys(ctx, tx, tenantID, z)
+	return info, z, err
 }
 
 // commitZoneKeys writes z's keys and status, bumps the zone version and

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/miekg/dns"
+
+	"github.com/waymark-dns/waymark/zonecfg"
 )
 
 // This file lets a package that the control plane does not know (the
@@ -66,6 +70,31 @@ func (zt *ZoneTx) DelegationDS(ctx context.Context, tenantID, zoneID string) ([]
 		return nil, err
 	}
 	return zt.s.wantDS(ctx, zt.tx, z)
+}
+
+// EnableDNSSEC is Service.EnableDNSSEC inside the transaction, for a zone
+// created in it: it also returns the DS of the zone's ACTIVE key-signing
+// keys (canonical RDATA, sorted) at once. DelegationDS waits for the
+// DNSKEY to be on every nameserver, which protects resolvers that may
+// already have the zone's old answers cached; a zone created in this
+// transaction has none, and its delegation appears with its DS.
+func (zt *ZoneTx) EnableDNSSEC(ctx context.Context, tenantID, zoneID string) (ChangeInfo, []string, error) {
+	id, ok := cleanID(zoneID)
+	if !ok {
+		return ChangeInfo{}, nil, errNoSuchZone(displayID(zoneID))
+	}
+	info, z, err := zt.s.dnssecChangeIn(ctx, zt.tx, tenantID, id, func(_ pgx.Tx, z *zoneKeys) error { return zt.s.enableSigning(z) })
+	if err != nil {
+		return ChangeInfo{}, nil, err
+	}
+	var ds []string
+	for _, k := range z.keys {
+		if k.Kind == "KSK" && k.Status == KeyStatusActive {
+			ds = append(ds, zonecfg.RData(k.dnskey(z.name, 0).ToDS(dns.SHA256)))
+		}
+	}
+	slices.Sort(ds)
+	return info, ds, nil
 }
 
 // CreateZone is Service.CreateZone inside the transaction.

@@ -79,6 +79,18 @@ func untilDS(t *testing.T, w *world, name string, want []string) {
 	}
 }
 
+// insync waits until the change is on every nameserver.
+func insync(t *testing.T, w *world, tenant, id string) {
+	t.Helper()
+	testkit.Eventually(t, 30*time.Second, func() error {
+		c, err := w.cp.GetChange(context.Background(), tenant, id)
+		if err != nil || c.Status != controlplane.StatusInSync {
+			return fmt.Errorf("change %s: %s, %v", id, c.Status, err)
+		}
+		return nil
+	})
+}
+
 // TestIntegrationSignedZoneDSInTLD: the DS of a domain's signed hosted
 // zone reaches the TLD zone from the key model, with no call to
 // /v1/domains/{name}/ds: after signing a zone registered with
@@ -162,20 +174,7 @@ func TestIntegrationSignedZoneDSInTLD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := w.cp.GetChange(ctx, tenant, ch.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Status == controlplane.StatusInSync {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("DNSKEY change %s still %s", ch.ID, c.Status)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	insync(t, w, tenant, ch.ID)
 	want, _ := activeDS(t, w, tenant, z.ID)
 	op, err = w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "presigned.wmk", HostedZone: z.ID})
 	if err != nil {
@@ -222,27 +221,56 @@ func TestIntegrationSignedDomainValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	insync(t, w, tenant, ch.ID)
 	resolver := startValidator(t, tldServer(t, w), tld.DS[0])
-	ask := func(wantAD bool) func() error {
+	ask := func(name string, wantAD bool) func() error {
 		return func() error {
 			m := new(dns.Msg)
-			m.SetQuestion("www.secure.wmk.", dns.TypeA)
+			m.SetQuestion(name, dns.TypeA)
 			m.SetEdns0(1232, true)
 			r, err := dns.Exchange(m, resolver)
 			if err != nil {
 				return err
 			}
 			if r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 || r.AuthenticatedData != wantAD {
-				return fmt.Errorf("www.secure.wmk. A: %s, %d answers, AD %v (change %s)", dns.RcodeToString[r.Rcode], len(r.Answer), r.AuthenticatedData, ch.ID)
+				return fmt.Errorf("%s A: %s, %d answers, AD %v (change %s)", name, dns.RcodeToString[r.Rcode], len(r.Answer), r.AuthenticatedData, ch.ID)
 			}
 			return nil
 		}
 	}
-	testkit.Eventually(t, 20*time.Second, ask(false)) // insecure delegation: no DS yet
+	testkit.Eventually(t, 20*time.Second, ask("www.secure.wmk.", false)) // insecure delegation: no DS yet
 	if _, err := w.cp.EnableDNSSEC(ctx, tenant, d.HostedZoneID); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := activeDS(t, w, tenant, d.HostedZoneID)
 	untilDS(t, w, "secure.wmk.", want)
-	testkit.Eventually(t, 20*time.Second, ask(true))
+	testkit.Eventually(t, 20*time.Second, ask("www.secure.wmk.", true))
+
+	// Registered with dnssec: true, the new zone signs in the
+	// registration's transaction and its DS comes with the delegation:
+	// no DNSSEC pass runs before it validates.
+	op, err = w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "born.wmk", HostedZone: "create", DNSSEC: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op, err = w.svc.WaitOperation(ctx, tenant, op.ID, 10*time.Second); err != nil || op.Status != registrar.StatusSuccessful {
+		t.Fatalf("register with dnssec = %+v, %v", op, err)
+	}
+	born, err := w.svc.GetDomain(ctx, tenant, "born.wmk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ = activeDS(t, w, tenant, born.HostedZoneID)
+	if got := tldDS(t, w, "born.wmk."); len(want) != 1 || !slices.Equal(got, want) {
+		t.Fatalf("DS of born.wmk. once SUCCESSFUL = %v, want %v", got, want)
+	}
+	ch, err = w.cp.ChangeRRSets(ctx, tenant, born.HostedZoneID, controlplane.ChangeBatch{Changes: []controlplane.RRSetChange{{
+		Action: controlplane.ActionUpsert, RRSet: zonecfg.RRSet{Name: "www.born.wmk.", Type: "A", TTL: 1, Records: []string{"192.0.2.81"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Asked before the record is served, unbound would cache the
+	// denial for the zone's negative TTL.
+	insync(t, w, tenant, ch.ID)
+	testkit.Eventually(t, 20*time.Second, ask("www.born.wmk.", true))
 }

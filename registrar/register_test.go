@@ -259,6 +259,10 @@ func TestRegisterRules(t *testing.T) {
 	if _, err := w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "x.example", Years: 1}); code(err) != registrar.CodeUnsupportedTLD {
 		t.Errorf("unknown TLD: %v", err)
 	}
+	if _, err := w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "ns.wmk", DNSSEC: true,
+		Nameservers: []registrar.Nameserver{{Name: "ns.elsewhere.example"}}}); code(err) != registrar.CodeInvalidInput {
+		t.Errorf("dnssec with nameservers: %v", err)
+	}
 	if _, err := w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "pricey.wmk", MaxPrice: 999}); code(err) != registrar.CodePriceTooHigh {
 		t.Errorf("max price: %v", err)
 	}

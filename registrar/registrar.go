@@ -141,7 +141,11 @@ type RegisterInput struct {
 	// HostedZone is "create" (a new zone, delegated atomically), the id
 	// of one of the tenant's zones of the same name, or "" to use
 	// Nameservers.
-	HostedZone  string
+	HostedZone string
+	// DNSSEC, with HostedZone "create", signs the new zone in the same
+	// transaction and publishes its DS with the delegation. (An existing
+	// zone that signs gets its DS anyway.)
+	DNSSEC      bool
 	Nameservers []Nameserver
 	AutoRenew   bool
 	Privacy     bool
@@ -203,6 +207,9 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 	if in.HostedZone != "" && len(in.Nameservers) > 0 {
 		return Operation{}, errorf(CodeInvalidInput, "give hosted_zone or nameservers, not both")
 	}
+	if in.DNSSEC && in.HostedZone != "create" {
+		return Operation{}, errorf(CodeInvalidInput, `dnssec signs a zone created with the registration (hosted_zone "create"); an existing zone is signed on its own, and its DS follows`)
+	}
 	if len(in.CallerReference) > 128 {
 		return Operation{}, errorf(CodeInvalidInput, "caller_reference has at most 128 characters")
 	}
@@ -257,6 +264,20 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 				return err
 			}
 			zoneID, hosts, changes = &z.ID, z.NameServers, append(changes, info.ID)
+			if in.DNSSEC {
+				signed, rdata, err := zt.EnableDNSSEC(ctx, tenantID, z.ID)
+				if err != nil {
+					return err
+				}
+				changes = append(changes, signed.ID)
+				for _, v := range rdata {
+					d, err := parseDS(v)
+					if err != nil {
+						return err
+					}
+					ds = append(ds, d)
+				}
+			}
 		default:
 			z, err := zt.GetZone(ctx, tenantID, in.HostedZone)
 			if err != nil {

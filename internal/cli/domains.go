@@ -20,7 +20,7 @@ func domainsCommand() *command {
 	var (
 		years, maxItems, currentYear            int
 		hostedZone, callerRef, authCode, to, pw string
-		wait, noPrivacy, noAutoRenew            bool
+		wait, noPrivacy, noAutoRenew, sign      bool
 		maxPrice                                int64
 		cf                                      contactFlags
 	)
@@ -87,6 +87,7 @@ func domainsCommand() *command {
 				flags: func(fs *flag.FlagSet) {
 					regFlags(fs)
 					fs.StringVar(&hostedZone, "hosted-zone", "", `"create" (a new zone, delegated in the same transaction) or the id of a zone of the same name`)
+					fs.BoolVar(&sign, "dnssec", false, `with --hosted-zone create: sign the new zone in the same transaction, its DS in the TLD zone with the delegation`)
 					fs.Var(&cf.ns, "ns", "a nameserver, name or name=ip,ip for glue (repeatable)")
 					fs.Int64Var(&maxPrice, "max-price", 0, "refuse if it costs more, in minor units (1000 USD is $10.00)")
 				},
@@ -104,7 +105,7 @@ func domainsCommand() *command {
 					}
 					out, err := c.RegisterDomain(ctx, client.RegisterDomainInput{Name: args[0], DurationInYears: years, Contacts: contacts,
 						Privacy: not(noPrivacy), AutoRenew: not(noAutoRenew), MaxPrice: maxPrice, Nameservers: cf.ns,
-						HostedZone: hostedZone, CallerReference: callerRef})
+						HostedZone: hostedZone, DNSSEC: sign, CallerReference: callerRef})
 					if err != nil {
 						return err
 					}
