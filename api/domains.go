@@ -45,6 +45,8 @@ type DomainsService interface {
 	TLDs(ctx context.Context) ([]registry.TLD, error)
 	TLD(ctx context.Context, name string) (registry.TLD, error)
 	ConfigureTLD(ctx context.Context, name string, prices registry.Prices, pol registry.Policy) (registry.TLD, error)
+	// SignTLD signs a TLD's zone (once; a signed TLD is left as it is).
+	SignTLD(ctx context.Context, name string) (registry.TLD, error)
 	NameRules(ctx context.Context, tld string) ([]registry.NameRule, error)
 	SetNameRule(ctx context.Context, rule registry.NameRule) error
 }

@@ -62,7 +62,21 @@ func exerciseDomains(t *testing.T, a *testAPI, token string) {
 		tld.TLD.Policy.RedemptionSeconds != 30*86400 || tld.TLD.HostedZoneID == "" {
 		t.Errorf("TLD %s", r.body)
 	}
-	a.must(http.StatusOK, req{method: "GET", path: "/v1/registry/tlds", bearer: testAdminToken})
+	// A signed TLD: its DS (the trust anchor) in the answer, and it
+	// stays signed.
+	r = a.must(http.StatusCreated, req{method: "PUT", path: "/v1/registry/tlds/signed", bearer: testAdminToken,
+		body: map[string]any{"dnssec": true}})
+	r.decode(t, &tld)
+	if len(tld.TLD.DS) != 1 || !strings.HasPrefix(tld.TLD.DS[0], "signed. DS ") {
+		t.Errorf("signed TLD %s", r.body)
+	}
+	if r := a.do(req{method: "PUT", path: "/v1/registry/tlds/signed.", bearer: testAdminToken, body: map[string]any{"dnssec": false}}); r.status != http.StatusBadRequest || r.errorCode(t) != "InvalidInput" {
+		t.Errorf("unsigning a TLD: %d %s", r.status, r.body)
+	}
+	r = a.must(http.StatusOK, req{method: "GET", path: "/v1/registry/tlds", bearer: testAdminToken})
+	if !strings.Contains(string(r.body), `"ds":["signed. DS `) || !strings.Contains(string(r.body), `"ds":[]`) {
+		t.Errorf("TLDs %s", r.body)
+	}
 	a.must(http.StatusOK, req{method: "GET", path: "/v1/registry/tlds/test.", bearer: testAdminToken})
 	a.must(http.StatusOK, req{method: "PUT", path: "/v1/registry/tlds/test./names/gold", bearer: testAdminToken,
 		body: map[string]any{"kind": "premium", "price": 50000}})

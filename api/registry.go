@@ -41,6 +41,7 @@ type tldJSON struct {
 	Prices       pricesJSON `json:"prices"`
 	Policy       policyJSON `json:"policy"`
 	NameServers  []string   `json:"name_servers"`
+	DS           []string   `json:"ds"`
 	CreatedAt    time.Time  `json:"created_at"`
 }
 
@@ -49,8 +50,12 @@ func toTLDJSON(t registry.TLD) tldJSON {
 	if ns == nil {
 		ns = []string{}
 	}
+	ds := t.DS
+	if ds == nil {
+		ds = []string{}
+	}
 	return tldJSON{TLD: t.Name, HostedZoneID: t.ZoneID, Prices: toPricesJSON(t.Prices), Policy: toPolicyJSON(t.Policy),
-		NameServers: ns, CreatedAt: t.CreatedAt.UTC()}
+		NameServers: ns, DS: ds, CreatedAt: t.CreatedAt.UTC()}
 }
 
 type tldResponse struct {
@@ -87,6 +92,8 @@ type putPolicyJSON struct {
 type putTLDRequest struct {
 	Prices putPricesJSON `json:"prices"`
 	Policy putPolicyJSON `json:"policy"`
+	// DNSSEC true signs the TLD's zone; a signed TLD stays signed.
+	DNSSEC *bool `json:"dnssec"`
 }
 
 type nameRuleJSON struct {
@@ -158,6 +165,9 @@ func (h *handler) putTLD(w http.ResponseWriter, r *http.Request, rs RegistrarSer
 	case err != nil:
 		return err
 	}
+	if req.DNSSEC != nil && !*req.DNSSEC && len(cur.DS) > 0 {
+		return invalidInput("a signed TLD stays signed: its DS is the trust anchor resolvers are configured with")
+	}
 	p, pol := cur.Prices, cur.Policy
 	setS := func(dst *string, v *string) {
 		if v != nil {
@@ -204,6 +214,11 @@ func (h *handler) putTLD(w http.ResponseWriter, r *http.Request, rs RegistrarSer
 	t, err := rs.ConfigureTLD(r.Context(), name, p, pol)
 	if err != nil {
 		return err
+	}
+	if req.DNSSEC != nil && *req.DNSSEC {
+		if t, err = rs.SignTLD(r.Context(), name); err != nil {
+			return err
+		}
 	}
 	h.writeJSON(w, status, tldResponse{TLD: toTLDJSON(t)})
 	return nil

@@ -511,6 +511,8 @@ type TLDPolicy struct {
 type PutRegistryTLDInput struct {
 	Prices *TLDPrices `json:"prices,omitempty"`
 	Policy *TLDPolicy `json:"policy,omitempty"`
+	// DNSSEC true signs the TLD's zone (a signed TLD stays signed).
+	DNSSEC *bool `json:"dnssec,omitempty"`
 }
 
 // RegistryTLD is a TLD of the built-in registry; its Prices and Policy
@@ -521,7 +523,10 @@ type RegistryTLD struct {
 	Prices       TLDPrices `json:"prices"`
 	Policy       TLDPolicy `json:"policy"`
 	NameServers  []string  `json:"name_servers"`
-	CreatedAt    time.Time `json:"created_at"`
+	// DS is the signed TLD zone's trust anchor (presentation form);
+	// empty while unsigned.
+	DS        []string  `json:"ds"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // RegistryTLDOutput is one TLD.

@@ -177,6 +177,13 @@ func (s *Service) ConfigureTLD(ctx context.Context, name string, prices registry
 	return t, fromRegistry(err)
 }
 
+// SignTLD signs a TLD's zone with the control plane's DNSSEC support and
+// returns the TLD with its DS, the trust anchor of private resolvers.
+func (s *Service) SignTLD(ctx context.Context, name string) (registry.TLD, error) {
+	t, err := s.reg.SignTLD(ctx, name)
+	return t, fromRegistry(err)
+}
+
 // NameRules lists a TLD's reserved and premium names.
 func (s *Service) NameRules(ctx context.Context, tld string) ([]registry.NameRule, error) {
 	r, err := s.reg.NameRules(ctx, tld)
