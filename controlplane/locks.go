@@ -15,13 +15,15 @@ import (
 // process leads (leader.go); no transaction ever waits on them, so they
 // cannot deadlock with the locks below.
 //
-// Transaction locks are released at commit. No transaction takes more than
-// one of them today; one that must take several takes them in the order
-// below, after the row locks of its statements (tenant, hosted_zone,
+// Transaction locks are released at commit. Zone creation takes several
+// of the first class, in the order queueZoneLocks gives (zone.go); a
+// transaction that must take locks of several classes takes them in the
+// order below, after the row locks of its statements (tenant, hosted_zone,
 // cidr_collection and health_check rows, FOR UPDATE or FOR SHARE):
 //
-//  1. zoneLockClass, per top-level label: zone creation and its
-//     delegation set assignment (zone.go, delegation.go).
+//  1. zoneLockClass, per name: zone creation and its delegation set
+//     assignment, the name's own key exclusively after its ancestors'
+//     shared, from the top down (queueZoneLocks in zone.go, delegation.go).
 //  2. healthCheckLockClass: every health check write (healthcheck.go).
 //  3. insyncLockKey: the relay and the trackers recording INSYNC
 //     (relay.go, fleet.go).

@@ -247,7 +247,7 @@ func (s *Service) prepareCreateZone(tenantID string, in CreateZoneInput, tld boo
 				return rows.Err()
 			})
 		}
-		b.Queue(`SELECT pg_advisory_xact_lock(waymark_lock_key($1, $2))`, zoneLockClass, zoneLockKey(name))
+		queueZoneLocks(b, name)
 		queueOverlapping(b, name, &overlaps)
 	}
 	var zone Zone
@@ -628,15 +628,32 @@ func ancestors(name string) []string {
 	return out
 }
 
-// zoneLockKey returns the advisory lock key for creating zone name. Two
-// overlapping names always share their top-level label, so locking on it
-// makes the overlap check race-free while zones under different TLDs are
-// created in parallel.
+// zoneLockKey returns the advisory lock key of a name for zone creation.
 func zoneLockKey(name string) int32 {
-	labels := splitLabels(name)
 	h := fnv.New32a()
-	h.Write([]byte(labels[len(labels)-1]))
+	h.Write([]byte(strings.ToLower(name)))
 	return int32(h.Sum32())
+}
+
+// queueZoneLocks queues the transaction locks that make the overlap check
+// of creating zone name race-free: the name's own key exclusively, after
+// its ancestors' keys shared, from the top down. Two names overlap only
+// when one is the other or an ancestor of it, and then one's exclusive
+// key is the other's shared or exclusive one; siblings (every zone under
+// one TLD) are created in parallel. A transaction takes its exclusive
+// lock last and no other lock deeper than it, so no two can wait on each
+// other; an ancestor whose key is the name's own (a hash collision) is
+// left to the exclusive lock, which a shared one of the same transaction
+// would otherwise have to be upgraded to.
+func queueZoneLocks(b *pgx.Batch, name string) {
+	own := zoneLockKey(name)
+	up := ancestors(name) // the name, then its parents up to the TLD
+	for i := len(up) - 1; i >= 1; i-- {
+		if k := zoneLockKey(up[i]); k != own {
+			b.Queue(`SELECT pg_advisory_xact_lock_shared(waymark_lock_key($1, $2))`, zoneLockClass, k)
+		}
+	}
+	b.Queue(`SELECT pg_advisory_xact_lock(waymark_lock_key($1, $2))`, zoneLockClass, own)
 }
 
 func errCallerReferenceUsed() *Error {

@@ -301,21 +301,19 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 				ds = append(ds, d)
 			}
 		}
-		if len(hosts) > 0 {
-			if err := tx.SetNameservers(ctx, RegistrarID, name, hosts); err != nil {
-				return fromRegistry(err)
-			}
+		// Locked against transfer from the start, as Route 53 does. The
+		// status and the DS change nothing in the DNS yet (no
+		// nameservers): the delegation is published once, last, since
+		// the TLD zone's change serialises the TLD's registrations
+		// until commit.
+		if err := tx.SetStatus(ctx, name, StatusTransferProhibited, true); err != nil {
+			return fromRegistry(err)
 		}
 		if len(ds) > 0 {
 			if err := tx.SetDS(ctx, RegistrarID, name, ds); err != nil {
 				return fromRegistry(err)
 			}
 		}
-		// Locked against transfer from the start, as Route 53 does.
-		if err := tx.SetStatus(ctx, name, StatusTransferProhibited, true); err != nil {
-			return fromRegistry(err)
-		}
-		changes = append(changes, tx.Changes()...)
 		var ref *string
 		if in.CallerReference != "" {
 			ref = &in.CallerReference
@@ -328,6 +326,12 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 		                          VALUES ($1, $2, $3, 'register', $4, $5, $6)`, tenantID, name, opID, created.Price, created.Currency, now); err != nil {
 			return err
 		}
+		if len(hosts) > 0 {
+			if err := tx.SetNameservers(ctx, RegistrarID, name, hosts); err != nil {
+				return fromRegistry(err)
+			}
+		}
+		changes = append(changes, tx.Changes()...)
 		op = Operation{ID: opID, Domain: name, Type: OpRegister, Status: StatusInProgress,
 			CallerReference: in.CallerReference, SubmittedAt: now, UpdatedAt: now, changes: changes}
 		return s.insertOperation(ctx, q, tenantID, op, ref)
