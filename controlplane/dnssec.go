@@ -323,7 +323,7 @@ func (s *Service) DeactivateKeySigningKey(ctx context.Context, tenantID, zoneID,
 			s.setStatus(k, KeyStatusRetired)
 			return nil
 		}
-		if err := s.refuseIfInParentDS(ctx, z, k); err != nil {
+		if err := s.refuseIfInParentDS(ctx, tx, z, k); err != nil {
 			return err
 		}
 		s.setStatus(k, KeyStatusInactive)
@@ -333,7 +333,7 @@ func (s *Service) DeactivateKeySigningKey(ctx context.Context, tenantID, zoneID,
 
 // DeleteKeySigningKey deletes an INACTIVE KSK.
 func (s *Service) DeleteKeySigningKey(ctx context.Context, tenantID, zoneID, name string) (ChangeInfo, error) {
-	return s.dnssecChange(ctx, tenantID, zoneID, func(z *zoneKeys) error {
+	return s.dnssecChangeTx(ctx, tenantID, zoneID, func(tx pgx.Tx, z *zoneKeys) error {
 		k := z.find("KSK", name)
 		switch {
 		case k == nil:
@@ -341,7 +341,7 @@ func (s *Service) DeleteKeySigningKey(ctx context.Context, tenantID, zoneID, nam
 		case k.Status != KeyStatusInactive:
 			return Errorf(CodeInvalidKeySigningKeyStatus, "key-signing key %q must be INACTIVE to be deleted", name)
 		}
-		if err := s.refuseIfInParentDS(ctx, z, k); err != nil {
+		if err := s.refuseIfInParentDS(ctx, tx, z, k); err != nil {
 			return err
 		}
 		z.keys = slices.DeleteFunc(z.keys, func(r signingKey) bool { return r.Kind == "KSK" && r.Name == name })
@@ -402,7 +402,7 @@ func (s *Service) DisableDNSSEC(ctx context.Context, tenantID, zoneID string) (C
 		}
 		for i := range z.keys {
 			if z.keys[i].Kind == "KSK" {
-				if err := s.refuseIfInParentDS(ctx, z, &z.keys[i]); err != nil {
+				if err := s.refuseIfInParentDS(ctx, tx, z, &z.keys[i]); err != nil {
 					return err
 				}
 			}
@@ -525,9 +525,11 @@ func (s *Service) newKey(z *zoneKeys, kind, name, status string) (signingKey, er
 }
 
 // refuseIfInParentDS returns KeySigningKeyInParentDSRecord when a parent
-// zone of the same tenant, hosted here, holds a DS for k.
-func (s *Service) refuseIfInParentDS(ctx context.Context, z *zoneKeys, k *signingKey) error {
-	in, err := s.inParentDS(ctx, z, k)
+// zone of the same tenant, hosted here, holds a DS for k. It reads through
+// tx, the zone's transaction: a second connection from the pool while tx
+// holds one could wait for ever on a small pool.
+func (s *Service) refuseIfInParentDS(ctx context.Context, tx pgx.Tx, z *zoneKeys, k *signingKey) error {
+	in, err := s.inParentDS(ctx, tx, z, k)
 	if err != nil {
 		return err
 	}
@@ -538,10 +540,10 @@ func (s *Service) refuseIfInParentDS(ctx context.Context, z *zoneKeys, k *signin
 	return nil
 }
 
-func (s *Service) inParentDS(ctx context.Context, z *zoneKeys, k *signingKey) (bool, error) {
+func (s *Service) inParentDS(ctx context.Context, tx pgx.Tx, z *zoneKeys, k *signingKey) (bool, error) {
 	ds := k.dnskey(z.name, 0).ToDS(dns.SHA256)
 	var sets [][]string
-	rows, err := s.pool.Query(ctx, `SELECT r.rdata FROM rrset r JOIN hosted_zone p ON p.id = r.zone_id
+	rows, err := tx.Query(ctx, `SELECT r.rdata FROM rrset r JOIN hosted_zone p ON p.id = r.zone_id
 	     JOIN hosted_zone c ON c.id = $1 AND c.tenant_id = p.tenant_id
 	     WHERE r.name = c.name AND r.type = 'DS' AND p.id <> c.id`, z.id)
 	if err != nil {
@@ -553,7 +555,7 @@ func (s *Service) inParentDS(ctx context.Context, z *zoneKeys, k *signingKey) (b
 	}
 	if k := s.delegationKeeper(); k != nil {
 		// The parent the keeper publishes the delegation in.
-		if d, ok, err := k.DelegationOf(ctx, s.pool, z.id, z.name); err != nil {
+		if d, ok, err := k.DelegationOf(ctx, tx, z.id, z.name); err != nil {
 			return false, err
 		} else if ok {
 			sets = append(sets, d.DS)
