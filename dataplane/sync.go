@@ -524,9 +524,19 @@ func (n *Node) consume(ctx context.Context, nc *nats.Conn, start uint64) error {
 			if time.Since(lastDelivery) < n.cfg.StallCheck {
 				continue
 			}
-			if behind, last := n.streamAhead(ctx, js); behind {
+			behind, last, err := n.streamAhead(ctx, js)
+			if behind {
 				return fmt.Errorf("%w: nothing delivered for %s, the stream is at %d", errConsumerStalled,
 					time.Since(lastDelivery).Round(time.Millisecond), last)
+			}
+			// A stream that cannot be read (a region cut off from the
+			// hub: no responders) is asked again sooner, so that the
+			// consumer is recreated within a fraction of StallCheck of
+			// the link's return rather than up to a whole one.
+			if err != nil {
+				check.Reset(n.cfg.StallCheck / 10)
+			} else {
+				check.Reset(n.cfg.StallCheck)
 			}
 		case msg := <-msgs:
 			lastDelivery = time.Now()
@@ -572,19 +582,19 @@ var (
 
 // streamAhead reports whether the zone stream holds events after the
 // last one the node applied, and the stream's last sequence. A stream it
-// cannot read is not ahead: the consumer is left alone.
-func (n *Node) streamAhead(ctx context.Context, js jetstream.JetStream) (bool, uint64) {
+// cannot read (the error) is not ahead: the consumer is left alone.
+func (n *Node) streamAhead(ctx context.Context, js jetstream.JetStream) (bool, uint64, error) {
 	ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	st, err := js.Stream(ictx, event.StreamName)
 	if err != nil {
-		return false, 0
+		return false, 0, err
 	}
 	last := st.CachedInfo().State.LastSeq
 	n.mu.Lock()
 	applied := n.lastSeq
 	n.mu.Unlock()
-	return last > applied, last
+	return last > applied, last, nil
 }
 
 // applyMsg applies one message of the zone stream in order: it reports

@@ -645,30 +645,41 @@ func streamWhole(ctx context.Context, f *Fleet) error {
 // verified, and must then rejoin: the stream whole again and later
 // changes INSYNC.
 func TestFleetKillNATSNode(t *testing.T) {
-	faultTest(t, "kill -9 the zone stream's NATS leader", func(t *testing.T, f *Fleet, l *load) outcome {
-		leader := streamLeader(t, f)
-		for _, p := range f.NATS {
-			if p.Name == "nats-"+leader {
-				p.Kill()
-				t.Logf("killed %s", p.Name)
-				return outcome{live: all(f), rejoin: func(t *testing.T) {
-					begin := time.Now()
-					if err := p.Restart(); err != nil {
-						t.Fatal(err)
-					}
-					ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-					defer cancel()
-					if err := streamWhole(ctx, f); err != nil {
-						t.Fatalf("%s restarted: %v", p.Name, err)
-					}
-					t.Logf("restarted %s: the zone stream has its three replicas current after %s", p.Name,
-						time.Since(begin).Round(time.Millisecond))
-				}}
-			}
+	faultTest(t, "kill -9 the zone stream's NATS leader", killStreamLeader)
+}
+
+// TestFleetRegionsKillNATSNode is TestFleetKillNATSNode with the regions
+// at 20/80/150 ms one way, their nameservers on leaf nodes: submit →
+// INSYNC during and after the loss of a hub node, across regions.
+func TestFleetRegionsKillNATSNode(t *testing.T) {
+	faultTestOn(t, "regions at 20/80/150 ms one way, kill -9 the zone stream's NATS leader", regionDelays, killStreamLeader)
+}
+
+// killStreamLeader kills -9 the NATS node leading the zone stream; the
+// rejoin restarts it and waits for the stream's three replicas.
+func killStreamLeader(t *testing.T, f *Fleet, l *load) outcome {
+	leader := streamLeader(t, f)
+	for _, p := range f.NATS {
+		if p.Name == "nats-"+leader {
+			p.Kill()
+			t.Logf("killed %s", p.Name)
+			return outcome{live: all(f), rejoin: func(t *testing.T) {
+				begin := time.Now()
+				if err := p.Restart(); err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+				defer cancel()
+				if err := streamWhole(ctx, f); err != nil {
+					t.Fatalf("%s restarted: %v", p.Name, err)
+				}
+				t.Logf("restarted %s: the zone stream has its three replicas current after %s", p.Name,
+					time.Since(begin).Round(time.Millisecond))
+			}}
 		}
-		t.Fatalf("no process for stream leader %q", leader)
-		return outcome{}
-	})
+	}
+	t.Fatalf("no process for stream leader %q", leader)
+	return outcome{}
 }
 
 // TestFleetKillRelayAPI kills -9 the API process whose relay leads: the
