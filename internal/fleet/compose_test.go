@@ -323,11 +323,17 @@ func TestComposeFile(t *testing.T) {
 	t.Logf("zone stream: %d replicas, leader %s, cluster %s", info.Config.Replicas, info.Cluster.Leader, info.Cluster.Name)
 	for _, b := range []string{event.HealthChecksBucket, event.HealthStatusBucket} {
 		if err := Await(ctx, time.Minute, func() error {
-			kv, err := js.KeyValue(ctx, b)
+			// Each request bounded: one sent while the bucket's stream is
+			// being remapped to 3 replicas may never be answered, and
+			// must not hold the test until its deadline (it did, under
+			// make test's load).
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			kv, err := js.KeyValue(rctx, b)
 			if err != nil {
 				return err
 			}
-			st, err := kv.Status(ctx)
+			st, err := kv.Status(rctx)
 			if err != nil {
 				return err
 			}
