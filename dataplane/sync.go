@@ -140,7 +140,9 @@ func (n *Node) catchUp(ctx context.Context, nc *nats.Conn, from uint64) (int, er
 	if err != nil {
 		return 0, fmt.Errorf("consume: %w", err)
 	}
-	defer it.Stop()
+	// In the background, as in consume: Stop can wait out the ordered
+	// consumer's reset backoff, which would delay the snapshot fallback.
+	defer func() { go it.Stop() }()
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
 	// A long catch-up (a day of events) may take longer than the timeout;
@@ -487,7 +489,12 @@ func (n *Node) consume(ctx context.Context, nc *nats.Conn, start uint64) error {
 	if err != nil {
 		return fmt.Errorf("consume: %w", err)
 	}
-	defer it.Stop()
+	// Stopped in the background: Stop waits for the ordered consumer's
+	// own reset, which holds its lock through a backoff of up to 10 s
+	// while the stream cannot be reached (nats.go 1.55), and a region
+	// back from a partition waited that long for its new consumer. The
+	// reader below drops whatever the old one still delivers.
+	defer func() { go it.Stop() }()
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
 	// Only this goroutine applies messages; the reader hands them over and
