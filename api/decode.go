@@ -92,10 +92,16 @@ func decodeStrict(body io.Reader, dst any) error {
 // plainText rejects control characters (C0, DEL, C1; NUL among them) in
 // every string and key of v: no field of the API is meant to hold them,
 // and PostgreSQL text cannot hold NUL at all. Record data spells such bytes
-// as \DDD escapes, which are plain text.
+// as \DDD escapes, which are plain text. The one exception is a PEM
+// field (named *_pem: certificates and keys), whose lines are broken by
+// line feeds, with carriage returns from some tools.
 func plainText(v any, path string) error {
 	bad := func(s, field string) error {
+		pemField := strings.HasSuffix(field, "_pem")
 		for _, r := range s {
+			if pemField && (r == '\n' || r == '\r') {
+				continue
+			}
 			if r < 0x20 || r == 0x7f || (0x80 <= r && r <= 0x9f) {
 				field = strings.TrimPrefix(field, ".")
 				return &controlplane.Error{

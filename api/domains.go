@@ -49,6 +49,12 @@ type DomainsService interface {
 	SignTLD(ctx context.Context, name string) (registry.TLD, error)
 	NameRules(ctx context.Context, tld string) ([]registry.NameRule, error)
 	SetNameRule(ctx context.Context, rule registry.NameRule) error
+
+	// External registries' TLDs (registry_external.go).
+	ExternalTLDs(ctx context.Context) ([]registrar.ExternalTLD, error)
+	ExternalTLDByName(ctx context.Context, name string) (registrar.ExternalTLD, error)
+	ConfigureExternal(ctx context.Context, name string, in registrar.ExternalInput) (registrar.ExternalTLD, bool, error)
+	DeleteExternal(ctx context.Context, name string) error
 }
 
 var _ DomainsService = (*registrar.Service)(nil)
@@ -66,12 +72,13 @@ const (
 	codeDnssecLimitExceeded controlplane.Code = "DnssecLimitExceeded"
 	codeNoSuchDS            controlplane.Code = "NoSuchDS"
 	codeNoSuchTLD           controlplane.Code = "NoSuchTLD"
+	codeRegistryUnavailable controlplane.Code = "RegistryUnavailable"
 )
 
 // registrarCodes are the codes of registrar errors (registrar.Code), for
 // the tests that every code has a status and is in openapi.yaml.
 var registrarCodes = []controlplane.Code{codeUnsupportedTLD, codeDuplicateRequest, codeTLDRulesViolation,
-	codeDomainUnavailable, codeNoSuchDomain, codeNoSuchOperation, codePriceTooHigh, codeDnssecLimitExceeded, codeNoSuchDS, codeNoSuchTLD}
+	codeDomainUnavailable, codeNoSuchDomain, codeNoSuchOperation, codePriceTooHigh, codeDnssecLimitExceeded, codeNoSuchDS, codeNoSuchTLD, codeRegistryUnavailable}
 
 // fromRegistrar turns a registrar refusal into the API's error, keeping
 // a DuplicateRequest's pending operation.

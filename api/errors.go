@@ -83,7 +83,7 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 		return http.StatusConflict, true
 	case codeInternalError:
 		return http.StatusInternalServerError, true
-	case codeServiceUnavailable:
+	case codeServiceUnavailable, codeRegistryUnavailable:
 		return http.StatusServiceUnavailable, true
 	}
 	return 0, false
@@ -162,6 +162,10 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	auditError(r.Context(), string(e.Code))
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="waymark"`)
+	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		// An external registry that did not answer may answer later.
+		w.Header().Set("Retry-After", h.retryAfterSeconds())
 	}
 	h.writeJSON(w, status, errorBody{
 		Error:     errorJSON{Code: string(e.Code), Message: e.Message, Details: toDetailsJSON(e.Details), OperationID: pending},

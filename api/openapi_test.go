@@ -243,6 +243,7 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 	exerciseFleet(t, a, token)
 	exerciseDomains(t, a, token)
 	exerciseRegistryClock(t, a, registryClock, token)
+	exerciseExternalRegistries(t, a)
 	a.must(http.StatusOK, req{method: "GET", path: "/v1/auditlog?max_items=2&result=success&api=v1", bearer: token})
 	a.must(http.StatusBadRequest, req{method: "GET", path: "/v1/auditlog?next_token=x", bearer: token})
 	checkCoverage(t, a)

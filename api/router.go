@@ -433,6 +433,11 @@ func (h *handler) routes() []route {
 		{"GET", "/v1/registry/tlds/{tld}/names", admin, noBody, h.reg(h.listNameRules)},
 		{"PUT", "/v1/registry/tlds/{tld}/names/{label}", admin, jsonBody, h.reg(h.putNameRule)},
 		{"DELETE", "/v1/registry/tlds/{tld}/names/{label}", admin, jsonBody, h.reg(h.deleteNameRule)},
+		// TLDs of external registries (registry_external.go).
+		{"GET", "/v1/registry/external", admin, noBody, h.reg(h.listExternalTLDs)},
+		{"GET", "/v1/registry/external/{tld}", admin, noBody, h.reg(h.getExternalTLD)},
+		{"PUT", "/v1/registry/external/{tld}", admin, jsonBody, h.reg(h.putExternalTLD)},
+		{"DELETE", "/v1/registry/external/{tld}", admin, noBody, h.reg(h.deleteExternalTLD)},
 		// The registry's test clock (Config.RegistryClock, registry_clock.go).
 		{"GET", "/v1/registry/clock", admin, noBody, h.registryClock},
 		{"POST", "/v1/registry/clock", admin, jsonBody, h.advanceRegistryClock},

@@ -296,8 +296,15 @@ func contracts() map[string]contract {
 			_, err := c.GetOperation(ctx, "op-1", &GetOperationInput{Wait: true, Timeout: time.Second})
 			return err
 		}, nil, typeOf[OperationOutput]()},
-		"listRegistryTLDs": {func(ctx context.Context, c *Client) error { _, err := c.ListRegistryTLDs(ctx); return err }, nil, typeOf[RegistryTLDsOutput]()},
-		"getRegistryTLD":   {func(ctx context.Context, c *Client) error { _, err := c.GetRegistryTLD(ctx, "test"); return err }, nil, typeOf[RegistryTLDOutput]()},
+		"listExternalTLDs": {func(ctx context.Context, c *Client) error { _, err := c.ListExternalTLDs(ctx); return err }, nil, typeOf[ExternalTLDsOutput]()},
+		"getExternalTLD":   {func(ctx context.Context, c *Client) error { _, err := c.GetExternalTLD(ctx, "ext"); return err }, nil, typeOf[ExternalTLDOutput]()},
+		"putExternalTLD": {func(ctx context.Context, c *Client) error {
+			_, err := c.PutExternalTLD(ctx, "ext", PutExternalTLDInput{EPPAddress: Ptr("epp.example:700"), Password: "secret1", Prices: &TLDPrices{Registration: Ptr[int64](1)}})
+			return err
+		}, typeOf[PutExternalTLDInput](), typeOf[ExternalTLDOutput]()},
+		"deleteExternalTLD": {func(ctx context.Context, c *Client) error { return c.DeleteExternalTLD(ctx, "ext") }, nil, nil},
+		"listRegistryTLDs":  {func(ctx context.Context, c *Client) error { _, err := c.ListRegistryTLDs(ctx); return err }, nil, typeOf[RegistryTLDsOutput]()},
+		"getRegistryTLD":    {func(ctx context.Context, c *Client) error { _, err := c.GetRegistryTLD(ctx, "test"); return err }, nil, typeOf[RegistryTLDOutput]()},
 		"putRegistryTLD": {func(ctx context.Context, c *Client) error {
 			_, err := c.PutRegistryTLD(ctx, "test", PutRegistryTLDInput{Prices: &TLDPrices{Registration: Ptr[int64](1)}, Policy: &TLDPolicy{NegativeTTL: Ptr[int64](30)}})
 			return err

@@ -36,6 +36,10 @@ var (
 	opListRegistryNames          = operation{"listRegistryNames", "GET", "/v1/registry/tlds/{tld}/names"}
 	opPutRegistryName            = operation{"putRegistryName", "PUT", "/v1/registry/tlds/{tld}/names/{label}"}
 	opDeleteRegistryName         = operation{"deleteRegistryName", "DELETE", "/v1/registry/tlds/{tld}/names/{label}"}
+	opListExternalTLDs           = operation{"listExternalTLDs", "GET", "/v1/registry/external"}
+	opGetExternalTLD             = operation{"getExternalTLD", "GET", "/v1/registry/external/{tld}"}
+	opPutExternalTLD             = operation{"putExternalTLD", "PUT", "/v1/registry/external/{tld}"}
+	opDeleteExternalTLD          = operation{"deleteExternalTLD", "DELETE", "/v1/registry/external/{tld}"}
 )
 
 func domainOperations() []operation {
@@ -43,7 +47,8 @@ func domainOperations() []operation {
 		opRegisterDomain, opListDomains, opGetDomain, opUpdateDomain, opDeleteDomain, opUpdateDomainNameservers,
 		opRenewDomain, opRestoreDomain, opListDomainDS, opAddDomainDS, opRemoveDomainDS, opGetDomainAuthCode,
 		opRotateDomainAuthCode, opListOperations, opGetOperation, opListRegistryTLDs, opGetRegistryTLD, opPutRegistryTLD,
-		opListRegistryNames, opPutRegistryName, opDeleteRegistryName, opGetRegistryClock, opAdvanceRegistryClock}
+		opListRegistryNames, opPutRegistryName, opDeleteRegistryName, opGetRegistryClock, opAdvanceRegistryClock,
+		opListExternalTLDs, opGetExternalTLD, opPutExternalTLD, opDeleteExternalTLD}
 }
 
 // Operation statuses, Route 53 Domains'.
@@ -593,6 +598,62 @@ func (c *Client) PutRegistryName(ctx context.Context, tld, label string, in PutN
 // DeleteRegistryName removes a label's rule (operator token).
 func (c *Client) DeleteRegistryName(ctx context.Context, tld, label string) error {
 	return c.call(ctx, request{op: opDeleteRegistryName, pathArgs: []string{tld, label}}, nil)
+}
+
+// PutExternalTLDInput configures a TLD run by another registry, sold
+// through the registrar's EPP client. Nil fields and empty secrets keep
+// their value; a new TLD needs all but CAPEM and Prices.
+type PutExternalTLDInput struct {
+	EPPAddress    *string `json:"epp_address,omitempty"`
+	ClientID      *string `json:"client_id,omitempty"`
+	Password      string  `json:"password,omitempty"`
+	ClientCertPEM *string `json:"client_cert_pem,omitempty"`
+	// ClientKeyPEM is sealed by the server and never returned.
+	ClientKeyPEM string     `json:"client_key_pem,omitempty"`
+	CAPEM        *string    `json:"ca_pem,omitempty"`
+	Prices       *TLDPrices `json:"prices,omitempty"`
+}
+
+// ExternalTLD is a TLD of an external registry, without its secrets.
+type ExternalTLD struct {
+	TLD           string    `json:"tld"`
+	EPPAddress    string    `json:"epp_address"`
+	ClientID      string    `json:"client_id"`
+	ClientCertPEM string    `json:"client_cert_pem"`
+	CAPEM         string    `json:"ca_pem"`
+	Prices        TLDPrices `json:"prices"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// ExternalTLDOutput is one external TLD.
+type ExternalTLDOutput struct {
+	External ExternalTLD `json:"external"`
+}
+
+// ExternalTLDsOutput lists external TLDs.
+type ExternalTLDsOutput struct {
+	External []ExternalTLD `json:"external"`
+}
+
+// ListExternalTLDs lists the external registries' TLDs (operator token).
+func (c *Client) ListExternalTLDs(ctx context.Context) (*ExternalTLDsOutput, error) {
+	return callOut[ExternalTLDsOutput](ctx, c, request{op: opListExternalTLDs})
+}
+
+// GetExternalTLD returns one external TLD (operator token).
+func (c *Client) GetExternalTLD(ctx context.Context, tld string) (*ExternalTLDOutput, error) {
+	return callOut[ExternalTLDOutput](ctx, c, request{op: opGetExternalTLD, pathArgs: []string{tld}})
+}
+
+// PutExternalTLD creates or changes an external TLD (operator token).
+func (c *Client) PutExternalTLD(ctx context.Context, tld string, in PutExternalTLDInput) (*ExternalTLDOutput, error) {
+	return callOut[ExternalTLDOutput](ctx, c, request{op: opPutExternalTLD, pathArgs: []string{tld}, body: in})
+}
+
+// DeleteExternalTLD stops selling an external TLD (operator token).
+func (c *Client) DeleteExternalTLD(ctx context.Context, tld string) error {
+	return c.call(ctx, request{op: opDeleteExternalTLD, pathArgs: []string{tld}}, nil)
 }
 
 var (

@@ -691,6 +691,7 @@ func exerciseDomains(ctx context.Context, t *testing.T, c, op *Client) {
 		t.Fatalf("ListRegistryTLDs %+v", tlds)
 	}
 	must(op.GetRegistryTLD(ctx, "test"))(t, "GetRegistryTLD")
+	exerciseExternalTLD(ctx, t, c, op)
 	// waymark dev's registry runs on a test clock.
 	before := must(op.GetRegistryClock(ctx))(t, "GetRegistryClock")
 	if after := must(op.AdvanceRegistryClock(ctx, time.Minute))(t, "AdvanceRegistryClock"); after.Now.Sub(before.Now) < time.Minute {
@@ -807,5 +808,44 @@ func askSOA(t *testing.T, addr, name string) {
 	buf := make([]byte, 1500)
 	if n, err := c.Read(buf); err != nil || n < 12 || buf[0] != 0x12 || buf[3]&0xf != 0 {
 		t.Fatalf("SOA %s at %s: %d octets (rcode %d), %v", name, addr, n, buf[3]&0xf, err)
+	}
+}
+
+// exerciseExternalTLD configures a TLD of an "external" registry that is
+// waymark dev's own EPP server with its registrar login: availability
+// of a name in it is asked over EPP (dev's registry does not run the TLD,
+// so it answers not available, with its reason), and the secrets never
+// come back.
+func exerciseExternalTLD(ctx context.Context, t *testing.T, c, op *Client) {
+	t.Helper()
+	certPEM, err := os.ReadFile(devPath(dev.Env["WAYMARK_EPP_CERT"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := os.ReadFile(devPath(dev.Env["WAYMARK_EPP_KEY"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, err := os.ReadFile(devPath(dev.Env["WAYMARK_EPP_CA"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tld := fmt.Sprintf("ext%d", time.Now().UnixNano()%1e9)
+	out := must(op.PutExternalTLD(ctx, tld, PutExternalTLDInput{EPPAddress: Ptr(dev.Env["WAYMARK_EPP"]), ClientID: Ptr(dev.Env["WAYMARK_EPP_CLIENT_ID"]),
+		Password: dev.Env["WAYMARK_EPP_PASSWORD"], ClientCertPEM: Ptr(string(certPEM)), ClientKeyPEM: string(keyPEM), CAPEM: Ptr(string(caPEM)),
+		Prices: &TLDPrices{Registration: Ptr[int64](2500)}}))(t, "PutExternalTLD")
+	if out.External.TLD != tld+"." || out.External.ClientID != dev.Env["WAYMARK_EPP_CLIENT_ID"] {
+		t.Errorf("PutExternalTLD %+v", out.External)
+	}
+	must(op.GetExternalTLD(ctx, tld))(t, "GetExternalTLD")
+	if l := must(op.ListExternalTLDs(ctx))(t, "ListExternalTLDs"); len(l.External) == 0 {
+		t.Errorf("ListExternalTLDs %+v", l)
+	}
+	a := must(c.CheckDomainAvailability(ctx, "free."+tld))(t, "CheckDomainAvailability external")
+	if a.Availability != "UNAVAILABLE" || !strings.Contains(a.Reason, "not in a TLD of this registry") {
+		t.Errorf("availability at an external registry that does not run the TLD: %+v", a)
+	}
+	if err := op.DeleteExternalTLD(ctx, tld); err != nil {
+		t.Errorf("DeleteExternalTLD: %v", err)
 	}
 }

@@ -173,6 +173,15 @@ func (s *Service) TLD(ctx context.Context, name string) (registry.TLD, error) {
 // ConfigureTLD creates a TLD of the registry, with its zone, or changes
 // its prices and policy.
 func (s *Service) ConfigureTLD(ctx context.Context, name string, prices registry.Prices, pol registry.Policy) (registry.TLD, error) {
+	if tld, err := zonecfg.CanonicalName(name); err == nil {
+		var external bool
+		if err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM registry_external WHERE tld = $1)`, tld).Scan(&external); err != nil {
+			return registry.TLD{}, err
+		}
+		if external {
+			return registry.TLD{}, errorf(CodeTLDRulesViolation, "%s is an external registry's TLD (/v1/registry/external/%s); the built-in registry cannot run it too", tld, tld)
+		}
+	}
 	t, err := s.reg.ConfigureTLD(ctx, name, prices, pol)
 	return t, fromRegistry(err)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/registrar/registry"
+	"github.com/waymark-dns/waymark/zonecfg"
 )
 
 // RegistrarID is the built-in registrar's account in the built-in registry.
@@ -90,6 +91,11 @@ const (
 	CodeDnssecLimitExceeded Code = "DnssecLimitExceeded"
 	// CodeNoSuchDS: a DS id the domain does not have.
 	CodeNoSuchDS Code = "NoSuchDS"
+	// CodeNoSuchTLD: an operator's path names a TLD that is not configured.
+	CodeNoSuchTLD Code = "NoSuchTLD"
+	// CodeRegistryUnavailable: an external registry could not be reached,
+	// refused the registrar's login or did not answer (external.go).
+	CodeRegistryUnavailable Code = "RegistryUnavailable"
 )
 
 // Error is a refused registrar request.
@@ -183,6 +189,19 @@ func (s *Service) newOperationID() (string, error) {
 // Availability checks a name in the registry.
 func (s *Service) Availability(ctx context.Context, name string) (registry.Check, error) {
 	c, err := s.reg.CheckDomain(ctx, name)
+	if registry.IsCode(err, registry.ErrUnimplementedObject) {
+		// Not the built-in registry's: an external registry's TLD is
+		// asked over EPP.
+		if n, cerr := zonecfg.CanonicalName(name); cerr == nil && n != "." {
+			t, label, ok, xerr := s.externalFor(ctx, n)
+			if xerr != nil {
+				return registry.Check{}, xerr
+			}
+			if ok {
+				return s.externalAvailability(ctx, n, label, t)
+			}
+		}
+	}
 	if err != nil {
 		return registry.Check{}, fromRegistry(err)
 	}

@@ -47,6 +47,11 @@ func awsCode(c registrar.Code) string {
 	if modeled[string(c)] {
 		return string(c)
 	}
+	if c == registrar.CodeRegistryUnavailable {
+		// An external registry that cannot be reached: Route 53 Domains'
+		// error for a TLD that is not taking requests now.
+		return "TLDInMaintenance"
+	}
 	// DomainUnavailable, NoSuchDomain, NoSuchOperation, PriceTooHigh, …
 	return "InvalidInput"
 }

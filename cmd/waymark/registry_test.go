@@ -97,8 +97,24 @@ func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); retur
 // info with secDNS, a DS update, renew, a transfer request, the sponsor's
 // poll message and its ack, the approval, info as the new sponsor, and
 // logout; the registry's RDAP answers the domain.
-func TestIntegrationEPPClientAgainstRegistryProcess(t *testing.T) {
-	t.Parallel()
+// registryProcess is a `waymark registry` started by a test over a
+// database of its own, whose TLD wmk. was configured by the test (as the
+// API would), with two registrar logins (reg-a, reg-b).
+type registryProcess struct {
+	eppAddr, rdapAddr string
+	// serverCertFile is the EPP server's self-signed certificate, the CA
+	// a client checks it against.
+	serverCertFile string
+	roots          *x509.CertPool
+	// certs and certFiles/keyFiles are the registrars' client
+	// certificates, by login.
+	certs               map[string]tls.Certificate
+	certFiles, keyFiles map[string]string
+	stderr              *lockedBuffer
+}
+
+func startRegistryProcess(t *testing.T) *registryProcess {
+	t.Helper()
 	ctx := context.Background()
 	db, dsn := pgtest.Schema(t)
 	const poolSpec = "ns1.pool.wmk.=127.0.91.1,ns2.pool.wmk.=127.0.91.2,ns3.pool.wmk.=127.0.91.3,ns4.pool.wmk.=127.0.91.4"
@@ -123,26 +139,28 @@ func TestIntegrationEPPClientAgainstRegistryProcess(t *testing.T) {
 
 	dir := t.TempDir()
 	server, serverCert, serverKey := issueCert(t, dir, "epp-server", true)
-	certA, certAFile, _ := issueCert(t, dir, "reg-a", false)
-	certB, certBFile, _ := issueCert(t, dir, "reg-b", false)
+	p := &registryProcess{serverCertFile: serverCert, certs: map[string]tls.Certificate{}, certFiles: map[string]string{},
+		keyFiles: map[string]string{}, stderr: &lockedBuffer{}}
+	for _, id := range []string{"reg-a", "reg-b"} {
+		p.certs[id], p.certFiles[id], p.keyFiles[id] = issueCert(t, dir, id, false)
+	}
 	accounts, _ := json.Marshal([]registrarAccount{
-		{ID: "reg-a", Name: "Registrar A", Password: "secret-a", Certificates: []string{certAFile}},
-		{ID: "reg-b", Name: "Registrar B", Password: "secret-b", Certificates: []string{certBFile}},
+		{ID: "reg-a", Name: "Registrar A", Password: "secret-a", Certificates: []string{p.certFiles["reg-a"]}},
+		{ID: "reg-b", Name: "Registrar B", Password: "secret-b", Certificates: []string{p.certFiles["reg-b"]}},
 	})
 	accountsFile := filepath.Join(dir, "registrars.json")
 	if err := os.WriteFile(accountsFile, accounts, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	eppAddr, rdapAddr := freeAddr(t), freeAddr(t)
+	p.eppAddr, p.rdapAddr = freeAddr(t), freeAddr(t)
 	pctx, cancel := context.WithCancel(ctx)
 	cmd := exec.CommandContext(pctx, waymarkBin, "registry", "--database-url", dsn,
-		"--epp-listen", eppAddr, "--epp-cert", serverCert, "--epp-key", serverKey, "--registrars", accountsFile,
-		"--rdap-listen", rdapAddr, "--nameservers", poolSpec, "--delegation-set-size", "2")
+		"--epp-listen", p.eppAddr, "--epp-cert", serverCert, "--epp-key", serverKey, "--registrars", accountsFile,
+		"--rdap-listen", p.rdapAddr, "--nameservers", poolSpec, "--delegation-set-size", "2")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"WAYMARK_MASTER_KEY=" + hex.EncodeToString(masterKey), "WAYMARK_JWT_KEY=" + hex.EncodeToString([]byte(strings.Repeat("j", 32))),
 		"WAYMARK_ADMIN_TOKEN=" + strings.Repeat("a", 24)}
-	var stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	cmd.Stdout, cmd.Stderr = io.Discard, p.stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
@@ -152,27 +170,41 @@ func TestIntegrationEPPClientAgainstRegistryProcess(t *testing.T) {
 		cancel()
 		// Stopped by the test: a clean exit is reported as the cancel.
 		if err := cmd.Wait(); err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("waymark registry: %v\n%s", err, stderr.String())
+			t.Errorf("waymark registry: %v\n%s", err, p.stderr.String())
 		}
 	})
+	p.roots = x509.NewCertPool()
+	p.roots.AddCert(server.Leaf)
+	// Wait for the EPP server: its greeting.
+	cl := p.dial(t, p.certs["reg-a"])
+	cl.Close()
+	return p
+}
 
-	roots := x509.NewCertPool()
-	roots.AddCert(server.Leaf)
-	dial := func(c tls.Certificate) *epp.Client {
-		t.Helper()
-		deadline := time.Now().Add(2 * time.Minute)
-		for {
-			cl, err := epp.Dial(ctx, eppAddr, &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12}, "t-")
-			if err == nil {
-				t.Cleanup(func() { cl.Close() })
-				return cl
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("dial %s: %v\n%s", eppAddr, err, stderr.String())
-			}
-			time.Sleep(100 * time.Millisecond)
+// dial connects to the registry's EPP server with c, waiting for it to
+// listen.
+func (p *registryProcess) dial(t *testing.T, c tls.Certificate) *epp.Client {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		cl, err := epp.Dial(context.Background(), p.eppAddr, &tls.Config{RootCAs: p.roots, Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12}, "t-")
+		if err == nil {
+			t.Cleanup(func() { cl.Close() })
+			return cl
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dial %s: %v\n%s", p.eppAddr, err, p.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+func TestIntegrationEPPClientAgainstRegistryProcess(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	p := startRegistryProcess(t)
+	certA, certB, rdapAddr := p.certs["reg-a"], p.certs["reg-b"], p.rdapAddr
+	dial := func(c tls.Certificate) *epp.Client { t.Helper(); return p.dial(t, c) }
 
 	a := dial(certA)
 	if err := a.Login(ctx, "reg-a", "secret-b", ""); epp.CodeOf(err) != epp.CodeAuthenticationError {

@@ -93,9 +93,10 @@ var arrows = map[string][]string{
 	"registrar/epp":      nil,
 	"registrar/rdap":     nil,
 	"registrar/registry": {"controlplane", "nspool", "zonecfg"},
-	"registrar":          {"controlplane", "internal/clock", "registrar/registry", "zonecfg"},
-	"registrar/regrdap":  {"registrar/rdap", "registrar/registry"},
-	"registrar/regepp":   {"registrar/epp", "registrar/registry"},
+	// The registrar sells external registries' TLDs through the EPP client.
+	"registrar":         {"controlplane", "internal/clock", "registrar/epp", "registrar/registry", "zonecfg"},
+	"registrar/regrdap": {"registrar/rdap", "registrar/registry"},
+	"registrar/regepp":  {"registrar/epp", "registrar/registry"},
 
 	// The process harness: pgtest for the schema, migrations for the database.
 	"internal/fleet":          {"internal/pgtest", "migrations"},
