@@ -394,13 +394,23 @@ func (s *Service) WaitChange(ctx context.Context, tenantID, changeID string, tim
 
 // WaitChangeProgress is WaitChange that also says how far the change has
 // spread (what GET /v1/changes/{id}?wait=insync answers). A long poll
-// costs one read of its own; the answer after the wait is the notifier's
+// costs one read, shared with the polls of the same change that arrive
+// with it; the answer after the wait is the notifier's
 // newest reading, or a read of its own when the notifier has none newer
 // than the poll's first read (a failed notifier query, a very short wait).
 func (s *Service) WaitChangeProgress(ctx context.Context, tenantID, changeID string, timeout time.Duration) (ChangeInfo, Progress, error) {
 	timeout = min(max(timeout, 0), MaxChangeWait)
-	c, p, err := s.ChangeProgress(ctx, tenantID, changeID)
-	if err != nil || c.Status == StatusInSync || timeout == 0 {
+	if timeout == 0 {
+		return s.ChangeProgress(ctx, tenantID, changeID)
+	}
+	id, ok := cleanID(changeID)
+	if !ok {
+		return ChangeInfo{}, Progress{}, errNoSuchChange(displayID(changeID))
+	}
+	// The first read is shared by the polls of this change that arrive
+	// together (bulk.go), so a burst of polls costs a few reads.
+	c, p, err := s.readChangeOnce(ctx, tenantID, id)
+	if err != nil || c.Status == StatusInSync {
 		return c, p, err
 	}
 	read := time.Now()
@@ -419,7 +429,7 @@ func (s *Service) WaitChangeProgress(ctx context.Context, tenantID, changeID str
 	if st, ok := latest(read); ok {
 		return st.info, st.progress, nil
 	}
-	return s.ChangeProgress(ctx, tenantID, changeID)
+	return s.readChangeOnce(ctx, tenantID, id)
 }
 
 // notifier returns the Service's change notifier.

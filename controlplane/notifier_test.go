@@ -196,3 +196,86 @@ func TestIntegrationLongPollAnswersFromNotifier(t *testing.T) {
 		t.Fatal("a new poll found another tenant's change")
 	}
 }
+
+// TestIntegrationLongPollBurstCoalesced: polls of one change that arrive
+// together share their first read, and each poll's read starts after the
+// poll arrived: with the bulk budget held (every first read waits), the
+// polls that arrive before the first read is taken share it, the others
+// share the next, and the burst costs one or two reads, not 50. A poll of another tenant is not joined
+// to them and is told the change does not exist.
+func TestIntegrationLongPollBurstCoalesced(t *testing.T) {
+	t.Parallel()
+	const polls = 50
+	e := newPropEnv(t)
+	ctx := context.Background()
+	e.createZone(t, "ZBC", "bc.test.")
+	ch := e.upsert(t, "ZBC", "a.bc.test.", "192.0.2.1")
+	for range cap(e.svc.bulk) {
+		e.svc.bulk <- struct{}{}
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range polls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if c, err := e.svc.WaitChange(pctx, e.tenant, ch.ID, time.Minute); pctx.Err() == nil && (err != nil || c.ID != ch.ID) {
+				t.Errorf("WaitChange: %+v, %v", c, err)
+			}
+		}()
+	}
+	c := &e.svc.firstReads
+	k := changeReadKey{e.tenant, ch.ID}
+	// The polls that arrive before the first read is taken join it, the
+	// rest the next: one or two reads.
+	reads := 0
+	testkit.Eventually(t, 20*time.Second, func() error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		n := 0
+		reads = 0
+		for _, r := range []*changeRead{c.running[k], c.pending[k]} {
+			if r != nil {
+				n += r.polls
+				reads++
+			}
+		}
+		if n != polls {
+			return fmt.Errorf("%d polls arrived", n)
+		}
+		return nil
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if _, err := e.svc.WaitChange(ctx, "T-someone-else", ch.ID, time.Second); err == nil {
+			t.Error("another tenant's poll of the change: no error")
+		}
+	}()
+	testkit.Eventually(t, 20*time.Second, func() error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.running[changeReadKey{"T-someone-else", ch.ID}] == nil {
+			return fmt.Errorf("the other tenant's poll has not arrived")
+		}
+		return nil
+	})
+	for range cap(e.svc.bulk) {
+		<-e.svc.bulk
+	}
+	// Once every poll waits on the notifier, their first reads are done.
+	testkit.Eventually(t, 20*time.Second, func() error {
+		if n := e.svc.notifier().waiting(); n != polls {
+			return fmt.Errorf("%d polls waiting", n)
+		}
+		return nil
+	})
+	n := c.reads.Load()
+	cancel()
+	wg.Wait()
+	// And one for the other tenant's.
+	if want := int64(reads + 1); n != want {
+		t.Errorf("%d first reads for %d polls of one change and one of another tenant, want %d", n, polls, want)
+	}
+}

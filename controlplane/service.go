@@ -73,6 +73,12 @@ type Config struct {
 	// key deleted through another API process keeps working here for at
 	// most that long; through this one it stops at once.
 	AuthCacheTTL time.Duration
+	// ExportRate is how many record sets per second one tenant's zone
+	// exports read, all its exports together (default DefaultExportRate;
+	// negative: no limit). An export over it waits between pages; it is
+	// the cost budget that keeps one tenant's exports to a small share of
+	// the API's and PostgreSQL's CPU (bulk.go).
+	ExportRate int
 	// FleetKey wraps the ZSKs that nameservers receive (AES-256-GCM, 32
 	// bytes). Default: derived from MasterKey (dnssec.FleetKeyFrom).
 	FleetKey []byte
@@ -118,6 +124,14 @@ type Service struct {
 	// keeper publishes delegations outside the tenants' zones
 	// (SetDelegationKeeper, dnssec_parent.go).
 	keeper atomic.Pointer[DelegationKeeper]
+	// bulk bounds the pool connections held at once by work one tenant
+	// can multiply cheaply: zone export pages and the first reads of long
+	// polls (bulk.go). The rest of the pool stays free for other requests.
+	bulk chan struct{}
+	// firstReads coalesces the first reads of long polls on one change.
+	firstReads changeReads
+	// exports paces each tenant's exports at Config.ExportRate.
+	exports *tenantRates
 }
 
 // New returns a Service using pool, which must reach a migrated database.
@@ -179,7 +193,12 @@ func New(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 	if cfg.AuthCacheTTL == 0 {
 		cfg.AuthCacheTTL = DefaultAuthCacheTTL
 	}
-	return &Service{pool: pool, cfg: cfg, auth: newAuthCache(cfg.AuthCacheTTL, DefaultAuthCacheSize)}, nil
+	if cfg.ExportRate == 0 {
+		cfg.ExportRate = DefaultExportRate
+	}
+	return &Service{pool: pool, cfg: cfg, auth: newAuthCache(cfg.AuthCacheTTL, DefaultAuthCacheSize),
+		bulk:    make(chan struct{}, bulkConns(pool.Config().MaxConns)),
+		exports: newTenantRates(cfg.ExportRate)}, nil
 }
 
 func (s *Service) now() time.Time { return s.cfg.NowFunc().UTC() }

@@ -23,7 +23,7 @@ type zoneEnv struct {
 // newZoneEnv uses the default pool of eight names with predictable
 // delegation sets (a first zone is on ns1 … ns4); opts may change the
 // configuration.
-func newZoneEnv(t *testing.T, opts ...func(*Config)) zoneEnv {
+func newZoneEnv(t testing.TB, opts ...func(*Config)) zoneEnv {
 	t.Helper()
 	pool, _ := pgtest.Schema(t)
 	cfg := Config{
@@ -50,7 +50,7 @@ type testTenantOpts struct {
 
 // testTenant inserts a tenant directly, so that these tests do not depend
 // on the tenant API, and returns its id.
-func testTenant(t *testing.T, pool *pgxpool.Pool, opts ...testTenantOpts) string {
+func testTenant(t testing.TB, pool *pgxpool.Pool, opts ...testTenantOpts) string {
 	t.Helper()
 	var o testTenantOpts
 	if len(opts) > 0 {
@@ -74,7 +74,7 @@ func testTenant(t *testing.T, pool *pgxpool.Pool, opts ...testTenantOpts) string
 }
 
 // mustZone creates a zone and returns it.
-func (e zoneEnv) mustZone(t *testing.T, tenant, name string) Zone {
+func (e zoneEnv) mustZone(t testing.TB, tenant, name string) Zone {
 	t.Helper()
 	z, _, err := e.s.CreateZone(context.Background(), tenant, CreateZoneInput{Name: name, CallerReference: "ref-" + name + fmt.Sprint(tenantSeq.Add(1))})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/miekg/dns"
 	"github.com/waymark-dns/waymark/zonecfg"
 )
@@ -129,8 +130,17 @@ func (s *Service) exportZone(ctx context.Context, tenantID, id string, w io.Writ
 		zf.set(rs)
 	}
 	var last exportKey
+	// The pages share one buffer: a page is written out before the next
+	// is read, and a row is some 500 octets (a zone of 20,000 sets
+	// allocated 10 MB of pages per export).
+	var buf exportBuf
 	for first := true; ; first = false {
-		page, err := s.exportPage(ctx, tenantID, id, zone.Version, first, last)
+		// The tenant's cost budget (Config.ExportRate), taken a page at a
+		// time and waited for holding nothing.
+		if err := s.exports.wait(ctx, tenantID, exportPageSets); err != nil {
+			return err
+		}
+		page, err := s.exportPage(ctx, tenantID, id, zone.Version, first, last, &buf)
 		if err != nil {
 			return err
 		}
@@ -154,6 +164,13 @@ func (s *Service) exportZone(ctx context.Context, tenantID, id string, w io.Writ
 // exportKey is a record set's position in listing order.
 type exportKey struct{ sortName, typ, setID string }
 
+// exportBuf holds a page's rows and their raw record data, reused from
+// page to page.
+type exportBuf struct {
+	rows []exportRow
+	raw  [][]byte
+}
+
 // exportRow is one record set of a page, with its position.
 type exportRow struct {
 	key exportKey
@@ -162,46 +179,111 @@ type exportRow struct {
 
 // exportPage reads the record sets after last (from the start when first)
 // and checks that the zone is still at version; an empty page checks it
-// with a query of its own.
-func (s *Service) exportPage(ctx context.Context, tenantID, id string, version int64, first bool, last exportKey) ([]exportRow, error) {
-	after := `(sort_name, type, set_identifier) > ($4, $5, $6)`
+// with a query of its own. The query runs under the bulk budget (bulk.go)
+// and holds its connection only to copy the rows: the record data is
+// decoded after the rows are closed.
+func (s *Service) exportPage(ctx context.Context, tenantID, id string, version int64, first bool, last exportKey, buf *exportBuf) ([]exportRow, error) {
+	after := `(sort_name, type, set_identifier) > ($4, $5, $6) AND sort_name >= $4`
 	args := []any{id, tenantID, exportPageSets, last.sortName, last.typ, last.setID}
 	if first {
 		after, args = `true`, args[:3]
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT (SELECT version FROM hosted_zone WHERE id = $1 AND tenant_id = $2),
-	                              sort_name, `+rrsetColumns+` FROM rrset
-	                              WHERE zone_id = $1 AND `+after+`
-	                              ORDER BY sort_name, type, set_identifier LIMIT $3`, args...)
-	var seen []*int64
-	page, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (exportRow, error) {
-		var v *int64
-		var r exportRow
-		var ttl int64
-		var rt *zonecfg.Routing
-		var hc *string
-		rs := &r.set
-		if err := row.Scan(&v, &r.key.sortName, &rs.Name, &rs.Type, &rs.SetIdentifier, &ttl, &rs.Records, &rs.RData, &rt, &rs.Alias, &hc); err != nil {
-			return r, err
+	release, err := s.acquireBulk(ctx)
+	if err != nil {
+		return nil, err
+	}
+	held := true
+	defer func() {
+		if held {
+			release()
 		}
-		fillStoredRRSet(rs, ttl, rt, hc)
-		r.key.typ, r.key.setID = rs.Type, rs.SetIdentifier
-		seen = append(seen[:0], v)
-		return r, nil
-	})
+	}()
+	// The page must walk the primary key from last and stop after 500
+	// rows. Left to itself the planner often does not: for a zone it has
+	// no statistics of (a new zone, a table not analyzed since the zone
+	// was filled) it expects a handful of rows and picks a bitmap scan of
+	// every row after the key and a sort — 8–31 ms instead of 0.2–0.5 ms a
+	// page for a zone of 20,000, each export reading the zone about 20
+	// times over. enable_sort off, for this transaction only, leaves the
+	// index order as the one plan; the redundant sort_name >= $4 gives the
+	// planner an estimate it can make.
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("read record sets: %w", err)
 	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
+		return nil, fmt.Errorf("read record sets: %w", err)
+	}
+	// Not the records column: an export writes the canonical record data
+	// (rdata), extension lines included.
+	rows, _ := tx.Query(ctx, `SELECT (SELECT version FROM hosted_zone WHERE id = $1 AND tenant_id = $2),
+	                              sort_name, name, type, set_identifier, ttl, rdata, routing, alias_target, health_check_id FROM rrset
+	                              WHERE zone_id = $1 AND `+after+`
+	                              ORDER BY sort_name, type, set_identifier LIMIT $3`, args...)
+	var seen *int64
+	if buf.rows == nil {
+		buf.rows, buf.raw = make([]exportRow, 0, exportPageSets), make([][]byte, 0, exportPageSets)
+	}
+	page, raw := buf.rows[:0], buf.raw[:0]
+	defer func() { buf.rows, buf.raw = page, raw }()
+	// One set of scan targets for the page: each passed to Scan escapes,
+	// and declared in the loop they cost six allocations a row.
+	var (
+		v     pgtype.Int8
+		r     exportRow
+		ttl   int64
+		rt    *zonecfg.Routing
+		hc    pgtype.Text
+		rdata []byte
+	)
+	rs := &r.set
+	dest := []any{&v, &r.key.sortName, &rs.Name, &rs.Type, &rs.SetIdentifier, &ttl, &rdata, &rt, &rs.Alias, &hc}
+	for rows.Next() {
+		r, rt, rdata = exportRow{}, nil, nil
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read record sets: %w", err)
+		}
+		var hcp *string
+		if hc.Valid {
+			hcp = &hc.String
+		}
+		fillStoredRRSet(rs, ttl, rt, hcp)
+		r.key.typ, r.key.setID = rs.Type, rs.SetIdentifier
+		seen = nil
+		if v.Valid {
+			seen = &v.Int64
+		}
+		page = append(page, r)
+		raw = append(raw, rdata)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read record sets: %w", err)
+	}
 	if len(page) == 0 {
-		var v *int64
-		if err := s.pool.QueryRow(ctx, `SELECT (SELECT version FROM hosted_zone WHERE id = $1 AND tenant_id = $2)`,
-			id, tenantID).Scan(&v); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT (SELECT version FROM hosted_zone WHERE id = $1 AND tenant_id = $2)`,
+			id, tenantID).Scan(&seen); err != nil {
 			return nil, fmt.Errorf("read zone version: %w", err)
 		}
-		seen = []*int64{v}
 	}
-	if seen[0] == nil || *seen[0] != version {
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("read record sets: %w", err)
+	}
+	release()
+	held = false
+	if seen == nil || *seen != version {
 		return nil, errZoneChangedDuringExport
+	}
+	for i := range page {
+		if page[i].set.Alias != nil {
+			continue // fillStoredRRSet left no record data
+		}
+		rd, err := decodeStrings(raw[i])
+		if err != nil {
+			return nil, fmt.Errorf("read record sets: rdata of %s %s: %w", page[i].set.Name, page[i].set.Type, err)
+		}
+		page[i].set.RData = rd
 	}
 	return page, nil
 }
@@ -214,6 +296,26 @@ type zoneFileWriter struct {
 	err  error
 	// wroteApex has bit 1 once the apex SOA is written, bit 2 the apex NS.
 	wroteApex int
+	// buf is the line being written by record.
+	buf []byte
+}
+
+// record writes one record line; fmt would box the TTL and parse the
+// format for each of a zone's records.
+func (z *zoneFileWriter) record(name string, ttl uint32, typ, data string) {
+	if z.err != nil {
+		return
+	}
+	b := append(z.buf[:0], name...)
+	b = append(b, '\t')
+	b = strconv.AppendUint(b, uint64(ttl), 10)
+	b = append(b, "\tIN\t"...)
+	b = append(b, typ...)
+	b = append(b, '\t')
+	b = append(b, data...)
+	b = append(b, '\n')
+	_, z.err = z.w.Write(b)
+	z.buf = b
 }
 
 func (z *zoneFileWriter) printf(format string, a ...any) {
@@ -257,7 +359,7 @@ func (z *zoneFileWriter) set(rs storedRRSet) {
 		return
 	}
 	for _, v := range rs.RData {
-		z.printf("%s\t%d\tIN\t%s\t%s\n", rs.Name, rs.TTL, rs.Type, v)
+		z.record(rs.Name, rs.TTL, rs.Type, v)
 	}
 }
 

@@ -214,3 +214,41 @@ func TestRRLPrefixes(t *testing.T) {
 		t.Errorf("the next /56: %d sent, want 1", n)
 	}
 }
+
+// TestRRLSlipCountWraps: the slip count shares its word with the key's
+// tag; at 2^16 limited responses it wraps to 0 without touching the tag,
+// which would read as another key taking the bucket and forgive its debt.
+func TestRRLSlipCountWraps(t *testing.T) {
+	r := newRRL(RRLConfig{Rate: 1}, &Stats{})
+	b := &r.buckets[0]
+	const tag = 0xabcdef0123450000
+	b.tag.Store(tag | 0xfffe)
+	for _, want := range []uint32{0xffff, 0, 1} {
+		if got := r.countLimited(b); got != want {
+			t.Errorf("count %d, want %d", got, want)
+		}
+		if b.tag.Load()&rrlTagMask != tag {
+			t.Fatalf("tag changed to %x", b.tag.Load())
+		}
+	}
+}
+
+// TestRRLLongIPv6Prefix: a prefix longer than 64 bits (the key's second
+// address word) counts the addresses apart beyond the 64th bit.
+func TestRRLLongIPv6Prefix(t *testing.T) {
+	r := newRRL(RRLConfig{Rate: 1, Slip: -1, IPv6Prefix: 96, Now: func() time.Time { return time.Unix(0, 0) }}, &Stats{})
+	q := &request{lname: "\x03www\x07example\x03com\x00", qtype: dns.TypeA}
+	res := &result{answer: []rrRef{{}}}
+	for _, tc := range []struct {
+		addr string
+		want rrlAction
+	}{
+		{"2001:db8::1:0:0:1", rrlSend},
+		{"2001:db8::1:0:ffff:2", rrlDrop}, // same /96
+		{"2001:db8::2:0:0:1", rrlSend},    // another /96, same /64
+	} {
+		if got := r.account(netip.MustParseAddr(tc.addr), q, res); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.addr, got, tc.want)
+		}
+	}
+}

@@ -3,11 +3,17 @@
 // and thousands of long polls, and the PostgreSQL transactions the long
 // polls cost.
 //
-// It builds the production stack in process, as bench/cpbench does:
-// controlplane.New on a pgx pool of pgxpool's default size (what `waymark
-// api` uses: 4 connections on 2 cores), api.NewRouter behind a real
-// net/http server on 127.0.0.1:0. No relay runs, so the changes the long
-// polls wait on stay PENDING and each waiter waits its whole timeout.
+// By default it builds the production stack in process, as bench/cpbench
+// does: controlplane.New on a pgx pool of pgxpool's default size (what
+// `waymark api` uses: 4 connections on 2 cores), api.NewRouter behind a
+// real net/http server on 127.0.0.1:0, with the request rate limit out of
+// the way; the clients share the process. With -waymark PATH it measures
+// the real binary instead: `PATH api` in its own process, configured as
+// an operator would (environment only, every limit at its default: 200
+// requests/s per tenant, so the waiters honour Retry-After), optionally
+// pinned with -api-cpus; tenants and zones are still made in process on
+// the same database. No relay runs, so the changes the long polls wait on
+// stay PENDING and each waiter waits its whole timeout.
 //
 // Phases, each -duration long:
 //
@@ -26,6 +32,12 @@
 //     its per-tenant budget are counted and retried after 50 ms), while
 //     the bystanders GET as in phase 1.
 //
+// During the attack it also prints the CPU used (the API's and this
+// process's with -waymark, their sum without; the PostgreSQL backends of
+// the bench database either way) and, in process, the pool's acquires and
+// their mean wait. -cpuprofile writes a CPU profile of the attack phase
+// (in process; profile the binary with perf record -p).
+//
 // It prints one line per figure and the ratios: GET p99 attack ÷ idle
 // (issue target ≤ 2) and transactions per second per 1,000 waiters
 // (target ≤ 50). The database (-database-url, default
@@ -42,7 +54,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,6 +82,13 @@ type options struct {
 	zoneSets        int
 	getRate         int
 	bystander       int
+	// waymark, when set, is the path of the waymark binary: the API under
+	// test is then `waymark api` as an operator starts it (its own
+	// process, its default limits), pinned to apiCPUs when set.
+	waymark, apiCPUs string
+	// cpuProfile is written during the attack phase (in-process API only:
+	// it covers the clients too; profile the binary with perf).
+	cpuProfile string
 }
 
 func main() {
@@ -88,6 +109,9 @@ func run() error {
 	flag.IntVar(&o.zoneSets, "zone-sets", 20000, "record sets of the exported zone")
 	flag.IntVar(&o.getRate, "get-rate", 200, "bystander GETs per second")
 	flag.IntVar(&o.bystander, "bystanders", 8, "bystander tenants (one client each)")
+	flag.StringVar(&o.waymark, "waymark", "", "path of the waymark binary: measure `waymark api` in its own process (default: the API in this process)")
+	flag.StringVar(&o.apiCPUs, "api-cpus", "", "with -waymark: run the API under taskset -c with this CPU list")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the attack phase to this file (in-process API only)")
 	flag.Parse()
 	if o.waitersDuration <= 0 {
 		o.waitersDuration = 2*o.wait + 10*time.Second
@@ -119,15 +143,28 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
+	var base string
+	// serverCPU is the API's CPU time so far (zero in process, where the
+	// process's own rusage holds both sides).
+	serverCPU := func() time.Duration { return 0 }
+	if o.waymark != "" {
+		api, err := startAPI(ctx, o)
+		if err != nil {
+			return err
+		}
+		defer api.stop()
+		base, serverCPU = api.base, api.cpu
+	} else {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: api.NewRouter(api.Config{Service: svc, RateLimit: 1e9, RateBurst: 1e9}),
+			ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		base = "http://" + ln.Addr().String()
 	}
-	srv := &http.Server{Handler: api.NewRouter(api.Config{Service: svc, RateLimit: 1e9, RateBurst: 1e9}),
-		ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: o.waiters + 64, MaxIdleConnsPerHost: o.waiters + 64}}
 
 	// The abusive tenant: one big zone (seeded in SQL: a change batch of
@@ -172,15 +209,8 @@ func run() error {
 	}
 
 	get := func(ctx context.Context, token, path string) (int, error) {
-		r, _ := http.NewRequestWithContext(ctx, "GET", base+path, nil)
-		r.Header.Set("Authorization", "Bearer "+token)
-		res, err := hc.Do(r)
-		if err != nil {
-			return 0, err
-		}
-		_, err = io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		return res.StatusCode, err
+		st, _, err := getRetry(ctx, hc, token, base+path)
+		return st, err
 	}
 	// bystanders GETs at getRate for d; returns the latencies.
 	bystanders := func(d time.Duration) ([]time.Duration, int) {
@@ -252,7 +282,7 @@ func run() error {
 	// Phase 2: waiters only (after they have all started).
 	wctx, wcancel := context.WithCancel(ctx)
 	defer wcancel()
-	var polls, pollErrs atomic.Int64
+	var polls, pollErrs, polls429 atomic.Int64
 	var started sync.WaitGroup
 	started.Add(o.waiters)
 	for i := range o.waiters {
@@ -264,14 +294,24 @@ func run() error {
 					started.Done()
 					first = false
 				}
-				st, err := get(wctx, abuser.Token, path)
+				st, retry, err := getRetry(wctx, hc, abuser.Token, base+path)
 				if wctx.Err() != nil {
 					return
 				}
-				polls.Add(1)
-				if err != nil || st != http.StatusOK {
+				switch {
+				case st == http.StatusTooManyRequests:
+					// Over the tenant's request rate (waymark api's
+					// default 200/s): the attacker stays inside the
+					// limit, as the issue's did, by honouring
+					// Retry-After.
+					polls429.Add(1)
+					time.Sleep(retry)
+				case err != nil || st != http.StatusOK:
+					polls.Add(1)
 					pollErrs.Add(1)
 					time.Sleep(100 * time.Millisecond)
+				default:
+					polls.Add(1)
 				}
 			}
 		}()
@@ -280,10 +320,20 @@ func run() error {
 	time.Sleep(3 * time.Second) // the waiters' first reads
 	waitRate := xactRate(o.waitersDuration)
 	perK := (waitRate - quietRate) / (float64(o.waiters) / 1000)
-	fmt.Printf("waiters: %d long polls (timeout %s): %.1f transactions/s, %.1f per 1,000 waiters above quiet (%d polls returned, %d failed)\n",
-		o.waiters, o.wait, waitRate, perK, polls.Load(), pollErrs.Load())
+	fmt.Printf("waiters: %d long polls (timeout %s): %.1f transactions/s, %.1f per 1,000 waiters above quiet (%d polls returned, %d failed, %d answered 429)\n",
+		o.waiters, o.wait, waitRate, perK, polls.Load(), pollErrs.Load(), polls429.Load())
 
 	// Phase 3: waiters + exports + bystanders.
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
 	ectx, ecancel := context.WithCancel(ctx)
 	var exports, throttled, exportErrs atomic.Int64
 	var exportBytes atomic.Int64
@@ -320,19 +370,106 @@ func run() error {
 		}()
 	}
 	t0 := time.Now()
+	self0, api0 := selfCPU(), serverCPU()
+	db0 := databaseCPU(ctx, pool)
+	ps0 := pool.Stat()
 	attackLat, attackErrs := bystanders(o.duration)
 	el := time.Since(t0)
+	self1, api1 := selfCPU(), serverCPU()
+	db1 := databaseCPU(ctx, pool)
+	ps1 := pool.Stat()
+	if o.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	ecancel()
 	ewg.Wait()
 	wcancel()
 	fmt.Printf("attack: GET p50 %s p99 %s (%d GETs, %d failed); %.1f exports/s of %d sets (%.1f MB/s), %d answered 429, %d failed\n",
 		pct(attackLat, 50), pct(attackLat, 99), len(attackLat), attackErrs,
 		float64(exports.Load())/el.Seconds(), o.zoneSets, float64(exportBytes.Load())/el.Seconds()/1e6, throttled.Load(), exportErrs.Load())
+	if o.waymark != "" {
+		fmt.Printf("attack CPU: API %.2f cores, cpabuse (load generator) %.2f cores\n",
+			(api1-api0).Seconds()/el.Seconds(), (self1-self0).Seconds()/el.Seconds())
+	} else {
+		fmt.Printf("attack CPU: API and load generator in one process %.2f cores\n", (self1-self0).Seconds()/el.Seconds())
+	}
+	var dbCPU time.Duration
+	for pid, t := range db1 {
+		if t0, ok := db0[pid]; ok {
+			dbCPU += t - t0
+		}
+	}
+	fmt.Printf("attack CPU: PostgreSQL backends of the bench database %.2f cores\n", dbCPU.Seconds()/el.Seconds())
+	if o.waymark == "" {
+		n := ps1.AcquireCount() - ps0.AcquireCount()
+		if n > 0 {
+			fmt.Printf("attack pool: %d acquires, mean wait %s, %d waited for a connection\n", n,
+				((ps1.AcquireDuration() - ps0.AcquireDuration()) / time.Duration(n)).Round(time.Microsecond), ps1.EmptyAcquireCount()-ps0.EmptyAcquireCount())
+		}
+	}
 	if p := pct(idleLat, 99); p > 0 {
 		fmt.Printf("ratio GET p99 attack/idle: %.2f\n", float64(pct(attackLat, 99))/float64(p))
 	}
 	fmt.Printf("transactions/s per 1000 waiters: %.1f\n", perK)
 	return nil
+}
+
+// getRetry GETs url with token and reads the body; on a 429 it also
+// returns the answer's Retry-After (1 s without one).
+func getRetry(ctx context.Context, hc *http.Client, token, url string) (int, time.Duration, error) {
+	r, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	res, err := hc.Do(r)
+	if err != nil {
+		return 0, 0, err
+	}
+	_, err = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	retry := time.Second
+	if s, e := strconv.Atoi(res.Header.Get("Retry-After")); e == nil && s > 0 {
+		retry = time.Duration(s) * time.Second
+	}
+	return res.StatusCode, retry, err
+}
+
+// databaseCPU is the CPU time so far of each PostgreSQL backend connected
+// to the bench database, by pid (PostgreSQL runs on this machine).
+func databaseCPU(ctx context.Context, pool *pgxpool.Pool) map[int]time.Duration {
+	out := map[int]time.Duration{}
+	rows, err := pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return out
+	}
+	pids, _ := pgx.CollectRows(rows, pgx.RowTo[int32])
+	for _, pid := range pids {
+		out[int(pid)] = procCPU(int(pid))
+	}
+	return out
+}
+
+// procCPU is a process's user and system CPU time from /proc (0 when it
+// cannot be read).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which may hold spaces.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)        // field 14, utime
+	st, _ := strconv.ParseInt(f[12], 10, 64)        // field 15, stime
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 in /proc on Linux
+}
+
+// selfCPU is this process's user and system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // pct is the p-th percentile of sorted latencies.

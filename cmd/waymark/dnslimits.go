@@ -83,7 +83,7 @@ func dnsLimitFlags(fs *flag.FlagSet) func() (dnsLimits, error) {
 	rrlSlip := fs.Int("rrl-slip", envInt("WAYMARK_RRL_SLIP", dataplane.DefaultRRLSlip), "send every Nth limited response truncated (TC=1); 1 all, -1 none (WAYMARK_RRL_SLIP)")
 	rrlV4 := fs.Int("rrl-ipv4-prefix", envInt("WAYMARK_RRL_IPV4_PREFIX", 24), "IPv4 prefix length counted as one client (WAYMARK_RRL_IPV4_PREFIX)")
 	rrlV6 := fs.Int("rrl-ipv6-prefix", envInt("WAYMARK_RRL_IPV6_PREFIX", 56), "IPv6 prefix length counted as one client (WAYMARK_RRL_IPV6_PREFIX)")
-	rrlTable := fs.Int("rrl-table-size", envInt("WAYMARK_RRL_TABLE_SIZE", dataplane.DefaultRRLTableSize), "rate-limit buckets, 24 octets each (WAYMARK_RRL_TABLE_SIZE)")
+	rrlTable := fs.Int("rrl-table-size", envInt("WAYMARK_RRL_TABLE_SIZE", dataplane.DefaultRRLTableSize), "rate-limit buckets, 16 octets each (WAYMARK_RRL_TABLE_SIZE)")
 	cookiesOff := fs.Bool("cookies-off", envBool("WAYMARK_COOKIES_OFF"), "disable DNS cookies (WAYMARK_COOKIES_OFF)")
 	secret := fs.String("cookie-secret", os.Getenv("WAYMARK_COOKIE_SECRET"), "server cookie secret, 32 hex characters, shared by every server of an anycast address (WAYMARK_COOKIE_SECRET); empty: random per process")
 	prev := fs.String("cookie-secret-prev", os.Getenv("WAYMARK_COOKIE_SECRET_PREV"), "the previous cookie secret, still accepted during a rotation (WAYMARK_COOKIE_SECRET_PREV)")
