@@ -51,6 +51,14 @@ func (s *Service) Transferability(ctx context.Context, tenantID, name string) (T
 		t.Message = c.Name + " is not registered"
 		return t, nil
 	}
+	if _, _, external, err := s.externalFor(ctx, c.Name); err != nil {
+		return Transferability{}, err
+	} else if external {
+		// Registered at an external registry: the registrar cannot take
+		// transfers in there yet (docs/registrar.md, Not done).
+		t.Message = c.Name + " is registered at an external registry, where transfers in are not supported yet"
+		return t, nil
+	}
 	var owner string
 	err = s.db.QueryRow(ctx, `SELECT tenant_id FROM registrar_domain WHERE name = $1`, c.Name).Scan(&owner)
 	switch {

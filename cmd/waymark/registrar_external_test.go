@@ -21,7 +21,9 @@ import (
 // login (sealed). Availability goes to that registry over EPP: a free
 // name is AVAILABLE at the registrar's price, a name another registrar
 // created there is UNAVAILABLE, a name the TLD cannot hold is refused
-// before any EPP, and a wrong password is RegistryUnavailable.
+// before any EPP, a registered name is not transferable (transfers in
+// from external registries are not built) and a wrong password is
+// RegistryUnavailable.
 func TestIntegrationRegistrarAvailabilityAtExternalRegistry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -83,6 +85,15 @@ func TestIntegrationRegistrarAvailabilityAtExternalRegistry(t *testing.T) {
 		if err != nil || c.Availability != tc.availability || c.Price != tc.price {
 			t.Errorf("Availability(%s) = %+v, %v; want %s at %d", tc.name, c, err, tc.availability, tc.price)
 		}
+	}
+	// Transfers in from the external registry are not taken yet: said so,
+	// not a missing domain.
+	tr, err := rs.Transferability(ctx, "tenant-x", "taken.wmk")
+	if err != nil || tr.Transferable != registrar.Untransferable || !strings.Contains(tr.Message, "external registry") {
+		t.Errorf("Transferability(taken.wmk) = %+v, %v", tr, err)
+	}
+	if tr, err := rs.Transferability(ctx, "tenant-x", "free.wmk"); err != nil || tr.Transferable != registrar.Untransferable || !strings.Contains(tr.Message, "not registered") {
+		t.Errorf("Transferability(free.wmk) = %+v, %v", tr, err)
 	}
 	// A wrong password: the registry refuses the login.
 	if _, _, err := rs.ConfigureExternal(ctx, "wmk", registrar.ExternalInput{EPPAddress: in.EPPAddress, ClientID: in.ClientID,
