@@ -37,6 +37,8 @@ func runAPI(ctx context.Context, args []string) error {
 		"campaign for the registrar lifecycle's leadership and run it on the system clock: auto-renewals, expiries, transfers, registrant verification, mail (WAYMARK_LIFECYCLE=false turns it off)")
 	lifecycleInterval := fs.Duration("lifecycle-interval", envDuration("WAYMARK_LIFECYCLE_INTERVAL", registrar.DefaultLifecycleInterval),
 		"time between the lifecycle leader's passes (WAYMARK_LIFECYCLE_INTERVAL)")
+	exportRate := fs.Int("export-rate", envInt("WAYMARK_EXPORT_RATE", controlplane.DefaultExportRate),
+		"record sets per second one tenant's zone exports read, all together (WAYMARK_EXPORT_RATE); -1 no limit")
 	mailDir := fs.String("mail-dir", env("WAYMARK_MAIL_DIR", ""),
 		"write the lifecycle's mail to registrants (verification, holds, expiry notices) as files in this directory (WAYMARK_MAIL_DIR); empty: the mail stays in the outbox (registrar_mail)")
 	if err := fs.Parse(args); err != nil {
@@ -44,6 +46,9 @@ func runAPI(ctx context.Context, args []string) error {
 	}
 	if *lifecycleInterval <= 0 {
 		return errors.New("--lifecycle-interval must be positive")
+	}
+	if *exportRate == 0 || *exportRate < -1 {
+		return errors.New("--export-rate must be positive, or -1 for no limit")
 	}
 	if *retention < time.Hour {
 		return errors.New("--metrics-retention must be at least 1h")
@@ -86,6 +91,7 @@ func runAPI(ctx context.Context, args []string) error {
 		QueryLog:            qlog,
 		DNSSEC:              dnssecOpts,
 		MetricsRetention:    *retention,
+		ExportRate:          *exportRate,
 		// The registrar and the built-in registry: /v1/domains, the
 		// operator's /v1/registry/… (TLDs are configured there; none at
 		// first) and the Route 53 Domains API.

@@ -194,3 +194,18 @@ func checkReplicas(n int) error {
 	}
 	return nil
 }
+
+// envInt is env for an integer setting; an unparsable value is reported
+// and the default used, as envDuration does.
+func envInt(key string, def int) int {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s=%q is not an integer; using %d\n", key, v, def)
+		return def
+	}
+	return n
+}

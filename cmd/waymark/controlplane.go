@@ -46,6 +46,8 @@ type controlPlaneOptions struct {
 	Secrets         secrets
 	SignupEnabled   bool
 	RateLimit       float64
+	// ExportRate is controlplane.Config.ExportRate (0: its default).
+	ExportRate int
 	// AllowPrivateTargets lets health checks probe private and loopback
 	// addresses; MinHealthInterval allows intervals under 10 s. Both are
 	// for development.
@@ -200,6 +202,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		Logger:          log.With("component", "controlplane"),
 		QueryLogs:       js,
 		SnapshotPool:    snapPool,
+		ExportRate:      o.ExportRate,
 		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{
 			AllowPrivateTargets: o.AllowPrivateTargets,
 			MinRequestInterval:  o.MinHealthInterval,
