@@ -425,11 +425,28 @@ func (s *Service) WaitChangeProgress(ctx context.Context, tenantID, changeID str
 		return ChangeInfo{}, Progress{}, ctx.Err()
 	case <-deadline.C:
 	case <-insync:
+	case <-s.draining():
 	}
 	if st, ok := latest(read); ok {
 		return st.info, st.progress, nil
 	}
 	return s.readChangeOnce(ctx, tenantID, id)
+}
+
+// Drain makes every long poll, waiting or yet to come, answer at once
+// with the change's status as it is, as a timeout would: call it when the
+// process is about to stop, before the HTTP server's shutdown waits for
+// its requests, so that they end with an answer rather than with the
+// database connections closed under them.
+func (s *Service) Drain() {
+	ch := s.draining()
+	s.drainOnce.Do(func() { close(ch) })
+}
+
+// draining returns the channel Drain closes.
+func (s *Service) draining() chan struct{} {
+	s.drainInit.Do(func() { s.drain = make(chan struct{}) })
+	return s.drain
 }
 
 // notifier returns the Service's change notifier.

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -475,6 +476,48 @@ func TestIntegrationWaitChangeTimeout(t *testing.T) {
 	}
 	if time.Since(start) < 100*time.Millisecond {
 		t.Fatalf("returned before the timeout")
+	}
+}
+
+// TestIntegrationWaitChangeDrain: a process about to stop drains, and
+// every long poll, waiting or new, answers at once with the change as it
+// is, as after a timeout, rather than failing when the pool closes.
+func TestIntegrationWaitChangeDrain(t *testing.T) {
+	t.Parallel()
+	e := newPropEnv(t)
+	e.createZone(t, "ZWD", "wd.test.")
+	c := e.upsert(t, "ZWD", "www.wd.test.", "192.0.2.1")
+	type result struct {
+		c   ChangeInfo
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		got, err := e.svc.WaitChange(context.Background(), e.tenant, c.ID, MaxChangeWait)
+		done <- result{got, err}
+	}()
+	// The poll is waiting once the notifier has a waiter for the change.
+	testkit.Eventually(t, 5*time.Second, func() error {
+		n := e.svc.notifier()
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if w := n.watches[c.ID]; w == nil || len(w.waiters) == 0 {
+			return errors.New("the poll is not waiting yet")
+		}
+		return nil
+	})
+	e.svc.Drain()
+	e.svc.Drain() // twice is harmless
+	select {
+	case r := <-done:
+		if r.err != nil || r.c.ID != c.ID || r.c.Status != StatusPending {
+			t.Fatalf("drained poll: %+v, %v; want the PENDING change", r.c, r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a drained poll still waits")
+	}
+	if got, err := e.svc.WaitChange(context.Background(), e.tenant, c.ID, MaxChangeWait); err != nil || got.Status != StatusPending {
+		t.Fatalf("a poll after the drain: %+v, %v", got, err)
 	}
 }
 

@@ -118,6 +118,9 @@ type Service struct {
 	// (notifier.go), made by the first WaitChange.
 	notifierOnce sync.Once
 	changes      *changeNotifier
+	// drain is closed by Drain: long polls answer at once.
+	drain                chan struct{}
+	drainInit, drainOnce sync.Once
 
 	auth *authCache // successful API key authentications
 

@@ -359,6 +359,9 @@ func (cp *controlPlane) Wait(ctx context.Context) error {
 func (cp *controlPlane) Close() {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Long polls answer now, while the database is still there, instead
+	// of failing when it is closed after the shutdown's grace period.
+	cp.Service.Drain()
 	_ = cp.srv.Shutdown(sctx)
 	_ = cp.nc.Drain()
 	cp.pool.Close()
