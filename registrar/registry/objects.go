@@ -2,8 +2,6 @@ package registry
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"time"
@@ -23,8 +21,10 @@ type Registrar struct {
 func (r *Registry) EnsureRegistrar(ctx context.Context, id, name, password string) error {
 	var hash []byte
 	if password != "" {
-		h := sha256.Sum256([]byte(password))
-		hash = h[:]
+		var err error
+		if hash, err = hashPassword(r.cfg.Rand, password); err != nil {
+			return err
+		}
 	}
 	_, err := r.db.Exec(ctx, `INSERT INTO registry_registrar (id, name, password_hash, created_at) VALUES ($1, $2, $3, $4)
 	                          ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, password_hash = EXCLUDED.password_hash`,
@@ -32,18 +32,34 @@ func (r *Registry) EnsureRegistrar(ctx context.Context, id, name, password strin
 	return err
 }
 
-// CheckLogin reports whether password is registrar id's EPP password.
+// CheckLogin reports whether password is registrar id's EPP password. A
+// hash kept under older parameters (or a SHA-256 digest from before
+// Argon2id) is replaced on a successful login.
 func (r *Registry) CheckLogin(ctx context.Context, id, password string) (bool, error) {
 	var hash []byte
 	err := r.db.QueryRow(ctx, `SELECT password_hash FROM registry_registrar WHERE id = $1`, id).Scan(&hash)
-	if errors.Is(err, pgx.ErrNoRows) || hash == nil {
-		return false, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return false, err
 	}
-	h := sha256.Sum256([]byte(password))
-	return subtle.ConstantTimeCompare(h[:], hash) == 1, nil
+	if hash == nil {
+		_, _, _ = checkPassword([]byte(dummyHash), password)
+		return false, nil
+	}
+	ok, rehash, err := checkPassword(hash, password)
+	if err != nil || !ok {
+		return false, err
+	}
+	if rehash {
+		fresh, err := hashPassword(r.cfg.Rand, password)
+		if err != nil {
+			return false, err
+		}
+		// Only if unchanged meanwhile: an operator's new password wins.
+		if _, err := r.db.Exec(ctx, `UPDATE registry_registrar SET password_hash = $2 WHERE id = $1 AND password_hash = $3`, id, fresh, hash); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // ContactInfo holds a contact's RFC 5733 fields.
