@@ -306,6 +306,9 @@ func post(ctx context.Context, client *http.Client, u, secret string, body []byt
 	return resp.StatusCode, nil
 }
 
+// DefaultAlarmInterval is RunAlarms' interval when none is given.
+const DefaultAlarmInterval = 10 * time.Second
+
 // RunAlarms evaluates the alarms, queues the health checks' own
 // notifications (NotifyHealthTransitions) and delivers notifications
 // every interval until ctx ends; run it under
@@ -313,7 +316,7 @@ func post(ctx context.Context, client *http.Client, u, secret string, body []byt
 // Errors are logged and retried on the next tick.
 func (s *Service) RunAlarms(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
-		interval = 10 * time.Second
+		interval = DefaultAlarmInterval
 	}
 	client := s.webhookClient()
 	log := s.cfg.Logger.With("component", "alarms")

@@ -39,6 +39,8 @@ func runAPI(ctx context.Context, args []string) error {
 		"time between the lifecycle leader's passes (WAYMARK_LIFECYCLE_INTERVAL)")
 	exportRate := fs.Int("export-rate", envInt("WAYMARK_EXPORT_RATE", controlplane.DefaultExportRate),
 		"record sets per second one tenant's zone exports read, all together (WAYMARK_EXPORT_RATE); -1 no limit")
+	alarmInterval := fs.Duration("alarm-interval", envDuration("WAYMARK_ALARM_INTERVAL", controlplane.DefaultAlarmInterval),
+		"time between the alarm leader's evaluations of every alarm, which also send health checks' notify webhooks (WAYMARK_ALARM_INTERVAL)")
 	mailDir := fs.String("mail-dir", env("WAYMARK_MAIL_DIR", ""),
 		"write the lifecycle's mail to registrants (verification, holds, expiry notices) as files in this directory (WAYMARK_MAIL_DIR); empty: the mail stays in the outbox (registrar_mail)")
 	if err := fs.Parse(args); err != nil {
@@ -46,6 +48,9 @@ func runAPI(ctx context.Context, args []string) error {
 	}
 	if *lifecycleInterval <= 0 {
 		return errors.New("--lifecycle-interval must be positive")
+	}
+	if *alarmInterval < time.Second {
+		return errors.New("--alarm-interval must be at least 1s")
 	}
 	if *exportRate == 0 || *exportRate < -1 {
 		return errors.New("--export-rate must be positive, or -1 for no limit")
@@ -92,6 +97,7 @@ func runAPI(ctx context.Context, args []string) error {
 		DNSSEC:              dnssecOpts,
 		MetricsRetention:    *retention,
 		ExportRate:          *exportRate,
+		AlarmInterval:       *alarmInterval,
 		// The registrar and the built-in registry: /v1/domains, the
 		// operator's /v1/registry/… (TLDs are configured there; none at
 		// first) and the Route 53 Domains API.
