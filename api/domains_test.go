@@ -62,6 +62,15 @@ func exerciseDomains(t *testing.T, a *testAPI, token string) {
 		tld.TLD.Policy.RedemptionSeconds != 30*86400 || tld.TLD.HostedZoneID == "" {
 		t.Errorf("TLD %s", r.body)
 	}
+	// A TLD whose creates wait for the operator (land rush), and back.
+	for _, on := range []bool{true, false} {
+		r = a.must(http.StatusOK, req{method: "PUT", path: "/v1/registry/tlds/test", bearer: testAdminToken,
+			body: map[string]any{"policy": map[string]any{"create_approval": on}}})
+		r.decode(t, &tld)
+		if tld.TLD.Policy.CreateApproval != on || tld.TLD.Policy.AddGraceSeconds != 3600 {
+			t.Errorf("create_approval %v: %s", on, r.body)
+		}
+	}
 	// A signed TLD: its DS (the trust anchor) in the answer, and it
 	// stays signed.
 	r = a.must(http.StatusCreated, req{method: "PUT", path: "/v1/registry/tlds/signed", bearer: testAdminToken,

@@ -25,6 +25,7 @@ type policyJSON struct {
 	TransferWaitSeconds   int64  `json:"transfer_wait_seconds"`
 	NegativeTTL           uint32 `json:"negative_ttl"`
 	DelegationTTL         uint32 `json:"delegation_ttl"`
+	CreateApproval        bool   `json:"create_approval"`
 }
 
 func secs(d time.Duration) int64 { return int64(d / time.Second) }
@@ -32,7 +33,8 @@ func secs(d time.Duration) int64 { return int64(d / time.Second) }
 func toPolicyJSON(p registry.Policy) policyJSON {
 	return policyJSON{AddGraceSeconds: secs(p.AddGrace), RenewGraceSeconds: secs(p.RenewGrace), AutoRenewGraceSeconds: secs(p.AutoRenewGrace),
 		TransferGraceSeconds: secs(p.TransferGrace), RedemptionSeconds: secs(p.Redemption), PendingDeleteSeconds: secs(p.PendingDelete),
-		TransferLockSeconds: secs(p.TransferLock), TransferWaitSeconds: secs(p.TransferWait), NegativeTTL: p.NegativeTTL, DelegationTTL: p.DelegationTTL}
+		TransferLockSeconds: secs(p.TransferLock), TransferWaitSeconds: secs(p.TransferWait), NegativeTTL: p.NegativeTTL, DelegationTTL: p.DelegationTTL,
+		CreateApproval: p.CreateApproval}
 }
 
 type tldJSON struct {
@@ -87,6 +89,7 @@ type putPolicyJSON struct {
 	TransferWaitSeconds   *int64  `json:"transfer_wait_seconds"`
 	NegativeTTL           *uint32 `json:"negative_ttl"`
 	DelegationTTL         *uint32 `json:"delegation_ttl"`
+	CreateApproval        *bool   `json:"create_approval"`
 }
 
 type putTLDRequest struct {
@@ -211,6 +214,9 @@ func (h *handler) putTLD(w http.ResponseWriter, r *http.Request, rs RegistrarSer
 	setD(&pol.TransferWait, q.TransferWaitSeconds)
 	setU(&pol.NegativeTTL, q.NegativeTTL)
 	setU(&pol.DelegationTTL, q.DelegationTTL)
+	if q.CreateApproval != nil {
+		pol.CreateApproval = *q.CreateApproval
+	}
 	t, err := rs.ConfigureTLD(r.Context(), name, p, pol)
 	if err != nil {
 		return err

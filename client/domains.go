@@ -510,6 +510,9 @@ type TLDPolicy struct {
 	TransferWaitSeconds   *int64 `json:"transfer_wait_seconds,omitempty"`
 	NegativeTTL           *int64 `json:"negative_ttl,omitempty"`
 	DelegationTTL         *int64 `json:"delegation_ttl,omitempty"`
+	// CreateApproval makes every domain create wait for the operator
+	// (EPP 1001, pendingCreate), as in a sunrise or land-rush period.
+	CreateApproval *bool `json:"create_approval,omitempty"`
 }
 
 // PutRegistryTLDInput creates or configures a TLD.

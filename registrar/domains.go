@@ -117,8 +117,11 @@ func (s *Service) getDomain(ctx context.Context, q queryRower, tenantID, name st
 	var d Domain
 	var zone *string
 	var contacts []byte
-	err := q.QueryRow(ctx, `SELECT name, hosted_zone_id, auto_renew, privacy, contacts FROM registrar_domain WHERE name = $1 AND tenant_id = $2`,
-		canonical(name), tenantID).Scan(&d.Name, &zone, &d.AutoRenew, &d.Privacy, &contacts)
+	var x externalRow
+	err := q.QueryRow(ctx, `SELECT name, hosted_zone_id, auto_renew, privacy, contacts, registry, ext_state, ext_roid, ext_statuses,
+	        ext_nameservers, ext_ds, ext_created_at, ext_expires_at, created_at, updated_at FROM registrar_domain WHERE name = $1 AND tenant_id = $2`,
+		canonical(name), tenantID).Scan(&d.Name, &zone, &d.AutoRenew, &d.Privacy, &contacts, &x.registry, &x.state, &x.roid, &x.statuses,
+		&x.nameservers, &x.ds, &x.createdAt, &x.expiresAt, &x.createdRow, &x.updatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Domain{}, errorf(CodeNoSuchDomain, "no domain %s in this account", name)
 	}
@@ -133,6 +136,11 @@ func (s *Service) getDomain(ctx context.Context, q queryRower, tenantID, name st
 	}
 	if d.Contacts == nil {
 		d.Contacts = map[string]registry.ContactInfo{}
+	}
+	if x.registry != nil {
+		// An external registry's: what it answered, as the worker
+		// recorded it.
+		return d, s.fillExternal(ctx, &d, x)
 	}
 	rd, err := s.reg.Domain(ctx, d.Name)
 	if registry.IsCode(err, registry.ErrObjectDoesNotExist) {
@@ -206,7 +214,11 @@ func (s *Service) ListDomains(ctx context.Context, tenantID string, in ListDomai
 	if in.SortBy != SortByName && in.SortBy != SortByExpiry {
 		return DomainPage{}, errorf(CodeInvalidInput, "sort_by must be name or expiry")
 	}
-	where := []string{"d.tenant_id = $1"}
+	where := []string{"d.tenant_id = $1", "(r.name IS NOT NULL OR d.registry IS NOT NULL)"}
+	// An external registry's domain has no registry_domain row: its
+	// expiry and statuses are what that registry answered.
+	const expiry = "coalesce(r.expires_at, d.ext_expires_at, d.created_at)"
+	const statuses = "coalesce(r.statuses, CASE WHEN d.ext_state = 'creating' AND cardinality(d.ext_statuses) = 0 THEN '{pendingCreate}' ELSE d.ext_statuses END)"
 	args := []any{tenantID}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	if in.NamePrefix != "" {
@@ -215,10 +227,10 @@ func (s *Service) ListDomains(ctx context.Context, tenantID string, in ListDomai
 		where = append(where, "d.name LIKE "+arg(p+"%"))
 	}
 	if !in.ExpiresBefore.IsZero() {
-		where = append(where, "r.expires_at <= "+arg(in.ExpiresBefore))
+		where = append(where, expiry+" <= "+arg(in.ExpiresBefore))
 	}
 	if !in.ExpiresAfter.IsZero() {
-		where = append(where, "r.expires_at >= "+arg(in.ExpiresAfter))
+		where = append(where, expiry+" >= "+arg(in.ExpiresAfter))
 	}
 	cmp, dir := ">", "ASC"
 	if in.Descending {
@@ -226,7 +238,7 @@ func (s *Service) ListDomains(ctx context.Context, tenantID string, in ListDomai
 	}
 	order := "d.name " + dir
 	if in.SortBy == SortByExpiry {
-		order = "r.expires_at " + dir + ", d.name " + dir
+		order = expiry + " " + dir + ", d.name " + dir
 	}
 	if in.Marker != "" {
 		t, name, err := decodeMarker(in.Marker, in.SortBy == SortByExpiry)
@@ -234,14 +246,14 @@ func (s *Service) ListDomains(ctx context.Context, tenantID string, in ListDomai
 			return DomainPage{}, err
 		}
 		if in.SortBy == SortByExpiry {
-			where = append(where, "(r.expires_at, d.name) "+cmp+" ("+arg(t)+", "+arg(name)+")")
+			where = append(where, "("+expiry+", d.name) "+cmp+" ("+arg(t)+", "+arg(name)+")")
 		} else {
 			where = append(where, "d.name "+cmp+" "+arg(name))
 		}
 	}
 	limit := arg(in.MaxItems + 1)
-	rows, err := s.db.Query(ctx, `SELECT d.name, d.auto_renew, r.expires_at, r.statuses, coalesce(d.hosted_zone_id, '')
-		FROM registrar_domain d JOIN registry_domain r ON r.name = d.name
+	rows, err := s.db.Query(ctx, `SELECT d.name, d.auto_renew, `+expiry+`, `+statuses+`, coalesce(d.hosted_zone_id, '')
+		FROM registrar_domain d LEFT JOIN registry_domain r ON r.name = d.name
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT `+limit, args...)
 	if err != nil {
 		return DomainPage{}, err
@@ -344,6 +356,11 @@ func (s *Service) mutate(ctx context.Context, tenantID, name, typ, ref string, s
 		// when it commits: a second names the first.
 		if err := s.nonePending(ctx, q, d); err != nil {
 			return err
+		}
+		if ext, err := isExternal(ctx, q, d); err != nil {
+			return err
+		} else if ext {
+			return errorf(CodeTLDRulesViolation, "%s is registered at an external registry, where %s is not offered yet", d, typ)
 		}
 		m := &mutation{zt: zt, tx: s.reg.Bind(zt), q: q, name: d, opID: opID, now: s.reg.Now()}
 		if err := step(ctx, m); err != nil {

@@ -136,7 +136,7 @@ func (l *Lifecycle) holdUnverified(ctx context.Context, p *Pass) (int, error) {
 		now := l.s.reg.Now()
 		rows, err := q.Query(ctx, `SELECT d.name, d.tenant_id, v.email FROM registrar_domain d
 		        JOIN registrar_verification v ON v.tenant_id = d.tenant_id AND v.email = `+registrantEmail+`
-		        WHERE v.verified_at IS NULL AND v.due_at <= $1 AND NOT d.unverified_hold
+		        WHERE v.verified_at IS NULL AND v.due_at <= $1 AND NOT d.unverified_hold AND d.registry IS NULL
 		        ORDER BY d.name LIMIT $2 FOR UPDATE OF d SKIP LOCKED`, now, verifyBatch)
 		if err != nil {
 			return err

@@ -57,6 +57,8 @@ type Service struct {
 	cp  *controlplane.Service
 	reg *registry.Registry
 	cfg Config
+	// extWake wakes this process's external worker (external_worker.go).
+	extWake chan struct{}
 }
 
 // New returns the registrar over the built-in registry reg.
@@ -67,7 +69,7 @@ func New(ctx context.Context, db *pgxpool.Pool, cp *controlplane.Service, reg *r
 	if err := reg.EnsureRegistrar(ctx, RegistrarID, "Waymark", ""); err != nil {
 		return nil, fmt.Errorf("registrar account: %w", err)
 	}
-	s := &Service{db: db, cp: cp, reg: reg, cfg: cfg}
+	s := &Service{db: db, cp: cp, reg: reg, cfg: cfg, extWake: make(chan struct{}, 1)}
 	// The DS of a signed hosted zone a domain is delegated to follows
 	// its keys in the TLD zone (dnssec.go).
 	cp.SetDelegationKeeper(s)
@@ -252,6 +254,17 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 	if err != nil {
 		return Operation{}, err
 	}
+	// A name under an external registry's TLD is registered there, by
+	// the external worker (external_domain.go).
+	if n, err := zonecfg.CanonicalName(in.Name); err == nil && n != "." {
+		t, label, ok, err := s.externalFor(ctx, n)
+		if err != nil {
+			return Operation{}, err
+		}
+		if ok {
+			return s.registerExternal(ctx, tenantID, n, label, t, in, opID)
+		}
+	}
 	contacts, err := json.Marshal(in.Contacts)
 	if err != nil {
 		return Operation{}, err
@@ -270,55 +283,12 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 		var zoneID *string
 		var hosts []string
 		var ds []registry.DS
-		switch in.HostedZone {
-		case "":
+		if in.HostedZone == "" {
 			if hosts, err = s.ensureHosts(ctx, tx, in.Nameservers); err != nil {
 				return err
 			}
-		case "create":
-			z, info, err := zt.CreateZone(ctx, tenantID, controlplane.CreateZoneInput{
-				Name: name, CallerReference: "register:" + opID, Comment: "registered with " + opID,
-			})
-			if err != nil {
-				return err
-			}
-			zoneID, hosts, changes = &z.ID, z.NameServers, append(changes, info.ID)
-			if in.DNSSEC {
-				signed, rdata, err := zt.EnableDNSSEC(ctx, tenantID, z.ID)
-				if err != nil {
-					return err
-				}
-				changes = append(changes, signed.ID)
-				for _, v := range rdata {
-					d, err := parseDS(v)
-					if err != nil {
-						return err
-					}
-					ds = append(ds, d)
-				}
-			}
-		default:
-			z, err := zt.GetZone(ctx, tenantID, in.HostedZone)
-			if err != nil {
-				return err
-			}
-			if z.Name != name {
-				return errorf(CodeInvalidInput, "hosted zone %s is %s, not %s", z.ID, z.Name, name)
-			}
-			zoneID, hosts = &z.ID, z.NameServers
-			// A signed zone's DS goes into the TLD zone with the
-			// delegation (dnssec.go keeps it there afterwards).
-			rdata, err := zt.DelegationDS(ctx, tenantID, z.ID)
-			if err != nil {
-				return err
-			}
-			for _, v := range rdata {
-				d, err := parseDS(v)
-				if err != nil {
-					return err
-				}
-				ds = append(ds, d)
-			}
+		} else if zoneID, hosts, ds, changes, err = hostedDelegation(ctx, zt, tenantID, opID, name, in); err != nil {
+			return err
 		}
 		// Locked against transfer from the start, as Route 53 does. The
 		// status and the DS change nothing in the DNS yet (no
@@ -367,6 +337,53 @@ func (s *Service) Register(ctx context.Context, tenantID string, in RegisterInpu
 		return Operation{}, err
 	}
 	return op, nil
+}
+
+// hostedDelegation is the delegation of a registration to a hosted zone
+// of the tenant: the zone created with it (hosted_zone "create", signed
+// in the same transaction with DNSSEC) or the existing one named. It
+// returns the zone's id, its nameservers, the DS of its active
+// key-signing keys and the zone changes the operation waits for.
+func hostedDelegation(ctx context.Context, zt *controlplane.ZoneTx, tenantID, opID, name string, in RegisterInput) (zoneID *string, hosts []string, ds []registry.DS, changes []string, err error) {
+	var rdata []string
+	if in.HostedZone == "create" {
+		z, info, err := zt.CreateZone(ctx, tenantID, controlplane.CreateZoneInput{
+			Name: name, CallerReference: "register:" + opID, Comment: "registered with " + opID,
+		})
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		zoneID, hosts, changes = &z.ID, z.NameServers, []string{info.ID}
+		if in.DNSSEC {
+			signed, r, err := zt.EnableDNSSEC(ctx, tenantID, z.ID)
+			if err != nil {
+				return nil, nil, nil, nil, err
+			}
+			changes, rdata = append(changes, signed.ID), r
+		}
+	} else {
+		z, err := zt.GetZone(ctx, tenantID, in.HostedZone)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		if z.Name != name {
+			return nil, nil, nil, nil, errorf(CodeInvalidInput, "hosted zone %s is %s, not %s", z.ID, z.Name, name)
+		}
+		zoneID, hosts = &z.ID, z.NameServers
+		// A signed zone's DS goes into the TLD zone with the delegation
+		// (dnssec.go keeps it there afterwards).
+		if rdata, err = zt.DelegationDS(ctx, tenantID, z.ID); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	for _, v := range rdata {
+		d, err := parseDS(v)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		ds = append(ds, d)
+	}
+	return zoneID, hosts, ds, changes, nil
 }
 
 // insertOperation records op, or fails with DuplicateRequest naming the

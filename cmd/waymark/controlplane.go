@@ -86,7 +86,7 @@ type controlPlaneOptions struct {
 	// leadership and runs it (auto-renewals, expiries, transfers,
 	// registrant verification, mail; registrar/lifecycle.go) with this
 	// configuration; nil runs none (`waymark dev` runs its own, on a test
-	// clock).
+	// clock). The external registries' worker runs with it.
 	Lifecycle *registrar.LifecycleConfig
 }
 
@@ -286,7 +286,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		snapPool:  snapPool,
 		nc:        nc,
 		srv:       newHTTPServer(httpcomp.Prefix("/v1/nameserver/", router), ho),
-		done:      make(chan error, 8),
+		done:      make(chan error, 16),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{
 		Replicas: o.NATSReplicas, Logger: log.With("component", "relay"),
@@ -332,6 +332,11 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	if rsvc != nil && o.Lifecycle != nil {
 		lc := rsvc.NewLifecycle(*o.Lifecycle)
 		go func() { cp.done <- nameErr("lifecycle", lc.Run(ctx)) }()
+		// The external registries' EPP worker (registrar/external_worker.go)
+		// leads with the lifecycle's switch: both are the registrar's work
+		// in the background.
+		xw := rsvc.NewExternalWorker(registrar.ExternalConfig{Logger: o.Lifecycle.Logger})
+		go func() { cp.done <- nameErr("external-registries", xw.Run(ctx)) }()
 	}
 	go func() {
 		err := cp.srv.Serve(ln)

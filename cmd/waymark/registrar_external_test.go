@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/internal/pgtest"
@@ -22,7 +23,8 @@ import (
 // name is AVAILABLE at the registrar's price, a name another registrar
 // created there is UNAVAILABLE, a name the TLD cannot hold is refused
 // before any EPP, a registered name is not transferable (transfers in
-// from external registries are not built) and a wrong password is
+// from external registries are not built), a registration goes to the
+// registry through the external worker, and a wrong password is
 // RegistryUnavailable.
 func TestIntegrationRegistrarAvailabilityAtExternalRegistry(t *testing.T) {
 	t.Parallel()
@@ -95,6 +97,34 @@ func TestIntegrationRegistrarAvailabilityAtExternalRegistry(t *testing.T) {
 	if tr, err := rs.Transferability(ctx, "tenant-x", "free.wmk"); err != nil || tr.Transferable != registrar.Untransferable || !strings.Contains(tr.Message, "not registered") {
 		t.Errorf("Transferability(free.wmk) = %+v, %v", tr, err)
 	}
+	// Registration through the external worker, at the registry
+	// process: SUCCESSFUL, sponsored there by our login, one charge.
+	tn, _, err := cp.CreateTenant(ctx, "ext-buyer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- rs.NewExternalWorker(registrar.ExternalConfig{Interval: 50 * time.Millisecond}).Run(wctx)
+	}()
+	op, err := rs.Register(ctx, tn.ID, registrar.RegisterInput{Name: "mine.wmk", Nameservers: []registrar.Nameserver{{Name: "ns.example.net"}},
+		Contacts: map[string]registry.ContactInfo{registrar.RoleRegistrant: {Name: "Ada", City: "London", CountryCode: "GB", Email: "ada@example.com"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op, err = rs.WaitOperation(ctx, tn.ID, op.ID, time.Minute); err != nil || op.Status != registrar.StatusSuccessful {
+		t.Fatalf("registration at the registry process: %+v, %v", op, err)
+	}
+	stop()
+	<-done
+	if d, err := b.InfoDomain(ctx, "mine.wmk", ""); err != nil || d.ClID != "reg-a" || len(d.NS) != 1 {
+		t.Errorf("mine.wmk at the registry = %+v, %v", d, err)
+	}
+	if l, err := rs.Ledger(ctx, tn.ID, "mine.wmk"); err != nil || len(l) != 1 || l[0].Amount != 2500 {
+		t.Errorf("ledger %+v, %v", l, err)
+	}
+
 	// A wrong password: the registry refuses the login.
 	if _, _, err := rs.ConfigureExternal(ctx, "wmk", registrar.ExternalInput{EPPAddress: in.EPPAddress, ClientID: in.ClientID,
 		Password: "wrong-pw", ClientCertPEM: in.ClientCertPEM, CAPEM: in.CAPEM, Prices: in.Prices}); err != nil {

@@ -116,6 +116,10 @@ type DomainCreate struct {
 	Contacts   []ContactLink
 	AuthInfo   string
 	DS         []DS
+	// ClTRID is the command's client transaction id (set by the Server):
+	// a registry that answers 1001 names it in the poll message that
+	// settles the create.
+	ClTRID string
 }
 
 // DomainUpdate is a domain update; nil pointers are unchanged.

@@ -709,7 +709,7 @@ func (ss *session) domain(ctx context.Context, cmd *Command, v string, d *Domain
 		if auth == "" {
 			return 0, nil, nil, Errorf(CodeMissingParameter, "authInfo")
 		}
-		c := DomainCreate{Name: name, Years: years, NS: ns, Registrant: d.Registrant, Contacts: contactLinks(d.Contacts), AuthInfo: auth}
+		c := DomainCreate{Name: name, Years: years, NS: ns, Registrant: d.Registrant, Contacts: contactLinks(d.Contacts), AuthInfo: auth, ClTRID: cmd.ClTRID}
 		if sc := ext.SecDNSCreate; sc != nil {
 			if sc.MaxSigLife != 0 {
 				return 0, nil, nil, Errorf(CodeUnimplementedOption, "secDNS maxSigLife")

@@ -152,7 +152,7 @@ func dsList(in []epp.DS) []registry.DS {
 // CreateDomain registers the domain with its nameservers and DS in one
 // transaction.
 func (r *Registry) CreateDomain(ctx context.Context, registrar string, c epp.DomainCreate) (epp.Domain, error) {
-	in := registry.DomainCreate{Name: c.Name, Years: c.Years, Registrant: c.Registrant, AuthInfo: c.AuthInfo}
+	in := registry.DomainCreate{Name: c.Name, Years: c.Years, Registrant: c.Registrant, AuthInfo: c.AuthInfo, ClTRID: c.ClTRID}
 	if in.Years == 0 {
 		in.Years = 1 // RFC 5731 s3.2.1: the server's default period
 	}
@@ -452,7 +452,13 @@ func (r *Registry) Poll(ctx context.Context, registrar string) (*epp.PollMessage
 	if m.Domain != "" {
 		text = bare(m.Domain) + " " + text
 	}
-	return &epp.PollMessage{ID: strconv.FormatInt(m.ID, 10), QDate: m.CreatedAt, Text: text}, n, nil
+	out := &epp.PollMessage{ID: strconv.FormatInt(m.ID, 10), QDate: m.CreatedAt, Text: text}
+	// The outcome of a create that waited for the operator is panData
+	// naming the create's clTRID (RFC 5731 s3.3).
+	if m.Kind == registry.PollCreateApproved || m.Kind == registry.PollCreateRejected {
+		out.Pending = &epp.PendingAction{Name: bare(m.Domain), OK: m.Kind == registry.PollCreateApproved, ClTRID: m.ClTRID, Date: m.CreatedAt}
+	}
+	return out, n, nil
 }
 
 // Ack dequeues a message.

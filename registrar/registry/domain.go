@@ -33,6 +33,9 @@ const (
 const (
 	StatusClientHold = "clientHold"
 	StatusServerHold = "serverHold"
+	// StatusPendingCreate: the create waits for the registry operator
+	// (Policy.CreateApproval); out of the DNS.
+	StatusPendingCreate = "pendingCreate"
 )
 
 // StatusPendingTransfer marks a domain with a transfer waiting for
@@ -90,7 +93,8 @@ func (d Domain) InDNS() bool {
 	if d.RGP == RGPRedemption || d.RGP == RGPPending || d.Expired() {
 		return false
 	}
-	return !slices.Contains(d.Statuses, StatusClientHold) && !slices.Contains(d.Statuses, StatusServerHold)
+	return !slices.Contains(d.Statuses, StatusClientHold) && !slices.Contains(d.Statuses, StatusServerHold) &&
+		!slices.Contains(d.Statuses, StatusPendingCreate)
 }
 
 // Expired reports whether the domain expired without being renewed: it is
@@ -209,6 +213,9 @@ type DomainCreate struct {
 	AuthInfo string
 	// MaxPrice, if positive, refuses a registration that costs more.
 	MaxPrice int64
+	// ClTRID is the EPP create's client transaction id, named in the
+	// poll message that settles a create waiting for approval.
+	ClTRID string
 }
 
 // Created is the result of a create, renew, restore or transfer: the
@@ -273,13 +280,17 @@ func (tx *Tx) CreateDomain(ctx context.Context, clID string, in DomainCreate) (C
 	}
 	// ON CONFLICT: the loser of a race waits for the winner's commit and
 	// then finds the row, without aborting its transaction.
+	statuses := []string{}
+	if tld.Policy.CreateApproval {
+		statuses = append(statuses, StatusPendingCreate)
+	}
 	tag, err := q.Exec(ctx, `INSERT INTO registry_domain (name, tld, roid, registrar_id, registrant, admin, tech, billing, auth_info,
-	                             rgp, rgp_until, created_at, updated_at, expires_at, transfer_locked_until)
-	                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
+	                             rgp, rgp_until, created_at, updated_at, expires_at, transfer_locked_until, statuses, create_cltrid)
+	                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16)
 	                         ON CONFLICT (name) DO NOTHING`,
 		name, tld.Name, roid+"-"+strings.TrimSuffix(strings.ToUpper(tld.Name), "."), clID,
 		nul(in.Registrant), nul(in.Admin), nul(in.Tech), nul(in.Billing), auth,
-		RGPAdd, now.Add(tld.Policy.AddGrace), now, now.AddDate(in.Years, 0, 0), now.Add(tld.Policy.TransferLock))
+		RGPAdd, now.Add(tld.Policy.AddGrace), now, now.AddDate(in.Years, 0, 0), now.Add(tld.Policy.TransferLock), statuses, in.ClTRID)
 	if err != nil {
 		return Created{}, mapPG(err)
 	}

@@ -136,6 +136,9 @@ type PollMessage struct {
 	Kind      string    `json:"kind"`
 	Message   string    `json:"message"`
 	CreatedAt time.Time `json:"created_at"`
+	// ClTRID is the command a message settles (a create that waited
+	// for approval), "" for other news.
+	ClTRID string `json:"cl_trid,omitempty"`
 }
 
 // Notify queues a poll message for registrar clID.
@@ -148,9 +151,9 @@ func (tx *Tx) Notify(ctx context.Context, clID, domain, kind, msg string) error 
 // Poll returns the oldest unacknowledged message of registrar clID and the
 // number waiting (EPP poll req); ok is false when the queue is empty.
 func (r *Registry) Poll(ctx context.Context, clID string) (m PollMessage, count int, ok bool, err error) {
-	err = r.db.QueryRow(ctx, `SELECT id, domain, kind, message, created_at, count(*) OVER ()
+	err = r.db.QueryRow(ctx, `SELECT id, domain, kind, message, created_at, cl_trid, count(*) OVER ()
 	                          FROM registry_poll WHERE registrar_id = $1 AND acked_at IS NULL ORDER BY id LIMIT 1`, clID).
-		Scan(&m.ID, &m.Domain, &m.Kind, &m.Message, &m.CreatedAt, &count)
+		Scan(&m.ID, &m.Domain, &m.Kind, &m.Message, &m.CreatedAt, &m.ClTRID, &count)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return PollMessage{}, 0, false, nil
 	}

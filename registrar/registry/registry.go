@@ -147,6 +147,11 @@ type Policy struct {
 	NegativeTTL uint32 `json:"negative_ttl"`
 	// DelegationTTL is the TTL of the NS, glue and DS records.
 	DelegationTTL uint32 `json:"delegation_ttl"`
+	// CreateApproval makes every domain create wait for the operator
+	// (a sunrise or land-rush period): answered 1001, the domain is
+	// pendingCreate and out of the DNS until DecideCreate approves it
+	// or rejects it, and the sponsor hears the outcome by poll message.
+	CreateApproval bool `json:"create_approval"`
 }
 
 // DefaultPolicy is the usual gTLD policy (REGISTRAR.md §2), with a
@@ -186,19 +191,20 @@ type TLD struct {
 
 const tldColumns = `t.tld, t.zone_id, t.currency, t.price_register, t.price_renew, t.price_transfer, t.price_restore,
 	t.add_grace, t.renew_grace, t.autorenew_grace, t.transfer_grace, t.redemption, t.pending_delete,
-	t.transfer_lock, t.transfer_wait, t.negative_ttl, t.delegation_ttl, t.created_at,
+	t.transfer_lock, t.transfer_wait, t.negative_ttl, t.delegation_ttl, t.create_approval, t.created_at,
 	coalesce((SELECT d.name_servers FROM hosted_zone z JOIN delegation_set d ON d.id = z.delegation_set_id WHERE z.id = t.zone_id), '{}')`
 
 func scanTLD(row pgx.Row) (TLD, error) {
 	var t TLD
 	var secs [8]int64
 	var neg, del int64
+	var approval bool
 	err := row.Scan(&t.Name, &t.ZoneID, &t.Prices.Currency, &t.Prices.Register, &t.Prices.Renew, &t.Prices.Transfer, &t.Prices.Restore,
-		&secs[0], &secs[1], &secs[2], &secs[3], &secs[4], &secs[5], &secs[6], &secs[7], &neg, &del, &t.CreatedAt, &t.NameServers)
+		&secs[0], &secs[1], &secs[2], &secs[3], &secs[4], &secs[5], &secs[6], &secs[7], &neg, &del, &approval, &t.CreatedAt, &t.NameServers)
 	d := func(i int) time.Duration { return time.Duration(secs[i]) * time.Second }
 	t.Policy = Policy{AddGrace: d(0), RenewGrace: d(1), AutoRenewGrace: d(2), TransferGrace: d(3),
 		Redemption: d(4), PendingDelete: d(5), TransferLock: d(6), TransferWait: d(7),
-		NegativeTTL: uint32(neg), DelegationTTL: uint32(del)}
+		NegativeTTL: uint32(neg), DelegationTTL: uint32(del), CreateApproval: approval}
 	return t, err
 }
 
@@ -255,10 +261,10 @@ func (r *Registry) ConfigureTLD(ctx context.Context, name string, prices Prices,
 		sec := func(d time.Duration) int64 { return int64(d / time.Second) }
 		if _, err := q.Exec(ctx, `UPDATE registry_tld SET currency = $2, price_register = $3, price_renew = $4, price_transfer = $5, price_restore = $6,
 		        add_grace = $7, renew_grace = $8, autorenew_grace = $9, transfer_grace = $10, redemption = $11, pending_delete = $12,
-		        transfer_lock = $13, transfer_wait = $14, negative_ttl = $15, delegation_ttl = $16 WHERE tld = $1`,
+		        transfer_lock = $13, transfer_wait = $14, negative_ttl = $15, delegation_ttl = $16, create_approval = $17 WHERE tld = $1`,
 			tld, prices.Currency, prices.Register, prices.Renew, prices.Transfer, prices.Restore,
 			sec(pol.AddGrace), sec(pol.RenewGrace), sec(pol.AutoRenewGrace), sec(pol.TransferGrace), sec(pol.Redemption),
-			sec(pol.PendingDelete), sec(pol.TransferLock), sec(pol.TransferWait), int64(pol.NegativeTTL), int64(pol.DelegationTTL)); err != nil {
+			sec(pol.PendingDelete), sec(pol.TransferLock), sec(pol.TransferWait), int64(pol.NegativeTTL), int64(pol.DelegationTTL), pol.CreateApproval); err != nil {
 			return err
 		}
 		// The SOA minimum is the negative TTL (RFC 2308); the serial is

@@ -1,0 +1,409 @@
+package registrar_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/waymark-dns/waymark/controlplane"
+	"github.com/waymark-dns/waymark/internal/pgtest"
+	"github.com/waymark-dns/waymark/internal/testkit"
+	"github.com/waymark-dns/waymark/nspool"
+	"github.com/waymark-dns/waymark/registrar"
+	"github.com/waymark-dns/waymark/registrar/epp"
+	"github.com/waymark-dns/waymark/registrar/regepp"
+	"github.com/waymark-dns/waymark/registrar/registry"
+)
+
+// extRegistry is "another registry": a built-in registry over a database
+// of its own, with TLD ext., served over EPP on a TLS listener. The
+// registrar under test logs in as wm-ext; reg-b is another registrar.
+type extRegistry struct {
+	reg   *registry.Registry
+	cp    *controlplane.Service
+	addr  string
+	input registrar.ExternalInput
+	// dial opens a session of reg-b.
+	dial func(t *testing.T) *epp.Client
+}
+
+func newExtRegistry(t *testing.T, pol registry.Policy) *extRegistry {
+	t.Helper()
+	ctx := context.Background()
+	db, _ := pgtest.Schema(t)
+	pool, err := nspool.Parse("ns1.nic.ext.=127.0.93.1,ns2.nic.ext.=127.0.93.2", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := controlplane.New(db, controlplane.Config{MasterKey: []byte(strings.Repeat("x", 32)), JWTKey: []byte(strings.Repeat("y", 32)), Pool: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Open(ctx, db, cp, registry.Config{Pool: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.ConfigureTLD(ctx, "ext", registry.Prices{Register: 700, Renew: 700, Transfer: 700, Restore: 700}, pol); err != nil {
+		t.Fatal(err)
+	}
+	server, serverPEM, _ := testkit.Cert(t, "epp.nic.ext", true)
+	ours, oursPEM, oursKey := testkit.Cert(t, "wm-ext", false)
+	other, _, _ := testkit.Cert(t, "reg-b", false)
+	for id, pw := range map[string]string{"wm-ext": "secret-wm", "reg-b": "secret-b"} {
+		if err := reg.EnsureRegistrar(ctx, id, id, pw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := &epp.Server{
+		Registry: &regepp.Registry{Registry: reg, Certs: map[string][][sha256.Size]byte{
+			"wm-ext": {regepp.Fingerprint(ours.Certificate[0])}, "reg-b": {regepp.Fingerprint(other.Certificate[0])}}},
+		ServerID: "nic-ext",
+		TLS:      &tls.Config{Certificates: []tls.Certificate{server}, ClientAuth: tls.RequireAnyClientCert, MinVersion: tls.VersionTLS12},
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		srv.Close()
+		if err := <-done; !errors.Is(err, epp.ErrServerClosed) {
+			t.Errorf("Serve = %v", err)
+		}
+	})
+	roots := x509.NewCertPool()
+	roots.AddCert(server.Leaf)
+	x := &extRegistry{reg: reg, cp: cp, addr: ln.Addr().String(),
+		input: registrar.ExternalInput{EPPAddress: ln.Addr().String(), ClientID: "wm-ext", Password: "secret-wm",
+			ClientCertPEM: oursPEM, ClientKeyPEM: oursKey, CAPEM: serverPEM, Prices: registry.Prices{Currency: "USD", Register: 1200, Renew: 1100}}}
+	x.dial = func(t *testing.T) *epp.Client {
+		t.Helper()
+		cl, err := epp.Dial(ctx, x.addr, &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{other}, MinVersion: tls.VersionTLS12}, "b-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cl.Close() })
+		if err := cl.Login(ctx, "reg-b", "secret-b", ""); err != nil {
+			t.Fatal(err)
+		}
+		return cl
+	}
+	return x
+}
+
+// delegation is the NS set of name in the external registry's TLD zone.
+func (x *extRegistry) delegation(t *testing.T, name string) []string {
+	t.Helper()
+	ctx := context.Background()
+	tld, err := x.reg.TLD(ctx, "ext")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := x.cp.ListRRSets(ctx, x.reg.TenantID(), tld.ZoneID, controlplane.ListRRSetsInput{Name: name, Type: "NS", MaxItems: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.RRSets) == 0 || page.RRSets[0].Name != name || page.RRSets[0].Type != "NS" {
+		return nil
+	}
+	return page.RRSets[0].Records
+}
+
+// runWorker runs an external worker until the returned stop is called
+// (or the test ends).
+func runWorker(t *testing.T, w *world, cfg registrar.ExternalConfig) (stop func()) {
+	t.Helper()
+	if cfg.Interval == 0 {
+		cfg.Interval = 50 * time.Millisecond
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = w.svc.NewExternalWorker(cfg).Run(ctx) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// waitStatus polls the operation until it has status want; a different
+// final status fails at once.
+func waitStatus(t *testing.T, w *world, tenant, id, want string) registrar.Operation {
+	t.Helper()
+	var op registrar.Operation
+	testkit.Eventually(t, 30*time.Second, func() error {
+		var err error
+		if op, err = w.svc.Operation(context.Background(), tenant, id); err != nil {
+			return err
+		}
+		if op.Status != want && (op.Status == registrar.StatusFailed || op.Status == registrar.StatusSuccessful) {
+			t.Fatalf("operation %s is %s (%s), want %s", id, op.Status, op.Message, want)
+		}
+		if op.Status != want {
+			return fmt.Errorf("operation %s is %s (%s), want %s", id, op.Status, op.Message, want)
+		}
+		return nil
+	})
+	return op
+}
+
+func extLedger(t *testing.T, w *world, tenant, domain string) (charges int, sum int64) {
+	t.Helper()
+	l, err := w.svc.Ledger(context.Background(), tenant, domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range l {
+		if e.Kind != "refund" {
+			charges++
+		}
+		sum += e.Amount
+	}
+	return charges, sum
+}
+
+// TestIntegrationRegisterAtExternalRegistry: a registrar sells ext., a
+// TLD of another registry reached over EPP/TLS (its own database). A
+// registration with hosted_zone "create" is SUBMITTED, then SUCCESSFUL
+// once the registry created the domain (contacts, the zone's nameservers)
+// and the zone is INSYNC; the other registry shows it sponsored by our
+// client id and delegates it from its TLD zone; GetDomain and ListDomains
+// show the registry's expiry, statuses and nameservers; one charge. A
+// registration with glue creates the hosts after the domain. A name
+// another registrar holds there, and a reserved one, are FAILED with the
+// registry's message and refunded, and the name is not the tenant's.
+func TestIntegrationRegisterAtExternalRegistry(t *testing.T) {
+	w := newWorld(t, "0", 60)
+	x := newExtRegistry(t, registry.DefaultPolicy())
+	ctx := context.Background()
+	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.input); err != nil {
+		t.Fatal(err)
+	}
+	runWorker(t, w, registrar.ExternalConfig{})
+	tenant := w.tenant(t, "ext-owner")
+	contacts := map[string]registry.ContactInfo{registrar.RoleRegistrant: contact}
+
+	op, err := w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "Good.EXT", Years: 2, HostedZone: "create", Contacts: contacts, CallerReference: "good-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op.Status != registrar.StatusSubmitted {
+		t.Errorf("first status %s, want SUBMITTED", op.Status)
+	}
+	// The same caller reference is the same operation.
+	if again, err := w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "good.ext", HostedZone: "create", Contacts: contacts, CallerReference: "good-1"}); err != nil || again.ID != op.ID {
+		t.Errorf("repeated caller reference = %v, %v", again.ID, err)
+	}
+	waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
+
+	d, err := w.svc.GetDomain(ctx, tenant, "good.ext")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := x.dial(t)
+	info, err := b.InfoDomain(ctx, "good.ext", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.ClID != "wm-ext" {
+		t.Errorf("sponsor at the registry = %q, want wm-ext", info.ClID)
+	}
+	var ns []string
+	for _, n := range d.Nameservers {
+		ns = append(ns, n.Name)
+	}
+	z, err := w.cp.GetZone(ctx, tenant, d.HostedZoneID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ns, z.NameServers) || d.Registrar != "wm-ext" || d.RegistryDomainID != info.ROID ||
+		!d.ExpiresAt.Equal(info.ExDate) || info.ExDate.Year() != time.Now().Year()+2 || slices.Contains(d.Statuses, registrar.StatusPendingCreate) {
+		t.Errorf("domain %+v; zone's nameservers %v; at the registry %+v", d, z.NameServers, info)
+	}
+	if got := x.delegation(t, "good.ext."); !slices.Equal(got, z.NameServers) {
+		t.Errorf("the registry's TLD zone delegates good.ext. to %v, want %v", got, z.NameServers)
+	}
+	page, err := w.svc.ListDomains(ctx, tenant, registrar.ListDomainsInput{})
+	if err != nil || len(page.Domains) != 1 || page.Domains[0].Name != "good.ext." || !page.Domains[0].ExpiresAt.Equal(info.ExDate) {
+		t.Errorf("ListDomains = %+v, %v", page, err)
+	}
+	if n, sum := extLedger(t, w, tenant, "good.ext"); n != 1 || sum != 2400 {
+		t.Errorf("ledger: %d charges, %d", n, sum)
+	}
+	// Not offered yet at an external registry: said so.
+	if _, err := w.svc.Delete(ctx, tenant, "good.ext", ""); codeOf(err) != registrar.CodeTLDRulesViolation {
+		t.Errorf("Delete = %v", err)
+	}
+
+	// Glue: the hosts inside the domain are created after it.
+	op, err = w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "glue.ext", Contacts: contacts, Nameservers: []registrar.Nameserver{
+		{Name: "ns1.glue.ext", GlueIPs: []netip.Addr{netip.MustParseAddr("192.0.2.53")}}, {Name: "ns.example.net"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
+	if h, err := b.InfoHost(ctx, "ns1.glue.ext"); err != nil || h.ClID != "wm-ext" || len(h.Addrs) != 1 {
+		t.Errorf("glue host at the registry = %+v, %v", h, err)
+	}
+	if got := x.delegation(t, "glue.ext."); !slices.Equal(got, []string{"ns1.glue.ext.", "ns.example.net."}) {
+		t.Errorf("glue.ext. delegated to %v", got)
+	}
+
+	// Refusals: another registrar's name, a reserved name.
+	if err := b.CreateContact(ctx, epp.Contact{ID: "bowner", Email: "b@example.test", AuthInfo: "2fooBAR!",
+		Postal: []epp.Postal{{Type: "int", Name: "B", City: "Oslo", CC: "NO"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.CreateDomain(ctx, epp.DomainCreate{Name: "taken.ext", Years: 1, Registrant: "bowner", AuthInfo: "code-Right1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.reg.SetNameRule(ctx, registry.NameRule{TLD: "ext", Label: "kept", Kind: "reserved"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, message string }{
+		{"taken.ext", "another registrar"},
+		{"kept.ext", "reserved"},
+	} {
+		op, err := w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: tc.name, Contacts: contacts, Nameservers: []registrar.Nameserver{{Name: "ns.example.net"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		op = waitStatus(t, w, tenant, op.ID, registrar.StatusFailed)
+		if !strings.Contains(op.Message, tc.message) {
+			t.Errorf("%s: message %q, want it to say %q", tc.name, op.Message, tc.message)
+		}
+		if n, sum := extLedger(t, w, tenant, tc.name); n != 1 || sum != 0 {
+			t.Errorf("%s: ledger %d charges, sum %d, want refunded", tc.name, n, sum)
+		}
+		if _, err := w.svc.GetDomain(ctx, tenant, tc.name); codeOf(err) != registrar.CodeNoSuchDomain {
+			t.Errorf("%s after the refusal: %v", tc.name, err)
+		}
+	}
+}
+
+// TestIntegrationExternalCreateExactlyOnce: the worker is killed after the
+// registry answered the create and before the answer was recorded. The
+// next worker finds the domain sponsored by us (info first) and records
+// it: one domain at the registry, one charge, SUCCESSFUL.
+func TestIntegrationExternalCreateExactlyOnce(t *testing.T) {
+	w := newWorld(t, "", 60)
+	x := newExtRegistry(t, registry.DefaultPolicy())
+	ctx := context.Background()
+	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.input); err != nil {
+		t.Fatal(err)
+	}
+	tenant := w.tenant(t, "ext-once")
+	op, err := w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "once.ext", Contacts: map[string]registry.ContactInfo{registrar.RoleRegistrant: contact},
+		Nameservers: []registrar.Nameserver{{Name: "ns.example.net"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The kill: the worker's context ends the moment the answer is in.
+	var cfg registrar.ExternalConfig
+	wctx, kill := context.WithCancel(ctx)
+	registrar.SetAfterSend(&cfg, func(cmd, domain string) {
+		if cmd == "create" && domain == "once.ext." {
+			kill()
+		}
+	})
+	cfg.Interval = 50 * time.Millisecond
+	done := make(chan error, 1)
+	go func() { done <- w.svc.NewExternalWorker(cfg).Run(wctx) }()
+	<-done
+	if d, err := x.reg.Domain(ctx, "once.ext"); err != nil || d.RegistrarID != "wm-ext" {
+		t.Fatalf("at the registry after the kill: %+v, %v", d, err)
+	}
+	if op, err := w.svc.Operation(ctx, tenant, op.ID); err != nil || op.Status != registrar.StatusSubmitted {
+		t.Fatalf("after the kill the operation is %+v, %v; want SUBMITTED (the answer unrecorded)", op, err)
+	}
+	runWorker(t, w, registrar.ExternalConfig{})
+	waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
+	if n, sum := extLedger(t, w, tenant, "once.ext"); n != 1 || sum != 1200 {
+		t.Errorf("ledger: %d charges, %d", n, sum)
+	}
+	d, err := w.svc.GetDomain(ctx, tenant, "once.ext")
+	if err != nil || len(d.Nameservers) != 1 || d.Nameservers[0].Name != "ns.example.net." {
+		t.Errorf("GetDomain = %+v, %v", d, err)
+	}
+}
+
+// TestIntegrationExternalPendingCreate: a TLD whose creates wait for the
+// registry operator (CreateApproval, a land-rush period) answers 1001.
+// The operation is IN_PROGRESS, stays so across a worker restart, and is
+// SUCCESSFUL when the registry's poll message (panData) reaches the new
+// worker after the operator approved; rejected, it is FAILED and
+// refunded. The messages are acknowledged.
+func TestIntegrationExternalPendingCreate(t *testing.T) {
+	w := newWorld(t, "", 60)
+	pol := registry.DefaultPolicy()
+	pol.CreateApproval = true
+	x := newExtRegistry(t, pol)
+	ctx := context.Background()
+	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.input); err != nil {
+		t.Fatal(err)
+	}
+	tenant := w.tenant(t, "ext-pending")
+	stop := runWorker(t, w, registrar.ExternalConfig{})
+	register := func(name string) registrar.Operation {
+		op, err := w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: name, Contacts: map[string]registry.ContactInfo{registrar.RoleRegistrant: contact},
+			Nameservers: []registrar.Nameserver{{Name: "ns.example.net"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return waitStatus(t, w, tenant, op.ID, registrar.StatusInProgress)
+	}
+	yes, no := register("yes.ext"), register("no.ext")
+	if !strings.Contains(yes.Message, "1001") {
+		t.Errorf("pending message %q", yes.Message)
+	}
+	if d, err := w.svc.GetDomain(ctx, tenant, "yes.ext"); err != nil || !slices.Contains(d.Statuses, registrar.StatusPendingCreate) {
+		t.Errorf("pending domain %+v, %v", d, err)
+	}
+	if got := x.delegation(t, "yes.ext."); got != nil {
+		t.Errorf("a pending create is delegated: %v", got)
+	}
+	// The worker restarts; meanwhile the operator decides.
+	stop()
+	if err := x.reg.DecideCreate(ctx, "yes.ext", true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.reg.DecideCreate(ctx, "no.ext", false, "a trademark holder's application won"); err != nil {
+		t.Fatal(err)
+	}
+	if op, err := w.svc.Operation(ctx, tenant, yes.ID); err != nil || op.Status != registrar.StatusInProgress {
+		t.Fatalf("with no worker: %+v, %v", op, err)
+	}
+	runWorker(t, w, registrar.ExternalConfig{})
+	waitStatus(t, w, tenant, yes.ID, registrar.StatusSuccessful)
+	op := waitStatus(t, w, tenant, no.ID, registrar.StatusFailed)
+	if !strings.Contains(op.Message, "did not complete") {
+		t.Errorf("rejected: %q", op.Message)
+	}
+	if n, sum := extLedger(t, w, tenant, "no.ext"); n != 1 || sum != 0 {
+		t.Errorf("rejected: ledger %d charges, %d", n, sum)
+	}
+	if d, err := w.svc.GetDomain(ctx, tenant, "yes.ext"); err != nil || slices.Contains(d.Statuses, registrar.StatusPendingCreate) || d.RegistryDomainID == "" {
+		t.Errorf("approved domain %+v, %v", d, err)
+	}
+	if got := x.delegation(t, "yes.ext."); !slices.Equal(got, []string{"ns.example.net."}) {
+		t.Errorf("approved yes.ext. delegated to %v", got)
+	}
+	// Both messages were acknowledged (the queue is empty).
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if _, n, ok, err := x.reg.Poll(ctx, "wm-ext"); err != nil || ok {
+			return fmt.Errorf("%d poll messages left (%v)", n, err)
+		}
+		return nil
+	})
+}
