@@ -27,6 +27,10 @@ type ComposeService struct {
 	Environment map[string]string
 	// Volumes maps a container path to the named volume mounted there.
 	Volumes map[string]string
+	// Binds maps a container path to the file or directory of the
+	// repository bind-mounted there (./path or /path in the file), as the
+	// file names it.
+	Binds map[string]string
 	// Ports are the container ports the service listens on: its expose
 	// entries and the container side of its ports entries.
 	Ports []string
@@ -70,7 +74,8 @@ func ParseCompose(data []byte, lookup func(string) (string, bool)) (*Compose, er
 	}
 	for name, raw := range f.Services {
 		s := &ComposeService{Name: name, Image: in(name+".image", raw.Image), Build: raw.Build != nil,
-			Environment: map[string]string{}, Volumes: map[string]string{}, DependsOn: map[string]string{}}
+			Environment: map[string]string{}, Volumes: map[string]string{}, Binds: map[string]string{},
+			DependsOn: map[string]string{}}
 		switch cmd := raw.Command.(type) {
 		case nil:
 		case []any:
@@ -95,6 +100,10 @@ func ParseCompose(data []byte, lookup func(string) (string, bool)) (*Compose, er
 				continue
 			}
 			path, _, _ = strings.Cut(path, ":") // :ro
+			if strings.HasPrefix(vol, ".") || strings.HasPrefix(vol, "/") {
+				s.Binds[path] = vol // a bind mount, not a named volume
+				continue
+			}
 			s.Volumes[path] = vol
 		}
 		s.Ports = append(s.Ports, raw.Expose...)

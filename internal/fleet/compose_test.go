@@ -2,8 +2,11 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/miekg/dns"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -29,13 +33,45 @@ var envOnly = []string{"WAYMARK_MASTER_KEY", "WAYMARK_JWT_KEY", "WAYMARK_ADMIN_T
 // service's listening port gets a free 127.0.0.1 port, every named volume
 // a directory; strings naming a service's host:port, the address it binds
 // (0.0.0.0:port, :port, or the bare port) or a volume's path are rewritten
-// to those, and nothing else: flags and other values are the file's.
+// to those, and nothing else: flags and other values are the file's. A
+// file of the repository bind-mounted into a service (a NATS
+// configuration) is copied with each of its double-quoted strings
+// rewritten the same way, and its container path names the copy.
 // PostgreSQL is this machine's, on a fresh schema.
 type composeRun struct {
 	c     *Compose
 	dir   string
 	ports map[string]map[string]string // service → container port → 127.0.0.1:port
+	binds map[string]map[string]string // service → container path → the rewritten copy
 	dbURL string
+}
+
+var quotedRe = regexp.MustCompile(`"[^"\n]*"`)
+
+// bind copies the repository's file src (as the compose file names it)
+// for service self, its quoted strings rewritten, and returns the copy's
+// path and its text.
+func (r *composeRun) bind(self, src string) (string, string, error) {
+	b, err := os.ReadFile(filepath.Join("../..", src))
+	if err != nil {
+		return "", "", fmt.Errorf("%s: bind mount %s: %w", self, src, err)
+	}
+	var errs []error
+	out := quotedRe.ReplaceAllStringFunc(string(b), func(q string) string {
+		v, err := r.rewrite(self, q[1:len(q)-1])
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return `"` + v + `"`
+	})
+	if len(errs) > 0 {
+		return "", "", errs[0]
+	}
+	dst := filepath.Join(r.dir, "binds", self, filepath.Base(src))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", "", err
+	}
+	return dst, out, os.WriteFile(dst, []byte(out), 0o644)
 }
 
 var hostPortRe = regexp.MustCompile(`^(?:([a-z][a-z0-9+.-]*)://)?(?:([^@/]*)@)?([A-Za-z0-9.-]*):([0-9]+)(/.*|\?.*)?$`)
@@ -47,6 +83,9 @@ func (r *composeRun) rewrite(self, v string) (string, error) {
 	}
 	if v == "0.0.0.0" {
 		return "127.0.0.1", nil // every interface: loopback here
+	}
+	if copied, ok := r.binds[self][v]; ok {
+		return copied, nil
 	}
 	for path, vol := range r.c.Services[self].Volumes {
 		if v == path || strings.HasPrefix(v, path+"/") {
@@ -96,12 +135,15 @@ func (r *composeRun) rewrite(self, v string) (string, error) {
 }
 
 // TestComposeFile runs docker-compose.yml: the three NATS nodes with the
-// file's nats-server flags (nats-server of go.mod), the migrations, the
-// two APIs, the nameservers and checkers with their command lines and
-// environments, in depends_on order. Then the JetStream cluster must have
-// formed with the zone stream and both KV buckets on 3 replicas, and a
-// change submitted to one API must go INSYNC (read through the other) and
-// be answered by every nameserver.
+// file's nats-server flags and configuration (nats-server of go.mod), the
+// far region's leaf node, the migrations, the two APIs, the nameservers
+// and checkers with their command lines and environments, in depends_on
+// order. Then the JetStream cluster must have formed with the zone stream
+// and both KV buckets on 3 replicas, the leaf node must be connected to
+// the hub with JetStream answering through it, and a change submitted to
+// one API must go INSYNC (read through the other) and be answered by every
+// nameserver — the far region's, whose only NATS server is the leaf node,
+// having reported it through the leaf.
 func TestComposeFile(t *testing.T) {
 	data, err := os.ReadFile("../../docker-compose.yml")
 	if err != nil {
@@ -127,7 +169,8 @@ func TestComposeFile(t *testing.T) {
 	if err := f.createSchema(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r := &composeRun{c: c, dir: dir, ports: map[string]map[string]string{}, dbURL: f.DatabaseURL}
+	r := &composeRun{c: c, dir: dir, ports: map[string]map[string]string{}, binds: map[string]map[string]string{},
+		dbURL: f.DatabaseURL}
 	for name, s := range c.Services {
 		r.ports[name] = map[string]string{}
 		for _, p := range s.Ports {
@@ -139,9 +182,12 @@ func TestComposeFile(t *testing.T) {
 		}
 	}
 	var nsNames []string
+	nsNATS := map[string]string{}      // nameserver → its NATS URLs, rewritten
+	leafURLs := map[string]string{}    // leaf node → its client URL
+	leafMonitor := map[string]string{} // leaf node → its monitoring address
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, g := range [][]*Proc{f.NATS, f.APIs, f.Nameservers, f.Checkers} {
+			for _, g := range [][]*Proc{f.NATS, f.Leaves, f.APIs, f.Nameservers, f.Checkers} {
 				for _, p := range g {
 					t.Logf("--- %s:\n%s", p.Name, tail(p.Log()))
 				}
@@ -163,7 +209,19 @@ func TestComposeFile(t *testing.T) {
 		default:
 			t.Fatalf("%s: image %q: nothing to run it with", s.Name, s.Image)
 		}
+		// A leaf node is a nats service whose configuration has remotes.
+		leaf := false
+		r.binds[s.Name] = map[string]string{}
+		for path, src := range s.Binds {
+			copied, text, err := r.bind(s.Name, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.binds[s.Name][path] = copied
+			leaf = leaf || strings.Contains(text, "remotes")
+		}
 		var args, env []string
+		natsURL := ""
 		for _, a := range s.Command {
 			v, err := r.rewrite(s.Name, a)
 			if err != nil {
@@ -177,6 +235,12 @@ func TestComposeFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			env = append(env, k+"="+v)
+			if k == "WAYMARK_NATS_URL" {
+				natsURL = v
+			}
+		}
+		if i := slices.Index(args, "--nats-url"); i >= 0 && i+1 < len(args) {
+			natsURL = args[i+1]
 		}
 		for _, vol := range s.Volumes {
 			if err := os.MkdirAll(filepath.Join(dir, "volumes", vol), 0o755); err != nil {
@@ -194,6 +258,10 @@ func TestComposeFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		switch {
+		case binPath == bin.NATSServer && leaf:
+			f.Leaves = append(f.Leaves, p)
+			leafURLs[s.Name] = "nats://" + r.ports[s.Name]["4222"]
+			leafMonitor[s.Name] = r.ports[s.Name]["8222"]
 		case binPath == bin.NATSServer:
 			f.NATS = append(f.NATS, p)
 			f.NATSURLs = append(f.NATSURLs, "nats://"+r.ports[s.Name]["4222"])
@@ -204,6 +272,7 @@ func TestComposeFile(t *testing.T) {
 			f.Nameservers = append(f.Nameservers, p)
 			f.DNS = append(f.DNS, r.ports[s.Name]["53"])
 			nsNames = append(nsNames, s.Name)
+			nsNATS[s.Name] = natsURL
 		case role == "healthchecker":
 			f.Checkers = append(f.Checkers, p)
 		default:
@@ -230,8 +299,47 @@ func TestComposeFile(t *testing.T) {
 	if len(f.NATS) != 3 || len(f.APIs) != 2 || len(f.Nameservers) < 2 || len(f.Checkers) < 2 {
 		t.Fatalf("the file runs %d NATS nodes, %d APIs, %d nameservers: want 3, 2, at least 2", len(f.NATS), len(f.APIs), len(f.Nameservers))
 	}
+	// The far region: a nameserver whose NATS servers are leaf nodes only.
+	var far []string
+	for _, name := range nsNames {
+		onLeaves := true
+		for _, u := range strings.Split(nsNATS[name], ",") {
+			onLeaves = onLeaves && slices.Contains(slices.Collect(maps.Values(leafURLs)), u)
+		}
+		if onLeaves {
+			far = append(far, name)
+		}
+	}
+	if len(f.Leaves) == 0 || len(far) == 0 {
+		t.Fatalf("the file runs %d leaf nodes and %d nameservers connected to leaf nodes only: want at least one of each", len(f.Leaves), len(far))
+	}
 	if err := f.waitNATS(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// Each leaf node connected to the hub: JetStream answers through it
+	// (its default_js_domain to the hub's domain), and its monitoring
+	// lists the leaf connection.
+	for name, u := range leafURLs {
+		if err := Await(ctx, 2*time.Minute, func() error {
+			if err := jetStreamAnswers(ctx, u); err != nil {
+				return err
+			}
+			var leafz struct {
+				Leafs []struct {
+					Name string `json:"name"`
+				} `json:"leafs"`
+			}
+			if err := getJSON(ctx, "http://"+leafMonitor[name]+"/leafz", &leafz); err != nil {
+				return err
+			}
+			if len(leafz.Leafs) != 1 || !strings.HasPrefix(leafz.Leafs[0].Name, "nats-") {
+				return fmt.Errorf("%s: leaf connections %+v, want one to a hub node", name, leafz.Leafs)
+			}
+			t.Logf("%s: a leaf node of %s, JetStream answers through it", name, leafz.Leafs[0].Name)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for i, p := range f.APIs {
 		if err := f.waitHTTP(ctx, p, f.APIURLs[i]+"/readyz"); err != nil {
@@ -300,6 +408,46 @@ func TestComposeFile(t *testing.T) {
 		}
 	}
 
+	// The far nameservers got it through their leaf node: each is a
+	// client of the leaf (its monitoring lists the connection), and its
+	// report (which INSYNC waited for) says it applied the change's
+	// stream event.
+	var seq int64
+	if err := pgxQueryRow(ctx, f.DatabaseURL, `SELECT stream_seq FROM change WHERE id = $1`, []any{ch.Change.ID}, &seq); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range far {
+		nodeID := c.Services[name].Command[slices.Index(c.Services[name].Command, "--node-id")+1]
+		var onLeaf bool
+		for leaf, mon := range leafMonitor {
+			var connz struct {
+				Connections []struct {
+					Name string `json:"name"`
+				} `json:"connections"`
+			}
+			if err := getJSON(ctx, "http://"+mon+"/connz", &connz); err != nil {
+				t.Fatal(err)
+			}
+			for _, cn := range connz.Connections {
+				if cn.Name == "waymark-nameserver-"+nodeID {
+					onLeaf = true
+					t.Logf("%s (%s) is a client of %s", name, nodeID, leaf)
+				}
+			}
+		}
+		if !onLeaf {
+			t.Errorf("%s (%s) is connected to no leaf node", name, nodeID)
+		}
+		var applied int64
+		if err := pgxQueryRow(ctx, f.DatabaseURL, `SELECT applied_seq FROM nameserver WHERE node_id = $1`, []any{nodeID}, &applied); err != nil {
+			t.Fatal(err)
+		}
+		if applied < seq {
+			t.Errorf("%s reported stream sequence %d, the change is at %d", name, applied, seq)
+		}
+		t.Logf("%s applied the change (stream sequence %d) and reported %d through the leaf node", name, seq, applied)
+	}
+
 	// Replicas: the zone stream and both buckets on all three nodes.
 	if err := streamWhole(ctx, f); err != nil {
 		t.Fatal(err)
@@ -345,6 +493,35 @@ func TestComposeFile(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// getJSON decodes the JSON answer of a GET of u.
+func getJSON(ctx context.Context, u string, v any) error {
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// pgxQueryRow runs one query on a connection of its own and scans its row.
+func pgxQueryRow(ctx context.Context, url, sql string, args []any, dst ...any) error {
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	return c.QueryRow(ctx, sql, args...).Scan(dst...)
 }
 
 // dependedOnToComplete reports whether a service waits for name with
