@@ -317,7 +317,21 @@ type mutation struct {
 	now  time.Time
 	// changes are zone changes beyond the registry's (the tenant's zone).
 	changes []string
+	// ext is the external TLD of a domain registered at an external
+	// registry ("" for the built-in registry's): its step queues job
+	// instead of changing the registry (external_ops.go).
+	ext string
+	job *queuedJob
 }
+
+// queuedJob is the EPP work a step queued for the external worker.
+type queuedJob struct {
+	command string
+	req     any
+}
+
+// queue makes the operation wait for the external worker to run command.
+func (m *mutation) queue(command string, req any) { m.job = &queuedJob{command: command, req: req} }
 
 // charge writes a ledger row for the operation.
 func (m *mutation) charge(ctx context.Context, tenantID, kind string, amount int64, currency string) error {
@@ -357,12 +371,14 @@ func (s *Service) mutate(ctx context.Context, tenantID, name, typ, ref string, s
 		if err := s.nonePending(ctx, q, d); err != nil {
 			return err
 		}
-		if ext, err := isExternal(ctx, q, d); err != nil {
+		ext, err := externalOf(ctx, q, d)
+		if err != nil {
 			return err
-		} else if ext {
+		}
+		if ext != "" && !slices.Contains(externalOps, typ) {
 			return errorf(CodeTLDRulesViolation, "%s is registered at an external registry, where %s is not offered yet", d, typ)
 		}
-		m := &mutation{zt: zt, tx: s.reg.Bind(zt), q: q, name: d, opID: opID, now: s.reg.Now()}
+		m := &mutation{zt: zt, tx: s.reg.Bind(zt), q: q, name: d, opID: opID, now: s.reg.Now(), ext: ext}
 		if err := step(ctx, m); err != nil {
 			return err
 		}
@@ -371,14 +387,23 @@ func (s *Service) mutate(ctx context.Context, tenantID, name, typ, ref string, s
 		if len(changes) == 0 {
 			status = StatusSuccessful
 		}
+		if m.job != nil {
+			status = StatusSubmitted
+		}
 		var refp *string
 		if ref != "" {
 			refp = &ref
 		}
 		op = Operation{ID: opID, Domain: d, Type: typ, Status: status, CallerReference: ref,
 			SubmittedAt: m.now, UpdatedAt: m.now, changes: changes}
-		return s.insertOperation(ctx, q, tenantID, op, refp)
+		if err := s.insertOperation(ctx, q, tenantID, op, refp); err != nil || m.job == nil {
+			return err
+		}
+		return s.queueJob(ctx, q, opID, ext, d, m.job.command, m.job.req)
 	})
+	if err == nil && op.Status == StatusSubmitted {
+		s.wakeExternal()
+	}
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23505" && ref != "" {
@@ -418,7 +443,13 @@ func (s *Service) UpdateNameservers(ctx context.Context, tenantID, name string, 
 	if len(nameservers) == 0 {
 		return Operation{}, errorf(CodeInvalidInput, "give at least one nameserver")
 	}
+	if err := validateNameservers(nameservers); err != nil {
+		return Operation{}, err
+	}
 	return s.mutate(ctx, tenantID, name, OpUpdateNS, ref, func(ctx context.Context, m *mutation) error {
+		if m.ext != "" {
+			return s.queueNameservers(ctx, m, nameservers)
+		}
 		hosts, err := s.ensureHosts(ctx, m.tx, nameservers)
 		if err != nil {
 			return err
@@ -601,6 +632,10 @@ func validPhone(p string) bool {
 // the DNS and enters redemption, from which Restore brings it back.
 func (s *Service) Delete(ctx context.Context, tenantID, name, ref string) (Operation, error) {
 	return s.mutate(ctx, tenantID, name, OpDelete, ref, func(ctx context.Context, m *mutation) error {
+		if m.ext != "" {
+			m.queue("delete", struct{}{})
+			return nil
+		}
 		del, err := m.tx.Delete(ctx, RegistrarID, m.name)
 		if err != nil {
 			return fromRegistry(err)
@@ -621,6 +656,9 @@ func (s *Service) Delete(ctx context.Context, tenantID, name, ref string) (Opera
 // charges the TLD's restore price.
 func (s *Service) Restore(ctx context.Context, tenantID, name, ref string) (Operation, error) {
 	return s.mutate(ctx, tenantID, name, OpRestore, ref, func(ctx context.Context, m *mutation) error {
+		if m.ext != "" {
+			return s.queueRestore(ctx, m, tenantID)
+		}
 		c, err := m.tx.RestoreDomain(ctx, RegistrarID, m.name)
 		if err != nil {
 			return fromRegistry(err)
@@ -655,6 +693,9 @@ func (s *Service) RenewDomain(ctx context.Context, tenantID, name string, in Ren
 		return Operation{}, errorf(CodeInvalidInput, "current_expiry_year is required")
 	}
 	return s.mutate(ctx, tenantID, name, OpRenew, in.CallerReference, func(ctx context.Context, m *mutation) error {
+		if m.ext != "" {
+			return s.queueRenew(ctx, m, tenantID, in)
+		}
 		c, err := m.tx.RenewDomain(ctx, RegistrarID, m.name, in.CurrentExpiryYear, in.Years)
 		if err != nil {
 			return fromRegistry(err)
@@ -695,6 +736,9 @@ func (s *Service) AddDS(ctx context.Context, tenantID, name string, in []DSInput
 		out = append(out, DSRecord{ID: DSID(d), DS: d})
 	}
 	op, err := s.mutate(ctx, tenantID, name, OpAddDNSSEC, ref, func(ctx context.Context, m *mutation) error {
+		if m.ext != "" {
+			return s.queueDS(ctx, m, ds, nil)
+		}
 		if err := m.tx.AddDS(ctx, RegistrarID, m.name, ds); err != nil {
 			return fromRegistry(err)
 		}
@@ -713,6 +757,9 @@ func (s *Service) AddDS(ctx context.Context, tenantID, name string, in []DSInput
 // RemoveDS removes a domain's DS record by its id.
 func (s *Service) RemoveDS(ctx context.Context, tenantID, name, id, ref string) (Operation, error) {
 	return s.mutate(ctx, tenantID, name, OpRemoveDNSSEC, ref, func(ctx context.Context, m *mutation) error {
+		if m.ext != "" {
+			return s.queueRemoveDS(ctx, m, id)
+		}
 		d, err := m.tx.Domain(ctx, m.name)
 		if err != nil {
 			return fromRegistry(err)

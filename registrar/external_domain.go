@@ -242,15 +242,15 @@ func (s *Service) fillExternal(ctx context.Context, d *Domain, x externalRow) er
 	return nil
 }
 
-// isExternal reports whether one of the registrar's domains is an
-// external registry's (its operations go through the worker).
-func isExternal(ctx context.Context, q queryRower, name string) (bool, error) {
+// externalOf returns the external TLD one of the registrar's domains is
+// registered under ("" for the built-in registry's).
+func externalOf(ctx context.Context, q queryRower, name string) (string, error) {
 	var reg *string
 	err := q.QueryRow(ctx, `SELECT registry FROM registrar_domain WHERE name = $1`, name).Scan(&reg)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+	if errors.Is(err, pgx.ErrNoRows) || reg == nil {
+		return "", nil
 	}
-	return reg != nil, err
+	return *reg, err
 }
 
 // bareName is a canonical name without its final dot, as EPP carries it.

@@ -242,8 +242,9 @@ func TestIntegrationRegisterAtExternalRegistry(t *testing.T) {
 		t.Errorf("ledger: %d charges, %d", n, sum)
 	}
 	// Not offered yet at an external registry: said so.
-	if _, err := w.svc.Delete(ctx, tenant, "good.ext", ""); codeOf(err) != registrar.CodeTLDRulesViolation {
-		t.Errorf("Delete = %v", err)
+	lock := false
+	if _, _, err := w.svc.UpdateDomain(ctx, tenant, "good.ext", registrar.UpdateDomainInput{TransferLock: &lock}); codeOf(err) != registrar.CodeTLDRulesViolation {
+		t.Errorf("a lock change = %v", err)
 	}
 
 	// Glue: the hosts inside the domain are created after it.
@@ -258,6 +259,26 @@ func TestIntegrationRegisterAtExternalRegistry(t *testing.T) {
 	}
 	if got := x.delegation(t, "glue.ext."); !slices.Equal(got, []string{"ns1.glue.ext.", "ns.example.net."}) {
 		t.Errorf("glue.ext. delegated to %v", got)
+	}
+
+	// A delete in the add grace period: released at the registry and
+	// refunded; the tenant's hosted zone stays.
+	op, err = w.svc.Delete(ctx, tenant, "good.ext", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
+	if _, err := x.reg.Domain(ctx, "good.ext"); !registry.IsCode(err, registry.ErrObjectDoesNotExist) {
+		t.Errorf("good.ext at the registry after the delete: %v", err)
+	}
+	if _, err := w.svc.GetDomain(ctx, tenant, "good.ext"); codeOf(err) != registrar.CodeNoSuchDomain {
+		t.Errorf("good.ext after the delete: %v", err)
+	}
+	if n, sum := extLedger(t, w, tenant, "good.ext"); n != 1 || sum != 0 {
+		t.Errorf("good.ext deleted in its add grace period: %d charges, sum %d", n, sum)
+	}
+	if _, err := w.cp.GetZone(ctx, tenant, d.HostedZoneID); err != nil {
+		t.Errorf("the hosted zone after the delete: %v", err)
 	}
 
 	// Refusals: another registrar's name, a reserved name.
@@ -310,17 +331,7 @@ func TestIntegrationExternalCreateExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The kill: the worker's context ends the moment the answer is in.
-	var cfg registrar.ExternalConfig
-	wctx, kill := context.WithCancel(ctx)
-	registrar.SetAfterSend(&cfg, func(cmd, domain string) {
-		if cmd == "create" && domain == "once.ext." {
-			kill()
-		}
-	})
-	cfg.Interval = 50 * time.Millisecond
-	done := make(chan error, 1)
-	go func() { done <- w.svc.NewExternalWorker(cfg).Run(wctx) }()
-	<-done
+	killWorker(t, w, "create", "once.ext.")
 	if d, err := x.reg.Domain(ctx, "once.ext"); err != nil || d.RegistrarID != "wm-ext" {
 		t.Fatalf("at the registry after the kill: %+v, %v", d, err)
 	}
@@ -406,4 +417,167 @@ func TestIntegrationExternalPendingCreate(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestIntegrationExternalDomainOperations: after the create, every
+// operation offered on an external domain reaches the other registry
+// through the worker: a renewal (its expiry a year later there, a second
+// one with the same current_expiry_year refused, a renewal killed after
+// the registry answered is not renewed again), new nameservers with glue
+// (delegated from the registry's TLD zone), a DS added and removed by its
+// id (secDNS update), a delete past the add grace period (redemption,
+// out of the TLD zone) and the restore (RGP; back in it), each charged
+// once.
+func TestIntegrationExternalDomainOperations(t *testing.T) {
+	w := newWorld(t, "", 60)
+	pol := registry.DefaultPolicy()
+	pol.AddGrace = 0 // a delete enters redemption
+	x := newExtRegistry(t, pol)
+	ctx := context.Background()
+	in := x.input
+	in.Prices.Restore = 5000
+	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", in); err != nil {
+		t.Fatal(err)
+	}
+	stop := runWorker(t, w, registrar.ExternalConfig{})
+	tenant := w.tenant(t, "ext-ops")
+	op, err := w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: "ops.ext", Contacts: map[string]registry.ContactInfo{registrar.RoleRegistrant: contact},
+		Nameservers: []registrar.Nameserver{{Name: "ns.example.net"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
+	b := x.dial(t)
+	info := func() epp.Domain {
+		t.Helper()
+		d, err := b.InfoDomain(ctx, "ops.ext", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	run := func(op registrar.Operation, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
+	}
+
+	// Renew.
+	exp := info().ExDate
+	run(w.svc.Renew(ctx, tenant, "ops.ext", 1, exp.Year()))
+	if got := info().ExDate; !got.Equal(exp.AddDate(1, 0, 0)) {
+		t.Errorf("expiry at the registry %v, want %v", got, exp.AddDate(1, 0, 0))
+	}
+	if d, err := w.svc.GetDomain(ctx, tenant, "ops.ext"); err != nil || !d.ExpiresAt.Equal(exp.AddDate(1, 0, 0)) {
+		t.Errorf("GetDomain after the renewal: %+v, %v", d, err)
+	}
+	if _, err := w.svc.Renew(ctx, tenant, "ops.ext", 1, exp.Year()); codeOf(err) != registrar.CodeInvalidInput {
+		t.Errorf("a repeated renewal = %v", err)
+	}
+
+	// A renewal whose answer is lost: the worker killed after the
+	// registry renewed, before recording it; the next one finds the
+	// expiry moved by the renewal's years and does not renew again.
+	stop()
+	exp = info().ExDate
+	rop, err := w.svc.Renew(ctx, tenant, "ops.ext", 2, exp.Year())
+	if err != nil {
+		t.Fatal(err)
+	}
+	killWorker(t, w, "renew", "ops.ext.")
+	if got := info().ExDate; !got.Equal(exp.AddDate(2, 0, 0)) {
+		t.Fatalf("after the kill the registry has %v, want %v", got, exp.AddDate(2, 0, 0))
+	}
+	if op, err := w.svc.Operation(ctx, tenant, rop.ID); err != nil || op.Status != registrar.StatusSubmitted {
+		t.Fatalf("after the kill: %+v, %v", op, err)
+	}
+	runWorker(t, w, registrar.ExternalConfig{})
+	waitStatus(t, w, tenant, rop.ID, registrar.StatusSuccessful)
+	if got := info().ExDate; !got.Equal(exp.AddDate(2, 0, 0)) {
+		t.Errorf("renewed again: the registry has %v, want %v", got, exp.AddDate(2, 0, 0))
+	}
+
+	// Nameservers, one inside the domain with glue.
+	run(w.svc.UpdateNameservers(ctx, tenant, "ops.ext", []registrar.Nameserver{
+		{Name: "ns1.ops.ext", GlueIPs: []netip.Addr{netip.MustParseAddr("192.0.2.7")}}, {Name: "ns2.example.org"}}, ""))
+	if got := info().NS; !slices.Equal(got, []string{"ns1.ops.ext", "ns2.example.org"}) {
+		t.Errorf("nameservers at the registry %v", got)
+	}
+	if got := x.delegation(t, "ops.ext."); !slices.Equal(got, []string{"ns1.ops.ext.", "ns2.example.org."}) {
+		t.Errorf("ops.ext. delegated to %v", got)
+	}
+	d, err := w.svc.GetDomain(ctx, tenant, "ops.ext")
+	if err != nil || len(d.Nameservers) != 2 || d.Nameservers[0].Name != "ns1.ops.ext." || len(d.Nameservers[0].GlueIPs) != 1 {
+		t.Errorf("GetDomain nameservers %+v, %v", d.Nameservers, err)
+	}
+
+	// DS added, then removed by its id.
+	ds := registry.DS{KeyTag: 12345, Algorithm: 13, DigestType: 2, Digest: strings.Repeat("AB", 32)}
+	op, recs, err := w.svc.AddDS(ctx, tenant, "ops.ext", []registrar.DSInput{{DS: &ds}}, "")
+	run(op, err)
+	if got := info().DS; len(got) != 1 || got[0].KeyTag != 12345 {
+		t.Errorf("DS at the registry %+v", got)
+	}
+	if list, err := w.svc.ListDS(ctx, tenant, "ops.ext"); err != nil || len(list) != 1 || list[0].ID != recs[0].ID {
+		t.Errorf("ListDS = %+v, %v", list, err)
+	}
+	run(w.svc.RemoveDS(ctx, tenant, "ops.ext", recs[0].ID, ""))
+	if got := info().DS; len(got) != 0 {
+		t.Errorf("DS at the registry after the removal %+v", got)
+	}
+
+	// Delete (redemption), then restore.
+	run(w.svc.Delete(ctx, tenant, "ops.ext", ""))
+	if got := info().RGPStatus; !slices.Contains(got, registry.RGPRedemption) {
+		t.Errorf("RGP at the registry after the delete %v", got)
+	}
+	if got := x.delegation(t, "ops.ext."); got != nil {
+		t.Errorf("a deleted domain is delegated to %v", got)
+	}
+	if d, err := w.svc.GetDomain(ctx, tenant, "ops.ext"); err != nil || !slices.Contains(d.Statuses, registry.RGPRedemption) {
+		t.Errorf("GetDomain after the delete %+v, %v", d, err)
+	}
+	run(w.svc.Restore(ctx, tenant, "ops.ext", ""))
+	if got := info().RGPStatus; slices.Contains(got, registry.RGPRedemption) {
+		t.Errorf("RGP at the registry after the restore %v", got)
+	}
+	if got := x.delegation(t, "ops.ext."); len(got) != 2 {
+		t.Errorf("a restored domain is delegated to %v", got)
+	}
+	l, err := w.svc.Ledger(ctx, tenant, "ops.ext")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range l {
+		kinds = append(kinds, fmt.Sprintf("%s %d", e.Kind, e.Amount))
+	}
+	if want := []string{"register 1200", "renew 1100", "renew 2200", "restore 5000"}; !slices.Equal(kinds, want) {
+		t.Errorf("ledger %v, want %v", kinds, want)
+	}
+}
+
+// killWorker runs a worker until it has the registry's answer to command
+// on domain, and kills it there, before the answer is recorded.
+func killWorker(t *testing.T, w *world, command, domain string) {
+	t.Helper()
+	cfg := registrar.ExternalConfig{Interval: 50 * time.Millisecond}
+	ctx, kill := context.WithCancel(context.Background())
+	defer kill()
+	registrar.SetAfterSend(&cfg, func(cmd, d string) {
+		if cmd == command && d == domain {
+			kill()
+		}
+	})
+	done := make(chan error, 1)
+	go func() { done <- w.svc.NewExternalWorker(cfg).Run(ctx) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		kill()
+		<-done
+		t.Fatalf("the worker never sent %s for %s", command, domain)
+	}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/internal/retry"
 	"github.com/waymark-dns/waymark/registrar/epp"
-	"github.com/waymark-dns/waymark/registrar/registry"
 )
 
 // The external worker carries out, at external registries over EPP, the
@@ -219,6 +218,14 @@ func (w *ExternalWorker) runJob(ctx context.Context, c *epp.Client, t ExternalTL
 	switch j.command {
 	case "create":
 		return w.create(ctx, c, t, j)
+	case "renew":
+		return w.renew(ctx, c, t, j)
+	case "update":
+		return w.update(ctx, c, t, j)
+	case "delete":
+		return w.delete(ctx, c, t, j)
+	case "restore":
+		return w.restore(ctx, c, t, j)
 	}
 	return fmt.Errorf("external job %s: command %q is not carried out by this version", j.opID, j.command)
 }
@@ -371,7 +378,7 @@ func (w *ExternalWorker) finishCreate(ctx context.Context, c *epp.Client, t Exte
 			}
 		}
 	}
-	return w.recordCreated(ctx, j, req, d)
+	return w.recordDomain(ctx, j, req.Nameservers, d)
 }
 
 // subordinates are the nameservers inside domain (which need glue).
@@ -392,10 +399,18 @@ func eppContact(ct extContact, auth string) epp.Contact {
 }
 
 // markSent records that the job's command may reach the registry from
-// now on: a later attempt asks before sending again.
-func (w *ExternalWorker) markSent(ctx context.Context, j job) error {
-	_, err := w.s.db.Exec(ctx, `UPDATE registrar_epp_job SET state = 'sent', updated_at = $2 WHERE operation_id = $1 AND state IN ('queued', 'sent')`,
-		j.opID, time.Now())
+// now on: a later attempt asks before sending again. A request given
+// replaces the job's (what a later attempt must know of this one).
+func (w *ExternalWorker) markSent(ctx context.Context, j job, req ...any) error {
+	raw := j.request
+	if len(req) > 0 {
+		var err error
+		if raw, err = json.Marshal(req[0]); err != nil {
+			return err
+		}
+	}
+	_, err := w.s.db.Exec(ctx, `UPDATE registrar_epp_job SET state = 'sent', request = $3, updated_at = $2 WHERE operation_id = $1 AND state IN ('queued', 'sent')`,
+		j.opID, time.Now(), raw)
 	return err
 }
 
@@ -416,50 +431,6 @@ func (w *ExternalWorker) inJobTx(ctx context.Context, j job, states []string, fn
 }
 
 var activeStates = []string{"queued", "sent", "pending"}
-
-// recordCreated records what the registry answered for the domain, ends
-// the job and releases the operation: SUCCESSFUL now, or once the zone
-// changes it waits for (a hosted zone created with it) are INSYNC.
-func (w *ExternalWorker) recordCreated(ctx context.Context, j job, req extCreateRequest, d epp.Domain) error {
-	return w.inJobTx(ctx, j, activeStates, func(ctx context.Context, zt *controlplane.ZoneTx) error {
-		q := zt.Tx()
-		ns := make([]Nameserver, 0, len(d.NS))
-		for _, h := range d.NS {
-			n := Nameserver{Name: canonical(h)}
-			for _, r := range req.Nameservers {
-				if canonical(r.Name) == n.Name && strings.HasSuffix(n.Name, "."+j.domain) {
-					n.GlueIPs = r.GlueIPs
-				}
-			}
-			ns = append(ns, n)
-		}
-		ds := make([]registry.DS, 0, len(d.DS))
-		for _, x := range d.DS {
-			ds = append(ds, registry.DS{KeyTag: x.KeyTag, Algorithm: x.Alg, DigestType: x.DigestType, Digest: strings.ToUpper(x.Digest)})
-		}
-		nsJSON, _ := json.Marshal(ns)
-		dsJSON, _ := json.Marshal(ds)
-		statuses := append(slices.Clone(d.Status), d.RGPStatus...)
-		statuses = slices.DeleteFunc(statuses, func(s string) bool { return s == "ok" })
-		if statuses == nil {
-			statuses = []string{}
-		}
-		var created, expires *time.Time
-		if !d.CrDate.IsZero() {
-			created = &d.CrDate
-		}
-		if !d.ExDate.IsZero() {
-			expires = &d.ExDate
-		}
-		now := w.s.reg.Now()
-		if _, err := q.Exec(ctx, `UPDATE registrar_domain SET ext_state = $2, ext_roid = $3, ext_statuses = $4, ext_nameservers = $5, ext_ds = $6,
-		        ext_created_at = coalesce($7, ext_created_at), ext_expires_at = coalesce($8, ext_expires_at), updated_at = $9 WHERE name = $1`,
-			j.domain, extRegistered, d.ROID, statuses, nsJSON, dsJSON, created, expires, now); err != nil {
-			return err
-		}
-		return w.release(ctx, q, j, "")
-	})
-}
 
 // release ends the job and lets the operation settle by its zone changes.
 func (w *ExternalWorker) release(ctx context.Context, q pgx.Tx, j job, msg string) error {
@@ -556,6 +527,9 @@ func (w *ExternalWorker) settle(ctx context.Context, c *epp.Client, t ExternalTL
 	for _, j := range pending {
 		if j.domain != name || p.ClTRID != "" && j.clTRID != "" && p.ClTRID != j.clTRID || p.SvTRID != "" && j.svTRID != "" && p.SvTRID != j.svTRID {
 			continue
+		}
+		if j.command != "create" {
+			return w.settleOther(ctx, c, t, j, p.OK)
 		}
 		if !p.OK {
 			return w.fail(ctx, j, fmt.Sprintf("the registry of %s did not complete the pending %s", t.TLD, j.command))
