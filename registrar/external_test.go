@@ -581,3 +581,73 @@ func killWorker(t *testing.T, w *world, command, domain string) {
 		t.Fatalf("the worker never sent %s for %s", command, domain)
 	}
 }
+
+// TestIntegrationExternalAutoRenew: the lifecycle renews an external
+// domain with auto-renew on at its registry a week before it expires,
+// once however often it runs (one RENEW_DOMAIN operation, one autorenew
+// charge, the registry's expiry a year later), and leaves one with
+// auto-renew off alone.
+func TestIntegrationExternalAutoRenew(t *testing.T) {
+	w := newWorld(t, "", 60)
+	x := newExtRegistry(t, registry.DefaultPolicy())
+	ctx := context.Background()
+	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.input); err != nil {
+		t.Fatal(err)
+	}
+	runWorker(t, w, registrar.ExternalConfig{})
+	tenant := w.tenant(t, "ext-auto")
+	for _, tc := range []struct {
+		name string
+		auto bool
+	}{{"auto.ext", true}, {"manual.ext", false}} {
+		op, err := w.svc.Register(ctx, tenant, registrar.RegisterInput{Name: tc.name, AutoRenew: tc.auto,
+			Contacts: map[string]registry.ContactInfo{registrar.RoleRegistrant: contact}, Nameservers: []registrar.Nameserver{{Name: "ns.example.net"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
+	}
+	b := x.dial(t)
+	before, err := b.InfoDomain(ctx, "auto.ext", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := w.svc.NewLifecycle(registrar.LifecycleConfig{})
+	renewals := func() []registrar.Operation {
+		t.Helper()
+		page, err := w.svc.ListOperationsPage(ctx, tenant, registrar.ListOperationsInput{Types: []string{registrar.OpRenew}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page.Operations
+	}
+	if p, err := lc.RunOnce(ctx); err != nil || p.AutoRenewed != 0 || len(renewals()) != 0 {
+		t.Fatalf("a year before expiry: %+v, %v, %d renewals", p, err, len(renewals()))
+	}
+	w.clock.mu.Lock()
+	w.clock.t = before.ExDate.Add(-3 * 24 * time.Hour)
+	w.clock.mu.Unlock()
+	for range 3 {
+		if _, err := lc.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ops := renewals()
+	if len(ops) != 1 || ops[0].Domain != "auto.ext." {
+		t.Fatalf("renewals %+v", ops)
+	}
+	waitStatus(t, w, tenant, ops[0].ID, registrar.StatusSuccessful)
+	if after, err := b.InfoDomain(ctx, "auto.ext", ""); err != nil || !after.ExDate.Equal(before.ExDate.AddDate(1, 0, 0)) {
+		t.Errorf("expiry at the registry %v, want %v (%v)", after.ExDate, before.ExDate.AddDate(1, 0, 0), err)
+	}
+	if _, err := lc.RunOnce(ctx); err != nil || len(renewals()) != 1 {
+		t.Errorf("after the renewal: %d renewals, %v", len(renewals()), err)
+	}
+	l, err := w.svc.Ledger(ctx, tenant, "auto.ext")
+	if err != nil || len(l) != 2 || l[1].Kind != "autorenew" || l[1].Amount != 1100 {
+		t.Errorf("ledger %+v, %v", l, err)
+	}
+	if n, _ := extLedger(t, w, tenant, "manual.ext"); n != 1 {
+		t.Errorf("manual.ext charged %d times", n)
+	}
+}

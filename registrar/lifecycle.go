@@ -31,6 +31,8 @@ import (
 //     domains put on clientHold (lifecycle_verify.go);
 //   - registrants are told 30 and 7 days before expiry (ERRP;
 //     lifecycle_mail.go);
+//   - domains at external registries with auto-renew on are renewed
+//     there a week before they expire (external_lifecycle.go);
 //   - mails in the outbox are sent (lifecycle_mail.go).
 //
 // Every step of a batch commits together with its ledger rows, operations
@@ -172,6 +174,9 @@ func (l *Lifecycle) RunOnce(ctx context.Context) (Pass, error) {
 		}
 	}
 	if err := l.transfers(ctx, &p); err != nil {
+		return p, err
+	}
+	if err := l.externalRenewals(ctx, &p); err != nil {
 		return p, err
 	}
 	if err := l.verifications(ctx, &p); err != nil {
