@@ -2,12 +2,7 @@ package registrar_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -15,110 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waymark-dns/waymark/controlplane"
-	"github.com/waymark-dns/waymark/internal/pgtest"
 	"github.com/waymark-dns/waymark/internal/testkit"
-	"github.com/waymark-dns/waymark/nspool"
 	"github.com/waymark-dns/waymark/registrar"
 	"github.com/waymark-dns/waymark/registrar/epp"
-	"github.com/waymark-dns/waymark/registrar/regepp"
+	"github.com/waymark-dns/waymark/registrar/regepp/regepptest"
 	"github.com/waymark-dns/waymark/registrar/registry"
 )
-
-// extRegistry is "another registry": a built-in registry over a database
-// of its own, with TLD ext., served over EPP on a TLS listener. The
-// registrar under test logs in as wm-ext; reg-b is another registrar.
-type extRegistry struct {
-	reg   *registry.Registry
-	cp    *controlplane.Service
-	addr  string
-	input registrar.ExternalInput
-	// dial opens a session of reg-b.
-	dial func(t *testing.T) *epp.Client
-}
-
-func newExtRegistry(t *testing.T, pol registry.Policy) *extRegistry {
-	t.Helper()
-	ctx := context.Background()
-	db, _ := pgtest.Schema(t)
-	pool, err := nspool.Parse("ns1.nic.ext.=127.0.93.1,ns2.nic.ext.=127.0.93.2", 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp, err := controlplane.New(db, controlplane.Config{MasterKey: []byte(strings.Repeat("x", 32)), JWTKey: []byte(strings.Repeat("y", 32)), Pool: pool})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(ctx, db, cp, registry.Config{Pool: pool})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := reg.ConfigureTLD(ctx, "ext", registry.Prices{Register: 700, Renew: 700, Transfer: 700, Restore: 700}, pol); err != nil {
-		t.Fatal(err)
-	}
-	server, serverPEM, _ := testkit.Cert(t, "epp.nic.ext", true)
-	ours, oursPEM, oursKey := testkit.Cert(t, "wm-ext", false)
-	other, _, _ := testkit.Cert(t, "reg-b", false)
-	for id, pw := range map[string]string{"wm-ext": "secret-wm", "reg-b": "secret-b"} {
-		if err := reg.EnsureRegistrar(ctx, id, id, pw); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv := &epp.Server{
-		Registry: &regepp.Registry{Registry: reg, Certs: map[string][][sha256.Size]byte{
-			"wm-ext": {regepp.Fingerprint(ours.Certificate[0])}, "reg-b": {regepp.Fingerprint(other.Certificate[0])}}},
-		ServerID: "nic-ext",
-		TLS:      &tls.Config{Certificates: []tls.Certificate{server}, ClientAuth: tls.RequireAnyClientCert, MinVersion: tls.VersionTLS12},
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		if err := <-done; !errors.Is(err, epp.ErrServerClosed) {
-			t.Errorf("Serve = %v", err)
-		}
-	})
-	roots := x509.NewCertPool()
-	roots.AddCert(server.Leaf)
-	x := &extRegistry{reg: reg, cp: cp, addr: ln.Addr().String(),
-		input: registrar.ExternalInput{EPPAddress: ln.Addr().String(), ClientID: "wm-ext", Password: "secret-wm",
-			ClientCertPEM: oursPEM, ClientKeyPEM: oursKey, CAPEM: serverPEM, Prices: registry.Prices{Currency: "USD", Register: 1200, Renew: 1100}}}
-	x.dial = func(t *testing.T) *epp.Client {
-		t.Helper()
-		cl, err := epp.Dial(ctx, x.addr, &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{other}, MinVersion: tls.VersionTLS12}, "b-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cl.Close() })
-		if err := cl.Login(ctx, "reg-b", "secret-b", ""); err != nil {
-			t.Fatal(err)
-		}
-		return cl
-	}
-	return x
-}
-
-// delegation is the NS set of name in the external registry's TLD zone.
-func (x *extRegistry) delegation(t *testing.T, name string) []string {
-	t.Helper()
-	ctx := context.Background()
-	tld, err := x.reg.TLD(ctx, "ext")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, err := x.cp.ListRRSets(ctx, x.reg.TenantID(), tld.ZoneID, controlplane.ListRRSetsInput{Name: name, Type: "NS", MaxItems: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(page.RRSets) == 0 || page.RRSets[0].Name != name || page.RRSets[0].Type != "NS" {
-		return nil
-	}
-	return page.RRSets[0].Records
-}
 
 // runWorker runs an external worker until the returned stop is called
 // (or the test ends).
@@ -185,9 +82,9 @@ func extLedger(t *testing.T, w *world, tenant, domain string) (charges int, sum 
 // registry's message and refunded, and the name is not the tenant's.
 func TestIntegrationRegisterAtExternalRegistry(t *testing.T) {
 	w := newWorld(t, "0", 60)
-	x := newExtRegistry(t, registry.DefaultPolicy())
+	x := regepptest.Start(t, registry.DefaultPolicy())
 	ctx := context.Background()
-	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.input); err != nil {
+	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.Input); err != nil {
 		t.Fatal(err)
 	}
 	runWorker(t, w, registrar.ExternalConfig{})
@@ -211,7 +108,7 @@ func TestIntegrationRegisterAtExternalRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := x.dial(t)
+	b := x.Dial(t)
 	info, err := b.InfoDomain(ctx, "good.ext", "")
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +128,7 @@ func TestIntegrationRegisterAtExternalRegistry(t *testing.T) {
 		!d.ExpiresAt.Equal(info.ExDate) || info.ExDate.Year() != time.Now().Year()+2 || slices.Contains(d.Statuses, registrar.StatusPendingCreate) {
 		t.Errorf("domain %+v; zone's nameservers %v; at the registry %+v", d, z.NameServers, info)
 	}
-	if got := x.delegation(t, "good.ext."); !slices.Equal(got, z.NameServers) {
+	if got := x.Delegation(t, "good.ext."); !slices.Equal(got, z.NameServers) {
 		t.Errorf("the registry's TLD zone delegates good.ext. to %v, want %v", got, z.NameServers)
 	}
 	page, err := w.svc.ListDomains(ctx, tenant, registrar.ListDomainsInput{})
@@ -257,7 +154,7 @@ func TestIntegrationRegisterAtExternalRegistry(t *testing.T) {
 	if h, err := b.InfoHost(ctx, "ns1.glue.ext"); err != nil || h.ClID != "wm-ext" || len(h.Addrs) != 1 {
 		t.Errorf("glue host at the registry = %+v, %v", h, err)
 	}
-	if got := x.delegation(t, "glue.ext."); !slices.Equal(got, []string{"ns1.glue.ext.", "ns.example.net."}) {
+	if got := x.Delegation(t, "glue.ext."); !slices.Equal(got, []string{"ns1.glue.ext.", "ns.example.net."}) {
 		t.Errorf("glue.ext. delegated to %v", got)
 	}
 
@@ -268,7 +165,7 @@ func TestIntegrationRegisterAtExternalRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
-	if _, err := x.reg.Domain(ctx, "good.ext"); !registry.IsCode(err, registry.ErrObjectDoesNotExist) {
+	if _, err := x.Registry.Domain(ctx, "good.ext"); !registry.IsCode(err, registry.ErrObjectDoesNotExist) {
 		t.Errorf("good.ext at the registry after the delete: %v", err)
 	}
 	if _, err := w.svc.GetDomain(ctx, tenant, "good.ext"); codeOf(err) != registrar.CodeNoSuchDomain {
@@ -289,7 +186,7 @@ func TestIntegrationRegisterAtExternalRegistry(t *testing.T) {
 	if _, _, err := b.CreateDomain(ctx, epp.DomainCreate{Name: "taken.ext", Years: 1, Registrant: "bowner", AuthInfo: "code-Right1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.reg.SetNameRule(ctx, registry.NameRule{TLD: "ext", Label: "kept", Kind: "reserved"}); err != nil {
+	if err := x.Registry.SetNameRule(ctx, registry.NameRule{TLD: "ext", Label: "kept", Kind: "reserved"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ name, message string }{
@@ -319,9 +216,9 @@ func TestIntegrationRegisterAtExternalRegistry(t *testing.T) {
 // it: one domain at the registry, one charge, SUCCESSFUL.
 func TestIntegrationExternalCreateExactlyOnce(t *testing.T) {
 	w := newWorld(t, "", 60)
-	x := newExtRegistry(t, registry.DefaultPolicy())
+	x := regepptest.Start(t, registry.DefaultPolicy())
 	ctx := context.Background()
-	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.input); err != nil {
+	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.Input); err != nil {
 		t.Fatal(err)
 	}
 	tenant := w.tenant(t, "ext-once")
@@ -332,7 +229,7 @@ func TestIntegrationExternalCreateExactlyOnce(t *testing.T) {
 	}
 	// The kill: the worker's context ends the moment the answer is in.
 	killWorker(t, w, "create", "once.ext.")
-	if d, err := x.reg.Domain(ctx, "once.ext"); err != nil || d.RegistrarID != "wm-ext" {
+	if d, err := x.Registry.Domain(ctx, "once.ext"); err != nil || d.RegistrarID != "wm-ext" {
 		t.Fatalf("at the registry after the kill: %+v, %v", d, err)
 	}
 	if op, err := w.svc.Operation(ctx, tenant, op.ID); err != nil || op.Status != registrar.StatusSubmitted {
@@ -359,9 +256,9 @@ func TestIntegrationExternalPendingCreate(t *testing.T) {
 	w := newWorld(t, "", 60)
 	pol := registry.DefaultPolicy()
 	pol.CreateApproval = true
-	x := newExtRegistry(t, pol)
+	x := regepptest.Start(t, pol)
 	ctx := context.Background()
-	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.input); err != nil {
+	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.Input); err != nil {
 		t.Fatal(err)
 	}
 	tenant := w.tenant(t, "ext-pending")
@@ -381,15 +278,15 @@ func TestIntegrationExternalPendingCreate(t *testing.T) {
 	if d, err := w.svc.GetDomain(ctx, tenant, "yes.ext"); err != nil || !slices.Contains(d.Statuses, registrar.StatusPendingCreate) {
 		t.Errorf("pending domain %+v, %v", d, err)
 	}
-	if got := x.delegation(t, "yes.ext."); got != nil {
+	if got := x.Delegation(t, "yes.ext."); got != nil {
 		t.Errorf("a pending create is delegated: %v", got)
 	}
 	// The worker restarts; meanwhile the operator decides.
 	stop()
-	if err := x.reg.DecideCreate(ctx, "yes.ext", true, ""); err != nil {
+	if err := x.Registry.DecideCreate(ctx, "yes.ext", true, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.reg.DecideCreate(ctx, "no.ext", false, "a trademark holder's application won"); err != nil {
+	if err := x.Registry.DecideCreate(ctx, "no.ext", false, "a trademark holder's application won"); err != nil {
 		t.Fatal(err)
 	}
 	if op, err := w.svc.Operation(ctx, tenant, yes.ID); err != nil || op.Status != registrar.StatusInProgress {
@@ -407,12 +304,12 @@ func TestIntegrationExternalPendingCreate(t *testing.T) {
 	if d, err := w.svc.GetDomain(ctx, tenant, "yes.ext"); err != nil || slices.Contains(d.Statuses, registrar.StatusPendingCreate) || d.RegistryDomainID == "" {
 		t.Errorf("approved domain %+v, %v", d, err)
 	}
-	if got := x.delegation(t, "yes.ext."); !slices.Equal(got, []string{"ns.example.net."}) {
+	if got := x.Delegation(t, "yes.ext."); !slices.Equal(got, []string{"ns.example.net."}) {
 		t.Errorf("approved yes.ext. delegated to %v", got)
 	}
 	// Both messages were acknowledged (the queue is empty).
 	testkit.Eventually(t, 10*time.Second, func() error {
-		if _, n, ok, err := x.reg.Poll(ctx, "wm-ext"); err != nil || ok {
+		if _, n, ok, err := x.Registry.Poll(ctx, "wm-ext"); err != nil || ok {
 			return fmt.Errorf("%d poll messages left (%v)", n, err)
 		}
 		return nil
@@ -432,9 +329,9 @@ func TestIntegrationExternalDomainOperations(t *testing.T) {
 	w := newWorld(t, "", 60)
 	pol := registry.DefaultPolicy()
 	pol.AddGrace = 0 // a delete enters redemption
-	x := newExtRegistry(t, pol)
+	x := regepptest.Start(t, pol)
 	ctx := context.Background()
-	in := x.input
+	in := x.Input
 	in.Prices.Restore = 5000
 	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", in); err != nil {
 		t.Fatal(err)
@@ -447,7 +344,7 @@ func TestIntegrationExternalDomainOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
-	b := x.dial(t)
+	b := x.Dial(t)
 	info := func() epp.Domain {
 		t.Helper()
 		d, err := b.InfoDomain(ctx, "ops.ext", "")
@@ -505,7 +402,7 @@ func TestIntegrationExternalDomainOperations(t *testing.T) {
 	if got := info().NS; !slices.Equal(got, []string{"ns1.ops.ext", "ns2.example.org"}) {
 		t.Errorf("nameservers at the registry %v", got)
 	}
-	if got := x.delegation(t, "ops.ext."); !slices.Equal(got, []string{"ns1.ops.ext.", "ns2.example.org."}) {
+	if got := x.Delegation(t, "ops.ext."); !slices.Equal(got, []string{"ns1.ops.ext.", "ns2.example.org."}) {
 		t.Errorf("ops.ext. delegated to %v", got)
 	}
 	d, err := w.svc.GetDomain(ctx, tenant, "ops.ext")
@@ -533,7 +430,7 @@ func TestIntegrationExternalDomainOperations(t *testing.T) {
 	if got := info().RGPStatus; !slices.Contains(got, registry.RGPRedemption) {
 		t.Errorf("RGP at the registry after the delete %v", got)
 	}
-	if got := x.delegation(t, "ops.ext."); got != nil {
+	if got := x.Delegation(t, "ops.ext."); got != nil {
 		t.Errorf("a deleted domain is delegated to %v", got)
 	}
 	if d, err := w.svc.GetDomain(ctx, tenant, "ops.ext"); err != nil || !slices.Contains(d.Statuses, registry.RGPRedemption) {
@@ -543,7 +440,7 @@ func TestIntegrationExternalDomainOperations(t *testing.T) {
 	if got := info().RGPStatus; slices.Contains(got, registry.RGPRedemption) {
 		t.Errorf("RGP at the registry after the restore %v", got)
 	}
-	if got := x.delegation(t, "ops.ext."); len(got) != 2 {
+	if got := x.Delegation(t, "ops.ext."); len(got) != 2 {
 		t.Errorf("a restored domain is delegated to %v", got)
 	}
 	l, err := w.svc.Ledger(ctx, tenant, "ops.ext")
@@ -589,9 +486,9 @@ func killWorker(t *testing.T, w *world, command, domain string) {
 // auto-renew off alone.
 func TestIntegrationExternalAutoRenew(t *testing.T) {
 	w := newWorld(t, "", 60)
-	x := newExtRegistry(t, registry.DefaultPolicy())
+	x := regepptest.Start(t, registry.DefaultPolicy())
 	ctx := context.Background()
-	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.input); err != nil {
+	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.Input); err != nil {
 		t.Fatal(err)
 	}
 	runWorker(t, w, registrar.ExternalConfig{})
@@ -607,7 +504,7 @@ func TestIntegrationExternalAutoRenew(t *testing.T) {
 		}
 		waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
 	}
-	b := x.dial(t)
+	b := x.Dial(t)
 	before, err := b.InfoDomain(ctx, "auto.ext", "")
 	if err != nil {
 		t.Fatal(err)
