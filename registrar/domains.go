@@ -546,7 +546,13 @@ func (s *Service) UpdateDomain(ctx context.Context, tenantID, name string, in Up
 		typ = OpUpdateContact
 	}
 	op, err := s.mutate(ctx, tenantID, name, typ, in.CallerReference, func(ctx context.Context, m *mutation) error {
-		if in.TransferLock != nil {
+		if m.ext != "" && in.TransferLock != nil {
+			// At an external registry (external_ops.go); privacy and
+			// auto-renew are the registrar's own settings.
+			if err := s.queueLock(ctx, m, *in.TransferLock); err != nil {
+				return err
+			}
+		} else if in.TransferLock != nil {
 			if err := m.tx.SetStatus(ctx, m.name, StatusTransferProhibited, *in.TransferLock); err != nil {
 				return fromRegistry(err)
 			}

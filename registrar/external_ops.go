@@ -26,7 +26,7 @@ import (
 
 // externalOps are the operations offered on an external domain; the
 // others are refused with TLDRulesViolation.
-var externalOps = []string{OpRenew, OpUpdateNS, OpAddDNSSEC, OpRemoveDNSSEC, OpDelete, OpRestore}
+var externalOps = []string{OpRenew, OpUpdateNS, OpAddDNSSEC, OpRemoveDNSSEC, OpDelete, OpRestore, OpDomainLock, OpPrivacy}
 
 // extRenewRequest is a renew's job request.
 type extRenewRequest struct {
@@ -40,6 +40,10 @@ type extUpdateRequest struct {
 	Nameservers []Nameserver  `json:"nameservers,omitempty"`
 	AddDS       []registry.DS `json:"add_ds,omitempty"`
 	RemDS       []registry.DS `json:"rem_ds,omitempty"`
+	// AddStatus and RemStatus are client statuses (the transfer lock's
+	// clientTransferProhibited) to set and clear.
+	AddStatus []string `json:"add_status,omitempty"`
+	RemStatus []string `json:"rem_status,omitempty"`
 }
 
 // extState is the domain row of an external domain, locked by the
@@ -139,6 +143,20 @@ func (s *Service) queueDS(ctx context.Context, m *mutation, add []registry.DS, _
 		return errorf(CodeDnssecLimitExceeded, "a domain carries at most %d DS records", MaxDS)
 	}
 	m.queue("update", extUpdateRequest{AddDS: add})
+	return nil
+}
+
+// queueLock sets or clears the transfer lock (clientTransferProhibited)
+// at the registry.
+func (s *Service) queueLock(ctx context.Context, m *mutation, on bool) error {
+	if _, err := s.extState(ctx, m); err != nil {
+		return err
+	}
+	req := extUpdateRequest{RemStatus: []string{StatusTransferProhibited}}
+	if on {
+		req = extUpdateRequest{AddStatus: []string{StatusTransferProhibited}}
+	}
+	m.queue("update", req)
 	return nil
 }
 
@@ -268,7 +286,17 @@ func (w *ExternalWorker) update(ctx context.Context, c *epp.Client, t ExternalTL
 			u.RemDS = append(u.RemDS, epp.DS{KeyTag: x.KeyTag, Alg: x.Algorithm, DigestType: x.DigestType, Digest: x.Digest})
 		}
 	}
-	if len(u.AddNS)+len(u.RemNS)+len(u.AddDS)+len(u.RemDS) == 0 {
+	for _, st := range req.AddStatus {
+		if !slices.Contains(d.Status, st) {
+			u.AddStatus = append(u.AddStatus, st)
+		}
+	}
+	for _, st := range req.RemStatus {
+		if slices.Contains(d.Status, st) {
+			u.RemStatus = append(u.RemStatus, st)
+		}
+	}
+	if len(u.AddNS)+len(u.RemNS)+len(u.AddDS)+len(u.RemDS)+len(u.AddStatus)+len(u.RemStatus) == 0 {
 		// Nothing left to change: done (by an earlier attempt, or
 		// nothing to do).
 		return w.recordDomain(ctx, j, req.Nameservers, d)

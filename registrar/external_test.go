@@ -139,9 +139,13 @@ func TestIntegrationRegisterAtExternalRegistry(t *testing.T) {
 		t.Errorf("ledger: %d charges, %d", n, sum)
 	}
 	// Not offered yet at an external registry: said so.
-	lock := false
-	if _, _, err := w.svc.UpdateDomain(ctx, tenant, "good.ext", registrar.UpdateDomainInput{TransferLock: &lock}); codeOf(err) != registrar.CodeTLDRulesViolation {
-		t.Errorf("a lock change = %v", err)
+	if _, _, err := w.svc.UpdateDomain(ctx, tenant, "good.ext", registrar.UpdateDomainInput{
+		Contacts: map[string]registry.ContactInfo{registrar.RoleTech: contact}}); codeOf(err) != registrar.CodeTLDRulesViolation {
+		t.Errorf("a contact change = %v", err)
+	}
+	// Locked against transfer at the registry, as a built-in domain is.
+	if !d.TransferLock || !slices.Contains(info.Status, registrar.StatusTransferProhibited) {
+		t.Errorf("lock: GetDomain %v, at the registry %v", d.TransferLock, info.Status)
 	}
 
 	// Glue: the hosts inside the domain are created after it.
@@ -322,7 +326,8 @@ func TestIntegrationExternalPendingCreate(t *testing.T) {
 // one with the same current_expiry_year refused, a renewal killed after
 // the registry answered is not renewed again), new nameservers with glue
 // (delegated from the registry's TLD zone), a DS added and removed by its
-// id (secDNS update), a delete past the add grace period (redemption,
+// id (secDNS update), the transfer lock cleared (a client status update),
+// a delete past the add grace period (redemption,
 // out of the TLD zone) and the restore (RGP; back in it), each charged
 // once.
 func TestIntegrationExternalDomainOperations(t *testing.T) {
@@ -423,6 +428,24 @@ func TestIntegrationExternalDomainOperations(t *testing.T) {
 	run(w.svc.RemoveDS(ctx, tenant, "ops.ext", recs[0].ID, ""))
 	if got := info().DS; len(got) != 0 {
 		t.Errorf("DS at the registry after the removal %+v", got)
+	}
+
+	// The transfer lock off, at the registry; privacy alone is the
+	// registrar's setting, done at once.
+	unlocked, privacy := false, false
+	_, lop, err := w.svc.UpdateDomain(ctx, tenant, "ops.ext", registrar.UpdateDomainInput{TransferLock: &unlocked})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(*lop, nil)
+	if got := info().Status; slices.Contains(got, registrar.StatusTransferProhibited) {
+		t.Errorf("statuses at the registry after unlocking %v", got)
+	}
+	if d, err := w.svc.GetDomain(ctx, tenant, "ops.ext"); err != nil || d.TransferLock {
+		t.Errorf("GetDomain after unlocking %+v, %v", d, err)
+	}
+	if _, pop, err := w.svc.UpdateDomain(ctx, tenant, "ops.ext", registrar.UpdateDomainInput{Privacy: &privacy}); err != nil || pop.Status != registrar.StatusSuccessful {
+		t.Errorf("privacy = %+v, %v", pop, err)
 	}
 
 	// Delete (redemption), then restore.

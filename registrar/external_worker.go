@@ -378,6 +378,21 @@ func (w *ExternalWorker) finishCreate(ctx context.Context, c *epp.Client, t Exte
 			}
 		}
 	}
+	// Locked against transfer from the start, as for built-in TLDs and
+	// in Route 53; a registry that does not take the status leaves the
+	// domain unlocked, which its recorded statuses then say.
+	if !slices.Contains(d.Status, StatusTransferProhibited) {
+		_, err := c.UpdateDomain(ctx, epp.DomainUpdate{Name: name, AddStatus: []string{StatusTransferProhibited}})
+		if _, ok := refused(err); err != nil && !ok {
+			return err
+		} else if err == nil {
+			if d, err = c.InfoDomain(ctx, name, ""); err != nil {
+				return err
+			}
+		} else {
+			w.cfg.Logger.Warn("external registry refused the transfer lock", "domain", j.domain, "err", err)
+		}
+	}
 	return w.recordDomain(ctx, j, req.Nameservers, d)
 }
 

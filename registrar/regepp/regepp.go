@@ -189,17 +189,41 @@ func (r *Registry) CreateDomain(ctx context.Context, registrar string, c epp.Dom
 	return r.InfoDomain(ctx, registrar, name, "")
 }
 
-// UpdateDomain changes nameservers and DS. Status, contact, registrant
-// and authInfo changes are not offered by the registry's Go API yet
-// (2102), rather than dropped silently.
+// clientStatuses are the statuses a sponsor sets and clears (RFC 5731
+// s2.3); the server* ones are the registry's.
+var clientStatuses = []string{"clientDeleteProhibited", "clientHold", "clientRenewProhibited", "clientTransferProhibited", "clientUpdateProhibited"}
+
+// UpdateDomain changes nameservers, client statuses and DS. Contact,
+// registrant and authInfo changes are not offered by the registry's Go
+// API yet (2102), rather than dropped silently.
 func (r *Registry) UpdateDomain(ctx context.Context, registrar string, u epp.DomainUpdate) (epp.Domain, error) {
-	if len(u.AddContacts)+len(u.RemContacts)+len(u.AddStatus)+len(u.RemStatus) > 0 || u.Registrant != nil || u.AuthInfo != nil {
-		return epp.Domain{}, epp.Errorf(epp.CodeUnimplementedOption, "only nameserver and DS updates are offered by the built-in registry")
+	if len(u.AddContacts)+len(u.RemContacts) > 0 || u.Registrant != nil || u.AuthInfo != nil {
+		return epp.Domain{}, epp.Errorf(epp.CodeUnimplementedOption, "only nameserver, client status and DS updates are offered by the built-in registry")
+	}
+	for _, st := range append(slices.Clone(u.AddStatus), u.RemStatus...) {
+		if !slices.Contains(clientStatuses, st) {
+			return epp.Domain{}, epp.Errorf(epp.CodeParameterPolicy, "status %q is not one a client sets (RFC 5731 s2.3)", st)
+		}
 	}
 	_, err := r.Registry.Do(ctx, func(ctx context.Context, tx *registry.Tx) error {
 		d, err := tx.Domain(ctx, u.Name)
 		if err != nil {
 			return err
+		}
+		if len(u.AddStatus)+len(u.RemStatus) > 0 {
+			if d.RegistrarID != registrar {
+				return epp.Errorf(epp.CodeAuthorizationError, "%s is sponsored by another registrar", d.Name)
+			}
+			for _, st := range u.RemStatus {
+				if err := tx.SetStatus(ctx, d.Name, st, false); err != nil {
+					return err
+				}
+			}
+			for _, st := range u.AddStatus {
+				if err := tx.SetStatus(ctx, d.Name, st, true); err != nil {
+					return err
+				}
+			}
 		}
 		if len(u.AddNS)+len(u.RemNS) > 0 {
 			ns := []string{}

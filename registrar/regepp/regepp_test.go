@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -191,6 +192,28 @@ func TestEPPClientAgainstRegistry(t *testing.T) {
 	}
 	if info, err := c.InfoDomain(ctx, "example.wmk", ""); err != nil || len(info.DS) != 0 {
 		t.Errorf("after DS removal: %+v, %v", info.DS, err)
+	}
+	// Client statuses: set and cleared by the sponsor; a server status
+	// is the registry's.
+	for _, tc := range []struct {
+		u    epp.DomainUpdate
+		want []string
+		code epp.Code
+	}{
+		{epp.DomainUpdate{Name: "example.wmk", AddStatus: []string{"clientTransferProhibited", "clientDeleteProhibited"}}, []string{"clientTransferProhibited", "clientDeleteProhibited"}, 0},
+		{epp.DomainUpdate{Name: "example.wmk", RemStatus: []string{"clientDeleteProhibited"}}, []string{"clientTransferProhibited"}, 0},
+		{epp.DomainUpdate{Name: "example.wmk", AddStatus: []string{"serverHold"}}, nil, epp.CodeParameterPolicy},
+	} {
+		_, err := c.UpdateDomain(ctx, tc.u)
+		if epp.CodeOf(err) != tc.code && !(tc.code == 0 && err == nil) {
+			t.Errorf("update %+v = %v, want %d", tc.u, err, tc.code)
+		}
+		if tc.want == nil {
+			continue
+		}
+		if info, err := c.InfoDomain(ctx, "example.wmk", ""); err != nil || !slices.Equal(info.Status, tc.want) {
+			t.Errorf("statuses after %+v: %v, %v; want %v", tc.u, info.Status, err, tc.want)
+		}
 	}
 	if err := c.Logout(ctx); err != nil {
 		t.Error(err)
