@@ -824,6 +824,11 @@ func (s *Service) AuthCode(ctx context.Context, tenantID, name string) (string, 
 	if err != nil {
 		return "", err
 	}
+	if ext, err := externalOf(ctx, s.db, d.Name); err != nil {
+		return "", err
+	} else if ext != "" {
+		return s.externalAuthCode(ctx, d.Name, ext)
+	}
 	rd, err := s.reg.Domain(ctx, d.Name)
 	if err != nil {
 		return "", fromRegistry(err)
@@ -839,6 +844,11 @@ func (s *Service) RotateAuthCode(ctx context.Context, tenantID, name string) (st
 		d, err := s.owned(ctx, zt.Tx(), tenantID, name)
 		if err != nil {
 			return err
+		}
+		if ext, err := externalOf(ctx, zt.Tx(), d); err != nil {
+			return err
+		} else if ext != "" {
+			return errorf(CodeTLDRulesViolation, "%s is registered at an external registry, where rotating its auth code is not offered yet", d)
 		}
 		code, err = s.reg.Bind(zt).SetAuthInfo(ctx, RegistrarID, d, "")
 		return fromRegistry(err)

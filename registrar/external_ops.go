@@ -193,6 +193,30 @@ func (s *Service) queueRestore(ctx context.Context, m *mutation, tenantID string
 	return nil
 }
 
+// externalAuthCode reads the domain's auth code (EPP authInfo) from its
+// registry, which shows it to the sponsor: one EPP session, as for
+// availability.
+func (s *Service) externalAuthCode(ctx context.Context, name, tld string) (string, error) {
+	t, err := s.ExternalTLDByName(ctx, tld)
+	if err != nil {
+		return "", err
+	}
+	c, err := s.dialExternal(ctx, t)
+	if err != nil {
+		return "", &Error{Code: CodeRegistryUnavailable, Message: err.Error()}
+	}
+	defer c.Close()
+	defer func() { _ = c.Logout(context.WithoutCancel(ctx)) }()
+	d, err := c.InfoDomain(ctx, bareName(name), "")
+	if err != nil {
+		return "", &Error{Code: CodeRegistryUnavailable, Message: fmt.Sprintf("info at the registry of %s: %v", t.TLD, err)}
+	}
+	if d.AuthInfo == "" {
+		return "", &Error{Code: CodeRegistryUnavailable, Message: "the registry of " + t.TLD + " did not show the auth code"}
+	}
+	return d.AuthInfo, nil
+}
+
 // The worker's side.
 
 // info reads the job's domain at the registry; ok is false when it

@@ -143,6 +143,14 @@ func TestIntegrationRegisterAtExternalRegistry(t *testing.T) {
 		Contacts: map[string]registry.ContactInfo{registrar.RoleTech: contact}}); codeOf(err) != registrar.CodeTLDRulesViolation {
 		t.Errorf("a contact change = %v", err)
 	}
+	// The auth code is the registry's (shown to its sponsor); rotating
+	// it is not offered there yet.
+	if code, err := w.svc.AuthCode(ctx, tenant, "good.ext"); err != nil || code == "" || code != mustAuth(t, x, "good.ext") {
+		t.Errorf("AuthCode = %q, %v", code, err)
+	}
+	if _, err := w.svc.RotateAuthCode(ctx, tenant, "good.ext"); codeOf(err) != registrar.CodeTLDRulesViolation {
+		t.Errorf("RotateAuthCode = %v", err)
+	}
 	// Locked against transfer at the registry, as a built-in domain is.
 	if !d.TransferLock || !slices.Contains(info.Status, registrar.StatusTransferProhibited) {
 		t.Errorf("lock: GetDomain %v, at the registry %v", d.TransferLock, info.Status)
@@ -570,4 +578,14 @@ func TestIntegrationExternalAutoRenew(t *testing.T) {
 	if n, _ := extLedger(t, w, tenant, "manual.ext"); n != 1 {
 		t.Errorf("manual.ext charged %d times", n)
 	}
+}
+
+// mustAuth is a domain's auth code as the registry holds it.
+func mustAuth(t *testing.T, x *regepptest.Registry, name string) string {
+	t.Helper()
+	d, err := x.Registry.Domain(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.AuthInfo
 }

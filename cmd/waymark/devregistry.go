@@ -63,7 +63,7 @@ type devRegistry struct {
 	lifecycleDone chan struct{}
 }
 
-// Close stops both listeners and the lifecycle worker.
+// Close stops both listeners, the lifecycle and the external worker.
 func (d *devRegistry) Close() {
 	d.rdap.Close()
 	d.epp.Close()
@@ -102,7 +102,12 @@ func startDevRegistry(ctx context.Context, cp *controlPlane, clk *clock.Test, rd
 	d.stopLifecycle, d.lifecycleDone = stop, make(chan struct{})
 	lc := d.Registrar.NewLifecycle(registrar.LifecycleConfig{Clock: clk, Mailer: registrar.FileMailer{Dir: filepath.Join(dir, "mail")},
 		Logger: log.With("component", "lifecycle")})
-	go func() { defer close(d.lifecycleDone); _ = lc.Run(lctx) }()
+	// The external registries' worker, for TLDs the operator configures
+	// under /v1/registry/external.
+	xw := d.Registrar.NewExternalWorker(registrar.ExternalConfig{Logger: log.With("component", "external-registries")})
+	workerDone := make(chan struct{})
+	go func() { defer close(workerDone); _ = xw.Run(lctx) }()
+	go func() { defer close(d.lifecycleDone); _ = lc.Run(lctx); <-workerDone }()
 	go keepDevClock(lctx, clk, filepath.Join(dir, "registry-clock"), log)
 
 	rln, err := net.Listen("tcp", rdapListen)
