@@ -23,9 +23,11 @@ const (
 	// DefaultLiveTimeout is how long a nameserver counts as live after its
 	// last heartbeat.
 	DefaultLiveTimeout = 5 * time.Second
-	// DefaultTrackerFlush is the shortest interval between two database
-	// writes of one tracker: heartbeats arriving in between are coalesced.
-	DefaultTrackerFlush = 5 * time.Millisecond
+	// DefaultTrackerFlush is the longest a report that cannot turn a
+	// change INSYNC waits before one tracker writes it: such reports
+	// arriving in between are coalesced. A report that can is written at
+	// once.
+	DefaultTrackerFlush = 100 * time.Millisecond
 	// DefaultForgetAfter is how long a silent nameserver stays listed.
 	DefaultForgetAfter = 24 * time.Hour
 	// MaxChangeWait caps WaitChange's timeout.
@@ -37,8 +39,11 @@ type TrackerConfig struct {
 	// LiveTimeout is how long after its last heartbeat a nameserver still
 	// counts as live. Default 5 s.
 	LiveTimeout time.Duration
-	// FlushInterval is the minimum interval between two flushes of
-	// heartbeats to the database. Default 5 ms.
+	// FlushInterval is the longest a report that cannot turn a change
+	// INSYNC (a periodic heartbeat, a nameserver that others still wait
+	// for) waits to be written; those arriving in between share one
+	// write. A report that may turn changes INSYNC is written at once,
+	// with every report waiting. Default 100 ms.
 	FlushInterval time.Duration
 	// ForgetAfter is how long a nameserver that stopped reporting stays
 	// in the nameserver table (and in ListNameservers). Default 24 h.
@@ -61,6 +66,13 @@ type TrackerConfig struct {
 // within LiveTimeout). With no live nameserver at all, changes stay
 // PENDING: nothing has been seen to serve them.
 //
+// A report that may turn changes INSYNC — the node was the last to apply
+// some sequence, it stopped or started being ready, it is new — is
+// written as soon as it arrives (after the write in progress, if any,
+// together with every report that arrived meanwhile: under load the
+// writes coalesce by themselves); the others wait up to FlushInterval
+// for a write to share (mayTurnInSync).
+//
 // Every API process runs its own tracker: all of them receive every
 // heartbeat, their writes are idempotent (a report never overwrites a newer
 // one of the same node), and the INSYNC update only touches PENDING rows,
@@ -74,7 +86,9 @@ type Tracker struct {
 
 	mu      sync.Mutex
 	pending map[string]heartbeatAt // newest unflushed report per node
-	wake    chan struct{}
+	known   map[string]heartbeatAt // newest report per node, flushed or not
+	urgent  chan struct{}          // a pending report may turn changes INSYNC
+	wake    chan struct{}          // a pending report can wait FlushInterval
 }
 
 type heartbeatAt struct {
@@ -103,6 +117,8 @@ func NewTracker(pool *pgxpool.Pool, nc *nats.Conn, cfg TrackerConfig) *Tracker {
 	return &Tracker{
 		pool: pool, nc: nc, cfg: cfg, log: cfg.Logger.With("component", "tracker"),
 		pending: make(map[string]heartbeatAt),
+		known:   make(map[string]heartbeatAt),
+		urgent:  make(chan struct{}, 1),
 		wake:    make(chan struct{}, 1),
 	}
 }
@@ -121,30 +137,82 @@ func (t *Tracker) Run(ctx context.Context) error {
 	defer tick.Stop()
 	forget := time.NewTicker(max(min(t.cfg.ForgetAfter/4, time.Hour), time.Millisecond))
 	defer forget.Stop()
+	// due is set while reports that can wait are pending: the end of
+	// their FlushInterval.
+	var due *time.Timer
+	var dueC <-chan time.Time
+	failed := retry.NewBackoff(10*time.Millisecond, time.Second)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-t.urgent:
 		case <-t.wake:
-			// Reports of one event from the whole fleet arrive within
-			// a millisecond or so: gather them into one flush.
-			if !retry.Sleep(ctx, t.cfg.FlushInterval/4) {
-				return nil
+			if due == nil {
+				due = time.NewTimer(t.cfg.FlushInterval)
+				dueC = due.C
 			}
+			continue
+		case <-dueC:
 		case <-tick.C:
 		case <-forget.C:
+			t.mu.Lock()
+			for id, h := range t.known {
+				if h.received.Before(t.cfg.Now().Add(-t.cfg.ForgetAfter)) {
+					delete(t.known, id)
+				}
+			}
+			t.mu.Unlock()
 			if _, err := t.pool.Exec(ctx, `DELETE FROM nameserver WHERE last_heartbeat < $1`,
 				t.cfg.Now().Add(-t.cfg.ForgetAfter).UTC()); err != nil && ctx.Err() == nil {
 				t.log.Warn("tracker cannot forget silent nameservers", "err", err)
 			}
 		}
+		// This flush writes every pending report, those that could wait
+		// too; reports arriving during it signal again.
+		if due != nil {
+			due.Stop()
+			due, dueC = nil, nil
+		}
 		if err := t.flush(ctx); err != nil && ctx.Err() == nil {
 			t.log.Warn("tracker flush failed", "err", err)
+			// The reports are pending again; a database that fails at
+			// once is not asked again at once.
+			if !retry.Sleep(ctx, failed.Next()) {
+				return nil
+			}
+			continue
 		}
-		if !retry.Sleep(ctx, t.cfg.FlushInterval) {
-			return nil
+		failed.Reset()
+	}
+}
+
+// mayTurnInSync reports whether hb, the newest report of its node, may
+// turn changes INSYNC, judged on the reports this tracker has seen (t.mu
+// held, before hb goes into known): the node is new, or was not live,
+// changed whether it is ready or what it serves, or applied more while
+// every other live node that serves every name had applied more than it
+// had — a change's last report is always one such, whoever sends it.
+// A node serving some names only may not gate the same zones, so it is
+// left out of the comparison, which only makes more reports urgent. A
+// report judged wrongly as one that can wait (another tracker wrote
+// reports this one never got) is written FlushInterval later, not lost.
+func (t *Tracker) mayTurnInSync(hb event.Heartbeat, now time.Time) bool {
+	live := func(h heartbeatAt) bool { return h.Ready && now.Before(h.received.Add(t.cfg.LiveTimeout)) }
+	prev, ok := t.known[hb.NodeID]
+	if !ok || !now.Before(prev.received.Add(t.cfg.LiveTimeout)) || prev.Ready != hb.Ready ||
+		!slices.Equal(prev.Serves, hb.Serves) {
+		return true
+	}
+	if !hb.Ready || hb.AppliedSeq <= prev.AppliedSeq {
+		return false
+	}
+	for id, o := range t.known {
+		if id != hb.NodeID && len(o.Serves) == 0 && live(o) && o.AppliedSeq <= prev.AppliedSeq {
+			return false // o holds back whatever hb's node held back
 		}
 	}
+	return true
 }
 
 func (t *Tracker) receive(m *nats.Msg) {
@@ -154,13 +222,23 @@ func (t *Tracker) receive(m *nats.Msg) {
 		return
 	}
 	now := t.cfg.Now()
+	h := heartbeatAt{Heartbeat: hb, received: now}
 	t.mu.Lock()
 	if old, ok := t.pending[hb.NodeID]; !ok || !hb.Sent.Before(old.Sent) {
-		t.pending[hb.NodeID] = heartbeatAt{Heartbeat: hb, received: now}
+		t.pending[hb.NodeID] = h
+	}
+	urgent := false // a report older than one seen changes nothing
+	if old, ok := t.known[hb.NodeID]; !ok || !hb.Sent.Before(old.Sent) {
+		urgent = t.mayTurnInSync(hb, now)
+		t.known[hb.NodeID] = h
 	}
 	t.mu.Unlock()
+	wake := t.wake
+	if urgent {
+		wake = t.urgent
+	}
 	select {
-	case t.wake <- struct{}{}:
+	case wake <- struct{}{}:
 	default:
 	}
 }
@@ -190,13 +268,11 @@ func (t *Tracker) flush(ctx context.Context) error {
 		insync = insync[:0]
 		// Heartbeats are ephemeral and INSYNC marking is re-done on every
 		// flush: a crash may lose the last few milliseconds of them
-		// harmlessly, so the commit does not wait for the disk.
-		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			return err
-		}
-		if err := lockInSync(ctx, tx); err != nil {
-			return err
-		}
+		// harmlessly, so the commit does not wait for the disk. The
+		// setting, the lock and the reports go in one round trip.
+		var b pgx.Batch
+		b.Queue(`SET LOCAL synchronous_commit = off`)
+		b.Queue(lockInSyncSQL, insyncLockKey)
 		if len(batch) > 0 {
 			n := len(batch)
 			ids, regions := make([]string, n), make([]string, n)
@@ -212,7 +288,7 @@ func (t *Tracker) flush(ctx context.Context) error {
 				liveUntil[i] = h.received.Add(t.cfg.LiveTimeout).UTC()
 				serves[i] = strings.Join(h.Serves, ",")
 			}
-			if _, err := tx.Exec(ctx,
+			b.Queue(
 				`INSERT INTO nameserver AS ns (node_id, region, applied_seq, ready, zones,
 				                               first_seen_at, last_heartbeat, sent_at, live_until, serves, unservable)
 				 SELECT v.id, v.region, v.applied, v.ready, v.zones, v.received, v.received, v.sent, v.live_until,
@@ -228,9 +304,10 @@ func (t *Tracker) flush(ctx context.Context) error {
 				        live_until = excluded.live_until
 				  WHERE ns.sent_at IS NULL OR excluded.sent_at > ns.sent_at
 				     OR (excluded.sent_at = ns.sent_at AND excluded.applied_seq > ns.applied_seq)`,
-				ids, regions, applied, ready, zones, received, sent, liveUntil, serves, unservable); err != nil {
-				return fmt.Errorf("record heartbeats: %w", err)
-			}
+				ids, regions, applied, ready, zones, received, sent, liveUntil, serves, unservable)
+		}
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return fmt.Errorf("lock insync, record heartbeats: %w", err)
 		}
 		var err error
 		insync, err = markInSync(ctx, tx, now, insync)

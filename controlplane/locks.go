@@ -59,13 +59,9 @@ const (
 	tagLockClass int32 = 0x57544147
 )
 
-// lockInSync takes insyncLockKey in tx.
-func lockInSync(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(waymark_lock_key($1))`, insyncLockKey); err != nil {
-		return fmt.Errorf("lock insync: %w", err)
-	}
-	return nil
-}
+// lockInSyncSQL takes insyncLockKey ($1) in a transaction; the tracker
+// and the relay queue it in the batch of their write.
+const lockInSyncSQL = `SELECT pg_advisory_xact_lock(waymark_lock_key($1))`
 
 // lockHealthChecks serialises health check writes, all tenants together.
 // Writes are rare, and the lock buys two things: a tenant's quota and
