@@ -24,6 +24,9 @@ func runWorker(t *testing.T, w *world, cfg registrar.ExternalConfig) (stop func(
 	if cfg.Interval == 0 {
 		cfg.Interval = 50 * time.Millisecond
 	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 100 * time.Millisecond
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -37,15 +37,24 @@ import (
 // leader ("wmextreg" in ASCII; controlplane/locks.go lists the others).
 const ExternalLockKey int64 = 0x776d657874726567
 
-// DefaultExternalInterval is how often the worker looks for due jobs and,
-// while creates are pending, polls the registries' queues.
+// DefaultExternalInterval is how often the worker looks for due jobs.
 const DefaultExternalInterval = 2 * time.Second
+
+// DefaultExternalPollInterval is how often, while commands of a TLD are
+// pending (1001) and it has no due job, the worker logs in to poll its
+// registry's queue: a sunrise application may wait for days, and a
+// registry limits logins.
+const DefaultExternalPollInterval = 30 * time.Second
 
 // ExternalConfig configures an ExternalWorker.
 type ExternalConfig struct {
 	// Interval between passes (default DefaultExternalInterval); a job
 	// queued by this process wakes the worker at once.
 	Interval time.Duration
+	// PollInterval is how often a TLD with pending commands and no due
+	// job is polled (default DefaultExternalPollInterval; a pass with
+	// due jobs polls too).
+	PollInterval time.Duration
 	// Logger; default discard.
 	Logger *slog.Logger
 
@@ -58,6 +67,9 @@ type ExternalConfig struct {
 type ExternalWorker struct {
 	s   *Service
 	cfg ExternalConfig
+	// polled is when each TLD's queue was last polled (the leader's own
+	// loop only).
+	polled map[string]time.Time
 }
 
 // NewExternalWorker returns the registrar's external worker.
@@ -65,10 +77,13 @@ func (s *Service) NewExternalWorker(cfg ExternalConfig) *ExternalWorker {
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultExternalInterval
 	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultExternalPollInterval
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &ExternalWorker{s: s, cfg: cfg}
+	return &ExternalWorker{s: s, cfg: cfg, polled: map[string]time.Time{}}
 }
 
 // Run campaigns for the worker's leadership and, while it leads, runs a
@@ -115,19 +130,34 @@ type job struct {
 // RunOnce does the due jobs of every external TLD, each TLD over one EPP
 // session, and settles pending commands from the poll queues. A TLD whose
 // registry cannot be reached has its jobs put off (exponential backoff per
-// job); the others go on.
+// job); the others go on. A TLD with only pending commands is polled
+// every PollInterval. Not for concurrent use with itself (the leader's
+// loop calls it).
 func (w *ExternalWorker) RunOnce(ctx context.Context) error {
-	rows, err := w.s.db.Query(ctx, `SELECT DISTINCT tld FROM registrar_epp_job
-	        WHERE (state IN ('queued', 'sent') AND next_at <= $1) OR state = 'pending' ORDER BY tld`, time.Now())
+	now := time.Now()
+	rows, err := w.s.db.Query(ctx, `SELECT tld, bool_or(state IN ('queued', 'sent') AND next_at <= $1) FROM registrar_epp_job
+	        WHERE (state IN ('queued', 'sent') AND next_at <= $1) OR state = 'pending' GROUP BY tld ORDER BY tld`, now)
 	if err != nil {
 		return err
 	}
-	tlds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	type due struct {
+		tld  string
+		jobs bool
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
+		var d due
+		return d, r.Scan(&d.tld, &d.jobs)
+	})
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, tld := range tlds {
+	for _, d := range list {
+		tld := d.tld
+		if !d.jobs && now.Sub(w.polled[tld]) < w.cfg.PollInterval {
+			continue // only pending commands, polled recently
+		}
+		w.polled[tld] = now
 		if err := w.runTLD(ctx, tld); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", tld, err))
 		}
