@@ -54,9 +54,22 @@ func (s *Service) Transferability(ctx context.Context, tenantID, name string) (T
 	if _, _, external, err := s.externalFor(ctx, c.Name); err != nil {
 		return Transferability{}, err
 	} else if external {
-		// Registered at an external registry: the registrar cannot take
-		// transfers in there yet (docs/registrar.md, Not done).
-		t.Message = c.Name + " is registered at an external registry, where transfers in are not supported yet"
+		// Registered at an external registry: whether a transfer is
+		// allowed (lock, auth code) only that registry says, when asked
+		// with the auth code (external_transfer.go).
+		var owner string
+		if err := s.db.QueryRow(ctx, `SELECT tenant_id FROM registrar_domain WHERE name = $1`, c.Name).Scan(&owner); err == nil {
+			t.Transferable, t.Message = DomainInAnotherAccount, c.Name+" is registered through Waymark by another account"
+			if owner == tenantID {
+				t.Transferable, t.Message = DomainInOwnAccount, c.Name+" is already in this account"
+			}
+			return t, nil
+		}
+		t.Transferable = Transferable
+		t.Message = c.Name + " is registered at an external registry: its registry decides, with the auth code, when asked"
+		if x, _, _, err := s.externalFor(ctx, c.Name); err == nil {
+			t.TransferPrice, t.Currency = x.Prices.Transfer, x.Prices.Currency
+		}
 		return t, nil
 	}
 	var owner string

@@ -592,3 +592,98 @@ func mustAuth(t *testing.T, x *regepptest.Registry, name string) string {
 	}
 	return d.AuthInfo
 }
+
+// TestIntegrationExternalTransferIn: a domain another registrar holds at
+// the external registry comes to a tenant with its auth code. A wrong
+// code is InvalidInput (the registry's 2202) and FAILED; the right one is
+// IN_PROGRESS (EPP 1001) until the losing registrar approves — the
+// approval reaches a worker started after it, as a poll message
+// (trnData): SUCCESSFUL, the domain the tenant's with the registry's
+// expiry, sponsored by us there, charged the transfer price once. A
+// second transfer is rejected by its losing registrar: FAILED, no charge;
+// a third is cancelled by the tenant (EPP transfer cancel).
+func TestIntegrationExternalTransferIn(t *testing.T) {
+	w := newWorld(t, "", 60)
+	pol := registry.DefaultPolicy()
+	pol.TransferLock = 0
+	x := regepptest.Start(t, pol)
+	ctx := context.Background()
+	in := x.Input
+	in.Prices.Transfer = 900
+	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", in); err != nil {
+		t.Fatal(err)
+	}
+	tenant := w.tenant(t, "ext-gainer")
+	b := x.Dial(t)
+	if err := b.CreateContact(ctx, epp.Contact{ID: "bowner", Email: "b@example.test", AuthInfo: "2fooBAR!",
+		Postal: []epp.Postal{{Type: "int", Name: "B", City: "Oslo", CC: "NO"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"moving.ext", "staying.ext", "maybe.ext"} {
+		if _, _, err := b.CreateDomain(ctx, epp.DomainCreate{Name: n, Years: 1, Registrant: "bowner", AuthInfo: "code-Right1", NS: []string{"ns.example.net"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tr, err := w.svc.Transferability(ctx, tenant, "moving.ext"); err != nil || tr.Transferable != registrar.Transferable || tr.TransferPrice != 900 {
+		t.Errorf("Transferability = %+v, %v", tr, err)
+	}
+	contacts := map[string]registry.ContactInfo{registrar.RoleRegistrant: contact}
+	if _, err := w.svc.TransferIn(ctx, tenant, registrar.TransferInInput{Name: "moving.ext", AuthCode: "wrong-code1", Contacts: contacts}); codeOf(err) != registrar.CodeInvalidInput {
+		t.Errorf("a wrong auth code = %v", err)
+	}
+	op, err := w.svc.TransferIn(ctx, tenant, registrar.TransferInInput{Name: "moving.ext", AuthCode: "code-Right1", Contacts: contacts, AutoRenew: true, CallerReference: "move-1"})
+	if err != nil || op.Status != registrar.StatusInProgress {
+		t.Fatalf("TransferIn = %+v, %v", op, err)
+	}
+	if again, err := w.svc.TransferIn(ctx, tenant, registrar.TransferInInput{Name: "moving.ext", AuthCode: "code-Right1", CallerReference: "move-1"}); err != nil || again.ID != op.ID {
+		t.Errorf("repeated caller reference = %+v, %v", again, err)
+	}
+	// A worker sees it pending, and stops.
+	stop := runWorker(t, w, registrar.ExternalConfig{})
+	if _, err := w.svc.GetDomain(ctx, tenant, "moving.ext"); codeOf(err) != registrar.CodeNoSuchDomain {
+		t.Errorf("a pending transfer's domain: %v", err)
+	}
+	stop()
+	if _, _, err := b.TransferDomain(ctx, epp.TransferRequest{Op: "approve", Name: "moving.ext"}); err != nil {
+		t.Fatal(err)
+	}
+	runWorker(t, w, registrar.ExternalConfig{})
+	waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
+	at, err := b.InfoDomain(ctx, "moving.ext", "")
+	if err != nil || at.ClID != "wm-ext" {
+		t.Fatalf("at the registry after the transfer: %+v, %v", at, err)
+	}
+	d, err := w.svc.GetDomain(ctx, tenant, "moving.ext")
+	if err != nil || !d.ExpiresAt.Equal(at.ExDate) || !d.AutoRenew || len(d.Nameservers) != 1 {
+		t.Errorf("GetDomain = %+v, %v; at the registry %+v", d, err, at)
+	}
+	if n, sum := extLedger(t, w, tenant, "moving.ext"); n != 1 || sum != 900 {
+		t.Errorf("ledger: %d charges, %d", n, sum)
+	}
+
+	// Rejected by the losing registrar; cancelled by the tenant.
+	rej, err := w.svc.TransferIn(ctx, tenant, registrar.TransferInInput{Name: "staying.ext", AuthCode: "code-Right1", Contacts: contacts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.TransferDomain(ctx, epp.TransferRequest{Op: "reject", Name: "staying.ext"}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, w, tenant, rej.ID, registrar.StatusFailed)
+	if n, _ := extLedger(t, w, tenant, "staying.ext"); n != 0 {
+		t.Errorf("a rejected transfer charged %d times", n)
+	}
+	can, err := w.svc.TransferIn(ctx, tenant, registrar.TransferInInput{Name: "maybe.ext", AuthCode: "code-Right1", Contacts: contacts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := w.svc.CancelTransfer(ctx, tenant, "maybe.ext", ""); err != nil || c.ID != can.ID || c.Status != registrar.StatusFailed {
+		t.Errorf("CancelTransfer = %+v, %v", c, err)
+	}
+	if tr, _, err := b.TransferDomain(ctx, epp.TransferRequest{Op: "query", Name: "maybe.ext"}); err != nil || tr.Status != "clientCancelled" {
+		t.Errorf("the cancelled transfer at the registry: %+v, %v", tr, err)
+	}
+	if at, err := b.InfoDomain(ctx, "maybe.ext", ""); err != nil || at.ClID != "reg-b" {
+		t.Errorf("maybe.ext at the registry: %+v, %v", at, err)
+	}
+}

@@ -135,8 +135,12 @@ type job struct {
 // loop calls it).
 func (w *ExternalWorker) RunOnce(ctx context.Context) error {
 	now := time.Now()
-	rows, err := w.s.db.Query(ctx, `SELECT tld, bool_or(state IN ('queued', 'sent') AND next_at <= $1) FROM registrar_epp_job
-	        WHERE (state IN ('queued', 'sent') AND next_at <= $1) OR state = 'pending' GROUP BY tld ORDER BY tld`, now)
+	rows, err := w.s.db.Query(ctx, `SELECT tld, bool_or(due) FROM (
+	            SELECT tld, state IN ('queued', 'sent') AND next_at <= $1 AS due FROM registrar_epp_job
+	            WHERE (state IN ('queued', 'sent') AND next_at <= $1) OR state = 'pending'
+	            UNION ALL
+	            SELECT e.tld, false FROM registrar_transfer t JOIN registry_external e ON right(t.domain, length(e.tld) + 1) = '.' || e.tld
+	            WHERE t.kind = 'in' AND t.status = 'pending') x GROUP BY tld ORDER BY tld`, now)
 	if err != nil {
 		return err
 	}
@@ -538,29 +542,54 @@ func (w *ExternalWorker) fail(ctx context.Context, j job, msg string) error {
 	})
 }
 
-// settlePending drains the registry's poll queue while creates of the
-// TLD are pending: a panData message settles the one of its domain (and
-// clTRID or svTRID, when the message names them), after which it is
-// acknowledged; a message that settles nothing of ours is acknowledged
-// and logged.
+// settlePending drains the registry's poll queue while commands or
+// transfers in of the TLD are pending: a panData message settles the
+// command of its domain (and clTRID or svTRID, when the message names
+// them), a trnData message our transfer in of its domain, after which it
+// is acknowledged; a message that settles nothing of ours is acknowledged
+// and logged. Transfers in still pending are then queried.
 func (w *ExternalWorker) settlePending(ctx context.Context, c *epp.Client, t ExternalTLD) error {
 	pending, err := w.jobs(ctx, t.TLD, `j.state = 'pending' AND $2::timestamptz IS NOT NULL`)
-	if err != nil || len(pending) == 0 {
+	if err != nil {
+		return err
+	}
+	transfers, err := w.pendingTransfersIn(ctx, t.TLD)
+	if err != nil || len(pending)+len(transfers) == 0 {
 		return err
 	}
 	for range 1000 {
 		m, _, err := c.Poll(ctx)
-		if err != nil || m == nil {
+		if err != nil {
 			return err
+		}
+		if m == nil {
+			break
 		}
 		if p := m.Pending; p != nil {
 			if err := w.settle(ctx, c, t, pending, p); err != nil {
 				return err
 			}
+		} else if tr := m.Transfer; tr != nil && tr.ReID == t.ClientID {
+			for _, p := range transfers {
+				if p.domain == canonical(tr.Name) {
+					if err := w.settleTransfer(ctx, c, t, p, tr.Status); err != nil {
+						return err
+					}
+				}
+			}
 		} else {
 			w.cfg.Logger.Info("external registry message", "tld", t.TLD, "id", m.ID, "text", m.Text)
 		}
 		if _, err := c.Ack(ctx, m.ID); err != nil {
+			return err
+		}
+	}
+	// Transfers no message settled: asked of the registry.
+	if transfers, err = w.pendingTransfersIn(ctx, t.TLD); err != nil {
+		return err
+	}
+	for _, p := range transfers {
+		if err := w.queryTransfer(ctx, c, t, p); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/waymark-dns/waymark/controlplane"
 	"github.com/waymark-dns/waymark/registrar/registry"
+	"github.com/waymark-dns/waymark/zonecfg"
 )
 
 // Transfers, two kinds (docs/registrar.md, "Transfers"):
@@ -57,6 +58,9 @@ type transferRequest struct {
 	AutoRenew bool                            `json:"auto_renew"`
 	Privacy   bool                            `json:"privacy"`
 	Contacts  map[string]registry.ContactInfo `json:"contacts,omitempty"`
+	// Years is what a transfer in from an external registry asked for
+	// (charged when it completes).
+	Years int `json:"years,omitempty"`
 }
 
 // transferErr maps a registry refusal of a transfer command.
@@ -93,6 +97,15 @@ func (s *Service) TransferIn(ctx context.Context, tenantID string, in TransferIn
 	opID, err := s.newOperationID()
 	if err != nil {
 		return Operation{}, err
+	}
+	if n, err := zonecfg.CanonicalName(in.Name); err == nil && n != "." {
+		t, label, ok, err := s.externalFor(ctx, n)
+		if err != nil {
+			return Operation{}, err
+		}
+		if ok {
+			return s.externalTransferIn(ctx, tenantID, n, label, t, in, opID)
+		}
 	}
 	req, err := json.Marshal(transferRequest{AutoRenew: in.AutoRenew, Privacy: in.Privacy, Contacts: in.Contacts})
 	if err != nil {
@@ -302,7 +315,9 @@ func (l *Lifecycle) transfers(ctx context.Context, p *Pass) error {
 		}
 	}
 	// Transfers in that the losing registrar settled over EPP.
-	rows, err := s.db.Query(ctx, `SELECT domain FROM registrar_transfer WHERE kind = 'in' AND status = 'pending' ORDER BY requested_at LIMIT $1`, l.cfg.BatchSize)
+	// (Those from external registries are the external worker's.)
+	rows, err := s.db.Query(ctx, `SELECT domain FROM registrar_transfer t WHERE kind = 'in' AND status = 'pending' AND NOT `+externalTransfersFilter+`
+	        ORDER BY requested_at LIMIT $1`, l.cfg.BatchSize)
 	if err != nil {
 		return err
 	}
@@ -617,6 +632,15 @@ func (s *Service) CancelTransfer(ctx context.Context, tenantID, name, ref string
 				return err
 			}
 			if ok && in.tenant == tenantID {
+				if t, _, ext, err := s.externalFor(ctx, in.domain); err != nil {
+					return err
+				} else if ext {
+					if err := s.cancelExternalIn(ctx, q, t, in); err != nil {
+						return err
+					}
+					op, err = s.opByID(ctx, q, tenantID, in.opID)
+					return err
+				}
 				tx := s.reg.Bind(zt)
 				t, err := tx.CancelTransfer(ctx, RegistrarID, in.domain)
 				if err != nil {

@@ -24,9 +24,9 @@ import (
 // login (sealed). Availability goes to that registry over EPP: a free
 // name is AVAILABLE at the registrar's price, a name another registrar
 // created there is UNAVAILABLE, a name the TLD cannot hold is refused
-// before any EPP, a registered name is not transferable (transfers in
-// from external registries are not built) and a wrong password is
-// RegistryUnavailable.
+// before any EPP, a registered name is transferable (its registry
+// decides, with the auth code) at the operator's transfer price, and a
+// wrong password is RegistryUnavailable.
 func TestIntegrationRegistrarAvailabilityAtExternalRegistry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -89,10 +89,9 @@ func TestIntegrationRegistrarAvailabilityAtExternalRegistry(t *testing.T) {
 			t.Errorf("Availability(%s) = %+v, %v; want %s at %d", tc.name, c, err, tc.availability, tc.price)
 		}
 	}
-	// Transfers in from the external registry are not taken yet: said so,
-	// not a missing domain.
+	// A name registered there: its registry decides, with the auth code.
 	tr, err := rs.Transferability(ctx, "tenant-x", "taken.wmk")
-	if err != nil || tr.Transferable != registrar.Untransferable || !strings.Contains(tr.Message, "external registry") {
+	if err != nil || tr.Transferable != registrar.Transferable || !strings.Contains(tr.Message, "external registry") {
 		t.Errorf("Transferability(taken.wmk) = %+v, %v", tr, err)
 	}
 	if tr, err := rs.Transferability(ctx, "tenant-x", "free.wmk"); err != nil || tr.Transferable != registrar.Untransferable || !strings.Contains(tr.Message, "not registered") {

@@ -482,6 +482,14 @@ func (r *Registry) Poll(ctx context.Context, registrar string) (*epp.PollMessage
 	if m.Kind == registry.PollCreateApproved || m.Kind == registry.PollCreateRejected {
 		out.Pending = &epp.PendingAction{Name: bare(m.Domain), OK: m.Kind == registry.PollCreateApproved, ClTRID: m.ClTRID, Date: m.CreatedAt}
 	}
+	// A transfer's news carries its state as trnData (RFC 5731 s3.2.4):
+	// the domain's latest transfer.
+	if (m.Kind == "transfer" || m.Kind == "transferRequested") && m.Domain != "" {
+		if t, err := r.Registry.TransferOf(ctx, m.Domain); err == nil {
+			tr := transfer(t)
+			out.Transfer = &tr
+		}
+	}
 	return out, n, nil
 }
 
