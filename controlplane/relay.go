@@ -88,6 +88,13 @@ type Relay struct {
 	// Used only by the goroutine running Run.
 	highWater uint64 // highest stream sequence known to be recorded
 	idSuffix  string // appended to message ids after a stream realignment
+	// The record of the last acknowledged batch, written while the next
+	// batch is read and published (nil when none is in flight): its
+	// result, its outbox ids (not to be read again meanwhile) and its
+	// highest sequence.
+	recording    chan error
+	recordingIDs []int64
+	recordingTop uint64
 }
 
 // errStreamBehind means the stream acknowledged an event with a sequence
@@ -151,6 +158,10 @@ func (r *Relay) Run(ctx context.Context) error {
 
 // lead relays the outbox while conn (which holds the lock) stays healthy.
 func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) error {
+	// A record still in flight from an earlier term (its context is
+	// gone, so it ends soon) must not be mistaken for this term's.
+	_ = r.settle()
+	defer func() { _ = r.settle() }()
 	backoff := retry.NewBackoff(50*time.Millisecond, defaultRelayMaxBackoff)
 	// The stream unreachable is usually a leader election (4–9 s in
 	// nats-server): ask again often, so that publishing resumes within a
@@ -175,6 +186,9 @@ func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) error {
 		}
 		n, err := r.publishBatch(ctx)
 		if err != nil {
+			// Whatever was being recorded is recorded, or failed and
+			// will be published again, before the stream is looked at.
+			_ = r.settle()
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -301,12 +315,34 @@ type outboxRow struct {
 	created  time.Time
 }
 
+// settle waits for the record in flight, if any, and returns its error;
+// once it succeeded its sequences are known to be recorded.
+func (r *Relay) settle() error {
+	if r.recording == nil {
+		return nil
+	}
+	err := <-r.recording
+	if err == nil {
+		r.highWater = max(r.highWater, r.recordingTop)
+	}
+	r.recording, r.recordingIDs, r.recordingTop = nil, nil, 0
+	return err
+}
+
 // publishBatch publishes up to BatchSize unpublished rows, pipelined, and
-// records the acknowledged prefix. It returns how many rows it recorded.
+// has the acknowledged prefix recorded: in the background, while the
+// relay reads and publishes the next batch, since nameservers get events
+// as soon as the stream stores them and every millisecond the relay
+// spends recording is one that events committed meanwhile wait. Records
+// stay in order: a batch's is started only once the one before it
+// succeeded; if that one failed, this batch is not recorded either and
+// both are published again (the stream de-duplicates them, with their
+// first sequences). It returns how many rows it had recorded.
 func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 	rows, err := r.pool.Query(ctx,
 		`SELECT id, zone_id, zone_version, change_id, payload, created_at
-		   FROM outbox_event WHERE published_at IS NULL ORDER BY id LIMIT $1`, r.cfg.BatchSize)
+		   FROM outbox_event WHERE published_at IS NULL AND id <> ALL($2::bigint[]) ORDER BY id LIMIT $1`,
+		r.cfg.BatchSize, append([]int64{}, r.recordingIDs...)) // never NULL: <> ALL(NULL) is no row
 	if err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
@@ -319,7 +355,7 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
 	if len(batch) == 0 {
-		return 0, nil
+		return 0, r.settle()
 	}
 	// Pipeline: send them all, in order, on the one connection, then wait
 	// for the acks. JetStream stores them in the order sent.
@@ -354,20 +390,30 @@ wait:
 			return 0, ctx.Err()
 		}
 	}
+	// Sequences at or below those recorded, or being recorded, were used
+	// already.
+	used := max(r.highWater, r.recordingTop)
 	for i, seq := range seqs {
-		if seq <= r.highWater {
-			r.log.Error("zone stream reused a sequence; realigning it", "seq", seq, "recorded", r.highWater,
+		if seq <= used {
+			r.log.Error("zone stream reused a sequence; realigning it", "seq", seq, "recorded", used,
 				"outbox_id", batch[i].id)
-			return 0, fmt.Errorf("%w: %d <= %d", errStreamBehind, seq, r.highWater)
+			return 0, fmt.Errorf("%w: %d <= %d", errStreamBehind, seq, used)
 		}
+	}
+	if err := r.settle(); err != nil {
+		return 0, err
 	}
 	if len(seqs) > 0 {
 		// Record only the acknowledged prefix: later rows, even if they
 		// were stored, are re-published (and de-duplicated) next time.
-		if err := r.record(ctx, batch[:len(seqs)], seqs); err != nil {
-			return 0, err
+		acked := batch[:len(seqs)]
+		ids := make([]int64, len(acked))
+		for i, o := range acked {
+			ids[i] = o.id
 		}
-		r.highWater = max(r.highWater, seqs[len(seqs)-1])
+		done := make(chan error, 1)
+		r.recording, r.recordingIDs, r.recordingTop = done, ids, seqs[len(seqs)-1]
+		go func() { done <- r.record(ctx, acked, seqs) }()
 	}
 	if sendErr != nil {
 		return len(seqs), sendErr

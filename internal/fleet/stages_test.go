@@ -109,7 +109,9 @@ func (s stageTimes) String() string {
 //     NOTIFY, the API's notifier and the answer (after the INSYNC time,
 //     so not in submit → INSYNC).
 //
-// submit → acknowledged is the client's view of its transaction.
+// submit → acknowledged is the client's view of its transaction, and
+// acknowledged → in the stream what the relay adds after it (negative
+// when the event was published before the client had its answer).
 //
 // Each link's lateness (what the proxy adds beyond its delay) is added.
 // Every stage minus the links' delays is what the product spends.
@@ -170,6 +172,7 @@ func (l *load) stages(t *testing.T, reps *reports) string {
 	regions := Regions()
 	acked := stageTimes{name: "submit → acknowledged (transaction, the answer)"}
 	toStream := stageTimes{name: "submit → in the stream (transaction, relay, publish)"}
+	relayed := stageTimes{name: "acknowledged → in the stream (relay: NOTIFY, read, publish)"}
 	toPublished := stageTimes{name: "in the stream → published (ack R3, record; aside)"}
 	reported := make([]stageTimes, len(regions))
 	back := make([]stageTimes, len(regions))
@@ -201,6 +204,9 @@ func (l *load) stages(t *testing.T, reps *reports) string {
 			continue
 		}
 		toStream.ds = append(toStream.ds, m.Time.Sub(ch.submitted))
+		if at, ok := ackedAt[ch.id]; ok {
+			relayed.ds = append(relayed.ds, m.Time.Sub(at))
+		}
 		toPublished.ds = append(toPublished.ds, ch.published.Sub(m.Time))
 		var last time.Time
 		complete := true
@@ -222,7 +228,7 @@ func (l *load) stages(t *testing.T, reps *reports) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "stages of submit → INSYNC (%d changes, %d not found in the stream):", len(changes), missing)
-	for _, s := range append(append(append([]stageTimes{total, acked, toStream, toPublished}, reported...), back...), tracker, woken) {
+	for _, s := range append(append(append([]stageTimes{total, acked, toStream, relayed, toPublished}, reported...), back...), tracker, woken) {
 		b.WriteString("\n    " + s.String())
 	}
 	for i, w := range l.f.WANs {
