@@ -177,41 +177,36 @@ func (w *ExternalWorker) pendingTransfersIn(ctx context.Context, tld string) ([]
 	})
 }
 
-// settleTransfer settles a pending transfer in from the transfer's
-// status; pending leaves it.
-func (w *ExternalWorker) settleTransfer(ctx context.Context, c *epp.Client, t ExternalTLD, p pendingIn, status string) error {
-	switch status {
-	case "pending":
-		return nil
-	case "clientApproved", "serverApproved":
-		d, err := c.InfoDomain(ctx, bareName(p.domain), "")
-		if err != nil {
-			return err
-		}
-		if d.ClID != t.ClientID {
-			return w.s.endExternalIn(ctx, p.opID, "cancelled", StatusFailed, fmt.Sprintf("%s is sponsored by %s at the registry of %s", p.domain, d.ClID, t.TLD))
-		}
-		return w.recordTransferredIn(ctx, t, p, d, status)
+// settleApproved settles a pending transfer in that the registry's poll
+// message says was approved (status), once the domain's sponsor is us.
+func (w *ExternalWorker) settleApproved(ctx context.Context, c *epp.Client, t ExternalTLD, p pendingIn, status string) error {
+	d, err := c.InfoDomain(ctx, bareName(p.domain), "")
+	if err != nil {
+		return err
 	}
-	st := "cancelled"
-	if status == "clientRejected" {
-		st = "rejected"
+	if d.ClID != t.ClientID {
+		return nil // an earlier transfer's news: the query decides
 	}
-	return w.s.endExternalIn(ctx, p.opID, st, StatusFailed, fmt.Sprintf("the transfer was %s at the registry of %s (%s)", st, t.TLD, status))
+	return w.recordTransferredIn(ctx, t, p, d, status)
 }
 
 // queryTransfer settles a pending transfer in that no poll message
 // settled, by asking the registry.
 func (w *ExternalWorker) queryTransfer(ctx context.Context, c *epp.Client, t ExternalTLD, p pendingIn) error {
 	tr, _, err := c.TransferDomain(ctx, epp.TransferRequest{Op: "query", Name: bareName(p.domain)})
-	if err == nil && tr.ReID == t.ClientID {
-		return w.settleTransfer(ctx, c, t, p, tr.Status)
+	if err == nil && tr.ReID == t.ClientID && tr.Status == "pending" {
+		return nil // still waiting
 	}
 	if _, ok := refused(err); err != nil && !ok {
 		return err
 	}
-	// No transfer of ours (never requested, or another's since): the
-	// domain's sponsor says whether ours went through.
+	// Not pending: the last transfer there may be an earlier one of
+	// ours, or another registrar's, so the domain's sponsor says whether
+	// this one went through.
+	last := ""
+	if err == nil {
+		last = fmt.Sprintf(" (its last transfer there: %s, asked by %s)", tr.Status, tr.ReID)
+	}
 	d, err := c.InfoDomain(ctx, bareName(p.domain), "")
 	if e, ok := refused(err); ok && e.Code == epp.CodeObjectDoesNotExist {
 		return w.s.endExternalIn(ctx, p.opID, "cancelled", StatusFailed, p.domain+" is not registered at the registry of "+t.TLD)
@@ -222,7 +217,7 @@ func (w *ExternalWorker) queryTransfer(ctx context.Context, c *epp.Client, t Ext
 	if d.ClID == t.ClientID {
 		return w.recordTransferredIn(ctx, t, p, d, "approved")
 	}
-	return w.s.endExternalIn(ctx, p.opID, "cancelled", StatusFailed, fmt.Sprintf("no transfer of %s is pending at the registry of %s", p.domain, t.TLD))
+	return w.s.endExternalIn(ctx, p.opID, "cancelled", StatusFailed, fmt.Sprintf("no transfer of %s is pending at the registry of %s%s", p.domain, t.TLD, last))
 }
 
 // recordTransferredIn makes the domain the tenant's, charged once.

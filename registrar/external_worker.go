@@ -569,10 +569,12 @@ func (w *ExternalWorker) settlePending(ctx context.Context, c *epp.Client, t Ext
 			if err := w.settle(ctx, c, t, pending, p); err != nil {
 				return err
 			}
-		} else if tr := m.Transfer; tr != nil && tr.ReID == t.ClientID {
+		} else if tr := m.Transfer; tr != nil && tr.ReID == t.ClientID && (tr.Status == "clientApproved" || tr.Status == "serverApproved") {
+			// An approval is checked against the sponsor; a refusal may
+			// be an earlier transfer's news, so the query below decides.
 			for _, p := range transfers {
 				if p.domain == canonical(tr.Name) {
-					if err := w.settleTransfer(ctx, c, t, p, tr.Status); err != nil {
+					if err := w.settleApproved(ctx, c, t, p, tr.Status); err != nil {
 						return err
 					}
 				}
