@@ -94,9 +94,11 @@ var arrows = map[string][]string{
 	"registrar/rdap":     nil,
 	"registrar/registry": {"controlplane", "nspool", "zonecfg"},
 	// The registrar sells external registries' TLDs through the EPP client.
-	"registrar":         {"controlplane", "internal/clock", "registrar/epp", "registrar/registry", "zonecfg"},
+	"registrar":         {"controlplane", "internal/clock", "internal/retry", "registrar/epp", "registrar/registry", "zonecfg"},
 	"registrar/regrdap": {"registrar/rdap", "registrar/registry"},
 	"registrar/regepp":  {"registrar/epp", "registrar/registry"},
+	// A second registry over EPP/TLS with its own database, for tests.
+	"registrar/regepp/regepptest": {"controlplane", "internal/pgtest", "internal/testkit", "nspool", "registrar", "registrar/epp", "registrar/regepp", "registrar/registry"},
 
 	// The process harness: pgtest for the schema, migrations for the database.
 	"internal/fleet":          {"internal/pgtest", "migrations"},

@@ -136,7 +136,9 @@ func (l *Link) pipe(src, dst net.Conn) {
 	for c := range q {
 		sleepUntil(c.due) // the link's delay itself
 		l.passable()
+		l.mu.Lock()
 		l.late.add(time.Since(c.due))
+		l.mu.Unlock()
 		if _, err := dst.Write(c.b); err != nil {
 			break
 		}
