@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -487,7 +488,7 @@ type outcome struct {
 }
 
 // faultTest runs the load (4 clients, one batch each every 200 ms, 100
-// batches each), calls fault once a third of the batches are
+// batches each, or FLEET_BATCHES), calls fault once a third of the batches are
 // acknowledged, verifies against the nameservers fault leaves live, then
 // runs the outcome's rejoin, 10 more batches per client, and verifies
 // again.
@@ -495,11 +496,26 @@ func faultTest(t *testing.T, what string, fault func(t *testing.T, f *Fleet, l *
 	faultTestOn(t, what, nil, fault)
 }
 
+// loadBatches is the number of batches per client: FLEET_BATCHES or 100.
+// A latency figure's p99 over 400 changes is its fourth slowest; 500 per
+// client make it the twentieth, steady enough to compare two builds.
+func loadBatches(t *testing.T) int {
+	if v := os.Getenv("FLEET_BATCHES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 3 {
+			t.Fatalf("FLEET_BATCHES: %q is not a count of at least 3", v)
+		}
+		return n
+	}
+	return 100
+}
+
 // faultTestOn is faultTest on a fleet whose regions reach the cluster over
 // links with these one-way delays (nil: directly).
 func faultTestOn(t *testing.T, what string, linkDelays []time.Duration, fault func(t *testing.T, f *Fleet, l *load) outcome) {
 	f := startFleet(t, linkDelays)
-	const clients, batches, more = 4, 100, 10
+	const clients, more = 4, 10
+	batches := loadBatches(t)
 	l := newLoad(t, f, clients, 200*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -188,6 +189,12 @@ func (l *load) stages(t *testing.T, reps *reports) string {
 	total := stageTimes{name: "submit → INSYNC"}
 	woken := stageTimes{name: "INSYNC → the client's long poll answered (aside)"}
 	var missing int
+	// The slowest changes' own stages: whether the tail is one stage's or
+	// the sum of several.
+	type slow struct {
+		total, tx, relay, out, back, tracker time.Duration
+	}
+	var slowest []slow
 	for _, ch := range changes {
 		total.ds = append(total.ds, ch.insync.Sub(ch.submitted))
 		if at, ok := ackedAt[ch.id]; ok {
@@ -224,12 +231,26 @@ func (l *load) stages(t *testing.T, reps *reports) string {
 		}
 		if complete {
 			tracker.ds = append(tracker.ds, ch.insync.Sub(last))
+			far := len(regions) - 1
+			rep, _ := reps.first("ns-"+regions[far], ch.seq)
+			sl := slow{total: ch.insync.Sub(ch.submitted), tx: m.Time.Sub(ch.submitted),
+				out: rep.sent.Sub(m.Time), back: rep.received.Sub(rep.sent), tracker: ch.insync.Sub(last)}
+			if at, ok := ackedAt[ch.id]; ok {
+				sl.tx, sl.relay = at.Sub(ch.submitted), m.Time.Sub(at)
+			}
+			slowest = append(slowest, sl)
 		}
 	}
+	slices.SortFunc(slowest, func(a, b slow) int { return cmp.Compare(b.total, a.total) })
 	var b strings.Builder
 	fmt.Fprintf(&b, "stages of submit → INSYNC (%d changes, %d not found in the stream):", len(changes), missing)
 	for _, s := range append(append(append([]stageTimes{total, acked, toStream, relayed, toPublished}, reported...), back...), tracker, woken) {
 		b.WriteString("\n    " + s.String())
+	}
+	for _, sl := range slowest[:min(len(slowest), 5)] {
+		fmt.Fprintf(&b, "\n    slow: %s = acknowledged %s + relay %s + to the farthest report %s + back %s; tracker %s",
+			sl.total.Round(100*time.Microsecond), sl.tx.Round(100*time.Microsecond), sl.relay.Round(100*time.Microsecond),
+			sl.out.Round(100*time.Microsecond), sl.back.Round(100*time.Microsecond), sl.tracker.Round(100*time.Microsecond))
 	}
 	for i, w := range l.f.WANs {
 		fmt.Fprintf(&b, "\n    link lateness %-14s %s", regions[i], w.Lateness(false))
