@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/waymark-dns/waymark/nspool"
 	"github.com/waymark-dns/waymark/zonecfg"
@@ -84,6 +85,10 @@ type Config struct {
 	FleetKey []byte
 	// DNSSEC are the signing settings (dnssec.go).
 	DNSSEC DNSSECOptions
+	// RelayWake, when set, is the NATS connection on which the relay is
+	// woken after a commit that wrote outbox events (outbox.go says why
+	// not NOTIFY). Nil: NOTIFY.
+	RelayWake *nats.Conn
 	// QueryLogs is the JetStream the query log stream is read from
 	// (ReadQueryLogs); nil: reads answer ServiceUnavailable.
 	QueryLogs jetstream.JetStream
@@ -113,6 +118,9 @@ type Service struct {
 	// started by the first commit that needs one.
 	wakeOnce sync.Once
 	wake     chan struct{}
+	// relay is this process's relay (AttachRelay), woken directly while
+	// it leads.
+	relay atomic.Pointer[Relay]
 
 	// changes is the one change notifier that every long poll shares
 	// (notifier.go), made by the first WaitChange.

@@ -114,7 +114,7 @@ func run() error {
 
 	var relayStop func()
 	if o.relay {
-		relayStop, err = startRelay(ctx, pool)
+		relayStop, err = startRelay(ctx, pool, svc)
 		if err != nil {
 			return err
 		}
@@ -263,8 +263,9 @@ func recreateDatabase(ctx context.Context, dsn string) error {
 }
 
 // startRelay runs an embedded JetStream server with the outbox relay and
-// the fleet tracker on it, as `waymark api` does with an external NATS.
-func startRelay(ctx context.Context, pool *pgxpool.Pool) (func(), error) {
+// the fleet tracker on it, as `waymark api` does with an external NATS:
+// the relay leads in this process, so svc's commits wake it directly.
+func startRelay(ctx context.Context, pool *pgxpool.Pool, svc *controlplane.Service) (func(), error) {
 	dir, err := os.MkdirTemp("", "cpbench-nats")
 	if err != nil {
 		return nil, err
@@ -291,6 +292,7 @@ func startRelay(ctx context.Context, pool *pgxpool.Pool) (func(), error) {
 	var wg sync.WaitGroup
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{Logger: discard})
+	svc.AttachRelay(relay)
 	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: discard})
 	wg.Go(func() { _ = relay.Run(rctx) })
 	wg.Go(func() { _ = tracker.Run(rctx) })

@@ -201,6 +201,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		DNSSEC:          o.DNSSEC,
 		Logger:          log.With("component", "controlplane"),
 		QueryLogs:       js,
+		RelayWake:       nc,
 		SnapshotPool:    snapPool,
 		ExportRate:      o.ExportRate,
 		HealthChecks: controlplane.HealthCheckOptions{Options: healthcfg.Options{
@@ -291,6 +292,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{
 		Replicas: o.NATSReplicas, Logger: log.With("component", "relay"),
 		ObservePublish: cpm.observePublish, ObserveInSync: cpm.observeInSync})
+	svc.AttachRelay(relay)
 	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log.With("component", "tracker"),
 		ObserveInSync: cpm.observeInSync})
 	go gate.Run(ctx)
