@@ -461,6 +461,36 @@ func TestComposeFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every health checker is up and on NATS, the far one through its
+	// leaf node: its heartbeats reach a hub node.
+	checkers := map[string]bool{}
+	for _, s := range c.Services {
+		if len(s.Command) > 0 && s.Command[0] == "healthchecker" {
+			checkers[s.Command[slices.Index(s.Command, "--node-id")+1]] = false
+		}
+	}
+	hbs := make(chan *nats.Msg, 64)
+	hsub, err := nc.ChanSubscribe(event.HealthCheckerHeartbeatSubject, hbs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hsub.Unsubscribe() }()
+	hbWait := time.After(time.Minute)
+	for missing := len(checkers); missing > 0; {
+		select {
+		case m := <-hbs:
+			var hb event.HealthCheckerHeartbeat
+			if json.Unmarshal(m.Data, &hb) == nil {
+				if seen, ok := checkers[hb.NodeID]; ok && !seen {
+					checkers[hb.NodeID] = true
+					missing--
+					t.Logf("health checker %s (%s): heartbeats reach the hub", hb.NodeID, hb.Region)
+				}
+			}
+		case <-hbWait:
+			t.Fatalf("health checkers heard from within a minute: %v", checkers)
+		}
+	}
 	info, err := zoneStream(ctx, f)
 	if err != nil {
 		t.Fatal(err)

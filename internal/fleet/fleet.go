@@ -319,7 +319,8 @@ func (f *Fleet) start(ctx context.Context) error {
 		return err
 	}
 
-	// A nameserver and a checker in each region.
+	// A nameserver and a checker in each region, on the region's NATS.
+	regionURLs := make([]string, len(Regions()))
 	for i, region := range Regions() {
 		addr, err := f.port(fmt.Sprintf("127.0.0.%d", 11+i))
 		if err != nil {
@@ -343,10 +344,11 @@ func (f *Fleet) start(ctx context.Context) error {
 		}
 		f.Nameservers = append(f.Nameservers, p)
 		f.DNS = append(f.DNS, addr)
+		regionURLs[i] = nsURLs
 	}
 	for i, region := range Regions() {
 		hc := f.proc("hc-"+region, f.o.Bin.Waymark, f.secrets, "healthchecker",
-			"--region", region, "--node-id", "hc-"+region, "--nats-url", urls, "--nats-replicas", "3",
+			"--region", region, "--node-id", "hc-"+region, "--nats-url", regionURLs[i], "--nats-replicas", "3",
 			"--allow-private-targets")
 		if err := hc.start(); err != nil {
 			return err
