@@ -167,10 +167,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		},
 	}
 	return e.run(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-		w, stop, err := r.listen(ctx, conn)
-		if err != nil {
-			return err
-		}
+		w, stop := r.listen(ctx, conn)
 		defer stop()
 		return r.lead(ctx, w)
 	})
@@ -194,7 +191,7 @@ func (w *wakeups) poke() {
 // connection, waits on it for notifications and checks it after every
 // Tick of silence, and a subscription to wakeSubject. stop ends both, and
 // returns once the connection is the caller's again.
-func (r *Relay) listen(ctx context.Context, conn *pgx.Conn) (*wakeups, func(), error) {
+func (r *Relay) listen(ctx context.Context, conn *pgx.Conn) (*wakeups, func()) {
 	w := &wakeups{c: make(chan struct{}, 1), errc: make(chan error, 1)}
 	var sub *nats.Subscription
 	if nc := r.js.Conn(); nc != nil {
@@ -239,7 +236,7 @@ func (r *Relay) listen(ctx context.Context, conn *pgx.Conn) (*wakeups, func(), e
 		cancel()
 		<-done
 	}
-	return w, stop, nil
+	return w, stop
 }
 
 // lead relays the outbox while conn (which holds the lock) stays healthy.
