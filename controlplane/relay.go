@@ -207,8 +207,10 @@ func (r *Relay) listen(ctx context.Context, conn *pgx.Conn) (*wakeups, func()) {
 			r.log.Warn("relay cannot subscribe to its wake-ups", "subject", wakeSubject, "err", err)
 			sub = nil
 		} else if err := nc.FlushTimeout(2 * time.Second); err != nil {
-			// Subscribed once the server has it: a commit after the first
-			// read of the outbox (which follows) then always wakes us.
+			// Subscribed once our server has it: a commit after the first
+			// read of the outbox (which follows) then wakes us, from a
+			// client of another node once the interest has reached it
+			// (a moment later; the tick covers that moment).
 			r.log.Warn("relay wake-up subscription not confirmed", "subject", wakeSubject, "err", err)
 		}
 	}
