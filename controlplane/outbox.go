@@ -15,9 +15,9 @@ import (
 // applies it (transaction.go), splitEvent cuts events to NATS's size, and
 // the relay (relay.go) is woken after the commit to publish them.
 
-// notifyChannel is the LISTEN/NOTIFY channel that wakes the relay, and
-// wakeSubject the NATS subject that does the same for an API process
-// connected to NATS (the relay listens on both).
+// notifyChannel is the LISTEN/NOTIFY channel that wakes the relay, as
+// event.OutboxWakeSubject does for an API process connected to NATS (the
+// relay listens on both).
 //
 // The wake-up is sent after the change's transaction commits, not inside
 // it: PostgreSQL serialises the commits of transactions that notify (they
@@ -32,10 +32,7 @@ import (
 // either, and its backstop tick reads the outbox anyway. A waker
 // goroutine per Service sends them, coalescing the wake-ups of concurrent
 // commits into one.
-const (
-	notifyChannel = "waymark_outbox"
-	wakeSubject   = "waymark.outbox.wake"
-)
+const notifyChannel = "waymark_outbox"
 
 // wakeRelay asks for a wake-up of the relay; call it after a transaction
 // that wrote outbox events has committed. It never blocks: a wake-up
@@ -65,7 +62,7 @@ func (s *Service) AttachRelay(r *Relay) { s.relay.Store(r) }
 func (s *Service) runWaker() {
 	for range s.wake {
 		if nc := s.cfg.RelayWake; nc != nil {
-			if err := nc.Publish(wakeSubject, nil); err != nil {
+			if err := nc.Publish(event.OutboxWakeSubject, nil); err != nil {
 				s.cfg.Logger.Debug("wake relay", "err", err)
 			}
 			continue

@@ -189,14 +189,14 @@ func (w *wakeups) poke() {
 
 // listen starts the leader's wake-ups: a goroutine that owns the lock
 // connection, waits on it for notifications and checks it after every
-// Tick of silence, and a subscription to wakeSubject. stop ends both, and
+// Tick of silence, and a subscription to event.OutboxWakeSubject. stop ends both, and
 // returns once the connection is the caller's again.
 func (r *Relay) listen(ctx context.Context, conn *pgx.Conn) (*wakeups, func()) {
 	w := &wakeups{c: make(chan struct{}, 1), errc: make(chan error, 1)}
 	var sub *nats.Subscription
 	if nc := r.js.Conn(); nc != nil {
 		var err error
-		if sub, err = nc.Subscribe(wakeSubject, func(*nats.Msg) {
+		if sub, err = nc.Subscribe(event.OutboxWakeSubject, func(*nats.Msg) {
 			if r.onNATSWake != nil {
 				r.onNATSWake()
 			}
@@ -204,14 +204,14 @@ func (r *Relay) listen(ctx context.Context, conn *pgx.Conn) (*wakeups, func()) {
 		}); err != nil {
 			// NATS unreachable: the relay cannot publish either; NOTIFY
 			// and the tick wake it for when it can.
-			r.log.Warn("relay cannot subscribe to its wake-ups", "subject", wakeSubject, "err", err)
+			r.log.Warn("relay cannot subscribe to its wake-ups", "subject", event.OutboxWakeSubject, "err", err)
 			sub = nil
 		} else if err := nc.FlushTimeout(2 * time.Second); err != nil {
 			// Subscribed once our server has it: a commit after the first
 			// read of the outbox (which follows) then wakes us, from a
 			// client of another node once the interest has reached it
 			// (a moment later; the tick covers that moment).
-			r.log.Warn("relay wake-up subscription not confirmed", "subject", wakeSubject, "err", err)
+			r.log.Warn("relay wake-up subscription not confirmed", "subject", event.OutboxWakeSubject, "err", err)
 		}
 	}
 	lctx, cancel := context.WithCancel(ctx)

@@ -29,6 +29,10 @@ const (
 	// HeartbeatSubject carries nameserver heartbeats and applied-sequence
 	// reports (core NATS, not persisted).
 	HeartbeatSubject = "waymark.nameserver.heartbeat"
+	// OutboxWakeSubject wakes the outbox relay after a commit that wrote
+	// zone events (core NATS, empty, not persisted; losing one delays the
+	// events to the relay's backstop tick).
+	OutboxWakeSubject = "waymark.outbox.wake"
 )
 
 // ZoneSubject returns the subject on which events for zoneID are published.
