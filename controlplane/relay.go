@@ -189,8 +189,8 @@ func (w *wakeups) poke() {
 
 // listen starts the leader's wake-ups: a goroutine that owns the lock
 // connection, waits on it for notifications and checks it after every
-// Tick of silence, and a subscription to event.OutboxWakeSubject. stop ends both, and
-// returns once the connection is the caller's again.
+// Tick of silence, and a subscription to event.OutboxWakeSubject. stop
+// ends both, and returns once the connection is the caller's again.
 func (r *Relay) listen(ctx context.Context, conn *pgx.Conn) (*wakeups, func()) {
 	w := &wakeups{c: make(chan struct{}, 1), errc: make(chan error, 1)}
 	var sub *nats.Subscription
