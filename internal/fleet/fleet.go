@@ -121,6 +121,8 @@ type Fleet struct {
 	schema  string
 	secrets []string
 	next    int
+	// nets are the far regions' network namespaces, by region index.
+	nets []*regionNet
 }
 
 // Proc is one process of the fleet, restartable with the same command.
@@ -319,24 +321,27 @@ func (f *Fleet) start(ctx context.Context) error {
 		return err
 	}
 
-	// A nameserver and a checker in each region, on the region's NATS.
+	// A nameserver and a checker in each region, on the region's NATS
+	// (and, for a far region, in its network namespace).
 	regionURLs := make([]string, len(Regions()))
 	for i, region := range Regions() {
-		addr, err := f.port(fmt.Sprintf("127.0.0.%d", 11+i))
-		if err != nil {
-			return err
-		}
 		cache := filepath.Join(f.o.Dir, "ns-"+region)
 		if err := os.MkdirAll(cache, 0o755); err != nil {
 			return err
 		}
 		nsURLs, apiURL := urls, f.APIURLs[i%len(f.APIURLs)]
+		var addr string
+		var err error
 		if f.o.LinkDelays != nil {
 			if nsURLs, apiURL, err = f.region(ctx, i, region, leaf, ping); err != nil {
 				return err
 			}
+			// The namespace's ports are all free: it is new.
+			addr = net.JoinHostPort(f.nets[i].RegionIP, "5300")
+		} else if addr, err = f.port(fmt.Sprintf("127.0.0.%d", 11+i)); err != nil {
+			return err
 		}
-		p := f.proc("ns-"+region, f.o.Bin.Waymark, f.secrets, "nameserver",
+		p := f.procIn(i, "ns-"+region, f.o.Bin.Waymark, f.secrets, "nameserver",
 			"--region", region, "--node-id", "ns-"+region, "--listen", addr, "--nats-url", nsURLs,
 			"--api", apiURL, "--cache-dir", cache)
 		if err := p.start(); err != nil {
@@ -347,7 +352,7 @@ func (f *Fleet) start(ctx context.Context) error {
 		regionURLs[i] = nsURLs
 	}
 	for i, region := range Regions() {
-		hc := f.proc("hc-"+region, f.o.Bin.Waymark, f.secrets, "healthchecker",
+		hc := f.procIn(i, "hc-"+region, f.o.Bin.Waymark, f.secrets, "healthchecker",
 			"--region", region, "--node-id", "hc-"+region, "--nats-url", regionURLs[i], "--nats-replicas", "3",
 			"--allow-private-targets")
 		if err := hc.start(); err != nil {
@@ -367,7 +372,12 @@ func (f *Fleet) start(ctx context.Context) error {
 // leaf's) and the API URLs (comma-separated, the region's own first) the
 // region's nameserver is to use, once the leaf is connected to the hub.
 func (f *Fleet) region(ctx context.Context, i int, region string, hubLeaf, ping []string) (natsURL, apiURL string, err error) {
-	w := &WAN{Delay: f.o.LinkDelays[i]}
+	n, err := newRegionNet(ctx, i)
+	if err != nil {
+		return "", "", err
+	}
+	f.nets = append(f.nets, n)
+	w := &WAN{Delay: f.o.LinkDelays[i], Host: n.HostIP}
 	f.WANs = append(f.WANs, w)
 	var remotes []string
 	for _, hl := range hubLeaf {
@@ -387,11 +397,8 @@ func (f *Fleet) region(ctx context.Context, i int, region string, hubLeaf, ping 
 		}
 		apis = append(apis, "http://"+a.Addr())
 	}
-	addr, err := f.port(fmt.Sprintf("127.0.0.%d", 11+i))
-	if err != nil {
-		return "", "", err
-	}
-	p := f.proc("leaf-"+region, f.o.Bin.NATS, nil, append([]string{"-name", "leaf-" + region, "-listen", addr,
+	addr := net.JoinHostPort(n.RegionIP, "4222")
+	p := f.procIn(i, "leaf-"+region, f.o.Bin.NATS, nil, append([]string{"-name", "leaf-" + region, "-listen", addr,
 		"-leaf-remote", strings.Join(remotes, ","), "-js-domain", HubDomain}, ping...)...)
 	if err := p.start(); err != nil {
 		return "", "", err
@@ -441,6 +448,16 @@ func (f *Fleet) proc(name, bin string, extraEnv []string, args ...string) *Proc 
 	}
 	return &Proc{Name: name, bin: bin, args: args, env: append(env, extraEnv...),
 		log: filepath.Join(f.o.Dir, name+".log")}
+}
+
+// procIn is proc for region i's processes: inside its network namespace
+// when it has one.
+func (f *Fleet) procIn(i int, name, bin string, extraEnv []string, args ...string) *Proc {
+	p := f.proc(name, bin, extraEnv, args...)
+	if i < len(f.nets) {
+		p.bin, p.args = f.nets[i].wrap(bin, args)
+	}
+	return p
 }
 
 // port returns host:port free for TCP and UDP now: the next of PortBase's
@@ -608,6 +625,10 @@ func (f *Fleet) Close() error {
 	for _, w := range f.WANs {
 		w.Close()
 	}
+	for _, n := range f.nets {
+		n.Close()
+	}
+	f.nets = nil
 	if f.schema == "" {
 		return nil
 	}

@@ -28,9 +28,13 @@ type Link struct {
 	late  lateness
 }
 
-// NewLink listens on a free loopback port and forwards to upstream.
-func NewLink(upstream string, delay time.Duration) (*Link, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// NewLink listens on a free port of host (an address of this machine;
+// "" is 127.0.0.1) and forwards to upstream.
+func NewLink(host, upstream string, delay time.Duration) (*Link, error) {
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return nil, err
 	}
@@ -248,12 +252,14 @@ func sleepUntil(t time.Time) {
 type WAN struct {
 	// Delay is the links' one-way delay.
 	Delay time.Duration
+	// Host is the address the links listen on (NewLink).
+	Host  string
 	links []*Link
 }
 
 // Link adds a link of the WAN's delay to upstream and returns it.
 func (w *WAN) Link(upstream string) (*Link, error) {
-	l, err := NewLink(upstream, w.Delay)
+	l, err := NewLink(w.Host, upstream, w.Delay)
 	if err != nil {
 		return nil, err
 	}

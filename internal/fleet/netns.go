@@ -1,0 +1,118 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// A regionNet is a far region's own network namespace, joined to the
+// machine's by a veth pair on test addresses of 10.213.0.0/16 that it
+// creates: the region's processes (its leaf node, nameserver and health
+// checker) run inside it, where the only way out is the veth, and the
+// hub's servers and APIs are reached through the region's links, which
+// listen on the host's end of it. So a region's traffic cannot go
+// around its links, whatever a server advertises.
+type regionNet struct {
+	// Name is the namespace's name (ip netns).
+	Name string
+	// HostIP is the machine's end of the veth, RegionIP the region's.
+	HostIP, RegionIP string
+	hostIf           string
+}
+
+// netnsPrefix starts the name of every namespace a fleet creates,
+// followed by the creating process's pid and the region's index.
+const netnsPrefix = "wmfleet-"
+
+// newRegionNet creates region i's namespace and veth pair, after deleting
+// those left by fleets whose process is gone.
+func newRegionNet(ctx context.Context, i int) (*regionNet, error) {
+	removeStaleNets(ctx)
+	pid := os.Getpid()
+	// One /30 per process and region: pid%4000 leaves 4,000 processes
+	// apart before two fleets could pick the same one, and that is
+	// checked below.
+	k := (pid%4000)*4 + i
+	base := k * 4
+	n := &regionNet{
+		Name:     fmt.Sprintf("%s%d-%d", netnsPrefix, pid, i),
+		HostIP:   fmt.Sprintf("10.213.%d.%d", base/256, base%256+1),
+		RegionIP: fmt.Sprintf("10.213.%d.%d", base/256, base%256+2),
+		hostIf:   fmt.Sprintf("wmf%dh%d", pid%100000, i),
+	}
+	peerIf := fmt.Sprintf("wmf%dr%d", pid%100000, i)
+	if out, err := ipCmd(ctx, "-4", "-o", "addr", "show", "to", n.HostIP+"/30"); err != nil || out != "" {
+		return nil, fmt.Errorf("region network %s: %s/30 is in use or cannot be checked: %q %v", n.Name, n.HostIP, out, err)
+	}
+	steps := [][]string{
+		{"netns", "add", n.Name},
+		{"link", "add", n.hostIf, "type", "veth", "peer", "name", peerIf},
+		{"link", "set", peerIf, "netns", n.Name},
+		{"addr", "add", n.HostIP + "/30", "dev", n.hostIf},
+		{"link", "set", n.hostIf, "up"},
+		{"netns", "exec", n.Name, "ip", "addr", "add", n.RegionIP + "/30", "dev", peerIf},
+		{"netns", "exec", n.Name, "ip", "link", "set", peerIf, "up"},
+		{"netns", "exec", n.Name, "ip", "link", "set", "lo", "up"},
+	}
+	for _, s := range steps {
+		if out, err := ipCmd(ctx, s...); err != nil {
+			n.Close()
+			return nil, fmt.Errorf("region network %s: ip %s: %v: %s", n.Name, strings.Join(s, " "), err, out)
+		}
+	}
+	return n, nil
+}
+
+// Close deletes the namespace, and with it the veth pair.
+func (n *regionNet) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _ = ipCmd(ctx, "netns", "delete", n.Name)
+	_, _ = ipCmd(ctx, "link", "delete", n.hostIf) // gone with its peer, unless the namespace was not made
+}
+
+// wrap returns bin and args as a command that runs them inside n.
+func (n *regionNet) wrap(bin string, args []string) (string, []string) {
+	return "ip", append([]string{"netns", "exec", n.Name, bin}, args...)
+}
+
+// removeStaleNets deletes the namespaces of fleets whose process has
+// exited (killed tests leave theirs behind).
+func removeStaleNets(ctx context.Context) {
+	out, err := ipCmd(ctx, "netns", "list")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(out, "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		rest, ok := strings.CutPrefix(name, netnsPrefix)
+		if !ok {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		_, _ = ipCmd(ctx, "netns", "delete", name)
+	}
+}
+
+// processAlive reports whether pid is a running process.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// ipCmd runs ip(8) with args and returns its trimmed output.
+func ipCmd(ctx context.Context, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, "ip", args...).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
