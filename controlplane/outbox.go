@@ -23,15 +23,14 @@ import (
 // it: PostgreSQL serialises the commits of transactions that notify (they
 // take a global lock on the notification queue while committing), which
 // capped concurrent change batches at a third of what the database does
-// without it. And it goes over NATS where it can: a NOTIFY after the
-// commit is one more transaction, whose round trip, queue lock and
-// backend wake-ups took 0.5 ms at the median and 5–7 ms at p99 in the
-// fleet test (a tenth of submit → INSYNC's slack over the farthest round
-// trip), where a NATS message is a buffered write. Losing one costs
-// nothing that matters: if NATS is unreachable the relay cannot publish
-// either, and its backstop tick reads the outbox anyway. A waker
-// goroutine per Service sends them, coalescing the wake-ups of concurrent
-// commits into one.
+// without it. And it goes straight to the relay when it leads in this
+// process, else over NATS where it can: a NOTIFY after the commit is one
+// more transaction, whose round trip took 0.5 ms at the median and 5–7 ms
+// at p99 in the fleet test, where a NATS message is a buffered write.
+// Losing one costs nothing that matters: if NATS is unreachable the relay
+// cannot publish either, and its backstop tick reads the outbox anyway. A
+// waker goroutine per Service sends them, coalescing the wake-ups of
+// concurrent commits into one.
 const notifyChannel = "waymark_outbox"
 
 // wakeRelay asks for a wake-up of the relay; call it after a transaction
