@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -235,9 +236,13 @@ func TestIntegrationNodeSyncs(t *testing.T) {
 
 	n, _ := e.start(t, "n1", t.TempDir())
 	syncConverged(t, n, 2, "Z1", 2)
-	if !n.Ready() {
-		t.Fatal("node not ready after its initial sync")
-	}
+	// The initial load applies the events before Run marks the node ready.
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if !n.Ready() {
+			return errors.New("node not ready after its initial sync")
+		}
+		return nil
+	})
 
 	e.cp.commit("Z1", "one.test.", syncA("mail.one.test.", "192.0.2.3"))
 	e.cp.commit("Z2", "two.test.")
