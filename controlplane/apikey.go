@@ -254,7 +254,7 @@ func (s *Service) touchKey(ctx context.Context, keyID string, last *time.Time) {
 		`UPDATE api_key SET last_used_at = $2
 		  WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)`,
 		keyID, now, now.Add(-lastUsedResolution)); err != nil {
-		s.cfg.Logger.WarnContext(ctx, "update api key last_used_at", "key_id", keyID, "err", err)
+		s.log.WarnContext(ctx, "update api key last_used_at", "key_id", keyID, "err", err)
 	}
 }
 

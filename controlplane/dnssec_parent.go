@@ -192,7 +192,7 @@ func (s *Service) syncParentDS(ctx context.Context, tenantID string, z *zoneKeys
 		if err := s.delegationKeeper().SetDelegationDS(ctx, z.id, z.name, want); err != nil {
 			return false, err
 		}
-		s.cfg.Logger.Info("dnssec: DS written into the kept parent", "zone", z.id, "parent", p.id, "ds", len(want))
+		s.log.Info("dnssec: DS written into the kept parent", "zone", z.id, "parent", p.id, "ds", len(want))
 		return true, nil
 	}
 	var ch RRSetChange
@@ -205,7 +205,7 @@ func (s *Service) syncParentDS(ctx context.Context, tenantID string, z *zoneKeys
 	if _, err := s.ChangeRRSets(ctx, tenantID, p.id, ChangeBatch{Comment: parentDSComment(z.name), Changes: []RRSetChange{ch}}); err != nil {
 		return false, err
 	}
-	s.cfg.Logger.Info("dnssec: DS written into the parent", "zone", z.id, "parent", p.id, "ds", len(want))
+	s.log.Info("dnssec: DS written into the parent", "zone", z.id, "parent", p.id, "ds", len(want))
 	return true, nil
 }
 

@@ -153,7 +153,7 @@ func (s *Service) observeParent(z *zoneKeys, a parentAnswer, published []string,
 			if k.ParentDSGoneAt == nil {
 				t := now
 				k.ParentDSGoneAt = &t
-				s.cfg.Logger.Info("dnssec: the parent no longer publishes the DS of a leaving KSK",
+				s.log.Info("dnssec: the parent no longer publishes the DS of a leaving KSK",
 					"zone", z.id, "key", k.Name, "key_tag", k.KeyTag, "wait", time.Duration(k.ParentDSTTL)*time.Second)
 			}
 			until := k.ParentDSGoneAt.Add(time.Duration(k.ParentDSTTL) * time.Second)
@@ -163,7 +163,7 @@ func (s *Service) observeParent(z *zoneKeys, a parentAnswer, published []string,
 				continue
 			}
 			s.setStatus(k, KeyStatusInactive)
-			s.cfg.Logger.Info("dnssec: KSK retired, the parent's DS set has changed and its TTL passed", "zone", z.id, "key", k.Name, "key_tag", k.KeyTag)
+			s.log.Info("dnssec: KSK retired, the parent's DS set has changed and its TTL passed", "zone", z.id, "key", k.Name, "key_tag", k.KeyTag)
 			left = true
 		}
 	}

@@ -47,9 +47,9 @@ func (s *Service) RunDNSSEC(ctx context.Context, interval time.Duration) error {
 	defer t.Stop()
 	for {
 		if n, err := s.AdvanceDNSSEC(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Logger.Warn("dnssec: advance", "err", err)
+			s.log.Warn("dnssec: advance", "err", err)
 		} else if n > 0 {
-			s.cfg.Logger.Info("dnssec: steps taken", "zones", n)
+			s.log.Info("dnssec: steps taken", "zones", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -146,7 +146,7 @@ func (s *Service) advanceZone(ctx context.Context, tenantID, zoneID string) (boo
 			if ok {
 				name := retired.Name
 				z.keys = slices.DeleteFunc(z.keys, func(k signingKey) bool { return k.Kind == "ZSK" && k.Name == name })
-				s.cfg.Logger.Info("dnssec: retired ZSK removed", "zone", z.id, "key", name)
+				s.log.Info("dnssec: retired ZSK removed", "zone", z.id, "key", name)
 				changed = true
 			}
 		case published != nil:
@@ -159,14 +159,14 @@ func (s *Service) advanceZone(ctx context.Context, tenantID, zoneID string) (boo
 					s.setStatus(active, KeyStatusRetired)
 				}
 				s.setStatus(published, KeyStatusActive)
-				s.cfg.Logger.Info("dnssec: new ZSK signing", "zone", z.id, "key", published.Name, "key_tag", published.KeyTag)
+				s.log.Info("dnssec: new ZSK signing", "zone", z.id, "key", published.Name, "key_tag", published.KeyTag)
 				changed = true
 			}
 		case active != nil && !now.Before(active.StatusSince.Add(o.ZSKLifetime)):
 			if err := s.startZSKRoll(z); err != nil {
 				return err
 			}
-			s.cfg.Logger.Info("dnssec: scheduled ZSK rollover started", "zone", z.id)
+			s.log.Info("dnssec: scheduled ZSK rollover started", "zone", z.id)
 			changed = true
 		}
 		if !changed {
@@ -174,7 +174,7 @@ func (s *Service) advanceZone(ctx context.Context, tenantID, zoneID string) (boo
 			if err != nil || !due {
 				return errors.Join(err, errNothingDue)
 			}
-			s.cfg.Logger.Info("dnssec: DNSKEY set re-signed", "zone", z.id)
+			s.log.Info("dnssec: DNSKEY set re-signed", "zone", z.id)
 		}
 		return nil
 	})

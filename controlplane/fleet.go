@@ -50,7 +50,8 @@ type TrackerConfig struct {
 	ForgetAfter time.Duration
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
-	// Logger receives flush failures. Default: discard.
+	// Logger receives flush failures, tagged component=tracker. Default:
+	// discard.
 	Logger *slog.Logger
 	// ObserveInSync, if set, is called after each commit that turned
 	// changes INSYNC, once per change, with the time from its submission

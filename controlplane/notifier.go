@@ -180,7 +180,7 @@ func (n *changeNotifier) check(ctx context.Context, ids []string) {
 	at := time.Now()
 	states, err := n.s.readChanges(cctx, "", ids)
 	if err != nil {
-		n.s.cfg.Logger.Debug("change notifier: read statuses", "err", err)
+		n.s.log.Debug("change notifier: read statuses", "err", err)
 		return
 	}
 	n.mu.Lock()
@@ -210,7 +210,7 @@ func (n *changeNotifier) listen(ctx context.Context, notified chan<- struct{}) {
 		if ctx.Err() != nil {
 			return
 		}
-		n.s.cfg.Logger.Debug("change notifier: listen connection lost", "err", err)
+		n.s.log.Debug("change notifier: listen connection lost", "err", err)
 		if !retry.Sleep(ctx, backoff.Next()) {
 			return
 		}

@@ -62,13 +62,13 @@ func (s *Service) runWaker() {
 	for range s.wake {
 		if nc := s.cfg.RelayWake; nc != nil {
 			if err := nc.Publish(event.OutboxWakeSubject, nil); err != nil {
-				s.cfg.Logger.Debug("wake relay", "err", err)
+				s.log.Debug("wake relay", "err", err)
 			}
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, notifyChannel); err != nil {
-			s.cfg.Logger.Debug("notify relay", "err", err)
+			s.log.Debug("notify relay", "err", err)
 		}
 		cancel()
 	}

@@ -56,7 +56,8 @@ type RelayConfig struct {
 	Retention time.Duration
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
-	// Logger receives leadership changes and publish failures. Default: discard.
+	// Logger receives leadership changes and publish failures, tagged
+	// component=relay. Default: discard.
 	Logger *slog.Logger
 	// OnLeader, if set, is called with true when this relay becomes the
 	// leader and false when it stops being it (tests and metrics).

@@ -65,7 +65,9 @@ type Config struct {
 	NowFunc func() time.Time
 	// Rand is the source of ids and secrets. Default crypto/rand.Reader.
 	Rand io.Reader
-	// Logger receives operational logs. Default: discard.
+	// Logger receives operational logs, each tagged with the component
+	// that wrote it (controlplane, or a leader's or loop's own name), so
+	// it should carry no component of its own. Default: discard.
 	Logger *slog.Logger
 	// HealthChecks are the operator's settings for health checks.
 	HealthChecks HealthCheckOptions
@@ -113,6 +115,9 @@ type Config struct {
 type Service struct {
 	pool *pgxpool.Pool
 	cfg  Config
+	// log is cfg.Logger with component=controlplane; the leaders and
+	// loops derive their own components from cfg.Logger instead.
+	log *slog.Logger
 
 	// wake carries relay wake-ups to the waker goroutine (outbox.go),
 	// started by the first commit that needs one.
@@ -207,7 +212,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 	if cfg.ExportRate == 0 {
 		cfg.ExportRate = DefaultExportRate
 	}
-	return &Service{pool: pool, cfg: cfg, auth: newAuthCache(cfg.AuthCacheTTL, DefaultAuthCacheSize),
+	return &Service{pool: pool, cfg: cfg, log: cfg.Logger.With("component", "controlplane"), auth: newAuthCache(cfg.AuthCacheTTL, DefaultAuthCacheSize),
 		bulk:    make(chan struct{}, bulkConns(pool.Config().MaxConns)),
 		exports: newTenantRates(cfg.ExportRate)}, nil
 }

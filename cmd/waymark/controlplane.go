@@ -199,7 +199,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		JWTKey:          o.Secrets.JWTKey,
 		FleetKey:        o.Secrets.FleetKey,
 		DNSSEC:          o.DNSSEC,
-		Logger:          log.With("component", "controlplane"),
+		Logger:          log,
 		QueryLogs:       js,
 		RelayWake:       nc,
 		SnapshotPool:    snapPool,
@@ -245,7 +245,7 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		NATS:     nc,
 		Store:    svc,
 		Replicas: o.NATSReplicas,
-		Logger:   log.With("component", "health"),
+		Logger:   log,
 	})
 	if err != nil {
 		_ = ln.Close()
@@ -290,10 +290,10 @@ func startControlPlane(ctx context.Context, o controlPlaneOptions) (*controlPlan
 		done:      make(chan error, 16),
 	}
 	relay := controlplane.NewRelay(pool, js, controlplane.RelayConfig{
-		Replicas: o.NATSReplicas, Logger: log.With("component", "relay"),
+		Replicas: o.NATSReplicas, Logger: log,
 		ObservePublish: cpm.observePublish, ObserveInSync: cpm.observeInSync})
 	svc.AttachRelay(relay)
-	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log.With("component", "tracker"),
+	tracker := controlplane.NewTracker(pool, nc, controlplane.TrackerConfig{Logger: log,
 		ObserveInSync: cpm.observeInSync})
 	go gate.Run(ctx)
 	go ensureQueryLogStream(ctx, js, event.QueryLogStreamConfig(o.NATSReplicas, o.QueryLog.MaxBytes, o.QueryLog.MaxAge),

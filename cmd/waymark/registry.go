@@ -88,7 +88,7 @@ func runRegistry(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	svc, err := controlplane.New(db, controlplane.Config{Pool: pool, MasterKey: sec.MasterKey, JWTKey: sec.JWTKey, FleetKey: sec.FleetKey,
-		ReservedNames: splitList(*poolCfg.reserved), AllowedNames: splitList(*poolCfg.allowed), Logger: log.With("component", "controlplane")})
+		ReservedNames: splitList(*poolCfg.reserved), AllowedNames: splitList(*poolCfg.allowed), Logger: log})
 	if err != nil {
 		return err
 	}
