@@ -1,6 +1,9 @@
 package api
 
 import (
+	"encoding/json"
+	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -177,7 +180,12 @@ func TestIntegrationTenantsAndSignup(t *testing.T) {
 
 func TestIntegrationRateLimit(t *testing.T) {
 	t.Parallel()
-	a := newTestAPI(t, func(c *Config) { c.RateLimit = 0.5; c.RateBurst = 3 })
+	var logs syncBuffer
+	a := newTestAPI(t, func(c *Config) {
+		c.RateLimit = 0.5
+		c.RateBurst = 3
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	_, t1 := a.tenant("one")
 	_, t2 := a.tenant("two")
 	for range 3 {
@@ -196,6 +204,27 @@ func TestIntegrationRateLimit(t *testing.T) {
 	a.clock.Advance(2 * time.Second)
 	a.must(http.StatusOK, req{method: "GET", path: "/v1/hostedzones", bearer: t1})
 	a.must(http.StatusTooManyRequests, req{method: "GET", path: "/v1/hostedzones", bearer: t1})
+
+	// A flood of refusals is counted, not logged line by line at INFO.
+	levels := map[int]map[string]int{}
+	for line := range strings.Lines(logs.String()) {
+		var l struct {
+			Msg, Level string
+			Status     int
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "http request" && l.Status != 0 {
+			if levels[l.Status] == nil {
+				levels[l.Status] = map[string]int{}
+			}
+			levels[l.Status][l.Level]++
+		}
+	}
+	if want := map[string]int{"DEBUG": 2}; !maps.Equal(levels[http.StatusTooManyRequests], want) {
+		t.Errorf("429s logged at %v, want %v", levels[http.StatusTooManyRequests], want)
+	}
+	if got := levels[http.StatusOK]; got["INFO"] < 5 || got["DEBUG"] != 0 {
+		t.Errorf("200s logged at %v, want INFO only", got)
+	}
 }
 
 func TestLimiterSetPrunes(t *testing.T) {

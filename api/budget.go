@@ -46,7 +46,7 @@ func (b *budgets) acquire(tenant string) (release func(), ok bool) {
 func (h *handler) expensive(w http.ResponseWriter, r *http.Request) (release func(), err error) {
 	release, ok := h.budget.acquire(tenantID(r))
 	if !ok {
-		h.rateLimited(limiterExpensive)
+		h.rateLimited(r, limiterExpensive)
 		w.Header().Set("Retry-After", "1")
 		return nil, apiError(codeThrottling, "too many expensive requests (export, import, test answer) in flight for this tenant; at most "+
 			strconv.Itoa(h.budget.limit)+", retry after 1s")

@@ -52,9 +52,14 @@ func newAPIMetrics(reg *prometheus.Registry) *apiMetrics {
 	return m
 }
 
-// rateLimited counts one request refused by limiter (without metrics,
-// nothing).
-func (h *handler) rateLimited(limiter string) {
+// rateLimited counts r as refused by limiter (without metrics, nothing
+// is counted) and marks it refused, so that the access log writes it at
+// DEBUG: under a flood, a line per refusal would cost more than the
+// refusal itself, and the counter already says how many there were.
+func (h *handler) rateLimited(r *http.Request, limiter string) {
+	if ri, ok := r.Context().Value(ctxRequest).(*requestInfo); ok {
+		ri.refused = true
+	}
 	if h.metricsOf != nil {
 		h.metricsOf.limited.WithLabelValues(limiter).Inc()
 	}

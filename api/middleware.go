@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -31,6 +32,7 @@ const (
 type requestInfo struct {
 	id        string
 	principal *controlplane.Principal
+	refused   bool // by a rate limit or budget (rateLimited)
 }
 
 func infoFrom(ctx context.Context) *requestInfo {
@@ -131,7 +133,11 @@ func (h *handler) accessLog(next http.Handler) http.Handler {
 		if ri.principal != nil {
 			attrs = append(attrs, "tenant_id", ri.principal.TenantID, "key_id", ri.principal.KeyID)
 		}
-		h.log.InfoContext(r.Context(), "http request", attrs...)
+		level := slog.LevelInfo
+		if ri.refused {
+			level = slog.LevelDebug
+		}
+		h.log.Log(r.Context(), level, "http request", attrs...)
 	})
 }
 
@@ -262,7 +268,7 @@ func (h *handler) authThrottled(r *http.Request, keyID string) (wait time.Durati
 		wait, blocked = h.authFail.exhausted("key:"+keyID, now)
 	}
 	if blocked {
-		h.rateLimited(limiterAuthFailures)
+		h.rateLimited(r, limiterAuthFailures)
 	}
 	return wait, blocked
 }
@@ -319,9 +325,9 @@ func (h *handler) allow(w http.ResponseWriter, r *http.Request, set *limiterSet,
 		return true
 	}
 	if set == h.signup {
-		h.rateLimited(limiterSignup)
+		h.rateLimited(r, limiterSignup)
 	} else {
-		h.rateLimited(limiterTenant)
+		h.rateLimited(r, limiterTenant)
 	}
 	secs := int(math.Ceil(wait.Seconds()))
 	if secs < 1 {

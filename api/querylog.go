@@ -95,7 +95,7 @@ func (h *handler) queryLogs(w http.ResponseWriter, r *http.Request) error {
 	}
 	release, ok := h.qlogTenant.acquire(tenantID(r))
 	if !ok {
-		h.rateLimited(limiterQueryLogs)
+		h.rateLimited(r, limiterQueryLogs)
 		w.Header().Set("Retry-After", "1")
 		return apiError(codeThrottling, "too many query log reads open for this tenant; at most "+
 			strconv.Itoa(h.qlogTenant.limit)+", retry after 1s")
@@ -103,7 +103,7 @@ func (h *handler) queryLogs(w http.ResponseWriter, r *http.Request) error {
 	defer release()
 	releaseAll, ok := h.qlogAll.acquire("")
 	if !ok {
-		h.rateLimited(limiterQueryLogs)
+		h.rateLimited(r, limiterQueryLogs)
 		w.Header().Set("Retry-After", "1")
 		return apiError(codeThrottling, "too many query log reads open on this server; retry after 1s")
 	}

@@ -213,10 +213,10 @@ func NewRouter(cfg Config) http.Handler {
 
 // allowTenant takes one request from the tenant's rate limit, for the
 // AWS-compatible front ends (the same limit as /v1).
-func (h *handler) allowTenant(tenant string) bool {
+func (h *handler) allowTenant(r *http.Request, tenant string) bool {
 	_, ok := h.tenant.take(tenant, h.cfg.NowFunc())
 	if !ok {
-		h.rateLimited(limiterTenant)
+		h.rateLimited(r, limiterTenant)
 	}
 	return ok
 }

@@ -65,8 +65,9 @@ var _ Service = (*controlplane.Service)(nil)
 type Config struct {
 	Service Service
 	// Allow takes one request from the tenant's rate limit, the one /v1
-	// uses; false means throttled. Nil allows everything.
-	Allow func(tenantID string) bool
+	// uses; false means throttled. Nil allows everything. r is the
+	// request it counts.
+	Allow func(r *http.Request, tenantID string) bool
 	// AuthThrottled reports whether the client address of r, or the key
 	// id, has used up its failed authentications, and when to retry. It is
 	// asked as soon as the key id is read from the Authorization header,
@@ -207,7 +208,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.cfg.Authenticated != nil {
 			h.cfg.Authenticated(r, tenant, keyID)
 		}
-		if h.cfg.Allow != nil && !h.cfg.Allow(tenant) {
+		if h.cfg.Allow != nil && !h.cfg.Allow(r, tenant) {
 			h.writeError(w, r, newError(http.StatusBadRequest, "Throttling", "Rate exceeded"))
 			return
 		}

@@ -50,8 +50,8 @@ type Config struct {
 	Keys      Keys
 	Registrar Registrar
 	// Allow takes one request from the tenant's rate limit; false means
-	// throttled. Nil allows everything.
-	Allow func(tenantID string) bool
+	// throttled. Nil allows everything. r is the request it counts.
+	Allow func(r *http.Request, tenantID string) bool
 	// AuthThrottled and AuthFailed are the failed-authentication budget,
 	// as in route53.Config (the API router passes the same one).
 	AuthThrottled func(r *http.Request, keyID string) (retryAfter time.Duration, throttled bool)
@@ -142,7 +142,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Authenticated != nil {
 		h.cfg.Authenticated(r, tenant, keyID)
 	}
-	if h.cfg.Allow != nil && !h.cfg.Allow(tenant) {
+	if h.cfg.Allow != nil && !h.cfg.Allow(r, tenant) {
 		h.writeError(w, r, newError(http.StatusBadRequest, "ThrottlingException", "Rate exceeded"))
 		return
 	}
