@@ -43,7 +43,7 @@ abuse: ## the nameserver under TCP floods, a spoofed-source UDP flood and RRL, b
 fleet: ## start the production roles as processes (3 NATS nodes, 2 APIs, 3 nameservers, 3 checkers) and print their addresses
 	$(GO) run ./internal/fleet/fleetup
 
-fleet-test: ## only the fleet's fault tests (make test runs them too): kill -9 a NATS node, the relay's API, a nameserver; regions as leaf nodes behind delayed links, one cut off for 30 s (internal/fleet)
+fleet-test: ## only the fleet's fault tests (make test runs them too): kill -9 a NATS node, the relay's API, a nameserver; regions as leaf nodes behind delayed links, one cut off for 30 s, one losing 2 % of its packets (internal/fleet)
 	$(GO) test -count=1 -timeout 15m -v -run 'TestFleet' ./internal/fleet/
 
 clean: ## remove build output and the dev state in .waymark/

@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -337,7 +338,7 @@ func (f *Fleet) start(ctx context.Context) error {
 				return err
 			}
 			// The namespace's ports are all free: it is new.
-			addr = net.JoinHostPort(f.nets[i].RegionIP, "5300")
+			addr = net.JoinHostPort(f.nets[i].RegionIP, strconv.Itoa(regionDNSPort))
 		} else if addr, err = f.port(fmt.Sprintf("127.0.0.%d", 11+i)); err != nil {
 			return err
 		}

@@ -862,3 +862,49 @@ func TestFleetLeafPartitionRegion(t *testing.T) {
 		return outcome{live: all(f)}
 	})
 }
+
+// lossShare is the share of packets TestFleetRegionsLossyLink drops each
+// way: FLEET_LOSS (0 to 1) or 2 %.
+func lossShare(t *testing.T) float64 {
+	if v := os.Getenv("FLEET_LOSS"); v != "" {
+		share, err := strconv.ParseFloat(v, 64)
+		if err != nil || share <= 0 || share >= 1 {
+			t.Fatalf("FLEET_LOSS: %q is not a share between 0 and 1", v)
+		}
+		return share
+	}
+	return 0.02
+}
+
+// TestFleetRegionsLossyLink drops 2 % of the packets each way on the
+// veth of ap-southeast-1 (150 ms one way) from a third of the load on:
+// its leaf node's and nameserver's TCP connections retransmit, and every
+// change must still reach every nameserver and go INSYNC, none lost or
+// applied twice, while the nameservers keep answering. The figures after
+// the fault are submit → INSYNC under that loss.
+func TestFleetRegionsLossyLink(t *testing.T) {
+	const lossy = 2
+	share := lossShare(t)
+	var f *Fleet
+	faultTestOn(t, fmt.Sprintf("ap-southeast-1 losing %.1f%% of its packets each way", share*100), regionDelays,
+		func(t *testing.T, fl *Fleet, l *load) outcome {
+			f = fl
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := f.SetLoss(ctx, lossy, share); err != nil {
+				t.Fatal(err)
+			}
+			return outcome{live: all(f)}
+		})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, in, err := f.Dropped(ctx, lossy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s's veth dropped %d of %d packets out and %d of %d in", Regions()[lossy], out.Dropped, out.Packets, in.Dropped, in.Packets)
+	// Expected drops are in the tens; none at all means no loss.
+	if out.Dropped+in.Dropped == 0 || out.Packets == 0 || in.Packets == 0 {
+		t.Errorf("the loss saw %+v out and %+v in: it was not applied", out, in)
+	}
+}
