@@ -165,7 +165,7 @@ func (s *Service) queueJob(ctx context.Context, q pgx.Tx, opID, tld, name, comma
 	if _, err := q.Exec(ctx, `UPDATE registrar_operation SET held = true WHERE id = $1`, opID); err != nil {
 		return err
 	}
-	now := time.Now()
+	now := s.cfg.Now()
 	_, err = q.Exec(ctx, `INSERT INTO registrar_epp_job (operation_id, tld, domain, command, request, state, next_at, created_at, updated_at)
 	                      VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6, $6)`, opID, tld, name, command, raw, now)
 	return err

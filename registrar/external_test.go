@@ -3,6 +3,7 @@ package registrar_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -685,5 +686,76 @@ func TestIntegrationExternalTransferIn(t *testing.T) {
 	}
 	if at, err := b.InfoDomain(ctx, "maybe.ext", ""); err != nil || at.ClID != "reg-b" {
 		t.Errorf("maybe.ext at the registry: %+v, %v", at, err)
+	}
+}
+
+// TestIntegrationExternalJobBackoff: a job whose registry cannot be
+// reached is put off 1 s, then 2 s, by the schedule's own clock
+// (registrar.Config.Now), and not tried before it is due; once the
+// registry is reachable the next due pass runs it. The registry's clock
+// stays where it is throughout.
+func TestIntegrationExternalJobBackoff(t *testing.T) {
+	w := newWorld(t, "", 60)
+	x := regepptest.Start(t, registry.DefaultPolicy())
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String() // nothing listens there once closed
+	ln.Close()
+	down := x.Input
+	down.EPPAddress = closed
+	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", down); err != nil {
+		t.Fatal(err)
+	}
+	jobs := &clock{t: time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)}
+	svc, err := registrar.New(ctx, w.db, w.cp, w.reg, registrar.Config{Now: jobs.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant := w.tenant(t, "ext-backoff")
+	op, err := svc.Register(ctx, tenant, registrar.RegisterInput{Name: "later.ext", Contacts: map[string]registry.ContactInfo{registrar.RoleRegistrant: contact},
+		Nameservers: []registrar.Nameserver{{Name: "ns.example.net"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := svc.NewExternalWorker(registrar.ExternalConfig{})
+	advance := func(d time.Duration) { jobs.mu.Lock(); jobs.t = jobs.t.Add(d); jobs.mu.Unlock() }
+	for _, step := range []struct {
+		name     string
+		advance  time.Duration
+		attempts int
+		next     time.Duration // after the first attempt's time
+	}{
+		{"first attempt", 0, 1, time.Second},
+		{"not due yet", 999 * time.Millisecond, 1, time.Second},
+		{"due", time.Millisecond, 2, 3 * time.Second},
+		{"put off 2 s", 1999 * time.Millisecond, 2, 3 * time.Second},
+	} {
+		advance(step.advance)
+		_ = worker.RunOnce(ctx) // the registry is down: an error, or nothing due
+		var attempts int
+		var next time.Time
+		if err := w.db.QueryRow(ctx, `SELECT attempts, next_at FROM registrar_epp_job WHERE operation_id = $1`, op.ID).Scan(&attempts, &next); err != nil {
+			t.Fatal(err)
+		}
+		if want := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC).Add(step.next); attempts != step.attempts || !next.Equal(want) {
+			t.Errorf("%s: %d attempts, next at %s; want %d, %s", step.name, attempts, next.UTC(), step.attempts, want)
+		}
+	}
+	if o, err := svc.Operation(ctx, tenant, op.ID); err != nil || o.Status != registrar.StatusSubmitted {
+		t.Fatalf("while the registry is down the operation is %+v, %v; want SUBMITTED", o, err)
+	}
+	if _, _, err := w.svc.ConfigureExternal(ctx, "ext", x.Input); err != nil {
+		t.Fatal(err)
+	}
+	advance(time.Millisecond)
+	if err := worker.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
+	if d, err := x.Registry.Domain(ctx, "later.ext"); err != nil || d.RegistrarID != "wm-ext" {
+		t.Errorf("at the registry: %+v, %v", d, err)
 	}
 }

@@ -134,7 +134,7 @@ type job struct {
 // every PollInterval. Not for concurrent use with itself (the leader's
 // loop calls it).
 func (w *ExternalWorker) RunOnce(ctx context.Context) error {
-	now := time.Now()
+	now := w.s.cfg.Now()
 	rows, err := w.s.db.Query(ctx, `SELECT tld, bool_or(due) FROM (
 	            SELECT tld, state IN ('queued', 'sent') AND next_at <= $1 AS due FROM registrar_epp_job
 	            WHERE (state IN ('queued', 'sent') AND next_at <= $1) OR state = 'pending'
@@ -172,7 +172,7 @@ func (w *ExternalWorker) RunOnce(ctx context.Context) error {
 func (w *ExternalWorker) jobs(ctx context.Context, tld, where string) ([]job, error) {
 	rows, err := w.s.db.Query(ctx, `SELECT j.operation_id, j.tld, j.domain, j.command, j.state, j.cl_trid, j.sv_trid, j.attempts, j.request, o.tenant_id
 	        FROM registrar_epp_job j JOIN registrar_operation o ON o.id = j.operation_id
-	        WHERE j.tld = $1 AND `+where+` ORDER BY j.created_at, j.operation_id LIMIT 100`, tld, time.Now())
+	        WHERE j.tld = $1 AND `+where+` ORDER BY j.created_at, j.operation_id LIMIT 100`, tld, w.s.cfg.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func (w *ExternalWorker) runTLD(ctx context.Context, tld string) error {
 // to 10 minutes.
 func (w *ExternalWorker) putOff(ctx context.Context, j job, cause error) error {
 	delay := min(time.Second<<min(j.attempts, 10), 10*time.Minute)
-	now := time.Now()
+	now := w.s.cfg.Now()
 	_, err := w.s.db.Exec(ctx, `UPDATE registrar_epp_job SET attempts = attempts + 1, next_at = $2, last_error = $3, updated_at = $4
 	        WHERE operation_id = $1 AND state IN ('queued', 'sent')`, j.opID, now.Add(delay), cause.Error(), now)
 	w.cfg.Logger.Warn("external registry job put off", "operation", j.opID, "domain", j.domain, "err", cause, "retry_in", delay)
@@ -459,7 +459,7 @@ func (w *ExternalWorker) markSent(ctx context.Context, j job, req ...any) error 
 		}
 	}
 	_, err := w.s.db.Exec(ctx, `UPDATE registrar_epp_job SET state = 'sent', request = $3, updated_at = $2 WHERE operation_id = $1 AND state IN ('queued', 'sent')`,
-		j.opID, time.Now(), raw)
+		j.opID, w.s.cfg.Now(), raw)
 	return err
 }
 
@@ -491,7 +491,7 @@ func (w *ExternalWorker) release(ctx context.Context, q pgx.Tx, j job, msg strin
 	if _, err := q.Exec(ctx, settleSQL, j.opID, changes); err != nil {
 		return err
 	}
-	_, err := q.Exec(ctx, `UPDATE registrar_epp_job SET state = 'done', last_error = '', updated_at = $2 WHERE operation_id = $1`, j.opID, time.Now())
+	_, err := q.Exec(ctx, `UPDATE registrar_epp_job SET state = 'done', last_error = '', updated_at = $2 WHERE operation_id = $1`, j.opID, w.s.cfg.Now())
 	return err
 }
 
@@ -501,7 +501,7 @@ func (w *ExternalWorker) recordPending(ctx context.Context, j job, clTRID, svTRI
 	return w.inJobTx(ctx, j, activeStates, func(ctx context.Context, zt *controlplane.ZoneTx) error {
 		q := zt.Tx()
 		if _, err := q.Exec(ctx, `UPDATE registrar_epp_job SET state = 'pending', cl_trid = CASE WHEN $2 = '' THEN cl_trid ELSE $2 END,
-		        sv_trid = CASE WHEN $3 = '' THEN sv_trid ELSE $3 END, updated_at = $4 WHERE operation_id = $1`, j.opID, clTRID, svTRID, time.Now()); err != nil {
+		        sv_trid = CASE WHEN $3 = '' THEN sv_trid ELSE $3 END, updated_at = $4 WHERE operation_id = $1`, j.opID, clTRID, svTRID, w.s.cfg.Now()); err != nil {
 			return err
 		}
 		msg := fmt.Sprintf("pending at the registry of %s (EPP 1001", j.tld)
@@ -537,7 +537,7 @@ func (w *ExternalWorker) fail(ctx context.Context, j job, msg string) error {
 				return err
 			}
 		}
-		_, err := q.Exec(ctx, `UPDATE registrar_epp_job SET state = 'done', last_error = $2, updated_at = $3 WHERE operation_id = $1`, j.opID, msg, time.Now())
+		_, err := q.Exec(ctx, `UPDATE registrar_epp_job SET state = 'done', last_error = $2, updated_at = $3 WHERE operation_id = $1`, j.opID, msg, w.s.cfg.Now())
 		return err
 	})
 }

@@ -49,6 +49,12 @@ const (
 type Config struct {
 	// Rand is the source of operation ids; default crypto/rand.
 	Rand io.Reader
+	// Now is the clock of the external registries' job schedule (a job
+	// queued, due, put off; a TLD polled): the time of retries against
+	// another system, which the registry's clock (registry.Config.Now,
+	// the clock of domains, frozen or advanced in tests and `waymark
+	// dev`) must not stop or rush. Default time.Now.
+	Now func() time.Time
 }
 
 // Service is the registrar. It is safe for concurrent use.
@@ -65,6 +71,9 @@ type Service struct {
 func New(ctx context.Context, db *pgxpool.Pool, cp *controlplane.Service, reg *registry.Registry, cfg Config) (*Service, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if err := reg.EnsureRegistrar(ctx, RegistrarID, "Waymark", ""); err != nil {
 		return nil, fmt.Errorf("registrar account: %w", err)
