@@ -217,6 +217,19 @@ func syncConverged(t *testing.T, n *Node, seq uint64, zoneID string, version int
 	})
 }
 
+// awaitReady waits for n to mark itself ready: the initial load applies
+// its events before Run sets the mark, so a node seen converged may not
+// have it yet.
+func awaitReady(t *testing.T, n *Node, msg string) {
+	t.Helper()
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if !n.Ready() {
+			return errors.New(msg)
+		}
+		return nil
+	})
+}
+
 func TestIntegrationNodeSyncs(t *testing.T) {
 	t.Parallel()
 	e := newNodeEnv(t)
@@ -236,13 +249,7 @@ func TestIntegrationNodeSyncs(t *testing.T) {
 
 	n, _ := e.start(t, "n1", t.TempDir())
 	syncConverged(t, n, 2, "Z1", 2)
-	// The initial load applies the events before Run marks the node ready.
-	testkit.Eventually(t, 5*time.Second, func() error {
-		if !n.Ready() {
-			return errors.New("node not ready after its initial sync")
-		}
-		return nil
-	})
+	awaitReady(t, n, "node not ready after its initial sync")
 
 	e.cp.commit("Z1", "one.test.", syncA("mail.one.test.", "192.0.2.3"))
 	e.cp.commit("Z2", "two.test.")
@@ -330,9 +337,7 @@ func TestIntegrationNodeRestartsFromCache(t *testing.T) {
 	_, seq = e.cp.commit("Z1", "one.test.", syncA("www.one.test.", "192.0.2.3"))
 	n2, _ := e.start(t, "n2", dir)
 	syncConverged(t, n2, seq, "Z1", 3)
-	if !n2.Ready() {
-		t.Fatal("node restarted from its cache is not ready")
-	}
+	awaitReady(t, n2, "node restarted from its cache is not ready")
 }
 
 func TestIntegrationNodeResnapshotsAfterPurge(t *testing.T) {
