@@ -64,6 +64,10 @@ func httpStatus(code controlplane.Code) (status int, ok bool) {
 		controlplane.CodeKeySigningKeyInParentDSRecord, controlplane.CodeKeySigningKeyInUse,
 		controlplane.CodeDNSSECNotEnabled, controlplane.CodeQueryLoggingConfigAlreadyExists:
 		return http.StatusConflict, true
+	case controlplane.CodeIdempotencyKeyReused:
+		// As the IETF's Idempotency-Key draft answers a key reused with
+		// another payload.
+		return http.StatusUnprocessableEntity, true
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed, true
 	case codePayloadTooLarge:

@@ -176,6 +176,20 @@ func TestIntegrationOpenAPIContract(t *testing.T) {
 		t.Errorf("got %s", r.body)
 	}
 	a.must(http.StatusOK, req{method: "GET", path: "/v1/changes/" + ch.Change.ID, bearer: token})
+	// With an idempotency key the same batch is safe to send again.
+	keyed := map[string]any{"changes": []map[string]any{
+		{"action": "UPSERT", "rrset": map[string]any{"name": "example.com.", "type": "TXT", "ttl": 60, "records": []string{`"v=spf1 -all"`}}}}}
+	idem := map[string]string{"Idempotency-Key": "contract-key-1"}
+	var first, again changeResponse
+	a.must(http.StatusOK, req{method: "POST", path: "/v1/hostedzones/" + zone + "/rrsets/changes", bearer: token, body: keyed, header: idem}).decode(t, &first)
+	a.must(http.StatusOK, req{method: "POST", path: "/v1/hostedzones/" + zone + "/rrsets/changes", bearer: token, body: keyed, header: idem}).decode(t, &again)
+	if again.Change.ID != first.Change.ID {
+		t.Errorf("the retry with the key made change %s, the first %s", again.Change.ID, first.Change.ID)
+	}
+	r = a.must(http.StatusUnprocessableEntity, req{method: "POST", path: "/v1/hostedzones/" + zone + "/rrsets/changes", bearer: token, body: batch, header: idem})
+	if got := r.errorCode(t); got != "IdempotencyKeyReused" {
+		t.Errorf("the key with another batch: %s", r.body)
+	}
 
 	// Record sets, paged by name and type.
 	r = a.must(http.StatusOK, req{method: "GET", path: "/v1/hostedzones/" + zone + "/rrsets?max_items=2", bearer: token})

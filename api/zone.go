@@ -95,6 +95,7 @@ func (h *handler) changeRRSets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	b.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	ch, err := h.svc.ChangeRRSets(r.Context(), tenantID(r), chi.URLParam(r, "id"), b)
 	if err != nil {
 		return err

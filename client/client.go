@@ -153,6 +153,9 @@ type request struct {
 	raw         []byte // a non-JSON body (zone files)
 	contentType string
 	rawResult   *[]byte // receives a non-JSON response body
+	// idempotencyKey is sent as the Idempotency-Key header of every
+	// attempt.
+	idempotencyKey string
 }
 
 // call runs r, retrying as the policy allows, and decodes a successful
@@ -182,7 +185,7 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 		if r.rawResult != nil {
 			accept = "text/dns, application/json;q=0.9"
 		}
-		resp, err := c.do(ctx, r.op.Method, target, body, contentType, accept)
+		resp, err := c.do(ctx, r.op.Method, target, body, contentType, accept, r.idempotencyKey)
 		if err != nil {
 			return fmt.Errorf("waymark: %s: %w", r.op.ID, err)
 		}
@@ -217,7 +220,7 @@ type response struct {
 	body   []byte
 }
 
-func (c *Client) do(ctx context.Context, method, u string, body []byte, contentType, accept string) (response, error) {
+func (c *Client) do(ctx context.Context, method, u string, body []byte, contentType, accept, idempotencyKey string) (response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -230,6 +233,9 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, contentT
 		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept", accept)
+	if idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", idempotencyKey)
+	}
 	req.Header.Set("User-Agent", c.userAgent)
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -300,6 +306,14 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 // create a second resource.
 func callerReference() string {
 	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "waymark-go-" + hex.EncodeToString(b[:])
+}
+
+// idempotencyKey returns a random idempotency key for a change batch that
+// has none, generated once per call as callerReference is.
+func idempotencyKey() string {
+	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return "waymark-go-" + hex.EncodeToString(b[:])
 }

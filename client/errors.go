@@ -31,6 +31,7 @@ const (
 	CodeInternalError            = "InternalError"
 	CodeServiceUnavailable       = "ServiceUnavailable"
 	CodeHealthCheckAlreadyExists = "HealthCheckAlreadyExists"
+	CodeIdempotencyKeyReused     = "IdempotencyKeyReused"
 )
 
 // Error is an error answer of the API: the body's code, message and

@@ -141,7 +141,11 @@ func (c *Client) DeleteHostedZone(ctx context.Context, id string) (*ChangeOutput
 // ChangeRRSets applies a change batch atomically. InvalidChangeBatch
 // lists every failing change by index in the error's details.
 func (c *Client) ChangeRRSets(ctx context.Context, zoneID string, batch ChangeBatch) (*ChangeOutput, error) {
-	return callOut[ChangeOutput](ctx, c, request{op: opChangeRRSets, pathArgs: []string{zoneID}, body: batch})
+	key := batch.IdempotencyKey
+	if key == "" {
+		key = idempotencyKey()
+	}
+	return callOut[ChangeOutput](ctx, c, request{op: opChangeRRSets, pathArgs: []string{zoneID}, body: batch, idempotencyKey: key})
 }
 
 // ListRRSets returns one page of a zone's record sets; [Client.RRSets]

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ type scripted struct {
 	mu       sync.Mutex
 	answers  []answer
 	requests []string // "METHOD path?query body"
+	keys     []string // each request's Idempotency-Key
 }
 
 type answer struct {
@@ -34,6 +36,7 @@ func newScripted(t *testing.T, answers ...answer) (*scripted, *httptest.Server) 
 		s.mu.Lock()
 		n := len(s.requests)
 		s.requests = append(s.requests, fmt.Sprintf("%s %s %s", r.Method, r.URL.RequestURI(), b))
+		s.keys = append(s.keys, r.Header.Get("Idempotency-Key"))
 		a := s.answers[min(n, len(s.answers)-1)]
 		s.mu.Unlock()
 		for k, v := range a.header {
@@ -171,6 +174,37 @@ func TestRetryResendsTheBody(t *testing.T) {
 	sent := s.sent()
 	if len(sent) != 2 || sent[0] != sent[1] {
 		t.Fatalf("sent %q", sent)
+	}
+}
+
+// TestRetryKeepsTheIdempotencyKey: a change batch goes with an
+// idempotency key, the same on every retry of one call (so a 503 whose
+// batch was applied is answered that change, not applied again) and a new
+// one for the next call; a key the caller sets is sent as it is.
+func TestRetryKeepsTheIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	change := answer{status: 200, body: `{"change":{"id":"C1","status":"PENDING","submitted_at":"2026-01-02T03:04:05Z"}}`}
+	s, srv := newScripted(t, unavailable(), change)
+	var sl sleeps
+	c, _ := New(srv.URL, WithSleep(sl.sleep))
+	batch := ChangeBatch{Changes: []RRSetChange{{Action: ActionCreate}}}
+	for range 2 {
+		if _, err := c.ChangeRRSets(context.Background(), "Z1", batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch.IdempotencyKey = "mine-1"
+	if _, err := c.ChangeRRSets(context.Background(), "Z1", batch); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	keys := append([]string(nil), s.keys...)
+	s.mu.Unlock()
+	if len(keys) != 4 || keys[0] == "" || keys[1] != keys[0] || keys[2] == keys[0] || keys[2] == "" || keys[3] != "mine-1" {
+		t.Errorf("keys sent: %q; want one key for the call and its retry, a new one for the next call, then mine-1", keys)
+	}
+	if sent := s.sent(); len(sent) == 4 && strings.Contains(sent[3], "mine-1") {
+		t.Errorf("the key went into the body: %s", sent[3])
 	}
 }
 

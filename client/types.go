@@ -315,6 +315,11 @@ type RRSetChange struct {
 type ChangeBatch struct {
 	Comment string        `json:"comment,omitempty"`
 	Changes []RRSetChange `json:"changes"`
+	// IdempotencyKey is sent as the Idempotency-Key header. Empty: the
+	// client makes one per call, so that its own retries (of a 503 whose
+	// batch had in fact been applied, say) are answered the first
+	// attempt's change. Set it to retry across calls or processes.
+	IdempotencyKey string `json:"-"`
 }
 
 // ListRRSetsInput are listRRSets' query parameters: a page starts at

@@ -41,6 +41,12 @@ type RRSetChange struct {
 type ChangeBatch struct {
 	Comment string
 	Changes []RRSetChange
+	// IdempotencyKey, when set, makes the batch safe to retry: a batch of
+	// the tenant with the same key and the same comment and changes is
+	// answered the change the first one made, applied once; a different
+	// batch with that key is refused (CodeIdempotencyKeyReused). Up to
+	// MaxIdempotencyKeyLength visible ASCII characters.
+	IdempotencyKey string `json:"-"`
 }
 
 // ChangeRRSets applies a change batch to a zone in one transaction and
@@ -59,10 +65,14 @@ func (s *Service) ChangeRRSets(ctx context.Context, tenantID, zoneID string, b C
 	if err != nil {
 		return ChangeInfo{}, err
 	}
+	idem, err := newIdempotency(id, b)
+	if err != nil {
+		return ChangeInfo{}, err
+	}
 	if err := s.refuseSecondary(ctx, tenantID, id, "a change batch"); err != nil {
 		return ChangeInfo{}, err
 	}
-	return s.applyChanges(ctx, tenantID, id, b.Comment, changes, details, batchOptions{})
+	return s.applyChanges(ctx, tenantID, id, b.Comment, changes, details, batchOptions{idem: idem})
 }
 
 // prepareBatch checks a batch on its own, without the zone: the zone id,

@@ -73,6 +73,10 @@ const (
 	// whose records come from its primaries (secondary.go).
 	CodeHostedZoneIsSecondary Code = "HostedZoneIsSecondary"
 
+	// CodeIdempotencyKeyReused refuses a change batch whose idempotency
+	// key an earlier, different batch of the tenant used (idempotency.go).
+	CodeIdempotencyKeyReused Code = "IdempotencyKeyReused"
+
 	// Alarms (alarms.go).
 	CodeNoSuchAlarm        Code = "NoSuchAlarm"
 	CodeAlarmAlreadyExists Code = "AlarmAlreadyExists"

@@ -97,6 +97,12 @@ func (s *Service) recordChange(ctx context.Context, tx pgx.Tx, tenantID, comment
 // relay: the caller calls wakeRelay once the transaction has committed
 // (outbox.go says why).
 func (s *Service) queueChange(b *pgx.Batch, tenantID, comment string, ev event.ZoneEvent) (ChangeInfo, error) {
+	return s.queueKeyedChange(b, tenantID, comment, ev, nil)
+}
+
+// queueKeyedChange is queueChange of a change batch that may carry an
+// idempotency key, stored with its change row (idempotency.go).
+func (s *Service) queueKeyedChange(b *pgx.Batch, tenantID, comment string, ev event.ZoneEvent, idem *idempotency) (ChangeInfo, error) {
 	id, err := s.newID(prefixChange)
 	if err != nil {
 		return ChangeInfo{}, err
@@ -109,9 +115,14 @@ func (s *Service) queueChange(b *pgx.Batch, tenantID, comment string, ev event.Z
 	if err != nil {
 		return ChangeInfo{}, fmt.Errorf("encode zone event: %w", err)
 	}
-	b.Queue(`INSERT INTO change (id, tenant_id, zone_id, zone_version, status, comment, submitted_at)
-	         VALUES ($1, $2, $3, $4, 'PENDING', $5, $6)`,
-		id, tenantID, ev.ZoneID, ev.ToVersion, comment, now)
+	var key *string
+	var hash []byte
+	if idem != nil {
+		key, hash = &idem.key, idem.hash
+	}
+	b.Queue(`INSERT INTO change (id, tenant_id, zone_id, zone_version, status, comment, submitted_at, idempotency_key, request_hash)
+	         VALUES ($1, $2, $3, $4, 'PENDING', $5, $6, $7, $8)`,
+		id, tenantID, ev.ZoneID, ev.ToVersion, comment, now, key, hash)
 	b.Queue(`INSERT INTO outbox_event (zone_id, zone_version, change_id, payload, created_at)
 	         VALUES ($1, $2, $3, $4, $5)`,
 		ev.ZoneID, ev.ToVersion, id, payload, now)

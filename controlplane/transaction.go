@@ -29,6 +29,8 @@ type batchOptions struct {
 	// batch: the zone's transfer status and, on the first event, what the
 	// nameservers know of the zone (secondary_refresh.go).
 	secondary *secondaryWrite
+	// idem, when set, is the batch's idempotency key (idempotency.go).
+	idem *idempotency
 }
 
 // zoneLockTimeout is how long a batch waits for another batch on the same
@@ -44,6 +46,9 @@ func (s *Service) applyChanges(ctx context.Context, tenantID, zoneID, comment st
 	changes []preparedChange, details []Detail, opt batchOptions) (ChangeInfo, error) {
 	read, write, info := s.prepareApply(ctx, tenantID, zoneID, comment, changes, details, opt)
 	if err := s.txInTwoTripsQ(ctx, read, write); err != nil {
+		if opt.idem != nil {
+			return s.replayChange(ctx, tenantID, opt.idem, err)
+		}
 		return ChangeInfo{}, applyError(err)
 	}
 	s.wakeRelay()
@@ -103,9 +108,19 @@ func (s *Service) prepareApply(ctx context.Context, tenantID, zoneID, comment st
 				return err
 			})
 		queueLoadRRSets(b, tenantID, zoneID, names, &loaded)
+		if opt.idem != nil {
+			opt.idem.queueLookup(b, tenantID)
+		}
 	}
 	info = &ChangeInfo{}
 	write = func(q querier, wb *pgx.Batch) error {
+		if opt.idem != nil {
+			// First: a retry is answered its change, whatever the
+			// zone holds now (the batch's own CREATEs, say).
+			if err := opt.idem.check(); err != nil {
+				return err
+			}
+		}
 		if !found {
 			return errNoSuchZone(zoneID)
 		}
@@ -181,7 +196,7 @@ func (s *Service) prepareApply(ctx context.Context, tenantID, zoneID, comment st
 				}
 				continue
 			}
-			ci, err := s.queueChange(wb, tenantID, comment, ev)
+			ci, err := s.queueKeyedChange(wb, tenantID, comment, ev, opt.idem)
 			if err != nil {
 				return err
 			}

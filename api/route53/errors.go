@@ -67,6 +67,10 @@ func r53Code(code controlplane.Code) (r53 string, status int, ok bool) {
 		// Route 53 has no secondary zones; a write to one through its API
 		// is a batch it cannot apply.
 		return "InvalidChangeBatch", http.StatusBadRequest, true
+	case controlplane.CodeIdempotencyKeyReused:
+		// Route 53's ChangeResourceRecordSets takes no idempotency key;
+		// only /v1 sends one, but the table covers every code.
+		return "InvalidInput", http.StatusBadRequest, true
 	case controlplane.CodeNoSuchAlarm:
 		// Alarms are not on the Route 53 API (CloudWatch's are); the
 		// table stays complete.

@@ -62,6 +62,7 @@ type options struct {
 	relay      bool
 	maxConns   int
 	skipList   bool
+	keys       bool
 	batchNames int
 	route53    bool
 }
@@ -76,6 +77,7 @@ func run() error {
 	flag.BoolVar(&o.relay, "relay", true, "run the outbox relay and fleet tracker on an embedded NATS server, as production does")
 	flag.IntVar(&o.maxConns, "pool-max-conns", 0, "database pool size (0: pgxpool's default, as `waymark api` uses)")
 	flag.BoolVar(&o.skipList, "skip-list", false, "skip the ListRRSets latency part")
+	flag.BoolVar(&o.keys, "idempotency-keys", false, "send every /v1 batch with an Idempotency-Key of its own, as the Go SDK does")
 	flag.IntVar(&o.batchNames, "names", 1000, "distinct owner names each zone's upserts cycle over")
 	flag.BoolVar(&o.route53, "route53", true, "also send the 16-client batches through the Route 53 API (XML + SigV4)")
 	flag.Parse()
@@ -315,6 +317,11 @@ type client struct {
 
 // do sends one request and decodes a 2xx JSON answer into out.
 func (c *client) do(ctx context.Context, method, path string, body, out any) error {
+	return c.doWith(ctx, method, path, "", body, out)
+}
+
+// doWith is do with an Idempotency-Key header, unless key is empty.
+func (c *client) doWith(ctx context.Context, method, path, key string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -328,6 +335,9 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -449,7 +459,11 @@ func throughput(ctx context.Context, c *client, zoneIDs []string, size int, o op
 				if rc != nil {
 					err = rc.changeBatch(ctx, zoneIDs[i], b)
 				} else {
-					err = c.do(ctx, http.MethodPost, path, b, nil)
+					var key string
+					if o.keys {
+						key = fmt.Sprintf("cpbench-%d-%d-%d", start.UnixNano(), i, k)
+					}
+					err = c.doWith(ctx, http.MethodPost, path, key, b, nil)
 				}
 				if err != nil {
 					errs.Add(1)
