@@ -272,6 +272,25 @@ func TestCLIQuickstart(t *testing.T) {
 	}
 }
 
+// TestCLISubmitIdempotencyKey: a submit run twice with one
+// --idempotency-key is one change; without a key the second run is a new
+// batch, refused.
+func TestCLISubmitIdempotencyKey(t *testing.T) {
+	zone := "idem-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".test"
+	ok(t, "", "zones", "create", zone)
+	batch := `{"changes":[{"action":"CREATE","rrset":{"name":"once.` + zone + `","type":"TXT","ttl":60,"records":["\"once\""]}}]}`
+	key := "cli-" + zone
+	var first, second changeJSON
+	okJSON(t, &first, batch, "changes", "submit", zone, "-", "--idempotency-key", key)
+	okJSON(t, &second, batch, "changes", "submit", zone, "-", "--idempotency-key", key)
+	if first.Change.ID == "" || second.Change.ID != first.Change.ID {
+		t.Errorf("submit twice with one key: changes %q and %q, want one", first.Change.ID, second.Change.ID)
+	}
+	if r := waymark(t, batch, nil, "changes", "submit", zone, "-"); r.code != 1 || !strings.Contains(r.stderr, "already exists") {
+		t.Errorf("submit again without the key: exit %d, %s", r.code, r.stderr)
+	}
+}
+
 // TestCLIZonesListGet lists and gets zones as tables and JSON, by id and
 // by name.
 func TestCLIZonesListGet(t *testing.T) {

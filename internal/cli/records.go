@@ -228,6 +228,7 @@ func value(rs client.RRSet) string {
 
 func changesCommand() *command {
 	var wait bool
+	var key string
 	return &command{name: "changes", summary: "change batches: get, wait, submit",
 		subs: []*command{
 			{name: "get", args: []string{"CHANGE"}, summary: "show a change's status and how many nameservers have it", minArgs: 1, maxArgs: 1,
@@ -252,9 +253,13 @@ func changesCommand() *command {
 				}},
 			{name: "submit", args: []string{"ZONE", "FILE|-"}, minArgs: 2, maxArgs: 2,
 				summary: "apply a change batch read from a JSON file (- for standard input)",
-				long:    `The file is the API's change batch: {"comment": "…", "changes": [{"action": "UPSERT", "rrset": {…}}, …]}.`,
+				long: `The file is the API's change batch: {"comment": "…", "changes": [{"action": "UPSERT", "rrset": {…}}, …]}.
+The batch goes with an idempotency key, random unless --idempotency-key names one: a script
+that may run the same submit twice (after a timeout, say) gives each batch a key of its own,
+and the second run is answered the first run's change instead of failing or applying twice.`,
 				flags: func(fs *flag.FlagSet) {
 					fs.BoolVar(&wait, "wait", false, "wait until every nameserver serves the change")
+					fs.StringVar(&key, "idempotency-key", "", "the batch's `KEY` (1 to 255 visible ASCII characters; default: a random one)")
 				},
 				run: func(ctx context.Context, e *env, args []string) error {
 					c, id, err := e.zone(ctx, args[0])
@@ -271,6 +276,7 @@ func changesCommand() *command {
 					if err := dec.Decode(&batch); err != nil {
 						return fmt.Errorf("%s: not a change batch: %v", displayName(args[1]), err)
 					}
+					batch.IdempotencyKey = key
 					out, err := c.ChangeRRSets(ctx, id, batch)
 					if err != nil {
 						return err
