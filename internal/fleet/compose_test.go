@@ -648,3 +648,22 @@ func FuzzParseCompose(f *testing.F) {
 		}
 	})
 }
+
+// TestPortsAreNeverGivenTwice: a port handed out is closed until its
+// process binds it, and the kernel may pick it again meanwhile; the
+// compose run once gave one to a leaf node's monitor and a nameserver.
+func TestPortsAreNeverGivenTwice(t *testing.T) {
+	t.Parallel()
+	f := &Fleet{}
+	seen := map[string]bool{}
+	for range 3000 {
+		a, err := f.port("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[a] {
+			t.Fatalf("%s given twice", a)
+		}
+		seen[a] = true
+	}
+}

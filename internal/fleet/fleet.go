@@ -124,6 +124,8 @@ type Fleet struct {
 	next    int
 	// nets are the far regions' network namespaces, by region index.
 	nets []*regionNet
+	// given are the addresses port has handed out.
+	given map[string]bool
 }
 
 // Proc is one process of the fleet, restartable with the same command.
@@ -481,6 +483,15 @@ func (f *Fleet) port(host string) (string, error) {
 			continue
 		}
 		_ = ul.Close()
+		// The kernel may hand out a port again once it is closed, and a
+		// port given earlier may not be bound yet by its process.
+		if f.given[a] {
+			continue
+		}
+		if f.given == nil {
+			f.given = map[string]bool{}
+		}
+		f.given[a] = true
 		return a, nil
 	}
 	return "", fmt.Errorf("fleet: no free port on %s", host)
