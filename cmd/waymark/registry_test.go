@@ -153,6 +153,9 @@ func startRegistryProcess(t *testing.T) *registryProcess {
 		t.Fatal(err)
 	}
 	p.eppAddr, p.rdapAddr = freeAddr(t), freeAddr(t)
+	for p.rdapAddr == p.eppAddr { // the kernel may pick a port it just gave again
+		p.rdapAddr = freeAddr(t)
+	}
 	pctx, cancel := context.WithCancel(ctx)
 	cmd := exec.CommandContext(pctx, waymarkBin, "registry", "--database-url", dsn,
 		"--epp-listen", p.eppAddr, "--epp-cert", serverCert, "--epp-key", serverKey, "--registrars", accountsFile,

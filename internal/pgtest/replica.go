@@ -99,6 +99,9 @@ func Replica(t testing.TB) ReplicaPair {
 	}
 
 	pport, sport := freePort(t), freePort(t)
+	for sport == pport { // the kernel may pick a port it just gave again
+		sport = freePort(t)
+	}
 	// initdb's pg_hba.conf trusts local and loopback connections,
 	// replication ones included (--auth=trust).
 	if err := run("initdb", "-D", primary, "-U", "postgres", "--auth=trust", "--no-sync"); err != nil {
