@@ -2,6 +2,7 @@ package registrar_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -757,5 +758,87 @@ func TestIntegrationExternalJobBackoff(t *testing.T) {
 	waitStatus(t, w, tenant, op.ID, registrar.StatusSuccessful)
 	if d, err := x.Registry.Domain(ctx, "later.ext"); err != nil || d.RegistrarID != "wm-ext" {
 		t.Errorf("at the registry: %+v, %v", d, err)
+	}
+}
+
+// TestIntegrationExternalTransferInFlight: a worker pass that comes while
+// a transfer in's request is on its way (after its transaction, before
+// the EPP request; the request's own wake-up brings one) must not ask the
+// registry, which knows nothing of it yet, and fail the transfer: the
+// request then leaves and the transfer is pending at both ends. A request
+// that never left (its process died there) is settled FAILED by the
+// worker's query once transferRequestGrace has passed on the schedule's
+// clock, and not before.
+func TestIntegrationExternalTransferInFlight(t *testing.T) {
+	w := newWorld(t, "", 60)
+	pol := registry.DefaultPolicy()
+	pol.TransferLock = 0
+	x := regepptest.Start(t, pol)
+	ctx := context.Background()
+	jobs := &clock{t: time.Now().UTC()}
+	svc, err := registrar.New(ctx, w.db, w.cp, w.reg, registrar.Config{Now: jobs.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.ConfigureExternal(ctx, "ext", x.Input); err != nil {
+		t.Fatal(err)
+	}
+	b := x.Dial(t)
+	if err := b.CreateContact(ctx, epp.Contact{ID: "fowner", Email: "f@example.test", AuthInfo: "2fooBAR!",
+		Postal: []epp.Postal{{Type: "int", Name: "F", City: "Oslo", CC: "NO"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"flight.ext", "lost.ext"} {
+		if _, _, err := b.CreateDomain(ctx, epp.DomainCreate{Name: n, Years: 1, Registrant: "fowner", AuthInfo: "code-Right1", NS: []string{"ns.example.net"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tenant := w.tenant(t, "ext-in-flight")
+	contacts := map[string]registry.ContactInfo{registrar.RoleRegistrant: contact}
+	worker := svc.NewExternalWorker(registrar.ExternalConfig{})
+	status := func(id string) registrar.Operation {
+		t.Helper()
+		op, err := svc.Operation(ctx, tenant, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op
+	}
+
+	passes := 0
+	registrar.SetBeforeTransferRequest(svc, func() error { passes++; return worker.RunOnce(ctx) })
+	op, err := svc.TransferIn(ctx, tenant, registrar.TransferInInput{Name: "flight.ext", AuthCode: "code-Right1", Contacts: contacts})
+	if err != nil || passes != 1 {
+		t.Fatalf("TransferIn = %+v, %v after %d passes", op, err, passes)
+	}
+	if got := status(op.ID); got.Status != registrar.StatusInProgress {
+		t.Fatalf("after a pass during its request the transfer is %s (%s), want IN_PROGRESS", got.Status, got.Message)
+	}
+	if tr, _, err := b.TransferDomain(ctx, epp.TransferRequest{Op: "query", Name: "flight.ext"}); err != nil || tr.Status != "pending" || tr.ReID != "wm-ext" {
+		t.Errorf("at the registry: %+v, %v", tr, err)
+	}
+
+	registrar.SetBeforeTransferRequest(svc, func() error { return errors.New("the process died") })
+	lost, err := svc.TransferIn(ctx, tenant, registrar.TransferInInput{Name: "lost.ext", AuthCode: "code-Right1", Contacts: contacts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advance := func(d time.Duration) { jobs.mu.Lock(); jobs.t = jobs.t.Add(d); jobs.mu.Unlock() }
+	advance(time.Minute) // past the poll interval, inside the grace
+	if err := worker.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(lost.ID); got.Status != registrar.StatusInProgress {
+		t.Fatalf("inside the grace the transfer that never left is %s (%s), want IN_PROGRESS", got.Status, got.Message)
+	}
+	advance(time.Minute + time.Second) // past it
+	if err := worker.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(lost.ID); got.Status != registrar.StatusFailed || !strings.Contains(got.Message, "no transfer of lost.ext") {
+		t.Errorf("past the grace the transfer that never left is %s (%s), want FAILED", got.Status, got.Message)
+	}
+	if got := status(op.ID); got.Status != registrar.StatusInProgress {
+		t.Errorf("the transfer pending at the registry is %s (%s), want IN_PROGRESS", got.Status, got.Message)
 	}
 }

@@ -30,6 +30,13 @@ import (
 // with what domain:info answers, charged the operator's transfer price
 // once (in the settling transaction).
 
+// transferRequestGrace is how long after its transaction a transfer in's
+// EPP request may still be on its way (dial, login, the request and its
+// answer, each bounded by the EPP client's timeouts). The worker does not
+// query the registry about the transfer until then, unless the request's
+// outcome has been recorded first.
+const transferRequestGrace = 2 * time.Minute
+
 // externalTransferIn is TransferIn for a name under the external TLD t.
 func (s *Service) externalTransferIn(ctx context.Context, tenantID, name, label string, t ExternalTLD, in TransferInInput, opID string) (Operation, error) {
 	if !validLabel(label) {
@@ -59,8 +66,9 @@ func (s *Service) externalTransferIn(ctx context.Context, tenantID, name, label 
 			return errorf(CodeInvalidInput, "%s is registered with Waymark: its owner transfers it to this account (POST /v1/domains/{name}/transfer)", name)
 		}
 		now := s.reg.Now()
-		if _, err := q.Exec(ctx, `INSERT INTO registrar_transfer (operation_id, domain, kind, to_tenant, request, status, requested_at, expires_at)
-		                          VALUES ($1, $2, 'in', $3, $4, 'pending', $5, $5)`, opID, name, tenantID, req, now); err != nil {
+		if _, err := q.Exec(ctx, `INSERT INTO registrar_transfer (operation_id, domain, kind, to_tenant, request, status, requested_at, expires_at, requesting_until)
+		                          VALUES ($1, $2, 'in', $3, $4, 'pending', $5, $5, $6)`,
+			opID, name, tenantID, req, now, s.cfg.Now().Add(transferRequestGrace)); err != nil {
 			var pe *pgconn.PgError
 			if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "registrar_transfer_pending_idx" {
 				return errorf(CodeTLDRulesViolation, "a transfer of %s is already pending", name)
@@ -86,10 +94,13 @@ func (s *Service) externalTransferIn(ctx context.Context, tenantID, name, label 
 		return Operation{}, err
 	}
 	s.wakeExternal()
+	if s.beforeTransferRequest != nil && s.beforeTransferRequest() != nil {
+		return op, nil // as if this process died here
+	}
 	c, err := s.dialExternal(ctx, t)
 	if err != nil {
 		// The worker's query settles it (FAILED: nothing is pending).
-		return op, nil
+		return op, s.transferRequested(ctx, opID)
 	}
 	defer c.Close()
 	defer func() { _ = c.Logout(context.WithoutCancel(ctx)) }()
@@ -106,7 +117,7 @@ func (s *Service) externalTransferIn(ctx context.Context, tenantID, name, label 
 		return Operation{}, &Error{Code: code, Message: msg}
 	}
 	if err != nil {
-		return op, nil // the answer is lost: the worker's query tells
+		return op, s.transferRequested(ctx, opID) // the answer is lost: the worker's query tells
 	}
 	msg := fmt.Sprintf("waiting for %s to approve at the registry of %s", tr.AcID, t.TLD)
 	if !tr.AcDate.IsZero() {
@@ -116,11 +127,21 @@ func (s *Service) externalTransferIn(ctx context.Context, tenantID, name, label 
 	if err == nil && !tr.AcDate.IsZero() {
 		_, err = s.db.Exec(ctx, `UPDATE registrar_transfer SET expires_at = $2 WHERE operation_id = $1`, opID, tr.AcDate)
 	}
+	if err == nil {
+		err = s.transferRequested(ctx, opID)
+	}
 	if err != nil {
 		return Operation{}, err
 	}
 	op.Message = msg
 	return op, nil
+}
+
+// transferRequested ends the window in which a transfer in's request may
+// be on its way: from now on the worker's query decides.
+func (s *Service) transferRequested(ctx context.Context, opID string) error {
+	_, err := s.db.Exec(ctx, `UPDATE registrar_transfer SET requesting_until = NULL WHERE operation_id = $1`, opID)
+	return err
 }
 
 // cancelExternalIn withdraws a pending transfer in at its registry (EPP
@@ -160,10 +181,15 @@ func (s *Service) endExternalIn(ctx context.Context, opID, status, opStatus, msg
 // under an external TLD.
 const externalTransfersFilter = `EXISTS (SELECT 1 FROM registry_external e WHERE right(t.domain, length(e.tld) + 1) = '.' || e.tld)`
 
-// pendingTransfersIn lists the pending transfers in at the external TLD.
-func (w *ExternalWorker) pendingTransfersIn(ctx context.Context, tld string) ([]pendingIn, error) {
+// pendingTransfersIn lists the pending transfers in at the external TLD;
+// with settled, only those whose request has been answered, or can no
+// longer be on its way (transferRequestGrace): those the registry can be
+// asked about.
+func (w *ExternalWorker) pendingTransfersIn(ctx context.Context, tld string, settled bool) ([]pendingIn, error) {
 	rows, err := w.s.db.Query(ctx, `SELECT operation_id, domain, to_tenant, request FROM registrar_transfer t
-	        WHERE kind = 'in' AND status = 'pending' AND right(domain, length($1) + 1) = '.' || $1 ORDER BY requested_at LIMIT 100`, tld)
+	        WHERE kind = 'in' AND status = 'pending' AND right(domain, length($1) + 1) = '.' || $1
+	          AND (NOT $2 OR requesting_until IS NULL OR requesting_until <= $3)
+	        ORDER BY requested_at LIMIT 100`, tld, settled, w.s.cfg.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -553,7 +553,7 @@ func (w *ExternalWorker) settlePending(ctx context.Context, c *epp.Client, t Ext
 	if err != nil {
 		return err
 	}
-	transfers, err := w.pendingTransfersIn(ctx, t.TLD)
+	transfers, err := w.pendingTransfersIn(ctx, t.TLD, false)
 	if err != nil || len(pending)+len(transfers) == 0 {
 		return err
 	}
@@ -586,8 +586,9 @@ func (w *ExternalWorker) settlePending(ctx context.Context, c *epp.Client, t Ext
 			return err
 		}
 	}
-	// Transfers no message settled: asked of the registry.
-	if transfers, err = w.pendingTransfersIn(ctx, t.TLD); err != nil {
+	// Transfers no message settled: asked of the registry, once their
+	// request has left.
+	if transfers, err = w.pendingTransfersIn(ctx, t.TLD, true); err != nil {
 		return err
 	}
 	for _, p := range transfers {

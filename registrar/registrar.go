@@ -65,6 +65,10 @@ type Service struct {
 	cfg Config
 	// extWake wakes this process's external worker (external_worker.go).
 	extWake chan struct{}
+	// beforeTransferRequest, set by tests, runs between a transfer in's
+	// transaction and its EPP request; an error stops it there, as a
+	// crash would.
+	beforeTransferRequest func() error
 }
 
 // New returns the registrar over the built-in registry reg.
